@@ -1,0 +1,138 @@
+//! The command-line front: parse arguments, set up logging and the runtime, run the chosen
+//! command, print the summary, and turn the outcome into the documented exit code.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::config::{self, Settings};
+use crate::exit::{Exit, Fatal};
+use crate::report::Summary;
+use crate::run;
+use crate::sandbox::{self, SandboxConfig};
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                Exit::Usage.code() as u8
+            } else {
+                0
+            });
+        }
+    };
+    let code = match execute(cli) {
+        Ok(exit) => exit,
+        Err(f) => {
+            eprintln!("error: {f}");
+            f.exit
+        }
+    };
+    ExitCode::from(code.code() as u8)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Fatal> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot start the async runtime: {e}")))
+}
+
+fn execute(cli: Cli) -> Result<Exit, Fatal> {
+    let env = config::process_env;
+    match cli.command {
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "custimport", &mut std::io::stdout());
+            Ok(Exit::Success)
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut out = std::io::stdout();
+            man.render(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot write the man page: {e}")))?;
+            Ok(Exit::Success)
+        }
+        Command::Sandbox(a) => {
+            init_tracing(false, 0);
+            let faults = match a.faults.as_deref() {
+                Some(spec) => spec
+                    .parse()
+                    .map_err(|e| Fatal::usage(anyhow::anyhow!("--faults: {e}")))?,
+                None => Default::default(),
+            };
+            let cfg = SandboxConfig {
+                latency: std::time::Duration::from_millis(a.latency_ms),
+                faults,
+                fault_seed: a.fault_seed,
+            };
+            runtime()?
+                .block_on(sandbox::serve(a.port, cfg))
+                .map_err(Fatal::usage)?;
+            Ok(Exit::Success)
+        }
+        Command::Nxlink(a) => import(config::nxlink_settings(&a, &env)?),
+        Command::Itnio(a) => import(config::itnio_settings(&a, &env)?),
+    }
+}
+
+fn import(settings: Settings) -> Result<Exit, Fatal> {
+    init_tracing(settings.quiet, settings.verbose);
+    let (json, quiet) = (settings.json, settings.quiet);
+    let result = runtime()?.block_on(run::import(settings))?;
+    if let Some(msg) = &result.stopped {
+        eprintln!("error: {msg}");
+    }
+    if !quiet {
+        eprintln!("{}", summary_line(&result.summary));
+    }
+    if json {
+        let mut out = std::io::stdout().lock();
+        let _ = serde_json::to_writer(&mut out, &result.summary);
+        let _ = writeln!(out);
+    }
+    Ok(result.exit)
+}
+
+/// The final one-line summary on stderr.
+pub fn summary_line(s: &Summary) -> String {
+    let mut line = if s.dry_run {
+        format!(
+            "custimport: dry run of {} rows: {} valid, {} rejected; would send {} requests",
+            s.total,
+            s.valid.unwrap_or_default(),
+            s.rejected,
+            s.planned_requests.unwrap_or_default()
+        )
+    } else {
+        format!(
+            "custimport: {} rows: {} succeeded, {} rejected, {} failed, {} unknown, {} pending; {} requests ({} retries) in {:.1} s",
+            s.total, s.succeeded, s.rejected, s.failed, s.unknown, s.pending, s.requests, s.retries, s.elapsed_secs
+        )
+    };
+    line.push_str(&format!("; reports in {}", s.out_dir));
+    line
+}
+
+fn init_tracing(quiet: bool, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "custimport=info",
+        (false, 2) => "custimport=debug",
+        _ => "custimport=trace,reqwest=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

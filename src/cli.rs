@@ -1,0 +1,233 @@
+//! Command-line surface (clap derive types only). Doc comments here are the `--help` text; the
+//! engine never sees these types directly, `config` turns them into validated settings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::input::Format;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every row succeeded (dry run: every row valid)
+  1    the run completed, and some rows were rejected, failed or unknown
+  2    usage, config or input error found before anything was sent
+  3    the run stopped early: credentials or signature refused, job/app not found,
+       clock skew, --max-failures reached, report directory locked by another run
+  130  interrupted by SIGINT (reports written, unsent rows counted as pending)
+  143  terminated by SIGTERM (likewise)";
+
+/// Bulk-import customer lists into nxlink and itnio, with a per-row report of every outcome.
+#[derive(Debug, Parser)]
+#[command(name = "custimport", version, about, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Import customers into nxlink (NXCLOUD customer data platform).
+    #[command(after_help = EXIT_CODES)]
+    Nxlink(NxlinkArgs),
+    /// Import leads into an itnio (itniotech) AI voice calling job.
+    #[command(after_help = EXIT_CODES)]
+    Itnio(ItnioArgs),
+    /// Serve the emulator of both providers on 127.0.0.1 (for trying things out and for tests).
+    Sandbox(SandboxArgs),
+    /// Print shell completions to standard output.
+    Completions {
+        /// The shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output.
+    Man,
+}
+
+/// Options common to both providers.
+#[derive(Debug, Args, Clone)]
+pub struct CommonArgs {
+    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
+
+    /// TOML config file [default: ./custimport.toml if present, else $XDG_CONFIG_HOME/custimport/config.toml]
+    #[arg(short, long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Input format [default: from the file extension]
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// CSV delimiter [default: sniffed from the header line among , ; TAB |]
+    #[arg(long, value_name = "CHAR")]
+    pub delimiter: Option<String>,
+
+    /// Input encoding, a WHATWG label (utf-8, gbk, gb18030, big5, shift_jis, windows-1252, ...) [default: utf-8]
+    #[arg(long, value_name = "LABEL")]
+    pub encoding: Option<String>,
+
+    /// Map a provider field to an input column (repeatable); wins over automatic matching.
+    /// nxlink: customize.KEY=COLUMN fills customize_field; itnio: properties.KEY=COLUMN.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub maps: Vec<String>,
+
+    /// Records per request (1..=100)
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub batch_size: u16,
+
+    /// Requests in flight at once
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+
+    /// At most N requests per second [default: unlimited]
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+
+    /// Extra attempts for a retryable failure
+    #[arg(long, default_value_t = 5)]
+    pub retries: u32,
+
+    /// Per-request timeout in seconds
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    pub timeout: f64,
+
+    /// First retry delay in milliseconds (doubles each attempt, with full jitter, capped at 30 s)
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub backoff_ms: u64,
+
+    /// Report directory [default: ./custimport-<provider>-<YYYYMMDD-HHMMSS> (UTC)]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// With --out DIR: continue the run recorded there, skipping rows that already have a final outcome
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Read, map and validate only; write the reports of rejected rows; send nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Send to an in-process emulator of the provider on 127.0.0.1 (no credentials needed)
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// Endpoint origin; the provider's path is appended (also `base_url` in config and
+    /// CUSTIMPORT_<PROVIDER>_BASE_URL)
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// Abort once more than N rows (or P % of rows sent so far) have failed
+    #[arg(long, value_name = "N|P%")]
+    pub max_failures: Option<String>,
+
+    /// Do not split a whole-batch refusal to isolate the offending rows
+    #[arg(long)]
+    pub no_bisect: bool,
+
+    /// Print the summary as one JSON object on stdout
+    #[arg(long)]
+    pub json: bool,
+
+    /// Less on stderr: only errors
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More on stderr (-v: batches, -vv: requests); RUST_LOG is honoured
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// No progress bar (also automatic when stderr is not a terminal)
+    #[arg(long)]
+    pub no_progress: bool,
+
+    /// Mask phone numbers (last 4 digits kept) and e-mail addresses in logs and success.csv
+    #[arg(long)]
+    pub mask_pii: bool,
+}
+
+/// How nxlink treats a customer it already holds (body `type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Mode {
+    /// Drop the old data and use the new (type 0)
+    Replace,
+    /// Update and add on top of the old (type 1)
+    #[default]
+    Merge,
+    /// Keep the old data and drop the new (type 2)
+    Keep,
+}
+
+/// nxlink regional hosts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Region {
+    /// Indonesia: https://api-idn.nxlink.ai
+    Idn,
+    /// Asia-Pacific: https://api-hk.nxlink.ai
+    Hk,
+    /// Americas: https://chl-api.nxlink.ai
+    Chl,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct NxlinkArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Tenant ID (or `tenant_id` in config, CUSTIMPORT_NXLINK_TENANT_ID)
+    #[arg(long, value_name = "ID")]
+    pub tenant_id: Option<String>,
+
+    /// Application key (or `app_key` in config, CUSTIMPORT_NXLINK_APP_KEY)
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+
+    /// What to do with customers nxlink already holds
+    #[arg(long, value_enum, default_value_t = Mode::Merge)]
+    pub mode: Mode,
+
+    /// Fail only the rows whose seat (belong_seat_user) does not exist, instead of the whole request
+    #[arg(long)]
+    pub strict_binding: bool,
+
+    /// Regional host (--base-url wins)
+    #[arg(long, value_enum)]
+    pub region: Option<Region>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ItnioArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+
+    /// Calling job to import into
+    #[arg(long, value_name = "ID")]
+    pub job: u64,
+
+    /// Application ID (or `app_id` in config, CUSTIMPORT_ITNIO_APP_ID)
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+
+    /// Also drop numbers already called in this job (body callRecordDup)
+    #[arg(long)]
+    pub call_record_dup: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct SandboxArgs {
+    /// Port on 127.0.0.1 (0 picks a free one)
+    #[arg(long, default_value_t = 8787)]
+    pub port: u16,
+
+    /// Answer every request after this many milliseconds
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub latency_ms: u64,
+
+    /// Inject faults, e.g. `500=0.1,429=0.05,reset=0.05,garbage=0.05,late=0.05` (probability per request)
+    #[arg(long, value_name = "SPEC")]
+    pub faults: Option<String>,
+
+    /// Seed of the fault injection (same seed, same sequence of faults)
+    #[arg(long, default_value_t = 0)]
+    pub fault_seed: u64,
+}

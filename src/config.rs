@@ -1,0 +1,611 @@
+//! Configuration: the TOML file, environment variables and flags, layered once into a plain,
+//! validated [`Settings`]. The engine never sees raw flags or the environment.
+//!
+//! Invariant: secrets live only inside [`Secret`], whose `Debug` and `Display` are redacted, and
+//! are never accepted from the command line.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use serde::Deserialize;
+
+use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
+use crate::exit::{Fatal, UsageContext};
+use crate::input::{Format, InputOptions};
+use crate::provider::{itnio::Itnio, nxlink::Nxlink};
+use crate::sandbox;
+use crate::sign::Algorithm;
+
+/// A secret value: usable through [`Secret::expose`], never printed.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Secret)
+    }
+}
+
+/// The config file's content.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub nxlink: NxlinkSection,
+    #[serde(default)]
+    pub itnio: ItnioSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NxlinkSection {
+    pub access_key: Option<String>,
+    pub access_secret: Option<Secret>,
+    pub tenant_id: Option<toml::Value>,
+    pub app_key: Option<String>,
+    pub base_url: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItnioSection {
+    pub api_key: Option<String>,
+    pub api_secret: Option<Secret>,
+    pub app_id: Option<String>,
+    pub base_url: Option<String>,
+}
+
+/// Where environment variables come from (the process, or a map in tests).
+pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The process environment, empty values counting as unset.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// Find and read the config file: `--config`, else `./custimport.toml`, else
+/// `$XDG_CONFIG_HOME/custimport/config.toml` (`~/.config` when unset). Returns warnings to show.
+pub fn load_file(
+    explicit: Option<&Path>,
+    env: Env<'_>,
+) -> Result<(FileConfig, Vec<String>), Fatal> {
+    let path = match explicit {
+        Some(p) => {
+            if !p.exists() {
+                return Err(Fatal::usage(anyhow!(
+                    "config file {} does not exist",
+                    p.display()
+                )));
+            }
+            Some(p.to_path_buf())
+        }
+        None => {
+            let local = PathBuf::from("custimport.toml");
+            let xdg = env("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
+                .map(|d| d.join("custimport").join("config.toml"));
+            if local.is_file() {
+                Some(local)
+            } else {
+                xdg.filter(|p| p.is_file())
+            }
+        }
+    };
+    let Some(path) = path else {
+        return Ok((FileConfig::default(), vec![]));
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read config file {}", path.display()))
+        .usage()?;
+    let cfg: FileConfig = toml::from_str(&text)
+        .with_context(|| format!("config file {} is not valid", path.display()))
+        .usage()?;
+    let mut warnings = vec![];
+    let has_secret = cfg.nxlink.access_secret.is_some() || cfg.itnio.api_secret.is_some();
+    if has_secret && group_or_world_readable(&path) {
+        warnings.push(format!(
+            "config file {} holds secrets and is readable by other users: run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        ));
+    }
+    Ok((cfg, warnings))
+}
+
+#[cfg(unix)]
+fn group_or_world_readable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 != 0)
+}
+
+#[cfg(not(unix))]
+fn group_or_world_readable(_path: &Path) -> bool {
+    false
+}
+
+/// `--max-failures N` or `P%`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum MaxFailures {
+    Count(u64),
+    Percent(f64),
+}
+
+impl std::str::FromStr for MaxFailures {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        let s = s.trim();
+        if let Some(p) = s.strip_suffix('%') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| anyhow!("--max-failures: {s:?} is not N or P%"))?;
+            if !(0.0..=100.0).contains(&v) {
+                bail!("--max-failures: a percentage must be between 0 and 100");
+            }
+            Ok(MaxFailures::Percent(v))
+        } else {
+            s.parse()
+                .map(MaxFailures::Count)
+                .map_err(|_| anyhow!("--max-failures: {s:?} is not N or P%"))
+        }
+    }
+}
+
+/// Which provider a run talks to, fully configured.
+#[derive(Debug, Clone)]
+pub enum ProviderChoice {
+    Nxlink(Nxlink),
+    Itnio(Itnio),
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub provider: ProviderChoice,
+    pub input: InputOptions,
+    pub maps: Vec<String>,
+    pub batch_size: usize,
+    pub concurrency: usize,
+    pub rate: Option<f64>,
+    pub retries: u32,
+    pub timeout: Duration,
+    pub backoff: Duration,
+    pub out_dir: PathBuf,
+    pub resume: bool,
+    pub dry_run: bool,
+    pub sandbox: bool,
+    /// `None` with `sandbox`: the in-process emulator's address is used.
+    pub base_url: Option<String>,
+    pub max_failures: Option<MaxFailures>,
+    pub bisect: bool,
+    pub json: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+    pub progress: bool,
+    pub mask_pii: bool,
+    /// Warnings found while configuring (shown unless --quiet).
+    pub warnings: Vec<String>,
+}
+
+impl Settings {
+    pub fn provider_name(&self) -> &'static str {
+        match self.provider {
+            ProviderChoice::Nxlink(_) => "nxlink",
+            ProviderChoice::Itnio(_) => "itnio",
+        }
+    }
+}
+
+/// Credential lookup: flag, then environment, then file.
+struct Lookup<'a> {
+    env: Env<'a>,
+    missing: Vec<String>,
+}
+
+impl Lookup<'_> {
+    fn get(
+        &mut self,
+        flag: Option<&str>,
+        var: &str,
+        file: Option<&str>,
+        key: &str,
+        section: &str,
+        needed: bool,
+    ) -> String {
+        let v = flag
+            .map(str::to_owned)
+            .or_else(|| (self.env)(var))
+            .or_else(|| file.map(str::to_owned).filter(|s| !s.is_empty()));
+        match v {
+            Some(v) => v,
+            None => {
+                if needed {
+                    self.missing
+                        .push(format!("{key} in [{section}] of the config file, or {var}"));
+                }
+                String::new()
+            }
+        }
+    }
+
+    fn finish(self, provider: &str) -> Result<(), Fatal> {
+        if self.missing.is_empty() {
+            return Ok(());
+        }
+        Err(Fatal::usage(anyhow!(
+            "missing {provider} credentials; set:\n  - {}\n(see config.example.toml; or try --sandbox)",
+            self.missing.join("\n  - ")
+        )))
+    }
+}
+
+/// Turn nxlink arguments into settings.
+pub fn nxlink_settings(args: &NxlinkArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let (file, warnings) = load_file(args.common.config.as_deref(), env)?;
+    let needed = !args.common.sandbox && !args.common.dry_run;
+    let s = &file.nxlink;
+    let mut l = Lookup {
+        env,
+        missing: vec![],
+    };
+    let access_key = l.get(
+        None,
+        "CUSTIMPORT_NXLINK_ACCESS_KEY",
+        s.access_key.as_deref(),
+        "access_key",
+        "nxlink",
+        needed,
+    );
+    let secret = l.get(
+        None,
+        "CUSTIMPORT_NXLINK_ACCESS_SECRET",
+        s.access_secret.as_ref().map(Secret::expose),
+        "access_secret",
+        "nxlink",
+        needed,
+    );
+    let file_tenant = s.tenant_id.as_ref().map(|v| match v {
+        toml::Value::String(t) => t.clone(),
+        other => other.to_string(),
+    });
+    let tenant = l.get(
+        args.tenant_id.as_deref(),
+        "CUSTIMPORT_NXLINK_TENANT_ID",
+        file_tenant.as_deref(),
+        "tenant_id (or --tenant-id)",
+        "nxlink",
+        needed,
+    );
+    let app_key = l.get(
+        args.app_key.as_deref(),
+        "CUSTIMPORT_NXLINK_APP_KEY",
+        s.app_key.as_deref(),
+        "app_key (or --app-key)",
+        "nxlink",
+        needed,
+    );
+    l.finish("nxlink")?;
+    let tenant_id: i64 = if tenant.is_empty() {
+        0
+    } else {
+        tenant
+            .trim()
+            .parse()
+            .map_err(|_| anyhow!("tenant_id must be a whole number"))
+            .usage()?
+    };
+    let mut nx = Nxlink {
+        access_key,
+        access_secret: Secret::new(secret),
+        tenant_id,
+        app_key,
+        mode: match args.mode {
+            Mode::Replace => 0,
+            Mode::Merge => 1,
+            Mode::Keep => 2,
+        },
+        strict_binding: args.strict_binding,
+        algorithm: Algorithm::Md5,
+    };
+    if args.common.sandbox {
+        nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
+        nx.access_secret = Secret::new(sandbox::NXLINK_ACCESS_SECRET);
+        nx.tenant_id = sandbox::NXLINK_TENANT_ID;
+        nx.app_key = sandbox::NXLINK_APP_KEY.into();
+    }
+    let region = args.region.map(|r| match r {
+        Region::Idn => "https://api-idn.nxlink.ai",
+        Region::Hk => "https://api-hk.nxlink.ai",
+        Region::Chl => "https://chl-api.nxlink.ai",
+    });
+    let base = args
+        .common
+        .base_url
+        .clone()
+        .or(region.map(str::to_owned))
+        .or_else(|| env("CUSTIMPORT_NXLINK_BASE_URL"))
+        .or(s.base_url.clone())
+        .unwrap_or_else(|| "https://api-idn.nxlink.ai".into());
+    common(&args.common, ProviderChoice::Nxlink(nx), base, warnings)
+}
+
+/// Turn itnio arguments into settings.
+pub fn itnio_settings(args: &ItnioArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let (file, warnings) = load_file(args.common.config.as_deref(), env)?;
+    let needed = !args.common.sandbox && !args.common.dry_run;
+    let s = &file.itnio;
+    let mut l = Lookup {
+        env,
+        missing: vec![],
+    };
+    let api_key = l.get(
+        None,
+        "CUSTIMPORT_ITNIO_API_KEY",
+        s.api_key.as_deref(),
+        "api_key",
+        "itnio",
+        needed,
+    );
+    let secret = l.get(
+        None,
+        "CUSTIMPORT_ITNIO_API_SECRET",
+        s.api_secret.as_ref().map(Secret::expose),
+        "api_secret",
+        "itnio",
+        needed,
+    );
+    let app_id = l.get(
+        args.app_id.as_deref(),
+        "CUSTIMPORT_ITNIO_APP_ID",
+        s.app_id.as_deref(),
+        "app_id (or --app-id)",
+        "itnio",
+        needed,
+    );
+    l.finish("itnio")?;
+    let mut it = Itnio {
+        api_key,
+        api_secret: Secret::new(secret),
+        app_id,
+        job_id: args.job,
+        call_record_dup: args.call_record_dup,
+    };
+    if args.common.sandbox {
+        it.api_key = sandbox::ITNIO_API_KEY.into();
+        it.api_secret = Secret::new(sandbox::ITNIO_API_SECRET);
+        it.app_id = sandbox::ITNIO_APP_ID.into();
+    }
+    let base = args
+        .common
+        .base_url
+        .clone()
+        .or_else(|| env("CUSTIMPORT_ITNIO_BASE_URL"))
+        .or(s.base_url.clone())
+        .unwrap_or_else(|| "https://api.itniotech.com".into());
+    common(&args.common, ProviderChoice::Itnio(it), base, warnings)
+}
+
+fn common(
+    a: &CommonArgs,
+    provider: ProviderChoice,
+    base: String,
+    warnings: Vec<String>,
+) -> Result<Settings, Fatal> {
+    let name = match provider {
+        ProviderChoice::Nxlink(_) => "nxlink",
+        ProviderChoice::Itnio(_) => "itnio",
+    };
+    let is_stdin = a.input.as_os_str() == "-";
+    let format = match (a.format, Format::from_path(&a.input)) {
+        (Some(f), _) => f,
+        (None, Some(f)) if !is_stdin => f,
+        _ if is_stdin => {
+            return Err(Fatal::usage(anyhow!(
+                "reading standard input needs --format csv|tsv|jsonl"
+            )))
+        }
+        _ => {
+            return Err(Fatal::usage(anyhow!(
+                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl",
+                a.input.display()
+            )))
+        }
+    };
+    if !is_stdin && !a.input.is_file() {
+        return Err(Fatal::usage(anyhow!("{}: no such file", a.input.display())));
+    }
+    let delimiter = a
+        .delimiter
+        .as_deref()
+        .map(parse_delimiter)
+        .transpose()
+        .usage()?;
+    let encoding = match &a.encoding {
+        None => None,
+        Some(label) => Some(encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+            Fatal::usage(anyhow!(
+                "--encoding: unknown encoding {label:?}; use a WHATWG label such as utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252"
+            ))
+        })?),
+    };
+    let base_url = if a.sandbox && a.base_url.is_none() {
+        None
+    } else {
+        Some(check_base_url(&base).usage()?)
+    };
+    let max_failures = a
+        .max_failures
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .usage()?;
+    if let Some(r) = a.rate {
+        if !(r > 0.0 && r.is_finite()) {
+            return Err(Fatal::usage(anyhow!(
+                "--rate must be a positive number of requests per second"
+            )));
+        }
+    }
+    if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+        return Err(Fatal::usage(anyhow!(
+            "--timeout must be a positive number of seconds"
+        )));
+    }
+    if a.resume && a.out.is_none() {
+        return Err(Fatal::usage(anyhow!(
+            "--resume needs --out DIR (the report directory of the run to continue)"
+        )));
+    }
+    let out_dir = a.out.clone().unwrap_or_else(|| default_out_dir(name));
+    Ok(Settings {
+        provider,
+        input: InputOptions {
+            path: a.input.clone(),
+            format,
+            delimiter,
+            encoding,
+            max_field_bytes: 1 << 20,
+        },
+        maps: a.maps.clone(),
+        batch_size: usize::from(a.batch_size),
+        concurrency: usize::from(a.concurrency),
+        rate: a.rate,
+        retries: a.retries,
+        timeout: Duration::from_secs_f64(a.timeout),
+        backoff: Duration::from_millis(a.backoff_ms),
+        out_dir,
+        resume: a.resume,
+        dry_run: a.dry_run,
+        sandbox: a.sandbox,
+        base_url,
+        max_failures,
+        bisect: !a.no_bisect,
+        json: a.json,
+        quiet: a.quiet,
+        verbose: a.verbose,
+        progress: !a.no_progress && !a.quiet,
+        mask_pii: a.mask_pii,
+        warnings,
+    })
+}
+
+fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
+    match s {
+        "\\t" | "tab" | "TAB" | "\t" => Ok(b'\t'),
+        _ if s.len() == 1 && s.is_ascii() && s != "\"" && s != "\n" && s != "\r" => {
+            Ok(s.as_bytes()[0])
+        }
+        _ => bail!("--delimiter must be one ASCII character (or \\t), got {s:?}"),
+    }
+}
+
+/// Only `https://`, or `http://` to a loopback host. Returns the origin without a trailing `/`.
+pub fn check_base_url(s: &str) -> anyhow::Result<String> {
+    let url =
+        reqwest::Url::parse(s.trim()).with_context(|| format!("base URL {s:?} is not a URL"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            if !loopback {
+                bail!("base URL {s:?}: plain http:// is only allowed to a loopback address; use https://");
+            }
+        }
+        other => bail!("base URL {s:?}: unsupported scheme {other}"),
+    }
+    Ok(s.trim().trim_end_matches('/').to_owned())
+}
+
+fn default_out_dir(provider: &str) -> PathBuf {
+    let now = time::OffsetDateTime::now_utc();
+    let stamp = now
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .unwrap_or_else(|_| now.unix_timestamp().to_string());
+    PathBuf::from(format!("custimport-{provider}-{stamp}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        assert_eq!(format!("{s}"), "<redacted>");
+        let nx = Nxlink {
+            access_key: "ak".into(),
+            access_secret: s,
+            tenant_id: 1,
+            app_key: "k".into(),
+            mode: 1,
+            strict_binding: false,
+            algorithm: Algorithm::Md5,
+        };
+        assert!(!format!("{nx:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn base_urls() {
+        assert!(check_base_url("http://127.0.0.1:8787").is_ok());
+        assert!(check_base_url("http://localhost:1/").is_ok());
+        assert!(check_base_url("http://[::1]:1").is_ok());
+        assert!(check_base_url("http://example.com").is_err());
+        assert!(check_base_url("http://10.0.0.1").is_err());
+        assert_eq!(
+            check_base_url("https://api-idn.nxlink.ai/").unwrap(),
+            "https://api-idn.nxlink.ai"
+        );
+        assert!(check_base_url("ftp://x").is_err());
+    }
+
+    #[test]
+    fn max_failures_parse() {
+        assert_eq!("10".parse::<MaxFailures>().unwrap(), MaxFailures::Count(10));
+        assert_eq!(
+            "5%".parse::<MaxFailures>().unwrap(),
+            MaxFailures::Percent(5.0)
+        );
+        assert!("x".parse::<MaxFailures>().is_err());
+        assert!("101%".parse::<MaxFailures>().is_err());
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(parse_delimiter(";").unwrap(), b';');
+        assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
+        assert!(parse_delimiter(",,").is_err());
+        assert!(parse_delimiter("\"").is_err());
+    }
+}

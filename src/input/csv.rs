@@ -1,0 +1,337 @@
+//! CSV/TSV input: settles the encoding and delimiter, reads the header, then turns each record
+//! of the stream into a [`Record`] with decoded cells and, when it could not be read cleanly,
+//! a [`Problem`].
+//!
+//! Encoding strategy: records are split on bytes by [`parser::Parser`] (our own state machine,
+//! because the csv crate counts only LF as a line break, silently closes a quote left open at
+//! end of input and buffers fields of any size). The bytes are split in the file's own encoding
+//! when no byte of a multibyte character can equal the delimiter, the quote or a line break
+//! (UTF-8, single-byte encodings, and the CJK ones with a delimiter below 0x30 such as `,` `;`
+//! tab); each field is then decoded strictly. Otherwise (UTF-16, ISO-2022-JP, or GBK/Big5/
+//! Shift_JIS with `|` or another delimiter that can be a trail byte) the stream is first
+//! transcoded to UTF-8 by [`Utf8Transcoder`], which writes the invalid-UTF-8 byte 0xFF for each
+//! malformed sequence, so the strict per-field UTF-8 check catches it in the right field.
+//!
+//! Invariant: every record the parser finds comes out exactly once, numbered from 1; a record
+//! with an unclosed quote, an oversized or undecodable field, or the wrong number of fields
+//! still comes out, with its cells (lossy where needed) and a problem.
+
+mod parser;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::io::{self, BufReader, Cursor, Read};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+use encoding_rs::{Encoding, UTF_8};
+
+use super::decode::{
+    display_name, label, open_source, strip_bom, suggest_encoding, Decoder, Utf8Transcoder,
+};
+use super::{Format, Input, InputError, InputOptions, Problem, Record, RecordData};
+use parser::{Parser, RawRecord};
+
+/// How much of the input's start is looked at to sniff the delimiter.
+const SNIFF_LIMIT: usize = 64 * 1024;
+const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+type Stream = BufReader<Box<dyn Read + Send>>;
+
+pub(super) fn open(opts: &InputOptions) -> Result<Input, InputError> {
+    let source = open_source(&opts.path)?;
+    from_reader(source, opts, display_name(&opts.path))
+}
+
+/// Opens CSV/TSV input from any byte source; `name` names it in messages.
+pub(super) fn from_reader(
+    source: Box<dyn Read + Send>,
+    opts: &InputOptions,
+    name: String,
+) -> Result<Input, InputError> {
+    let io_error = |source| InputError::Io {
+        path: name.clone(),
+        source,
+    };
+    let (reader, encoding) = strip_bom(source, opts.encoding).map_err(io_error)?;
+    // Stage 1: a byte stream in which ASCII bytes are ASCII characters.
+    let (mut stage1, stage1_encoding): (Box<dyn Read + Send>, &'static Encoding) =
+        if encoding.is_ascii_compatible() {
+            (reader, encoding)
+        } else {
+            (Box::new(Utf8Transcoder::new(reader, encoding)), UTF_8)
+        };
+    let (head, header_end) = peek_header(&mut stage1).map_err(io_error)?;
+    let header_bytes = head.get(..header_end).unwrap_or(&head);
+    let delimiter = match (opts.delimiter, opts.format) {
+        (Some(d), _) => d,
+        (None, Format::Tsv) => b'\t',
+        (None, _) => sniff(&Decoder::new(stage1_encoding).decode_lossy(header_bytes)),
+    };
+    if matches!(delimiter, b'"' | b'\r' | b'\n') {
+        let message = "the delimiter cannot be a quote or a line break";
+        return Err(InputError::Invalid(message.to_string()));
+    }
+    let hint = if encoding.is_ascii_compatible() {
+        suggest_encoding(header_bytes, encoding)
+    } else {
+        None
+    };
+    let replay: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(stage1));
+    let split_safe =
+        stage1_encoding == UTF_8 || stage1_encoding.is_single_byte() || delimiter < 0x30;
+    let (stream, field_encoding): (Box<dyn Read + Send>, _) = if split_safe {
+        (replay, stage1_encoding)
+    } else {
+        (
+            Box::new(Utf8Transcoder::new(replay, stage1_encoding)),
+            UTF_8,
+        )
+    };
+    let mut parser = Parser::new(
+        BufReader::with_capacity(64 * 1024, stream),
+        delimiter,
+        opts.max_field_bytes,
+    );
+    let mut records = CsvRecords {
+        parser: None,
+        headers: Vec::new(),
+        decoder: Decoder::new(field_encoding),
+        label: label(encoding),
+        max_field_bytes: opts.max_field_bytes,
+        row: 0,
+        path: name.clone(),
+    };
+    if let Some(raw) = parser.next_record().map_err(io_error)? {
+        records.headers = records.header(raw, hint)?;
+        records.parser = Some(parser);
+    }
+    Ok(Input {
+        headers: Some(records.headers.clone()),
+        format: opts.format,
+        delimiter,
+        encoding: encoding.name(),
+        records: Box::new(records),
+        skipped_blank: Arc::new(AtomicU64::new(0)),
+    })
+}
+
+/// Reads the start of the stream up to the end of the first non-empty line (outside quotes),
+/// at most about [`SNIFF_LIMIT`] bytes. Returns the bytes read and where that line ends.
+fn peek_header(reader: &mut dyn Read) -> io::Result<(Vec<u8>, usize)> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let (mut scanned, mut started, mut quoted) = (0, false, false);
+    loop {
+        while let Some(&b) = buf.get(scanned) {
+            match b {
+                b'\r' | b'\n' if !quoted && started => return Ok((buf, scanned)),
+                b'\r' | b'\n' => {}
+                b'"' => {
+                    quoted = !quoted;
+                    started = true;
+                }
+                _ => started = true,
+            }
+            scanned += 1;
+        }
+        if buf.len() >= SNIFF_LIMIT {
+            return Ok((buf, scanned));
+        }
+        match reader.read(&mut chunk) {
+            Ok(0) => return Ok((buf, scanned)),
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The candidate delimiter occurring most often outside quotes in the header line; `,` on a
+/// tie or when none occurs.
+fn sniff(header: &str) -> u8 {
+    let mut counts = [0usize; CANDIDATES.len()];
+    let mut quoted = false;
+    for c in header.trim_start_matches(['\r', '\n']).chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '\r' | '\n' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = CANDIDATES.iter().position(|&d| char::from(d) == c) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let max = counts.iter().copied().max().unwrap_or(0);
+    let mut winners = CANDIDATES.iter().zip(counts).filter(|&(_, n)| n == max);
+    match (winners.next(), winners.next()) {
+        (Some((&d, _)), None) if max > 0 => d,
+        _ => b',',
+    }
+}
+
+struct CsvRecords {
+    /// `None` once the input is exhausted or failed.
+    parser: Option<Parser<Stream>>,
+    headers: Vec<String>,
+    /// Decodes field bytes (UTF-8 when the stream was transcoded).
+    decoder: Decoder,
+    /// Lower-case name of the input's encoding, for messages.
+    label: String,
+    max_field_bytes: usize,
+    row: u64,
+    path: String,
+}
+
+impl CsvRecords {
+    /// Validates and decodes the header record.
+    fn header(&self, raw: RawRecord, hint: Option<&str>) -> Result<Vec<String>, InputError> {
+        let path = &self.path;
+        let line = raw.line;
+        if let Some((opened, last)) = raw.unterminated {
+            let swallowed = if last > opened {
+                format!(" (lines {opened}–{last} were read as the header)")
+            } else {
+                String::new()
+            };
+            return Err(InputError::Invalid(format!(
+                "line {opened}: a quote opened in the header is never closed{swallowed}"
+            )));
+        }
+        if let Some(i) = raw.too_large {
+            return Err(InputError::Invalid(format!(
+                "line {line}: header column {} is longer than {} bytes",
+                i + 1,
+                self.max_field_bytes
+            )));
+        }
+        let mut names = Vec::with_capacity(raw.fields.len());
+        for bytes in &raw.fields {
+            let Ok(text) = self.decoder.decode(bytes) else {
+                let hint = hint
+                    .map(|h| format!("; try --encoding {h}"))
+                    .unwrap_or_default();
+                return Err(InputError::Invalid(format!(
+                    "the header of {path} (line {line}) is not valid {}{hint}",
+                    self.label
+                )));
+            };
+            names.push(
+                text.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                    .to_string(),
+            );
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, name) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+            if let Some(first) = seen.insert(name, i) {
+                return Err(InputError::Invalid(format!(
+                    "duplicate column \"{name}\" in the header (columns {} and {})",
+                    first + 1,
+                    i + 1
+                )));
+            }
+        }
+        Ok(names)
+    }
+
+    /// `column "name"`, or `column 3` for a column without a name.
+    fn column(&self, index: usize) -> String {
+        match self.headers.get(index) {
+            Some(name) if !name.is_empty() => format!("column \"{name}\""),
+            _ => format!("column {}", index + 1),
+        }
+    }
+
+    fn record(&self, raw: RawRecord) -> Record {
+        let field_line = |i: usize| raw.field_lines.get(i).copied().unwrap_or(raw.line);
+        let found = raw.fields.len();
+        let mut undecodable = None;
+        let mut cells = Vec::with_capacity(found);
+        for (i, bytes) in raw.fields.into_iter().enumerate() {
+            match self.decoder.decode_owned(bytes) {
+                Ok(text) => cells.push(text),
+                Err(lossy) => {
+                    undecodable.get_or_insert(i);
+                    cells.push(lossy);
+                }
+            }
+        }
+        let problem = |code, message| Some(Problem { code, message });
+        let problem = if let Some((opened, last)) = raw.unterminated {
+            let swallowed = if last > opened {
+                format!("; lines {opened}–{last} were not read as rows")
+            } else {
+                String::new()
+            };
+            problem(
+                "unterminated_quote",
+                format!("line {opened}: a quote opened here is never closed{swallowed}"),
+            )
+        } else if let Some(i) = raw.too_large {
+            problem(
+                "field_too_large",
+                format!(
+                    "line {}, {}: field longer than {} bytes",
+                    field_line(i),
+                    self.column(i),
+                    self.max_field_bytes
+                ),
+            )
+        } else if let Some(i) = undecodable {
+            problem(
+                "invalid_encoding",
+                format!(
+                    "line {}, {}: not valid {}",
+                    field_line(i),
+                    self.column(i),
+                    self.label
+                ),
+            )
+        } else if found != self.headers.len() {
+            problem(
+                "wrong_field_count",
+                format!(
+                    "line {}: expected {} fields, found {found}",
+                    raw.line,
+                    self.headers.len()
+                ),
+            )
+        } else {
+            None
+        };
+        Record {
+            row: self.row,
+            line: raw.line,
+            data: RecordData::Cells(cells),
+            problem,
+        }
+    }
+}
+
+impl Iterator for CsvRecords {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let parser = self.parser.as_mut()?;
+        match parser.next_record() {
+            Ok(Some(raw)) => {
+                self.row += 1;
+                Some(Ok(self.record(raw)))
+            }
+            Ok(None) => {
+                self.parser = None;
+                None
+            }
+            Err(source) => {
+                self.parser = None;
+                Some(Err(InputError::Io {
+                    path: self.path.clone(),
+                    source,
+                }))
+            }
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Byte-level CSV record parser: splits an ASCII-compatible byte stream into records of raw
+//! field bytes, following the csv crate's (RFC 4180) rules: `"` opens a quote only at the start
+//! of a field, `""` inside quotes is a literal quote, bytes after a closing quote are kept
+//! literally, CR, LF and CRLF end records, and empty lines are skipped.
+//!
+//! Invariant: every byte of the input is looked at exactly once and memory stays bounded by
+//! the record being read: a field stops growing at the size cap (the record is flagged), and a
+//! quote still open at the end of the input is reported, never silently closed. Line numbers
+//! count CR, LF and CRLF alike, so they match what an editor shows.
+
+use std::io::{self, BufRead};
+
+/// One record as read from the stream, before decoding.
+#[derive(Debug, Default)]
+pub(super) struct RawRecord {
+    /// Physical line where the record starts.
+    pub line: u64,
+    /// Field bytes, unquoted; a field over the cap holds only its first `cap` bytes.
+    pub fields: Vec<Vec<u8>>,
+    /// Physical line where each field starts.
+    pub field_lines: Vec<u64>,
+    /// Index of the first field longer than the cap.
+    pub too_large: Option<usize>,
+    /// `(line where the quote opened, last line read)` when a quote is open at end of input.
+    pub unterminated: Option<(u64, u64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    StartRecord,
+    StartField,
+    InField,
+    InQuoted,
+    /// A `"` was seen inside a quoted field: either an escaped quote or the closing one.
+    QuoteInQuoted,
+}
+
+/// The state machine, kept apart from the reader so both can be borrowed at once.
+struct Machine {
+    delimiter: u8,
+    cap: usize,
+    /// Line of the next byte.
+    line: u64,
+    prev_cr: bool,
+    state: State,
+    quote_line: u64,
+    last_line: u64,
+    record: RawRecord,
+}
+
+impl Machine {
+    /// Feeds one byte; returns true when it ended a record.
+    fn step(&mut self, b: u8) -> bool {
+        let byte_line = if b == b'\n' && self.prev_cr {
+            self.line.saturating_sub(1)
+        } else {
+            self.line
+        };
+        match b {
+            b'\r' => {
+                self.line += 1;
+                self.prev_cr = true;
+            }
+            b'\n' => {
+                if !self.prev_cr {
+                    self.line += 1;
+                }
+                self.prev_cr = false;
+            }
+            _ => self.prev_cr = false,
+        }
+        self.last_line = byte_line;
+        let term = b == b'\r' || b == b'\n';
+        match self.state {
+            State::StartRecord => {
+                if term {
+                    return false;
+                }
+                self.record = RawRecord {
+                    line: byte_line,
+                    ..RawRecord::default()
+                };
+                self.start_field(byte_line);
+                self.field_start(b, byte_line, term)
+            }
+            State::StartField => self.field_start(b, byte_line, term),
+            State::InField => self.unquoted(b, byte_line, term),
+            State::InQuoted => {
+                if b == b'"' {
+                    self.state = State::QuoteInQuoted;
+                } else {
+                    self.push(b);
+                }
+                false
+            }
+            State::QuoteInQuoted => {
+                if b == b'"' {
+                    self.push(b);
+                    self.state = State::InQuoted;
+                    false
+                } else {
+                    self.unquoted(b, byte_line, term)
+                }
+            }
+        }
+    }
+
+    fn field_start(&mut self, b: u8, byte_line: u64, term: bool) -> bool {
+        if b == b'"' {
+            self.state = State::InQuoted;
+            self.quote_line = byte_line;
+            false
+        } else {
+            self.unquoted(b, byte_line, term)
+        }
+    }
+
+    fn unquoted(&mut self, b: u8, byte_line: u64, term: bool) -> bool {
+        if b == self.delimiter {
+            self.start_field(byte_line);
+            self.state = State::StartField;
+            false
+        } else if term {
+            self.state = State::StartRecord;
+            true
+        } else {
+            self.push(b);
+            self.state = State::InField;
+            false
+        }
+    }
+
+    fn start_field(&mut self, byte_line: u64) {
+        self.record.fields.push(Vec::new());
+        self.record.field_lines.push(byte_line);
+    }
+
+    fn push(&mut self, b: u8) {
+        let index = self.record.fields.len().saturating_sub(1);
+        if let Some(field) = self.record.fields.last_mut() {
+            if field.len() < self.cap {
+                field.push(b);
+            } else if self.record.too_large.is_none() {
+                self.record.too_large = Some(index);
+            }
+        }
+    }
+
+    /// End of input: the record in progress, if any.
+    fn finish(&mut self) -> Option<RawRecord> {
+        let state = std::mem::replace(&mut self.state, State::StartRecord);
+        match state {
+            State::StartRecord => None,
+            State::InQuoted => {
+                self.record.unterminated = Some((self.quote_line, self.last_line));
+                Some(std::mem::take(&mut self.record))
+            }
+            _ => Some(std::mem::take(&mut self.record)),
+        }
+    }
+}
+
+/// Reads [`RawRecord`]s from a buffered byte stream.
+pub(super) struct Parser<R> {
+    reader: R,
+    machine: Machine,
+}
+
+impl<R: BufRead> Parser<R> {
+    pub(super) fn new(reader: R, delimiter: u8, max_field_bytes: usize) -> Self {
+        Parser {
+            reader,
+            machine: Machine {
+                delimiter,
+                cap: max_field_bytes,
+                line: 1,
+                prev_cr: false,
+                state: State::StartRecord,
+                quote_line: 1,
+                last_line: 1,
+                record: RawRecord::default(),
+            },
+        }
+    }
+
+    /// The next record, or `None` at the end of input.
+    pub(super) fn next_record(&mut self) -> io::Result<Option<RawRecord>> {
+        loop {
+            let buf = match self.reader.fill_buf() {
+                Ok(buf) => buf,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(self.machine.finish());
+            }
+            let mut used = 0;
+            let mut ended = false;
+            for &b in buf {
+                used += 1;
+                if self.machine.step(b) {
+                    ended = true;
+                    break;
+                }
+            }
+            self.reader.consume(used);
+            if ended {
+                return Ok(Some(std::mem::take(&mut self.machine.record)));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(input: &[u8], delimiter: u8, cap: usize) -> Vec<RawRecord> {
+        // A tiny buffer exercises records that straddle buffer refills.
+        let reader = io::BufReader::with_capacity(3, input);
+        let mut parser = Parser::new(reader, delimiter, cap);
+        let mut out = Vec::new();
+        while let Some(rec) = parser.next_record().unwrap() {
+            out.push(rec);
+        }
+        out
+    }
+
+    fn fields(recs: &[RawRecord]) -> Vec<Vec<String>> {
+        recs.iter()
+            .map(|r| {
+                r.fields
+                    .iter()
+                    .map(|f| String::from_utf8_lossy(f).into_owned())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn quotes_delimiters_and_line_endings() {
+        let recs = parse(
+            b"a,\"b,\"\"c\"\"\"\r\n\r\n\"x\ny\",z\rlast,\"q\"tail",
+            b',',
+            100,
+        );
+        assert_eq!(
+            fields(&recs),
+            [
+                vec!["a", "b,\"c\""],
+                vec!["x\ny", "z"],
+                vec!["last", "qtail"]
+            ]
+        );
+        let lines: Vec<u64> = recs.iter().map(|r| r.line).collect();
+        assert_eq!(lines, [1, 3, 5]);
+        assert_eq!(recs[1].field_lines, [3, 4]);
+        assert!(recs.iter().all(|r| r.unterminated.is_none()));
+    }
+
+    #[test]
+    fn unterminated_quote_reports_first_and_last_line() {
+        let recs = parse(b"h\n1,\"open\n2\r\n3\n", b',', 100);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[1].line, 2);
+        assert_eq!(recs[1].unterminated, Some((2, 4)));
+        let recs = parse(b"a,b\nx,\"y", b',', 100);
+        assert_eq!(recs[1].unterminated, Some((2, 2)));
+        assert_eq!(fields(&recs)[1], ["x", "y"]);
+        // A closed quote at the very end is fine.
+        assert_eq!(parse(b"x,\"y\"", b',', 100)[0].unterminated, None);
+    }
+
+    #[test]
+    fn field_cap_truncates_and_flags_the_first_large_field() {
+        let recs = parse(b"ab,abcdef,abcdefgh\nabcd,x\n", b',', 4);
+        assert_eq!(recs[0].too_large, Some(1));
+        assert_eq!(fields(&recs)[0], ["ab", "abcd", "abcd"]);
+        assert_eq!(recs[1].too_large, None);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Same fields as the csv crate, and `line` equal to its (LF-only) line count when
+        /// the input has no CR and no empty line.
+        #[test]
+        fn agrees_with_the_csv_crate(
+            input in proptest::collection::vec(
+                prop_oneof![
+                    Just(b'"'), Just(b','), Just(b';'), Just(b'\n'), Just(b'\r'),
+                    Just(b'a'), Just(b' '), any::<u8>()
+                ],
+                0..80,
+            ),
+            delimiter in prop_oneof![Just(b','), Just(b';'), Just(b'\t')],
+        ) {
+            let ours = parse(&input, delimiter, usize::MAX);
+            let mut theirs = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .delimiter(delimiter)
+                .from_reader(&input[..]);
+            let mut expected = Vec::new();
+            for rec in theirs.byte_records() {
+                let rec = rec.unwrap();
+                let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                expected.push((rec.iter().map(<[u8]>::to_vec).collect::<Vec<_>>(), line));
+            }
+            prop_assert_eq!(ours.len(), expected.len());
+            // The csv crate takes a record's position before skipping empty lines.
+            let comparable_lines = !input.contains(&b'\r')
+                && !input.starts_with(b"\n")
+                && !input.windows(2).any(|w| w == b"\n\n");
+            for (o, (fields, line)) in ours.iter().zip(&expected) {
+                prop_assert_eq!(&o.fields, fields);
+                if comparable_lines {
+                    prop_assert_eq!(o.line, *line);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Turning the input's bytes into text: opening the source, BOM detection, strict decoding of
+//! single fields or lines, transcoding whole streams to UTF-8, and guessing a better encoding
+//! when the header does not decode.
+//!
+//! Invariant: decoding is strict. Bytes that do not decode are never silently replaced: strict
+//! decoding returns the lossy text only as an error value, and the streaming
+//! [`Utf8Transcoder`] writes the byte 0xFF (which never occurs in UTF-8) wherever a malformed
+//! sequence was, so that the strict UTF-8 check of the field or line holding it fails and the
+//! record is marked `invalid_encoding` instead of carrying a U+FFFD as if it were data.
+
+use std::borrow::Cow;
+use std::io::{self, Cursor, Read};
+use std::path::Path;
+
+use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
+
+use super::InputError;
+
+/// A byte that never occurs in UTF-8; [`Utf8Transcoder`] writes it for each malformed sequence.
+pub(super) const MALFORMED: u8 = 0xFF;
+
+/// The encodings [`guess_encoding_hint`] tries, in order of preference.
+const HINT_CANDIDATES: [(&str, &Encoding); 5] = [
+    ("gb18030", encoding_rs::GB18030),
+    ("big5", encoding_rs::BIG5),
+    ("shift_jis", encoding_rs::SHIFT_JIS),
+    ("euc-kr", encoding_rs::EUC_KR),
+    ("windows-1252", encoding_rs::WINDOWS_1252),
+];
+
+/// Strict decoder of complete pieces of text (a field, a line) in one encoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoder {
+    encoding: &'static Encoding,
+}
+
+impl Decoder {
+    pub fn new(encoding: &'static Encoding) -> Decoder {
+        Decoder { encoding }
+    }
+
+    pub fn encoding(&self) -> &'static Encoding {
+        self.encoding
+    }
+
+    /// Decodes `bytes` (no BOM handling). `Err` carries a lossy decoding (with U+FFFD) when
+    /// some bytes are not valid in the encoding.
+    pub fn decode<'a>(&self, bytes: &'a [u8]) -> Result<Cow<'a, str>, String> {
+        if self.encoding == UTF_8 {
+            return match std::str::from_utf8(bytes) {
+                Ok(s) => Ok(Cow::Borrowed(s)),
+                Err(_) => Err(String::from_utf8_lossy(bytes).into_owned()),
+            };
+        }
+        match self
+            .encoding
+            .decode_without_bom_handling_and_without_replacement(bytes)
+        {
+            Some(text) => Ok(text),
+            None => Err(self
+                .encoding
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned()),
+        }
+    }
+
+    /// Like [`Decoder::decode`], taking the bytes (no copy for valid UTF-8).
+    pub fn decode_owned(&self, bytes: Vec<u8>) -> Result<String, String> {
+        if self.encoding == UTF_8 {
+            return String::from_utf8(bytes)
+                .map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
+        self.decode(&bytes).map(Cow::into_owned)
+    }
+
+    /// Decodes `bytes`, replacing what does not decode.
+    pub fn decode_lossy<'a>(&self, bytes: &'a [u8]) -> Cow<'a, str> {
+        self.decode(bytes).unwrap_or_else(Cow::Owned)
+    }
+}
+
+/// The name of a likely encoding for `bytes` that are not valid UTF-8: the first of gb18030,
+/// big5, shift_jis, euc-kr and windows-1252 that decodes them without error (so CJK encodings
+/// win when they decode cleanly). `None` when `bytes` are valid UTF-8 or nothing fits.
+pub fn guess_encoding_hint(bytes: &[u8]) -> Option<&'static str> {
+    if std::str::from_utf8(bytes).is_ok() {
+        return None;
+    }
+    HINT_CANDIDATES
+        .iter()
+        .find(|(_, enc)| {
+            enc.decode_without_bom_handling_and_without_replacement(bytes)
+                .is_some()
+        })
+        .map(|(name, _)| *name)
+}
+
+/// A `--encoding` value to suggest for `bytes` that failed to decode as `failed`, if any.
+/// gb18030 is suggested as `gbk`, the name users know: encoding_rs decodes both identically.
+pub(super) fn suggest_encoding(bytes: &[u8], failed: &'static Encoding) -> Option<&'static str> {
+    if failed != UTF_8 && std::str::from_utf8(bytes).is_ok() {
+        return Some("utf-8");
+    }
+    let hint = guess_encoding_hint(bytes)?;
+    let enc = Encoding::for_label(hint.as_bytes())?;
+    if enc == failed || (enc == encoding_rs::GB18030 && failed == encoding_rs::GBK) {
+        return None;
+    }
+    Some(if hint == "gb18030" { "gbk" } else { hint })
+}
+
+/// Lower-case encoding name for messages (`gbk`, `utf-8`, `utf-16le`).
+pub(super) fn label(encoding: &'static Encoding) -> String {
+    encoding.name().to_ascii_lowercase()
+}
+
+/// The name used for the input in messages.
+pub(super) fn display_name(path: &Path) -> String {
+    if path.as_os_str() == "-" {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Opens the file (or standard input for `-`), unbuffered.
+pub(super) fn open_source(path: &Path) -> Result<Box<dyn Read + Send>, InputError> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(io::stdin()));
+    }
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(Box::new(file)),
+        Err(source) => Err(InputError::Io {
+            path: display_name(path),
+            source,
+        }),
+    }
+}
+
+/// Reads until `buf` is full or the end of input; returns how many bytes were read.
+pub(super) fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
+/// Strips a BOM and settles the encoding: a UTF-8 or UTF-16 BOM wins over `requested`, which
+/// defaults to UTF-8. Returns the reader positioned after the BOM.
+pub(super) fn strip_bom(
+    mut reader: Box<dyn Read + Send>,
+    requested: Option<&'static Encoding>,
+) -> io::Result<(Box<dyn Read + Send>, &'static Encoding)> {
+    let mut head = [0u8; 3];
+    let n = read_up_to(&mut reader, &mut head)?;
+    let head = &head[..n];
+    let (encoding, bom_len) = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        (UTF_8, 3)
+    } else if head.starts_with(&[0xFF, 0xFE]) {
+        (UTF_16LE, 2)
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        (UTF_16BE, 2)
+    } else {
+        (requested.unwrap_or(UTF_8), 0)
+    };
+    let rest = Cursor::new(head[bom_len..].to_vec());
+    Ok((Box::new(rest.chain(reader)), encoding))
+}
+
+/// A `Read` adapter that transcodes a byte stream from some encoding to UTF-8, writing
+/// [`MALFORMED`] (0xFF) instead of U+FFFD for each malformed sequence.
+pub(super) struct Utf8Transcoder<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Box<[u8]>,
+    in_start: usize,
+    in_end: usize,
+    output: Box<[u8]>,
+    out_start: usize,
+    out_end: usize,
+    eof: bool,
+    finished: bool,
+}
+
+impl<R: Read> Utf8Transcoder<R> {
+    pub(super) fn new(inner: R, encoding: &'static Encoding) -> Self {
+        Utf8Transcoder {
+            inner,
+            decoder: encoding.new_decoder_without_bom_handling(),
+            input: vec![0; 8192].into_boxed_slice(),
+            in_start: 0,
+            in_end: 0,
+            output: vec![0; 16384].into_boxed_slice(),
+            out_start: 0,
+            out_end: 0,
+            eof: false,
+            finished: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Utf8Transcoder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.out_start < self.out_end {
+                let n = buf.len().min(self.out_end - self.out_start);
+                buf[..n].copy_from_slice(&self.output[self.out_start..self.out_start + n]);
+                self.out_start += n;
+                return Ok(n);
+            }
+            if self.finished || buf.is_empty() {
+                return Ok(0);
+            }
+            if self.in_start == self.in_end && !self.eof {
+                match self.inner.read(&mut self.input) {
+                    Ok(0) => self.eof = true,
+                    Ok(n) => {
+                        self.in_start = 0;
+                        self.in_end = n;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            // Keep one byte free for the MALFORMED marker.
+            let room = self.output.len() - 1;
+            let (result, read, written) = self.decoder.decode_to_utf8_without_replacement(
+                &self.input[self.in_start..self.in_end],
+                &mut self.output[..room],
+                self.eof,
+            );
+            self.in_start += read;
+            self.out_start = 0;
+            self.out_end = written;
+            match result {
+                DecoderResult::InputEmpty => self.finished = self.eof,
+                DecoderResult::OutputFull => {}
+                DecoderResult::Malformed(_, _) => {
+                    self.output[written] = MALFORMED;
+                    self.out_end = written + 1;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use encoding_rs::{BIG5, GBK, SHIFT_JIS};
+
+    fn transcode(bytes: &[u8], enc: &'static Encoding) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut t = Utf8Transcoder::new(Cursor::new(bytes.to_vec()), enc);
+        t.read_to_end(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn strict_decoding_reports_lossy_text() {
+        let gbk = Decoder::new(GBK);
+        assert_eq!(gbk.decode(&GBK.encode("张三").0).unwrap(), "张三");
+        assert_eq!(gbk.decode(b"a\x81").unwrap_err(), "a\u{FFFD}");
+        let utf8 = Decoder::new(UTF_8);
+        assert_eq!(utf8.decode("é".as_bytes()).unwrap(), "é");
+        assert_eq!(utf8.decode(b"\xffx").unwrap_err(), "\u{FFFD}x");
+        assert_eq!(utf8.decode_lossy(b"\xffx"), "\u{FFFD}x");
+    }
+
+    #[test]
+    fn hint_prefers_cjk_and_skips_utf8() {
+        assert_eq!(guess_encoding_hint("张三".as_bytes()), None);
+        assert_eq!(
+            guess_encoding_hint(&GBK.encode("张三,电话").0),
+            Some("gb18030")
+        );
+        // A lead byte at the very end fails every CJK encoding; windows-1252 reads é.
+        assert_eq!(guess_encoding_hint(b"caf\xE9"), Some("windows-1252"));
+        let sjis = SHIFT_JIS.encode("ｱｲｳ").0; // half-width katakana: single bytes 0xB1..
+        assert_eq!(guess_encoding_hint(&sjis), Some("shift_jis"));
+        assert_eq!(guess_encoding_hint(&BIG5.encode("臺灣").0), Some("gb18030"));
+    }
+
+    #[test]
+    fn suggestions_name_gbk_and_never_the_failed_encoding() {
+        let gbk = GBK.encode("姓名,电话").0;
+        assert_eq!(suggest_encoding(&gbk, UTF_8), Some("gbk"));
+        assert_eq!(suggest_encoding("姓名".as_bytes(), GBK), Some("utf-8"));
+        assert_eq!(suggest_encoding(b"\x81\x20", GBK), Some("windows-1252"));
+        // A lead byte followed by ASCII is malformed, and the ASCII byte is kept.
+        assert_eq!(transcode(b"\x81,a", GBK), b"\xFF,a");
+    }
+
+    #[test]
+    fn bom_wins_and_is_stripped() {
+        let read = |bytes: &[u8], req| {
+            let (mut r, enc) = strip_bom(Box::new(Cursor::new(bytes.to_vec())), req).unwrap();
+            let mut rest = Vec::new();
+            r.read_to_end(&mut rest).unwrap();
+            (enc.name(), rest)
+        };
+        assert_eq!(
+            read(b"\xEF\xBB\xBFab", Some(GBK)),
+            ("UTF-8", b"ab".to_vec())
+        );
+        assert_eq!(read(b"\xFF\xFEa\0", None), ("UTF-16LE", b"a\0".to_vec()));
+        assert_eq!(
+            read(b"\xFE\xFF\0a", Some(GBK)),
+            ("UTF-16BE", b"\0a".to_vec())
+        );
+        assert_eq!(read(b"ab", Some(GBK)), ("GBK", b"ab".to_vec()));
+        assert_eq!(read(b"a", None), ("UTF-8", b"a".to_vec()));
+        assert_eq!(read(b"", None), ("UTF-8", Vec::new()));
+    }
+
+    #[test]
+    fn transcoder_marks_malformed_sequences() {
+        let le: Vec<u8> = "名,a\r\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        assert_eq!(transcode(&le, UTF_16LE), "名,a\r\n".as_bytes());
+        // Unpaired surrogate, then a trailing odd byte.
+        let bad = [0x00, 0xD8, b'a', 0, b'b'];
+        assert_eq!(transcode(&bad, UTF_16LE), b"\xFFa\xFF");
+        // A byte that never decodes in GBK; the ASCII after it survives.
+        let mut gbk = GBK.encode("张|").0.into_owned();
+        gbk.extend_from_slice(b"\xFF|x");
+        let mut expected = "张|".as_bytes().to_vec();
+        expected.extend_from_slice(b"\xFF|x");
+        assert_eq!(transcode(&gbk, GBK), expected);
+    }
+
+    #[test]
+    fn transcoder_handles_large_inputs_across_buffers() {
+        let text = "张三|13800000000\n".repeat(5000);
+        let gbk = GBK.encode(&text).0;
+        assert_eq!(transcode(&gbk, GBK), text.as_bytes());
+    }
+}

@@ -1,0 +1,300 @@
+//! The resume journal: an append-only JSON-lines ledger in the report directory (mode 0600).
+//! Before a batch is sent its rows are recorded and synced; after, each row's final outcome.
+//! `--resume` replays it: rows with a final outcome are skipped, rows sent without one are
+//! sent again (and an "already exists" answer for them counts as success).
+//!
+//! Invariant: a row is recorded as final only after the provider's answer was interpreted;
+//! a crash at any instant leaves a journal from which no acknowledged row is resent and no
+//! unacknowledged row is forgotten.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::pipeline::Outcome;
+
+pub const FILE: &str = "journal.jsonl";
+
+/// What identifies a run: provider, input and its fingerprint.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Header {
+    pub version: u32,
+    pub provider: String,
+    pub input: String,
+    pub fingerprint: String,
+}
+
+/// A final outcome recorded by an earlier run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Previous {
+    Succeeded {
+        cells: Vec<String>,
+        already_present: bool,
+    },
+    Failed {
+        code: String,
+        message: String,
+    },
+    Unknown {
+        code: String,
+        message: String,
+    },
+}
+
+/// What an earlier run left.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub header: Option<Header>,
+    pub done: HashMap<u64, Previous>,
+    /// Rows sent without a recorded outcome: possibly applied.
+    pub in_flight: HashSet<u64>,
+}
+
+/// Fingerprint of an input file: its size and an MD5 over its first and last MiB.
+pub fn fingerprint(path: &Path) -> io::Result<String> {
+    const PART: u64 = 1 << 20;
+    let mut f = File::open(path)?;
+    let len = f.metadata()?.len();
+    let mut h = Md5::new();
+    let mut buf = Vec::with_capacity(PART as usize);
+    (&mut f).take(PART).read_to_end(&mut buf)?;
+    h.update(&buf);
+    if len > PART {
+        buf.clear();
+        f.seek(SeekFrom::Start(len.saturating_sub(PART).max(PART)))?;
+        f.take(PART).read_to_end(&mut buf)?;
+        h.update(&buf);
+    }
+    Ok(format!("{len}:{}", hex::encode(h.finalize())))
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Entry {
+    Start(Header),
+    Sent { batch: u64, rows: Vec<u64> },
+    Done(Vec<Value>),
+}
+
+/// The open journal.
+#[derive(Debug)]
+pub struct Journal {
+    file: Mutex<File>,
+}
+
+impl Journal {
+    /// Start a new journal (truncating any old one) with its header.
+    pub fn create(dir: &Path, header: &Header) -> io::Result<Journal> {
+        let f = crate::report::create_private(&dir.join(FILE))?;
+        let j = Journal {
+            file: Mutex::new(f),
+        };
+        j.append(&Entry::Start(header.clone()), true)?;
+        Ok(j)
+    }
+
+    /// Continue an existing journal.
+    pub fn append_to(dir: &Path) -> io::Result<Journal> {
+        let f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join(FILE))?;
+        Ok(Journal {
+            file: Mutex::new(f),
+        })
+    }
+
+    fn append(&self, e: &Entry, sync: bool) -> io::Result<()> {
+        let mut line = serde_json::to_vec(e)?;
+        line.push(b'\n');
+        let mut f = self
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("journal lock poisoned"))?;
+        f.write_all(&line)?;
+        if sync {
+            f.sync_data()?;
+        }
+        Ok(())
+    }
+
+    /// Record a batch about to be sent (synced before returning).
+    pub fn sent(&self, batch: u64, rows: &[u64]) -> io::Result<()> {
+        self.append(
+            &Entry::Sent {
+                batch,
+                rows: rows.to_vec(),
+            },
+            true,
+        )
+    }
+
+    /// Record final outcomes (call [`Journal::sync`] after a group of these).
+    pub fn done(&self, rows: &[(u64, &Outcome, Option<Vec<String>>)]) -> io::Result<()> {
+        let entries: Vec<Value> = rows
+            .iter()
+            .filter_map(|(row, o, cells)| match o {
+                Outcome::Succeeded {
+                    already_present, ..
+                } => Some(serde_json::json!([
+                    row,
+                    "succeeded",
+                    already_present,
+                    cells.clone().unwrap_or_default()
+                ])),
+                Outcome::Failed { code, message } => {
+                    Some(serde_json::json!([row, "failed", code, message]))
+                }
+                Outcome::Unknown { code, message } => {
+                    Some(serde_json::json!([row, "unknown", code, message]))
+                }
+                Outcome::Pending => None,
+            })
+            .collect();
+        if entries.is_empty() {
+            return Ok(());
+        }
+        self.append(&Entry::Done(entries), false)
+    }
+
+    pub fn sync(&self) -> io::Result<()> {
+        let f = self
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("journal lock poisoned"))?;
+        f.sync_data()
+    }
+
+    /// Read what an earlier run recorded. A torn last line (crash mid-write) is ignored.
+    pub fn load(dir: &Path) -> io::Result<Loaded> {
+        let f = File::open(dir.join(FILE))?;
+        let mut loaded = Loaded::default();
+        let mut sent: HashSet<u64> = HashSet::new();
+        for line in BufReader::new(f).lines() {
+            let line = line?;
+            let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
+                continue;
+            };
+            match entry {
+                Entry::Start(h) => loaded.header = Some(h),
+                Entry::Sent { rows, .. } => sent.extend(rows),
+                Entry::Done(items) => {
+                    for it in items {
+                        if let Some((row, prev)) = parse_done(&it) {
+                            loaded.done.insert(row, prev);
+                        }
+                    }
+                }
+            }
+        }
+        loaded.in_flight = sent
+            .into_iter()
+            .filter(|r| !loaded.done.contains_key(r))
+            .collect();
+        Ok(loaded)
+    }
+}
+
+fn parse_done(v: &Value) -> Option<(u64, Previous)> {
+    let a = v.as_array()?;
+    let row = a.first()?.as_u64()?;
+    let s = |i: usize| {
+        a.get(i)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let prev = match a.get(1)?.as_str()? {
+        "succeeded" => Previous::Succeeded {
+            already_present: a.get(2).and_then(Value::as_bool).unwrap_or(false),
+            cells: a
+                .get(3)
+                .and_then(Value::as_array)
+                .map(|c| {
+                    c.iter()
+                        .map(|x| x.as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        "failed" => Previous::Failed {
+            code: s(2),
+            message: s(3),
+        },
+        "unknown" => Previous::Unknown {
+            code: s(2),
+            message: s(3),
+        },
+        _ => return None,
+    };
+    Some((row, prev))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_torn_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = Header {
+            version: 1,
+            provider: "nxlink".into(),
+            input: "a.csv".into(),
+            fingerprint: "1:x".into(),
+        };
+        let j = Journal::create(dir.path(), &h).unwrap();
+        j.sent(1, &[1, 2, 3]).unwrap();
+        j.sent(2, &[4, 5]).unwrap();
+        let ok = Outcome::Succeeded {
+            id: Some("9".into()),
+            already_present: false,
+        };
+        let bad = Outcome::Failed {
+            code: "12148".into(),
+            message: "seat".into(),
+        };
+        j.done(&[
+            (1, &ok, Some(vec!["9".into(), "628".into(), "A".into()])),
+            (2, &bad, None),
+            (3, &Outcome::Pending, None),
+        ])
+        .unwrap();
+        j.sync().unwrap();
+        drop(j);
+        // A crash mid-line leaves a torn tail.
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE))
+            .unwrap();
+        f.write_all(b"{\"done\":[[4,\"succ").unwrap();
+        let l = Journal::load(dir.path()).unwrap();
+        assert_eq!(l.header, Some(h));
+        assert_eq!(l.done.len(), 2);
+        assert_eq!(
+            l.done.get(&1),
+            Some(&Previous::Succeeded {
+                cells: vec!["9".into(), "628".into(), "A".into()],
+                already_present: false
+            })
+        );
+        let mut fl: Vec<u64> = l.in_flight.into_iter().collect();
+        fl.sort();
+        assert_eq!(fl, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn fingerprint_changes_with_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.csv");
+        std::fs::write(&p, "a,b\n1,2\n").unwrap();
+        let a = fingerprint(&p).unwrap();
+        std::fs::write(&p, "a,b\n1,3\n").unwrap();
+        assert_ne!(a, fingerprint(&p).unwrap());
+    }
+}

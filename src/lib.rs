@@ -1,0 +1,24 @@
+//! custimport: bulk-import customer lists into nxlink and itnio, with per-row reports.
+//!
+//! The engine is this library; `main.rs` only calls [`main`]. The flow of a row:
+//! input → mapping → provider.prepare → batch → send (sign, retry) → provider.interpret →
+//! journal and reports. Every input record ends in exactly one outcome.
+
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod http;
+pub mod input;
+pub mod journal;
+pub mod mapping;
+pub mod pipeline;
+pub mod provider;
+pub mod report;
+pub mod run;
+pub mod sandbox;
+pub mod sign;
+pub mod stop;
+
+mod app;
+
+pub use app::main;

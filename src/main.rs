@@ -1,0 +1,5 @@
+//! The `custimport` binary: everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    custimport::main()
+}

@@ -1,0 +1,396 @@
+//! Mapping input columns to provider fields: normalised header matching, aliases, `--map`,
+//! reserved `custimport_*` columns. The plan is built once from the header (CSV) or lazily per
+//! key (JSONL) and then applied to every record without further string work.
+//!
+//! Invariant: each input column has exactly one target, and a provider field is fed by at most
+//! one column.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use anyhow::{anyhow, bail};
+
+use crate::provider::{Cell, FieldDef, Mapped};
+
+/// Where an input column goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Provider field by index.
+    Field(usize),
+    /// A free-form extra (nxlink customize_field key, itnio properties key).
+    Extra(String),
+    /// Not sent.
+    Ignore,
+}
+
+/// How a column got its target (for the plan view and warnings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum How {
+    Exact,
+    Alias,
+    Map,
+    Unmapped,
+    Reserved,
+}
+
+/// What the mapping needs to know about a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Schema {
+    pub fields: &'static [FieldDef],
+    pub extras_prefix: &'static str,
+    pub unmapped_to_extras: bool,
+}
+
+/// One `--map FIELD=COLUMN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapSpec {
+    pub target: Target,
+    pub column: String,
+    pub text: String,
+}
+
+/// `full_name`, `Full Name`, `fullName` all become `fullname`.
+pub fn normalise(name: &str) -> String {
+    name.chars()
+        .filter(|c| !matches!(c, ' ' | '_' | '-') && !c.is_whitespace())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Is this a column (or JSONL key) the tool itself writes in failure reports (never mapped)?
+pub fn is_reserved(column: &str) -> bool {
+    let c = column.to_ascii_lowercase();
+    c == "custimport" || c.starts_with("custimport_")
+}
+
+/// Parse the `--map` arguments against the provider's schema.
+pub fn parse_maps(schema: &Schema, maps: &[String]) -> anyhow::Result<Vec<MapSpec>> {
+    let mut out: Vec<MapSpec> = Vec::with_capacity(maps.len());
+    for m in maps {
+        let Some((field, column)) = m.split_once('=') else {
+            bail!("--map {m:?}: expected FIELD=COLUMN");
+        };
+        let (field, column) = (field.trim(), column.trim());
+        if column.is_empty() {
+            bail!("--map {m:?}: the column name is empty");
+        }
+        let target = if let Some(key) = field
+            .strip_prefix(schema.extras_prefix)
+            .and_then(|r| r.strip_prefix('.'))
+        {
+            if key.is_empty() {
+                bail!("--map {m:?}: {}.KEY needs a key", schema.extras_prefix);
+            }
+            Target::Extra(key.to_owned())
+        } else if let Some(i) = schema.fields.iter().position(|f| f.name == field) {
+            Target::Field(i)
+        } else if let Some(i) = schema
+            .fields
+            .iter()
+            .position(|f| normalise(f.name) == normalise(field))
+        {
+            Target::Field(i)
+        } else {
+            let names: Vec<&str> = schema.fields.iter().map(|f| f.name).collect();
+            bail!(
+                "--map {m:?}: unknown field {field:?}; fields are {} and {}.KEY",
+                names.join(", "),
+                schema.extras_prefix
+            );
+        };
+        if is_reserved(column) {
+            bail!("--map {m:?}: custimport_* columns are written by custimport and never mapped");
+        }
+        if let Target::Field(i) = target {
+            if out.iter().any(|o| o.target == Target::Field(i)) {
+                bail!("--map: field {} is mapped twice", schema.fields[i].name);
+            }
+        }
+        out.push(MapSpec {
+            target,
+            column: column.to_owned(),
+            text: m.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Automatic target of a column name (no `--map`).
+fn automatic(
+    schema: &Schema,
+    index: &HashMap<String, (usize, How)>,
+    column: &str,
+) -> (Target, How) {
+    if is_reserved(column) {
+        return (Target::Ignore, How::Reserved);
+    }
+    match index.get(&normalise(column)) {
+        Some(&(i, how)) => (Target::Field(i), how),
+        None if schema.unmapped_to_extras && !column.is_empty() => {
+            (Target::Extra(column.to_owned()), How::Unmapped)
+        }
+        None => (Target::Ignore, How::Unmapped),
+    }
+}
+
+fn alias_index(schema: &Schema) -> HashMap<String, (usize, How)> {
+    let mut index = HashMap::new();
+    for (i, f) in schema.fields.iter().enumerate() {
+        for a in f.aliases {
+            index.entry(normalise(a)).or_insert((i, How::Alias));
+        }
+    }
+    // Exact field names win over any alias.
+    for (i, f) in schema.fields.iter().enumerate() {
+        index.insert(normalise(f.name), (i, How::Exact));
+    }
+    index
+}
+
+/// The resolved plan for a CSV header.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub targets: Vec<Target>,
+    pub how: Vec<How>,
+    pub nfields: usize,
+}
+
+/// One line of the plan view: a column, its target's name and how it matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanLine {
+    pub column: String,
+    pub target: Option<String>,
+    pub how: How,
+}
+
+impl Plan {
+    /// Build the plan for a header. Errors (exit 2): a `--map` naming a missing column.
+    /// Also returns warnings (columns ignored, fields matched twice).
+    pub fn for_header(
+        schema: &Schema,
+        header: &[String],
+        maps: &[MapSpec],
+    ) -> anyhow::Result<(Plan, Vec<String>)> {
+        for m in maps {
+            if !header.iter().any(|h| h == &m.column) {
+                return Err(anyhow!(
+                    "--map {}: the input has no column {:?}; its columns are: {}",
+                    m.text,
+                    m.column,
+                    header
+                        .iter()
+                        .map(|h| format!("{h:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        let index = alias_index(schema);
+        let mut warnings = vec![];
+        let mut targets = Vec::with_capacity(header.len());
+        let mut how = Vec::with_capacity(header.len());
+        let mapped_fields: Vec<usize> = maps
+            .iter()
+            .filter_map(|m| match m.target {
+                Target::Field(i) => Some(i),
+                _ => None,
+            })
+            .collect();
+        let mut taken: HashMap<usize, &str> = HashMap::new();
+        for col in header {
+            let (t, h) = match maps.iter().find(|m| &m.column == col) {
+                Some(m) => (m.target.clone(), How::Map),
+                None => {
+                    let (t, h) = automatic(schema, &index, col);
+                    match t {
+                        Target::Field(i)
+                            if mapped_fields.contains(&i) || taken.contains_key(&i) =>
+                        {
+                            let by = taken
+                                .get(&i)
+                                .map_or("--map".to_owned(), |c| format!("column {c:?}"));
+                            warnings.push(format!(
+                                "column {col:?} also matches {} (already fed by {by}); {}",
+                                schema.fields[i].name,
+                                if schema.unmapped_to_extras {
+                                    "sent as a property instead"
+                                } else {
+                                    "ignored"
+                                }
+                            ));
+                            if schema.unmapped_to_extras {
+                                (Target::Extra(col.clone()), How::Unmapped)
+                            } else {
+                                (Target::Ignore, How::Unmapped)
+                            }
+                        }
+                        other => (other, h),
+                    }
+                }
+            };
+            if let Target::Field(i) = t {
+                taken.insert(i, col);
+            }
+            targets.push(t);
+            how.push(h);
+        }
+        let ignored: Vec<String> = header
+            .iter()
+            .zip(&targets)
+            .zip(&how)
+            .filter(|((c, t), h)| **t == Target::Ignore && **h == How::Unmapped && !c.is_empty())
+            .map(|((c, _), _)| format!("{c:?}"))
+            .collect();
+        if !ignored.is_empty() {
+            warnings.push(format!(
+                "columns not mapped to any field, ignored: {}",
+                ignored.join(", ")
+            ));
+        }
+        Ok((
+            Plan {
+                targets,
+                how,
+                nfields: schema.fields.len(),
+            },
+            warnings,
+        ))
+    }
+
+    /// Apply the plan to a record's cells.
+    pub fn apply<'a>(&'a self, header: &'a [String], cells: &'a [String]) -> Mapped<'a> {
+        let mut m = Mapped {
+            fields: vec![None; self.nfields],
+            extras: Vec::new(),
+        };
+        let _ = header;
+        for (t, cell) in self.targets.iter().zip(cells) {
+            match t {
+                Target::Field(i) => m.fields[*i] = Some(Cell::Text(cell)),
+                Target::Extra(k) => m.extras.push((Cow::Borrowed(k.as_str()), Cell::Text(cell))),
+                Target::Ignore => {}
+            }
+        }
+        m
+    }
+
+    /// The plan view: each column with its target and how it matched.
+    pub fn lines(&self, schema: &Schema, header: &[String]) -> Vec<PlanLine> {
+        header
+            .iter()
+            .zip(&self.targets)
+            .zip(&self.how)
+            .map(|((c, t), h)| PlanLine {
+                column: c.clone(),
+                target: target_name(schema, t),
+                how: *h,
+            })
+            .collect()
+    }
+}
+
+fn target_name(schema: &Schema, t: &Target) -> Option<String> {
+    match t {
+        Target::Field(i) => Some(schema.fields[*i].name.to_owned()),
+        Target::Extra(k) => Some(format!("{}.{k}", schema.extras_prefix)),
+        Target::Ignore => None,
+    }
+}
+
+/// The plan for JSONL objects, resolved per key on first sight and cached.
+#[derive(Debug)]
+pub struct KeyPlan {
+    schema: Schema,
+    maps: Vec<MapSpec>,
+    index: HashMap<String, (usize, How)>,
+    cache: HashMap<String, (Target, How)>,
+}
+
+impl KeyPlan {
+    pub fn new(schema: Schema, maps: Vec<MapSpec>) -> KeyPlan {
+        let index = alias_index(&schema);
+        KeyPlan {
+            schema,
+            maps,
+            index,
+            cache: HashMap::new(),
+        }
+    }
+
+    fn resolve(&mut self, key: &str) -> Target {
+        if let Some((t, _)) = self.cache.get(key) {
+            return t.clone();
+        }
+        let (t, h) = match self.maps.iter().find(|m| m.column == key) {
+            Some(m) => (m.target.clone(), How::Map),
+            None => {
+                let (t, h) = automatic(&self.schema, &self.index, key);
+                let overridden = matches!(t, Target::Field(i) if self.maps.iter().any(|m| m.target == Target::Field(i)));
+                if overridden {
+                    (Target::Ignore, How::Unmapped)
+                } else {
+                    (t, h)
+                }
+            }
+        };
+        self.cache.insert(key.to_owned(), (t.clone(), h));
+        t
+    }
+
+    /// Apply to one JSON object. When two keys feed the same field, the first wins and
+    /// the later one is reported in `conflicts`.
+    pub fn apply<'a>(&mut self, obj: &'a serde_json::Map<String, serde_json::Value>) -> Mapped<'a> {
+        let mut m = Mapped {
+            fields: vec![None; self.schema.fields.len()],
+            extras: Vec::new(),
+        };
+        for (k, v) in obj {
+            match self.resolve(k) {
+                Target::Field(i) => {
+                    if m.fields[i].is_none() {
+                        m.fields[i] = Some(Cell::Json(v));
+                    } else if self.schema.unmapped_to_extras {
+                        m.extras.push((Cow::Borrowed(k.as_str()), Cell::Json(v)));
+                    }
+                }
+                Target::Extra(key) if key == *k => {
+                    m.extras.push((Cow::Borrowed(k.as_str()), Cell::Json(v)))
+                }
+                Target::Extra(key) => m.extras.push((Cow::Owned(key), Cell::Json(v))),
+                Target::Ignore => {}
+            }
+        }
+        m
+    }
+
+    /// Keys seen that go nowhere (for the warning).
+    pub fn ignored_keys(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .cache
+            .iter()
+            .filter(|(_, (t, h))| *t == Target::Ignore && *h == How::Unmapped)
+            .map(|(k, _)| k.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The plan view over the keys seen so far.
+    pub fn lines(&self) -> Vec<PlanLine> {
+        let mut v: Vec<PlanLine> = self
+            .cache
+            .iter()
+            .map(|(k, (t, h))| PlanLine {
+                column: k.clone(),
+                target: target_name(&self.schema, t),
+                how: *h,
+            })
+            .collect();
+        v.sort_by(|a, b| a.column.cmp(&b.column));
+        v
+    }
+}
+
+#[cfg(test)]
+#[path = "mapping_tests.rs"]
+mod tests;

@@ -1,0 +1,274 @@
+//! The collecting stage: the single writer of the reports and the journal's outcomes. It
+//! counts every outcome, drives the progress bar per batch, and asks the run to stop when
+//! `--max-failures` is exceeded. Runs on its own thread.
+//!
+//! Invariant: each event's rows are written to exactly one report (success or failed) and
+//! counted exactly once.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::sync::Arc;
+
+use indicatif::ProgressBar;
+use tokio::sync::mpsc::Receiver;
+
+use super::{Event, Outcome};
+use crate::config::MaxFailures;
+use crate::journal::{Journal, Previous};
+use crate::provider::Provider;
+use crate::report::{FailedWriter, ReportFile, SuccessWriter};
+use crate::stop::{Reason, Stop};
+
+/// Rejections echoed to stderr before the rest are only counted.
+const SHOWN_REJECTIONS: u64 = 10;
+/// `--max-failures P%` is judged once at least this many rows were answered.
+const PERCENT_MIN_SAMPLE: u64 = 100;
+
+/// Outcome counts.
+#[derive(Debug, Default, Clone)]
+pub struct Counts {
+    pub total: u64,
+    pub succeeded: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub unknown: u64,
+    pub pending: u64,
+    pub already_present: u64,
+    pub unattributed: u64,
+    pub valid: u64,
+    pub planned_requests: u64,
+}
+
+/// The report files being written.
+pub struct Reports {
+    pub success: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
+    pub failed: (ReportFile, FailedWriter<BufWriter<File>>),
+}
+
+pub struct Collector<P: Provider> {
+    pub provider: Arc<P>,
+    pub reports: Reports,
+    pub journal: Option<Arc<Journal>>,
+    pub previous: Option<Arc<HashMap<u64, Previous>>>,
+    pub progress: ProgressBar,
+    pub stop: Stop,
+    pub max_failures: Option<MaxFailures>,
+    pub quiet: bool,
+    pub input_name: String,
+    pub counts: Counts,
+}
+
+impl<P: Provider> Collector<P> {
+    /// Consume events until every sender is gone, then commit the reports.
+    pub fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> io::Result<Counts> {
+        while let Some(ev) = rx.blocking_recv() {
+            self.handle(ev)?;
+            // Group commit: write what is already queued, then sync the journal once.
+            while let Ok(ev) = rx.try_recv() {
+                self.handle(ev)?;
+            }
+            if let Some(j) = &self.journal {
+                j.sync()?;
+            }
+            self.tick();
+        }
+        let c = &self.counts;
+        let shown = c.rejected.min(SHOWN_REJECTIONS);
+        if !self.quiet && c.rejected > shown {
+            eprintln!(
+                "warning: {} more rejected rows not shown (see failed report)",
+                c.rejected - shown
+            );
+        }
+        if !self.quiet && c.unattributed > 0 {
+            eprintln!(
+                "warning: the provider answered {} line(s) that match no row sent; they are listed in the log with -v",
+                c.unattributed
+            );
+        }
+        self.progress.finish_and_clear();
+        if let Some((rf, w)) = self.reports.success.take() {
+            rf.commit(w.into_inner()?)?;
+        }
+        let (rf, w) = self.reports.failed;
+        rf.commit(w.into_inner()?)?;
+        Ok(self.counts)
+    }
+
+    fn handle(&mut self, ev: Event<P::Customer>) -> io::Result<()> {
+        match ev {
+            Event::Rejected {
+                row,
+                data,
+                code,
+                message,
+            } => {
+                self.counts.total += 1;
+                self.counts.rejected += 1;
+                if !self.quiet && self.counts.rejected <= SHOWN_REJECTIONS {
+                    self.progress.suspend(|| {
+                        eprintln!(
+                            "warning: {}: row {row} rejected: {message}",
+                            self.input_name
+                        )
+                    });
+                }
+                self.reports
+                    .failed
+                    .1
+                    .write(row, &data, "rejected", &code, &message)?;
+            }
+            Event::Unread(rows) => {
+                for (row, data) in rows {
+                    self.pending(row, &data)?;
+                }
+            }
+            Event::Done(items) => {
+                if let Some(j) = &self.journal {
+                    let rows: Vec<(u64, &Outcome, Option<Vec<String>>)> = items
+                        .iter()
+                        .map(|(it, o)| {
+                            let cells = matches!(o, Outcome::Succeeded { .. }).then(|| {
+                                let id = match o {
+                                    Outcome::Succeeded { id, .. } => id.as_deref(),
+                                    _ => None,
+                                };
+                                self.provider.success_cells(&it.customer, id)
+                            });
+                            (it.row, o, cells)
+                        })
+                        .collect();
+                    j.done(&rows)?;
+                }
+                for (item, outcome) in items {
+                    match outcome {
+                        Outcome::Succeeded {
+                            id,
+                            already_present,
+                        } => {
+                            self.counts.total += 1;
+                            self.counts.succeeded += 1;
+                            self.counts.already_present += u64::from(already_present);
+                            tracing::debug!(row = item.row, "succeeded");
+                            let cells = self.provider.success_cells(&item.customer, id.as_deref());
+                            if let Some((_, w)) = &mut self.reports.success {
+                                w.write(item.row, &cells)?;
+                            }
+                        }
+                        Outcome::Failed { code, message } => {
+                            self.counts.total += 1;
+                            self.counts.failed += 1;
+                            tracing::debug!(row = item.row, code = %code, "failed: {message}");
+                            self.reports
+                                .failed
+                                .1
+                                .write(item.row, &item.data, "failed", &code, &message)?;
+                        }
+                        Outcome::Unknown { code, message } => {
+                            self.counts.total += 1;
+                            self.counts.unknown += 1;
+                            tracing::debug!(row = item.row, code = %code, "unknown: {message}");
+                            self.reports
+                                .failed
+                                .1
+                                .write(item.row, &item.data, "unknown", &code, &message)?;
+                        }
+                        Outcome::Pending => self.pending(item.row, &item.data)?,
+                    }
+                }
+                self.check_max_failures();
+            }
+            Event::Resumed { row, data } => {
+                self.counts.total += 1;
+                let prev = self.previous.as_ref().and_then(|p| p.get(&row)).cloned();
+                match prev {
+                    Some(Previous::Succeeded {
+                        cells,
+                        already_present,
+                    }) => {
+                        self.counts.succeeded += 1;
+                        self.counts.already_present += u64::from(already_present);
+                        if let Some((_, w)) = &mut self.reports.success {
+                            w.write(row, &cells)?;
+                        }
+                    }
+                    Some(Previous::Failed { code, message }) => {
+                        self.counts.failed += 1;
+                        self.reports
+                            .failed
+                            .1
+                            .write(row, &data, "failed", &code, &message)?;
+                    }
+                    Some(Previous::Unknown { code, message }) => {
+                        self.counts.unknown += 1;
+                        self.reports
+                            .failed
+                            .1
+                            .write(row, &data, "unknown", &code, &message)?;
+                    }
+                    None => {
+                        self.counts.total -= 1;
+                        self.pending(row, &data)?;
+                    }
+                }
+            }
+            Event::Unattributed(lines) => {
+                self.counts.unattributed += lines.len() as u64;
+                for l in lines {
+                    tracing::info!("answer line matching no row of its request: {l}");
+                }
+            }
+            Event::Valid { rows } => {
+                self.counts.total += rows;
+                self.counts.valid += rows;
+                self.counts.planned_requests += 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn pending(&mut self, row: u64, data: &crate::input::RecordData) -> io::Result<()> {
+        self.counts.total += 1;
+        self.counts.pending += 1;
+        self.reports.failed.1.write(
+            row,
+            data,
+            "pending",
+            "not_sent",
+            "not sent: the run stopped early; continue with --resume",
+        )
+    }
+
+    fn check_max_failures(&self) {
+        let Some(limit) = self.max_failures else {
+            return;
+        };
+        let c = &self.counts;
+        let failures = c.failed + c.unknown;
+        let answered = c.succeeded + failures;
+        let exceeded = match limit {
+            MaxFailures::Count(n) => failures > n,
+            MaxFailures::Percent(p) => {
+                answered >= PERCENT_MIN_SAMPLE && (failures as f64) * 100.0 > p * answered as f64
+            }
+        };
+        if exceeded {
+            self.stop.set(
+                Reason::MaxFailures,
+                format!(
+                    "--max-failures reached: {failures} of {answered} rows sent have failed; fix the cause, then continue with --resume"
+                ),
+            );
+        }
+    }
+
+    fn tick(&self) {
+        let c = &self.counts;
+        self.progress.set_position(c.total);
+        self.progress.set_message(format!(
+            "{} ok, {} rejected, {} failed, {} unknown",
+            c.succeeded, c.rejected, c.failed, c.unknown
+        ));
+    }
+}

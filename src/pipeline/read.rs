@@ -1,0 +1,178 @@
+//! The reading stage: records from the input, mapped and prepared by the provider, checked
+//! for in-file duplicates, grouped into batches. Runs on its own thread.
+//!
+//! Invariant: each record leaves this stage exactly once, either inside a batch or as an
+//! event (rejected, or unread when the run stops early).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::sync::Arc;
+
+use tokio::sync::mpsc::Sender;
+
+use super::{Batch, Event, Item};
+use crate::input::{Input, InputError, Record, RecordData};
+use crate::mapping::{KeyPlan, Plan};
+use crate::provider::Provider;
+use crate::stop::Stop;
+
+/// How records are mapped: by column position (CSV/TSV) or by key (JSONL).
+pub enum Mapper {
+    Csv { plan: Plan, header: Vec<String> },
+    Json(KeyPlan),
+}
+
+/// Rows already done in the run being resumed (skipped here, reported by the collector).
+pub trait Skip: Send + Sync {
+    fn done(&self, row: u64) -> bool;
+}
+
+/// What the reader saw.
+#[derive(Debug, Default)]
+pub struct ReadStats {
+    pub records: u64,
+    pub batches: u64,
+}
+
+pub struct Reader<P: Provider> {
+    pub provider: Arc<P>,
+    pub mapper: Mapper,
+    pub batch_size: usize,
+    pub stop: Stop,
+    pub skip: Option<Arc<dyn Skip>>,
+}
+
+impl<P: Provider> Reader<P> {
+    /// Drain `input` into `batches` and `events`. Returns an error only when reading itself
+    /// fails (I/O); records read before that are all accounted for.
+    pub fn run(
+        mut self,
+        input: Input,
+        batches: Sender<Batch<P::Customer>>,
+        events: Sender<Event<P::Customer>>,
+    ) -> Result<ReadStats, InputError> {
+        let mut stats = ReadStats::default();
+        let mut seen: HashMap<u64, u64> = HashMap::new();
+        let hasher = BuildHasherDefault::<DefaultHasher>::default();
+        let mut batch: Vec<Item<P::Customer>> = Vec::with_capacity(self.batch_size);
+        let mut unread: Vec<(u64, RecordData)> = Vec::new();
+        let mut result = Ok(());
+        for rec in input {
+            let rec = match rec {
+                Ok(r) => r,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            stats.records += 1;
+            if self.stop.is_set() {
+                unread.push((rec.row, rec.data));
+                if unread.len() >= 1024 {
+                    let _ = events.blocking_send(Event::Unread(std::mem::take(&mut unread)));
+                }
+                continue;
+            }
+            let prepared = self.prepare(&rec);
+            let already = self.skip.as_ref().is_some_and(|s| s.done(rec.row));
+            match prepared {
+                Err((code, message)) => {
+                    let ev = Event::Rejected {
+                        row: rec.row,
+                        data: rec.data,
+                        code,
+                        message,
+                    };
+                    if events.blocking_send(ev).is_err() {
+                        break;
+                    }
+                }
+                Ok(customer) => {
+                    if let Some(key) = self.provider.dedup_key(&customer) {
+                        let h = hasher.hash_one(key);
+                        if let Some(first) = seen.get(&h) {
+                            let ev = Event::Rejected {
+                                row: rec.row,
+                                data: rec.data,
+                                code: "duplicate_in_file".into(),
+                                message: format!(
+                                    "line {}: the same phone number as row {first} (sent once, from row {first})",
+                                    rec.line
+                                ),
+                            };
+                            if events.blocking_send(ev).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                        seen.insert(h, rec.row);
+                    }
+                    if already {
+                        // Resumed run: this row has its final outcome already.
+                        if events
+                            .blocking_send(Event::Resumed {
+                                row: rec.row,
+                                data: rec.data,
+                            })
+                            .is_err()
+                        {
+                            break;
+                        }
+                        continue;
+                    }
+                    batch.push(Item {
+                        row: rec.row,
+                        line: rec.line,
+                        customer,
+                        data: rec.data,
+                    });
+                    if batch.len() >= self.batch_size {
+                        stats.batches += 1;
+                        let full =
+                            std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
+                        if let Err(e) = batches.blocking_send(Batch {
+                            id: stats.batches,
+                            items: full,
+                        }) {
+                            // The dispatcher is gone: these rows were never sent.
+                            let _ = events.blocking_send(Event::pending(e.0.items));
+                        }
+                    }
+                }
+            }
+        }
+        if !batch.is_empty() {
+            stats.batches += 1;
+            if let Err(e) = batches.blocking_send(Batch {
+                id: stats.batches,
+                items: batch,
+            }) {
+                let _ = events.blocking_send(Event::pending(e.0.items));
+            }
+        }
+        if !unread.is_empty() {
+            let _ = events.blocking_send(Event::Unread(unread));
+        }
+        result.map(|()| stats)
+    }
+
+    /// Map and validate one record; rejection as (code, message naming the line).
+    fn prepare(&mut self, rec: &Record) -> Result<P::Customer, (String, String)> {
+        if let Some(p) = &rec.problem {
+            return Err((p.code.to_owned(), p.message.clone()));
+        }
+        let mapped = match (&mut self.mapper, &rec.data) {
+            (Mapper::Csv { plan, header }, RecordData::Cells(cells)) => plan.apply(header, cells),
+            (Mapper::Json(kp), RecordData::Object(obj)) => kp.apply(obj),
+            _ => {
+                return Err((
+                    "unreadable".into(),
+                    format!("line {}: the record could not be read", rec.line),
+                ))
+            }
+        };
+        self.provider
+            .prepare(&mapped)
+            .map_err(|r| (r.code, format!("line {}: {}", rec.line, r.message)))
+    }
+}

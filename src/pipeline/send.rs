@@ -1,0 +1,414 @@
+//! The sending stage: batches dispatched under the concurrency bound and rate limit, each
+//! signed afresh and retried per the retry policy, whole-batch refusals bisected, and every
+//! row's outcome handed to the collector.
+//!
+//! Invariants: a request is re-signed with a fresh timestamp on every attempt, after waiting
+//! for its slot and its backoff; a row is `succeeded` only on the provider's word; a row whose
+//! request may have been applied but never got a definite answer is `unknown`, never dropped.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use governor::DefaultDirectRateLimiter;
+use tokio::sync::mpsc::{Receiver, Sender};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::task::JoinSet;
+
+use super::clock::Clock;
+use super::limiter::Limiter;
+use super::{Batch, Event, Item, Outcome};
+use crate::http::{backoff, Http, Reply};
+use crate::journal::Journal;
+use crate::provider::{Answer, Provider, RetryKind, RowAnswer};
+use crate::stop::{Reason, Stop};
+
+/// Request counters shared with the summary.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// Everything a batch sender needs.
+pub struct Ctx<P: Provider> {
+    pub provider: Arc<P>,
+    pub http: Http,
+    pub retries: u32,
+    pub backoff: Duration,
+    pub bisect: bool,
+    pub stop: Stop,
+    pub clock: Clock,
+    pub limiter: Limiter,
+    pub rate: Option<DefaultDirectRateLimiter>,
+    pub counters: Arc<Counters>,
+    pub events: Sender<Event<P::Customer>>,
+    pub journal: Option<Arc<Journal>>,
+    /// Rows of these batches may already be held by the provider (resumed in-flight batches).
+    pub resumed_in_flight: Option<Arc<dyn Fn(u64) -> bool + Send + Sync>>,
+    pub quiet: bool,
+    throttle_said: AtomicBool,
+}
+
+impl<P: Provider> Ctx<P> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        provider: Arc<P>,
+        http: Http,
+        retries: u32,
+        backoff: Duration,
+        bisect: bool,
+        stop: Stop,
+        limiter: Limiter,
+        rate: Option<DefaultDirectRateLimiter>,
+        events: Sender<Event<P::Customer>>,
+        quiet: bool,
+    ) -> Ctx<P> {
+        Ctx {
+            provider,
+            http,
+            retries,
+            backoff,
+            bisect,
+            stop,
+            clock: Clock::default(),
+            limiter,
+            rate,
+            counters: Arc::new(Counters::default()),
+            events,
+            journal: None,
+            resumed_in_flight: None,
+            quiet,
+            throttle_said: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Dispatch batches until the reader is done, then wait for every batch in flight.
+/// `dry_run`: count what would be sent, send nothing.
+pub async fn dispatch<P: Provider>(
+    ctx: Arc<Ctx<P>>,
+    mut batches: Receiver<Batch<P::Customer>>,
+    dry_run: bool,
+) {
+    let mut tasks = JoinSet::new();
+    while let Some(batch) = batches.recv().await {
+        if dry_run {
+            let rows = batch.items.len() as u64;
+            let _ = ctx.events.send(Event::Valid { rows }).await;
+            continue;
+        }
+        if ctx.stop.is_set() {
+            let _ = ctx.events.send(Event::pending(batch.items)).await;
+            continue;
+        }
+        let permit = tokio::select! {
+            p = ctx.limiter.acquire() => p,
+            _ = ctx.stop.wait() => {
+                let _ = ctx.events.send(Event::pending(batch.items)).await;
+                continue;
+            }
+        };
+        if let Some(j) = &ctx.journal {
+            let rows: Vec<u64> = batch.items.iter().map(|i| i.row).collect();
+            if let Err(e) = j.sent(batch.id, &rows) {
+                ctx.stop
+                    .set(Reason::Fatal, format!("cannot write the journal: {e}"));
+                let _ = ctx.events.send(Event::pending(batch.items)).await;
+                continue;
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(send_batch(ctx.clone(), batch, permit));
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// How a (sub-)batch ended.
+enum Final {
+    Rows {
+        rows: Vec<RowAnswer>,
+        unattributed: Vec<String>,
+        maybe_applied: bool,
+    },
+    Refused {
+        code: String,
+        message: String,
+        bisect: bool,
+    },
+    /// Retries ran out. `maybe_applied`: some attempt may have reached the provider.
+    GaveUp {
+        code: String,
+        message: String,
+        maybe_applied: bool,
+    },
+    /// The run stops; nothing of this batch was applied (or it is unknown whether).
+    Stopped { maybe_applied: bool },
+}
+
+async fn send_batch<P: Provider>(
+    ctx: Arc<Ctx<P>>,
+    batch: Batch<P::Customer>,
+    permit: OwnedSemaphorePermit,
+) {
+    let mut throttled = false;
+    let mut stack: Vec<Vec<Item<P::Customer>>> = vec![batch.items];
+    let mut buf = Vec::with_capacity(16 * 1024);
+    while let Some(items) = stack.pop() {
+        let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
+        let outcomes: Vec<Outcome> = match fin {
+            Final::Rows {
+                rows,
+                unattributed,
+                maybe_applied,
+            } => {
+                if !unattributed.is_empty() {
+                    let _ = ctx.events.send(Event::Unattributed(unattributed)).await;
+                }
+                rows.into_iter()
+                    .zip(&items)
+                    .map(|(r, item)| row_outcome(&ctx, r, maybe_applied, item.row))
+                    .collect()
+            }
+            Final::Refused { bisect: true, .. }
+                if ctx.bisect && items.len() > 1 && !ctx.stop.is_set() =>
+            {
+                let mut left = items;
+                let right = left.split_off(left.len() / 2);
+                tracing::debug!(
+                    batch = batch.id,
+                    left = left.len(),
+                    right = right.len(),
+                    "bisecting a refused batch"
+                );
+                stack.push(right);
+                stack.push(left);
+                continue;
+            }
+            Final::Refused { code, message, .. } => {
+                vec![Outcome::Failed { code, message }; items.len()]
+            }
+            Final::GaveUp {
+                code,
+                message,
+                maybe_applied,
+            } => {
+                let o = if maybe_applied {
+                    Outcome::Unknown { code, message }
+                } else {
+                    Outcome::Failed { code, message }
+                };
+                vec![o; items.len()]
+            }
+            Final::Stopped { maybe_applied } => {
+                let o = if maybe_applied {
+                    Outcome::Unknown {
+                        code: "interrupted".into(),
+                        message: "sent, but the run stopped before a definite answer came back"
+                            .into(),
+                    }
+                } else {
+                    Outcome::Pending
+                };
+                vec![o; items.len()]
+            }
+        };
+        let done: Vec<(Item<P::Customer>, Outcome)> = items.into_iter().zip(outcomes).collect();
+        let _ = ctx.events.send(Event::Done(done)).await;
+    }
+    ctx.limiter.release(permit, !throttled);
+}
+
+fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row: u64) -> Outcome {
+    match r {
+        RowAnswer::Accepted { id } => Outcome::Succeeded {
+            id,
+            already_present: false,
+        },
+        RowAnswer::Refused { code, message } => Outcome::Failed { code, message },
+        RowAnswer::AlreadyExists { code, message } => {
+            let earlier = maybe_applied || ctx.resumed_in_flight.as_ref().is_some_and(|f| f(row));
+            if earlier {
+                Outcome::Succeeded {
+                    id: None,
+                    already_present: true,
+                }
+            } else {
+                Outcome::Failed { code, message }
+            }
+        }
+    }
+}
+
+/// Send one (sub-)batch until a definite answer, a stop, or the retries run out.
+async fn attempt_loop<P: Provider>(
+    ctx: &Ctx<P>,
+    batch_id: u64,
+    items: &[Item<P::Customer>],
+    buf: &mut Vec<u8>,
+    throttled: &mut bool,
+) -> Final {
+    let customers: Vec<&P::Customer> = items.iter().map(|i| &i.customer).collect();
+    ctx.provider.write_body(&customers, buf);
+    let body = Bytes::copy_from_slice(buf);
+    let mut maybe_applied = false;
+    let mut clock_refusals = 0u32;
+    let mut last = (String::from("no_answer"), String::from("no answer"));
+    let mut wait = Duration::ZERO;
+    for attempt in 0..=ctx.retries {
+        if attempt > 0 {
+            if ctx.stop.is_set() {
+                return Final::Stopped { maybe_applied };
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = ctx.stop.wait() => return Final::Stopped { maybe_applied },
+            }
+            ctx.counters.retries.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(rate) = &ctx.rate {
+            rate.until_ready().await;
+        }
+        // Signed now, after every wait: the timestamp is fresh for this attempt.
+        let headers = ctx.provider.headers(&body, ctx.clock.now_ms());
+        ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(batch = batch_id, rows = items.len(), attempt, "sending");
+        let reply = ctx.http.post(&headers, body.clone()).await;
+        wait = backoff(ctx.backoff, attempt);
+        match reply {
+            Reply::Transport {
+                message,
+                maybe_applied: m,
+            } => {
+                tracing::debug!(batch = batch_id, attempt, "transport error: {message}");
+                maybe_applied |= m;
+                let code = if message.starts_with("timed out") {
+                    "timeout"
+                } else if message.starts_with("could not connect") {
+                    "connect_error"
+                } else {
+                    "connection_error"
+                };
+                last = (code.into(), message);
+            }
+            Reply::Answered {
+                status,
+                retry_after,
+                body: answer,
+                date,
+            } => match status {
+                200 => match ctx.provider.interpret(&answer, &customers) {
+                    Answer::Rows { rows, unattributed } => {
+                        return Final::Rows {
+                            rows,
+                            unattributed,
+                            maybe_applied,
+                        }
+                    }
+                    Answer::BatchRefused {
+                        code,
+                        message,
+                        bisect,
+                    } => {
+                        return Final::Refused {
+                            code,
+                            message,
+                            bisect,
+                        }
+                    }
+                    Answer::Fatal { code: _, message } => {
+                        ctx.stop.set(Reason::Fatal, message);
+                        return Final::Stopped { maybe_applied };
+                    }
+                    Answer::Retry { kind, message } => {
+                        tracing::debug!(batch = batch_id, attempt, "retryable answer: {message}");
+                        match kind {
+                            RetryKind::Clock => {
+                                clock_refusals += 1;
+                                if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
+                                    if !ctx.quiet {
+                                        eprintln!(
+                                            "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
+                                            (skew.abs() as f64) / 1000.0,
+                                            if skew > 0 { "behind" } else { "ahead of" }
+                                        );
+                                    }
+                                }
+                                if clock_refusals > 2 {
+                                    ctx.stop.set(
+                                        Reason::Fatal,
+                                        format!(
+                                            "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
+                                            ctx.clock.offset_ms() as f64 / 1000.0
+                                        ),
+                                    );
+                                    return Final::Stopped { maybe_applied };
+                                }
+                                wait = Duration::ZERO;
+                            }
+                            RetryKind::Throttle => {
+                                *throttled = true;
+                                say_throttle(ctx);
+                            }
+                            RetryKind::Unparsable => maybe_applied = true,
+                        }
+                        last = ("retry".into(), message);
+                    }
+                },
+                429 => {
+                    *throttled = true;
+                    say_throttle(ctx);
+                    if let Some(ra) = retry_after {
+                        wait = wait.max(ra);
+                    }
+                    last = (
+                        "http_429".into(),
+                        "the provider answered 429 Too Many Requests".into(),
+                    );
+                }
+                500..=599 => {
+                    maybe_applied = true;
+                    if let Some(ra) = retry_after {
+                        wait = wait.max(ra);
+                    }
+                    last = (
+                        format!("http_{status}"),
+                        format!("the provider answered HTTP {status}"),
+                    );
+                }
+                401 | 403 | 404 | 405 => {
+                    ctx.stop.set(
+                        Reason::Fatal,
+                        format!(
+                            "{} answered HTTP {status}: check --base-url (and credentials)",
+                            ctx.http.url()
+                        ),
+                    );
+                    return Final::Stopped { maybe_applied };
+                }
+                _ => {
+                    return Final::Refused {
+                        code: format!("http_{status}"),
+                        message: format!("the provider answered HTTP {status}"),
+                        bisect: false,
+                    }
+                }
+            },
+        }
+    }
+    Final::GaveUp {
+        code: last.0,
+        message: format!("gave up after {} attempts: {}", ctx.retries + 1, last.1),
+        maybe_applied,
+    }
+}
+
+fn say_throttle<P: Provider>(ctx: &Ctx<P>) {
+    if let Some(now) = ctx.limiter.throttle() {
+        tracing::info!("the provider asks us to slow down; concurrency lowered to {now}");
+        if !ctx.quiet && !ctx.throttle_said.swap(true, Ordering::Relaxed) {
+            eprintln!("warning: the provider asks us to slow down; lowering concurrency (now {now}), raising it again gradually");
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! itnio (itniotech AI voice) `importCustomer`: schema, validation, request body, signature
+//! and answer interpretation. Pure code.
+//!
+//! Invariant: every line of the answer's `data` is attributed to exactly one row of the batch
+//! (by the phone number after its last `:`) or reported as unattributed, never dropped.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::rules;
+use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
+use crate::config::Secret;
+use crate::sign;
+
+pub const PATH: &str = "/aivoice/importCustomer";
+
+const NAME: usize = 0;
+const PHONE: usize = 1;
+const GENDER: usize = 2;
+
+/// The fields of a customer person, with the header aliases we accept.
+pub static FIELDS: [FieldDef; 3] = [
+    FieldDef {
+        name: "name",
+        aliases: &[
+            "full name",
+            "customer name",
+            "customer",
+            "姓名",
+            "名字",
+            "客户名称",
+            "客户姓名",
+            "nama",
+            "nama lengkap",
+        ],
+    },
+    FieldDef {
+        name: "phoneNumber",
+        aliases: &[
+            "phone",
+            "phone number",
+            "mobile",
+            "mobile phone",
+            "tel",
+            "telephone",
+            "cell",
+            "电话",
+            "电话号码",
+            "手机",
+            "手机号",
+            "手机号码",
+            "hp",
+            "no hp",
+            "nomor hp",
+            "telepon",
+            "nomor telepon",
+        ],
+    },
+    FieldDef {
+        name: "gender",
+        aliases: &["sex", "性别", "jenis kelamin"],
+    },
+];
+
+/// A validated customer person, serialised as the API expects.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Person {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "phoneNumber")]
+    pub phone_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<&'static str>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub properties: Map<String, Value>,
+}
+
+/// Credentials and request options of an itnio run.
+#[derive(Debug, Clone)]
+pub struct Itnio {
+    pub api_key: String,
+    pub api_secret: Secret,
+    pub app_id: String,
+    pub job_id: u64,
+    pub call_record_dup: bool,
+}
+
+impl Provider for Itnio {
+    type Customer = Person;
+
+    fn name(&self) -> &'static str {
+        "itnio"
+    }
+    fn fields(&self) -> &'static [FieldDef] {
+        &FIELDS
+    }
+    fn extras_prefix(&self) -> &'static str {
+        "properties"
+    }
+    fn unmapped_to_extras(&self) -> bool {
+        true
+    }
+    fn path(&self) -> &'static str {
+        PATH
+    }
+
+    fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
+        let cell = |i: usize| m.fields.get(i).copied().flatten();
+        let name = rules::text("name", cell(NAME), false)?.map(|s| s.into_owned());
+        let phone_number = match rules::text("phoneNumber", cell(PHONE), true)? {
+            Some(p) => rules::phone("phoneNumber", &p, 32)?,
+            None => {
+                return Err(Rejection::new(
+                    "missing_phone",
+                    "phoneNumber: required (map a column to it)",
+                ))
+            }
+        };
+        let gender = match rules::text("gender", cell(GENDER), false)? {
+            Some(g) => Some(if rules::gender("gender", &g)? {
+                "MALE"
+            } else {
+                "FEMALE"
+            }),
+            None => None,
+        };
+        let mut properties = Map::new();
+        for (key, c) in &m.extras {
+            let value = match c {
+                Cell::Json(v) if !v.is_string() => {
+                    if v.is_null() {
+                        continue;
+                    }
+                    (*v).clone()
+                }
+                _ => match rules::text(key, Some(*c), false)? {
+                    Some(t) => Value::String(t.into_owned()),
+                    None => continue,
+                },
+            };
+            properties.insert(key.to_string(), value);
+        }
+        Ok(Person {
+            name,
+            phone_number,
+            gender,
+            properties,
+        })
+    }
+
+    fn dedup_key<'c>(&self, p: &'c Person) -> Option<&'c str> {
+        Some(&p.phone_number)
+    }
+
+    fn write_body(&self, customers: &[&Person], buf: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "appId")]
+            app_id: &'a str,
+            #[serde(rename = "jobId")]
+            job_id: u64,
+            #[serde(rename = "callRecordDup")]
+            call_record_dup: bool,
+            #[serde(rename = "customerPersons")]
+            persons: &'a [&'a Person],
+        }
+        buf.clear();
+        let body = Body {
+            app_id: &self.app_id,
+            job_id: self.job_id,
+            call_record_dup: self.call_record_dup,
+            persons: customers,
+        };
+        // Strings, integers and JSON values serialise into a Vec without error.
+        let _ = serde_json::to_writer(&mut *buf, &body);
+    }
+
+    fn headers(&self, _body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
+        let ts = now_ms.div_euclid(1000).to_string();
+        let sign = sign::itnio_sign(&self.api_key, self.api_secret.expose(), &ts);
+        vec![
+            ("Content-Type", "application/json;charset=UTF-8".to_owned()),
+            ("Api-Key", self.api_key.clone()),
+            ("Timestamp", ts),
+            ("Sign", sign),
+        ]
+    }
+
+    fn interpret(&self, body: &[u8], customers: &[&Person]) -> Answer {
+        let phones: Vec<&str> = customers.iter().map(|p| p.phone_number.as_str()).collect();
+        interpret(body, &phones, self.job_id, &self.app_id)
+    }
+
+    fn success_header(&self) -> &'static [&'static str] {
+        &["phone_number", "name"]
+    }
+
+    fn success_cells(&self, p: &Person, _id: Option<&str>) -> Vec<String> {
+        vec![p.phone_number.clone(), p.name.clone().unwrap_or_default()]
+    }
+
+    fn is_phone_field(&self, field: &str) -> bool {
+        field == "phoneNumber"
+    }
+}
+
+fn status_of(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    }
+}
+
+/// Interpret an importCustomer answer for a request carrying these phone numbers (in order).
+pub fn interpret(body: &[u8], phones: &[&str], job: u64, app_id: &str) -> Answer {
+    let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
+        return Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "itnio answered with something that is not a JSON object".into(),
+        };
+    };
+    let Some(status) = status_of(root.get("status")) else {
+        return Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "itnio answered without a status".into(),
+        };
+    };
+    let reason = match root.get("reason") {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    };
+    if status != 0 {
+        return whole_request(status, reason, job, app_id);
+    }
+    let mut rows = vec![RowAnswer::Accepted { id: None }; phones.len()];
+    let mut unattributed = Vec::new();
+    let lines: Vec<String> = match root.get("data") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect(),
+        _ => vec![],
+    };
+    for line in lines {
+        let phone = line.rsplit(':').next().unwrap_or("").trim();
+        let hit = phones
+            .iter()
+            .position(|p| !phone.is_empty() && *p == phone)
+            .filter(|&i| matches!(rows[i], RowAnswer::Accepted { .. }));
+        let Some(i) = hit else {
+            unattributed.push(line);
+            continue;
+        };
+        let message = line
+            .rsplit_once(',')
+            .map_or(line.as_str(), |(head, _)| head)
+            .trim()
+            .to_owned();
+        let lower = message.to_lowercase();
+        rows[i] = if lower.contains("already exist") {
+            RowAnswer::AlreadyExists {
+                code: "already_exists".into(),
+                message,
+            }
+        } else if lower.contains("property") || lower.contains("properties") {
+            RowAnswer::Refused {
+                code: "properties_incomplete".into(),
+                message,
+            }
+        } else {
+            RowAnswer::Refused {
+                code: "not_imported".into(),
+                message,
+            }
+        };
+    }
+    Answer::Rows { rows, unattributed }
+}
+
+fn whole_request(status: i64, reason: String, job: u64, app_id: &str) -> Answer {
+    let fatal = |what: String| Answer::Fatal {
+        code: status.to_string(),
+        message: format!("itnio answered status {status} ({reason}): {what}"),
+    };
+    match status {
+        -4 => Answer::Retry {
+            kind: RetryKind::Clock,
+            message: format!("itnio answered status -4 (timestamp expired): {reason}"),
+        },
+        -52 => Answer::Retry {
+            kind: RetryKind::Throttle,
+            message: format!("itnio answered status -52 (too many concurrent requests): {reason}"),
+        },
+        -1 => fatal("authentication failed: check api_key and api_secret (CUSTIMPORT_ITNIO_API_KEY, CUSTIMPORT_ITNIO_API_SECRET)".into()),
+        -3 => fatal("the account's balance is insufficient: top it up, then run again with --resume".into()),
+        -6 => fatal("this machine's IP address is not allowed: add it to the account's IP allow-list".into()),
+        -32 => fatal(format!("job {job} does not exist for app {app_id}: check --job")),
+        -37 => fatal(format!("app {app_id} does not exist: check --app-id, app_id in [itnio] or CUSTIMPORT_ITNIO_APP_ID")),
+        -43 => fatal(format!("job {job} has no rate (price) configured: set one in the itnio console")),
+        -49 => fatal("the account is not verified: complete verification in the itnio console".into()),
+        -55 => fatal(format!("job {job}'s script is unbound: bind a script to the job in the itnio console")),
+        -59..=-57 => fatal("a signature header was empty; please report this as a bug".into()),
+        -27 | -35 | -51 | -56 => Answer::BatchRefused {
+            code: status.to_string(),
+            message: reason,
+            bisect: true,
+        },
+        _ => Answer::BatchRefused {
+            code: status.to_string(),
+            message: reason,
+            bisect: false,
+        },
+    }
+}
+
+#[cfg(test)]
+#[path = "itnio_tests.rs"]
+mod tests;

@@ -1,0 +1,132 @@
+//! The provider abstraction: everything that differs between nxlink and itnio, as pure code.
+//!
+//! A provider turns a mapped record into a validated, normalised customer (or a rejection),
+//! writes the request body for a batch, signs it, and interprets the answer into one result per
+//! row. It does no I/O: the pipeline and the HTTP layer do that, so all of this is unit-testable.
+
+use serde_json::Value;
+
+pub mod itnio;
+pub mod nxlink;
+pub mod rules;
+
+/// A provider field that input columns can be mapped to.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldDef {
+    pub name: &'static str,
+    /// Extra header names (compared after normalisation) that match this field.
+    pub aliases: &'static [&'static str],
+}
+
+/// One input value as handed to a provider: a text cell (CSV) or a JSON value (JSONL).
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Text(&'a str),
+    Json(&'a Value),
+}
+
+/// The mapped values of one record: by provider field index, plus free-form extras
+/// (`customize_field` keys for nxlink, `properties` for itnio) in input order.
+#[derive(Debug, Default)]
+pub struct Mapped<'a> {
+    pub fields: Vec<Option<Cell<'a>>>,
+    pub extras: Vec<(std::borrow::Cow<'a, str>, Cell<'a>)>,
+}
+
+/// Why a record is refused locally (never sent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: String,
+    pub message: String,
+}
+
+impl Rejection {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Rejection {
+        Rejection {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The provider's answer for one row of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowAnswer {
+    /// Accepted; `id` is the provider's identifier when it gives one (kept as exact text).
+    Accepted { id: Option<String> },
+    /// Refused by the provider for this row.
+    Refused { code: String, message: String },
+    /// itnio: "already exists in this task". A failure on a first send, a success when an
+    /// earlier attempt of the same row may have been applied.
+    AlreadyExists { code: String, message: String },
+}
+
+/// Why a request should be tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    /// The provider says the timestamp expired: correct the clock and re-sign.
+    Clock,
+    /// The provider says we are going too fast: back off and lower concurrency.
+    Throttle,
+    /// The answer could not be understood (maybe cut short).
+    Unparsable,
+}
+
+/// The interpretation of one answered request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// One answer per row of the batch, in batch order; `unattributed` lists answer lines the
+    /// provider gave that match no row of the batch.
+    Rows {
+        rows: Vec<RowAnswer>,
+        unattributed: Vec<String>,
+    },
+    /// The whole batch was refused. `bisect`: the refusal may be caused by some rows only, so
+    /// splitting the batch can isolate them.
+    BatchRefused {
+        code: String,
+        message: String,
+        bisect: bool,
+    },
+    /// Try again (re-signed).
+    Retry { kind: RetryKind, message: String },
+    /// The run cannot succeed: stop it. `message` says what to fix.
+    Fatal { code: String, message: String },
+}
+
+/// What a provider must provide to the pipeline. Implementations are pure.
+pub trait Provider: Send + Sync + 'static {
+    /// A validated, normalised customer ready to be serialised.
+    type Customer: Send + Sync + 'static;
+
+    /// `nxlink` or `itnio`.
+    fn name(&self) -> &'static str;
+    /// The fields input columns map to, with their aliases.
+    fn fields(&self) -> &'static [FieldDef];
+    /// Prefix of `--map PREFIX.KEY=COLUMN` for free-form extras.
+    fn extras_prefix(&self) -> &'static str;
+    /// Whether columns that match no field become extras (itnio properties) or are ignored.
+    fn unmapped_to_extras(&self) -> bool;
+    /// Path appended to the base URL.
+    fn path(&self) -> &'static str;
+
+    /// Validate and normalise one mapped record.
+    fn prepare(&self, mapped: &Mapped<'_>) -> Result<Self::Customer, Rejection>;
+    /// A key two rows must not share within one input (itnio: the phone number).
+    fn dedup_key<'c>(&self, _customer: &'c Self::Customer) -> Option<&'c str> {
+        None
+    }
+    /// Write the request body for these customers into `buf` (cleared first).
+    fn write_body(&self, customers: &[&Self::Customer], buf: &mut Vec<u8>);
+    /// The request headers, signed over exactly `body`, for the clock reading `now_ms`.
+    fn headers(&self, body: &[u8], now_ms: i64) -> Vec<(&'static str, String)>;
+    /// Interpret an HTTP 200 answer to a request carrying `customers`.
+    fn interpret(&self, body: &[u8], customers: &[&Self::Customer]) -> Answer;
+
+    /// Columns of `success.csv` after `row`.
+    fn success_header(&self) -> &'static [&'static str];
+    /// The `success.csv` cells (after `row`) for an accepted customer.
+    fn success_cells(&self, customer: &Self::Customer, id: Option<&str>) -> Vec<String>;
+    /// Phone-like field names (their report cells are never formula-guarded).
+    fn is_phone_field(&self, header: &str) -> bool;
+}

@@ -1,0 +1,620 @@
+//! nxlink (NXCLOUD customer data platform) `customers/batch_create`: schema, validation,
+//! request body, signature and answer interpretation. Pure code.
+//!
+//! Invariant: a customer that `prepare` accepts satisfies every rule of the provider's page,
+//! so the provider never sees a row we could have refused locally.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::rules::{self, json_kind};
+use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
+use crate::config::Secret;
+use crate::sign::{self, Algorithm};
+
+pub const PATH: &str = "/saas/cdp/openapi/customers/batch_create";
+
+/// Field indexes into [`FIELDS`].
+mod f {
+    pub const FULL_NAME: usize = 0;
+    pub const FIRST_NAME: usize = 1;
+    pub const LAST_NAME: usize = 2;
+    pub const SMS_PHONE: usize = 3;
+    pub const WHATS_APP_PHONE: usize = 4;
+    pub const VIBER_PHONE: usize = 5;
+    pub const MESSENGER: usize = 6;
+    pub const INSTAGRAM: usize = 7;
+    pub const ZALO: usize = 8;
+    pub const LINE: usize = 9;
+    pub const COUNTRY: usize = 10;
+    pub const EMAIL: usize = 11;
+    pub const ADDRESS: usize = 12;
+    pub const BIRTHDAY: usize = 13;
+    pub const TAG_STR: usize = 14;
+    pub const REMARK: usize = 15;
+    pub const TIME_ZONE: usize = 16;
+    pub const GENDER: usize = 17;
+    pub const CUSTOMIZE_FIELD: usize = 18;
+    pub const BELONG_SEAT_USER: usize = 19;
+    pub const WEIGHT: usize = 20;
+}
+
+const fn fd(name: &'static str, aliases: &'static [&'static str]) -> FieldDef {
+    FieldDef { name, aliases }
+}
+
+/// Every customer field of the API page, in its order, with the header aliases we accept.
+pub static FIELDS: [FieldDef; 21] = [
+    fd(
+        "full_name",
+        &[
+            "name",
+            "customer name",
+            "customer",
+            "姓名",
+            "名字",
+            "客户名称",
+            "客户姓名",
+            "nama",
+            "nama lengkap",
+        ],
+    ),
+    fd("first_name", &["given name", "名", "nama depan"]),
+    fd(
+        "last_name",
+        &["surname", "family name", "姓", "nama belakang"],
+    ),
+    fd(
+        "sms_phone",
+        &["sms", "tel", "telephone", "电话", "电话号码", "telepon"],
+    ),
+    fd(
+        "whats_app_phone",
+        &[
+            "whatsapp",
+            "wa",
+            "whatsapp number",
+            "phone",
+            "phone number",
+            "mobile",
+            "mobile phone",
+            "cell",
+            "手机",
+            "手机号",
+            "手机号码",
+            "hp",
+            "no hp",
+            "nomor hp",
+            "nomor whatsapp",
+        ],
+    ),
+    fd("viber_phone", &["viber"]),
+    fd("messenger", &["messenger id"]),
+    fd("instagram", &["instagram id"]),
+    fd("zalo", &["zalo id"]),
+    fd("line", &["line id"]),
+    fd("country", &["国家", "negara"]),
+    fd("email", &["e-mail", "mail", "邮箱", "电子邮件", "邮件"]),
+    fd("address", &["地址", "alamat"]),
+    fd(
+        "birthday",
+        &[
+            "birth date",
+            "date of birth",
+            "dob",
+            "生日",
+            "出生日期",
+            "tanggal lahir",
+        ],
+    ),
+    fd("tagStr", &["tags", "tag", "标签"]),
+    fd(
+        "remark",
+        &["remarks", "note", "notes", "comment", "备注", "catatan"],
+    ),
+    fd("time_zone", &["timezone", "tz", "时区"]),
+    fd("gender", &["sex", "性别", "jenis kelamin"]),
+    fd("customize_field", &["custom fields", "自定义字段"]),
+    fd("belong_seat_user", &["seat", "agent", "坐席"]),
+    fd("weight", &["level", "customer level", "等级"]),
+];
+
+const PHONE_FIELDS: [usize; 3] = [f::SMS_PHONE, f::WHATS_APP_PHONE, f::VIBER_PHONE];
+const CHANNELS: [&str; 8] = [
+    "sms_phone",
+    "whats_app_phone",
+    "email",
+    "viber_phone",
+    "messenger",
+    "instagram",
+    "line",
+    "zalo",
+];
+
+/// A validated nxlink customer, serialised in the page's field order.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Customer {
+    pub full_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whats_app_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub viber_phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messenger: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instagram: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zalo: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<String>,
+    #[serde(rename = "tagStr", skip_serializing_if = "Option::is_none")]
+    pub tag_str: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customize_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub belong_seat_user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u8>,
+}
+
+/// Credentials and request options of an nxlink run.
+#[derive(Debug, Clone)]
+pub struct Nxlink {
+    pub access_key: String,
+    pub access_secret: Secret,
+    pub tenant_id: i64,
+    pub app_key: String,
+    /// Body `type`: 0 replace, 1 merge, 2 keep.
+    pub mode: u8,
+    pub strict_binding: bool,
+    pub algorithm: Algorithm,
+}
+
+impl Nxlink {
+    fn text(
+        &self,
+        m: &Mapped<'_>,
+        idx: usize,
+        max: Option<usize>,
+    ) -> Result<Option<String>, Rejection> {
+        let name = FIELDS[idx].name;
+        let cell = m.fields.get(idx).copied().flatten();
+        let phone_like = PHONE_FIELDS.contains(&idx);
+        let Some(v) = rules::text(name, cell, phone_like)? else {
+            return Ok(None);
+        };
+        if let Some(max) = max {
+            rules::max_len(name, &v, max)?;
+        }
+        Ok(Some(v.into_owned()))
+    }
+
+    fn phone(&self, m: &Mapped<'_>, idx: usize) -> Result<Option<String>, Rejection> {
+        match self.text(m, idx, None)? {
+            Some(v) => rules::phone(FIELDS[idx].name, &v, 30).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn digits(&self, m: &Mapped<'_>, idx: usize) -> Result<Option<String>, Rejection> {
+        let v = self.text(m, idx, None)?;
+        if let Some(v) = &v {
+            rules::digits(FIELDS[idx].name, v, 32)?;
+        }
+        Ok(v)
+    }
+
+    fn customize(&self, m: &Mapped<'_>) -> Result<Option<String>, Rejection> {
+        let bad = |msg: &str| {
+            Rejection::new("invalid_customize_field", format!("customize_field: {msg}"))
+        };
+        let mut obj: Map<String, Value> =
+            match m.fields.get(f::CUSTOMIZE_FIELD).copied().flatten() {
+                Some(Cell::Json(Value::Object(o))) => o.clone(),
+                Some(Cell::Json(v)) if !v.is_string() && !v.is_null() => {
+                    return Err(bad(&format!(
+                        "expected a JSON object, found {}",
+                        json_kind(v)
+                    )))
+                }
+                other => match rules::text("customize_field", other, false)? {
+                    None => Map::new(),
+                    Some(t) => match serde_json::from_str::<Value>(&t) {
+                        Ok(Value::Object(o)) => o,
+                        Ok(v) => {
+                            return Err(bad(&format!(
+                                "expected a JSON object, found {}",
+                                json_kind(&v)
+                            )))
+                        }
+                        Err(_) => return Err(bad(
+                            "is not valid JSON (expected an object such as {\"key\": \"value\"})",
+                        )),
+                    },
+                },
+            };
+        for (key, cell) in &m.extras {
+            let value = match cell {
+                Cell::Json(v) if !v.is_string() => {
+                    if v.is_null() {
+                        continue;
+                    }
+                    (*v).clone()
+                }
+                _ => match rules::text(key, Some(*cell), false)? {
+                    Some(t) => Value::String(t.into_owned()),
+                    None => continue,
+                },
+            };
+            obj.insert(key.to_string(), value);
+        }
+        if obj.is_empty() {
+            return Ok(None);
+        }
+        serde_json::to_string(&obj)
+            .map(Some)
+            .map_err(|e| bad(&e.to_string()))
+    }
+
+    fn small_int(
+        &self,
+        m: &Mapped<'_>,
+        idx: usize,
+        range: std::ops::RangeInclusive<u8>,
+    ) -> Result<Option<u8>, Rejection> {
+        let name = FIELDS[idx].name;
+        let Some(v) = self.text(m, idx, None)? else {
+            return Ok(None);
+        };
+        match v.parse::<u8>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(Rejection::new(
+                format!("invalid_{name}"),
+                format!(
+                    "{name}: expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+}
+
+impl Provider for Nxlink {
+    type Customer = Customer;
+
+    fn name(&self) -> &'static str {
+        "nxlink"
+    }
+    fn fields(&self) -> &'static [FieldDef] {
+        &FIELDS
+    }
+    fn extras_prefix(&self) -> &'static str {
+        "customize"
+    }
+    fn unmapped_to_extras(&self) -> bool {
+        false
+    }
+    fn path(&self) -> &'static str {
+        PATH
+    }
+
+    fn prepare(&self, m: &Mapped<'_>) -> Result<Customer, Rejection> {
+        let full_name = self.text(m, f::FULL_NAME, Some(255))?.ok_or_else(|| {
+            Rejection::new(
+                "missing_full_name",
+                "full_name: required (map a column to it)",
+            )
+        })?;
+        let gender = match self.text(m, f::GENDER, None)? {
+            Some(g) => Some(u8::from(rules::gender("gender", &g)?)),
+            None => None,
+        };
+        let birthday = match self.text(m, f::BIRTHDAY, None)? {
+            Some(b) => Some(rules::birthday("birthday", &b)?),
+            None => None,
+        };
+        let email = self.text(m, f::EMAIL, Some(50))?;
+        if let Some(e) = &email {
+            let ok = e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty()
+                    && !d.is_empty()
+                    && !d.contains('@')
+                    && !e.chars().any(char::is_whitespace)
+            });
+            if !ok {
+                return Err(Rejection::new(
+                    "invalid_email",
+                    "email: not an e-mail address",
+                ));
+            }
+        }
+        let c = Customer {
+            full_name,
+            first_name: self.text(m, f::FIRST_NAME, Some(128))?,
+            last_name: self.text(m, f::LAST_NAME, Some(128))?,
+            sms_phone: self.phone(m, f::SMS_PHONE)?,
+            whats_app_phone: self.phone(m, f::WHATS_APP_PHONE)?,
+            viber_phone: self.phone(m, f::VIBER_PHONE)?,
+            messenger: self.digits(m, f::MESSENGER)?,
+            instagram: self.digits(m, f::INSTAGRAM)?,
+            zalo: self.digits(m, f::ZALO)?,
+            line: self.text(m, f::LINE, Some(50))?,
+            country: self.text(m, f::COUNTRY, Some(50))?,
+            email,
+            address: self.text(m, f::ADDRESS, Some(100))?,
+            birthday,
+            tag_str: self.text(m, f::TAG_STR, None)?,
+            remark: self.text(m, f::REMARK, Some(2000))?,
+            time_zone: self.text(m, f::TIME_ZONE, None)?,
+            gender,
+            customize_field: self.customize(m)?,
+            belong_seat_user: self.text(m, f::BELONG_SEAT_USER, Some(128))?,
+            weight: self.small_int(m, f::WEIGHT, 1..=5)?,
+        };
+        let has_channel = [
+            &c.sms_phone,
+            &c.whats_app_phone,
+            &c.email,
+            &c.viber_phone,
+            &c.messenger,
+            &c.instagram,
+            &c.line,
+            &c.zalo,
+        ]
+        .iter()
+        .any(|v| v.is_some());
+        if !has_channel {
+            return Err(Rejection::new(
+                "no_contact",
+                format!(
+                    "needs at least one contact channel: {}",
+                    CHANNELS.join(", ")
+                ),
+            ));
+        }
+        Ok(c)
+    }
+
+    fn write_body(&self, customers: &[&Customer], buf: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "type")]
+            kind: u8,
+            tenant_id: i64,
+            app_key: &'a str,
+            strict_binding: bool,
+            customers: &'a [&'a Customer],
+        }
+        buf.clear();
+        let body = Body {
+            kind: self.mode,
+            tenant_id: self.tenant_id,
+            app_key: &self.app_key,
+            strict_binding: self.strict_binding,
+            customers,
+        };
+        // Serialising plain structs of strings and integers into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, &body);
+    }
+
+    fn headers(&self, body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
+        let ts = now_ms.to_string();
+        let sign = sign::nxlink_sign(
+            &self.access_key,
+            "mt",
+            "2",
+            &ts,
+            body,
+            self.access_secret.expose(),
+            self.algorithm,
+        );
+        let mut h = vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("accessKey", self.access_key.clone()),
+            ("ts", ts),
+            ("bizType", "2".to_owned()),
+            ("action", "mt".to_owned()),
+            ("sign", sign),
+        ];
+        if self.algorithm == Algorithm::Sha256 {
+            h.push(("algorithm", "sha256".to_owned()));
+        }
+        h
+    }
+
+    fn interpret(&self, body: &[u8], customers: &[&Customer]) -> Answer {
+        interpret(body, customers.len(), self.tenant_id)
+    }
+
+    fn success_header(&self) -> &'static [&'static str] {
+        &["customer_id", "whats_app_phone", "full_name"]
+    }
+
+    fn success_cells(&self, c: &Customer, id: Option<&str>) -> Vec<String> {
+        vec![
+            id.unwrap_or_default().to_owned(),
+            c.whats_app_phone.clone().unwrap_or_default(),
+            c.full_name.clone(),
+        ]
+    }
+
+    fn is_phone_field(&self, field: &str) -> bool {
+        matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
+    }
+}
+
+/// A code that may come as a number or a string.
+fn code_of(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn text_of(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Interpret a batch_create answer for a request of `n` customers.
+pub fn interpret(body: &[u8], n: usize, tenant_id: i64) -> Answer {
+    let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
+        return Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "nxlink answered with something that is not a JSON object".into(),
+        };
+    };
+    let Some(code) = code_of(root.get("code")) else {
+        return Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "nxlink answered without a result code".into(),
+        };
+    };
+    let message = {
+        let m = text_of(root.get("message"));
+        if m.is_empty() {
+            text_of(root.get("msg"))
+        } else {
+            m
+        }
+    };
+    if code != 0 {
+        return whole_request(code, message, tenant_id);
+    }
+    let data = match root.get("data") {
+        Some(Value::Object(d)) => d,
+        // `data` null or "": processed, nothing failed, no identifiers given.
+        _ => {
+            return Answer::Rows {
+                rows: vec![RowAnswer::Accepted { id: None }; n],
+                unattributed: vec![],
+            }
+        }
+    };
+    let mut rows: Vec<Option<RowAnswer>> = vec![None; n];
+    let mut unattributed = Vec::new();
+    let items = |key: &str| -> Vec<Map<String, Value>> {
+        match data.get(key) {
+            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
+            _ => vec![],
+        }
+    };
+    for item in items("successItems") {
+        let id = match item.get("customerId") {
+            Some(Value::Number(num)) => Some(num.to_string()),
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        place(
+            &mut rows,
+            &mut unattributed,
+            &item,
+            RowAnswer::Accepted { id },
+        );
+    }
+    for item in items("failItems") {
+        let code = code_of(item.get("errorCode"))
+            .map_or_else(|| text_of(item.get("errorCode")), |c| c.to_string());
+        let answer = RowAnswer::Refused {
+            code,
+            message: text_of(item.get("errorMessage")),
+        };
+        place(&mut rows, &mut unattributed, &item, answer);
+    }
+    let listed = rows.iter().filter(|r| r.is_some()).count();
+    if listed == 0 && unattributed.is_empty() {
+        // Code 0 with empty lists: nothing failed.
+        return Answer::Rows {
+            rows: vec![RowAnswer::Accepted { id: None }; n],
+            unattributed,
+        };
+    }
+    Answer::Rows {
+        rows: rows
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or(RowAnswer::Refused {
+                    code: "unanswered".into(),
+                    message: "nxlink listed this row neither as a success nor as a failure".into(),
+                })
+            })
+            .collect(),
+        unattributed,
+    }
+}
+
+fn place(
+    rows: &mut [Option<RowAnswer>],
+    unattributed: &mut Vec<String>,
+    item: &Map<String, Value>,
+    answer: RowAnswer,
+) {
+    let idx = item.get("index").and_then(|v| match v {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    });
+    match idx.and_then(|i| rows.get_mut(i as usize)) {
+        Some(slot @ None) => *slot = Some(answer),
+        _ => unattributed.push(Value::Object(item.clone()).to_string()),
+    }
+}
+
+fn whole_request(code: i64, message: String, tenant_id: i64) -> Answer {
+    let fatal = |what: String| Answer::Fatal {
+        code: code.to_string(),
+        message: format!("nxlink answered code {code} ({message}): {what}"),
+    };
+    match code {
+        1004 => Answer::Retry {
+            kind: RetryKind::Clock,
+            message: format!("nxlink answered code 1004 (timestamp expired): {message}"),
+        },
+        1001 => fatal("a required header was missing; please report this as a bug".into()),
+        1003 => fatal("the signature was refused: check that access_secret (CUSTIMPORT_NXLINK_ACCESS_SECRET) belongs to access_key".into()),
+        1005 => fatal("the access key was refused: check access_key (CUSTIMPORT_NXLINK_ACCESS_KEY) and that the customer data business is enabled for it".into()),
+        21058 => fatal("tenant_id is required: set --tenant-id, tenant_id in [nxlink] or CUSTIMPORT_NXLINK_TENANT_ID".into()),
+        21059 => fatal("app_key is required: set --app-key, app_key in [nxlink] or CUSTIMPORT_NXLINK_APP_KEY".into()),
+        22124 => fatal(format!("the application is unavailable: check that app_key belongs to tenant {tenant_id} and is enabled")),
+        22125 => fatal("the account's balance is insufficient: top it up, then run again with --resume".into()),
+        12148 => Answer::BatchRefused {
+            code: code.to_string(),
+            message,
+            bisect: true,
+        },
+        _ => Answer::BatchRefused {
+            code: code.to_string(),
+            message,
+            bisect: false,
+        },
+    }
+}
+
+#[cfg(test)]
+#[path = "nxlink_tests.rs"]
+mod tests;

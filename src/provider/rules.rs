@@ -1,0 +1,318 @@
+//! Field rules shared by both providers: reading a cell as text, phone numbers, gender,
+//! dates, lengths. Pure functions; error messages name the field but never echo its value
+//! (values are personal data and messages reach logs).
+
+use std::borrow::Cow;
+
+use serde_json::Value;
+
+use super::{Cell, Rejection};
+
+/// Characters removed from phone-like values before the digits check.
+const PHONE_SEPARATORS: &[char] = &[' ', '-', '.', '(', ')', '\u{a0}', '\t'];
+
+/// Read a cell as text: trimmed, the spreadsheet/formula-guard `'` removed before `= + - @`
+/// (and, when `phone_like`, before a digit or `+`), JSON numbers as their exact text.
+/// Empty means absent (`Ok(None)`).
+pub fn text<'a>(
+    field: &str,
+    cell: Option<Cell<'a>>,
+    phone_like: bool,
+) -> Result<Option<Cow<'a, str>>, Rejection> {
+    let raw: Cow<'a, str> = match cell {
+        None => return Ok(None),
+        Some(Cell::Text(s)) => Cow::Borrowed(s),
+        Some(Cell::Json(v)) => match v {
+            Value::Null => return Ok(None),
+            Value::String(s) => Cow::Borrowed(s.as_str()),
+            Value::Number(n) => Cow::Owned(n.to_string()),
+            Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
+                return Err(Rejection::new(
+                    "invalid_type",
+                    format!("{field}: expected text or a number, found {}", json_kind(v)),
+                ))
+            }
+        },
+    };
+    let trimmed = trim_cow(raw);
+    let unguarded = unguard(trimmed, phone_like);
+    Ok(if unguarded.is_empty() {
+        None
+    } else {
+        Some(unguarded)
+    })
+}
+
+fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) => {
+            let t = o.trim();
+            if t.len() == o.len() {
+                Cow::Owned(o)
+            } else {
+                Cow::Owned(t.to_owned())
+            }
+        }
+    }
+}
+
+/// Remove the `'` that a formula guard or a spreadsheet put in front of a value.
+pub fn unguard(s: Cow<'_, str>, phone_like: bool) -> Cow<'_, str> {
+    let mut chars = s.chars();
+    if chars.next() != Some('\'') {
+        return s;
+    }
+    let strip = match chars.next() {
+        Some('=' | '+' | '-' | '@') => true,
+        Some(c) if phone_like && c.is_ascii_digit() => true,
+        _ => false,
+    };
+    if !strip {
+        return s;
+    }
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[1..]),
+        Cow::Owned(o) => Cow::Owned(o[1..].to_owned()),
+    }
+}
+
+/// Human name of a JSON value's type.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "text",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Normalise a phone-like value: separators and one leading `+` removed, then digits only,
+/// at most `max` of them.
+pub fn phone(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
+    if looks_scientific(value) {
+        return Err(Rejection::new(
+            "invalid_phone",
+            format!(
+                "{field}: looks like a number a spreadsheet rounded to scientific notation; \
+                 format the column as text and export again"
+            ),
+        ));
+    }
+    let rest = value.strip_prefix('+').unwrap_or(value);
+    let mut out = String::with_capacity(rest.len());
+    for c in rest.chars() {
+        if c.is_ascii_digit() {
+            out.push(c);
+        } else if !PHONE_SEPARATORS.contains(&c) {
+            return Err(Rejection::new(
+                "invalid_phone",
+                format!(
+                    "{field}: must be digits (spaces, -, ., parentheses and one leading + are allowed)"
+                ),
+            ));
+        }
+    }
+    if out.is_empty() {
+        return Err(Rejection::new(
+            "invalid_phone",
+            format!("{field}: has no digits"),
+        ));
+    }
+    if out.len() > max {
+        return Err(Rejection::new(
+            "invalid_phone",
+            format!("{field}: {} digits, at most {max} allowed", out.len()),
+        ));
+    }
+    Ok(out)
+}
+
+/// `6.28123E+12`, `6,28123E+12`, `6.3e12`: what spreadsheets do to long numbers.
+fn looks_scientific(value: &str) -> bool {
+    let Some(pos) = value.find(['e', 'E']) else {
+        return false;
+    };
+    let (mantissa, exp) = (&value[..pos], &value[pos + 1..]);
+    let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+    !mantissa.is_empty()
+        && mantissa
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+        && mantissa.chars().any(|c| c.is_ascii_digit())
+        && !exp.is_empty()
+        && exp.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Digits as given (no separators removed), at most `max`.
+pub fn digits(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
+    if !value.chars().all(|c| c.is_ascii_digit()) {
+        return Err(Rejection::new(
+            "invalid_digits",
+            format!("{field}: must be digits only"),
+        ));
+    }
+    max_len(field, value, max)
+}
+
+/// At most `max` characters.
+pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(Rejection::new(
+            "too_long",
+            format!("{field}: {n} characters, at most {max} allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// `1`/`0`, `male`/`female`, `m`/`f`, `男`/`女` (any case) → `true` for male.
+pub fn gender(field: &str, value: &str) -> Result<bool, Rejection> {
+    match value.to_lowercase().as_str() {
+        "1" | "male" | "m" | "男" => Ok(true),
+        "0" | "female" | "f" | "女" => Ok(false),
+        _ => Err(Rejection::new(
+            "invalid_gender",
+            format!("{field}: expected 1/0, male/female, m/f or 男/女"),
+        )),
+    }
+}
+
+/// `yyyy-M-d` with `-`, `/` or `.` as separator → `yyyy-MM-dd`, a real calendar date.
+pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
+    let bad = || {
+        Rejection::new(
+            "invalid_birthday",
+            format!("{field}: expected a date as yyyy-MM-dd (or yyyy/M/d, yyyy.M.d)"),
+        )
+    };
+    let sep = value
+        .chars()
+        .find(|c| matches!(c, '-' | '/' | '.'))
+        .ok_or_else(bad)?;
+    let parts: Vec<&str> = value.split(sep).collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let num = |s: &str, len: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        if len.contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit()) {
+            s.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (Some(y), Some(m), Some(d)) = (num(y, 4..=4), num(m, 1..=2), num(d, 1..=2)) else {
+        return Err(bad());
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if d == 0 || d > days {
+        return Err(bad());
+    }
+    Ok(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_are_normalised() {
+        assert_eq!(
+            phone("p", "+62 812-3456-7890", 30).unwrap(),
+            "6281234567890"
+        );
+        assert_eq!(phone("p", "(021) 555.1234", 30).unwrap(), "0215551234");
+        assert!(phone("p", "++62812", 30).is_err());
+        assert!(phone("p", "62812a", 30).is_err());
+        assert!(phone("p", "-", 30).is_err());
+        assert!(phone("p", "1234567890", 9).is_err());
+        let e = phone("p", "6.28123E+12", 30).unwrap_err();
+        assert!(e.message.contains("scientific"), "{}", e.message);
+        assert!(phone("p", "62+812", 30).is_err());
+    }
+
+    #[test]
+    fn guard_marks_are_removed() {
+        let t = |s: &str, p: bool| {
+            text("f", Some(Cell::Text(s)), p)
+                .unwrap()
+                .map(|c| c.into_owned())
+        };
+        assert_eq!(t("'=SUM(A1)", false).as_deref(), Some("=SUM(A1)"));
+        assert_eq!(t("'+62812", true).as_deref(), Some("+62812"));
+        assert_eq!(t("'62812", true).as_deref(), Some("62812"));
+        assert_eq!(t("'62812", false).as_deref(), Some("'62812"));
+        assert_eq!(t("'hello", true).as_deref(), Some("'hello"));
+        assert_eq!(t("   ", false), None);
+        assert_eq!(t("", false), None);
+        assert_eq!(t(" a b ", false).as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn json_cells() {
+        let n: Value = serde_json::from_str("6281234567890123456789").unwrap();
+        assert_eq!(
+            text("f", Some(Cell::Json(&n)), true).unwrap().as_deref(),
+            Some("6281234567890123456789")
+        );
+        assert_eq!(
+            text("f", Some(Cell::Json(&Value::Null)), true).unwrap(),
+            None
+        );
+        let arr: Value = serde_json::from_str("[1]").unwrap();
+        assert_eq!(
+            text("f", Some(Cell::Json(&arr)), true).unwrap_err().code,
+            "invalid_type"
+        );
+    }
+
+    #[test]
+    fn genders() {
+        for m in ["1", "male", "MALE", "m", "M", "男"] {
+            assert!(gender("g", m).unwrap());
+        }
+        for f in ["0", "female", "Female", "f", "F", "女"] {
+            assert!(!gender("g", f).unwrap());
+        }
+        for bad in ["2", "man", "x", ""] {
+            assert!(gender("g", bad).is_err());
+        }
+    }
+
+    #[test]
+    fn birthdays() {
+        assert_eq!(birthday("b", "1990-1-2").unwrap(), "1990-01-02");
+        assert_eq!(birthday("b", "1990/12/31").unwrap(), "1990-12-31");
+        assert_eq!(birthday("b", "2000.02.29").unwrap(), "2000-02-29");
+        for bad in [
+            "1900-02-29",
+            "1990-13-01",
+            "1990-1-32",
+            "90-1-2",
+            "1990-01",
+            "1990-1/2",
+            "31/12/1990",
+            "1990-01-02T00:00",
+        ] {
+            assert!(birthday("b", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn lengths_count_characters() {
+        assert!(max_len("n", "牛小信", 3).is_ok());
+        assert!(max_len("n", "牛小信", 2).is_err());
+        assert!(digits("d", "123", 3).is_ok());
+        assert!(digits("d", "12a", 3).is_err());
+    }
+}

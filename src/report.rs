@@ -1,0 +1,285 @@
+//! Report writers: `success.csv`, `failed.csv` / `failed.jsonl` and `summary.json`.
+//! Writers take any `io::Write`, so tests check their bytes without files; [`ReportFile`]
+//! gives the on-disk ones mode 0600 and an atomic rename when complete.
+//!
+//! Invariants: reports are UTF-8; a failed row reproduces all its original cells in input
+//! order so the file can be fixed and fed back; formula-like cells are guarded with `'`
+//! except in phone-like columns.
+
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::input::RecordData;
+
+/// The columns the failure report appends to the input's.
+pub const FAILED_COLUMNS: [&str; 4] = [
+    "custimport_row",
+    "custimport_outcome",
+    "custimport_code",
+    "custimport_error",
+];
+
+/// Prefix `'` to a cell a spreadsheet would run as a formula.
+pub fn guard(cell: &str) -> Cow<'_, str> {
+    match cell.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
+        _ => Cow::Borrowed(cell),
+    }
+}
+
+/// Keep the last 4 digits of a phone number.
+pub fn mask_phone(p: &str) -> String {
+    let n = p.chars().count();
+    p.chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .collect()
+}
+
+/// Keep the first character of the local part and the domain.
+pub fn mask_email(e: &str) -> String {
+    match e.split_once('@') {
+        Some((l, d)) => format!("{}***@{d}", l.chars().next().unwrap_or('*')),
+        None => mask_phone(e),
+    }
+}
+
+/// `success.csv`: `row` then the provider's columns.
+pub struct SuccessWriter<W: Write> {
+    csv: csv::Writer<W>,
+    phone_cols: Vec<bool>,
+    mask: bool,
+}
+
+impl<W: Write> SuccessWriter<W> {
+    pub fn new(w: W, header: &[&str], phone_columns: &[&str], mask: bool) -> io::Result<Self> {
+        let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(w);
+        let mut full = vec!["row"];
+        full.extend_from_slice(header);
+        csv.write_record(&full)?;
+        Ok(SuccessWriter {
+            csv,
+            phone_cols: header.iter().map(|h| phone_columns.contains(h)).collect(),
+            mask,
+        })
+    }
+
+    pub fn write(&mut self, row: u64, cells: &[String]) -> io::Result<()> {
+        self.csv.write_field(row.to_string())?;
+        for (cell, phone) in cells.iter().zip(&self.phone_cols) {
+            if *phone {
+                if self.mask && !cell.is_empty() {
+                    self.csv.write_field(mask_phone(cell))?;
+                } else {
+                    self.csv.write_field(cell)?;
+                }
+            } else {
+                self.csv.write_field(guard(cell).as_ref())?;
+            }
+        }
+        self.csv.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> io::Result<W> {
+        self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+/// `failed.csv` or `failed.jsonl`.
+pub enum FailedWriter<W: Write> {
+    Csv {
+        csv: Box<csv::Writer<W>>,
+        phone_cols: Vec<bool>,
+    },
+    Jsonl(W),
+}
+
+impl<W: Write> FailedWriter<W> {
+    /// CSV: the input header, then the four `custimport_*` columns (an input's own
+    /// `custimport_*` columns are dropped, so a re-fed failure report stays the same shape).
+    pub fn csv(w: W, header: &[String], phone_cols: Vec<bool>, delimiter: u8) -> io::Result<Self> {
+        let mut csv = csv::WriterBuilder::new()
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_writer(w);
+        let mut row: Vec<&str> = header.iter().map(String::as_str).collect();
+        row.extend(FAILED_COLUMNS);
+        csv.write_record(&row)?;
+        Ok(FailedWriter::Csv {
+            csv: Box::new(csv),
+            phone_cols,
+        })
+    }
+
+    pub fn jsonl(w: W) -> Self {
+        FailedWriter::Jsonl(w)
+    }
+
+    /// Write one non-succeeded record.
+    pub fn write(
+        &mut self,
+        row: u64,
+        data: &RecordData,
+        outcome: &str,
+        code: &str,
+        error: &str,
+    ) -> io::Result<()> {
+        match self {
+            FailedWriter::Csv { csv, phone_cols } => {
+                let cells: Vec<Cow<'_, str>> = match data {
+                    RecordData::Cells(c) => c
+                        .iter()
+                        .enumerate()
+                        .map(|(i, cell)| {
+                            if phone_cols.get(i).copied().unwrap_or(false) {
+                                Cow::Borrowed(cell.as_str())
+                            } else {
+                                guard(cell)
+                            }
+                        })
+                        .collect(),
+                    RecordData::Line(l) => vec![guard(l)],
+                    RecordData::Object(o) => vec![Cow::Owned(Value::Object(o.clone()).to_string())],
+                };
+                for c in &cells {
+                    csv.write_field(c.as_ref())?;
+                }
+                csv.write_field(row.to_string())?;
+                csv.write_field(outcome)?;
+                csv.write_field(guard(code).as_ref())?;
+                csv.write_field(guard(error).as_ref())?;
+                csv.write_record(None::<&[u8]>)?;
+            }
+            FailedWriter::Jsonl(w) => {
+                let meta = serde_json::json!({
+                    "row": row, "outcome": outcome, "code": code, "error": error,
+                });
+                let obj = match data {
+                    RecordData::Object(o) => {
+                        let mut o = o.clone();
+                        o.insert("custimport".into(), meta);
+                        o
+                    }
+                    RecordData::Line(l) => {
+                        let mut o = Map::new();
+                        o.insert("custimport".into(), meta);
+                        o.insert("line".into(), Value::String(l.clone()));
+                        o
+                    }
+                    RecordData::Cells(c) => {
+                        let mut o = Map::new();
+                        o.insert("custimport".into(), meta);
+                        o.insert("line".into(), Value::String(c.join(",")));
+                        o
+                    }
+                };
+                serde_json::to_writer(&mut *w, &obj)?;
+                w.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn into_inner(self) -> io::Result<W> {
+        match self {
+            FailedWriter::Csv { csv, .. } => csv.into_inner().map_err(|e| e.into_error()),
+            FailedWriter::Jsonl(w) => Ok(w),
+        }
+    }
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Summary {
+    pub provider: String,
+    pub input: String,
+    pub out_dir: String,
+    pub total: u64,
+    pub succeeded: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub unknown: u64,
+    pub pending: u64,
+    pub requests: u64,
+    pub retries: u64,
+    pub elapsed_secs: f64,
+    pub interrupted: bool,
+    pub exit_code: i32,
+    /// Succeeded rows the provider already held from an earlier attempt or run.
+    pub already_present: u64,
+    /// Answer lines that matched no row of their request (itnio).
+    pub unattributed: u64,
+    /// Blank lines skipped (JSONL).
+    pub blank_lines: u64,
+    pub dry_run: bool,
+    /// Dry run: rows that passed validation, and the requests they would take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valid: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub planned_requests: Option<u64>,
+    /// Why the run stopped early, if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// Create a file only the owner can read (reports hold personal data).
+pub fn create_private(path: &Path) -> io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let f = o.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(f)
+}
+
+/// A report written under a temporary name and renamed into place once complete, so a
+/// report file is never seen half-written.
+pub struct ReportFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+}
+
+impl ReportFile {
+    pub fn create(dir: &Path, name: &str) -> io::Result<(ReportFile, BufWriter<File>)> {
+        let dest = dir.join(name);
+        let tmp = dir.join(format!(".{name}.part"));
+        let f = create_private(&tmp)?;
+        Ok((
+            ReportFile { tmp, dest },
+            BufWriter::with_capacity(256 * 1024, f),
+        ))
+    }
+
+    /// Flush, sync and rename into place.
+    pub fn commit(self, w: BufWriter<File>) -> io::Result<()> {
+        let f = w.into_inner().map_err(|e| e.into_error())?;
+        f.sync_all()?;
+        std::fs::rename(&self.tmp, &self.dest)
+    }
+}
+
+/// Write `summary.json` atomically.
+pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
+    let (rf, mut w) = ReportFile::create(dir, "summary.json")?;
+    serde_json::to_writer_pretty(&mut w, s)?;
+    w.write_all(b"\n")?;
+    rf.commit(w)
+}
+
+#[cfg(test)]
+#[path = "report_tests.rs"]
+mod tests;

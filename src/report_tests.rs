@@ -1,0 +1,132 @@
+use super::*;
+
+#[test]
+fn guard_prefixes_formula_cells() {
+    for (i, o) in [
+        ("=1+1", "'=1+1"),
+        ("+62", "'+62"),
+        ("-x", "'-x"),
+        ("@a", "'@a"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("", ""),
+    ] {
+        assert_eq!(guard(i), o);
+    }
+}
+
+#[test]
+fn masks() {
+    assert_eq!(mask_phone("6281234567890"), "*********7890");
+    assert_eq!(mask_phone("12"), "12");
+    assert_eq!(mask_email("alice@example.com"), "a***@example.com");
+}
+
+#[test]
+fn failed_csv_reproduces_cells_and_guards_non_phone_columns() {
+    let header: Vec<String> = ["name", "phone", "note"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut w = FailedWriter::csv(Vec::new(), &header, vec![false, true, false], b',').unwrap();
+    let cells = RecordData::Cells(vec!["=cmd".into(), "+62 812".into(), "a,\"b\"\nc".into()]);
+    w.write(
+        3,
+        &cells,
+        "rejected",
+        "invalid_phone",
+        "line 4: whats_app_phone: must be digits",
+    )
+    .unwrap();
+    w.write(
+        5,
+        &RecordData::Cells(vec!["short".into()]),
+        "rejected",
+        "wrong_field_count",
+        "line 6: expected 3 fields, found 1",
+    )
+    .unwrap();
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "name,phone,note,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
+         '=cmd,+62 812,\"a,\"\"b\"\"\nc\",3,rejected,invalid_phone,line 4: whats_app_phone: must be digits\n\
+         short,5,rejected,wrong_field_count,\"line 6: expected 3 fields, found 1\"\n"
+    );
+}
+
+#[test]
+fn failed_jsonl_keeps_the_object_and_adds_custimport() {
+    let obj: serde_json::Map<String, Value> =
+        serde_json::from_str(r#"{"b":1,"a":"x","n":12345678901234567890123}"#).unwrap();
+    let mut w = FailedWriter::jsonl(Vec::new());
+    w.write(1, &RecordData::Object(obj), "failed", "12148", "seat")
+        .unwrap();
+    w.write(
+        2,
+        &RecordData::Line("not json".into()),
+        "rejected",
+        "invalid_json",
+        "line 2: not valid JSON",
+    )
+    .unwrap();
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "{\"b\":1,\"a\":\"x\",\"n\":12345678901234567890123,\"custimport\":{\"row\":1,\"outcome\":\"failed\",\"code\":\"12148\",\"error\":\"seat\"}}\n\
+         {\"custimport\":{\"row\":2,\"outcome\":\"rejected\",\"code\":\"invalid_json\",\"error\":\"line 2: not valid JSON\"},\"line\":\"not json\"}\n"
+    );
+}
+
+#[test]
+fn success_csv_guards_names_not_phones_and_masks_on_request() {
+    let mut w = SuccessWriter::new(
+        Vec::new(),
+        &["customer_id", "whats_app_phone", "full_name"],
+        &["whats_app_phone"],
+        false,
+    )
+    .unwrap();
+    w.write(
+        1,
+        &[
+            "1214631327620775936".into(),
+            "6281234567890".into(),
+            "=evil".into(),
+        ],
+    )
+    .unwrap();
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "row,customer_id,whats_app_phone,full_name\n1,1214631327620775936,6281234567890,'=evil\n"
+    );
+    let mut w = SuccessWriter::new(
+        Vec::new(),
+        &["phone_number", "name"],
+        &["phone_number"],
+        true,
+    )
+    .unwrap();
+    w.write(7, &["6281234567890".into(), "Ann".into()]).unwrap();
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(out, "row,phone_number,name\n7,*********7890,Ann\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn report_files_are_private_and_atomic() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (rf, mut w) = ReportFile::create(dir.path(), "success.csv").unwrap();
+    w.write_all(b"row\n").unwrap();
+    assert!(!dir.path().join("success.csv").exists());
+    rf.commit(w).unwrap();
+    let meta = std::fs::metadata(dir.path().join("success.csv")).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("success.csv")).unwrap(),
+        "row\n"
+    );
+}

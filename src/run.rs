@@ -1,0 +1,458 @@
+//! One import run, end to end: settings in, summary and exit code out. Wires the input, the
+//! mapping plan, the report directory (lock, journal, resume), the optional in-process
+//! sandbox and the pipeline stages.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::mpsc;
+
+use crate::config::{ProviderChoice, Settings};
+use crate::exit::{Exit, Fatal, UsageContext};
+use crate::http::Http;
+use crate::input::{Format, Input};
+use crate::journal::{self, Journal, Previous};
+use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
+use crate::pipeline::collect::{Collector, Counts, Reports};
+use crate::pipeline::limiter::{rate_limiter, Limiter};
+use crate::pipeline::read::{Mapper, Reader, Skip};
+use crate::pipeline::send::{dispatch, Ctx};
+use crate::provider::Provider;
+use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
+use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::stop::{self, Stop};
+
+/// The result of a run that got as far as writing its reports.
+#[derive(Debug)]
+pub struct RunResult {
+    pub summary: Summary,
+    pub exit: Exit,
+    /// Why the run stopped early, for the error line.
+    pub stopped: Option<String>,
+}
+
+/// Run an import with these settings.
+pub async fn import(settings: Settings) -> Result<RunResult, Fatal> {
+    match settings.provider.clone() {
+        ProviderChoice::Nxlink(p) => import_with(Arc::new(p), settings).await,
+        ProviderChoice::Itnio(p) => import_with(Arc::new(p), settings).await,
+    }
+}
+
+struct DoneRows(HashMap<u64, Previous>);
+
+impl Skip for DoneRows {
+    fn done(&self, row: u64) -> bool {
+        self.0.contains_key(&row)
+    }
+}
+
+fn warn(s: &Settings, msg: &str) {
+    if !s.quiet {
+        eprintln!("warning: {msg}");
+    }
+}
+
+async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunResult, Fatal> {
+    let started = Instant::now();
+    let input_name = s.input.path.display().to_string();
+    for w in &s.warnings {
+        warn(&s, w);
+    }
+    let schema = Schema {
+        fields: provider.fields(),
+        extras_prefix: provider.extras_prefix(),
+        unmapped_to_extras: provider.unmapped_to_extras(),
+    };
+    let maps = parse_maps(&schema, &s.maps).usage()?;
+    let input = Input::open(&s.input).map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains(&input_name) {
+            Fatal::usage(anyhow!(msg))
+        } else {
+            Fatal::usage(anyhow!("{input_name}: {msg}"))
+        }
+    })?;
+    let (mapper, failed_header, phone_cols) = match &input.headers {
+        Some(h) => {
+            let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
+            for w in warnings {
+                warn(&s, &format!("{input_name}: {w}"));
+            }
+            if h.is_empty() {
+                warn(&s, &format!("{input_name} is empty: nothing to import"));
+            }
+            let phone_cols = plan
+                .targets
+                .iter()
+                .map(|t| matches!(t, Target::Field(i) if provider.is_phone_field(schema.fields[*i].name)))
+                .collect();
+            (
+                Mapper::Csv {
+                    plan,
+                    header: h.clone(),
+                },
+                h.clone(),
+                phone_cols,
+            )
+        }
+        None => (Mapper::Json(KeyPlan::new(schema, maps)), vec![], vec![]),
+    };
+
+    let out = s.out_dir.clone();
+    let lock = lock_out_dir(&out, &s)?;
+    let resume = if s.resume {
+        Some(load_resume(&out, &s, provider.name())?)
+    } else {
+        None
+    };
+
+    let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
+        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+            .await
+            .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
+        if !s.quiet {
+            eprintln!(
+                "custimport: sending to the built-in sandbox at {}",
+                sb.base_url()
+            );
+        }
+        Some(sb)
+    } else {
+        None
+    };
+    let base = match (&s.base_url, &sandbox) {
+        (Some(b), _) => b.clone(),
+        (None, Some(sb)) => sb.base_url(),
+        (None, None) => String::new(),
+    };
+    let http = Http::new(
+        if base.is_empty() {
+            "http://127.0.0.1:9"
+        } else {
+            &base
+        },
+        provider.path(),
+        s.timeout,
+    )
+    .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
+
+    // The journal: a new one, or the resumed run's.
+    let journal = if s.dry_run {
+        None
+    } else if s.resume {
+        Some(Arc::new(Journal::append_to(&out).map_err(|e| {
+            Fatal::stopped(anyhow!("cannot open the journal: {e}"))
+        })?))
+    } else {
+        let fp = if s.input.path.as_os_str() == "-" {
+            "stdin".to_owned()
+        } else {
+            journal::fingerprint(&s.input.path).usage()?
+        };
+        let h = journal::Header {
+            version: 1,
+            provider: provider.name().into(),
+            input: input_name.clone(),
+            fingerprint: fp,
+        };
+        Some(Arc::new(Journal::create(&out, &h).map_err(|e| {
+            Fatal::usage(anyhow!(
+                "cannot write the journal in {}: {e}",
+                out.display()
+            ))
+        })?))
+    };
+
+    let io_err =
+        |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
+    let success = if s.dry_run {
+        None
+    } else {
+        let (rf, w) = ReportFile::create(&out, "success.csv").map_err(io_err)?;
+        let phone_like: Vec<&str> = provider
+            .success_header()
+            .iter()
+            .copied()
+            .filter(|h| matches!(*h, "whats_app_phone" | "phone_number"))
+            .collect();
+        Some((
+            rf,
+            SuccessWriter::new(w, provider.success_header(), &phone_like, s.mask_pii)
+                .map_err(io_err)?,
+        ))
+    };
+    let failed = if s.input.format == Format::Jsonl {
+        let (rf, w) = ReportFile::create(&out, "failed.jsonl").map_err(io_err)?;
+        (rf, FailedWriter::jsonl(w))
+    } else {
+        let (rf, w) = ReportFile::create(&out, "failed.csv").map_err(io_err)?;
+        (
+            rf,
+            FailedWriter::csv(w, &failed_header, phone_cols, b',').map_err(io_err)?,
+        )
+    };
+
+    let stop = Stop::default();
+    stop::listen_for_signals(stop.clone(), s.quiet);
+    let progress = progress_bar(&s);
+    let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
+    let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
+
+    let (previous, skip, in_flight) = match resume {
+        Some((done, in_flight)) => {
+            let done = Arc::new(done);
+            let skip: Arc<dyn Skip> = Arc::new(DoneRows((*done).clone()));
+            (Some(done), Some(skip), Some(Arc::new(in_flight)))
+        }
+        None => (None, None, None),
+    };
+
+    let collector = Collector {
+        provider: provider.clone(),
+        reports: Reports { success, failed },
+        journal: journal.clone(),
+        previous,
+        progress,
+        stop: stop.clone(),
+        max_failures: s.max_failures,
+        quiet: s.quiet,
+        input_name: input_name.clone(),
+        counts: Counts::default(),
+    };
+    let collector = std::thread::spawn(move || collector.run(ev_rx));
+
+    let reader = Reader {
+        provider: provider.clone(),
+        mapper,
+        batch_size: s.batch_size,
+        stop: stop.clone(),
+        skip,
+    };
+    let reader_events = ev_tx.clone();
+    let blank_lines = input_blank_counter(&input);
+    let reader = std::thread::spawn(move || reader.run(input, batch_tx, reader_events));
+
+    let rate = s.rate.and_then(rate_limiter);
+    let mut ctx = Ctx::new(
+        provider.clone(),
+        http,
+        s.retries,
+        s.backoff,
+        s.bisect,
+        stop.clone(),
+        Limiter::new(s.concurrency),
+        rate,
+        ev_tx,
+        s.quiet,
+    );
+    ctx.journal = journal;
+    if let Some(set) = in_flight {
+        ctx.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
+    }
+    let ctx = Arc::new(ctx);
+    let counters = ctx.counters.clone();
+    dispatch(ctx.clone(), batch_rx, s.dry_run).await;
+    drop(ctx);
+
+    let read = tokio::task::spawn_blocking(move || reader.join())
+        .await
+        .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
+        .map_err(|_| Fatal::stopped(anyhow!("the reader thread panicked")))?;
+    if let Err(e) = read {
+        stop.set(
+            stop::Reason::Fatal,
+            format!("{input_name}: reading stopped: {e}"),
+        );
+    }
+    let counts = tokio::task::spawn_blocking(move || collector.join())
+        .await
+        .map_err(|e| Fatal::stopped(anyhow!("collector task failed: {e}")))?
+        .map_err(|_| Fatal::stopped(anyhow!("the report writer panicked")))?
+        .map_err(|e| Fatal::stopped(anyhow!("cannot write reports in {}: {e}", out.display())))?;
+    if let Some(sb) = sandbox {
+        sb.shutdown().await;
+    }
+
+    let reason = stop.reason();
+    let exit = match reason {
+        Some(r) => r.exit(),
+        None if counts.rejected + counts.failed + counts.unknown > 0 => Exit::Incomplete,
+        None => Exit::Success,
+    };
+    let summary = Summary {
+        provider: provider.name().into(),
+        input: input_name,
+        out_dir: out.display().to_string(),
+        total: counts.total,
+        succeeded: counts.succeeded,
+        rejected: counts.rejected,
+        failed: counts.failed,
+        unknown: counts.unknown,
+        pending: counts.pending + if s.dry_run { counts.valid } else { 0 },
+        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
+        retries: counters.retries.load(std::sync::atomic::Ordering::Relaxed),
+        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        interrupted: matches!(
+            reason,
+            Some(stop::Reason::Interrupt | stop::Reason::Terminate)
+        ),
+        exit_code: exit.code(),
+        already_present: counts.already_present,
+        unattributed: counts.unattributed,
+        blank_lines: blank_lines.load(std::sync::atomic::Ordering::Relaxed),
+        dry_run: s.dry_run,
+        valid: s.dry_run.then_some(counts.valid),
+        planned_requests: s.dry_run.then_some(counts.planned_requests),
+        stopped: stop.message(),
+    };
+    report::write_summary(&out, &summary)
+        .map_err(|e| Fatal::stopped(anyhow!("cannot write summary.json: {e}")))?;
+    drop(lock);
+    let _ = std::fs::remove_file(out.join(LOCK));
+    Ok(RunResult {
+        stopped: summary.stopped.clone(),
+        summary,
+        exit,
+    })
+}
+
+fn input_blank_counter(input: &Input) -> Arc<std::sync::atomic::AtomicU64> {
+    input.blank_counter()
+}
+
+fn progress_bar(s: &Settings) -> ProgressBar {
+    if !s.progress || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} {human_pos} rows ({per_sec}) {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(200));
+    pb
+}
+
+const LOCK: &str = ".lock";
+
+/// Create the report directory (0700), take its lock, and refuse to overwrite another run's
+/// reports unless resuming.
+fn lock_out_dir(out: &Path, s: &Settings) -> Result<File, Fatal> {
+    create_dir_private(out).map_err(|e| {
+        Fatal::usage(anyhow!(
+            "cannot create report directory {}: {e}",
+            out.display()
+        ))
+    })?;
+    let path = out.join(LOCK);
+    let previous_pid = std::fs::read_to_string(&path).ok();
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(|e| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(Fatal::stopped(anyhow!(
+                "report directory {} is in use by another live run{}; wait for it or choose another --out",
+                out.display(),
+                previous_pid.as_deref().map(|p| format!(" (pid {})", p.trim())).unwrap_or_default()
+            )))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(Fatal::stopped(anyhow!("cannot lock {}: {e}", path.display()))),
+    }
+    if let Some(pid) = previous_pid.filter(|p| !p.trim().is_empty()) {
+        warn(
+            s,
+            &format!(
+                "taking over the lock of {} left by process {}, which is gone",
+                out.display(),
+                pid.trim()
+            ),
+        );
+    }
+    f.set_len(0).ok();
+    use std::io::Write;
+    let _ = writeln!(&f, "{}", std::process::id());
+    if !s.resume {
+        let taken: Vec<&str> = [
+            "journal.jsonl",
+            "success.csv",
+            "failed.csv",
+            "failed.jsonl",
+            "summary.json",
+        ]
+        .into_iter()
+        .filter(|n| out.join(n).exists())
+        .collect();
+        if !taken.is_empty() {
+            return Err(Fatal::usage(anyhow!(
+                "report directory {} already holds a run's reports ({}); continue it with --resume or choose another --out",
+                out.display(),
+                taken.join(", ")
+            )));
+        }
+    }
+    Ok(f)
+}
+
+fn create_dir_private(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+type ResumeState = (HashMap<u64, Previous>, HashSet<u64>);
+
+fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeState, Fatal> {
+    let loaded = Journal::load(out).map_err(|e| {
+        Fatal::usage(anyhow!(
+            "--resume: {} holds no readable journal ({e}); nothing to resume",
+            out.display()
+        ))
+    })?;
+    let Some(h) = loaded.header else {
+        return Err(Fatal::usage(anyhow!(
+            "--resume: the journal in {} has no header",
+            out.display()
+        )));
+    };
+    if h.provider != provider {
+        return Err(Fatal::usage(anyhow!(
+            "--resume: {} holds a {} run, not {provider}",
+            out.display(),
+            h.provider
+        )));
+    }
+    let fp = if s.input.path.as_os_str() == "-" {
+        "stdin".to_owned()
+    } else {
+        journal::fingerprint(&s.input.path).usage()?
+    };
+    if fp != h.fingerprint {
+        return Err(Fatal::usage(anyhow!(
+            "--resume: {} is not the input of the run in {} (that was {}; the content differs)",
+            s.input.path.display(),
+            out.display(),
+            h.input
+        )));
+    }
+    Ok((loaded.done, loaded.in_flight))
+}

@@ -1,0 +1,221 @@
+//! The itnio `aivoice/importCustomer` emulator: header and signature checks, body validation, and
+//! the per-job person store with phone uniqueness and the script-variable rule of jobs 1000–1999.
+//!
+//! Invariant: a request with a non-"0" status changes nothing; with status "0" every person is
+//! either kept in the job or named (by phone) in exactly one `data` line, and a job never holds
+//! the same phone twice.
+
+use std::collections::{HashMap, HashSet};
+
+use hyper::HeaderMap;
+use serde_json::{json, Map, Value};
+
+use super::server::{header, is_json_content_type, now_millis, App};
+use super::{ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
+use crate::sign;
+
+/// Jobs in this range run a script with variables and require the property `amount`.
+pub const SCRIPT_JOBS: std::ops::RangeInclusive<i64> = 1000..=1999;
+/// The property the script jobs require.
+pub const SCRIPT_PROPERTY: &str = "amount";
+const JOBS: std::ops::RangeInclusive<i64> = 1..=999_999;
+const SKEW_SECS: i64 = 300;
+const MAX_PERSONS: usize = 100;
+const MAX_PHONE_CHARS: usize = 32;
+const PERSON_KEYS: [&str; 4] = ["name", "phoneNumber", "gender", "properties"];
+const BODY_KEYS: [&str; 4] = ["appId", "jobId", "callRecordDup", "customerPersons"];
+
+struct Refusal {
+    status: i64,
+    reason: String,
+}
+
+fn refuse(status: i64, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        status,
+        reason: reason.into(),
+    }
+}
+
+fn invalid(reason: impl std::fmt::Display) -> Refusal {
+    refuse(-27, format!("parameter validation failed: {reason}"))
+}
+
+/// Handles one request; `parsed` is the body parsed as JSON (if it parsed).
+pub fn handle(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Vec<u8> {
+    match process(app, headers, parsed) {
+        Ok(lines) => envelope("0", "success", Value::Array(lines)),
+        Err(r) => envelope(&r.status.to_string(), &r.reason, Value::Null),
+    }
+}
+
+/// The timestamp-expired answer (also used by the `skew` fault).
+pub fn expired() -> Vec<u8> {
+    envelope("-4", "timestamp expired", Value::Null)
+}
+
+fn envelope(status: &str, reason: &str, data: Value) -> Vec<u8> {
+    let v = json!({"status": status, "reason": reason, "data": data});
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+fn process(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Result<Vec<Value>, Refusal> {
+    check_headers(app, headers)?;
+    let obj = parsed
+        .and_then(Value::as_object)
+        .ok_or_else(|| invalid("the body must be a JSON object"))?;
+    if obj.get("appId").and_then(Value::as_str) != Some(ITNIO_APP_ID) {
+        return Err(refuse(-37, "application does not exist"));
+    }
+    let job = obj
+        .get("jobId")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| invalid("jobId: must be an integer"))?;
+    if !JOBS.contains(&job) {
+        return Err(refuse(-32, "job does not exist"));
+    }
+    if let Some(key) = obj.keys().find(|k| !BODY_KEYS.contains(&k.as_str())) {
+        return Err(invalid(format_args!("{key}: unknown field")));
+    }
+    if !matches!(
+        obj.get("callRecordDup"),
+        None | Some(Value::Null | Value::Bool(_))
+    ) {
+        return Err(invalid("callRecordDup: must be a boolean"));
+    }
+    let persons = obj
+        .get("customerPersons")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("customerPersons: must be an array"))?;
+    if persons.len() > MAX_PERSONS {
+        return Err(refuse(-56, "at most 100 customers can be imported at once"));
+    }
+    if persons.is_empty() {
+        return Err(invalid("customerPersons: must not be empty"));
+    }
+    let mut checked = Vec::with_capacity(persons.len());
+    for (i, p) in persons.iter().enumerate() {
+        let (phone, fields) = check_person(i, p).map_err(invalid)?;
+        // Serialised outside the lock; the lock only covers lookups and inserts.
+        let text: Box<str> = serde_json::to_string(fields).unwrap_or_default().into();
+        checked.push((phone, fields, text));
+    }
+    let mut store = app.itnio.lock().unwrap_or_else(|e| e.into_inner());
+    let held = store.jobs.entry(job).or_default();
+    let mut lines = Vec::new();
+    for (phone, person, text) in checked {
+        if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
+            lines.push(Value::from(format!(
+                "Customer custom property is incomplete,Phone Number:{phone}"
+            )));
+        } else if !held.phones.insert(phone.into()) {
+            lines.push(Value::from(format!(
+                "The customer already exists in this task,Phone Number:{phone}"
+            )));
+        } else {
+            held.persons.push(text);
+        }
+    }
+    Ok(lines)
+}
+
+fn check_headers(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
+    let sign = header(headers, "Sign").ok_or_else(|| refuse(-57, "Sign cannot be empty"))?;
+    let ts =
+        header(headers, "Timestamp").ok_or_else(|| refuse(-58, "Timestamp cannot be empty"))?;
+    let key = header(headers, "Api-Key").ok_or_else(|| refuse(-59, "Api-Key cannot be empty"))?;
+    if key != ITNIO_API_KEY {
+        return Err(refuse(-1, "account authentication failed"));
+    }
+    let fresh = ts.bytes().all(|b| b.is_ascii_digit())
+        && ts
+            .parse::<i64>()
+            .is_ok_and(|t| (now_millis() / 1000 - t).abs() <= SKEW_SECS);
+    if !fresh {
+        return Err(refuse(-4, "timestamp expired"));
+    }
+    if sign != sign::itnio_sign(key, ITNIO_API_SECRET, ts) {
+        app.counters.rejected_signature();
+        return Err(refuse(-1, "account authentication failed: invalid Sign"));
+    }
+    if !is_json_content_type(headers) {
+        return Err(invalid("Content-Type must be application/json"));
+    }
+    Ok(())
+}
+
+/// Checks person `i`; returns its phone number and fields.
+fn check_person(i: usize, person: &Value) -> Result<(&str, &Map<String, Value>), String> {
+    let obj = person
+        .as_object()
+        .ok_or_else(|| format!("customerPersons[{i}]: must be a JSON object"))?;
+    let fail = |field: &str, why: &str| format!("customerPersons[{i}].{field}: {why}");
+    if let Some(key) = obj.keys().find(|k| !PERSON_KEYS.contains(&k.as_str())) {
+        return Err(fail(key, "unknown field"));
+    }
+    let phone = match obj.get("phoneNumber") {
+        Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+        Some(Value::String(_)) | None | Some(Value::Null) => {
+            return Err(fail("phoneNumber", "required"))
+        }
+        Some(_) => return Err(fail("phoneNumber", "must be a string")),
+    };
+    if phone.chars().count() > MAX_PHONE_CHARS {
+        return Err(fail("phoneNumber", "at most 32 characters"));
+    }
+    if !matches!(obj.get("name"), None | Some(Value::Null | Value::String(_))) {
+        return Err(fail("name", "must be a string"));
+    }
+    match obj.get("gender") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(g)) if g == "MALE" || g == "FEMALE" => {}
+        Some(_) => return Err(fail("gender", "must be MALE, FEMALE or null")),
+    }
+    if !matches!(
+        obj.get("properties"),
+        None | Some(Value::Null | Value::Object(_))
+    ) {
+        return Err(fail("properties", "must be an object"));
+    }
+    Ok((phone, obj))
+}
+
+fn has_property(person: &Map<String, Value>, name: &str) -> bool {
+    match person
+        .get("properties")
+        .and_then(Value::as_object)
+        .and_then(|p| p.get(name))
+    {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// The persons held in one job, as compact JSON text (a benchmark holds millions).
+#[derive(Debug, Default)]
+struct Job {
+    phones: HashSet<Box<str>>,
+    persons: Vec<Box<str>>,
+}
+
+/// The persons held by the sandbox, per job.
+#[derive(Debug, Default)]
+pub struct Store {
+    jobs: HashMap<i64, Job>,
+}
+
+impl Store {
+    /// The persons held in `job`, as received, in import order.
+    pub fn persons(&self, job: i64) -> Vec<Value> {
+        self.jobs
+            .get(&job)
+            .map(|j| {
+                j.persons
+                    .iter()
+                    .map(|p| serde_json::from_str(p).unwrap_or_default())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,176 @@
+//! The sandbox: an in-process, strict emulator of the nxlink and itnio import endpoints, used by
+//! `custimport sandbox`, by `--sandbox` and by tests.
+//!
+//! Invariant: it refuses exactly what the providers' documentation says they refuse (headers,
+//! signatures, timestamps, limits, field rules), answers in their exact shapes and codes, keeps
+//! what it accepted, and only the seeded fault plan makes it misbehave.
+//!
+//! Endpoints: `POST /saas/cdp/openapi/customers/batch_create` (and the `/saas/sea/...` variant),
+//! `POST /aivoice/importCustomer`, and for inspection `GET /_sandbox/nxlink/customers`,
+//! `GET /_sandbox/itnio/jobs/{job}`, `GET /_sandbox/stats`, `POST /_sandbox/reset`.
+
+mod faults;
+mod itnio;
+mod nxlink;
+mod nxlink_fields;
+mod server;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+pub use faults::{FaultKind, FaultPlan, FaultPlanError};
+pub use itnio::{SCRIPT_JOBS as ITNIO_SCRIPT_JOBS, SCRIPT_PROPERTY as ITNIO_SCRIPT_PROPERTY};
+pub use nxlink::{
+    FIRST_CUSTOMER_ID as NXLINK_FIRST_CUSTOMER_ID, SEAT_DOMAIN as NXLINK_SEAT_DOMAIN,
+};
+pub use stats::Stats;
+
+pub const NXLINK_ACCESS_KEY: &str = "sandbox";
+pub const NXLINK_ACCESS_SECRET: &str = "sandbox-secret";
+pub const NXLINK_TENANT_ID: i64 = 1;
+pub const NXLINK_APP_KEY: &str = "sandbox";
+pub const ITNIO_API_KEY: &str = "sandbox";
+pub const ITNIO_API_SECRET: &str = "sandbox-secret";
+pub const ITNIO_APP_ID: &str = "sandbox";
+
+/// How the sandbox behaves beyond the documented rules.
+#[derive(Debug, Clone, Default)]
+pub struct SandboxConfig {
+    /// Added before every provider answer.
+    pub latency: Duration,
+    /// Faults to inject into provider requests.
+    pub faults: FaultPlan,
+    /// Seed of the fault draws (same seed and request order, same faults).
+    pub fault_seed: u64,
+}
+
+/// A running sandbox. Dropping it stops it in the background; [`Sandbox::shutdown`] waits.
+#[derive(Debug)]
+pub struct Sandbox {
+    addr: SocketAddr,
+    app: Arc<server::App>,
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Binds `addr` (port 0 picks a free port) and starts serving on the current runtime.
+    pub async fn start(addr: SocketAddr, cfg: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let app = Arc::new(server::App::new(cfg));
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(server::run(listener, Arc::clone(&app), stopped));
+        Ok(Sandbox {
+            addr,
+            app,
+            stop,
+            task: Some(task),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (a wildcard bind address is replaced by loopback).
+    pub fn base_url(&self) -> String {
+        let ip = match self.addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("http://{}", SocketAddr::new(ip, self.addr.port()))
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, lets in-flight requests finish (at most 2 s) and returns.
+    pub async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+
+    /// The counters, as `GET /_sandbox/stats` serves them.
+    pub fn stats(&self) -> Stats {
+        self.app.counters.snapshot()
+    }
+
+    /// Forgets every held customer, person and count (as `POST /_sandbox/reset`).
+    pub fn reset(&self) {
+        self.app.reset();
+    }
+
+    /// The held nxlink customers, as `GET /_sandbox/nxlink/customers` serves them.
+    pub fn nxlink_customers(&self) -> Vec<Value> {
+        self.app
+            .nxlink
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .customers()
+    }
+
+    /// The persons held in an itnio job, as `GET /_sandbox/itnio/jobs/{job}` serves them.
+    pub fn itnio_persons(&self, job: i64) -> Vec<Value> {
+        self.app
+            .itnio
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .persons(job)
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// `custimport sandbox`: bind 127.0.0.1:`port`, print one line with the base URL to stdout and
+/// serve until SIGINT or SIGTERM.
+pub async fn serve(port: u16, cfg: SandboxConfig) -> anyhow::Result<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    let sandbox = Sandbox::start(addr, cfg)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(
+            out,
+            "custimport sandbox listening on {}",
+            sandbox.base_url()
+        )
+        .and_then(|()| out.flush())
+        .context("cannot write to stdout")?;
+    }
+    let waited = wait_for_signal().await;
+    sandbox.shutdown().await;
+    waited.context("cannot wait for a signal")
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> std::io::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r,
+        _ = term.recv() => Ok(()),
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> std::io::Result<()> {
+    tokio::signal::ctrl_c().await
+}

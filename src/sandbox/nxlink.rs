@@ -1,0 +1,373 @@
+//! The nxlink `customers/batch_create` emulator: header, signature and body checks in the
+//! documented order, seat binding, and the per-tenant customer store with upsert.
+//!
+//! Invariant: a request either changes nothing (any non-zero `code`) or applies exactly the rows
+//! listed in `successItems`, in index order, under one lock; every answer is the documented
+//! `{code, message, traceId, data}` envelope with `code` an integer.
+
+use std::collections::HashMap;
+
+use hyper::HeaderMap;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::nxlink_fields::check_customer;
+use super::server::{header, is_json_content_type, now_millis, trace_id, App};
+use super::{NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
+use crate::sign::{self, Algorithm};
+
+/// Seats whose name ends with this exist; no others do.
+pub const SEAT_DOMAIN: &str = "@sandbox.test";
+/// The first `customerId` handed out (the seed page's first example id).
+pub const FIRST_CUSTOMER_ID: u64 = 1_214_631_327_620_775_936;
+/// Fields by which an incoming customer matches a held one (same field, equal value).
+const MATCH_FIELDS: [&str; 4] = ["whats_app_phone", "sms_phone", "viber_phone", "email"];
+const BODY_KEYS: [&str; 5] = [
+    "type",
+    "tenant_id",
+    "app_key",
+    "strict_binding",
+    "customers",
+];
+const SKEW_MS: i64 = 60_000;
+const MAX_CUSTOMERS: usize = 100;
+
+/// Body `type`: what to do with a customer that is already held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Replace,
+    Merge,
+    Keep,
+}
+
+struct Refusal {
+    code: i64,
+    message: String,
+}
+
+fn refuse(code: i64, message: impl Into<String>) -> Refusal {
+    Refusal {
+        code,
+        message: message.into(),
+    }
+}
+
+/// Handles one request; `parsed` is the body parsed as JSON (if it parsed).
+pub fn handle(app: &App, headers: &HeaderMap, body: &[u8], parsed: Option<&Value>) -> Vec<u8> {
+    match process(app, headers, body, parsed) {
+        Ok(data) => envelope(0, None, Some(data)),
+        Err(r) => envelope(r.code, Some(&r.message), None),
+    }
+}
+
+/// The timestamp-expired answer (also used by the `skew` fault).
+pub fn expired() -> Vec<u8> {
+    envelope(1004, Some("timestamp expired"), None)
+}
+
+/// The response envelope; typed (not `json!`) because answers are built on the hot path.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Envelope<'a> {
+    code: i64,
+    message: Option<&'a str>,
+    trace_id: String,
+    data: Option<BatchResult<'a>>,
+}
+
+/// `data` of a processed request (`BatchCreateResultVO`).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct BatchResult<'a> {
+    total_count: usize,
+    success_count: usize,
+    fail_count: usize,
+    fail_items: Vec<FailItem>,
+    success_items: Vec<SuccessItem<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FailItem {
+    index: usize,
+    error_code: i64,
+    error_message: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SuccessItem<'a> {
+    index: usize,
+    customer_id: u64,
+    whats_app_phone: Option<&'a str>,
+}
+
+fn envelope(code: i64, message: Option<&str>, data: Option<BatchResult<'_>>) -> Vec<u8> {
+    let trace_id = trace_id();
+    let v = Envelope {
+        code,
+        message,
+        trace_id,
+        data,
+    };
+    serde_json::to_vec(&v).unwrap_or_default()
+}
+
+fn process<'a>(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+    parsed: Option<&'a Value>,
+) -> Result<BatchResult<'a>, Refusal> {
+    check_headers(app, headers, body)?;
+    let obj = parsed
+        .and_then(Value::as_object)
+        .ok_or_else(|| refuse(1002, "the body must be a JSON object"))?;
+    let tenant = obj
+        .get("tenant_id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| refuse(21058, "tenant_id is required"))?;
+    let app_key = obj
+        .get("app_key")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| refuse(21059, "app_key is required"))?;
+    if tenant != NXLINK_TENANT_ID || app_key != NXLINK_APP_KEY {
+        return Err(refuse(22124, "application unavailable"));
+    }
+    if let Some(key) = obj.keys().find(|k| !BODY_KEYS.contains(&k.as_str())) {
+        return Err(refuse(1002, format!("{key}: unknown field")));
+    }
+    let mode = match obj.get("type").and_then(Value::as_i64) {
+        Some(0) => Mode::Replace,
+        Some(1) => Mode::Merge,
+        Some(2) => Mode::Keep,
+        _ => return Err(refuse(1002, "type: must be the integer 0, 1 or 2")),
+    };
+    let strict = match obj.get("strict_binding") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(refuse(1002, "strict_binding: must be a boolean")),
+    };
+    let customers = obj
+        .get("customers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| refuse(1002, "customers: must be an array"))?;
+    if customers.is_empty() || customers.len() > MAX_CUSTOMERS {
+        return Err(refuse(1002, "customers: must hold 1 to 100 customers"));
+    }
+    for (i, c) in customers.iter().enumerate() {
+        check_customer(i, c).map_err(|m| refuse(1002, m))?;
+    }
+    let unknown_seats: Vec<Option<&str>> = customers.iter().map(unknown_seat).collect();
+    if !strict {
+        if let Some(seat) = unknown_seats.iter().flatten().next() {
+            return Err(refuse(12148, seat_message(seat)));
+        }
+    }
+    // Serialise outside the lock; the lock only covers lookups and inserts.
+    let texts: Vec<Option<Box<str>>> = customers
+        .iter()
+        .zip(&unknown_seats)
+        .map(|(c, seat)| match (c.as_object(), seat) {
+            (Some(row), None) => Some(to_text(row)),
+            _ => None,
+        })
+        .collect();
+    let mut fail_items = Vec::new();
+    let mut success_items = Vec::with_capacity(customers.len());
+    let mut store = app.nxlink.lock().unwrap_or_else(|e| e.into_inner());
+    let rows = customers.iter().zip(&unknown_seats).zip(texts);
+    for (index, ((c, seat), text)) in rows.enumerate() {
+        if let Some(seat) = seat {
+            fail_items.push(FailItem {
+                index,
+                error_code: 12148,
+                error_message: seat_message(seat),
+            });
+            continue;
+        }
+        let (Some(row), Some(text)) = (c.as_object(), text) else {
+            continue;
+        };
+        let id = store.upsert(tenant, mode, row, text);
+        success_items.push(SuccessItem {
+            index,
+            customer_id: id,
+            whats_app_phone: row.get("whats_app_phone").and_then(Value::as_str),
+        });
+    }
+    drop(store);
+    Ok(BatchResult {
+        total_count: customers.len(),
+        success_count: success_items.len(),
+        fail_count: fail_items.len(),
+        fail_items,
+        success_items,
+    })
+}
+
+fn check_headers(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
+    let mut values = [""; 5];
+    for (slot, name) in values
+        .iter_mut()
+        .zip(["accessKey", "ts", "bizType", "action", "sign"])
+    {
+        *slot =
+            header(headers, name).ok_or_else(|| refuse(1001, format!("missing header: {name}")))?;
+    }
+    let [access_key, ts, biz_type, action, sign] = values;
+    if !is_json_content_type(headers) {
+        return Err(refuse(1003, "Content-Type must be application/json"));
+    }
+    if access_key != NXLINK_ACCESS_KEY {
+        return Err(refuse(1005, "insufficient permissions: unknown accessKey"));
+    }
+    let fresh = ts.len() == 13
+        && ts.bytes().all(|b| b.is_ascii_digit())
+        && ts
+            .parse::<i64>()
+            .is_ok_and(|t| (now_millis() - t).abs() <= SKEW_MS);
+    if !fresh {
+        return Err(refuse(1004, "timestamp expired"));
+    }
+    if biz_type != "2" || action != "mt" {
+        return Err(refuse(1002, "bizType must be 2 and action must be mt"));
+    }
+    let algorithm = match header(headers, "algorithm") {
+        None => Algorithm::Md5,
+        Some(a) if a.eq_ignore_ascii_case("md5") => Algorithm::Md5,
+        Some(a) if a.eq_ignore_ascii_case("sha256") => Algorithm::Sha256,
+        Some(_) => return Err(refuse(1003, "unsupported signature algorithm")),
+    };
+    let want = sign::nxlink_sign(
+        access_key,
+        action,
+        biz_type,
+        ts,
+        body,
+        NXLINK_ACCESS_SECRET,
+        algorithm,
+    );
+    if sign != want {
+        app.counters.rejected_signature();
+        return Err(refuse(1003, "invalid signature"));
+    }
+    Ok(())
+}
+
+fn unknown_seat(customer: &Value) -> Option<&str> {
+    customer
+        .get("belong_seat_user")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && !s.ends_with(SEAT_DOMAIN))
+}
+
+fn seat_message(seat: &str) -> String {
+    format!("Assigned seat {seat} does not exist. Please check Admin -> Members.")
+}
+
+/// One held customer: the fields as received (merged for type 1), kept as compact JSON text
+/// because a benchmark run holds millions of them.
+#[derive(Debug)]
+struct Held {
+    tenant: i64,
+    id: u64,
+    fields: Box<str>,
+}
+
+/// Per-field lookup from value to position in `held`.
+type Index = [HashMap<Box<str>, usize>; 4];
+
+/// The customers held by the sandbox, all tenants.
+#[derive(Debug)]
+pub struct Store {
+    next_id: u64,
+    held: Vec<Held>,
+    index: HashMap<i64, Index>,
+}
+
+impl Default for Store {
+    fn default() -> Self {
+        Store {
+            next_id: FIRST_CUSTOMER_ID,
+            held: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+fn match_keys(fields: &Map<String, Value>) -> impl Iterator<Item = (usize, &str)> {
+    MATCH_FIELDS.iter().enumerate().filter_map(|(k, f)| {
+        fields
+            .get(*f)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| (k, s))
+    })
+}
+
+fn parse_fields(text: &str) -> Map<String, Value> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn to_text(fields: &Map<String, Value>) -> Box<str> {
+    serde_json::to_string(fields).unwrap_or_default().into()
+}
+
+impl Store {
+    /// Creates or updates the customer matching `row` (whose JSON text is `text`); returns its id.
+    fn upsert(&mut self, tenant: i64, mode: Mode, row: &Map<String, Value>, text: Box<str>) -> u64 {
+        let index = self.index.entry(tenant).or_default();
+        let found = match_keys(row).find_map(|(k, v)| index[k].get(v).copied());
+        if let Some((pos, held)) = found.and_then(|pos| self.held.get_mut(pos).map(|h| (pos, h))) {
+            if mode == Mode::Keep {
+                return held.id;
+            }
+            let mut fields = parse_fields(&held.fields);
+            for (k, v) in match_keys(&fields) {
+                if index[k].get(v) == Some(&pos) {
+                    index[k].remove(v);
+                }
+            }
+            if mode == Mode::Replace {
+                held.fields = text;
+                fields = row.clone();
+            } else {
+                for (k, v) in row {
+                    fields.insert(k.clone(), v.clone());
+                }
+                held.fields = to_text(&fields);
+            }
+            for (k, v) in match_keys(&fields) {
+                index[k].insert(v.into(), pos);
+            }
+            return held.id;
+        }
+        let pos = self.held.len();
+        let id = self.next_id;
+        self.next_id += 1;
+        for (k, v) in match_keys(row) {
+            index[k].insert(v.into(), pos);
+        }
+        self.held.push(Held {
+            tenant,
+            id,
+            fields: text,
+        });
+        id
+    }
+
+    /// Every held customer: its fields plus `customerId` and `tenant_id`, in creation order.
+    pub fn customers(&self) -> Vec<Value> {
+        self.held
+            .iter()
+            .map(|h| {
+                let mut fields = parse_fields(&h.fields);
+                fields.insert("customerId".into(), Value::from(h.id));
+                fields.insert("tenant_id".into(), Value::from(h.tenant));
+                Value::Object(fields)
+            })
+            .collect()
+    }
+}

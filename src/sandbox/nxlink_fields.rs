@@ -1,0 +1,305 @@
+//! The nxlink customer field rules of the seed page ("Batch Create Customers"), applied to one
+//! customer object of a `batch_create` body.
+//!
+//! Invariant: a customer passes only if every key is a documented field holding a value of the
+//! documented JSON type within its limits (lengths in Unicode scalar values), `full_name` is a
+//! non-empty string and at least one contact channel is a non-empty string. `null` counts as
+//! absent. The first violation is reported as `customers[i].field: reason`.
+
+use serde_json::Value;
+
+/// How one field is checked.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    /// A string of at most n characters.
+    Text(usize),
+    /// A string of digits only (at least one), at most n characters.
+    Digits(usize),
+    /// At most 50 characters, exactly one `@` with something on both sides.
+    Email,
+    /// `yyyy-MM-dd`, a real calendar date.
+    Birthday,
+    /// JSON integer 0 or 1.
+    Gender,
+    /// JSON integer 1 to 5.
+    Weight,
+    /// A string holding a JSON object.
+    CustomizeField,
+}
+
+const FIELDS: [(&str, Rule); 21] = [
+    ("full_name", Rule::Text(255)),
+    ("first_name", Rule::Text(128)),
+    ("last_name", Rule::Text(128)),
+    ("sms_phone", Rule::Digits(30)),
+    ("whats_app_phone", Rule::Digits(30)),
+    ("viber_phone", Rule::Digits(30)),
+    ("messenger", Rule::Digits(32)),
+    ("instagram", Rule::Digits(32)),
+    ("zalo", Rule::Digits(32)),
+    ("line", Rule::Text(50)),
+    ("country", Rule::Text(50)),
+    ("email", Rule::Email),
+    ("address", Rule::Text(100)),
+    ("birthday", Rule::Birthday),
+    ("tagStr", Rule::Text(usize::MAX)),
+    ("remark", Rule::Text(2000)),
+    ("time_zone", Rule::Text(usize::MAX)),
+    ("gender", Rule::Gender),
+    ("customize_field", Rule::CustomizeField),
+    ("belong_seat_user", Rule::Text(128)),
+    ("weight", Rule::Weight),
+];
+
+/// The contact channels of which at least one must be non-empty.
+pub const CHANNELS: [&str; 8] = [
+    "sms_phone",
+    "whats_app_phone",
+    "email",
+    "viber_phone",
+    "messenger",
+    "instagram",
+    "line",
+    "zalo",
+];
+
+/// Checks customer `index`; the error is the whole-request message.
+pub fn check_customer(index: usize, customer: &Value) -> Result<(), String> {
+    let obj = customer
+        .as_object()
+        .ok_or_else(|| format!("customers[{index}]: must be a JSON object"))?;
+    let fail = |field: &str, why: &str| format!("customers[{index}].{field}: {why}");
+    match obj.get("full_name") {
+        None | Some(Value::Null) => return Err(fail("full_name", "required")),
+        Some(Value::String(s)) if s.trim().is_empty() => return Err(fail("full_name", "required")),
+        _ => {}
+    }
+    for (key, value) in obj {
+        let rule = FIELDS
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, rule)| *rule)
+            .ok_or_else(|| fail(key, "unknown field"))?;
+        if value.is_null() {
+            continue;
+        }
+        check_value(rule, value).map_err(|why| fail(key, &why))?;
+    }
+    let has_channel = CHANNELS.iter().any(|c| {
+        obj.get(*c)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    });
+    if !has_channel {
+        return Err(format!(
+            "customers[{index}]: sms_phone, whats_app_phone, email, viber_phone, messenger, \
+             instagram, line and zalo cannot all be empty"
+        ));
+    }
+    Ok(())
+}
+
+fn check_value(rule: Rule, value: &Value) -> Result<(), String> {
+    match rule {
+        Rule::Gender => match value.as_i64() {
+            Some(0 | 1) => Ok(()),
+            _ => Err("must be the integer 0 or 1".into()),
+        },
+        Rule::Weight => match value.as_i64() {
+            Some(1..=5) => Ok(()),
+            _ => Err("must be an integer from 1 to 5".into()),
+        },
+        _ => {
+            let s = value.as_str().ok_or("must be a string")?;
+            check_text(rule, s)
+        }
+    }
+}
+
+fn check_text(rule: Rule, s: &str) -> Result<(), String> {
+    match rule {
+        Rule::Text(max) => at_most(s, max),
+        Rule::Digits(max) => {
+            if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("must be numeric (digits only)".into());
+            }
+            at_most(s, max)
+        }
+        Rule::Email => {
+            at_most(s, 50)?;
+            let mut parts = s.split('@');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(local), Some(domain), None) if !local.is_empty() && !domain.is_empty() => {
+                    Ok(())
+                }
+                _ => Err("must be an email address (one @ with text on both sides)".into()),
+            }
+        }
+        Rule::Birthday => {
+            if is_date(s) {
+                Ok(())
+            } else {
+                Err("must be yyyy-MM-dd".into())
+            }
+        }
+        Rule::CustomizeField => match serde_json::from_str::<Value>(s) {
+            Ok(Value::Object(_)) => Ok(()),
+            _ => Err("must be a string holding a JSON object".into()),
+        },
+        Rule::Gender | Rule::Weight => Ok(()),
+    }
+}
+
+fn at_most(s: &str, max: usize) -> Result<(), String> {
+    // Byte length bounds the character count, so the count is only needed for long values.
+    if s.len() <= max || s.chars().count() <= max {
+        Ok(())
+    } else {
+        Err(format!("at most {max} characters"))
+    }
+}
+
+/// `yyyy-MM-dd` naming a real date (year 0001 to 9999).
+pub fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = &b[r];
+        part.iter().all(u8::is_ascii_digit).then(|| {
+            part.iter()
+                .fold(0u32, |acc, d| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
+        return false;
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    y >= 1 && (1..=days).contains(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn err(c: Value) -> String {
+        check_customer(3, &c).expect_err("should be refused")
+    }
+
+    #[test]
+    fn accepts_the_seed_example() {
+        let c = json!({"full_name": "zhang san", "first_name": "san", "last_name": "zhang",
+            "sms_phone": "18163725558", "whats_app_phone": "8618163725558", "viber_phone": "8618163725558",
+            "country": "China", "email": "a@example.com", "address": "Wujin District",
+            "birthday": "1976-04-12", "remark": "Important customer", "tagStr": "test,99",
+            "time_zone": "GMT+8", "gender": 1, "belong_seat_user": "x@sandbox.test", "weight": 5,
+            "line": "line123456", "zalo": "1234567890", "messenger": "9876543210",
+            "instagram": "1122334455", "customize_field": "{\"customize_1_14\": \"aa\"}"});
+        assert_eq!(check_customer(0, &c), Ok(()));
+        assert_eq!(
+            check_customer(0, &json!({"full_name": "a", "line": "x", "gender": null})),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn names_index_and_field() {
+        let base = |k: &str, v: Value| {
+            let mut c = json!({"full_name": "n", "whats_app_phone": "62812"});
+            c[k] = v;
+            c
+        };
+        let cases = [
+            (
+                base("birthday", json!("1990-02-30")),
+                "customers[3].birthday: must be yyyy-MM-dd",
+            ),
+            (
+                base("birthday", json!("1990-2-3")),
+                "customers[3].birthday: must be yyyy-MM-dd",
+            ),
+            (
+                base("sms_phone", json!("+6281")),
+                "customers[3].sms_phone: must be numeric (digits only)",
+            ),
+            (
+                base("sms_phone", json!(6281)),
+                "customers[3].sms_phone: must be a string",
+            ),
+            (
+                base("whats_app_phone", json!("1".repeat(31))),
+                "customers[3].whats_app_phone: at most 30 characters",
+            ),
+            (
+                base("email", json!("a@b@c")),
+                "customers[3].email: must be an email address (one @ with text on both sides)",
+            ),
+            (
+                base("email", json!("@b")),
+                "customers[3].email: must be an email address (one @ with text on both sides)",
+            ),
+            (
+                base("gender", json!(2)),
+                "customers[3].gender: must be the integer 0 or 1",
+            ),
+            (
+                base("gender", json!("1")),
+                "customers[3].gender: must be the integer 0 or 1",
+            ),
+            (
+                base("weight", json!(6)),
+                "customers[3].weight: must be an integer from 1 to 5",
+            ),
+            (
+                base("customize_field", json!({"a": 1})),
+                "customers[3].customize_field: must be a string",
+            ),
+            (
+                base("customize_field", json!("[1]")),
+                "customers[3].customize_field: must be a string holding a JSON object",
+            ),
+            (
+                base("nickname", json!("x")),
+                "customers[3].nickname: unknown field",
+            ),
+            (
+                base("full_name", json!("")),
+                "customers[3].full_name: required",
+            ),
+            (
+                base("line", json!("é".repeat(51))),
+                "customers[3].line: at most 50 characters",
+            ),
+        ];
+        for (c, want) in cases {
+            assert_eq!(err(c), want);
+        }
+        assert!(err(json!({"whats_app_phone": "1"})).ends_with("full_name: required"));
+        assert!(err(json!({"full_name": "a", "sms_phone": null})).contains("cannot all be empty"));
+        assert_eq!(err(json!("x")), "customers[3]: must be a JSON object");
+        // Lengths are characters, not bytes.
+        assert_eq!(
+            check_customer(0, &json!({"full_name": "é".repeat(255), "line": "x"})),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn dates() {
+        assert!(is_date("2000-02-29"));
+        assert!(!is_date("1900-02-29"));
+        assert!(!is_date("2023-13-01"));
+        assert!(!is_date("0000-01-01"));
+        assert!(!is_date("2023-01-1a"));
+        assert!(!is_date("2023/01/01"));
+    }
+}

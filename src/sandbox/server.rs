@@ -1,0 +1,335 @@
+//! The HTTP/1 server of the sandbox: accept loop, per-connection tasks that can be reset (RST),
+//! routing, the provider request path with latency and fault injection, and the inspection
+//! endpoints.
+//!
+//! Invariant: every provider request is counted once, draws exactly one fault decision, and is
+//! applied to the stores only when it draws no fault or a fault that applies requests
+//! (`truncated`, `applied500`, `late`, `slow`); inspection requests never touch the counters.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
+
+use super::faults::{FaultKind, Injector};
+use super::stats::{has_replacement_char, Counters};
+use super::{itnio, nxlink, SandboxConfig};
+
+const NXLINK_PATHS: [&str; 2] = [
+    "/saas/cdp/openapi/customers/batch_create",
+    "/saas/sea/cdp/openapi/customers/batch_create",
+];
+const ITNIO_PATH: &str = "/aivoice/importCustomer";
+const JOBS_PREFIX: &str = "/_sandbox/itnio/jobs/";
+/// Largest request body read (a batch of 100 customers is far below).
+const MAX_BODY: usize = 16 << 20;
+/// How long a shutdown waits for in-flight requests before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
+const JSON: &str = "application/json;charset=UTF-8";
+const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
+                       <body><center><h1>502 Bad Gateway</h1></center></body></html>";
+
+/// Everything the request handlers share.
+#[derive(Debug)]
+pub struct App {
+    pub latency: Duration,
+    pub counters: Arc<Counters>,
+    pub injector: Injector,
+    pub nxlink: Mutex<nxlink::Store>,
+    pub itnio: Mutex<itnio::Store>,
+}
+
+impl App {
+    pub fn new(cfg: SandboxConfig) -> Self {
+        App {
+            latency: cfg.latency,
+            counters: Arc::default(),
+            injector: Injector::new(cfg.faults, cfg.fault_seed),
+            nxlink: Mutex::default(),
+            itnio: Mutex::default(),
+        }
+    }
+
+    /// Forgets every customer, person and count; the fault sequence restarts from its seed.
+    pub fn reset(&self) {
+        *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink::Store::default();
+        *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio::Store::default();
+        self.counters.reset();
+        self.injector.reseed();
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Provider {
+    Nxlink,
+    Itnio,
+}
+
+impl Provider {
+    fn rows_key(self) -> &'static str {
+        match self {
+            Provider::Nxlink => "customers",
+            Provider::Itnio => "customerPersons",
+        }
+    }
+}
+
+/// Serves connections until `shutdown` changes, then drains them for at most [`SHUTDOWN_GRACE`].
+pub async fn run(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let mut conns = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    conns.spawn(connection(stream, Arc::clone(&app), shutdown.clone()));
+                }
+                Err(e) => {
+                    // Typically EMFILE: back off instead of spinning.
+                    tracing::warn!("sandbox accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = shutdown.changed() => break,
+        }
+        while conns.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let drain = async { while conns.join_next().await.is_some() {} };
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, drain).await;
+    conns.abort_all();
+}
+
+/// Serves one connection; a `reset` fault notifies `abort`, which closes the socket with RST.
+async fn connection(stream: TcpStream, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let _ = stream.set_nodelay(true);
+    let abort = Arc::new(Notify::new());
+    let svc = {
+        let abort = Arc::clone(&abort);
+        service_fn(move |req| {
+            let (app, abort) = (Arc::clone(&app), Arc::clone(&abort));
+            async move { Ok::<_, Infallible>(route(app, req, abort).await) }
+        })
+    };
+    let mut conn = http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let mut draining = *shutdown.borrow();
+    if draining {
+        Pin::new(&mut conn).graceful_shutdown();
+    }
+    loop {
+        tokio::select! {
+            _ = &mut conn => return,
+            _ = abort.notified() => {
+                let stream = conn.into_parts().io.into_inner();
+                let _ = stream.set_zero_linger();
+                return;
+            }
+            _ = shutdown.changed(), if !draining => {
+                draining = true;
+                Pin::new(&mut conn).graceful_shutdown();
+            }
+        }
+    }
+}
+
+async fn route(app: Arc<App>, req: Request<Incoming>, abort: Arc<Notify>) -> Response<Full<Bytes>> {
+    let path = req.uri().path();
+    let post = req.method() == Method::POST;
+    let get = req.method() == Method::GET;
+    if NXLINK_PATHS.contains(&path) || path == ITNIO_PATH {
+        if !post {
+            return plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
+        }
+        let which = if path == ITNIO_PATH {
+            Provider::Itnio
+        } else {
+            Provider::Nxlink
+        };
+        return provider(&app, which, req, &abort).await;
+    }
+    match path {
+        "/_sandbox/nxlink/customers" if get => {
+            let list = app
+                .nxlink
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .customers();
+            json(StatusCode::OK, to_json(&list))
+        }
+        "/_sandbox/stats" if get => json(StatusCode::OK, to_json(&app.counters.snapshot())),
+        "/_sandbox/reset" if post => {
+            app.reset();
+            json(StatusCode::OK, b"{\"ok\":true}".to_vec())
+        }
+        p if get && p.starts_with(JOBS_PREFIX) => match p
+            .strip_prefix(JOBS_PREFIX)
+            .and_then(|job| job.parse::<i64>().ok())
+        {
+            Some(job) => {
+                let list = app
+                    .itnio
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .persons(job);
+                json(StatusCode::OK, to_json(&list))
+            }
+            None => plain(StatusCode::NOT_FOUND, "no such job"),
+        },
+        _ => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+/// One provider request: read, count, draw a fault, maybe apply, wait, answer.
+async fn provider(
+    app: &App,
+    which: Provider,
+    req: Request<Incoming>,
+    abort: &Notify,
+) -> Response<Full<Bytes>> {
+    let _in_flight = app.counters.begin();
+    let (parts, body) = req.into_parts();
+    let body = match Limited::new(body, MAX_BODY).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body unreadable or too large",
+            )
+        }
+    };
+    if has_replacement_char(&body) {
+        app.counters.replacement_char();
+    }
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let rows = parsed
+        .as_ref()
+        .and_then(|v| v.get(which.rows_key()))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    app.counters.rows(rows);
+    let fault = app.injector.draw();
+    if let Some(kind) = fault {
+        app.counters.fault(kind);
+    }
+    let answer = if fault.is_none_or(FaultKind::applies_request) {
+        match which {
+            Provider::Nxlink => nxlink::handle(app, &parts.headers, &body, parsed.as_ref()),
+            Provider::Itnio => itnio::handle(app, &parts.headers, parsed.as_ref()),
+        }
+    } else {
+        Vec::new()
+    };
+    if !app.latency.is_zero() {
+        tokio::time::sleep(app.latency).await;
+    }
+    let Some(kind) = fault else {
+        return json(StatusCode::OK, answer);
+    };
+    let plan = app.injector.plan();
+    match kind {
+        FaultKind::Http500 | FaultKind::Applied500 => {
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+        }
+        FaultKind::Http503 => retry_after(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
+        FaultKind::Http429 => retry_after(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+        FaultKind::Reset => {
+            abort.notify_one();
+            std::future::pending().await
+        }
+        FaultKind::Garbage => {
+            let mut r = Response::new(Full::new(Bytes::from_static(GARBAGE.as_bytes())));
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+            r
+        }
+        FaultKind::Truncated => {
+            let half = answer.len() / 2;
+            json(
+                StatusCode::OK,
+                answer.get(..half).unwrap_or_default().to_vec(),
+            )
+        }
+        FaultKind::Late | FaultKind::Slow => {
+            let delay = if kind == FaultKind::Late {
+                plan.late
+            } else {
+                plan.slow
+            };
+            tokio::time::sleep(delay).await;
+            json(StatusCode::OK, answer)
+        }
+        FaultKind::Skew => json(
+            StatusCode::OK,
+            match which {
+                Provider::Nxlink => nxlink::expired(),
+                Provider::Itnio => itnio::expired(),
+            },
+        ),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+    r
+}
+
+fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    r
+}
+
+fn retry_after(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+    let mut r = plain(status, text);
+    r.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    r
+}
+
+/// A request header as text; `None` when missing or blank. A value that is not visible ASCII
+/// reads as U+FFFD, which matches nothing.
+pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    let v = headers.get(name)?;
+    let s = v.to_str().unwrap_or("\u{FFFD}");
+    (!s.trim().is_empty()).then_some(s)
+}
+
+/// True when `Content-Type` is `application/json`, with or without parameters.
+pub fn is_json_content_type(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+pub fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// A random 32-hex-digit trace id.
+pub fn trace_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}

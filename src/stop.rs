@@ -1,0 +1,138 @@
+//! Stopping a run early: a fatal answer, `--max-failures`, or a signal. One shared flag that
+//! every stage checks between units of work; the first reason to stop wins.
+//!
+//! Invariant: once set, no new request is started; rows not yet sent end as `pending`.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::exit::Exit;
+
+/// Why a run stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    Fatal = 1,
+    MaxFailures = 2,
+    Interrupt = 3,
+    Terminate = 4,
+}
+
+impl Reason {
+    pub fn exit(self) -> Exit {
+        match self {
+            Reason::Fatal | Reason::MaxFailures => Exit::Stopped,
+            Reason::Interrupt => Exit::Interrupted,
+            Reason::Terminate => Exit::Terminated,
+        }
+    }
+}
+
+/// The shared stop flag.
+#[derive(Debug, Clone, Default)]
+pub struct Stop {
+    reason: Arc<AtomicU8>,
+    message: Arc<Mutex<Option<String>>>,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Stop {
+    /// Request a stop; returns true if this call was the first.
+    pub fn set(&self, reason: Reason, message: impl Into<String>) -> bool {
+        let first = self
+            .reason
+            .compare_exchange(0, reason as u8, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok();
+        if first {
+            if let Ok(mut m) = self.message.lock() {
+                *m = Some(message.into());
+            }
+            self.notify.notify_waiters();
+        }
+        first
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.reason.load(Ordering::Relaxed) != 0
+    }
+
+    pub fn reason(&self) -> Option<Reason> {
+        match self.reason.load(Ordering::SeqCst) {
+            1 => Some(Reason::Fatal),
+            2 => Some(Reason::MaxFailures),
+            3 => Some(Reason::Interrupt),
+            4 => Some(Reason::Terminate),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self) -> Option<String> {
+        self.message.lock().ok().and_then(|m| m.clone())
+    }
+
+    /// Wait until a stop is requested.
+    pub async fn wait(&self) {
+        loop {
+            let notified = self.notify.notified();
+            if self.is_set() {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Listen for SIGINT/SIGTERM: the first asks for a graceful stop, a second one exits at once
+/// (the journal still allows `--resume`).
+#[cfg(unix)]
+pub fn listen_for_signals(stop: Stop, quiet: bool) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tokio::spawn(async move {
+        let (Ok(mut int), Ok(mut term)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        let mut seen = false;
+        loop {
+            let reason = tokio::select! {
+                _ = int.recv() => Reason::Interrupt,
+                _ = term.recv() => Reason::Terminate,
+            };
+            if seen {
+                eprintln!("custimport: second signal, exiting now; continue later with --resume");
+                std::process::exit(reason.exit().code());
+            }
+            seen = true;
+            if !quiet {
+                eprintln!("custimport: stopping: finishing requests in flight, then writing reports (signal again to exit at once)");
+            }
+            stop.set(reason, "interrupted by a signal");
+        }
+    });
+}
+
+#[cfg(not(unix))]
+pub fn listen_for_signals(stop: Stop, _quiet: bool) {
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.set(Reason::Interrupt, "interrupted");
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_reason_wins() {
+        let s = Stop::default();
+        assert!(!s.is_set());
+        assert!(s.set(Reason::Fatal, "bad key"));
+        assert!(!s.set(Reason::Interrupt, "sig"));
+        assert_eq!(s.reason(), Some(Reason::Fatal));
+        assert_eq!(s.message().as_deref(), Some("bad key"));
+        assert_eq!(Reason::Terminate.exit(), Exit::Terminated);
+    }
+}

@@ -1,0 +1,184 @@
+//! `TestEnv`: a temp dir, an in-process sandbox on port 0, the command preset with sandbox
+//! credentials, and readers for the reports and for what the sandbox holds.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use custimport::sandbox::{Sandbox, SandboxConfig};
+use serde_json::Value;
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+    pub rt: tokio::runtime::Runtime,
+    pub sandbox: Option<Sandbox>,
+    pub base_url: String,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv::with(SandboxConfig::default())
+    }
+
+    pub fn with(cfg: SandboxConfig) -> TestEnv {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let sandbox = rt
+            .block_on(Sandbox::start(([127, 0, 0, 1], 0).into(), cfg))
+            .unwrap();
+        let base_url = sandbox.base_url();
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+            rt,
+            sandbox: Some(sandbox),
+            base_url,
+        }
+    }
+
+    pub fn latency(ms: u64) -> TestEnv {
+        TestEnv::with(SandboxConfig {
+            latency: Duration::from_millis(ms),
+            ..Default::default()
+        })
+    }
+
+    pub fn faults(spec: &str, seed: u64) -> TestEnv {
+        TestEnv::with(SandboxConfig {
+            faults: spec.parse().unwrap(),
+            fault_seed: seed,
+            ..Default::default()
+        })
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    /// `custimport` with no ambient configuration: a clean environment, the sandbox's
+    /// credentials in the environment, the sandbox as base URL.
+    pub fn bare(&self) -> Command {
+        let mut c = Command::cargo_bin("custimport").unwrap();
+        c.current_dir(self.dir.path())
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("xdg"))
+            .timeout(Duration::from_secs(120));
+        c
+    }
+
+    pub fn cmd(&self, provider: &str) -> Command {
+        let mut c = self.bare();
+        c.env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
+            .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
+            .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
+            .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
+            .env("CUSTIMPORT_ITNIO_API_KEY", "sandbox")
+            .env("CUSTIMPORT_ITNIO_API_SECRET", "sandbox-secret")
+            .env("CUSTIMPORT_ITNIO_APP_ID", "sandbox")
+            .arg(provider)
+            .arg("--base-url")
+            .arg(&self.base_url)
+            .arg("--out")
+            .arg(self.out())
+            .arg("--backoff-ms")
+            .arg("10");
+        c
+    }
+
+    pub fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.out().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    pub fn summary(&self) -> Value {
+        serde_json::from_str(&self.read("summary.json")).unwrap()
+    }
+
+    /// CSV report rows as maps from column to cell.
+    pub fn csv_rows(&self, name: &str) -> Vec<Vec<(String, String)>> {
+        read_csv(&self.out().join(name))
+    }
+
+    fn get(&self, path: &str) -> Value {
+        let url = format!("{}{}", self.base_url, path);
+        self.rt.block_on(async {
+            let body = reqwest::get(&url).await.unwrap().bytes().await.unwrap();
+            serde_json::from_slice::<Value>(&body).unwrap()
+        })
+    }
+
+    pub fn held_nxlink(&self) -> Vec<Value> {
+        self.get("/_sandbox/nxlink/customers")
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn held_itnio(&self, job: u64) -> Vec<Value> {
+        self.get(&format!("/_sandbox/itnio/jobs/{job}"))
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn stats(&self) -> Value {
+        self.get("/_sandbox/stats")
+    }
+}
+
+impl Drop for TestEnv {
+    fn drop(&mut self) {
+        if let Some(sb) = self.sandbox.take() {
+            self.rt.block_on(sb.shutdown());
+        }
+    }
+}
+
+pub fn read_csv(path: &Path) -> Vec<Vec<(String, String)>> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .cloned()
+                .zip(rec.iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+/// The value of `col` in a report row.
+pub fn cell<'a>(row: &'a [(String, String)], col: &str) -> &'a str {
+    row.iter()
+        .find(|(k, _)| k == col)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no column {col}"))
+}
+
+/// Rows of a report keyed by `custimport_row` (failed) or `row` (success).
+pub fn by_row(
+    rows: &[Vec<(String, String)>],
+    col: &str,
+) -> std::collections::BTreeMap<u64, Vec<(String, String)>> {
+    rows.iter()
+        .map(|r| (cell(r, col).parse().unwrap(), r.clone()))
+        .collect()
+}

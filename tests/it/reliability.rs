@@ -1,0 +1,154 @@
+//! Faults, retries, concurrency bound, unknown outcomes: every row ends exactly once.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::json;
+
+use crate::env::{cell, TestEnv};
+
+fn rows_csv(n: usize) -> String {
+    let mut s = String::from("name,phone\n");
+    for i in 1..=n {
+        s.push_str(&format!("N{i},6281{i:07}\n"));
+    }
+    s
+}
+
+/// Every input row appears exactly once across success.csv and failed.csv; succeeded rows are
+/// held by the sandbox. Returns outcome per row.
+fn check_accounting(env: &TestEnv, n: usize) -> BTreeMap<u64, String> {
+    let mut seen: BTreeMap<u64, String> = BTreeMap::new();
+    for r in env.csv_rows("success.csv") {
+        let row: u64 = cell(&r, "row").parse().unwrap();
+        assert!(
+            seen.insert(row, "succeeded".into()).is_none(),
+            "row {row} twice"
+        );
+    }
+    for r in env.csv_rows("failed.csv") {
+        let row: u64 = cell(&r, "custimport_row").parse().unwrap();
+        let o = cell(&r, "custimport_outcome").to_owned();
+        assert!(seen.insert(row, o).is_none(), "row {row} twice");
+    }
+    assert_eq!(
+        seen.keys().copied().collect::<Vec<_>>(),
+        (1..=n as u64).collect::<Vec<_>>()
+    );
+    let held: BTreeSet<String> = env
+        .held_nxlink()
+        .iter()
+        .map(|c| c["whats_app_phone"].as_str().unwrap().to_owned())
+        .collect();
+    for (row, o) in &seen {
+        let phone = format!("6281{row:07}");
+        if o == "succeeded" {
+            assert!(held.contains(&phone), "row {row} succeeded but is not held");
+        }
+        if o == "failed" || o == "pending" {
+            assert!(!held.contains(&phone), "row {row} is {o} but is held");
+        }
+    }
+    let s = env.summary();
+    let count = |k: &str| seen.values().filter(|o| *o == k).count() as u64;
+    for k in ["succeeded", "failed", "unknown", "pending", "rejected"] {
+        assert_eq!(s[k], json!(count(k)), "{k}: {s}");
+    }
+    assert_eq!(s["total"], json!(n));
+    seen
+}
+
+#[test]
+fn concurrency_is_bounded() {
+    let env = TestEnv::latency(80);
+    let input = env.write("c.csv", rows_csv(24));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "1", "--concurrency", "3"])
+        .assert()
+        .code(0);
+    let st = env.stats();
+    let max = st["max_in_flight"].as_u64().unwrap();
+    assert!(max <= 3, "{st}");
+    assert!(max >= 2, "concurrency not used: {st}");
+    assert_eq!(st["requests"], json!(24));
+}
+
+#[test]
+fn retries_recover_from_500_429_and_resets() {
+    for spec in ["500=0.5", "429=0.5", "reset=0.5", "503=0.5", "garbage=0.5"] {
+        let env = TestEnv::faults(spec, 11);
+        let input = env.write("r.csv", rows_csv(60));
+        env.cmd("nxlink")
+            .arg(&input)
+            .args(["--batch-size", "5", "--retries", "10"])
+            .assert()
+            .code(0);
+        let s = env.summary();
+        assert_eq!(s["succeeded"], json!(60), "{spec}: {s}");
+        assert!(s["retries"].as_u64().unwrap() > 0, "{spec}: {s}");
+        check_accounting(&env, 60);
+    }
+}
+
+#[test]
+fn mixed_faults_never_lose_or_duplicate_a_row() {
+    let env = TestEnv::faults(
+        "500=0.1,429=0.05,reset=0.05,garbage=0.05,truncated=0.05,applied500=0.05,slow=0.05",
+        3,
+    );
+    let input = env.write("m.csv", rows_csv(400));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "10", "--concurrency", "6", "--retries", "8"])
+        .assert()
+        .code(0);
+    let seen = check_accounting(&env, 400);
+    assert!(seen.values().all(|o| o == "succeeded"));
+    // Upserts: nothing is held twice.
+    assert_eq!(env.held_nxlink().len(), 400);
+}
+
+#[test]
+fn answers_lost_after_apply_end_unknown_not_succeeded() {
+    let env = TestEnv::faults("late=1.0,late_ms=1500", 1);
+    let input = env.write("u.csv", rows_csv(6));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "3", "--retries", "1", "--timeout", "0.3"])
+        .assert()
+        .code(1);
+    let seen = check_accounting(&env, 6);
+    assert!(seen.values().all(|o| o == "unknown"), "{seen:?}");
+    let failed = env.csv_rows("failed.csv");
+    assert!(failed
+        .iter()
+        .all(|r| cell(r, "custimport_code") == "timeout"));
+}
+
+#[test]
+fn retry_clock_skew_answers() {
+    let env = TestEnv::faults("skew=0.5", 5);
+    let input = env.write("k.csv", rows_csv(30));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "3"])
+        .assert()
+        .code(0);
+    check_accounting(&env, 30);
+}
+
+#[test]
+fn itnio_retry_after_apply_counts_already_present_as_success() {
+    let env = TestEnv::faults("applied500=0.5", 9);
+    let input = env.write("i.csv", rows_csv(40));
+    env.cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&input)
+        .args(["--batch-size", "4", "--retries", "10"])
+        .assert()
+        .code(0);
+    let s = env.summary();
+    assert_eq!(s["succeeded"], json!(40));
+    assert!(s["already_present"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(env.held_itnio(9).len(), 40);
+}

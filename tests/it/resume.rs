@@ -1,0 +1,156 @@
+//! Interrupted and killed runs: signals, the journal, `--resume`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::env::{cell, TestEnv};
+
+fn rows_csv(n: usize) -> String {
+    let mut s = String::from("name,phone\n");
+    for i in 1..=n {
+        s.push_str(&format!("N{i},6281{i:07}\n"));
+    }
+    s
+}
+
+fn spawn(env: &TestEnv, input: &std::path::Path, extra: &[&str]) -> Child {
+    let mut c = Command::new(assert_cmd::cargo::cargo_bin("custimport"));
+    c.current_dir(env.dir.path())
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
+        .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
+        .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
+        .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
+        .arg("nxlink")
+        .arg(input)
+        .args(["--base-url", &env.base_url, "--out"])
+        .arg(env.out())
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c.spawn().unwrap()
+}
+
+fn wait(mut child: Child, limit: Duration) -> i32 {
+    let start = Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code().unwrap_or(-1);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("custimport did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, sig: i32) {
+    // SAFETY: sending a signal to our own child process.
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+}
+
+/// Each row exactly once across the reports, all succeeded, all held.
+fn check_complete(env: &TestEnv, n: usize) {
+    let mut rows: Vec<u64> = env
+        .csv_rows("success.csv")
+        .iter()
+        .map(|r| cell(r, "row").parse().unwrap())
+        .collect();
+    rows.sort();
+    assert_eq!(rows, (1..=n as u64).collect::<Vec<_>>());
+    assert!(env.csv_rows("failed.csv").is_empty());
+    assert_eq!(env.held_nxlink().len(), n);
+    let s = env.summary();
+    assert_eq!(s["succeeded"], json!(n));
+    assert_eq!(s["total"], json!(n));
+}
+
+#[test]
+fn sigterm_drains_then_resume_completes() {
+    let env = TestEnv::latency(150);
+    let input = env.write("t.csv", rows_csv(60));
+    let child = spawn(&env, &input, &["--batch-size", "2", "--concurrency", "2"]);
+    std::thread::sleep(Duration::from_millis(700));
+    signal(&child, libc::SIGTERM);
+    assert_eq!(wait(child, Duration::from_secs(30)), 143);
+    let s = env.summary();
+    assert_eq!(s["interrupted"], json!(true));
+    assert_eq!(s["exit_code"], json!(143));
+    let pending = s["pending"].as_u64().unwrap();
+    assert!(pending > 0 && pending < 60, "{s}");
+    assert_eq!(
+        s["succeeded"].as_u64().unwrap() + pending + s["unknown"].as_u64().unwrap(),
+        60,
+        "{s}"
+    );
+
+    let child = spawn(
+        &env,
+        &input,
+        &["--batch-size", "2", "--concurrency", "4", "--resume"],
+    );
+    assert_eq!(wait(child, Duration::from_secs(60)), 0);
+    check_complete(&env, 60);
+}
+
+#[test]
+fn sigkill_then_resume_loses_nothing_and_resends_no_acknowledged_batch() {
+    for (i, delay) in [300u64, 650].into_iter().enumerate() {
+        let env = TestEnv::latency(100);
+        let input = env.write("k.csv", rows_csv(300));
+        let child = spawn(&env, &input, &["--batch-size", "10", "--concurrency", "3"]);
+        std::thread::sleep(Duration::from_millis(delay));
+        signal(&child, libc::SIGKILL);
+        let _ = wait(child, Duration::from_secs(10));
+        let before = env.stats()["rows_received"].as_u64().unwrap();
+        assert!(
+            before < 300,
+            "case {i}: the run finished before the kill; raise the latency"
+        );
+        // Reports are never left half-written: only complete files or none.
+        assert!(!env.out().join("success.csv").exists());
+
+        let child = spawn(
+            &env,
+            &input,
+            &["--batch-size", "10", "--concurrency", "3", "--resume"],
+        );
+        assert_eq!(wait(child, Duration::from_secs(60)), 0, "case {i}");
+        check_complete(&env, 300);
+        let received = env.stats()["rows_received"].as_u64().unwrap();
+        // Only batches in flight at the kill (at most concurrency x batch) may be sent twice.
+        assert!(
+            received <= 300 + 3 * 10,
+            "case {i}: {received} rows received for 300"
+        );
+    }
+}
+
+#[test]
+fn resume_refuses_another_input() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", rows_csv(3));
+    env.cmd("nxlink").arg(&input).assert().code(0);
+    let other = env.write("b.csv", rows_csv(4));
+    env.cmd("nxlink")
+        .arg(&other)
+        .arg("--resume")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("not the input of the run"));
+    // Resuming a finished run sends nothing and rewrites the same reports.
+    let before = env.stats()["requests"].as_u64().unwrap();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0);
+    assert_eq!(env.stats()["requests"].as_u64().unwrap(), before);
+    check_complete(&env, 3);
+}
