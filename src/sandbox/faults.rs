@@ -36,11 +36,16 @@ pub enum FaultKind {
     Slow,
     /// The provider's timestamp-expired answer (nxlink 1004, itnio -4), nothing applied.
     Skew,
+    /// Applied, and the answer carries one extra line or item that matches no row of the
+    /// request (itnio: a `data` line for another phone; nxlink: an item with an unknown index).
+    Stray,
+    /// "Too fast": itnio status -52, nxlink HTTP 429 with `Retry-After: 1`; nothing applied.
+    Throttle,
 }
 
 impl FaultKind {
     /// Every kind, in the order the injector walks them.
-    pub const ALL: [FaultKind; 10] = [
+    pub const ALL: [FaultKind; 12] = [
         FaultKind::Http500,
         FaultKind::Http503,
         FaultKind::Http429,
@@ -51,6 +56,8 @@ impl FaultKind {
         FaultKind::Late,
         FaultKind::Slow,
         FaultKind::Skew,
+        FaultKind::Stray,
+        FaultKind::Throttle,
     ];
 
     /// The name used in plan strings and in the stats.
@@ -66,6 +73,8 @@ impl FaultKind {
             FaultKind::Late => "late",
             FaultKind::Slow => "slow",
             FaultKind::Skew => "skew",
+            FaultKind::Stray => "stray",
+            FaultKind::Throttle => "throttle",
         }
     }
 
@@ -78,7 +87,11 @@ impl FaultKind {
     pub fn applies_request(self) -> bool {
         matches!(
             self,
-            FaultKind::Truncated | FaultKind::Applied500 | FaultKind::Late | FaultKind::Slow
+            FaultKind::Truncated
+                | FaultKind::Applied500
+                | FaultKind::Late
+                | FaultKind::Slow
+                | FaultKind::Stray
         )
     }
 
@@ -90,7 +103,7 @@ impl FaultKind {
 /// Which faults to inject and how often. `Default` injects nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultPlan {
-    probabilities: [f64; 10],
+    probabilities: [f64; 12],
     /// Delay of a `late` answer.
     pub late: Duration,
     /// Delay of a `slow` answer.
@@ -100,7 +113,7 @@ pub struct FaultPlan {
 impl Default for FaultPlan {
     fn default() -> Self {
         FaultPlan {
-            probabilities: [0.0; 10],
+            probabilities: [0.0; 12],
             late: Duration::from_millis(3000),
             slow: Duration::from_millis(500),
         }

@@ -269,6 +269,18 @@ async fn provider(
             tokio::time::sleep(delay).await;
             json(StatusCode::OK, answer)
         }
+        FaultKind::Stray => json(StatusCode::OK, add_stray(which, answer)),
+        FaultKind::Throttle => match which {
+            Provider::Nxlink => retry_after(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+            Provider::Itnio => json(
+                StatusCode::OK,
+                to_json(&serde_json::json!({
+                    "status": "-52",
+                    "reason": "Concurrency exceeds the account's maximum",
+                    "data": null
+                })),
+            ),
+        },
         FaultKind::Skew => json(
             StatusCode::OK,
             match which {
@@ -277,6 +289,38 @@ async fn provider(
             },
         ),
     }
+}
+
+/// The answer plus one line (itnio) or item (nxlink) that matches no row of the request.
+fn add_stray(which: Provider, answer: Vec<u8>) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<Value>(&answer) else {
+        return answer;
+    };
+    match which {
+        Provider::Itnio => {
+            if let Some(data) = v.get_mut("data").and_then(Value::as_array_mut) {
+                data.push(Value::String(
+                    "The customer already exists in this task,Phone Number:00000000000".into(),
+                ));
+            } else if v.get("status").and_then(Value::as_str) == Some("0") {
+                v["data"] = serde_json::json!([
+                    "The customer already exists in this task,Phone Number:00000000000"
+                ]);
+            }
+        }
+        Provider::Nxlink => {
+            if let Some(items) = v
+                .get_mut("data")
+                .and_then(|d| d.get_mut("successItems"))
+                .and_then(Value::as_array_mut)
+            {
+                items.push(
+                    serde_json::json!({"index": 100_000, "customerId": 1, "whatsAppPhone": null}),
+                );
+            }
+        }
+    }
+    to_json(&v)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {

@@ -40,7 +40,7 @@ pub struct Counters {
     rejected_signatures: AtomicU64,
     rows_received: AtomicU64,
     replacement_chars: AtomicU64,
-    faults: [AtomicU64; 10],
+    faults: [AtomicU64; 12],
 }
 
 /// Decrements `in_flight` when dropped.

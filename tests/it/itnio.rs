@@ -168,3 +168,46 @@ fn unknown_app_is_run_fatal() {
         .code(3)
         .stderr(predicate::str::contains("app other does not exist"));
 }
+
+#[test]
+fn answer_lines_matching_no_row_are_counted_and_warned() {
+    let env = TestEnv::faults("stray=1.0", 1);
+    let input = env.write("u.csv", "name,phone\nA,6281000001\nB,6281000002\n");
+    env.cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&input)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("1 line(s) that match no row"));
+    let s = env.summary();
+    assert_eq!(s["unattributed"], json!(1));
+    assert_eq!(s["succeeded"], json!(2));
+}
+
+#[test]
+fn throttling_lowers_concurrency_and_loses_nothing() {
+    let env = TestEnv::faults("throttle=0.3", 4);
+    let mut csv = String::from("name,phone\n");
+    for i in 1..=60 {
+        csv.push_str(&format!("N{i},6281{i:07}\n"));
+    }
+    let input = env.write("t.csv", csv);
+    env.cmd("itnio")
+        .args([
+            "--job",
+            "9",
+            "--batch-size",
+            "2",
+            "--concurrency",
+            "4",
+            "--retries",
+            "10",
+        ])
+        .arg(&input)
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("lowering concurrency"));
+    assert_eq!(env.summary()["succeeded"], json!(60));
+    assert_eq!(env.held_itnio(9).len(), 60);
+    let _ = by_row(&env.csv_rows("success.csv"), "row");
+}
