@@ -12,6 +12,7 @@ pub mod input;
 pub mod journal;
 pub mod mapping;
 pub mod pipeline;
+pub mod plan;
 pub mod provider;
 pub mod report;
 pub mod run;

@@ -265,12 +265,16 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         .await
         .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
         .map_err(|_| Fatal::stopped(anyhow!("the reader thread panicked")))?;
-    if let Err(e) = read {
-        stop.set(
-            stop::Reason::Fatal,
-            format!("{input_name}: reading stopped: {e}"),
-        );
-    }
+    let plan_lines = match read {
+        Ok(st) => st.plan,
+        Err(e) => {
+            stop.set(
+                stop::Reason::Fatal,
+                format!("{input_name}: reading stopped: {e}"),
+            );
+            vec![]
+        }
+    };
     let counts = tokio::task::spawn_blocking(move || collector.join())
         .await
         .map_err(|e| Fatal::stopped(anyhow!("collector task failed: {e}")))?
@@ -280,6 +284,12 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         sb.shutdown().await;
     }
 
+    if s.dry_run && !s.quiet {
+        eprint!(
+            "{}",
+            crate::plan::render(&input_name, &plan_lines, &counts, s.batch_size)
+        );
+    }
     let reason = stop.reason();
     let exit = match reason {
         Some(r) => r.exit(),
@@ -339,7 +349,39 @@ fn progress_bar(s: &Settings) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
+    // The total is estimated from the file's line count, counted aside so that the import
+    // starts at once; until it is known the bar is a spinner.
+    if s.input.path.as_os_str() != "-" {
+        let (pb2, path) = (pb.clone(), s.input.path.clone());
+        std::thread::spawn(move || {
+            if let Ok(lines) = count_lines(&path) {
+                pb2.set_length(lines.saturating_sub(1).max(1));
+                pb2.set_style(
+                    ProgressStyle::with_template(
+                        "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
+                    )
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                );
+            }
+        });
+    }
     pb
+}
+
+fn count_lines(path: &Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut n, mut last) = (0u64, b'\n');
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        n += buf[..k].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[k - 1];
+    }
+    Ok(n + u64::from(last != b'\n'))
 }
 
 const LOCK: &str = ".lock";

@@ -5,7 +5,7 @@
 //! Invariant: each event's rows are written to exactly one report (success or failed) and
 //! counted exactly once.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::sync::Arc;
@@ -38,7 +38,12 @@ pub struct Counts {
     pub unattributed: u64,
     pub valid: u64,
     pub planned_requests: u64,
+    /// Rejections by code: count and the first few row numbers.
+    pub rejections: BTreeMap<String, (u64, Vec<u64>)>,
 }
+
+/// Row numbers kept per rejection code for the plan view.
+const EXAMPLE_ROWS: usize = 5;
 
 /// The report files being written.
 pub struct Reports {
@@ -106,6 +111,11 @@ impl<P: Provider> Collector<P> {
             } => {
                 self.counts.total += 1;
                 self.counts.rejected += 1;
+                let entry = self.counts.rejections.entry(code.clone()).or_default();
+                entry.0 += 1;
+                if entry.1.len() < EXAMPLE_ROWS {
+                    entry.1.push(row);
+                }
                 if !self.quiet && self.counts.rejected <= SHOWN_REJECTIONS {
                     self.progress.suspend(|| {
                         eprintln!(
@@ -216,7 +226,14 @@ impl<P: Provider> Collector<P> {
             Event::Unattributed(lines) => {
                 self.counts.unattributed += lines.len() as u64;
                 for l in lines {
-                    tracing::info!("answer line matching no row of its request: {l}");
+                    // Never log a phone number in full.
+                    let masked = match l.rsplit_once(':') {
+                        Some((head, phone)) => {
+                            format!("{head}:{}", crate::report::mask_phone(phone.trim()))
+                        }
+                        None => l,
+                    };
+                    tracing::warn!("answer line matching no row of its request: {masked}");
                 }
             }
             Event::Valid { rows } => {

@@ -12,7 +12,7 @@ use tokio::sync::mpsc::Sender;
 
 use super::{Batch, Event, Item};
 use crate::input::{Input, InputError, Record, RecordData};
-use crate::mapping::{KeyPlan, Plan};
+use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
 use crate::provider::Provider;
 use crate::stop::Stop;
 
@@ -32,6 +32,8 @@ pub trait Skip: Send + Sync {
 pub struct ReadStats {
     pub records: u64,
     pub batches: u64,
+    /// The mapping as applied (for JSONL: over the keys seen).
+    pub plan: Vec<PlanLine>,
 }
 
 pub struct Reader<P: Provider> {
@@ -153,6 +155,15 @@ impl<P: Provider> Reader<P> {
         if !unread.is_empty() {
             let _ = events.blocking_send(Event::Unread(unread));
         }
+        let schema = Schema {
+            fields: self.provider.fields(),
+            extras_prefix: self.provider.extras_prefix(),
+            unmapped_to_extras: self.provider.unmapped_to_extras(),
+        };
+        stats.plan = match &self.mapper {
+            Mapper::Csv { plan, header } => plan.lines(&schema, header),
+            Mapper::Json(kp) => kp.lines(),
+        };
         result.map(|()| stats)
     }
 

@@ -289,3 +289,71 @@ fn help_completions_and_man() {
         .success()
         .stdout(predicate::str::contains(".TH"));
 }
+
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    let env = TestEnv::latency(30);
+    let mut csv = String::from("name,phone\n");
+    for i in 0..300 {
+        csv.push_str(&format!("N{i},6281{i:07}\n"));
+    }
+    let input = env.write("p.csv", csv);
+    // stderr redirected: no bar, only the summary line.
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "10", "--concurrency", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("rows ("), "{err}");
+    assert!(err.contains("300 succeeded"), "{err}");
+    // Under a pseudo-terminal (util-linux `script`): the bar is drawn.
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("custimport");
+    let cmdline = format!(
+        "{} nxlink {} --base-url {} --out {} --batch-size 10 --concurrency 1",
+        bin.display(),
+        input.display(),
+        env.base_url,
+        env.out().display()
+    );
+    let typescript = env.path("typescript");
+    let status = std::process::Command::new("script")
+        .arg("-qec")
+        .arg(&cmdline)
+        .arg(&typescript)
+        .env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
+        .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
+        .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
+        .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
+        .env("TERM", "xterm")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("util-linux `script` is needed for the pseudo-terminal test");
+    assert!(status.success());
+    let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(screen.contains("/300 rows"), "{screen}");
+    assert!(screen.contains("300 succeeded"));
+}
+
+#[test]
+fn dry_run_prints_the_plan_without_credentials() {
+    let env = TestEnv::new();
+    env.bare()
+        .args(["nxlink", "--dry-run"])
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/customers.csv"))
+        .arg("--out")
+        .arg(env.out())
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "whats_app_phone  <- \"WhatsApp\" (alias)",
+        ))
+        .stderr(predicate::str::contains(
+            "invalid_phone              2  (rows 16, 23)",
+        ))
+        .stderr(predicate::str::contains(
+            "Would send 1 request(s) of up to 100 rows.",
+        ));
+}

@@ -1,0 +1,127 @@
+//! The plan view printed by `--dry-run`: how columns map to fields (and how they matched),
+//! what is left unmapped, rejections by reason with their first rows, and the requests a real
+//! run would send.
+
+use std::fmt::Write;
+
+use crate::mapping::{How, PlanLine};
+use crate::pipeline::collect::Counts;
+
+fn how(h: How) -> &'static str {
+    match h {
+        How::Exact => "exact name",
+        How::Alias => "alias",
+        How::Map => "--map",
+        How::Unmapped => "unmapped",
+        How::Reserved => "custimport column",
+    }
+}
+
+/// Render the plan view.
+pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usize) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "Plan for {input}:");
+    let width = lines
+        .iter()
+        .map(|l| l.target.as_deref().map_or(0, |t| t.chars().count()))
+        .max()
+        .unwrap_or(0);
+    let mapped: Vec<&PlanLine> = lines.iter().filter(|l| l.target.is_some()).collect();
+    if mapped.is_empty() {
+        let _ = writeln!(out, "  no column maps to a field");
+    }
+    for l in &mapped {
+        let target = l.target.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "  {target:<width$} <- {:?} ({})", l.column, how(l.how));
+    }
+    let ignored: Vec<String> = lines
+        .iter()
+        .filter(|l| l.target.is_none())
+        .map(|l| {
+            format!(
+                "{:?}{}",
+                l.column,
+                if l.how == How::Reserved {
+                    " (custimport column)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    if !ignored.is_empty() {
+        let _ = writeln!(out, "  not sent: {}", ignored.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "Rows: {} read, {} valid, {} rejected",
+        counts.total, counts.valid, counts.rejected
+    );
+    for (code, (n, rows)) in &counts.rejections {
+        let more = if *n > rows.len() as u64 { ", ..." } else { "" };
+        let rows: Vec<String> = rows.iter().map(u64::to_string).collect();
+        let _ = writeln!(out, "  {code:<20} {n:>7}  (rows {}{more})", rows.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "Would send {} request(s) of up to {batch_size} rows.",
+        counts.planned_requests
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_mapping_rejections_and_requests() {
+        let lines = vec![
+            PlanLine {
+                column: "Full Name".into(),
+                target: Some("full_name".into()),
+                how: How::Exact,
+            },
+            PlanLine {
+                column: "手机".into(),
+                target: Some("whats_app_phone".into()),
+                how: How::Alias,
+            },
+            PlanLine {
+                column: "Notes".into(),
+                target: None,
+                how: How::Unmapped,
+            },
+            PlanLine {
+                column: "custimport_row".into(),
+                target: None,
+                how: How::Reserved,
+            },
+        ];
+        let mut counts = Counts {
+            total: 12,
+            valid: 9,
+            rejected: 3,
+            planned_requests: 1,
+            ..Default::default()
+        };
+        counts
+            .rejections
+            .insert("invalid_phone".into(), (2, vec![4, 7]));
+        counts
+            .rejections
+            .insert("no_contact".into(), (7, vec![1, 2, 3, 5, 6]));
+        let text = render("a.csv", &lines, &counts, 100);
+        assert_eq!(
+            text,
+            "Plan for a.csv:\n  \
+             full_name       <- \"Full Name\" (exact name)\n  \
+             whats_app_phone <- \"手机\" (alias)\n  \
+             not sent: \"Notes\", \"custimport_row\" (custimport column)\n\
+             Rows: 12 read, 9 valid, 3 rejected\n  \
+             invalid_phone              2  (rows 4, 7)\n  \
+             no_contact                 7  (rows 1, 2, 3, 5, 6, ...)\n\
+             Would send 1 request(s) of up to 100 rows.\n"
+        );
+    }
+}
