@@ -71,6 +71,7 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
                 latency: std::time::Duration::from_millis(a.latency_ms),
                 faults,
                 fault_seed: a.fault_seed,
+                clock_offset_ms: a.clock_offset_ms,
             };
             runtime()?
                 .block_on(sandbox::serve(a.port, cfg))

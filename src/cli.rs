@@ -230,4 +230,13 @@ pub struct SandboxArgs {
     /// Seed of the fault injection (same seed, same sequence of faults)
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
+
+    /// Run the sandbox's clock this many milliseconds ahead (negative: behind) of this machine's
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_name = "MS",
+        allow_hyphen_values = true
+    )]
+    pub clock_offset_ms: i64,
 }

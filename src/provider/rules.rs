@@ -34,6 +34,14 @@ pub fn text<'a>(
             }
         },
     };
+    if raw.contains('\u{FFFD}') {
+        // U+FFFD is what a decoder writes for bytes it could not read (also in a failure
+        // report fed back): never send it.
+        return Err(Rejection::new(
+            "invalid_encoding",
+            format!("{field}: contains U+FFFD, the mark of undecodable bytes; check --encoding"),
+        ));
+    }
     let trimmed = trim_cow(raw);
     let unguarded = unguard(trimmed, phone_like);
     Ok(if unguarded.is_empty() {
@@ -256,6 +264,8 @@ mod tests {
         assert_eq!(t("   ", false), None);
         assert_eq!(t("", false), None);
         assert_eq!(t(" a b ", false).as_deref(), Some("a b"));
+        let e = text("name", Some(Cell::Text("Bu\u{FFFD}i")), false).unwrap_err();
+        assert_eq!(e.code, "invalid_encoding");
     }
 
     #[test]

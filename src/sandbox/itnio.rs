@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use hyper::HeaderMap;
 use serde_json::{json, Map, Value};
 
-use super::server::{header, is_json_content_type, now_millis, App};
+use super::server::{header, is_json_content_type, App};
 use super::{ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
 use crate::sign;
 
@@ -130,7 +130,7 @@ fn check_headers(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
     let fresh = ts.bytes().all(|b| b.is_ascii_digit())
         && ts
             .parse::<i64>()
-            .is_ok_and(|t| (now_millis() / 1000 - t).abs() <= SKEW_SECS);
+            .is_ok_and(|t| (app.now_millis() / 1000 - t).abs() <= SKEW_SECS);
     if !fresh {
         return Err(refuse(-4, "timestamp expired"));
     }

@@ -53,6 +53,9 @@ pub struct SandboxConfig {
     pub faults: FaultPlan,
     /// Seed of the fault draws (same seed and request order, same faults).
     pub fault_seed: u64,
+    /// The sandbox's clock runs this many milliseconds ahead of the machine's (negative:
+    /// behind); its timestamp checks and `Date` headers use it. Emulates a skewed client.
+    pub clock_offset_ms: i64,
 }
 
 /// A running sandbox. Dropping it stops it in the background; [`Sandbox::shutdown`] waits.

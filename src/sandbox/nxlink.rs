@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::nxlink_fields::check_customer;
-use super::server::{header, is_json_content_type, now_millis, trace_id, App};
+use super::server::{header, is_json_content_type, trace_id, App};
 use super::{NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
 use crate::sign::{self, Algorithm};
 
@@ -227,7 +227,7 @@ fn check_headers(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
         && ts.bytes().all(|b| b.is_ascii_digit())
         && ts
             .parse::<i64>()
-            .is_ok_and(|t| (now_millis() - t).abs() <= SKEW_MS);
+            .is_ok_and(|t| (app.now_millis() - t).abs() <= SKEW_MS);
     if !fresh {
         return Err(refuse(1004, "timestamp expired"));
     }

@@ -49,6 +49,8 @@ pub struct App {
     pub injector: Injector,
     pub nxlink: Mutex<nxlink::Store>,
     pub itnio: Mutex<itnio::Store>,
+    /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
+    pub clock_offset_ms: i64,
 }
 
 impl App {
@@ -59,7 +61,19 @@ impl App {
             injector: Injector::new(cfg.faults, cfg.fault_seed),
             nxlink: Mutex::default(),
             itnio: Mutex::default(),
+            clock_offset_ms: cfg.clock_offset_ms,
         }
+    }
+
+    /// The provider's clock in milliseconds since the epoch.
+    pub fn now_millis(&self) -> i64 {
+        now_millis() + self.clock_offset_ms
+    }
+
+    /// The provider's clock as an HTTP `Date` value.
+    fn http_date(&self) -> Option<HeaderValue> {
+        let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(self.now_millis()).ok()?);
+        HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
     }
 
     /// Forgets every customer, person and count; the fault sequence restarts from its seed.
@@ -233,6 +247,20 @@ async fn provider(
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
+    let mut response = answer_with_fault(app, which, fault, answer, abort).await;
+    if let Some(date) = app.http_date() {
+        response.headers_mut().insert(hyper::header::DATE, date);
+    }
+    response
+}
+
+async fn answer_with_fault(
+    app: &App,
+    which: Provider,
+    fault: Option<FaultKind>,
+    answer: Vec<u8>,
+    abort: &Notify,
+) -> Response<Full<Bytes>> {
     let Some(kind) = fault else {
         return json(StatusCode::OK, answer);
     };

@@ -152,3 +152,92 @@ fn itnio_retry_after_apply_counts_already_present_as_success() {
     assert!(s["already_present"].as_u64().unwrap() > 0, "{s}");
     assert_eq!(env.held_itnio(9).len(), 40);
 }
+
+#[test]
+fn a_skewed_clock_is_corrected_once_from_the_date_header() {
+    let env = TestEnv::with(custimport::sandbox::SandboxConfig {
+        clock_offset_ms: 300_000,
+        ..Default::default()
+    });
+    let input = env.write("c.csv", rows_csv(12));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "3", "--concurrency", "1"])
+        .assert()
+        .code(0)
+        .stderr(
+            predicates::str::is_match(r"clock is (299|300)\.\d s behind the provider's").unwrap(),
+        );
+    check_accounting(&env, 12);
+    let env = TestEnv::with(custimport::sandbox::SandboxConfig {
+        clock_offset_ms: -120_000,
+        ..Default::default()
+    });
+    let input = env.write("c.csv", rows_csv(4));
+    env.cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&input)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_clock_that_cannot_be_corrected_stops_the_run() {
+    let env = TestEnv::faults("skew=1.0", 2);
+    let input = env.write("c.csv", rows_csv(5));
+    env.cmd("nxlink")
+        .arg(&input)
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("clock skew"));
+    let s = env.summary();
+    assert_eq!(s["pending"], json!(5));
+    assert!(env.held_nxlink().is_empty());
+}
+
+#[test]
+fn max_failures_stops_the_run() {
+    let env = TestEnv::new();
+    let mut csv = String::from("name,phone,seat\n");
+    for i in 1..=40 {
+        csv.push_str(&format!("N{i},6281{i:07},ghost{i}@elsewhere\n"));
+    }
+    let input = env.write("m.csv", csv);
+    env.cmd("nxlink")
+        .arg(&input)
+        .args([
+            "--strict-binding",
+            "--batch-size",
+            "2",
+            "--concurrency",
+            "1",
+            "--max-failures",
+            "3",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains("--max-failures"));
+    let s = env.summary();
+    let failed = s["failed"].as_u64().unwrap();
+    assert!((4..=8).contains(&failed), "{s}");
+    assert_eq!(failed + s["pending"].as_u64().unwrap(), 40, "{s}");
+}
+
+#[test]
+fn rate_limits_requests_per_second() {
+    let env = TestEnv::new();
+    let input = env.write("r.csv", rows_csv(16));
+    let start = std::time::Instant::now();
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "1", "--concurrency", "8", "--rate", "10"])
+        .assert()
+        .code(0);
+    // 16 requests at 10/s: at least 1.5 s (only a lower bound is checked).
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(1400),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(env.stats()["requests"], json!(16));
+}
