@@ -205,8 +205,22 @@ impl JsonlRecords {
     }
 }
 
-/// Parses a decoded, non-blank line.
+/// Parses a decoded, non-blank line. A failure report's wrapper of an unreadable line,
+/// `{"custimport": {...}, "line": "<original text>"}`, is read as that original text, so a
+/// `failed.jsonl` fed back (fixed or not) behaves like the lines it came from.
 fn parse(line: u64, text: String) -> (RecordData, Option<Problem>) {
+    let parsed = parse_text(line, text);
+    if let (RecordData::Object(map), None) = &parsed {
+        if map.len() == 2 && map.get("custimport").is_some_and(Value::is_object) {
+            if let Some(Value::String(original)) = map.get("line") {
+                return parse_text(line, original.clone());
+            }
+        }
+    }
+    parsed
+}
+
+fn parse_text(line: u64, text: String) -> (RecordData, Option<Problem>) {
     let problem = |code, message| Some(Problem { code, message });
     if nests_deeper_than(&text, MAX_DEPTH) {
         let message = format!("line {line}: nested deeper than {MAX_DEPTH} levels");
@@ -328,6 +342,20 @@ mod tests {
             recs.iter().map(|r| r.row).collect::<Vec<_>>(),
             [1, 2, 3, 4, 5, 6]
         );
+    }
+
+    #[test]
+    fn failure_report_wrappers_are_read_as_their_line() {
+        let (_, recs) = read(
+            b"{\"custimport\":{\"row\":1},\"line\":\"[1,2]\"}\n{\"custimport\":{\"row\":2},\"line\":\"{\\\"name\\\":\\\"A\\\"}\"}\n{\"line\":\"x\",\"name\":\"B\"}\n",
+        );
+        assert_eq!(code(&recs[0]), Some("not_an_object"));
+        assert_eq!(line_text(&recs[0]), "[1,2]");
+        let RecordData::Object(fixed) = &recs[1].data else {
+            panic!("{:?}", recs[1].data)
+        };
+        assert_eq!(fixed.get("name"), Some(&Value::String("A".into())));
+        assert!(matches!(&recs[2].data, RecordData::Object(o) if o.len() == 2));
     }
 
     #[test]
