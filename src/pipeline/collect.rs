@@ -88,7 +88,7 @@ impl<P: Provider> Collector<P> {
         }
         if !self.quiet && c.unattributed > 0 {
             eprintln!(
-                "warning: the provider answered {} line(s) that match no row sent; they are listed in the log with -v",
+                "warning: the provider answered {} line(s) that match no row sent; each is logged above (phone masked)",
                 c.unattributed
             );
         }

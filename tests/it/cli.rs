@@ -357,3 +357,40 @@ fn dry_run_prints_the_plan_without_credentials() {
             "Would send 1 request(s) of up to 100 rows.",
         ));
 }
+
+#[test]
+fn mask_pii_masks_success_phones() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", "name,phone\nA,6281234567890\n");
+    env.cmd("itnio")
+        .args(["--job", "9", "--mask-pii"])
+        .arg(&input)
+        .assert()
+        .code(0);
+    assert_eq!(
+        env.read("success.csv"),
+        "row,phone_number,name\n1,*********7890,A\n"
+    );
+    // The provider still received the real number.
+    assert_eq!(env.held_itnio(9)[0]["phoneNumber"], "6281234567890");
+}
+
+#[test]
+fn verbose_logs_name_rows_and_batches_but_no_phone() {
+    let env = TestEnv::faults("stray=1.0", 3);
+    let input = env.write("a.csv", "name,phone\nA,6281234567890\nB,x\n");
+    let out = env
+        .cmd("itnio")
+        .args(["--job", "9", "-vv"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("batch=1"), "{err}");
+    assert!(err.contains("row=1"), "{err}");
+    assert!(!err.contains("6281234567890"), "{err}");
+    assert!(
+        !err.contains("00000000000"),
+        "unattributed phone logged in full: {err}"
+    );
+}

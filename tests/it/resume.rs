@@ -154,3 +154,29 @@ fn resume_refuses_another_input() {
     assert_eq!(env.stats()["requests"].as_u64().unwrap(), before);
     check_complete(&env, 3);
 }
+
+#[test]
+fn a_second_signal_exits_at_once_and_resume_still_works() {
+    let env = TestEnv::latency(400);
+    let input = env.write("t.csv", rows_csv(40));
+    let child = spawn(&env, &input, &["--batch-size", "2", "--concurrency", "2"]);
+    std::thread::sleep(Duration::from_millis(600));
+    signal(&child, libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(50));
+    signal(&child, libc::SIGINT);
+    let started = Instant::now();
+    assert_eq!(wait(child, Duration::from_secs(10)), 130);
+    // It did not wait for the requests in flight (each takes 400 ms).
+    assert!(
+        started.elapsed() < Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
+    let child = spawn(
+        &env,
+        &input,
+        &["--batch-size", "2", "--concurrency", "4", "--resume"],
+    );
+    assert_eq!(wait(child, Duration::from_secs(60)), 0);
+    check_complete(&env, 40);
+}
