@@ -78,8 +78,8 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
                 .map_err(Fatal::usage)?;
             Ok(Exit::Success)
         }
-        Command::Nxlink(a) => import(config::nxlink_settings(&a, &env)?),
-        Command::Itnio(a) => import(config::itnio_settings(&a, &env)?),
+        Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?),
+        Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?),
     }
 }
 

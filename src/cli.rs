@@ -23,6 +23,9 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,105 +47,102 @@ pub enum Command {
     Man,
 }
 
-/// Options common to both providers.
+/// Options common to both providers. They are global: they may come before the provider's
+/// name, after it, or after the input.
 #[derive(Debug, Args, Clone)]
 pub struct CommonArgs {
-    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
-    #[arg(value_name = "INPUT")]
-    pub input: PathBuf,
-
     /// TOML config file [default: ./custimport.toml if present, else $XDG_CONFIG_HOME/custimport/config.toml]
-    #[arg(short, long, value_name = "PATH")]
+    #[arg(short, long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
     /// Input format [default: from the file extension]
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
 
     /// CSV delimiter [default: sniffed from the header line among , ; TAB |]
-    #[arg(long, value_name = "CHAR")]
+    #[arg(long, value_name = "CHAR", global = true)]
     pub delimiter: Option<String>,
 
     /// Input encoding, a WHATWG label (utf-8, gbk, gb18030, big5, shift_jis, windows-1252, ...) [default: utf-8]
-    #[arg(long, value_name = "LABEL")]
+    #[arg(long, value_name = "LABEL", global = true)]
     pub encoding: Option<String>,
 
     /// Map a provider field to an input column (repeatable); wins over automatic matching.
     /// nxlink: customize.KEY=COLUMN fills customize_field; itnio: properties.KEY=COLUMN.
-    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    #[arg(long = "map", value_name = "FIELD=COLUMN", global = true)]
     pub maps: Vec<String>,
 
     /// Records per request (1..=100)
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100))]
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
     pub batch_size: u16,
 
     /// Requests in flight at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024), global = true)]
     pub concurrency: u16,
 
     /// At most N requests per second [default: unlimited]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", global = true)]
     pub rate: Option<f64>,
 
     /// Extra attempts for a retryable failure
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, global = true)]
     pub retries: u32,
 
     /// Per-request timeout in seconds
-    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    #[arg(long, default_value_t = 30.0, value_name = "SECS", global = true)]
     pub timeout: f64,
 
     /// First retry delay in milliseconds (doubles each attempt, with full jitter, capped at 30 s)
-    #[arg(long, default_value_t = 500, value_name = "MS")]
+    #[arg(long, default_value_t = 500, value_name = "MS", global = true)]
     pub backoff_ms: u64,
 
     /// Report directory [default: ./custimport-<provider>-<YYYYMMDD-HHMMSS> (UTC)]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", global = true)]
     pub out: Option<PathBuf>,
 
     /// With --out DIR: continue the run recorded there, skipping rows that already have a final outcome
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub resume: bool,
 
     /// Read, map and validate only; write the reports of rejected rows; send nothing
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub dry_run: bool,
 
     /// Send to an in-process emulator of the provider on 127.0.0.1 (no credentials needed)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub sandbox: bool,
 
     /// Endpoint origin; the provider's path is appended (also `base_url` in config and
     /// CUSTIMPORT_<PROVIDER>_BASE_URL)
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub base_url: Option<String>,
 
     /// Abort once more than N rows (or P % of rows sent so far) have failed
-    #[arg(long, value_name = "N|P%")]
+    #[arg(long, value_name = "N|P%", global = true)]
     pub max_failures: Option<String>,
 
     /// Do not split a whole-batch refusal to isolate the offending rows
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub no_bisect: bool,
 
     /// Print the summary as one JSON object on stdout
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub json: bool,
 
     /// Less on stderr: only errors
-    #[arg(short, long, conflicts_with = "verbose")]
+    #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 
     /// More on stderr (-v: batches, -vv: requests); RUST_LOG is honoured
-    #[arg(short, long, action = clap::ArgAction::Count)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
     /// No progress bar (also automatic when stderr is not a terminal)
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub no_progress: bool,
 
     /// Mask phone numbers (last 4 digits kept) and e-mail addresses in logs and success.csv
-    #[arg(long)]
+    #[arg(long, global = true)]
     pub mask_pii: bool,
 }
 
@@ -171,8 +171,9 @@ pub enum Region {
 
 #[derive(Debug, Args, Clone)]
 pub struct NxlinkArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
+    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
 
     /// Tenant ID (or `tenant_id` in config, CUSTIMPORT_NXLINK_TENANT_ID)
     #[arg(long, value_name = "ID")]
@@ -197,8 +198,9 @@ pub struct NxlinkArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ItnioArgs {
-    #[command(flatten)]
-    pub common: CommonArgs,
+    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    #[arg(value_name = "INPUT")]
+    pub input: PathBuf,
 
     /// Calling job to import into
     #[arg(long, value_name = "ID")]

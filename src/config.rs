@@ -264,9 +264,9 @@ impl Lookup<'_> {
 }
 
 /// Turn nxlink arguments into settings.
-pub fn nxlink_settings(args: &NxlinkArgs, env: Env<'_>) -> Result<Settings, Fatal> {
-    let (file, warnings) = load_file(args.common.config.as_deref(), env)?;
-    let needed = !args.common.sandbox && !args.common.dry_run;
+pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let (file, warnings) = load_file(c.config.as_deref(), env)?;
+    let needed = !c.sandbox && !c.dry_run;
     let s = &file.nxlink;
     let mut l = Lookup {
         env,
@@ -331,7 +331,7 @@ pub fn nxlink_settings(args: &NxlinkArgs, env: Env<'_>) -> Result<Settings, Fata
         strict_binding: args.strict_binding,
         algorithm: Algorithm::Md5,
     };
-    if args.common.sandbox {
+    if c.sandbox {
         nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
         nx.access_secret = Secret::new(sandbox::NXLINK_ACCESS_SECRET);
         nx.tenant_id = sandbox::NXLINK_TENANT_ID;
@@ -342,21 +342,20 @@ pub fn nxlink_settings(args: &NxlinkArgs, env: Env<'_>) -> Result<Settings, Fata
         Region::Hk => "https://api-hk.nxlink.ai",
         Region::Chl => "https://chl-api.nxlink.ai",
     });
-    let base = args
-        .common
+    let base = c
         .base_url
         .clone()
         .or(region.map(str::to_owned))
         .or_else(|| env("CUSTIMPORT_NXLINK_BASE_URL"))
         .or(s.base_url.clone())
         .unwrap_or_else(|| "https://api-idn.nxlink.ai".into());
-    common(&args.common, ProviderChoice::Nxlink(nx), base, warnings)
+    common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
 }
 
 /// Turn itnio arguments into settings.
-pub fn itnio_settings(args: &ItnioArgs, env: Env<'_>) -> Result<Settings, Fatal> {
-    let (file, warnings) = load_file(args.common.config.as_deref(), env)?;
-    let needed = !args.common.sandbox && !args.common.dry_run;
+pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let (file, warnings) = load_file(c.config.as_deref(), env)?;
+    let needed = !c.sandbox && !c.dry_run;
     let s = &file.itnio;
     let mut l = Lookup {
         env,
@@ -394,23 +393,23 @@ pub fn itnio_settings(args: &ItnioArgs, env: Env<'_>) -> Result<Settings, Fatal>
         job_id: args.job,
         call_record_dup: args.call_record_dup,
     };
-    if args.common.sandbox {
+    if c.sandbox {
         it.api_key = sandbox::ITNIO_API_KEY.into();
         it.api_secret = Secret::new(sandbox::ITNIO_API_SECRET);
         it.app_id = sandbox::ITNIO_APP_ID.into();
     }
-    let base = args
-        .common
+    let base = c
         .base_url
         .clone()
         .or_else(|| env("CUSTIMPORT_ITNIO_BASE_URL"))
         .or(s.base_url.clone())
         .unwrap_or_else(|| "https://api.itniotech.com".into());
-    common(&args.common, ProviderChoice::Itnio(it), base, warnings)
+    common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
 }
 
 fn common(
     a: &CommonArgs,
+    input: &Path,
     provider: ProviderChoice,
     base: String,
     warnings: Vec<String>,
@@ -419,8 +418,8 @@ fn common(
         ProviderChoice::Nxlink(_) => "nxlink",
         ProviderChoice::Itnio(_) => "itnio",
     };
-    let is_stdin = a.input.as_os_str() == "-";
-    let format = match (a.format, Format::from_path(&a.input)) {
+    let is_stdin = input.as_os_str() == "-";
+    let format = match (a.format, Format::from_path(input)) {
         (Some(f), _) => f,
         (None, Some(f)) if !is_stdin => f,
         _ if is_stdin => {
@@ -431,12 +430,12 @@ fn common(
         _ => {
             return Err(Fatal::usage(anyhow!(
                 "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl",
-                a.input.display()
+                input.display()
             )))
         }
     };
-    if !is_stdin && !a.input.is_file() {
-        return Err(Fatal::usage(anyhow!("{}: no such file", a.input.display())));
+    if !is_stdin && !input.is_file() {
+        return Err(Fatal::usage(anyhow!("{}: no such file", input.display())));
     }
     let delimiter = a
         .delimiter
@@ -484,7 +483,7 @@ fn common(
     Ok(Settings {
         provider,
         input: InputOptions {
-            path: a.input.clone(),
+            path: input.to_path_buf(),
             format,
             delimiter,
             encoding,

@@ -335,7 +335,7 @@ async fn attempt_loop<P: Provider>(
                                         );
                                     }
                                 }
-                                if clock_refusals > 2 {
+                                if clock_refusals > 3 {
                                     ctx.stop.set(
                                         Reason::Fatal,
                                         format!(

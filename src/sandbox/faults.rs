@@ -143,7 +143,7 @@ impl FaultPlan {
 pub enum FaultPlanError {
     #[error("fault plan item {0:?} is not of the form kind=value")]
     Syntax(String),
-    #[error("unknown fault kind {0:?} (known: 500, 503, 429, reset, garbage, truncated, applied500, late, slow, skew, late_ms, slow_ms)")]
+    #[error("unknown fault kind {0:?} (known: 500, 503, 429, reset, garbage, truncated, applied500, late, slow, skew, stray, throttle, late_ms, slow_ms)")]
     UnknownKind(String),
     #[error("fault {0:?}: probability must be a number from 0 to 1")]
     Probability(String),

@@ -394,3 +394,17 @@ fn verbose_logs_name_rows_and_batches_but_no_phone() {
         "unattributed phone logged in full: {err}"
     );
 }
+
+#[test]
+fn common_options_may_come_before_the_provider() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", "name,phone\nA,6281000001\n");
+    env.bare()
+        .args(["--json", "-q", "--out"])
+        .arg(env.out())
+        .args(["nxlink", "--sandbox"])
+        .arg(&input)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("\"succeeded\":1"));
+}

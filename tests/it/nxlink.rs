@@ -333,7 +333,7 @@ fn sandbox_flag_needs_no_credentials() {
 
 #[test]
 fn secrets_never_appear_anywhere() {
-    let env = TestEnv::faults("500=0.3", 7);
+    let env = TestEnv::faults("500=0.2", 7);
     let input = env.write("s.csv", "name,phone\nA,6281000001\nB,6281000002\n");
     let secret = "s3cr3t-VALUE-never-shown";
     let out = env

@@ -47,7 +47,7 @@ async fn inspection_endpoints_and_reset() {
     assert_eq!(stats["rows_received"], json!(3));
     assert_eq!(stats["replacement_chars"], json!(1));
     assert_eq!(stats["faults"]["500"], json!(0));
-    assert_eq!(stats["faults"].as_object().map(|f| f.len()), Some(10));
+    assert_eq!(stats["faults"].as_object().map(|f| f.len()), Some(12));
 
     let r = client()
         .post(format!("{}/_sandbox/reset", sb.base_url()))
