@@ -135,7 +135,7 @@ impl Journal {
     }
 
     /// Record final outcomes (call [`Journal::sync`] after a group of these).
-    pub fn done(&self, rows: &[(u64, &Outcome, Option<Vec<String>>)]) -> io::Result<()> {
+    pub fn done(&self, rows: &[(u64, &Outcome, Option<&[String]>)]) -> io::Result<()> {
         let entries: Vec<Value> = rows
             .iter()
             .filter_map(|(row, o, cells)| match o {
@@ -145,7 +145,7 @@ impl Journal {
                     row,
                     "succeeded",
                     already_present,
-                    cells.clone().unwrap_or_default()
+                    cells.unwrap_or_default()
                 ])),
                 Outcome::Failed { code, message } => {
                     Some(serde_json::json!([row, "failed", code, message]))
@@ -259,8 +259,9 @@ mod tests {
             code: "12148".into(),
             message: "seat".into(),
         };
+        let cells = ["9".to_string(), "628".into(), "A".into()];
         j.done(&[
-            (1, &ok, Some(vec!["9".into(), "628".into(), "A".into()])),
+            (1, &ok, Some(&cells[..])),
             (2, &bad, None),
             (3, &Outcome::Pending, None),
         ])

@@ -85,6 +85,18 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             for w in warnings {
                 warn(&s, &format!("{input_name}: {w}"));
             }
+            for req in provider.required_fields() {
+                let fed = plan
+                    .targets
+                    .iter()
+                    .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == *req));
+                if !fed && !h.is_empty() {
+                    warn(
+                        &s,
+                        &format!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"),
+                    );
+                }
+            }
             if h.is_empty() {
                 warn(&s, &format!("{input_name} is empty: nothing to import"));
             }

@@ -135,35 +135,35 @@ impl<P: Provider> Collector<P> {
                 }
             }
             Event::Done(items) => {
+                // Success cells are computed once, for the journal and the report.
+                let cells: Vec<Option<Vec<String>>> = items
+                    .iter()
+                    .map(|(it, o)| match o {
+                        Outcome::Succeeded { id, .. } => {
+                            Some(self.provider.success_cells(&it.customer, id.as_deref()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
                 if let Some(j) = &self.journal {
-                    let rows: Vec<(u64, &Outcome, Option<Vec<String>>)> = items
+                    let rows: Vec<(u64, &Outcome, Option<&[String]>)> = items
                         .iter()
-                        .map(|(it, o)| {
-                            let cells = matches!(o, Outcome::Succeeded { .. }).then(|| {
-                                let id = match o {
-                                    Outcome::Succeeded { id, .. } => id.as_deref(),
-                                    _ => None,
-                                };
-                                self.provider.success_cells(&it.customer, id)
-                            });
-                            (it.row, o, cells)
-                        })
+                        .zip(&cells)
+                        .map(|((it, o), c)| (it.row, o, c.as_deref()))
                         .collect();
                     j.done(&rows)?;
                 }
-                for (item, outcome) in items {
+                for ((item, outcome), cells) in items.into_iter().zip(cells) {
                     match outcome {
                         Outcome::Succeeded {
-                            id,
-                            already_present,
+                            already_present, ..
                         } => {
                             self.counts.total += 1;
                             self.counts.succeeded += 1;
                             self.counts.already_present += u64::from(already_present);
                             tracing::debug!(row = item.row, "succeeded");
-                            let cells = self.provider.success_cells(&item.customer, id.as_deref());
                             if let Some((_, w)) = &mut self.reports.success {
-                                w.write(item.row, &cells)?;
+                                w.write(item.row, cells.as_deref().unwrap_or_default())?;
                             }
                         }
                         Outcome::Failed { code, message } => {

@@ -112,7 +112,8 @@ pub async fn dispatch<P: Provider>(
         };
         if let Some(j) = &ctx.journal {
             let rows: Vec<u64> = batch.items.iter().map(|i| i.row).collect();
-            if let Err(e) = j.sent(batch.id, &rows) {
+            // The journal entry is synced to disk before the batch may leave.
+            if let Err(e) = tokio::task::block_in_place(|| j.sent(batch.id, &rows)) {
                 ctx.stop
                     .set(Reason::Fatal, format!("cannot write the journal: {e}"));
                 let _ = ctx.events.send(Event::pending(batch.items)).await;

@@ -199,6 +199,10 @@ impl Provider for Itnio {
         vec![p.phone_number.clone(), p.name.clone().unwrap_or_default()]
     }
 
+    fn required_fields(&self) -> &'static [&'static str] {
+        &["phoneNumber"]
+    }
+
     fn is_phone_field(&self, field: &str) -> bool {
         field == "phoneNumber"
     }

@@ -127,6 +127,8 @@ pub trait Provider: Send + Sync + 'static {
     fn success_header(&self) -> &'static [&'static str];
     /// The `success.csv` cells (after `row`) for an accepted customer.
     fn success_cells(&self, customer: &Self::Customer, id: Option<&str>) -> Vec<String>;
+    /// Field names every row needs (a header without any of them is worth a warning).
+    fn required_fields(&self) -> &'static [&'static str];
     /// Phone-like field names (their report cells are never formula-guarded).
     fn is_phone_field(&self, header: &str) -> bool;
 }

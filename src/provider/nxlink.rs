@@ -459,6 +459,10 @@ impl Provider for Nxlink {
         ]
     }
 
+    fn required_fields(&self) -> &'static [&'static str] {
+        &["full_name"]
+    }
+
     fn is_phone_field(&self, field: &str) -> bool {
         matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
     }
