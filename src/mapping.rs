@@ -41,6 +41,17 @@ pub struct Schema {
     pub unmapped_to_extras: bool,
 }
 
+impl Schema {
+    /// The mapping schema of a provider.
+    pub fn of<P: crate::provider::Provider>(p: &P) -> Schema {
+        Schema {
+            fields: p.fields(),
+            extras_prefix: p.extras_prefix(),
+            unmapped_to_extras: p.unmapped_to_extras(),
+        }
+    }
+}
+
 /// One `--map FIELD=COLUMN`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapSpec {

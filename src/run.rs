@@ -65,11 +65,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     for w in &s.warnings {
         warn(&s, w);
     }
-    let schema = Schema {
-        fields: provider.fields(),
-        extras_prefix: provider.extras_prefix(),
-        unmapped_to_extras: provider.unmapped_to_extras(),
-    };
+    let schema = Schema::of(&*provider);
     let maps = parse_maps(&schema, &s.maps).usage()?;
     let input = Input::open(&s.input).map_err(|e| {
         let msg = e.to_string();

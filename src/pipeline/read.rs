@@ -155,11 +155,7 @@ impl<P: Provider> Reader<P> {
         if !unread.is_empty() {
             let _ = events.blocking_send(Event::Unread(unread));
         }
-        let schema = Schema {
-            fields: self.provider.fields(),
-            extras_prefix: self.provider.extras_prefix(),
-            unmapped_to_extras: self.provider.unmapped_to_extras(),
-        };
+        let schema = Schema::of(&*self.provider);
         stats.plan = match &self.mapper {
             Mapper::Csv { plan, header } => plan.lines(&schema, header),
             Mapper::Json(kp) => kp.lines(),

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::rules;
-use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
+use super::{Answer, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
 use crate::config::Secret;
 use crate::sign;
 
@@ -125,21 +125,7 @@ impl Provider for Itnio {
             None => None,
         };
         let mut properties = Map::new();
-        for (key, c) in &m.extras {
-            let value = match c {
-                Cell::Json(v) if !v.is_string() => {
-                    if v.is_null() {
-                        continue;
-                    }
-                    (*v).clone()
-                }
-                _ => match rules::text(key, Some(*c), false)? {
-                    Some(t) => Value::String(t.into_owned()),
-                    None => continue,
-                },
-            };
-            properties.insert(key.to_string(), value);
-        }
+        rules::extras_into(&m.extras, &mut properties)?;
         Ok(Person {
             name,
             phone_number,

@@ -1,5 +1,5 @@
 use super::*;
-use crate::provider::Mapped;
+use crate::provider::{Cell, Mapped};
 
 fn it() -> Itnio {
     Itnio {

@@ -253,21 +253,7 @@ impl Nxlink {
                     },
                 },
             };
-        for (key, cell) in &m.extras {
-            let value = match cell {
-                Cell::Json(v) if !v.is_string() => {
-                    if v.is_null() {
-                        continue;
-                    }
-                    (*v).clone()
-                }
-                _ => match rules::text(key, Some(*cell), false)? {
-                    Some(t) => Value::String(t.into_owned()),
-                    None => continue,
-                },
-            };
-            obj.insert(key.to_string(), value);
-        }
+        rules::extras_into(&m.extras, &mut obj)?;
         if obj.is_empty() {
             return Ok(None);
         }

@@ -85,6 +85,31 @@ pub fn unguard(s: Cow<'_, str>, phone_like: bool) -> Cow<'_, str> {
     }
 }
 
+/// Add free-form extras (nxlink customize_field keys, itnio properties) to `obj`: text cells
+/// as trimmed, unguarded strings; JSON values other than strings keep their type; empty
+/// cells and nulls are left out.
+pub fn extras_into(
+    extras: &[(Cow<'_, str>, Cell<'_>)],
+    obj: &mut serde_json::Map<String, Value>,
+) -> Result<(), Rejection> {
+    for (key, cell) in extras {
+        let value = match cell {
+            Cell::Json(v) if !v.is_string() => {
+                if v.is_null() {
+                    continue;
+                }
+                (*v).clone()
+            }
+            _ => match text(key, Some(*cell), false)? {
+                Some(t) => Value::String(t.into_owned()),
+                None => continue,
+            },
+        };
+        obj.insert(key.to_string(), value);
+    }
+    Ok(())
+}
+
 /// Human name of a JSON value's type.
 pub fn json_kind(v: &Value) -> &'static str {
     match v {
