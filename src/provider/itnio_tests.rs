@@ -47,7 +47,7 @@ fn body_carries_the_contract_mapping() {
             Some("starai"),
             Some("+91 856-321-412"),
             Some("m"),
-            &[("证件后4位", "0235"), ("empty", " ")],
+            &[("证件后4位", "0235"), ("empty", "")],
         ))
         .unwrap();
     let q = it()

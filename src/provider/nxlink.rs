@@ -272,7 +272,7 @@ impl Nxlink {
         let Some(v) = self.text(m, idx, None)? else {
             return Ok(None);
         };
-        match v.parse::<u8>() {
+        match v.trim().parse::<u8>() {
             Ok(n) if range.contains(&n) => Ok(Some(n)),
             _ => Err(Rejection::new(
                 format!("invalid_{name}"),

@@ -94,7 +94,7 @@ fn every_field_is_normalised() {
         ("weight", "5"),
     ]);
     let c = nx().prepare(&m).unwrap();
-    assert_eq!(c.full_name, "牛小信");
+    assert_eq!(c.full_name, " 牛小信 ", "free text is sent as it is");
     assert_eq!(c.sms_phone.as_deref(), Some("081234567890"));
     assert_eq!(c.viber_phone.as_deref(), Some("6281"));
     assert_eq!(c.birthday.as_deref(), Some("1990-01-02"));

@@ -11,9 +11,10 @@ use super::{Cell, Rejection};
 /// Characters removed from phone-like values before the digits check.
 const PHONE_SEPARATORS: &[char] = &[' ', '-', '.', '(', ')', '\u{a0}', '\t'];
 
-/// Read a cell as text: trimmed, the spreadsheet/formula-guard `'` removed before `= + - @`
-/// (and, when `phone_like`, before a digit or `+`), JSON numbers as their exact text.
-/// Empty means absent (`Ok(None)`).
+/// Read a cell as text: the spreadsheet/formula-guard `'` removed before `= + - @` (and, when
+/// `phone_like`, before a digit or `+`), JSON numbers as their exact text. Empty means absent
+/// (`Ok(None)`). Text is otherwise kept as it is: only the rules of structured fields (phones,
+/// dates, gender, numbers) normalise it.
 pub fn text<'a>(
     field: &str,
     cell: Option<Cell<'a>>,
@@ -42,27 +43,12 @@ pub fn text<'a>(
             format!("{field}: contains U+FFFD, the mark of undecodable bytes; check --encoding"),
         ));
     }
-    let trimmed = trim_cow(raw);
-    let unguarded = unguard(trimmed, phone_like);
+    let unguarded = unguard(raw, phone_like);
     Ok(if unguarded.is_empty() {
         None
     } else {
         Some(unguarded)
     })
-}
-
-fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
-    match s {
-        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-        Cow::Owned(o) => {
-            let t = o.trim();
-            if t.len() == o.len() {
-                Cow::Owned(o)
-            } else {
-                Cow::Owned(t.to_owned())
-            }
-        }
-    }
 }
 
 /// Remove the `'` that a formula guard or a spreadsheet put in front of a value.
@@ -125,6 +111,7 @@ pub fn json_kind(v: &Value) -> &'static str {
 /// Normalise a phone-like value: separators and one leading `+` removed, then digits only,
 /// at most `max` of them.
 pub fn phone(field: &str, value: &str, max: usize) -> Result<String, Rejection> {
+    let value = value.trim();
     if looks_scientific(value) {
         return Err(Rejection::new(
             "invalid_phone",
@@ -204,7 +191,7 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
 
 /// `1`/`0`, `male`/`female`, `m`/`f`, `男`/`女` (any case) → `true` for male.
 pub fn gender(field: &str, value: &str) -> Result<bool, Rejection> {
-    match value.to_lowercase().as_str() {
+    match value.trim().to_lowercase().as_str() {
         "1" | "male" | "m" | "男" => Ok(true),
         "0" | "female" | "f" | "女" => Ok(false),
         _ => Err(Rejection::new(
@@ -216,6 +203,7 @@ pub fn gender(field: &str, value: &str) -> Result<bool, Rejection> {
 
 /// `yyyy-M-d` with `-`, `/` or `.` as separator → `yyyy-MM-dd`, a real calendar date.
 pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
+    let value = value.trim();
     let bad = || {
         Rejection::new(
             "invalid_birthday",
@@ -265,6 +253,7 @@ mod tests {
             "6281234567890"
         );
         assert_eq!(phone("p", "(021) 555.1234", 30).unwrap(), "0215551234");
+        assert_eq!(phone("p", " +62 812 ", 30).unwrap(), "62812");
         assert!(phone("p", "++62812", 30).is_err());
         assert!(phone("p", "62812a", 30).is_err());
         assert!(phone("p", "-", 30).is_err());
@@ -286,9 +275,9 @@ mod tests {
         assert_eq!(t("'62812", true).as_deref(), Some("62812"));
         assert_eq!(t("'62812", false).as_deref(), Some("'62812"));
         assert_eq!(t("'hello", true).as_deref(), Some("'hello"));
-        assert_eq!(t("   ", false), None);
         assert_eq!(t("", false), None);
-        assert_eq!(t(" a b ", false).as_deref(), Some("a b"));
+        // Free text is sent as it is.
+        assert_eq!(t(" a b ", false).as_deref(), Some(" a b "));
         let e = text("name", Some(Cell::Text("Bu\u{FFFD}i")), false).unwrap_err();
         assert_eq!(e.code, "invalid_encoding");
     }
@@ -327,6 +316,8 @@ mod tests {
     #[test]
     fn birthdays() {
         assert_eq!(birthday("b", "1990-1-2").unwrap(), "1990-01-02");
+        assert_eq!(birthday("b", " 1990-1-2 ").unwrap(), "1990-01-02");
+        assert!(gender("g", " M ").unwrap());
         assert_eq!(birthday("b", "1990/12/31").unwrap(), "1990-12-31");
         assert_eq!(birthday("b", "2000.02.29").unwrap(), "2000-02-29");
         for bad in [
