@@ -228,6 +228,9 @@ impl Nxlink {
         let bad = |msg: &str| {
             Rejection::new("invalid_customize_field", format!("customize_field: {msg}"))
         };
+        // A customize_field cell that already holds a JSON object is sent verbatim when no
+        // customize.KEY column adds to it, so the user's text reaches nxlink unchanged.
+        let mut verbatim: Option<String> = None;
         let mut obj: Map<String, Value> =
             match m.fields.get(f::CUSTOMIZE_FIELD).copied().flatten() {
                 Some(Cell::Json(Value::Object(o))) => o.clone(),
@@ -240,7 +243,10 @@ impl Nxlink {
                 other => match rules::text("customize_field", other, false)? {
                     None => Map::new(),
                     Some(t) => match serde_json::from_str::<Value>(&t) {
-                        Ok(Value::Object(o)) => o,
+                        Ok(Value::Object(o)) => {
+                            verbatim = Some(t.into_owned());
+                            o
+                        }
                         Ok(v) => {
                             return Err(bad(&format!(
                                 "expected a JSON object, found {}",
@@ -253,9 +259,13 @@ impl Nxlink {
                     },
                 },
             };
+        let before = obj.len();
         rules::extras_into(&m.extras, &mut obj)?;
         if obj.is_empty() {
             return Ok(None);
+        }
+        if let (Some(text), true) = (verbatim, obj.len() == before && m.extras.is_empty()) {
+            return Ok(Some(text));
         }
         serde_json::to_string(&obj)
             .map(Some)

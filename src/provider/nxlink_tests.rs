@@ -244,6 +244,21 @@ fn customize_field_merges_column_and_map_keys() {
 }
 
 #[test]
+fn customize_field_alone_is_sent_verbatim() {
+    let m = mapped(&[
+        ("full_name", "A"),
+        ("line", "l"),
+        ("customize_field", r#"{"b": 1, "a": "x"}"#),
+    ]);
+    assert_eq!(
+        nx().prepare(&m).unwrap().customize_field.as_deref(),
+        Some(r#"{"b": 1, "a": "x"}"#)
+    );
+    let m = mapped(&[("full_name", "A"), ("line", "l"), ("customize_field", "{}")]);
+    assert_eq!(nx().prepare(&m).unwrap().customize_field, None);
+}
+
+#[test]
 fn json_cells_keep_exact_numbers_and_refuse_other_types() {
     let phone: Value = serde_json::from_str("6281234567890").unwrap();
     let list: Value = serde_json::from_str("[\"x\"]").unwrap();
