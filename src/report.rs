@@ -93,28 +93,46 @@ impl<W: Write> SuccessWriter<W> {
 
 /// `failed.csv` or `failed.jsonl`.
 pub enum FailedWriter<W: Write> {
-    Csv {
-        csv: Box<csv::Writer<W>>,
-        phone_cols: Vec<bool>,
-    },
+    Csv(Box<CsvLayout<W>>),
     Jsonl(W),
 }
 
+/// The failure CSV's writer and column layout.
+pub struct CsvLayout<W: Write> {
+    csv: csv::Writer<W>,
+    /// Per input column: phone-like (never guarded).
+    phone_cols: Vec<bool>,
+    /// Per input column: written (an input's own `custimport_*` columns are not).
+    keep: Vec<bool>,
+}
+
 impl<W: Write> FailedWriter<W> {
-    /// CSV: the input header, then the four `custimport_*` columns (an input's own
-    /// `custimport_*` columns are dropped, so a re-fed failure report stays the same shape).
+    /// CSV: the input header, then the four `custimport_*` columns. An input's own
+    /// `custimport_*` columns are dropped, so a failure report fed back yields a report of the
+    /// same shape. A short record is padded with empty cells so the columns line up; the
+    /// surplus cells of a long record follow the `custimport_*` columns.
     pub fn csv(w: W, header: &[String], phone_cols: Vec<bool>, delimiter: u8) -> io::Result<Self> {
         let mut csv = csv::WriterBuilder::new()
             .flexible(true)
             .delimiter(delimiter)
             .from_writer(w);
-        let mut row: Vec<&str> = header.iter().map(String::as_str).collect();
+        let keep: Vec<bool> = header
+            .iter()
+            .map(|h| !crate::mapping::is_reserved(h))
+            .collect();
+        let mut row: Vec<&str> = header
+            .iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(h, _)| h.as_str())
+            .collect();
         row.extend(FAILED_COLUMNS);
         csv.write_record(&row)?;
-        Ok(FailedWriter::Csv {
-            csv: Box::new(csv),
+        Ok(FailedWriter::Csv(Box::new(CsvLayout {
+            csv,
             phone_cols,
-        })
+            keep,
+        })))
     }
 
     pub fn jsonl(w: W) -> Self {
@@ -131,30 +149,41 @@ impl<W: Write> FailedWriter<W> {
         error: &str,
     ) -> io::Result<()> {
         match self {
-            FailedWriter::Csv { csv, phone_cols } => {
-                let cells: Vec<Cow<'_, str>> = match data {
-                    RecordData::Cells(c) => c
-                        .iter()
-                        .enumerate()
-                        .map(|(i, cell)| {
-                            if phone_cols.get(i).copied().unwrap_or(false) {
-                                Cow::Borrowed(cell.as_str())
-                            } else {
-                                guard(cell)
-                            }
-                        })
-                        .collect(),
-                    RecordData::Line(l) => vec![guard(l)],
-                    RecordData::Object(o) => vec![Cow::Owned(Value::Object(o.clone()).to_string())],
+            FailedWriter::Csv(l) => {
+                let width = l.keep.len();
+                let whole;
+                let cells: &[String] = match data {
+                    RecordData::Cells(c) => c,
+                    RecordData::Line(text) => std::slice::from_ref(text),
+                    RecordData::Object(o) => {
+                        whole = [Value::Object(o.clone()).to_string()];
+                        &whole
+                    }
                 };
-                for c in &cells {
-                    csv.write_field(c.as_ref())?;
+                for i in (0..width).filter(|&i| l.keep[i]) {
+                    let cell = cells.get(i).map_or("", String::as_str);
+                    if l.phone_cols.get(i).copied().unwrap_or(false) {
+                        l.csv.write_field(cell)?;
+                    } else {
+                        l.csv.write_field(guard(cell).as_ref())?;
+                    }
                 }
-                csv.write_field(row.to_string())?;
-                csv.write_field(outcome)?;
-                csv.write_field(guard(code).as_ref())?;
-                csv.write_field(guard(error).as_ref())?;
-                csv.write_record(None::<&[u8]>)?;
+                if width == 0 {
+                    // No header at all: keep the cells rather than lose them.
+                    for cell in cells {
+                        l.csv.write_field(guard(cell).as_ref())?;
+                    }
+                }
+                l.csv.write_field(row.to_string())?;
+                l.csv.write_field(outcome)?;
+                l.csv.write_field(guard(code).as_ref())?;
+                l.csv.write_field(guard(error).as_ref())?;
+                if width > 0 {
+                    for cell in cells.iter().skip(width) {
+                        l.csv.write_field(guard(cell).as_ref())?;
+                    }
+                }
+                l.csv.write_record(None::<&[u8]>)?;
             }
             FailedWriter::Jsonl(w) => {
                 let meta = serde_json::json!({
@@ -188,7 +217,7 @@ impl<W: Write> FailedWriter<W> {
 
     pub fn into_inner(self) -> io::Result<W> {
         match self {
-            FailedWriter::Csv { csv, .. } => csv.into_inner().map_err(|e| e.into_error()),
+            FailedWriter::Csv(l) => l.csv.into_inner().map_err(|e| e.into_error()),
             FailedWriter::Jsonl(w) => Ok(w),
         }
     }

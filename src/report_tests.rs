@@ -52,7 +52,31 @@ fn failed_csv_reproduces_cells_and_guards_non_phone_columns() {
         out,
         "name,phone,note,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
          '=cmd,+62 812,\"a,\"\"b\"\"\nc\",3,rejected,invalid_phone,line 4: whats_app_phone: must be digits\n\
-         short,5,rejected,wrong_field_count,\"line 6: expected 3 fields, found 1\"\n"
+         short,,,5,rejected,wrong_field_count,\"line 6: expected 3 fields, found 1\"\n"
+    );
+}
+
+#[test]
+fn failed_csv_drops_reserved_columns_and_puts_surplus_cells_last() {
+    let header: Vec<String> = ["name", "custimport_row", "phone", "custimport_error"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut w = FailedWriter::csv(Vec::new(), &header, vec![false; 4], b',').unwrap();
+    let cells = RecordData::Cells(vec![
+        "A".into(),
+        "3".into(),
+        "x".into(),
+        "old".into(),
+        "extra".into(),
+    ]);
+    w.write(1, &cells, "rejected", "wrong_field_count", "e")
+        .unwrap();
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "name,phone,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
+         A,x,1,rejected,wrong_field_count,e,extra\n"
     );
 }
 

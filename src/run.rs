@@ -292,6 +292,20 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         sb.shutdown().await;
     }
 
+    if counts.total == 0 && !s.quiet && !failed_header.is_empty() {
+        warn(
+            &s,
+            &format!("{input_name} has no data rows: nothing to import"),
+        );
+    } else if counts.total == 0
+        && failed_header.is_empty()
+        && s.input.format == crate::input::Format::Jsonl
+    {
+        warn(
+            &s,
+            &format!("{input_name} has no records: nothing to import"),
+        );
+    }
     if s.dry_run && !s.quiet {
         eprint!(
             "{}",

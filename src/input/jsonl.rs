@@ -222,6 +222,18 @@ fn parse(line: u64, text: String) -> (RecordData, Option<Problem>) {
 
 fn parse_text(line: u64, text: String) -> (RecordData, Option<Problem>) {
     let problem = |code, message| Some(Problem { code, message });
+    if text.contains('\u{FFFD}') {
+        // U+FFFD marks bytes a decoder could not read (also in a failure report fed back);
+        // nothing carrying it is sent.
+        let message = format!(
+            "line {line}: contains U+FFFD, the mark of undecodable bytes; check --encoding"
+        );
+        let data = match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(map)) => RecordData::Object(map),
+            _ => RecordData::Line(text),
+        };
+        return (data, problem("invalid_encoding", message));
+    }
     if nests_deeper_than(&text, MAX_DEPTH) {
         let message = format!("line {line}: nested deeper than {MAX_DEPTH} levels");
         return (RecordData::Line(text), problem("too_deep", message));

@@ -26,7 +26,16 @@ pub fn text<'a>(
         Some(Cell::Json(v)) => match v {
             Value::Null => return Ok(None),
             Value::String(s) => Cow::Borrowed(s.as_str()),
-            Value::Number(n) => Cow::Owned(n.to_string()),
+            Value::Number(n) => {
+                let t = n.to_string();
+                if phone_like && !t.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(Rejection::new(
+                        "invalid_phone",
+                        format!("{field}: a JSON number that is not a whole positive number; write phone numbers as text"),
+                    ));
+                }
+                Cow::Owned(t)
+            }
             Value::Bool(_) | Value::Array(_) | Value::Object(_) => {
                 return Err(Rejection::new(
                     "invalid_type",
@@ -58,7 +67,7 @@ pub fn unguard(s: Cow<'_, str>, phone_like: bool) -> Cow<'_, str> {
         return s;
     }
     let strip = match chars.next() {
-        Some('=' | '+' | '-' | '@') => true,
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => true,
         Some(c) if phone_like && c.is_ascii_digit() => true,
         _ => false,
     };
@@ -72,13 +81,19 @@ pub fn unguard(s: Cow<'_, str>, phone_like: bool) -> Cow<'_, str> {
 }
 
 /// Add free-form extras (nxlink customize_field keys, itnio properties) to `obj`: text cells
-/// as trimmed, unguarded strings; JSON values other than strings keep their type; empty
+/// as unguarded strings; JSON values other than strings keep their type; empty
 /// cells and nulls are left out.
 pub fn extras_into(
     extras: &[(Cow<'_, str>, Cell<'_>)],
     obj: &mut serde_json::Map<String, Value>,
 ) -> Result<(), Rejection> {
     for (key, cell) in extras {
+        if key.contains('\u{FFFD}') {
+            return Err(Rejection::new(
+                "invalid_encoding",
+                "a column name contains U+FFFD, the mark of undecodable bytes; check --encoding",
+            ));
+        }
         let value = match cell {
             Cell::Json(v) if !v.is_string() => {
                 if v.is_null() {
@@ -275,6 +290,7 @@ mod tests {
         assert_eq!(t("'62812", true).as_deref(), Some("62812"));
         assert_eq!(t("'62812", false).as_deref(), Some("'62812"));
         assert_eq!(t("'hello", true).as_deref(), Some("'hello"));
+        assert_eq!(t("'\tx", false).as_deref(), Some("\tx"));
         assert_eq!(t("", false), None);
         // Free text is sent as it is.
         assert_eq!(t(" a b ", false).as_deref(), Some(" a b "));
@@ -293,6 +309,14 @@ mod tests {
             text("f", Some(Cell::Json(&Value::Null)), true).unwrap(),
             None
         );
+        for bad in ["6281234567802.0", "-6281", "6.2e12"] {
+            let v: Value = serde_json::from_str(bad).unwrap();
+            assert_eq!(
+                text("p", Some(Cell::Json(&v)), true).unwrap_err().code,
+                "invalid_phone",
+                "{bad}"
+            );
+        }
         let arr: Value = serde_json::from_str("[1]").unwrap();
         assert_eq!(
             text("f", Some(Cell::Json(&arr)), true).unwrap_err().code,

@@ -3,7 +3,9 @@
 mod env;
 
 mod cli;
+mod hostile;
 mod itnio;
 mod nxlink;
+mod props;
 mod reliability;
 mod resume;
