@@ -19,7 +19,14 @@ Exit codes:
 
 /// Bulk-import customer lists into nxlink and itnio, with a per-row report of every outcome.
 #[derive(Debug, Parser)]
-#[command(name = "custimport", version, about, after_help = EXIT_CODES, propagate_version = true)]
+#[command(
+    name = "custimport",
+    version,
+    about,
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    args_override_self = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

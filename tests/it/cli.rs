@@ -408,3 +408,37 @@ fn common_options_may_come_before_the_provider() {
         .code(0)
         .stdout(predicate::str::contains("\"succeeded\":1"));
 }
+
+#[test]
+fn sandbox_command_serves_until_terminated() {
+    use std::io::BufRead;
+    let env = TestEnv::new();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
+        .args(["sandbox", "--port", "0", "--latency-ms", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("custimport sandbox listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let input = env.write("a.csv", "name,phone\nA,6281000001\n");
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--base-url", &url])
+        .assert()
+        .code(0);
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success() || status.code().is_some(), "{status:?}");
+}
