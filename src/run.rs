@@ -115,6 +115,18 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
 
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
+    let mut s = s;
+    if s.resume && !out.join(journal::FILE).exists() && !s.dry_run {
+        // Killed before anything was recorded: there is nothing to skip.
+        warn(
+            &s,
+            &format!(
+                "{} holds no journal: nothing to resume, starting the run afresh",
+                out.display()
+            ),
+        );
+        s.resume = false;
+    }
     let resume = if s.resume {
         Some(load_resume(&out, &s, provider.name())?)
     } else {

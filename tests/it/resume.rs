@@ -182,3 +182,16 @@ fn a_second_signal_exits_at_once_and_resume_still_works() {
     assert_eq!(wait(child, Duration::from_secs(60)), 0);
     check_complete(&env, 40);
 }
+
+#[test]
+fn resume_without_a_journal_starts_afresh() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", rows_csv(3));
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains("nothing to resume"));
+    check_complete(&env, 3);
+}
