@@ -123,35 +123,50 @@ impl Journal {
         Ok(())
     }
 
-    /// Record a batch about to be sent (synced before returning).
-    pub fn sent(&self, batch: u64, rows: &[u64]) -> io::Result<()> {
-        self.append(
-            &Entry::Sent {
-                batch,
-                rows: rows.to_vec(),
-            },
-            true,
-        )
+    /// Record batches about to be sent, `(batch id, rows)`, synced before returning.
+    pub fn sent(&self, batches: &[(u64, Vec<u64>)]) -> io::Result<()> {
+        let mut text = Vec::new();
+        for (batch, rows) in batches {
+            serde_json::to_writer(
+                &mut text,
+                &Entry::Sent {
+                    batch: *batch,
+                    rows: rows.clone(),
+                },
+            )?;
+            text.push(b'\n');
+        }
+        let mut f = self
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("journal lock poisoned"))?;
+        f.write_all(&text)?;
+        f.sync_data()
     }
 
     /// Record final outcomes (call [`Journal::sync`] after a group of these).
     pub fn done(&self, rows: &[(u64, &Outcome, Option<&[String]>)]) -> io::Result<()> {
-        let entries: Vec<Value> = rows
+        /// One row as a JSON array, written without building a `Value`.
+        #[derive(Serialize)]
+        #[serde(untagged)]
+        enum Done<'a> {
+            Ok(u64, &'static str, bool, &'a [String]),
+            Not(u64, &'static str, &'a str, &'a str),
+        }
+        let entries: Vec<Done<'_>> = rows
             .iter()
             .filter_map(|(row, o, cells)| match o {
                 Outcome::Succeeded {
                     already_present, ..
-                } => Some(serde_json::json!([
-                    row,
+                } => Some(Done::Ok(
+                    *row,
                     "succeeded",
-                    already_present,
-                    cells.unwrap_or_default()
-                ])),
-                Outcome::Failed { code, message } => {
-                    Some(serde_json::json!([row, "failed", code, message]))
-                }
+                    *already_present,
+                    cells.unwrap_or_default(),
+                )),
+                Outcome::Failed { code, message } => Some(Done::Not(*row, "failed", code, message)),
                 Outcome::Unknown { code, message } => {
-                    Some(serde_json::json!([row, "unknown", code, message]))
+                    Some(Done::Not(*row, "unknown", code, message))
                 }
                 Outcome::Pending => None,
             })
@@ -159,7 +174,15 @@ impl Journal {
         if entries.is_empty() {
             return Ok(());
         }
-        self.append(&Entry::Done(entries), false)
+        let mut line = Vec::with_capacity(64 * entries.len());
+        line.extend_from_slice(b"{\"done\":");
+        serde_json::to_writer(&mut line, &entries)?;
+        line.extend_from_slice(b"}\n");
+        let mut f = self
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("journal lock poisoned"))?;
+        f.write_all(&line)
     }
 
     pub fn sync(&self) -> io::Result<()> {
@@ -249,8 +272,8 @@ mod tests {
             fingerprint: "1:x".into(),
         };
         let j = Journal::create(dir.path(), &h).unwrap();
-        j.sent(1, &[1, 2, 3]).unwrap();
-        j.sent(2, &[4, 5]).unwrap();
+        j.sent(&[(1, vec![1, 2, 3])]).unwrap();
+        j.sent(&[(2, vec![4, 5])]).unwrap();
         let ok = Outcome::Succeeded {
             id: Some("9".into()),
             already_present: false,

@@ -50,6 +50,11 @@ impl Limiter {
         }
     }
 
+    /// A slot if one is free right now.
+    pub fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
+        self.sem.clone().try_acquire_owned().ok()
+    }
+
     /// Give a slot back after a batch; `ok` when the batch was not throttled.
     pub fn release(&self, permit: OwnedSemaphorePermit, ok: bool) {
         let Ok(mut s) = self.state.lock() else {

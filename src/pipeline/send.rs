@@ -110,18 +110,40 @@ pub async fn dispatch<P: Provider>(
                 continue;
             }
         };
+        // Group commit: take the batches that are ready and have a free slot too, so one
+        // journal sync covers them all.
+        let mut ready = vec![(batch, permit)];
+        while ready.len() < 64 {
+            let Some(permit) = ctx.limiter.try_acquire() else {
+                break;
+            };
+            match batches.try_recv() {
+                Ok(b) => ready.push((b, permit)),
+                Err(_) => {
+                    drop(permit);
+                    break;
+                }
+            }
+        }
         if let Some(j) = &ctx.journal {
-            let rows: Vec<u64> = batch.items.iter().map(|i| i.row).collect();
-            // The journal entry is synced to disk before the batch may leave.
-            if let Err(e) = tokio::task::block_in_place(|| j.sent(batch.id, &rows)) {
+            let entries: Vec<(u64, Vec<u64>)> = ready
+                .iter()
+                .map(|(b, _)| (b.id, b.items.iter().map(|i| i.row).collect()))
+                .collect();
+            // The journal entries are synced to disk before the batches may leave.
+            if let Err(e) = tokio::task::block_in_place(|| j.sent(&entries)) {
                 ctx.stop
                     .set(Reason::Fatal, format!("cannot write the journal: {e}"));
-                let _ = ctx.events.send(Event::pending(batch.items)).await;
+                for (b, _permit) in ready {
+                    let _ = ctx.events.send(Event::pending(b.items)).await;
+                }
                 continue;
             }
         }
         while tasks.try_join_next().is_some() {}
-        tasks.spawn(send_batch(ctx.clone(), batch, permit));
+        for (b, permit) in ready {
+            tasks.spawn(send_batch(ctx.clone(), b, permit));
+        }
     }
     while tasks.join_next().await.is_some() {}
 }

@@ -518,13 +518,13 @@ pub fn interpret(body: &[u8], n: usize, tenant_id: i64) -> Answer {
     };
     let mut rows: Vec<Option<RowAnswer>> = vec![None; n];
     let mut unattributed = Vec::new();
-    let items = |key: &str| -> Vec<Map<String, Value>> {
+    let items = |key: &str| -> &[Value] {
         match data.get(key) {
-            Some(Value::Array(a)) => a.iter().filter_map(|v| v.as_object().cloned()).collect(),
-            _ => vec![],
+            Some(Value::Array(a)) => a,
+            _ => &[],
         }
     };
-    for item in items("successItems") {
+    for item in items("successItems").iter().filter_map(Value::as_object) {
         let id = match item.get("customerId") {
             Some(Value::Number(num)) => Some(num.to_string()),
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
@@ -533,18 +533,18 @@ pub fn interpret(body: &[u8], n: usize, tenant_id: i64) -> Answer {
         place(
             &mut rows,
             &mut unattributed,
-            &item,
+            item,
             RowAnswer::Accepted { id },
         );
     }
-    for item in items("failItems") {
+    for item in items("failItems").iter().filter_map(Value::as_object) {
         let code = code_of(item.get("errorCode"))
             .map_or_else(|| text_of(item.get("errorCode")), |c| c.to_string());
         let answer = RowAnswer::Refused {
             code,
             message: text_of(item.get("errorMessage")),
         };
-        place(&mut rows, &mut unattributed, &item, answer);
+        place(&mut rows, &mut unattributed, item, answer);
     }
     let listed = rows.iter().filter(|r| r.is_some()).count();
     if listed == 0 && unattributed.is_empty() {

@@ -106,11 +106,13 @@ fn usage_errors_exit_2() {
         .args(["--encoding", "klingon"])
         .assert()
         .code(2);
-    env.cmd("nxlink")
+    env.bare()
+        .arg("nxlink")
         .arg(&input)
-        .args(["--resume"])
+        .args(["--dry-run", "--resume"])
         .assert()
-        .code(2);
+        .code(2)
+        .stderr(predicate::str::contains("--resume needs --out"));
     env.bare()
         .arg("nxlink")
         .arg(&input)
