@@ -246,7 +246,10 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         input_name: input_name.clone(),
         counts: Counts::default(),
     };
-    let collector = std::thread::spawn(move || collector.run(ev_rx));
+    let collector = std::thread::Builder::new()
+        .name("custimport-report".into())
+        .spawn(move || collector.run(ev_rx))
+        .map_err(|e| Fatal::stopped(anyhow!("cannot start the report writer: {e}")))?;
 
     let reader = Reader {
         provider: provider.clone(),
@@ -257,7 +260,10 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     };
     let reader_events = ev_tx.clone();
     let blank_lines = input_blank_counter(&input);
-    let reader = std::thread::spawn(move || reader.run(input, batch_tx, reader_events));
+    let reader = std::thread::Builder::new()
+        .name("custimport-read".into())
+        .spawn(move || reader.run(input, batch_tx, reader_events))
+        .map_err(|e| Fatal::stopped(anyhow!("cannot start the reader: {e}")))?;
 
     let rate = s.rate.and_then(rate_limiter);
     let mut ctx = Ctx::new(

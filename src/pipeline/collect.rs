@@ -20,6 +20,8 @@ use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, SuccessWriter};
 use crate::stop::{Reason, Stop};
 
+/// How often recorded outcomes are synced to disk.
+const SYNC_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 /// Rejections echoed to stderr before the rest are only counted.
 const SHOWN_REJECTIONS: u64 = 10;
 /// `--max-failures P%` is judged once at least this many rows were answered.
@@ -67,16 +69,26 @@ pub struct Collector<P: Provider> {
 impl<P: Provider> Collector<P> {
     /// Consume events until every sender is gone, then commit the reports.
     pub fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> io::Result<Counts> {
+        let mut synced = std::time::Instant::now();
         while let Some(ev) = rx.blocking_recv() {
             self.handle(ev)?;
-            // Group commit: write what is already queued, then sync the journal once.
+            // Group commit: write what is already queued, then sync the journal at most every
+            // SYNC_EVERY. An outcome lost in a crash only means its batch is sent again on
+            // --resume, which both providers deduplicate; the rows of a batch are synced
+            // before it is sent (dispatcher).
             while let Ok(ev) = rx.try_recv() {
                 self.handle(ev)?;
             }
             if let Some(j) = &self.journal {
-                j.sync()?;
+                if synced.elapsed() >= SYNC_EVERY {
+                    j.sync()?;
+                    synced = std::time::Instant::now();
+                }
             }
             self.tick();
+        }
+        if let Some(j) = &self.journal {
+            j.sync()?;
         }
         let c = &self.counts;
         let shown = c.rejected.min(SHOWN_REJECTIONS);

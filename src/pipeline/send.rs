@@ -274,7 +274,8 @@ async fn attempt_loop<P: Provider>(
 ) -> Final {
     let customers: Vec<&P::Customer> = items.iter().map(|i| &i.customer).collect();
     ctx.provider.write_body(&customers, buf);
-    let body = Bytes::copy_from_slice(buf);
+    // Serialised once; every attempt sends (and signs) these same bytes.
+    let body = Bytes::from(std::mem::take(buf));
     let mut maybe_applied = false;
     let mut clock_refusals = 0u32;
     let mut last = (String::from("no_answer"), String::from("no answer"));
