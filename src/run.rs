@@ -437,11 +437,14 @@ fn lock_out_dir(out: &Path, s: &Settings) -> Result<File, Fatal> {
     })?;
     let path = out.join(LOCK);
     let previous_pid = std::fs::read_to_string(&path).ok();
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let f = options
         .open(&path)
         .map_err(|e| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
     match f.try_lock() {
