@@ -74,6 +74,11 @@ pub struct CommonArgs {
     #[arg(long, value_name = "LABEL", global = true)]
     pub encoding: Option<String>,
 
+    /// Largest input field in bytes; a record with a larger one (or over 8 times this in
+    /// all, or over 10,000 fields) is rejected instead of read into memory
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    pub max_field_size: u32,
+
     /// Map a provider field to an input column (repeatable); wins over automatic matching.
     /// nxlink: customize.KEY=COLUMN fills customize_field; itnio: properties.KEY=COLUMN.
     #[arg(long = "map", value_name = "FIELD=COLUMN", global = true)]

@@ -487,7 +487,7 @@ fn common(
             format,
             delimiter,
             encoding,
-            max_field_bytes: 1 << 20,
+            max_field_bytes: a.max_field_size as usize,
         },
         maps: a.maps.clone(),
         batch_size: usize::from(a.batch_size),

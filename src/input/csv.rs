@@ -201,6 +201,12 @@ impl CsvRecords {
                 "line {opened}: a quote opened in the header is never closed{swallowed}"
             )));
         }
+        if raw.too_big {
+            return Err(InputError::Invalid(format!(
+                "line {line}: the header has more than {} columns or bytes beyond the record size cap",
+                parser::MAX_FIELDS
+            )));
+        }
         if let Some(i) = raw.too_large {
             return Err(InputError::Invalid(format!(
                 "line {line}: header column {} is longer than {} bytes",
@@ -269,6 +275,17 @@ impl CsvRecords {
             problem(
                 "unterminated_quote",
                 format!("line {opened}: a quote opened here is never closed{swallowed}"),
+            )
+        } else if raw.too_big {
+            problem(
+                "record_too_large",
+                format!(
+                    "line {}: record larger than {} fields or {} bytes",
+                    raw.line,
+                    parser::MAX_FIELDS,
+                    self.max_field_bytes
+                        .saturating_mul(parser::RECORD_CAP_FACTOR)
+                ),
             )
         } else if let Some(i) = raw.too_large {
             problem(

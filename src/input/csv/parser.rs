@@ -23,7 +23,17 @@ pub(super) struct RawRecord {
     pub too_large: Option<usize>,
     /// `(line where the quote opened, last line read)` when a quote is open at end of input.
     pub unterminated: Option<(u64, u64)>,
+    /// The record as a whole went over [`MAX_FIELDS`] fields or [`RECORD_CAP_FACTOR`] times
+    /// the field cap in bytes; what is kept of it is incomplete.
+    pub too_big: bool,
+    /// Bytes stored so far.
+    stored: usize,
 }
+
+/// Most fields one record may have.
+pub(super) const MAX_FIELDS: usize = 10_000;
+/// A record may hold at most this many times the field cap in bytes.
+pub(super) const RECORD_CAP_FACTOR: usize = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -131,15 +141,25 @@ impl Machine {
     }
 
     fn start_field(&mut self, byte_line: u64) {
-        self.record.fields.push(Vec::new());
+        if self.record.fields.len() >= MAX_FIELDS {
+            self.record.too_big = true;
+            return;
+        }
+        // Most cells are short: one allocation instead of a few reallocations as it grows.
+        self.record.fields.push(Vec::with_capacity(16));
         self.record.field_lines.push(byte_line);
     }
 
     fn push(&mut self, b: u8) {
         let index = self.record.fields.len().saturating_sub(1);
+        if self.record.stored >= self.cap.saturating_mul(RECORD_CAP_FACTOR) {
+            self.record.too_big = true;
+            return;
+        }
         if let Some(field) = self.record.fields.last_mut() {
             if field.len() < self.cap {
                 field.push(b);
+                self.record.stored += 1;
             } else if self.record.too_large.is_none() {
                 self.record.too_large = Some(index);
             }
@@ -236,6 +256,31 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn records_beyond_the_caps_are_flagged_not_stored() {
+        let mut wide = vec![b'x'; 1];
+        for _ in 0..MAX_FIELDS + 5 {
+            wide.extend_from_slice(b",");
+        }
+        wide.extend_from_slice(b"\nnext\n");
+        let recs = parse(&wide, b',', 100);
+        assert_eq!(recs.len(), 2);
+        assert!(recs[0].too_big);
+        assert_eq!(recs[0].fields.len(), MAX_FIELDS);
+        assert!(!recs[1].too_big);
+        // Many fields each under the cap, together over the record cap.
+        let field = vec![b'y'; 10];
+        let mut big = Vec::new();
+        for _ in 0..(RECORD_CAP_FACTOR * 10 / 10 + 2) {
+            big.extend_from_slice(&field);
+            big.push(b',');
+        }
+        big.push(b'\n');
+        let recs = parse(&big, b',', 10);
+        assert!(recs[0].too_big);
+        assert!(recs[0].fields.iter().map(Vec::len).sum::<usize>() <= 10 * RECORD_CAP_FACTOR);
     }
 
     #[test]
