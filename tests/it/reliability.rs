@@ -262,3 +262,16 @@ fn rate_limits_requests_per_second() {
     );
     assert_eq!(env.stats()["requests"], json!(16));
 }
+
+#[test]
+fn http_429_lowers_concurrency_and_says_so() {
+    let env = TestEnv::faults("throttle=0.25", 8);
+    let input = env.write("t.csv", rows_csv(30));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "2", "--concurrency", "4", "--retries", "12"])
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains("lowering concurrency"));
+    check_accounting(&env, 30);
+}
