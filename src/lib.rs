@@ -11,6 +11,7 @@ pub mod http;
 pub mod input;
 pub mod journal;
 pub mod mapping;
+pub mod outdir;
 pub mod pipeline;
 pub mod plan;
 pub mod provider;

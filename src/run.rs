@@ -2,7 +2,7 @@
 //! mapping plan, the report directory (lock, journal, resume), the optional in-process
 //! sandbox and the pipeline stages.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -19,6 +19,7 @@ use crate::http::Http;
 use crate::input::{Format, Input};
 use crate::journal::{self, Journal, Previous};
 use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
+use crate::outdir::{load_resume, lock_out_dir, LOCK};
 use crate::pipeline::collect::{Collector, Counts, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
 use crate::pipeline::read::{Mapper, Reader, Skip};
@@ -422,122 +423,4 @@ fn count_lines(path: &Path) -> std::io::Result<u64> {
         last = buf[k - 1];
     }
     Ok(n + u64::from(last != b'\n'))
-}
-
-const LOCK: &str = ".lock";
-
-/// Create the report directory (0700), take its lock, and refuse to overwrite another run's
-/// reports unless resuming.
-fn lock_out_dir(out: &Path, s: &Settings) -> Result<File, Fatal> {
-    create_dir_private(out).map_err(|e| {
-        Fatal::usage(anyhow!(
-            "cannot create report directory {}: {e}",
-            out.display()
-        ))
-    })?;
-    let path = out.join(LOCK);
-    let previous_pid = std::fs::read_to_string(&path).ok();
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let f = options
-        .open(&path)
-        .map_err(|e| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
-    match f.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(Fatal::stopped(anyhow!(
-                "report directory {} is in use by another live run{}; wait for it or choose another --out",
-                out.display(),
-                previous_pid.as_deref().map(|p| format!(" (pid {})", p.trim())).unwrap_or_default()
-            )))
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Fatal::stopped(anyhow!("cannot lock {}: {e}", path.display()))),
-    }
-    if let Some(pid) = previous_pid.filter(|p| !p.trim().is_empty()) {
-        warn(
-            s,
-            &format!(
-                "taking over the lock of {} left by process {}, which is gone",
-                out.display(),
-                pid.trim()
-            ),
-        );
-    }
-    f.set_len(0).ok();
-    use std::io::Write;
-    let _ = writeln!(&f, "{}", std::process::id());
-    if !s.resume {
-        let taken: Vec<&str> = [
-            "journal.jsonl",
-            "success.csv",
-            "failed.csv",
-            "failed.jsonl",
-            "summary.json",
-        ]
-        .into_iter()
-        .filter(|n| out.join(n).exists())
-        .collect();
-        if !taken.is_empty() {
-            return Err(Fatal::usage(anyhow!(
-                "report directory {} already holds a run's reports ({}); continue it with --resume or choose another --out",
-                out.display(),
-                taken.join(", ")
-            )));
-        }
-    }
-    Ok(f)
-}
-
-fn create_dir_private(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
-}
-
-type ResumeState = (HashMap<u64, Previous>, HashSet<u64>);
-
-fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeState, Fatal> {
-    let loaded = Journal::load(out).map_err(|e| {
-        Fatal::usage(anyhow!(
-            "--resume: {} holds no readable journal ({e}); nothing to resume",
-            out.display()
-        ))
-    })?;
-    let Some(h) = loaded.header else {
-        return Err(Fatal::usage(anyhow!(
-            "--resume: the journal in {} has no header",
-            out.display()
-        )));
-    };
-    if h.provider != provider {
-        return Err(Fatal::usage(anyhow!(
-            "--resume: {} holds a {} run, not {provider}",
-            out.display(),
-            h.provider
-        )));
-    }
-    let fp = if s.input.path.as_os_str() == "-" {
-        "stdin".to_owned()
-    } else {
-        journal::fingerprint(&s.input.path).usage()?
-    };
-    if fp != h.fingerprint {
-        return Err(Fatal::usage(anyhow!(
-            "--resume: {} is not the input of the run in {} (that was {}; the content differs)",
-            s.input.path.display(),
-            out.display(),
-            h.input
-        )));
-    }
-    Ok((loaded.done, loaded.in_flight))
 }

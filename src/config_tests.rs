@@ -1,0 +1,124 @@
+use super::*;
+
+#[test]
+fn secrets_are_redacted() {
+    let s = Secret::new("hunter2");
+    assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+    assert_eq!(format!("{s}"), "<redacted>");
+    let nx = Nxlink {
+        access_key: "ak".into(),
+        access_secret: s,
+        tenant_id: 1,
+        app_key: "k".into(),
+        mode: 1,
+        strict_binding: false,
+        algorithm: Algorithm::Md5,
+    };
+    assert!(!format!("{nx:?}").contains("hunter2"));
+}
+
+#[test]
+fn base_urls() {
+    assert!(check_base_url("http://127.0.0.1:8787").is_ok());
+    assert!(check_base_url("http://localhost:1/").is_ok());
+    assert!(check_base_url("http://[::1]:1").is_ok());
+    assert!(check_base_url("http://example.com").is_err());
+    assert!(check_base_url("http://10.0.0.1").is_err());
+    assert_eq!(
+        check_base_url("https://api-idn.nxlink.ai/").unwrap(),
+        "https://api-idn.nxlink.ai"
+    );
+    assert!(check_base_url("ftp://x").is_err());
+}
+
+#[test]
+fn max_failures_parse() {
+    assert_eq!("10".parse::<MaxFailures>().unwrap(), MaxFailures::Count(10));
+    assert_eq!(
+        "5%".parse::<MaxFailures>().unwrap(),
+        MaxFailures::Percent(5.0)
+    );
+    assert!("x".parse::<MaxFailures>().is_err());
+    assert!("101%".parse::<MaxFailures>().is_err());
+}
+
+fn nxlink(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, Fatal> {
+    use clap::Parser;
+    let mut argv = vec![
+        "custimport",
+        "nxlink",
+        "--dry-run",
+        "fixtures/customers.csv",
+    ];
+    argv.extend_from_slice(args);
+    let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+    let map: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let lookup = move |k: &str| map.get(k).cloned();
+    match &cli.command {
+        crate::cli::Command::Nxlink(a) => nxlink_settings(a, &cli.common, &lookup),
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn regions_and_base_url_precedence() {
+    let base = |args: &[&str], env: &[(&str, &str)]| nxlink(args, env).unwrap().base_url;
+    assert_eq!(base(&[], &[]).as_deref(), Some("https://api-idn.nxlink.ai"));
+    assert_eq!(
+        base(&["--region", "hk"], &[]).as_deref(),
+        Some("https://api-hk.nxlink.ai")
+    );
+    assert_eq!(
+        base(&["--region", "chl"], &[]).as_deref(),
+        Some("https://chl-api.nxlink.ai")
+    );
+    let env = [("CUSTIMPORT_NXLINK_BASE_URL", "https://proxy.example")];
+    assert_eq!(base(&[], &env).as_deref(), Some("https://proxy.example"));
+    assert_eq!(
+        base(&["--region", "hk"], &env).as_deref(),
+        Some("https://api-hk.nxlink.ai")
+    );
+    assert_eq!(
+        base(
+            &["--region", "hk", "--base-url", "http://127.0.0.1:9"],
+            &env
+        )
+        .as_deref(),
+        Some("http://127.0.0.1:9")
+    );
+}
+
+#[test]
+fn credentials_layering() {
+    let env = [
+        ("CUSTIMPORT_NXLINK_ACCESS_KEY", "ak"),
+        ("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sk"),
+        ("CUSTIMPORT_NXLINK_TENANT_ID", "7"),
+        ("CUSTIMPORT_NXLINK_APP_KEY", "app"),
+    ];
+    let s = nxlink(&["--tenant-id", "9"], &env).unwrap();
+    let ProviderChoice::Nxlink(nx) = s.provider else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            nx.access_key.as_str(),
+            nx.access_secret.expose(),
+            nx.tenant_id,
+            nx.app_key.as_str()
+        ),
+        ("ak", "sk", 9, "app")
+    );
+    assert!(nxlink(&["--tenant-id", "x"], &env).is_err());
+}
+
+#[test]
+fn delimiters() {
+    assert_eq!(parse_delimiter(";").unwrap(), b';');
+    assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
+    assert!(parse_delimiter(",,").is_err());
+    assert!(parse_delimiter("\"").is_err());
+}
