@@ -76,43 +76,14 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             Fatal::usage(anyhow!("{input_name}: {msg}"))
         }
     })?;
-    let (mapper, failed_header, phone_cols) = match &input.headers {
-        Some(h) => {
-            let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
-            for w in warnings {
-                warn(&s, &format!("{input_name}: {w}"));
-            }
-            for req in provider.required_fields() {
-                let fed = plan
-                    .targets
-                    .iter()
-                    .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == *req));
-                if !fed && !h.is_empty() {
-                    warn(
-                        &s,
-                        &format!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"),
-                    );
-                }
-            }
-            if h.is_empty() {
-                warn(&s, &format!("{input_name} is empty: nothing to import"));
-            }
-            let phone_cols = plan
-                .targets
-                .iter()
-                .map(|t| matches!(t, Target::Field(i) if provider.is_phone_field(schema.fields[*i].name)))
-                .collect();
-            (
-                Mapper::Csv {
-                    plan,
-                    header: h.clone(),
-                },
-                h.clone(),
-                phone_cols,
-            )
-        }
-        None => (Mapper::Json(KeyPlan::new(schema, maps)), vec![], vec![]),
-    };
+    let (mapper, failed_header, phone_cols) = plan_input(
+        &*provider,
+        schema,
+        maps,
+        input.headers.as_deref(),
+        &s,
+        &input_name,
+    )?;
 
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
@@ -134,91 +105,10 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         None
     };
 
-    let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
-        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
-            .await
-            .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
-        if !s.quiet {
-            eprintln!(
-                "custimport: sending to the built-in sandbox at {}",
-                sb.base_url()
-            );
-        }
-        Some(sb)
-    } else {
-        None
-    };
-    let base = match (&s.base_url, &sandbox) {
-        (Some(b), _) => b.clone(),
-        (None, Some(sb)) => sb.base_url(),
-        (None, None) => String::new(),
-    };
-    let http = Http::new(
-        if base.is_empty() {
-            "http://127.0.0.1:9"
-        } else {
-            &base
-        },
-        provider.path(),
-        s.timeout,
-    )
-    .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
+    let (sandbox, http) = transport(&s, provider.path()).await?;
+    let journal = open_journal(&out, &s, provider.name(), &input_name)?;
 
-    // The journal: a new one, or the resumed run's.
-    let journal = if s.dry_run {
-        None
-    } else if s.resume {
-        Some(Arc::new(Journal::append_to(&out).map_err(|e| {
-            Fatal::stopped(anyhow!("cannot open the journal: {e}"))
-        })?))
-    } else {
-        let fp = if s.input.path.as_os_str() == "-" {
-            "stdin".to_owned()
-        } else {
-            journal::fingerprint(&s.input.path).usage()?
-        };
-        let h = journal::Header {
-            version: 1,
-            provider: provider.name().into(),
-            input: input_name.clone(),
-            fingerprint: fp,
-        };
-        Some(Arc::new(Journal::create(&out, &h).map_err(|e| {
-            Fatal::usage(anyhow!(
-                "cannot write the journal in {}: {e}",
-                out.display()
-            ))
-        })?))
-    };
-
-    let io_err =
-        |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
-    let success = if s.dry_run {
-        None
-    } else {
-        let (rf, w) = ReportFile::create(&out, "success.csv").map_err(io_err)?;
-        let phone_like: Vec<&str> = provider
-            .success_header()
-            .iter()
-            .copied()
-            .filter(|h| matches!(*h, "whats_app_phone" | "phone_number"))
-            .collect();
-        Some((
-            rf,
-            SuccessWriter::new(w, provider.success_header(), &phone_like, s.mask_pii)
-                .map_err(io_err)?,
-        ))
-    };
-    let failed = if s.input.format == Format::Jsonl {
-        let (rf, w) = ReportFile::create(&out, "failed.jsonl").map_err(io_err)?;
-        (rf, FailedWriter::jsonl(w))
-    } else {
-        let (rf, w) = ReportFile::create(&out, "failed.csv").map_err(io_err)?;
-        (
-            rf,
-            FailedWriter::csv(w, &failed_header, phone_cols, b',').map_err(io_err)?,
-        )
-    };
+    let (success, failed) = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
@@ -331,38 +221,22 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             crate::plan::render(&input_name, &plan_lines, &counts, s.batch_size)
         );
     }
-    let reason = stop.reason();
-    let exit = match reason {
-        Some(r) => r.exit(),
-        None if counts.rejected + counts.failed + counts.unknown > 0 => Exit::Incomplete,
-        None => Exit::Success,
-    };
-    let summary = Summary {
-        provider: provider.name().into(),
-        input: input_name,
-        out_dir: out.display().to_string(),
-        total: counts.total,
-        succeeded: counts.succeeded,
-        rejected: counts.rejected,
-        failed: counts.failed,
-        unknown: counts.unknown,
-        pending: counts.pending + if s.dry_run { counts.valid } else { 0 },
-        requests: counters.requests.load(std::sync::atomic::Ordering::Relaxed),
-        retries: counters.retries.load(std::sync::atomic::Ordering::Relaxed),
-        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        interrupted: matches!(
-            reason,
-            Some(stop::Reason::Interrupt | stop::Reason::Terminate)
-        ),
-        exit_code: exit.code(),
-        already_present: counts.already_present,
-        unattributed: counts.unattributed,
-        blank_lines: blank_lines.load(std::sync::atomic::Ordering::Relaxed),
-        dry_run: s.dry_run,
-        valid: s.dry_run.then_some(counts.valid),
-        planned_requests: s.dry_run.then_some(counts.planned_requests),
-        stopped: stop.message(),
-    };
+    let requests = (
+        counters.requests.load(std::sync::atomic::Ordering::Relaxed),
+        counters.retries.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    let blank = blank_lines.load(std::sync::atomic::Ordering::Relaxed);
+    let (summary, exit) = summarize(
+        &s,
+        provider.name(),
+        input_name,
+        &out,
+        &counts,
+        &stop,
+        requests,
+        blank,
+        started,
+    );
     report::write_summary(&out, &summary)
         .map_err(|e| Fatal::stopped(anyhow!("cannot write summary.json: {e}")))?;
     drop(lock);
@@ -423,4 +297,213 @@ fn count_lines(path: &Path) -> std::io::Result<u64> {
         last = buf[k - 1];
     }
     Ok(n + u64::from(last != b'\n'))
+}
+
+/// The mapping plan for the input: by header (CSV/TSV, with its warnings) or by key (JSONL).
+/// Returns the mapper, the failure report's header and which of its columns are phone-like.
+fn plan_input<P: Provider>(
+    provider: &P,
+    schema: Schema,
+    maps: Vec<crate::mapping::MapSpec>,
+    headers: Option<&[String]>,
+    s: &Settings,
+    input_name: &str,
+) -> Result<(Mapper, Vec<String>, Vec<bool>), Fatal> {
+    Ok(match headers {
+        Some(h) => {
+            let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
+            for w in warnings {
+                warn(s, &format!("{input_name}: {w}"));
+            }
+            for req in provider.required_fields() {
+                let fed = plan
+                    .targets
+                    .iter()
+                    .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == *req));
+                if !fed && !h.is_empty() {
+                    warn(
+                        s,
+                        &format!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"),
+                    );
+                }
+            }
+            if h.is_empty() {
+                warn(s, &format!("{input_name} is empty: nothing to import"));
+            }
+            let phone_cols = plan
+                .targets
+                .iter()
+                .map(|t| matches!(t, Target::Field(i) if provider.is_phone_field(schema.fields[*i].name)))
+                .collect();
+            (
+                Mapper::Csv {
+                    plan,
+                    header: h.to_vec(),
+                },
+                h.to_vec(),
+                phone_cols,
+            )
+        }
+        None => (Mapper::Json(KeyPlan::new(schema, maps)), vec![], vec![]),
+    })
+}
+
+/// The journal: none for a dry run, the resumed run's, or a new one with the input's
+/// fingerprint.
+fn open_journal(
+    out: &Path,
+    s: &Settings,
+    provider: &str,
+    input_name: &str,
+) -> Result<Option<Arc<Journal>>, Fatal> {
+    Ok(if s.dry_run {
+        None
+    } else if s.resume {
+        Some(Arc::new(Journal::append_to(out).map_err(|e| {
+            Fatal::stopped(anyhow!("cannot open the journal: {e}"))
+        })?))
+    } else {
+        let fp = if s.input.path.as_os_str() == "-" {
+            "stdin".to_owned()
+        } else {
+            journal::fingerprint(&s.input.path).usage()?
+        };
+        let h = journal::Header {
+            version: 1,
+            provider: provider.into(),
+            input: input_name.to_owned(),
+            fingerprint: fp,
+        };
+        Some(Arc::new(Journal::create(out, &h).map_err(|e| {
+            Fatal::usage(anyhow!(
+                "cannot write the journal in {}: {e}",
+                out.display()
+            ))
+        })?))
+    })
+}
+
+type SuccessReport = Option<(ReportFile, SuccessWriter<std::io::BufWriter<File>>)>;
+type FailedReport = (ReportFile, FailedWriter<std::io::BufWriter<File>>);
+
+/// The report files, under temporary names until the run commits them: `success.csv`
+/// (not for a dry run) and `failed.csv` or `failed.jsonl`.
+fn open_reports<P: Provider>(
+    provider: &P,
+    out: &Path,
+    s: &Settings,
+    failed_header: &[String],
+    phone_cols: Vec<bool>,
+) -> Result<(SuccessReport, FailedReport), Fatal> {
+    let io_err =
+        |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
+    let success = if s.dry_run {
+        None
+    } else {
+        let (rf, w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
+        let phone_like: Vec<&str> = provider
+            .success_header()
+            .iter()
+            .copied()
+            .filter(|h| matches!(*h, "whats_app_phone" | "phone_number"))
+            .collect();
+        Some((
+            rf,
+            SuccessWriter::new(w, provider.success_header(), &phone_like, s.mask_pii)
+                .map_err(io_err)?,
+        ))
+    };
+    let failed = if s.input.format == Format::Jsonl {
+        let (rf, w) = ReportFile::create(out, "failed.jsonl").map_err(io_err)?;
+        (rf, FailedWriter::jsonl(w))
+    } else {
+        let (rf, w) = ReportFile::create(out, "failed.csv").map_err(io_err)?;
+        (
+            rf,
+            FailedWriter::csv(w, failed_header, phone_cols, b',').map_err(io_err)?,
+        )
+    };
+    Ok((success, failed))
+}
+
+/// The run's summary and exit code: a stop decides the code, else any row not succeeded.
+#[allow(clippy::too_many_arguments)]
+fn summarize(
+    s: &Settings,
+    provider: &str,
+    input_name: String,
+    out: &Path,
+    counts: &Counts,
+    stop: &Stop,
+    requests: (u64, u64),
+    blank: u64,
+    started: Instant,
+) -> (Summary, Exit) {
+    let reason = stop.reason();
+    let exit = match reason {
+        Some(r) => r.exit(),
+        None if counts.rejected + counts.failed + counts.unknown > 0 => Exit::Incomplete,
+        None => Exit::Success,
+    };
+    let summary = Summary {
+        provider: provider.into(),
+        input: input_name,
+        out_dir: out.display().to_string(),
+        total: counts.total,
+        succeeded: counts.succeeded,
+        rejected: counts.rejected,
+        failed: counts.failed,
+        unknown: counts.unknown,
+        pending: counts.pending + if s.dry_run { counts.valid } else { 0 },
+        requests: requests.0,
+        retries: requests.1,
+        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+        interrupted: matches!(
+            reason,
+            Some(stop::Reason::Interrupt | stop::Reason::Terminate)
+        ),
+        exit_code: exit.code(),
+        already_present: counts.already_present,
+        unattributed: counts.unattributed,
+        blank_lines: blank,
+        dry_run: s.dry_run,
+        valid: s.dry_run.then_some(counts.valid),
+        planned_requests: s.dry_run.then_some(counts.planned_requests),
+        stopped: stop.message(),
+    };
+    (summary, exit)
+}
+
+/// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.
+async fn transport(s: &Settings, path: &str) -> Result<(Option<Sandbox>, Http), Fatal> {
+    let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
+        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+            .await
+            .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
+        if !s.quiet {
+            eprintln!(
+                "custimport: sending to the built-in sandbox at {}",
+                sb.base_url()
+            );
+        }
+        Some(sb)
+    } else {
+        None
+    };
+    let base = match (&s.base_url, &sandbox) {
+        (Some(b), _) => b.clone(),
+        (None, Some(sb)) => sb.base_url(),
+        (None, None) => String::new(),
+    };
+    let http = Http::new(
+        if base.is_empty() {
+            "http://127.0.0.1:9"
+        } else {
+            &base
+        },
+        path,
+        s.timeout,
+    )
+    .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
+    Ok((sandbox, http))
 }
