@@ -483,6 +483,68 @@ fn text_of(v: Option<&Value>) -> String {
 
 /// Interpret a batch_create answer for a request of `n` customers.
 pub fn interpret(body: &[u8], n: usize, tenant_id: i64) -> Answer {
+    interpret_fast(body, n).unwrap_or_else(|| interpret_value(body, n, tenant_id))
+}
+
+/// The usual answer (code 0, well-formed item lists), read into typed structs without
+/// building a `Value` tree. `None` for anything else, which [`interpret_value`] then reads.
+fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
+    #[derive(serde::Deserialize)]
+    struct Fast {
+        code: i64,
+        data: FastData,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct FastData {
+        #[serde(default)]
+        success_items: Vec<Success>,
+        #[serde(default)]
+        fail_items: Vec<Fail>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Success {
+        index: usize,
+        customer_id: Option<serde_json::Number>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Fail {
+        index: usize,
+        error_code: Option<i64>,
+        error_message: Option<String>,
+    }
+    let fast: Fast = serde_json::from_slice(body).ok()?;
+    let FastData {
+        success_items,
+        fail_items,
+    } = fast.data;
+    if fast.code != 0 || success_items.len() + fail_items.len() != n {
+        return None;
+    }
+    let mut rows: Vec<Option<RowAnswer>> = vec![None; n];
+    for it in success_items {
+        let slot = rows.get_mut(it.index).filter(|r| r.is_none())?;
+        *slot = Some(RowAnswer::Accepted {
+            id: it.customer_id.map(|c| c.to_string()),
+        });
+    }
+    for it in fail_items {
+        let slot = rows.get_mut(it.index).filter(|r| r.is_none())?;
+        *slot = Some(RowAnswer::Refused {
+            code: it.error_code?.to_string(),
+            message: it.error_message.unwrap_or_default(),
+        });
+    }
+    Some(Answer::Rows {
+        rows: rows.into_iter().collect::<Option<Vec<_>>>()?,
+        unattributed: vec![],
+    })
+}
+
+/// Any answer, read liberally through a `Value` tree.
+fn interpret_value(body: &[u8], n: usize, tenant_id: i64) -> Answer {
     let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
         return Answer::Retry {
             kind: RetryKind::Unparsable,

@@ -373,3 +373,35 @@ fn interpret_whole_request_codes() {
         }
     ));
 }
+
+#[test]
+fn fast_and_liberal_readings_agree() {
+    let bodies = [
+        r#"{"code":0,"message":null,"traceId":"t","data":{"totalCount":3,"successCount":2,"failCount":1,
+            "failItems":[{"index":1,"errorCode":12148,"errorMessage":"seat"}],
+            "successItems":[{"index":2,"customerId":1214631327620775999,"whatsAppPhone":null},{"index":0,"customerId":7,"whatsAppPhone":"62"}]}}"#,
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":0,"customerId":2},{"index":1,"customerId":3}]}}"#,
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1}],"failItems":[{"index":2,"errorCode":"E1","errorMessage":"x"}]}}"#,
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"12"},{"index":1,"customerId":3},{"index":9,"customerId":4}]}}"#,
+    ];
+    for body in bodies {
+        assert_eq!(
+            interpret(body.as_bytes(), 3, 1),
+            interpret_value(body.as_bytes(), 3, 1),
+            "{body}"
+        );
+    }
+    assert!(
+        interpret_fast(bodies[0].as_bytes(), 3).is_some(),
+        "the usual answer takes the fast path"
+    );
+    match interpret(bodies[0].as_bytes(), 3, 1) {
+        Answer::Rows { rows, .. } => assert_eq!(
+            rows[2],
+            RowAnswer::Accepted {
+                id: Some("1214631327620775999".into())
+            }
+        ),
+        other => panic!("{other:?}"),
+    }
+}
