@@ -24,6 +24,10 @@ use custimport::sign::Algorithm;
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 
+/// The binary's allocator (src/main.rs), so that allocation costs here match `custimport`'s.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }
