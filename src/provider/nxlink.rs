@@ -4,6 +4,8 @@
 //! Invariant: a customer that `prepare` accepts satisfies every rule of the provider's page,
 //! so the provider never sees a row we could have refused locally.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -191,26 +193,29 @@ pub struct Nxlink {
 }
 
 impl Nxlink {
+    /// The field's text, borrowed from the cell where it can be.
+    fn cell<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let cell = m.fields.get(idx).copied().flatten();
+        rules::text(FIELDS[idx].name, cell, PHONE_FIELDS.contains(&idx))
+    }
+
     fn text(
         &self,
         m: &Mapped<'_>,
         idx: usize,
         max: Option<usize>,
     ) -> Result<Option<String>, Rejection> {
-        let name = FIELDS[idx].name;
-        let cell = m.fields.get(idx).copied().flatten();
-        let phone_like = PHONE_FIELDS.contains(&idx);
-        let Some(v) = rules::text(name, cell, phone_like)? else {
+        let Some(v) = self.cell(m, idx)? else {
             return Ok(None);
         };
         if let Some(max) = max {
-            rules::max_len(name, &v, max)?;
+            rules::max_len(FIELDS[idx].name, &v, max)?;
         }
         Ok(Some(v.into_owned()))
     }
 
     fn phone(&self, m: &Mapped<'_>, idx: usize) -> Result<Option<String>, Rejection> {
-        match self.text(m, idx, None)? {
+        match self.cell(m, idx)? {
             Some(v) => rules::phone(FIELDS[idx].name, &v, 30).map(Some),
             None => Ok(None),
         }
@@ -322,11 +327,11 @@ impl Provider for Nxlink {
                 "full_name: required (map a column to it)",
             )
         })?;
-        let gender = match self.text(m, f::GENDER, None)? {
+        let gender = match self.cell(m, f::GENDER)? {
             Some(g) => Some(u8::from(rules::gender("gender", &g)?)),
             None => None,
         };
-        let birthday = match self.text(m, f::BIRTHDAY, None)? {
+        let birthday = match self.cell(m, f::BIRTHDAY)? {
             Some(b) => Some(rules::birthday("birthday", &b)?),
             None => None,
         };

@@ -194,6 +194,10 @@ pub fn digits(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
 
 /// At most `max` characters.
 pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
+    if value.len() <= max {
+        // Never more characters than bytes.
+        return Ok(());
+    }
     let n = value.chars().count();
     if n > max {
         return Err(Rejection::new(
@@ -206,9 +210,11 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
 
 /// `1`/`0`, `male`/`female`, `m`/`f`, `男`/`女` (any case) → `true` for male.
 pub fn gender(field: &str, value: &str) -> Result<bool, Rejection> {
-    match value.trim().to_lowercase().as_str() {
-        "1" | "male" | "m" | "男" => Ok(true),
-        "0" | "female" | "f" | "女" => Ok(false),
+    let v = value.trim();
+    let is = |options: &[&str]| options.iter().any(|o| v.eq_ignore_ascii_case(o));
+    match () {
+        _ if is(&["1", "male", "m", "男"]) => Ok(true),
+        _ if is(&["0", "female", "f", "女"]) => Ok(false),
         _ => Err(Rejection::new(
             "invalid_gender",
             format!("{field}: expected 1/0, male/female, m/f or 男/女"),
@@ -229,17 +235,20 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
         .chars()
         .find(|c| matches!(c, '-' | '/' | '.'))
         .ok_or_else(bad)?;
-    let parts: Vec<&str> = value.split(sep).collect();
-    let [y, m, d] = parts.as_slice() else {
+    let mut parts = value.split(sep);
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad());
     };
     let num = |s: &str, len: std::ops::RangeInclusive<usize>| -> Option<u32> {
-        if len.contains(&s.len()) && s.chars().all(|c| c.is_ascii_digit()) {
+        if len.contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit()) {
             s.parse().ok()
         } else {
             None
         }
     };
+    let (ys, ms, ds) = (y, m, d);
     let (Some(y), Some(m), Some(d)) = (num(y, 4..=4), num(m, 1..=2), num(d, 1..=2)) else {
         return Err(bad());
     };
@@ -254,7 +263,16 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
     if d == 0 || d > days {
         return Err(bad());
     }
-    Ok(format!("{y:04}-{m:02}-{d:02}"))
+    let mut out = String::with_capacity(10);
+    out.push_str(ys);
+    for part in [ms, ds] {
+        out.push('-');
+        if part.len() == 1 {
+            out.push('0');
+        }
+        out.push_str(part);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
