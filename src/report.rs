@@ -41,14 +41,6 @@ pub fn mask_phone(p: &str) -> String {
         .collect()
 }
 
-/// Keep the first character of the local part and the domain.
-pub fn mask_email(e: &str) -> String {
-    match e.split_once('@') {
-        Some((l, d)) => format!("{}***@{d}", l.chars().next().unwrap_or('*')),
-        None => mask_phone(e),
-    }
-}
-
 /// `success.csv`: `row` then the provider's columns.
 pub struct SuccessWriter<W: Write> {
     csv: csv::Writer<W>,

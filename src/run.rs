@@ -150,7 +150,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         skip,
     };
     let reader_events = ev_tx.clone();
-    let blank_lines = input_blank_counter(&input);
+    let blank_lines = input.blank_counter();
     let reader = std::thread::Builder::new()
         .name("custimport-read".into())
         .spawn(move || reader.run(input, batch_tx, reader_events))
@@ -183,7 +183,19 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
         .map_err(|_| Fatal::stopped(anyhow!("the reader thread panicked")))?;
     let plan_lines = match read {
-        Ok(st) => st.plan,
+        Ok(st) => {
+            if !st.ignored_keys.is_empty() {
+                let keys: Vec<String> = st.ignored_keys.iter().map(|k| format!("{k:?}")).collect();
+                warn(
+                    &s,
+                    &format!(
+                        "{input_name}: keys not mapped to any field, ignored: {}",
+                        keys.join(", ")
+                    ),
+                );
+            }
+            st.plan
+        }
         Err(e) => {
             stop.set(
                 stop::Reason::Fatal,
@@ -246,10 +258,6 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         summary,
         exit,
     })
-}
-
-fn input_blank_counter(input: &Input) -> Arc<std::sync::atomic::AtomicU64> {
-    input.blank_counter()
 }
 
 fn progress_bar(s: &Settings) -> ProgressBar {

@@ -34,6 +34,8 @@ pub struct ReadStats {
     pub batches: u64,
     /// The mapping as applied (for JSONL: over the keys seen).
     pub plan: Vec<PlanLine>,
+    /// JSONL keys that fed nothing (for the warning CSV headers get up front).
+    pub ignored_keys: Vec<String>,
 }
 
 pub struct Reader<P: Provider> {
@@ -158,7 +160,10 @@ impl<P: Provider> Reader<P> {
         let schema = Schema::of(&*self.provider);
         stats.plan = match &self.mapper {
             Mapper::Csv { plan, header } => plan.lines(&schema, header),
-            Mapper::Json(kp) => kp.lines(),
+            Mapper::Json(kp) => {
+                stats.ignored_keys = kp.ignored_keys();
+                kp.lines()
+            }
         };
         result.map(|()| stats)
     }

@@ -357,3 +357,21 @@ fn secrets_never_appear_anywhere() {
         assert!(!String::from_utf8_lossy(&text).contains(secret));
     }
 }
+
+#[test]
+fn unmapped_jsonl_keys_are_named_once() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "k.jsonl",
+        "{\"name\":\"A\",\"phone\":\"6281\",\"favourite\":1}\n{\"name\":\"B\",\"phone\":\"6282\",\"favourite\":2,\"pet\":\"cat\"}\n",
+    );
+    let out = env.cmd("nxlink").arg(&input).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("keys not mapped to any field, ignored: \"favourite\", \"pet\"")
+            .count(),
+        1,
+        "{err}"
+    );
+}
