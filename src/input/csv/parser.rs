@@ -166,6 +166,41 @@ impl Machine {
         }
     }
 
+    /// Bytes that need the state machine in the current state; any other byte is simply
+    /// part of the field. `None` where every byte matters.
+    fn specials(&self) -> Option<(u8, u8, u8)> {
+        match self.state {
+            State::InField => Some((self.delimiter, b'\r', b'\n')),
+            State::InQuoted => Some((b'"', b'\r', b'\n')),
+            _ => None,
+        }
+    }
+
+    /// Append a run of plain field bytes (no delimiter, quote or line break among them).
+    fn push_run(&mut self, run: &[u8]) {
+        if run.is_empty() {
+            return;
+        }
+        self.prev_cr = false;
+        self.last_line = self.line;
+        let record_cap = self.cap.saturating_mul(RECORD_CAP_FACTOR);
+        let index = self.record.fields.len().saturating_sub(1);
+        let room_record = record_cap.saturating_sub(self.record.stored);
+        if let Some(field) = self.record.fields.last_mut() {
+            let room = self.cap.saturating_sub(field.len()).min(room_record);
+            let take = room.min(run.len());
+            field.extend_from_slice(&run[..take]);
+            self.record.stored += take;
+            if take < run.len() {
+                if self.record.stored >= record_cap {
+                    self.record.too_big = true;
+                } else if self.record.too_large.is_none() {
+                    self.record.too_large = Some(index);
+                }
+            }
+        }
+    }
+
     /// End of input: the record in progress, if any.
     fn finish(&mut self) -> Option<RawRecord> {
         let state = std::mem::replace(&mut self.state, State::StartRecord);
@@ -216,9 +251,21 @@ impl<R: BufRead> Parser<R> {
             }
             let mut used = 0;
             let mut ended = false;
-            for &b in buf {
+            while used < buf.len() {
+                // Plain field bytes are copied as a run, found with memchr; only the bytes
+                // that can change the state go through the machine one by one.
+                if let Some((a, b, c)) = self.machine.specials() {
+                    let rest = &buf[used..];
+                    let n = memchr::memchr3(a, b, c, rest).unwrap_or(rest.len());
+                    self.machine.push_run(&rest[..n]);
+                    used += n;
+                    if used == buf.len() {
+                        break;
+                    }
+                }
+                let byte = buf[used];
                 used += 1;
-                if self.machine.step(b) {
+                if self.machine.step(byte) {
                     ended = true;
                     break;
                 }
