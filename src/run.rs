@@ -488,12 +488,14 @@ async fn transport(s: &Settings, path: &str) -> Result<(Option<Sandbox>, Http), 
         let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
             .await
             .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
-        if !s.quiet {
+        // Said on a terminal only: off a terminal stderr carries warnings and the summary.
+        if !s.quiet && std::io::stderr().is_terminal() {
             eprintln!(
                 "custimport: sending to the built-in sandbox at {}",
                 sb.base_url()
             );
         }
+        tracing::info!("sending to the built-in sandbox at {}", sb.base_url());
         Some(sb)
     } else {
         None
