@@ -105,16 +105,21 @@ fn import(settings: Settings) -> Result<Exit, Fatal> {
 pub fn summary_line(s: &Summary) -> String {
     let mut line = if s.dry_run {
         format!(
-            "custimport: dry run of {} rows: {} valid, {} rejected; would send {} requests",
+            "custimport: dry run of {} rows: {} valid, {} rejected; would send {} request{}",
             s.total,
             s.valid.unwrap_or_default(),
             s.rejected,
-            s.planned_requests.unwrap_or_default()
+            s.planned_requests.unwrap_or_default(),
+            if s.planned_requests == Some(1) {
+                ""
+            } else {
+                "s"
+            }
         )
     } else {
         format!(
-            "custimport: {} rows: {} succeeded, {} rejected, {} failed, {} unknown, {} pending; {} requests ({} retries) in {:.1} s",
-            s.total, s.succeeded, s.rejected, s.failed, s.unknown, s.pending, s.requests, s.retries, s.elapsed_secs
+            "custimport: {} rows: {} succeeded, {} rejected, {} failed, {} unknown, {} pending; {} request{} ({} retries) in {:.1} s",
+            s.total, s.succeeded, s.rejected, s.failed, s.unknown, s.pending, s.requests, if s.requests == 1 { "" } else { "s" }, s.retries, s.elapsed_secs
         )
     };
     line.push_str(&format!("; reports in {}", s.out_dir));

@@ -305,7 +305,7 @@ fn dry_run_sends_nothing() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "dry run of 2 rows: 1 valid, 1 rejected; would send 1 requests",
+            "dry run of 2 rows: 1 valid, 1 rejected; would send 1 request",
         ));
     assert_eq!(env.stats()["requests"], json!(0));
     let s = env.summary();
