@@ -128,20 +128,8 @@ fn run_fault_case(c: &FaultCase) -> Result<(), TestCaseError> {
     let n = c.rows.len();
     // Small batches of many rows would mean hundreds of requests: at most 40 batches.
     let batch = c.batch.max(n.div_ceil(40));
-    // Like `env.cmd`, with our own `--backoff-ms`.
-    let mut cmd = env.bare();
-    cmd.env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
-        .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
-        .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
-        .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
-        .env("CUSTIMPORT_ITNIO_API_KEY", "sandbox")
-        .env("CUSTIMPORT_ITNIO_API_SECRET", "sandbox-secret")
-        .env("CUSTIMPORT_ITNIO_APP_ID", "sandbox")
-        .arg(if c.itnio { "itnio" } else { "nxlink" })
-        .arg("--base-url")
-        .arg(&env.base_url)
-        .arg("--out")
-        .arg(env.out());
+    // The preset command; our own `--backoff-ms` below wins (the last occurrence does).
+    let mut cmd = env.cmd(if c.itnio { "itnio" } else { "nxlink" });
     if c.itnio {
         cmd.args(["--job", "9"]);
     }
