@@ -96,7 +96,7 @@ pub fn load_file(
         Some(p) => {
             if !p.exists() {
                 return Err(Fatal::usage(anyhow!(
-                    "config file {} does not exist",
+                    "config file {} does not exist (check -c/--config; see config.example.toml)",
                     p.display()
                 )));
             }
@@ -435,7 +435,10 @@ fn common(
         }
     };
     if !is_stdin && !input.is_file() {
-        return Err(Fatal::usage(anyhow!("{}: no such file", input.display())));
+        return Err(Fatal::usage(anyhow!(
+            "{}: no such file (check the path)",
+            input.display()
+        )));
     }
     let delimiter = a
         .delimiter
