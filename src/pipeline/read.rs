@@ -71,6 +71,17 @@ impl<P: Provider> Reader<P> {
             };
             stats.records += 1;
             if self.stop.is_set() {
+                if self.skip.as_ref().is_some_and(|s| s.done(rec.row)) {
+                    // Resumed run: its final outcome is known, stopping does not make it pending.
+                    let ev = Event::Resumed {
+                        row: rec.row,
+                        data: rec.data,
+                    };
+                    if events.blocking_send(ev).is_err() {
+                        break;
+                    }
+                    continue;
+                }
                 unread.push((rec.row, rec.data));
                 if unread.len() >= 1024 {
                     let _ = events.blocking_send(Event::Unread(std::mem::take(&mut unread)));
@@ -186,5 +197,72 @@ impl<P: Provider> Reader<P> {
         self.provider
             .prepare(&mapped)
             .map_err(|r| (r.code, format!("line {}: {}", rec.line, r.message)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+    use crate::input::{Format, InputOptions};
+    use crate::provider::nxlink::Nxlink;
+    use crate::stop::Reason;
+
+    struct Done(Vec<u64>);
+    impl Skip for Done {
+        fn done(&self, row: u64) -> bool {
+            self.0.contains(&row)
+        }
+    }
+
+    #[test]
+    fn after_a_stop_done_rows_stay_done_and_the_rest_is_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.csv");
+        std::fs::write(&path, "name,phone\nA,6281\nB,6282\nC,6283\n").unwrap();
+        let input = Input::open(&InputOptions {
+            path,
+            format: Format::Csv,
+            delimiter: None,
+            encoding: None,
+            max_field_bytes: 1 << 20,
+        })
+        .unwrap();
+        let provider = Arc::new(Nxlink {
+            access_key: "k".into(),
+            access_secret: Secret::new("s"),
+            tenant_id: 1,
+            app_key: "a".into(),
+            mode: 1,
+            strict_binding: false,
+            algorithm: crate::sign::Algorithm::Md5,
+        });
+        let schema = Schema::of(&*provider);
+        let header: Vec<String> = vec!["name".into(), "phone".into()];
+        let (plan, _) = Plan::for_header(&schema, &header, &[]).unwrap();
+        let stop = Stop::default();
+        stop.set(Reason::Fatal, "stopped");
+        let reader = Reader {
+            provider,
+            mapper: Mapper::Csv { plan, header },
+            batch_size: 100,
+            stop,
+            skip: Some(Arc::new(Done(vec![1, 2]))),
+        };
+        let (btx, mut brx) = tokio::sync::mpsc::channel(4);
+        let (etx, mut erx) = tokio::sync::mpsc::channel(16);
+        reader.run(input, btx, etx).unwrap();
+        assert!(brx.try_recv().is_err(), "nothing is batched after a stop");
+        let mut resumed = vec![];
+        let mut unread = vec![];
+        while let Ok(ev) = erx.try_recv() {
+            match ev {
+                Event::Resumed { row, .. } => resumed.push(row),
+                Event::Unread(rows) => unread.extend(rows.into_iter().map(|(r, _)| r)),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(resumed, vec![1, 2]);
+        assert_eq!(unread, vec![3]);
     }
 }
