@@ -24,14 +24,9 @@ fn gbk_csv() -> String {
 fn gbk_with_encoding_arrives_intact() {
     let env = TestEnv::new();
     let input = env.write("gbk.csv", gbk(&gbk_csv()));
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input).args(["--encoding", "gbk"]);
-            c
-        },
-        0,
-    );
+    import(&env, "nxlink", 0, |c| {
+        c.arg(&input).args(["--encoding", "gbk"]);
+    });
     let held = held_by_phone(&env);
     assert_eq!(held.len(), 3, "{held:?}");
     for (n, p, r) in GBK_ROWS {
@@ -64,14 +59,9 @@ fn gbk_with_encoding_arrives_intact() {
 fn gbk_without_encoding_exits_2_and_suggests_gbk() {
     let env = TestEnv::new();
     let input = env.write("gbk.csv", gbk(&gbk_csv()));
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        2,
-    );
+    let r = import(&env, "nxlink", 2, |c| {
+        c.arg(&input);
+    });
     assert!(
         r.stderr.contains("--encoding gbk") || r.stderr.contains("--encoding gb18030"),
         "{}",
@@ -89,14 +79,9 @@ fn gbk_invalid_byte_rejects_only_its_row() {
     bytes.extend_from_slice(b"\x81 ");
     bytes.extend(gbk("上海\n王芳,6281000003,广州\n"));
     let input = env.write("bad.csv", bytes);
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input).args(["--encoding", "gbk"]);
-            c
-        },
-        1,
-    );
+    let r = import(&env, "nxlink", 1, |c| {
+        c.arg(&input).args(["--encoding", "gbk"]);
+    });
     assert!(r.stderr.contains("row 2 rejected: line 3"), "{}", r.stderr);
     let failed = failed_csv(&env);
     assert_eq!(failed.len(), 1, "{failed:?}");
@@ -146,14 +131,9 @@ fn gbk_pipe_delimited_with_trail_byte_collisions() {
     bytes.extend_from_slice(b"\xFF");
     bytes.extend(gbk(&format!("x\n{n3}|6281000013|\"引号|内\"\n")));
     let input = env.write("pipe.csv", bytes);
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input).args(["--encoding", "gbk"]);
-            c
-        },
-        1,
-    );
+    let r = import(&env, "nxlink", 1, |c| {
+        c.arg(&input).args(["--encoding", "gbk"]);
+    });
     let held = held_by_phone(&env);
     assert_eq!(held.len(), 2, "{held:?}\n{}", r.stderr);
     assert_eq!(held["6281000011"]["full_name"], n1.as_str());
@@ -185,14 +165,9 @@ fn utf16_with_bom_imports_correctly() {
     for (le, prefix) in [(true, "LE"), (false, "BE")] {
         let env = TestEnv::new();
         let input = env.write("u16.csv", utf16(text, le));
-        run_code(
-            {
-                let mut c = env.cmd("nxlink");
-                c.arg(&input);
-                c
-            },
-            0,
-        );
+        import(&env, "nxlink", 0, |c| {
+            c.arg(&input);
+        });
         let held = held_by_phone(&env);
         assert_eq!(held.len(), 2, "UTF-16{prefix}: {held:?}");
         assert_eq!(held["6281000021"]["full_name"], "张伟");
@@ -212,14 +187,9 @@ fn utf16_with_bom_imports_correctly() {
             true,
         ),
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        0,
-    );
+    import(&env, "nxlink", 0, |c| {
+        c.arg(&input);
+    });
     let held = held_by_phone(&env);
     assert_eq!(held["6281000023"]["full_name"], "张伟");
     assert_eq!(held["6281000024"]["full_name"], "😀");
@@ -233,14 +203,9 @@ fn utf16_malformed_unit_rejects_only_its_row() {
     bytes.extend_from_slice(&[0x00, 0xD8]); // an unpaired high surrogate
     bytes.extend(utf16("x\nC,6281000033,ok\n", true).split_off(2));
     let input = env.write("bad16.csv", bytes);
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let failed = failed_csv(&env);
     assert_eq!(failed.len(), 1);
     let (outcome, code, error) = &failed[&2];

@@ -38,14 +38,9 @@ fn jsonl_hostile_lines() {
     bytes.extend(lines.join("\r\n").into_bytes());
     bytes.extend_from_slice(b"\r\n\r\n");
     let input = env.write("h.jsonl", bytes);
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let s = env.summary();
     assert_eq!(s["total"], json!(11), "{s}");
     assert_eq!(s["blank_lines"], json!(3), "{s}");
@@ -126,14 +121,9 @@ fn itnio_jsonl_keeps_property_types() {
         "{\"name\":\"Ann\",\"phone\":6281000121,\"vip\":true,\"amount\":12.50,\"tags\":[\"a\"],\"none\":null}\n\
          {\"name\":false,\"phone\":\"6281000122\"}\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("itnio");
-            c.args(["--job", "9"]).arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "itnio", 1, |c| {
+        c.args(["--job", "9"]).arg(&input);
+    });
     let held = env.held_itnio(9);
     assert_eq!(held.len(), 1, "{held:?}");
     let want: Value = serde_json::from_str(
@@ -162,14 +152,9 @@ fn jsonl_fractional_number_phone_is_rejected() {
          {\"name\":\"Float\",\"phone\":6281234567802.0}\n\
          {\"name\":\"Half\",\"phone\":6281234567803.5}\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let held = held_by_phone(&env);
     assert_eq!(
         held.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -254,14 +239,9 @@ fn oversized_field_rejects_only_its_row() {
         "big.csv",
         format!("name,phone,note\nA,6281600001,ok\nB,6281600002,\"{big}\"\nC,6281600003,ok\n"),
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let failed = failed_tail(&env);
     assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [2]);
     assert_eq!(failed[&2].0, "rejected");

@@ -36,6 +36,18 @@ pub(super) fn run(mut cmd: Command) -> Ran {
     }
 }
 
+/// `env.cmd(provider)`, completed by `args`, run and checked for exit `code`.
+pub(super) fn import(
+    env: &TestEnv,
+    provider: &str,
+    code: i32,
+    args: impl FnOnce(&mut Command),
+) -> Ran {
+    let mut c = env.cmd(provider);
+    args(&mut c);
+    run_code(c, code)
+}
+
 /// Runs and checks the exit code, showing stderr when it differs.
 pub(super) fn run_code(cmd: Command, code: i32) -> Ran {
     let r = run(cmd);

@@ -18,14 +18,9 @@ fn spreadsheet_damage() {
          Lower,6.3e12,,\n\
          At,6281234560706,'@home,\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let failed = failed_csv(&env);
     assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [1, 4]);
     for row in [1, 4] {
@@ -106,14 +101,9 @@ fn round_trip_csv() {
         text.push_str("\r\n");
     }
     let input = env.write("rt.csv", gbk(&text));
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input).args(["--encoding", "gbk"]);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input).args(["--encoding", "gbk"]);
+    });
     let bad: Vec<(u64, &str)> = RT_CSV
         .iter()
         .enumerate()
@@ -154,14 +144,9 @@ fn round_trip_csv() {
     let gen1_path = env.path("gen1.csv");
     std::fs::copy(env.out().join("failed.csv"), &gen1_path).unwrap();
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&gen1_path);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&gen1_path);
+    });
     let gen2 = env.csv_rows("failed.csv");
     let mut gen2_codes: Vec<(u64, String)> = gen2
         .iter()
@@ -222,14 +207,9 @@ fn round_trip_csv() {
     let fixed_path = env.path("fixed.csv");
     write_csv(&fixed_path, &header, &fixed_rows);
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&fixed_path);
-            c
-        },
-        0,
-    );
+    import(&env, "nxlink", 0, |c| {
+        c.arg(&fixed_path);
+    });
     assert_eq!(summary_counts(&env), [4, 4, 0, 0, 0, 0]);
     let held_after = held_by_phone(&env);
     assert_eq!(held_after.len(), 7);
@@ -289,14 +269,9 @@ fn guarded_tab_and_cr_cells_round_trip() {
         "t.csv",
         "name,phone,remark\nTab,bad-1,\"\tindented\"\nCr,bad-2,\"\rcarriage\"\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let rows = env.csv_rows("failed.csv");
     assert_eq!(cell(&rows[0], "remark"), "'\tindented");
     assert_eq!(cell(&rows[1], "remark"), "'\rcarriage");
@@ -320,14 +295,9 @@ fn guarded_tab_and_cr_cells_round_trip() {
         .collect();
     write_csv(&path, &header, &fixed);
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&path);
-            c
-        },
-        0,
-    );
+    import(&env, "nxlink", 0, |c| {
+        c.arg(&path);
+    });
     let refed = held_by_phone(&env);
     // The same rows from a clean file.
     let clean_env = TestEnv::new();
@@ -358,14 +328,9 @@ fn csv_failure_report_can_be_refed_repeatedly() {
         "r.csv",
         "name,phone,note\nA,6281100101,ok\nB,bad,=x\n,6281100103,y\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let first_header = env.read("failed.csv").lines().next().unwrap().to_owned();
     assert_eq!(
         first_header,
@@ -406,14 +371,9 @@ const RT_JSONL: [&str; 6] = [
 fn round_trip_jsonl() {
     let env = TestEnv::new();
     let input = env.write("rt.jsonl", RT_JSONL.join("\n") + "\n");
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let gen1 = jsonl_lines(&env.out().join("failed.jsonl"));
     let gen1_codes: Vec<(u64, String)> = gen1
         .iter()
@@ -452,14 +412,9 @@ fn round_trip_jsonl() {
     let gen1_path = env.path("gen1.jsonl");
     std::fs::copy(env.out().join("failed.jsonl"), &gen1_path).unwrap();
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&gen1_path);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&gen1_path);
+    });
     let gen2 = jsonl_lines(&env.out().join("failed.jsonl"));
     let mut gen2_codes: Vec<(u64, String)> = gen2
         .iter()
@@ -508,14 +463,9 @@ fn round_trip_jsonl() {
     }
     let fixed_path = env.write("fixed.jsonl", &fixed);
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&fixed_path);
-            c
-        },
-        0,
-    );
+    import(&env, "nxlink", 0, |c| {
+        c.arg(&fixed_path);
+    });
     assert_eq!(summary_counts(&env), [5, 5, 0, 0, 0, 0]);
     let held_after = held_by_phone(&env);
     assert_eq!(held_after.len(), 6);
@@ -550,25 +500,15 @@ fn jsonl_wrapped_lines_keep_their_codes_when_refed() {
         "w.jsonl",
         "{\"name\":\"Ann\",\"phone\":\"6281200101\"}\nnot json\n[1]\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let gen1 = env.path("gen1.jsonl");
     std::fs::copy(env.out().join("failed.jsonl"), &gen1).unwrap();
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&gen1);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&gen1);
+    });
     let codes: Vec<(u64, String)> = jsonl_lines(&env.out().join("failed.jsonl"))
         .iter()
         .map(|f| {
@@ -597,14 +537,9 @@ fn dry_run_on_hostile_input_never_contacts_the_sandbox() {
         b"name,phone,note\nA,6281300001,ok\nB,6281300002\nC,62813\xff0003,x\n".to_vec();
     csv_bytes.extend_from_slice(b"D,6281300004,\"open\nE,6281300005,y\n");
     let csv_in = env.write("d.csv", csv_bytes);
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&csv_in).arg("--dry-run");
-            c
-        },
-        1,
-    );
+    let r = import(&env, "nxlink", 1, |c| {
+        c.arg(&csv_in).arg("--dry-run");
+    });
     assert!(
         r.stderr.contains("dry run of 4 rows: 1 valid, 3 rejected"),
         "{}",
@@ -634,14 +569,9 @@ fn dry_run_on_hostile_input_never_contacts_the_sandbox() {
         "{\"name\":\"A\",\"phone\":1}\n\n{bad\n[]\n{\"name\":{},\"phone\":2}\n",
     );
     std::fs::remove_dir_all(env.out()).unwrap();
-    run_code(
-        {
-            let mut c = env.cmd("itnio");
-            c.args(["--job", "9"]).arg(&jsonl_in).arg("--dry-run");
-            c
-        },
-        1,
-    );
+    import(&env, "itnio", 1, |c| {
+        c.args(["--job", "9"]).arg(&jsonl_in).arg("--dry-run");
+    });
     let s = env.summary();
     assert_eq!(s["total"], json!(4));
     assert_eq!(s["blank_lines"], json!(1));

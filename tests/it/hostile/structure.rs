@@ -16,14 +16,9 @@ D,6281000044,d@x.io\n";
 fn ragged_rows_are_rejected_with_counts() {
     let env = TestEnv::new();
     let input = env.write("ragged.csv", RAGGED);
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input).arg("--json");
-            c
-        },
-        1,
-    );
+    let r = import(&env, "nxlink", 1, |c| {
+        c.arg(&input).arg("--json");
+    });
     let s: Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert_eq!(s["rejected"], json!(2), "{s}");
     assert!(
@@ -74,14 +69,9 @@ fn ragged_rows_are_rejected_with_counts() {
 fn ragged_rows_keep_report_columns_aligned() {
     let env = TestEnv::new();
     let input = env.write("ragged.csv", RAGGED);
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let rows = env.csv_rows("failed.csv");
     let mut got: Vec<(String, String, String)> = rows
         .iter()
@@ -123,14 +113,9 @@ fn unterminated_quote_mid_file() {
          C,6281000053,x\n\
          D,6281000054,y\n",
     );
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    let r = import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let failed = failed_csv(&env);
     assert_eq!(failed.len(), 1, "{failed:?}");
     let (outcome, code, error) = &failed[&2];
@@ -170,14 +155,9 @@ fn unterminated_quote_mid_file() {
          D,\"6281000054\",y\n\
          E,6281000055,z\n",
     );
-    run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let failed = failed_tail(&env);
     assert_eq!(
         failed.keys().copied().collect::<Vec<_>>(),
@@ -233,14 +213,9 @@ fn line_endings_and_delimiters() {
     for (name, text) in &variants {
         let input = env.write(name, text);
         let _ = std::fs::remove_dir_all(env.out());
-        run_code(
-            {
-                let mut c = env.cmd("nxlink");
-                c.arg(&input);
-                c
-            },
-            0,
-        );
+        import(&env, "nxlink", 0, |c| {
+            c.arg(&input);
+        });
         assert_eq!(summary_counts(&env), [2, 2, 0, 0, 0, 0], "{name}");
     }
     for (name, p, note) in [
@@ -283,14 +258,9 @@ fn line_numbers_follow_cr_only_files() {
         "cr.csv",
         "name,phone,note\rA,6281000081,\"two\rlines\"\rB,bad,x\r\rC,6281000083,y\r",
     );
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        1,
-    );
+    let r = import(&env, "nxlink", 1, |c| {
+        c.arg(&input);
+    });
     let failed = failed_csv(&env);
     assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [2]);
     assert_eq!(failed[&2].1, "invalid_phone");
@@ -306,28 +276,18 @@ fn duplicated_header_exits_2_naming_it() {
         "dup.csv",
         "name,phone,Remark,phone\nA,6281000091,x,6281000092\n",
     );
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        2,
-    );
+    let r = import(&env, "nxlink", 2, |c| {
+        c.arg(&input);
+    });
     assert!(r.stderr.contains("\"phone\""), "{}", r.stderr);
     assert!(r.stderr.contains("duplicate"), "{}", r.stderr);
     assert_eq!(env.stats()["requests"], json!(0));
 
     // A header whose quote never closes is an input error too.
     let input = env.write("hq.csv", "name,\"phone\nA,6281000091\n");
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        2,
-    );
+    let r = import(&env, "nxlink", 2, |c| {
+        c.arg(&input);
+    });
     assert!(r.stderr.contains("line 1"), "{}", r.stderr);
     assert_eq!(env.stats()["requests"], json!(0));
 }
@@ -342,14 +302,9 @@ fn empty_file_exits_0_with_a_warning() {
     ] {
         let env = TestEnv::new();
         let input = env.write(name, content);
-        let r = run_code(
-            {
-                let mut c = env.cmd("nxlink");
-                c.arg(&input);
-                c
-            },
-            0,
-        );
+        let r = import(&env, "nxlink", 0, |c| {
+            c.arg(&input);
+        });
         if name.ends_with(".csv") {
             assert!(r.stderr.contains("warning"), "{name}: {}", r.stderr);
         }
@@ -362,14 +317,9 @@ fn empty_file_exits_0_with_a_warning() {
 fn header_only_file_exits_0_with_a_warning() {
     let env = TestEnv::new();
     let input = env.write("ho.csv", "name,phone\r\n");
-    let r = run_code(
-        {
-            let mut c = env.cmd("nxlink");
-            c.arg(&input);
-            c
-        },
-        0,
-    );
+    let r = import(&env, "nxlink", 0, |c| {
+        c.arg(&input);
+    });
     assert_eq!(summary_counts(&env), [0; 6]);
     assert_eq!(env.stats()["requests"], json!(0));
     assert!(
