@@ -123,8 +123,9 @@ impl Journal {
         Ok(())
     }
 
-    /// Record batches about to be sent, `(batch id, rows)`, synced before returning.
-    pub fn sent(&self, batches: &[(u64, Vec<u64>)]) -> io::Result<()> {
+    /// Record batches about to be sent, `(batch id, rows)`; with `sync`, on disk before
+    /// returning (otherwise with the next [`Journal::sync`]).
+    pub fn sent(&self, batches: &[(u64, Vec<u64>)], sync: bool) -> io::Result<()> {
         let mut text = Vec::new();
         for (batch, rows) in batches {
             serde_json::to_writer(
@@ -141,7 +142,10 @@ impl Journal {
             .lock()
             .map_err(|_| io::Error::other("journal lock poisoned"))?;
         f.write_all(&text)?;
-        f.sync_data()
+        if sync {
+            f.sync_data()?;
+        }
+        Ok(())
     }
 
     /// Record final outcomes (call [`Journal::sync`] after a group of these).
@@ -272,8 +276,8 @@ mod tests {
             fingerprint: "1:x".into(),
         };
         let j = Journal::create(dir.path(), &h).unwrap();
-        j.sent(&[(1, vec![1, 2, 3])]).unwrap();
-        j.sent(&[(2, vec![4, 5])]).unwrap();
+        j.sent(&[(1, vec![1, 2, 3])], true).unwrap();
+        j.sent(&[(2, vec![4, 5])], false).unwrap();
         let ok = Outcome::Succeeded {
             id: Some("9".into()),
             already_present: false,

@@ -72,10 +72,11 @@ impl<P: Provider> Collector<P> {
         let mut synced = std::time::Instant::now();
         while let Some(ev) = rx.blocking_recv() {
             self.handle(ev)?;
-            // Group commit: write what is already queued, then sync the journal at most every
-            // SYNC_EVERY. An outcome lost in a crash only means its batch is sent again on
-            // --resume, which both providers deduplicate; the rows of a batch are synced
-            // before it is sent (dispatcher).
+            // Group commit: write what is already queued, then sync the journal (outcomes and,
+            // for nxlink, the dispatcher's batch records) at most every SYNC_EVERY. Written
+            // entries survive any crash of the process; what a power failure loses only means
+            // its batch is sent again on --resume, which both providers deduplicate (itnio's
+            // batch records are synced before sending, see Provider::resend_needs_history).
             while let Ok(ev) = rx.try_recv() {
                 self.handle(ev)?;
             }

@@ -130,8 +130,14 @@ pub async fn dispatch<P: Provider>(
                 .iter()
                 .map(|(b, _)| (b.id, b.items.iter().map(|i| i.row).collect()))
                 .collect();
-            // The journal entries are synced to disk before the batches may leave.
-            if let Err(e) = tokio::task::block_in_place(|| j.sent(&entries)) {
+            // The journal entries are written (and, where the provider's answers depend on
+            // them, synced to disk) before the batches may leave.
+            let written = if ctx.provider.resend_needs_history() {
+                tokio::task::block_in_place(|| j.sent(&entries, true))
+            } else {
+                j.sent(&entries, false)
+            };
+            if let Err(e) = written {
                 ctx.stop
                     .set(Reason::Fatal, format!("cannot write the journal: {e}"));
                 for (b, _permit) in ready {

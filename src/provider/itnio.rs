@@ -138,6 +138,10 @@ impl Provider for Itnio {
         Some(&p.phone_number)
     }
 
+    fn resend_needs_history(&self) -> bool {
+        true
+    }
+
     fn write_body(&self, customers: &[&Person], buf: &mut Vec<u8>) {
         #[derive(Serialize)]
         struct Body<'a> {

@@ -116,6 +116,15 @@ pub trait Provider: Send + Sync + 'static {
     fn dedup_key<'c>(&self, _customer: &'c Self::Customer) -> Option<&'c str> {
         None
     }
+    /// Whether the answer to a re-sent row depends on knowing that an earlier attempt may have
+    /// landed (itnio answers "already exists" to a row it already holds). When it does, the
+    /// journal records each batch on disk (fdatasync) before the batch is sent, so that even
+    /// after a power failure `--resume` knows which rows may have landed. When it does not
+    /// (nxlink matches customers and updates them), the record is written before sending, which
+    /// survives any crash of the process, and reaches the disk with the next group commit.
+    fn resend_needs_history(&self) -> bool {
+        false
+    }
     /// Write the request body for these customers into `buf` (cleared first).
     fn write_body(&self, customers: &[&Self::Customer], buf: &mut Vec<u8>);
     /// The request headers, signed over exactly `body`, for the clock reading `now_ms`.
