@@ -134,7 +134,10 @@ fn customers(n: usize) -> Vec<Customer> {
     let (plan, _) = Plan::for_header(&schema(&p), &header, &maps).expect("plan");
     rows(n)
         .iter()
-        .map(|r| p.prepare(&plan.apply(&header, r)).expect("valid row"))
+        .map(|r| {
+            p.prepare(&plan.apply(&header, r.iter().map(String::as_str)))
+                .expect("valid row")
+        })
         .collect()
 }
 
@@ -173,7 +176,7 @@ fn prepare(bencher: Bencher) {
     let rows = rows(BATCH);
     bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
         for r in &rows {
-            let c = p.prepare(&plan.apply(&header, black_box(r)));
+            let c = p.prepare(&plan.apply(&header, black_box(r).iter().map(String::as_str)));
             black_box(c.is_ok());
         }
     });

@@ -269,7 +269,11 @@ impl Plan {
     }
 
     /// Apply the plan to a record's cells.
-    pub fn apply<'a>(&'a self, header: &'a [String], cells: &'a [String]) -> Mapped<'a> {
+    pub fn apply<'a>(
+        &'a self,
+        header: &'a [String],
+        cells: impl IntoIterator<Item = &'a str>,
+    ) -> Mapped<'a> {
         let mut m = Mapped {
             fields: vec![None; self.nfields],
             extras: Vec::new(),

@@ -136,7 +136,7 @@ fn itnio_unmapped_columns_become_properties() {
         ]
     );
     let cells = header(&["Ann", "628", "f", "10", "0235", "999", "x"]);
-    let m = plan.apply(&h, &cells);
+    let m = plan.apply(&h, cells.iter().map(String::as_str));
     let extras: Vec<(String, String)> = m
         .extras
         .iter()

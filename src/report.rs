@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::input::RecordData;
+use crate::input::{Cells, RecordData};
 
 /// The columns the failure report appends to the input's.
 pub const FAILED_COLUMNS: [&str; 4] = [
@@ -98,6 +98,30 @@ pub struct CsvLayout<W: Write> {
     keep: Vec<bool>,
 }
 
+/// The cells of a record for `failed.csv`: a CSV record's cells, or one cell holding a JSONL
+/// line.
+enum CellsRef<'a> {
+    Cells(&'a Cells),
+    One(&'a str),
+}
+
+impl<'a> CellsRef<'a> {
+    fn get(&self, index: usize) -> Option<&'a str> {
+        match self {
+            CellsRef::Cells(c) => c.get(index),
+            CellsRef::One(text) => (index == 0).then_some(*text),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &'a str> + '_ {
+        let len = match self {
+            CellsRef::Cells(c) => c.len(),
+            CellsRef::One(_) => 1,
+        };
+        (0..len).filter_map(|i| self.get(i))
+    }
+}
+
 impl<W: Write> FailedWriter<W> {
     /// CSV: the input header, then the four `custimport_*` columns. An input's own
     /// `custimport_*` columns are dropped, so a failure report fed back yields a report of the
@@ -144,16 +168,16 @@ impl<W: Write> FailedWriter<W> {
             FailedWriter::Csv(l) => {
                 let width = l.keep.len();
                 let whole;
-                let cells: &[String] = match data {
-                    RecordData::Cells(c) => c,
-                    RecordData::Line(text) => std::slice::from_ref(text),
+                let cells: CellsRef<'_> = match data {
+                    RecordData::Cells(c) => CellsRef::Cells(c),
+                    RecordData::Line(text) => CellsRef::One(text),
                     RecordData::Object(o) => {
-                        whole = [Value::Object(o.clone()).to_string()];
-                        &whole
+                        whole = Value::Object(o.clone()).to_string();
+                        CellsRef::One(&whole)
                     }
                 };
                 for i in (0..width).filter(|&i| l.keep[i]) {
-                    let cell = cells.get(i).map_or("", String::as_str);
+                    let cell = cells.get(i).unwrap_or_default();
                     if l.phone_cols.get(i).copied().unwrap_or(false) {
                         l.csv.write_field(cell)?;
                     } else {
@@ -162,7 +186,7 @@ impl<W: Write> FailedWriter<W> {
                 }
                 if width == 0 {
                     // No header at all: keep the cells rather than lose them.
-                    for cell in cells {
+                    for cell in cells.iter() {
                         l.csv.write_field(guard(cell).as_ref())?;
                     }
                 }
@@ -196,7 +220,8 @@ impl<W: Write> FailedWriter<W> {
                     RecordData::Cells(c) => {
                         let mut o = Map::new();
                         o.insert("custimport".into(), meta);
-                        o.insert("line".into(), Value::String(c.join(",")));
+                        let line = c.iter().collect::<Vec<_>>().join(",");
+                        o.insert("line".into(), Value::String(line));
                         o
                     }
                 };

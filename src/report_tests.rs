@@ -29,7 +29,7 @@ fn failed_csv_reproduces_cells_and_guards_non_phone_columns() {
         .map(|s| s.to_string())
         .collect();
     let mut w = FailedWriter::csv(Vec::new(), &header, vec![false, true, false], b',').unwrap();
-    let cells = RecordData::Cells(vec!["=cmd".into(), "+62 812".into(), "a,\"b\"\nc".into()]);
+    let cells = RecordData::Cells(["=cmd", "+62 812", "a,\"b\"\nc"].into_iter().collect());
     w.write(
         3,
         &cells,
@@ -40,7 +40,7 @@ fn failed_csv_reproduces_cells_and_guards_non_phone_columns() {
     .unwrap();
     w.write(
         5,
-        &RecordData::Cells(vec!["short".into()]),
+        &RecordData::Cells(["short"].into_iter().collect()),
         "rejected",
         "wrong_field_count",
         "line 6: expected 3 fields, found 1",
@@ -62,13 +62,7 @@ fn failed_csv_drops_reserved_columns_and_puts_surplus_cells_last() {
         .map(|s| s.to_string())
         .collect();
     let mut w = FailedWriter::csv(Vec::new(), &header, vec![false; 4], b',').unwrap();
-    let cells = RecordData::Cells(vec![
-        "A".into(),
-        "3".into(),
-        "x".into(),
-        "old".into(),
-        "extra".into(),
-    ]);
+    let cells = RecordData::Cells(["A", "3", "x", "old", "extra"].into_iter().collect());
     w.write(1, &cells, "rejected", "wrong_field_count", "e")
         .unwrap();
     let out = String::from_utf8(w.into_inner().unwrap()).unwrap();

@@ -9,10 +9,12 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
+mod cells;
 mod csv;
 mod decode;
 mod jsonl;
 
+pub use cells::Cells;
 pub use decode::{guess_encoding_hint, Decoder};
 
 /// Input file format.
@@ -66,7 +68,7 @@ pub struct Record {
 #[derive(Debug, Clone)]
 pub enum RecordData {
     /// CSV/TSV cells in column order (decoded; undecodable bytes shown lossily).
-    Cells(Vec<String>),
+    Cells(Cells),
     /// A JSONL line that is a JSON object (key order preserved).
     Object(Map<String, Value>),
     /// A JSONL line that is not a JSON object: its original text.

@@ -185,7 +185,9 @@ impl<P: Provider> Reader<P> {
             return Err((p.code.to_owned(), p.message.clone()));
         }
         let mapped = match (&mut self.mapper, &rec.data) {
-            (Mapper::Csv { plan, header }, RecordData::Cells(cells)) => plan.apply(header, cells),
+            (Mapper::Csv { plan, header }, RecordData::Cells(cells)) => {
+                plan.apply(header, cells.iter())
+            }
             (Mapper::Json(kp), RecordData::Object(obj)) => kp.apply(obj),
             _ => {
                 return Err((

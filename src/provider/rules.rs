@@ -44,7 +44,7 @@ pub fn text<'a>(
             }
         },
     };
-    if raw.contains('\u{FFFD}') {
+    if has_replacement_char(&raw) {
         // U+FFFD is what a decoder writes for bytes it could not read (also in a failure
         // report fed back): never send it.
         return Err(Rejection::new(
@@ -58,6 +58,13 @@ pub fn text<'a>(
     } else {
         Some(unguarded)
     })
+}
+
+/// Whether `s` holds U+FFFD (bytes EF BF BD). `str::contains` with a `char` runs a general
+/// substring search; this looks for the first byte with memchr, which most cells never hold.
+fn has_replacement_char(s: &str) -> bool {
+    let b = s.as_bytes();
+    memchr::memchr_iter(0xEF, b).any(|i| b[i..].starts_with("\u{FFFD}".as_bytes()))
 }
 
 /// Remove the `'` that a formula guard or a spreadsheet put in front of a value.
@@ -314,6 +321,22 @@ mod tests {
         assert_eq!(t(" a b ", false).as_deref(), Some(" a b "));
         let e = text("name", Some(Cell::Text("Bu\u{FFFD}i")), false).unwrap_err();
         assert_eq!(e.code, "invalid_encoding");
+    }
+
+    #[test]
+    fn replacement_char_found_among_its_byte_neighbours() {
+        // Full-width forms and U+FFFC share the lead byte EF (and U+FFFC also BF).
+        for clean in ["", "abc", "\u{FF01}\u{FFFC}\u{FFFE}", "中文", "\u{EFFF}"] {
+            assert!(!has_replacement_char(clean), "{clean:?}");
+        }
+        for dirty in [
+            "\u{FFFD}",
+            "a\u{FFFD}",
+            "\u{FFFC}\u{FFFD}",
+            "\u{FF01}x\u{FFFD}y",
+        ] {
+            assert!(has_replacement_char(dirty), "{dirty:?}");
+        }
     }
 
     #[test]

@@ -7,16 +7,22 @@
 //! the record being read: a field stops growing at the size cap (the record is flagged), and a
 //! quote still open at the end of the input is reported, never silently closed. Line numbers
 //! count CR, LF and CRLF alike, so they match what an editor shows.
+//!
+//! One record's buffers are reused for the next: reading allocates nothing per record once the
+//! buffers have grown to the widest record.
 
 use std::io::{self, BufRead};
 
 /// One record as read from the stream, before decoding.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct RawRecord {
     /// Physical line where the record starts.
     pub line: u64,
-    /// Field bytes, unquoted; a field over the cap holds only its first `cap` bytes.
-    pub fields: Vec<Vec<u8>>,
+    /// Field bytes, unquoted, back to back; a field over the cap holds only its first `cap`
+    /// bytes.
+    bytes: Vec<u8>,
+    /// Where each field starts in `bytes`.
+    starts: Vec<usize>,
     /// Physical line where each field starts.
     pub field_lines: Vec<u64>,
     /// Index of the first field longer than the cap.
@@ -26,8 +32,55 @@ pub(super) struct RawRecord {
     /// The record as a whole went over [`MAX_FIELDS`] fields or [`RECORD_CAP_FACTOR`] times
     /// the field cap in bytes; what is kept of it is incomplete.
     pub too_big: bool,
-    /// Bytes stored so far.
-    stored: usize,
+}
+
+impl RawRecord {
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// Bytes of all fields together.
+    pub fn stored(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The bytes of field `index`.
+    pub fn field(&self, index: usize) -> &[u8] {
+        let start = self.starts.get(index).copied().unwrap_or(self.bytes.len());
+        let end = self
+            .starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.bytes.len());
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    /// The fields in order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+        (0..self.starts.len()).map(|i| self.field(i))
+    }
+
+    /// Bytes of the field being read.
+    fn current_len(&self) -> usize {
+        self.bytes.len() - self.starts.last().copied().unwrap_or(self.bytes.len())
+    }
+
+    /// Start over for a record beginning on `line`, keeping the buffers.
+    fn reset(&mut self, line: u64) {
+        /// Buffers grown beyond this by one huge record are given back.
+        const KEEP: usize = 1 << 20;
+        if self.bytes.capacity() > KEEP {
+            self.bytes = Vec::new();
+        }
+        self.line = line;
+        self.bytes.clear();
+        self.starts.clear();
+        self.field_lines.clear();
+        self.too_large = None;
+        self.unterminated = None;
+        self.too_big = false;
+    }
 }
 
 /// Most fields one record may have.
@@ -86,10 +139,7 @@ impl Machine {
                 if term {
                     return false;
                 }
-                self.record = RawRecord {
-                    line: byte_line,
-                    ..RawRecord::default()
-                };
+                self.record.reset(byte_line);
                 self.start_field(byte_line);
                 self.field_start(b, byte_line, term)
             }
@@ -141,28 +191,27 @@ impl Machine {
     }
 
     fn start_field(&mut self, byte_line: u64) {
-        if self.record.fields.len() >= MAX_FIELDS {
+        if self.record.starts.len() >= MAX_FIELDS {
             self.record.too_big = true;
             return;
         }
-        // Most cells are short: one allocation instead of a few reallocations as it grows.
-        self.record.fields.push(Vec::with_capacity(16));
+        self.record.starts.push(self.record.bytes.len());
         self.record.field_lines.push(byte_line);
     }
 
     fn push(&mut self, b: u8) {
-        let index = self.record.fields.len().saturating_sub(1);
-        if self.record.stored >= self.cap.saturating_mul(RECORD_CAP_FACTOR) {
-            self.record.too_big = true;
+        let record = &mut self.record;
+        if record.starts.is_empty() {
             return;
         }
-        if let Some(field) = self.record.fields.last_mut() {
-            if field.len() < self.cap {
-                field.push(b);
-                self.record.stored += 1;
-            } else if self.record.too_large.is_none() {
-                self.record.too_large = Some(index);
-            }
+        if record.bytes.len() >= self.cap.saturating_mul(RECORD_CAP_FACTOR) {
+            record.too_big = true;
+            return;
+        }
+        if record.current_len() < self.cap {
+            record.bytes.push(b);
+        } else if record.too_large.is_none() {
+            record.too_large = Some(record.starts.len() - 1);
         }
     }
 
@@ -183,34 +232,37 @@ impl Machine {
         }
         self.prev_cr = false;
         self.last_line = self.line;
+        let record = &mut self.record;
+        if record.starts.is_empty() {
+            return;
+        }
         let record_cap = self.cap.saturating_mul(RECORD_CAP_FACTOR);
-        let index = self.record.fields.len().saturating_sub(1);
-        let room_record = record_cap.saturating_sub(self.record.stored);
-        if let Some(field) = self.record.fields.last_mut() {
-            let room = self.cap.saturating_sub(field.len()).min(room_record);
-            let take = room.min(run.len());
-            field.extend_from_slice(&run[..take]);
-            self.record.stored += take;
-            if take < run.len() {
-                if self.record.stored >= record_cap {
-                    self.record.too_big = true;
-                } else if self.record.too_large.is_none() {
-                    self.record.too_large = Some(index);
-                }
+        let room_record = record_cap.saturating_sub(record.bytes.len());
+        let room = self
+            .cap
+            .saturating_sub(record.current_len())
+            .min(room_record);
+        let take = room.min(run.len());
+        record.bytes.extend_from_slice(&run[..take]);
+        if take < run.len() {
+            if record.bytes.len() >= record_cap {
+                record.too_big = true;
+            } else if record.too_large.is_none() {
+                record.too_large = Some(record.starts.len() - 1);
             }
         }
     }
 
-    /// End of input: the record in progress, if any.
-    fn finish(&mut self) -> Option<RawRecord> {
+    /// End of input: whether a record was in progress (it is then complete in `record`).
+    fn finish(&mut self) -> bool {
         let state = std::mem::replace(&mut self.state, State::StartRecord);
         match state {
-            State::StartRecord => None,
+            State::StartRecord => false,
             State::InQuoted => {
                 self.record.unterminated = Some((self.quote_line, self.last_line));
-                Some(std::mem::take(&mut self.record))
+                true
             }
-            _ => Some(std::mem::take(&mut self.record)),
+            _ => true,
         }
     }
 }
@@ -239,7 +291,8 @@ impl<R: BufRead> Parser<R> {
     }
 
     /// The next record, or `None` at the end of input.
-    pub(super) fn next_record(&mut self) -> io::Result<Option<RawRecord>> {
+    /// The next record, valid until the next call.
+    pub(super) fn next_record(&mut self) -> io::Result<Option<&RawRecord>> {
         loop {
             let buf = match self.reader.fill_buf() {
                 Ok(buf) => buf,
@@ -247,7 +300,7 @@ impl<R: BufRead> Parser<R> {
                 Err(e) => return Err(e),
             };
             if buf.is_empty() {
-                return Ok(self.machine.finish());
+                return Ok(self.machine.finish().then_some(&self.machine.record));
             }
             let mut used = 0;
             let mut ended = false;
@@ -272,7 +325,7 @@ impl<R: BufRead> Parser<R> {
             }
             self.reader.consume(used);
             if ended {
-                return Ok(Some(std::mem::take(&mut self.machine.record)));
+                return Ok(Some(&self.machine.record));
             }
         }
     }
@@ -289,7 +342,7 @@ mod tests {
         let mut parser = Parser::new(reader, delimiter, cap);
         let mut out = Vec::new();
         while let Some(rec) = parser.next_record().unwrap() {
-            out.push(rec);
+            out.push(rec.clone());
         }
         out
     }
@@ -297,8 +350,7 @@ mod tests {
     fn fields(recs: &[RawRecord]) -> Vec<Vec<String>> {
         recs.iter()
             .map(|r| {
-                r.fields
-                    .iter()
+                r.fields()
                     .map(|f| String::from_utf8_lossy(f).into_owned())
                     .collect()
             })
@@ -315,7 +367,7 @@ mod tests {
         let recs = parse(&wide, b',', 100);
         assert_eq!(recs.len(), 2);
         assert!(recs[0].too_big);
-        assert_eq!(recs[0].fields.len(), MAX_FIELDS);
+        assert_eq!(recs[0].len(), MAX_FIELDS);
         assert!(!recs[1].too_big);
         // Many fields each under the cap, together over the record cap.
         let field = vec![b'y'; 10];
@@ -327,7 +379,8 @@ mod tests {
         big.push(b'\n');
         let recs = parse(&big, b',', 10);
         assert!(recs[0].too_big);
-        assert!(recs[0].fields.iter().map(Vec::len).sum::<usize>() <= 10 * RECORD_CAP_FACTOR);
+        assert!(recs[0].stored() <= 10 * RECORD_CAP_FACTOR);
+        assert!(recs[0].fields().map(<[u8]>::len).sum::<usize>() <= 10 * RECORD_CAP_FACTOR);
     }
 
     #[test]
@@ -406,7 +459,7 @@ mod tests {
                 && !input.starts_with(b"\n")
                 && !input.windows(2).any(|w| w == b"\n\n");
             for (o, (fields, line)) in ours.iter().zip(&expected) {
-                prop_assert_eq!(&o.fields, fields);
+                prop_assert_eq!(&o.fields().map(<[u8]>::to_vec).collect::<Vec<_>>(), fields);
                 if comparable_lines {
                     prop_assert_eq!(o.line, *line);
                 }

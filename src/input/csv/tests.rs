@@ -42,7 +42,7 @@ fn read(bytes: &[u8]) -> (Input, Vec<Record>) {
 
 fn cells(record: &Record) -> Vec<&str> {
     match &record.data {
-        RecordData::Cells(cells) => cells.iter().map(String::as_str).collect(),
+        RecordData::Cells(cells) => cells.iter().collect(),
         other => panic!("not cells: {other:?}"),
     }
 }

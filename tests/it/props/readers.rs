@@ -448,7 +448,7 @@ proptest! {
             .records
             .iter()
             .map(|r| match &r.data {
-                RecordData::Cells(c) => c.clone(),
+                RecordData::Cells(c) => c.to_vec(),
                 other => panic!("{other:?}"),
             })
             .collect();

@@ -1,0 +1,117 @@
+//! The cells of one CSV/TSV record, kept in one buffer: their text back to back and where each
+//! one starts. A record costs two allocations however many columns it has, and the cells are
+//! read as `&str` slices of that buffer.
+
+use std::fmt;
+
+/// The decoded cells of one record, in column order.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Cells {
+    text: String,
+    /// Byte offset in `text` where each cell starts; a cell ends where the next one starts.
+    starts: Vec<usize>,
+}
+
+impl Cells {
+    /// Room for `cells` cells holding `bytes` bytes of text in all.
+    pub fn with_capacity(cells: usize, bytes: usize) -> Cells {
+        Cells {
+            text: String::with_capacity(bytes),
+            starts: Vec::with_capacity(cells),
+        }
+    }
+
+    /// Append a cell.
+    pub fn push(&mut self, cell: &str) {
+        self.starts.push(self.text.len());
+        self.text.push_str(cell);
+    }
+
+    /// Number of cells.
+    pub fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.starts.is_empty()
+    }
+
+    /// The cell at `index`, if there is one.
+    pub fn get(&self, index: usize) -> Option<&str> {
+        let start = *self.starts.get(index)?;
+        let end = self
+            .starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text.get(start..end)
+    }
+
+    /// The cells in column order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + DoubleEndedIterator + '_ {
+        (0..self.starts.len()).map(|i| self.get(i).unwrap_or_default())
+    }
+
+    /// The cells as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(str::to_owned).collect()
+    }
+}
+
+impl<S: AsRef<str>> FromIterator<S> for Cells {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Cells {
+        let mut cells = Cells::default();
+        for cell in iter {
+            cells.push(cell.as_ref());
+        }
+        cells
+    }
+}
+
+impl From<Vec<String>> for Cells {
+    fn from(cells: Vec<String>) -> Cells {
+        cells.iter().collect()
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<[S]> for Cells {
+    fn eq(&self, other: &[S]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b.as_ref())
+    }
+}
+
+impl<S: AsRef<str>> PartialEq<Vec<S>> for Cells {
+    fn eq(&self, other: &Vec<S>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl fmt::Debug for Cells {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_their_boundaries_including_empty_ones() {
+        let cells: Cells = ["a", "", "bc", "", "中文"].into_iter().collect();
+        assert_eq!(cells.len(), 5);
+        assert_eq!(cells.get(0), Some("a"));
+        assert_eq!(cells.get(1), Some(""));
+        assert_eq!(cells.get(2), Some("bc"));
+        assert_eq!(cells.get(3), Some(""));
+        assert_eq!(cells.get(4), Some("中文"));
+        assert_eq!(cells.get(5), None);
+        assert_eq!(cells.to_vec(), ["a", "", "bc", "", "中文"]);
+        assert_eq!(cells, vec!["a", "", "bc", "", "中文"]);
+        assert_eq!(format!("{cells:?}"), r#"["a", "", "bc", "", "中文"]"#);
+        assert!(Cells::default().is_empty());
+        assert_eq!(Cells::default().get(0), None);
+        let trailing_empty: Cells = ["x", ""].into_iter().collect();
+        assert_eq!(trailing_empty.to_vec(), ["x", ""]);
+    }
+}
