@@ -15,9 +15,11 @@ use std::io::Write as _;
 use custimport::config::Secret;
 use custimport::input::{Format, Input, InputOptions, RecordData};
 use custimport::journal::{Header, Journal};
+use std::borrow::Cow;
+
 use custimport::mapping::{parse_maps, Plan, Schema};
 use custimport::pipeline::Outcome;
-use custimport::provider::nxlink::{Customer, Nxlink};
+use custimport::provider::nxlink::{Nxlink, Prepared as Customer};
 use custimport::provider::Provider;
 use custimport::report::SuccessWriter;
 use custimport::sign::Algorithm;
@@ -155,7 +157,7 @@ fn answer(customers: &[Customer]) -> Vec<u8> {
         if i > 0 {
             s.push(',');
         }
-        let phone = c.whats_app_phone.as_deref().unwrap_or_default();
+        let phone = c.whats_app_phone().unwrap_or_default();
         let _ = write!(
             s,
             r#"{{"index":{i},"customerId":{},"whatsAppPhone":"{phone}"}}"#,
@@ -288,7 +290,7 @@ mod collect {
             .collect();
         bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
             // Success cells computed once per row, as the collector does.
-            let cells: Vec<Vec<String>> = cs
+            let cells: Vec<Vec<Cow<'_, str>>> = cs
                 .iter()
                 .zip(&outcomes)
                 .map(|(c, o)| {
@@ -299,7 +301,7 @@ mod collect {
                     p.success_cells(c, id)
                 })
                 .collect();
-            let rows: Vec<(u64, &Outcome, Option<&[String]>)> = outcomes
+            let rows: Vec<(u64, &Outcome, Option<&[Cow<'_, str>]>)> = outcomes
                 .iter()
                 .zip(&cells)
                 .enumerate()

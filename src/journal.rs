@@ -7,6 +7,7 @@
 //! a crash at any instant leaves a journal from which no acknowledged row is resent and no
 //! unacknowledged row is forgotten.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
@@ -149,12 +150,12 @@ impl Journal {
     }
 
     /// Record final outcomes (call [`Journal::sync`] after a group of these).
-    pub fn done(&self, rows: &[(u64, &Outcome, Option<&[String]>)]) -> io::Result<()> {
+    pub fn done(&self, rows: &[(u64, &Outcome, Option<&[Cow<'_, str>]>)]) -> io::Result<()> {
         /// One row as a JSON array, written without building a `Value`.
         #[derive(Serialize)]
         #[serde(untagged)]
         enum Done<'a> {
-            Ok(u64, &'static str, bool, &'a [String]),
+            Ok(u64, &'static str, bool, &'a [Cow<'a, str>]),
             Not(u64, &'static str, &'a str, &'a str),
         }
         let entries: Vec<Done<'_>> = rows
@@ -286,7 +287,7 @@ mod tests {
             code: "12148".into(),
             message: "seat".into(),
         };
-        let cells = ["9".to_string(), "628".into(), "A".into()];
+        let cells = [Cow::from("9"), "628".into(), "A".into()];
         j.done(&[
             (1, &ok, Some(&cells[..])),
             (2, &bad, None),

@@ -61,9 +61,10 @@ impl<W: Write> SuccessWriter<W> {
         })
     }
 
-    pub fn write(&mut self, row: u64, cells: &[String]) -> io::Result<()> {
+    pub fn write<S: AsRef<str>>(&mut self, row: u64, cells: &[S]) -> io::Result<()> {
         self.csv.write_field(row.to_string())?;
         for (cell, phone) in cells.iter().zip(&self.phone_cols) {
+            let cell = cell.as_ref();
             if *phone {
                 if self.mask && !cell.is_empty() {
                     self.csv.write_field(mask_phone(cell))?;

@@ -105,15 +105,8 @@ fn success_csv_guards_names_not_phones_and_masks_on_request() {
         false,
     )
     .unwrap();
-    w.write(
-        1,
-        &[
-            "1214631327620775936".into(),
-            "6281234567890".into(),
-            "=evil".into(),
-        ],
-    )
-    .unwrap();
+    w.write(1, &["1214631327620775936", "6281234567890", "=evil"])
+        .unwrap();
     let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
     assert_eq!(
         out,
@@ -126,7 +119,7 @@ fn success_csv_guards_names_not_phones_and_masks_on_request() {
         true,
     )
     .unwrap();
-    w.write(7, &["6281234567890".into(), "Ann".into()]).unwrap();
+    w.write(7, &["6281234567890", "Ann"]).unwrap();
     let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
     assert_eq!(out, "row,phone_number,name\n7,*********7890,Ann\n");
 }

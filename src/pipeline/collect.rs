@@ -5,6 +5,7 @@
 //! Invariant: each event's rows are written to exactly one report (success or failed) and
 //! counted exactly once.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{self, BufWriter};
@@ -149,7 +150,7 @@ impl<P: Provider> Collector<P> {
             }
             Event::Done(items) => {
                 // Success cells are computed once, for the journal and the report.
-                let cells: Vec<Option<Vec<String>>> = items
+                let cells: Vec<Option<Vec<Cow<'_, str>>>> = items
                     .iter()
                     .map(|(it, o)| match o {
                         Outcome::Succeeded { id, .. } => {
@@ -159,21 +160,21 @@ impl<P: Provider> Collector<P> {
                     })
                     .collect();
                 if let Some(j) = &self.journal {
-                    let rows: Vec<(u64, &Outcome, Option<&[String]>)> = items
+                    let rows: Vec<(u64, &Outcome, Option<&[Cow<'_, str>]>)> = items
                         .iter()
                         .zip(&cells)
                         .map(|((it, o), c)| (it.row, o, c.as_deref()))
                         .collect();
                     j.done(&rows)?;
                 }
-                for ((item, outcome), cells) in items.into_iter().zip(cells) {
+                for ((item, outcome), cells) in items.iter().zip(&cells) {
                     match outcome {
                         Outcome::Succeeded {
                             already_present, ..
                         } => {
                             self.counts.total += 1;
                             self.counts.succeeded += 1;
-                            self.counts.already_present += u64::from(already_present);
+                            self.counts.already_present += u64::from(*already_present);
                             tracing::debug!(row = item.row, "succeeded");
                             if let Some((_, w)) = &mut self.reports.success {
                                 w.write(item.row, cells.as_deref().unwrap_or_default())?;
@@ -186,7 +187,7 @@ impl<P: Provider> Collector<P> {
                             self.reports
                                 .failed
                                 .1
-                                .write(item.row, &item.data, "failed", &code, &message)?;
+                                .write(item.row, &item.data, "failed", code, message)?;
                         }
                         Outcome::Unknown { code, message } => {
                             self.counts.total += 1;
@@ -195,11 +196,14 @@ impl<P: Provider> Collector<P> {
                             self.reports
                                 .failed
                                 .1
-                                .write(item.row, &item.data, "unknown", &code, &message)?;
+                                .write(item.row, &item.data, "unknown", code, message)?;
                         }
                         Outcome::Pending => self.pending(item.row, &item.data)?,
                     }
                 }
+                drop(cells);
+                // The rows are freed here, on this thread, after the reports have them.
+                drop(items);
                 self.check_max_failures();
             }
             Event::Resumed { row, data } => {

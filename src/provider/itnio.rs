@@ -4,6 +4,8 @@
 //! Invariant: every line of the answer's `data` is attributed to exactly one row of the batch
 //! (by the phone number after its last `:`) or reported as unattributed, never dropped.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -185,8 +187,11 @@ impl Provider for Itnio {
         &["phone_number", "name"]
     }
 
-    fn success_cells(&self, p: &Person, _id: Option<&str>) -> Vec<String> {
-        vec![p.phone_number.clone(), p.name.clone().unwrap_or_default()]
+    fn success_cells<'c>(&self, p: &'c Person, _id: Option<&'c str>) -> Vec<Cow<'c, str>> {
+        vec![
+            Cow::Borrowed(p.phone_number.as_str()),
+            Cow::Borrowed(p.name.as_deref().unwrap_or_default()),
+        ]
     }
 
     fn required_fields(&self) -> &'static [&'static str] {

@@ -4,6 +4,8 @@
 //! writes the request body for a batch, signs it, and interprets the answer into one result per
 //! row. It does no I/O: the pipeline and the HTTP layer do that, so all of this is unit-testable.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 pub mod itnio;
@@ -135,7 +137,11 @@ pub trait Provider: Send + Sync + 'static {
     /// Columns of `success.csv` after `row`.
     fn success_header(&self) -> &'static [&'static str];
     /// The `success.csv` cells (after `row`) for an accepted customer.
-    fn success_cells(&self, customer: &Self::Customer, id: Option<&str>) -> Vec<String>;
+    fn success_cells<'c>(
+        &self,
+        customer: &'c Self::Customer,
+        id: Option<&'c str>,
+    ) -> Vec<Cow<'c, str>>;
     /// Field names every row needs (a header without any of them is worth a warning).
     fn required_fields(&self) -> &'static [&'static str];
     /// Phone-like field names (their report cells are never formula-guarded).

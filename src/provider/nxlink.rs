@@ -5,6 +5,7 @@
 //! so the provider never sees a row we could have refused locally.
 
 use std::borrow::Cow;
+use std::io::Write as _;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -135,48 +136,106 @@ const CHANNELS: [&str; 8] = [
 
 /// A validated nxlink customer, serialised in the page's field order.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
-pub struct Customer {
-    pub full_name: String,
+pub struct Customer<'a> {
+    pub full_name: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
+    pub first_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
+    pub last_name: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sms_phone: Option<String>,
+    pub sms_phone: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub whats_app_phone: Option<String>,
+    pub whats_app_phone: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub viber_phone: Option<String>,
+    pub viber_phone: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub messenger: Option<String>,
+    pub messenger: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub instagram: Option<String>,
+    pub instagram: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub zalo: Option<String>,
+    pub zalo: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<String>,
+    pub line: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub country: Option<String>,
+    pub country: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
+    pub email: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub address: Option<String>,
+    pub address: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub birthday: Option<String>,
+    pub birthday: Option<Cow<'a, str>>,
     #[serde(rename = "tagStr", skip_serializing_if = "Option::is_none")]
-    pub tag_str: Option<String>,
+    pub tag_str: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub remark: Option<String>,
+    pub remark: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub time_zone: Option<String>,
+    pub time_zone: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gender: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customize_field: Option<String>,
+    pub customize_field: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub belong_seat_user: Option<String>,
+    pub belong_seat_user: Option<Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weight: Option<u8>,
+}
+
+/// A validated customer as it travels through the pipeline: its JSON object, exactly as it goes
+/// into a request body, and the two texts `success.csv` shows, in one buffer (one allocation per
+/// row, a few words to move).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The JSON object, then the WhatsApp number (if any), then the full name.
+    buf: String,
+    json_end: usize,
+    phone_end: usize,
+    has_phone: bool,
+}
+
+impl Prepared {
+    /// Serialise a validated customer.
+    pub fn new(c: &Customer<'_>) -> Prepared {
+        let phone = c.whats_app_phone.as_deref();
+        let mut buf = Vec::with_capacity(256);
+        // Serialising a struct of strings and integers into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut buf, c);
+        let json_end = buf.len();
+        buf.extend_from_slice(phone.unwrap_or_default().as_bytes());
+        let phone_end = buf.len();
+        buf.extend_from_slice(c.full_name.as_bytes());
+        // Only JSON text (from serde_json) and `str`s went into the buffer.
+        let buf = String::from_utf8(buf)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Prepared {
+            buf,
+            json_end,
+            phone_end,
+            has_phone: phone.is_some(),
+        }
+    }
+
+    /// The customer's JSON object.
+    pub fn json(&self) -> &str {
+        self.buf.get(..self.json_end).unwrap_or_default()
+    }
+
+    pub fn whats_app_phone(&self) -> Option<&str> {
+        self.has_phone
+            .then(|| self.buf.get(self.json_end..self.phone_end))
+            .flatten()
+    }
+
+    pub fn full_name(&self) -> &str {
+        self.buf.get(self.phone_end..).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("json", &self.json())
+            .finish()
+    }
 }
 
 /// Credentials and request options of an nxlink run.
@@ -199,29 +258,29 @@ impl Nxlink {
         rules::text(FIELDS[idx].name, cell, PHONE_FIELDS.contains(&idx))
     }
 
-    fn text(
+    fn text<'a>(
         &self,
-        m: &Mapped<'_>,
+        m: &Mapped<'a>,
         idx: usize,
         max: Option<usize>,
-    ) -> Result<Option<String>, Rejection> {
+    ) -> Result<Option<Cow<'a, str>>, Rejection> {
         let Some(v) = self.cell(m, idx)? else {
             return Ok(None);
         };
         if let Some(max) = max {
             rules::max_len(FIELDS[idx].name, &v, max)?;
         }
-        Ok(Some(v.into_owned()))
+        Ok(Some(v))
     }
 
-    fn phone(&self, m: &Mapped<'_>, idx: usize) -> Result<Option<String>, Rejection> {
+    fn phone<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
         match self.cell(m, idx)? {
-            Some(v) => rules::phone(FIELDS[idx].name, &v, 30).map(Some),
+            Some(v) => rules::phone(FIELDS[idx].name, &v, 30).map(|p| Some(Cow::Owned(p))),
             None => Ok(None),
         }
     }
 
-    fn digits(&self, m: &Mapped<'_>, idx: usize) -> Result<Option<String>, Rejection> {
+    fn digits<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
         let v = self.text(m, idx, None)?;
         if let Some(v) = &v {
             rules::digits(FIELDS[idx].name, v, 32)?;
@@ -229,13 +288,13 @@ impl Nxlink {
         Ok(v)
     }
 
-    fn customize(&self, m: &Mapped<'_>) -> Result<Option<String>, Rejection> {
+    fn customize<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
         let bad = |msg: &str| {
             Rejection::new("invalid_customize_field", format!("customize_field: {msg}"))
         };
         // A customize_field cell that already holds a JSON object is sent verbatim when no
         // customize.KEY column adds to it, so the user's text reaches nxlink unchanged.
-        let mut verbatim: Option<String> = None;
+        let mut verbatim: Option<Cow<'a, str>> = None;
         let mut obj: Map<String, Value> =
             match m.fields.get(f::CUSTOMIZE_FIELD).copied().flatten() {
                 Some(Cell::Json(Value::Object(o))) => o.clone(),
@@ -249,7 +308,7 @@ impl Nxlink {
                     None => Map::new(),
                     Some(t) => match serde_json::from_str::<Value>(&t) {
                         Ok(Value::Object(o)) => {
-                            verbatim = Some(t.into_owned());
+                            verbatim = Some(t);
                             o
                         }
                         Ok(v) => {
@@ -273,7 +332,7 @@ impl Nxlink {
             return Ok(Some(text));
         }
         serde_json::to_string(&obj)
-            .map(Some)
+            .map(|t| Some(Cow::Owned(t)))
             .map_err(|e| bad(&e.to_string()))
     }
 
@@ -299,28 +358,9 @@ impl Nxlink {
             )),
         }
     }
-}
 
-impl Provider for Nxlink {
-    type Customer = Customer;
-
-    fn name(&self) -> &'static str {
-        "nxlink"
-    }
-    fn fields(&self) -> &'static [FieldDef] {
-        &FIELDS
-    }
-    fn extras_prefix(&self) -> &'static str {
-        "customize"
-    }
-    fn unmapped_to_extras(&self) -> bool {
-        false
-    }
-    fn path(&self) -> &'static str {
-        PATH
-    }
-
-    fn prepare(&self, m: &Mapped<'_>) -> Result<Customer, Rejection> {
+    /// Validate and normalise one mapped record (borrowing its text where it can).
+    pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
         let full_name = self.text(m, f::FULL_NAME, Some(255))?.ok_or_else(|| {
             Rejection::new(
                 "missing_full_name",
@@ -332,7 +372,7 @@ impl Provider for Nxlink {
             None => None,
         };
         let birthday = match self.cell(m, f::BIRTHDAY)? {
-            Some(b) => Some(rules::birthday("birthday", &b)?),
+            Some(b) => Some(Cow::Owned(rules::birthday("birthday", &b)?)),
             None => None,
         };
         let email = self.text(m, f::EMAIL, Some(50))?;
@@ -396,27 +436,54 @@ impl Provider for Nxlink {
         }
         Ok(c)
     }
+}
 
-    fn write_body(&self, customers: &[&Customer], buf: &mut Vec<u8>) {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            #[serde(rename = "type")]
-            kind: u8,
-            tenant_id: i64,
-            app_key: &'a str,
-            strict_binding: bool,
-            customers: &'a [&'a Customer],
-        }
+impl Provider for Nxlink {
+    type Customer = Prepared;
+
+    fn name(&self) -> &'static str {
+        "nxlink"
+    }
+    fn fields(&self) -> &'static [FieldDef] {
+        &FIELDS
+    }
+    fn extras_prefix(&self) -> &'static str {
+        "customize"
+    }
+    fn unmapped_to_extras(&self) -> bool {
+        false
+    }
+    fn path(&self) -> &'static str {
+        PATH
+    }
+
+    fn prepare(&self, m: &Mapped<'_>) -> Result<Prepared, Rejection> {
+        self.customer(m).map(|c| Prepared::new(&c))
+    }
+
+    fn write_body(&self, customers: &[&Prepared], buf: &mut Vec<u8>) {
         buf.clear();
-        let body = Body {
-            kind: self.mode,
-            tenant_id: self.tenant_id,
-            app_key: &self.app_key,
-            strict_binding: self.strict_binding,
-            customers,
-        };
-        // Serialising plain structs of strings and integers into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *buf, &body);
+        // The same text serde_json writes for a struct of these fields, customers included.
+        // Writing into a Vec cannot fail.
+        let _ = write!(
+            buf,
+            "{{\"type\":{},\"tenant_id\":{},\"app_key\":",
+            self.mode, self.tenant_id
+        );
+        // Serialising a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, &self.app_key);
+        buf.extend_from_slice(if self.strict_binding {
+            b",\"strict_binding\":true,\"customers\":["
+        } else {
+            b",\"strict_binding\":false,\"customers\":["
+        });
+        for (i, c) in customers.iter().enumerate() {
+            if i > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(c.json().as_bytes());
+        }
+        buf.extend_from_slice(b"]}");
     }
 
     fn headers(&self, body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
@@ -444,7 +511,7 @@ impl Provider for Nxlink {
         h
     }
 
-    fn interpret(&self, body: &[u8], customers: &[&Customer]) -> Answer {
+    fn interpret(&self, body: &[u8], customers: &[&Prepared]) -> Answer {
         interpret(body, customers.len(), self.tenant_id)
     }
 
@@ -452,11 +519,11 @@ impl Provider for Nxlink {
         &["customer_id", "whats_app_phone", "full_name"]
     }
 
-    fn success_cells(&self, c: &Customer, id: Option<&str>) -> Vec<String> {
+    fn success_cells<'c>(&self, c: &'c Prepared, id: Option<&'c str>) -> Vec<Cow<'c, str>> {
         vec![
-            id.unwrap_or_default().to_owned(),
-            c.whats_app_phone.clone().unwrap_or_default(),
-            c.full_name.clone(),
+            Cow::Borrowed(id.unwrap_or_default()),
+            Cow::Borrowed(c.whats_app_phone().unwrap_or_default()),
+            Cow::Borrowed(c.full_name()),
         ]
     }
 

@@ -93,7 +93,7 @@ fn every_field_is_normalised() {
         ("belong_seat_user", "agent@sandbox.test"),
         ("weight", "5"),
     ]);
-    let c = nx().prepare(&m).unwrap();
+    let c = nx().customer(&m).unwrap();
     assert_eq!(c.full_name, " 牛小信 ", "free text is sent as it is");
     assert_eq!(c.sms_phone.as_deref(), Some("081234567890"));
     assert_eq!(c.viber_phone.as_deref(), Some("6281"));
@@ -231,7 +231,7 @@ fn customize_field_merges_column_and_map_keys() {
     ]);
     m.extras.push(("level".into(), Cell::Text("gold")));
     m.extras.push(("empty".into(), Cell::Text("")));
-    let c = nx().prepare(&m).unwrap();
+    let c = nx().customer(&m).unwrap();
     assert_eq!(
         c.customize_field.as_deref(),
         Some(r#"{"a":"1","level":"gold"}"#)
@@ -251,11 +251,11 @@ fn customize_field_alone_is_sent_verbatim() {
         ("customize_field", r#"{"b": 1, "a": "x"}"#),
     ]);
     assert_eq!(
-        nx().prepare(&m).unwrap().customize_field.as_deref(),
+        nx().customer(&m).unwrap().customize_field.as_deref(),
         Some(r#"{"b": 1, "a": "x"}"#)
     );
     let m = mapped(&[("full_name", "A"), ("line", "l"), ("customize_field", "{}")]);
-    assert_eq!(nx().prepare(&m).unwrap().customize_field, None);
+    assert_eq!(nx().customer(&m).unwrap().customize_field, None);
 }
 
 #[test]
@@ -270,7 +270,7 @@ fn json_cells_keep_exact_numbers_and_refuse_other_types() {
     m.fields[field("full_name")] = Some(Cell::Json(&name));
     m.fields[field("whats_app_phone")] = Some(Cell::Json(&phone));
     assert_eq!(
-        nx().prepare(&m).unwrap().whats_app_phone.as_deref(),
+        nx().customer(&m).unwrap().whats_app_phone.as_deref(),
         Some("6281234567890")
     );
     m.fields[field("country")] = Some(Cell::Json(&list));
@@ -403,5 +403,79 @@ fn fast_and_liberal_readings_agree() {
             }
         ),
         other => panic!("{other:?}"),
+    }
+}
+
+/// The body as serde would write it for the whole structure: what `write_body` must equal.
+fn serde_body(p: &Nxlink, customers: &[Customer<'_>]) -> String {
+    #[derive(Serialize)]
+    struct Body<'a> {
+        #[serde(rename = "type")]
+        kind: u8,
+        tenant_id: i64,
+        app_key: &'a str,
+        strict_binding: bool,
+        customers: &'a [Customer<'a>],
+    }
+    serde_json::to_string(&Body {
+        kind: p.mode,
+        tenant_id: p.tenant_id,
+        app_key: &p.app_key,
+        strict_binding: p.strict_binding,
+        customers,
+    })
+    .unwrap()
+}
+
+#[test]
+fn prepared_customers_make_the_same_body_as_serde() {
+    let rows: [&[(&str, &str)]; 3] = [
+        &[
+            ("full_name", "Jack \"J\" \\ O'Neil\n"),
+            ("whats_app_phone", "+62 812-3456-7890"),
+        ],
+        &[
+            ("full_name", "牛小信"),
+            ("email", "a@b.c"),
+            ("birthday", "1990-1-2"),
+            ("gender", "女"),
+            ("customize_field", r#"{"k": "v\u0001"}"#),
+            ("weight", "5"),
+        ],
+        &[
+            ("full_name", "\u{7f}\t"),
+            ("sms_phone", "0812 3456 7890"),
+            ("remark", "</script>"),
+        ],
+    ];
+    let mut p = nx();
+    let customers: Vec<Customer<'_>> = rows
+        .iter()
+        .map(|r| p.customer(&mapped(r)).unwrap())
+        .collect();
+    let prepared: Vec<Prepared> = customers.iter().map(Prepared::new).collect();
+    for (c, pr) in customers.iter().zip(&prepared) {
+        assert_eq!(pr.json(), serde_json::to_string(c).unwrap());
+        assert_eq!(pr.full_name(), c.full_name);
+        assert_eq!(pr.whats_app_phone(), c.whats_app_phone.as_deref());
+    }
+    assert_eq!(prepared[0].whats_app_phone(), Some("6281234567890"));
+    assert_eq!(prepared[1].whats_app_phone(), None);
+    assert_eq!(prepared[2].whats_app_phone(), None);
+    let refs: Vec<&Prepared> = prepared.iter().collect();
+    for (mode, strict, app_key, tenant) in [(0, false, "46oKF=os", 123), (2, true, "k\"\\é", -7)] {
+        p.mode = mode;
+        p.strict_binding = strict;
+        p.app_key = app_key.into();
+        p.tenant_id = tenant;
+        let mut buf = vec![];
+        p.write_body(&refs, &mut buf);
+        assert_eq!(String::from_utf8(buf).unwrap(), serde_body(&p, &customers));
+        let mut one = vec![];
+        p.write_body(&refs[..1], &mut one);
+        assert_eq!(
+            String::from_utf8(one).unwrap(),
+            serde_body(&p, &customers[..1])
+        );
     }
 }
