@@ -301,7 +301,7 @@ mod collect {
                     p.success_cells(c, id)
                 })
                 .collect();
-            let rows: Vec<(u64, &Outcome, Option<&[Cow<'_, str>]>)> = outcomes
+            let rows: Vec<custimport::journal::DoneRow<'_>> = outcomes
                 .iter()
                 .zip(&cells)
                 .enumerate()

@@ -89,6 +89,10 @@ pub struct Journal {
     file: Mutex<File>,
 }
 
+/// A row's final outcome for [`Journal::done`]: row, outcome, and its `success.csv` cells when
+/// it succeeded.
+pub type DoneRow<'a> = (u64, &'a Outcome, Option<&'a [Cow<'a, str>]>);
+
 impl Journal {
     /// Start a new journal (truncating any old one) with its header.
     pub fn create(dir: &Path, header: &Header) -> io::Result<Journal> {
@@ -150,7 +154,7 @@ impl Journal {
     }
 
     /// Record final outcomes (call [`Journal::sync`] after a group of these).
-    pub fn done(&self, rows: &[(u64, &Outcome, Option<&[Cow<'_, str>]>)]) -> io::Result<()> {
+    pub fn done(&self, rows: &[DoneRow<'_>]) -> io::Result<()> {
         /// One row as a JSON array, written without building a `Value`.
         #[derive(Serialize)]
         #[serde(untagged)]

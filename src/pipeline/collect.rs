@@ -160,7 +160,7 @@ impl<P: Provider> Collector<P> {
                     })
                     .collect();
                 if let Some(j) = &self.journal {
-                    let rows: Vec<(u64, &Outcome, Option<&[Cow<'_, str>]>)> = items
+                    let rows: Vec<crate::journal::DoneRow<'_>> = items
                         .iter()
                         .zip(&cells)
                         .map(|((it, o), c)| (it.row, o, c.as_deref()))
