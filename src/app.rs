@@ -43,6 +43,16 @@ fn runtime() -> Result<tokio::runtime::Runtime, Fatal> {
         .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot start the async runtime: {e}")))
 }
 
+/// The import's runtime: one thread drives every request. The CPU-heavy stages (reading,
+/// report writing) have their own threads; the async side only multiplexes sockets and
+/// timers, which one thread does without the cross-thread wake-ups of a work-stealing pool.
+fn import_runtime() -> Result<tokio::runtime::Runtime, Fatal> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot start the async runtime: {e}")))
+}
+
 fn execute(cli: Cli) -> Result<Exit, Fatal> {
     let env = config::process_env;
     match cli.command {
@@ -86,7 +96,7 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
 fn import(settings: Settings) -> Result<Exit, Fatal> {
     init_tracing(settings.quiet, settings.verbose);
     let (json, quiet) = (settings.json, settings.quiet);
-    let result = runtime()?.block_on(run::import(settings))?;
+    let result = import_runtime()?.block_on(run::import(settings))?;
     if let Some(msg) = &result.stopped {
         eprintln!("error: {msg}");
     }

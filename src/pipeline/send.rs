@@ -133,7 +133,11 @@ pub async fn dispatch<P: Provider>(
             // The journal entries are written (and, where the provider's answers depend on
             // them, synced to disk) before the batches may leave.
             let written = if ctx.provider.resend_needs_history() {
-                tokio::task::block_in_place(|| j.sent(&entries, true))
+                // A disk flush takes a while: off the async thread, so answers keep flowing.
+                let j = j.clone();
+                tokio::task::spawn_blocking(move || j.sent(&entries, true))
+                    .await
+                    .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             } else {
                 j.sent(&entries, false)
             };
