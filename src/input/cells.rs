@@ -21,6 +21,15 @@ impl Cells {
         }
     }
 
+    /// Cells from their text back to back and the offset where each starts. `None` unless
+    /// the offsets are ascending char boundaries of `text`, the first one 0.
+    pub fn from_parts(text: String, starts: Vec<usize>) -> Option<Cells> {
+        let ordered = starts.first().is_none_or(|&s| s == 0)
+            && starts.windows(2).all(|w| w[0] <= w[1])
+            && starts.iter().all(|&s| text.is_char_boundary(s));
+        (ordered && (text.is_empty() || !starts.is_empty())).then_some(Cells { text, starts })
+    }
+
     /// Append a cell.
     pub fn push(&mut self, cell: &str) {
         self.starts.push(self.text.len());
@@ -113,5 +122,25 @@ mod tests {
         assert_eq!(Cells::default().get(0), None);
         let trailing_empty: Cells = ["x", ""].into_iter().collect();
         assert_eq!(trailing_empty.to_vec(), ["x", ""]);
+    }
+
+    #[test]
+    fn from_parts_accepts_only_char_boundaries_in_order() {
+        let ok = Cells::from_parts("ab中x".into(), vec![0, 2, 2, 5]).unwrap();
+        assert_eq!(ok.to_vec(), ["ab", "", "中", "x"]);
+        assert_eq!(
+            Cells::from_parts(String::new(), vec![]),
+            Some(Cells::default())
+        );
+        assert_eq!(
+            Cells::from_parts(String::new(), vec![0]).unwrap().to_vec(),
+            [""]
+        );
+        // Inside the three bytes of 中.
+        assert!(Cells::from_parts("ab中x".into(), vec![0, 3]).is_none());
+        assert!(Cells::from_parts("abc".into(), vec![0, 2, 1]).is_none());
+        assert!(Cells::from_parts("abc".into(), vec![1]).is_none());
+        assert!(Cells::from_parts("abc".into(), vec![0, 4]).is_none());
+        assert!(Cells::from_parts("abc".into(), vec![]).is_none());
     }
 }

@@ -196,16 +196,12 @@ impl Prepared {
     /// Serialise a validated customer.
     pub fn new(c: &Customer<'_>) -> Prepared {
         let phone = c.whats_app_phone.as_deref();
-        let mut buf = Vec::with_capacity(256);
-        // Serialising a struct of strings and integers into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut buf, c);
+        // Serialising a struct of strings and integers cannot fail.
+        let mut buf = serde_json::to_string(c).unwrap_or_default();
         let json_end = buf.len();
-        buf.extend_from_slice(phone.unwrap_or_default().as_bytes());
+        buf.push_str(phone.unwrap_or_default());
         let phone_end = buf.len();
-        buf.extend_from_slice(c.full_name.as_bytes());
-        // Only JSON text (from serde_json) and `str`s went into the buffer.
-        let buf = String::from_utf8(buf)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        buf.push_str(&c.full_name);
         Prepared {
             buf,
             json_end,

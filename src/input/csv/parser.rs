@@ -56,6 +56,11 @@ impl RawRecord {
         self.bytes.get(start..end).unwrap_or_default()
     }
 
+    /// All field bytes back to back, and where each field starts in them.
+    pub fn parts(&self) -> (&[u8], &[usize]) {
+        (&self.bytes, &self.starts)
+    }
+
     /// The fields in order.
     pub fn fields(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
         (0..self.starts.len()).map(|i| self.field(i))
