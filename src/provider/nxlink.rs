@@ -574,7 +574,9 @@ fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
     #[serde(rename_all = "camelCase")]
     struct Success {
         index: usize,
-        customer_id: Option<serde_json::Number>,
+        /// Ids are whole numbers; anything else (text, a fraction, beyond u64) falls back to
+        /// the liberal path, which keeps the id's exact text.
+        customer_id: Option<u64>,
     }
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]

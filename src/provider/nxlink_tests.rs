@@ -383,6 +383,8 @@ fn fast_and_liberal_readings_agree() {
         r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":0,"customerId":2},{"index":1,"customerId":3}]}}"#,
         r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1}],"failItems":[{"index":2,"errorCode":"E1","errorMessage":"x"}]}}"#,
         r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"12"},{"index":1,"customerId":3},{"index":9,"customerId":4}]}}"#,
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":99999999999999999999999},{"index":1,"customerId":-4},{"index":2,"customerId":1.5}]}}"#,
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":null},{"index":1,"customerId":0},{"index":2,"customerId":18446744073709551615}]}}"#,
     ];
     for body in bodies {
         assert_eq!(
@@ -401,6 +403,16 @@ fn fast_and_liberal_readings_agree() {
             RowAnswer::Accepted {
                 id: Some("1214631327620775999".into())
             }
+        ),
+        other => panic!("{other:?}"),
+    }
+    // Ids beyond u64 or not whole keep their exact text.
+    match interpret(bodies[4].as_bytes(), 3, 1) {
+        Answer::Rows { rows, .. } => assert_eq!(
+            rows,
+            ["99999999999999999999999", "-4", "1.5"].map(|id| RowAnswer::Accepted {
+                id: Some(id.into())
+            })
         ),
         other => panic!("{other:?}"),
     }
