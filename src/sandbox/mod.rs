@@ -13,6 +13,7 @@ mod faults;
 mod itnio;
 mod nxlink;
 mod nxlink_fields;
+mod scan;
 mod server;
 mod stats;
 #[cfg(test)]

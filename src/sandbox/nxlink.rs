@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::nxlink_fields::check_customer;
+use super::scan::customer_texts;
 use super::server::{header, is_json_content_type, trace_id, App};
 use super::{NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
 use crate::sign::{self, Algorithm};
@@ -20,7 +21,8 @@ use crate::sign::{self, Algorithm};
 pub const SEAT_DOMAIN: &str = "@sandbox.test";
 /// The first `customerId` handed out (the seed page's first example id).
 pub const FIRST_CUSTOMER_ID: u64 = 1_214_631_327_620_775_936;
-/// Fields by which an incoming customer matches a held one (same field, equal value).
+/// Fields by which an incoming customer matches a held one (same field, equal value); the
+/// first is also the `whatsAppPhone` of a success item.
 const MATCH_FIELDS: [&str; 4] = ["whats_app_phone", "sms_phone", "viber_phone", "email"];
 const BODY_KEYS: [&str; 5] = [
     "type",
@@ -165,12 +167,17 @@ fn process<'a>(
             return Err(refuse(12148, seat_message(seat)));
         }
     }
-    // Serialise outside the lock; the lock only covers lookups and inserts.
-    let texts: Vec<Option<Box<str>>> = customers
+    // Copy or serialise outside the lock; the lock only covers lookups and inserts.
+    let received = customer_texts(body).filter(|t| t.len() == customers.len());
+    let texts: Vec<Option<Box<[u8]>>> = customers
         .iter()
         .zip(&unknown_seats)
-        .map(|(c, seat)| match (c.as_object(), seat) {
-            (Some(row), None) => Some(to_text(row)),
+        .enumerate()
+        .map(|(i, (c, seat))| match (c.as_object(), seat) {
+            (Some(row), None) => Some(match &received {
+                Some(texts) => texts[i].into(),
+                None => to_text(row),
+            }),
             _ => None,
         })
         .collect();
@@ -190,11 +197,12 @@ fn process<'a>(
         let (Some(row), Some(text)) = (c.as_object(), text) else {
             continue;
         };
-        let id = store.upsert(tenant, mode, row, text);
+        let contacts = read_contacts(row);
+        let id = store.upsert(tenant, mode, row, &contacts, text);
         success_items.push(SuccessItem {
             index,
             customer_id: id,
-            whats_app_phone: row.get("whats_app_phone").and_then(Value::as_str),
+            whats_app_phone: contacts[0],
         });
     }
     drop(store);
@@ -267,13 +275,14 @@ fn seat_message(seat: &str) -> String {
     format!("Assigned seat {seat} does not exist. Please check Admin -> Members.")
 }
 
-/// One held customer: the fields as received (merged for type 1), kept as compact JSON text
-/// because a benchmark run holds millions of them.
+/// One held customer: the fields as JSON text, kept as text because a benchmark run holds
+/// millions of them. The text is the customer object exactly as received (type 0 and new
+/// customers) or re-serialised after a merge (type 1); either way it parses to the fields.
 #[derive(Debug)]
 struct Held {
     tenant: i64,
     id: u64,
-    fields: Box<str>,
+    fields: Box<[u8]>,
 }
 
 /// Per-field lookup from value to position in `held`.
@@ -299,57 +308,77 @@ impl Default for Store {
     }
 }
 
-fn match_keys(fields: &Map<String, Value>) -> impl Iterator<Item = (usize, &str)> {
-    MATCH_FIELDS.iter().enumerate().filter_map(|(k, f)| {
-        fields
-            .get(*f)
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(|s| (k, s))
-    })
+/// The string values of [`MATCH_FIELDS`] in `fields`, in that order, read in one pass (a hashed
+/// `get` per name costs more than comparing a customer's few keys).
+fn read_contacts(fields: &Map<String, Value>) -> [Option<&str>; 4] {
+    let mut found = [None; 4];
+    for (key, value) in fields {
+        if let Some(k) = MATCH_FIELDS.iter().position(|f| f == key) {
+            found[k] = value.as_str();
+        }
+    }
+    found
 }
 
-fn parse_fields(text: &str) -> Map<String, Value> {
-    serde_json::from_str(text).unwrap_or_default()
+/// The non-empty contacts as (match field position, value): the index keys of a customer.
+fn match_keys(contacts: [Option<&str>; 4]) -> impl Iterator<Item = (usize, &str)> {
+    contacts
+        .into_iter()
+        .enumerate()
+        .filter_map(|(k, v)| v.filter(|s| !s.is_empty()).map(|s| (k, s)))
 }
 
-fn to_text(fields: &Map<String, Value>) -> Box<str> {
-    serde_json::to_string(fields).unwrap_or_default().into()
+fn parse_fields(text: &[u8]) -> Map<String, Value> {
+    serde_json::from_slice(text).unwrap_or_default()
+}
+
+fn to_text(fields: &Map<String, Value>) -> Box<[u8]> {
+    serde_json::to_vec(fields).unwrap_or_default().into()
 }
 
 impl Store {
-    /// Creates or updates the customer matching `row` (whose JSON text is `text`); returns its id.
-    fn upsert(&mut self, tenant: i64, mode: Mode, row: &Map<String, Value>, text: Box<str>) -> u64 {
+    /// Creates or updates the customer matching `row` (whose [`read_contacts`] are given and whose
+    /// JSON text is `text`); returns its id.
+    fn upsert(
+        &mut self,
+        tenant: i64,
+        mode: Mode,
+        row: &Map<String, Value>,
+        contacts: &[Option<&str>; 4],
+        text: Box<[u8]>,
+    ) -> u64 {
         let index = self.index.entry(tenant).or_default();
-        let found = match_keys(row).find_map(|(k, v)| index[k].get(v).copied());
+        let found = match_keys(*contacts).find_map(|(k, v)| index[k].get(v).copied());
         if let Some((pos, held)) = found.and_then(|pos| self.held.get_mut(pos).map(|h| (pos, h))) {
             if mode == Mode::Keep {
                 return held.id;
             }
             let mut fields = parse_fields(&held.fields);
-            for (k, v) in match_keys(&fields) {
+            for (k, v) in match_keys(read_contacts(&fields)) {
                 if index[k].get(v) == Some(&pos) {
                     index[k].remove(v);
                 }
             }
             if mode == Mode::Replace {
                 held.fields = text;
-                fields = row.clone();
+                for (k, v) in match_keys(*contacts) {
+                    index[k].insert(v.into(), pos);
+                }
             } else {
                 for (k, v) in row {
                     fields.insert(k.clone(), v.clone());
                 }
                 held.fields = to_text(&fields);
-            }
-            for (k, v) in match_keys(&fields) {
-                index[k].insert(v.into(), pos);
+                for (k, v) in match_keys(read_contacts(&fields)) {
+                    index[k].insert(v.into(), pos);
+                }
             }
             return held.id;
         }
         let pos = self.held.len();
         let id = self.next_id;
         self.next_id += 1;
-        for (k, v) in match_keys(row) {
+        for (k, v) in match_keys(*contacts) {
             index[k].insert(v.into(), pos);
         }
         self.held.push(Held {
