@@ -187,7 +187,8 @@ async fn send_batch<P: Provider>(
 ) {
     let mut throttled = false;
     let mut stack: Vec<Vec<Item<P::Customer>>> = vec![batch.items];
-    let mut buf = Vec::with_capacity(16 * 1024);
+    // The provider sizes the body buffer (it knows the rows' lengths).
+    let mut buf = Vec::new();
     while let Some(items) = stack.pop() {
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
         let outcomes: Vec<Outcome> = match fin {
