@@ -69,6 +69,10 @@ def main():
                     break
             if stage:
                 break
+        thread = head.split()[0] if head.split() else ""
+        if stage is None and thread == "custimport-read" and any("custimport" in f for f in frames):
+            # Frames the optimiser folded into the reader's loop (row JSON, batching).
+            stage = "read: other, inlined into the reader loop (row JSON, batching)"
         if stage is None:
             leaf = frames[0] if frames else "?"
             stage = "unattributed: kernel (scheduler, net, futex)" if (
