@@ -214,8 +214,8 @@ pub struct ItnioArgs {
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
-    /// Calling job to import into
-    #[arg(long, value_name = "ID")]
+    /// Calling job to import into (a JSON integer the provider reads as a signed 64-bit number)
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub job: u64,
 
     /// Application ID (or `app_id` in config, CUSTIMPORT_ITNIO_APP_ID)

@@ -85,6 +85,14 @@ fn usage_errors_exit_2() {
         .args(["--batch-size", "101"])
         .assert()
         .code(2);
+    // A job id the provider cannot read (beyond a signed 64-bit integer) is a usage error, not
+    // a refusal of every batch.
+    env.bare()
+        .args(["itnio", "--sandbox", "--job", "9223372036854775808"])
+        .arg(&input)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--job"));
     env.bare()
         .arg("nxlink")
         .arg(&input)
