@@ -1,11 +1,14 @@
 //! The resume journal: an append-only JSON-lines ledger in the report directory (mode 0600).
-//! Before a batch is sent its rows are recorded and synced; after, each row's final outcome.
+//! Before a batch is sent its rows are recorded (and, for itnio, synced to disk first); after,
+//! each row's final outcome. Entries are written at once and synced at least every 100 ms.
 //! `--resume` replays it: rows with a final outcome are skipped, rows sent without one are
 //! sent again (and an "already exists" answer for them counts as success).
 //!
 //! Invariant: a row is recorded as final only after the provider's answer was interpreted;
-//! a crash at any instant leaves a journal from which no acknowledged row is resent and no
-//! unacknowledged row is forgotten.
+//! a crash of the process at any instant leaves a journal from which no acknowledged row is
+//! resent and no unacknowledged row is forgotten. A power failure can lose the last 100 ms of
+//! entries: their rows are sent again on `--resume`, which both providers deduplicate (and
+//! itnio's batch records, on which its answers depend, were on disk before sending).
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
