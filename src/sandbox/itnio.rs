@@ -1,6 +1,12 @@
 //! The itnio `aivoice/importCustomer` emulator: header and signature checks, body validation, and
 //! the per-job person store with phone uniqueness and the script-variable rule of jobs 1000–1999.
 //!
+//! Test hook: a batch holding a person whose `properties` has the key `sandbox_refuse` (see
+//! [`REFUSE_PROPERTY`]) with the string value `"-27"`, `"-35"` or `"-51"` is refused whole with
+//! that status, after the structural checks and before anything is stored, so that the client's
+//! bisection of whole-batch refusals can be tested end to end. Any other value of that key is an
+//! ordinary property.
+//!
 //! Invariant: a request with a non-"0" status changes nothing; with status "0" every person is
 //! either kept in the job or named (by phone) in exactly one `data` line, and a job never holds
 //! the same phone twice.
@@ -18,6 +24,9 @@ use crate::sign;
 pub const SCRIPT_JOBS: std::ops::RangeInclusive<i64> = 1000..=1999;
 /// The property the script jobs require.
 pub const SCRIPT_PROPERTY: &str = "amount";
+/// The property of the test hook: a person carrying it with the value `"-27"`, `"-35"` or
+/// `"-51"` makes the sandbox refuse the whole batch with that status.
+pub const REFUSE_PROPERTY: &str = "sandbox_refuse";
 const JOBS: std::ops::RangeInclusive<i64> = 1..=999_999;
 const SKEW_SECS: i64 = 300;
 const MAX_PERSONS: usize = 100;
@@ -100,6 +109,10 @@ fn process(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Result<Vec
         let text: Box<str> = serde_json::to_string(fields).unwrap_or_default().into();
         checked.push((phone, fields, text));
     }
+    // The test hook: checked before the store is touched, so a refusal changes nothing.
+    if let Some(r) = checked.iter().find_map(|(_, p, _)| hook_refusal(p)) {
+        return Err(r);
+    }
     let mut store = app.itnio.lock().unwrap_or_else(|e| e.into_inner());
     let held = store.jobs.entry(job).or_default();
     let mut lines = Vec::new();
@@ -178,6 +191,24 @@ fn check_person(i: usize, person: &Value) -> Result<(&str, &Map<String, Value>),
         return Err(fail("properties", "must be an object"));
     }
     Ok((phone, obj))
+}
+
+/// The refusal the test hook asks for, if `person` carries [`REFUSE_PROPERTY`] with one of the
+/// status codes it knows.
+fn hook_refusal(person: &Map<String, Value>) -> Option<Refusal> {
+    let value = person
+        .get("properties")
+        .and_then(Value::as_object)
+        .and_then(|p| p.get(REFUSE_PROPERTY))
+        .and_then(Value::as_str)?;
+    let reason = match value {
+        "-27" => "parameter validation failed",
+        "-35" => "import failed",
+        "-51" => "customer properties incomplete",
+        _ => return None,
+    };
+    let status = value.parse().ok()?;
+    Some(refuse(status, reason))
 }
 
 fn has_property(person: &Map<String, Value>, name: &str) -> bool {

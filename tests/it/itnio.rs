@@ -211,3 +211,159 @@ fn throttling_lowers_concurrency_and_loses_nothing() {
     assert_eq!(env.held_itnio(9).len(), 60);
     let _ = by_row(&env.csv_rows("success.csv"), "row");
 }
+
+/// A CSV of `rows` valid rows with a `sandbox_refuse` column, holding `code` on the rows in `bad`
+/// (1-based) and empty elsewhere; row `i` has phone `6281{i:07}`.
+fn refuse_csv(rows: u64, bad: &[(u64, &str)]) -> String {
+    let mut csv = String::from("name,phone,sandbox_refuse\n");
+    for i in 1..=rows {
+        let mark = bad
+            .iter()
+            .find(|(r, _)| *r == i)
+            .map_or("", |(_, code)| code);
+        csv.push_str(&format!("N{i},6281{i:07},{mark}\n"));
+    }
+    csv
+}
+
+fn phone(i: u64) -> String {
+    format!("6281{i:07}")
+}
+
+/// Runs a bisecting import of 20 rows with the rows in `bad` marked `-35` and checks every row's
+/// outcome, what job 9 holds, the summary, and that `requests` is exactly `requests` and within
+/// the README's bound of about 2·log2(batch) extra requests per bad row.
+fn check_bisection(batch: u64, bad: &[u64], requests: u64) {
+    const ROWS: u64 = 20;
+    let env = TestEnv::new();
+    let marks: Vec<(u64, &str)> = bad.iter().map(|&r| (r, "-35")).collect();
+    let input = env.write("r.csv", refuse_csv(ROWS, &marks));
+    env.cmd("itnio")
+        .args(["--job", "9", "--batch-size", &batch.to_string()])
+        .arg(&input)
+        .assert()
+        .code(1);
+    let good: Vec<u64> = (1..=ROWS).filter(|r| !bad.contains(r)).collect();
+
+    // Exactly the good rows succeeded, each once, and job 9 holds exactly them.
+    let success = env.csv_rows("success.csv");
+    assert_eq!(success.len(), good.len());
+    let success = by_row(&success, "row");
+    assert_eq!(success.keys().copied().collect::<Vec<_>>(), good);
+    for (r, row) in &success {
+        assert_eq!(cell(row, "phone_number"), phone(*r));
+        assert_eq!(cell(row, "name"), format!("N{r}"));
+    }
+    let h = held(&env, 9);
+    assert_eq!(env.held_itnio(9).len(), good.len());
+    for r in &good {
+        assert_eq!(
+            h[&phone(*r)],
+            json!({"name": format!("N{r}"), "phoneNumber": phone(*r)})
+        );
+    }
+
+    // Exactly the marked rows failed with -35, each once, with their original columns.
+    let failed = env.csv_rows("failed.csv");
+    assert_eq!(failed.len(), bad.len());
+    let failed = by_row(&failed, "custimport_row");
+    assert_eq!(failed.keys().copied().collect::<Vec<_>>(), bad);
+    for (r, row) in &failed {
+        let cols: Vec<(&str, String)> = row.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        assert_eq!(
+            cols,
+            vec![
+                ("name", format!("N{r}")),
+                ("phone", phone(*r)),
+                ("sandbox_refuse", "'-35".to_owned()),
+                ("custimport_row", r.to_string()),
+                ("custimport_outcome", "failed".to_owned()),
+                ("custimport_code", "'-35".to_owned()),
+                ("custimport_error", "import failed".to_owned()),
+            ]
+        );
+    }
+
+    let s = env.summary();
+    for (key, want) in [
+        ("total", ROWS),
+        ("succeeded", good.len() as u64),
+        ("rejected", 0),
+        ("failed", bad.len() as u64),
+        ("unknown", 0),
+        ("pending", 0),
+        ("retries", 0),
+        ("exit_code", 1),
+        ("requests", requests),
+    ] {
+        assert_eq!(s[key], json!(want), "{key}: {s}");
+    }
+    // README: at most about 2·log2(batch) extra requests per bad row.
+    let batches = ROWS.div_ceil(batch);
+    let log2 = u64::from(batch.next_power_of_two().trailing_zeros());
+    assert!(requests <= batches + 2 * log2 * bad.len() as u64);
+}
+
+#[test]
+fn batch_refusal_is_bisected_to_the_marked_rows_batch_4() {
+    // Batches 1–4, 5–8, 9–12, 13–16, 17–20. Batch 5–8: 5–8 refused, 5–6 refused, 5 ok, 6
+    // refused, 7–8 ok (5 requests). Batch 13–16: 13–16, 13–14, 13, 14, 15–16, 15, 16 (7).
+    // Three clean batches: 1 each. 15 in all.
+    check_bisection(4, &[6, 13, 16], 15);
+}
+
+#[test]
+fn batch_refusal_is_bisected_to_the_marked_rows_batch_8() {
+    // Batch 1–8 (bad 3): 1–8, 1–4, 1–2, 3–4, 3, 4, 5–8 (7 requests). Batch 9–16 (bad 11, 14):
+    // 9–16, 9–12, 9–10, 11–12, 11, 12, 13–16, 13–14, 13, 14, 15–16 (11). Batch 17–20: 1.
+    check_bisection(8, &[3, 11, 14], 19);
+}
+
+#[test]
+fn batch_refusal_without_bisection_fails_the_whole_batch() {
+    const ROWS: u64 = 12;
+    let env = TestEnv::new();
+    let input = env.write("r.csv", refuse_csv(ROWS, &[(2, "-35"), (11, "-51")]));
+    env.cmd("itnio")
+        .args(["--job", "9", "--batch-size", "4", "--no-bisect"])
+        .arg(&input)
+        .assert()
+        .code(1);
+    // Batches 1–4 and 9–12 are refused whole; 5–8 is imported.
+    let refused: Vec<(u64, &str, &str)> = (1..=4)
+        .map(|r| (r, "'-35", "import failed"))
+        .chain((9..=12).map(|r| (r, "'-51", "customer properties incomplete")))
+        .collect();
+    let failed = by_row(&env.csv_rows("failed.csv"), "custimport_row");
+    assert_eq!(failed.len(), refused.len());
+    for (r, code, error) in &refused {
+        let row = &failed[r];
+        assert_eq!(cell(row, "phone"), phone(*r));
+        assert_eq!(cell(row, "custimport_outcome"), "failed");
+        assert_eq!(cell(row, "custimport_code"), *code);
+        assert_eq!(cell(row, "custimport_error"), *error);
+    }
+    let success = by_row(&env.csv_rows("success.csv"), "row");
+    assert_eq!(
+        success.keys().copied().collect::<Vec<_>>(),
+        vec![5, 6, 7, 8]
+    );
+    let mut phones: Vec<String> = held(&env, 9).into_keys().collect();
+    phones.sort();
+    assert_eq!(phones, (5..=8).map(phone).collect::<Vec<_>>());
+    assert_eq!(env.held_itnio(9).len(), 4);
+    let s = env.summary();
+    for (key, want) in [
+        ("total", ROWS),
+        ("succeeded", 4),
+        ("failed", 8),
+        ("rejected", 0),
+        ("unknown", 0),
+        ("pending", 0),
+        ("requests", 3),
+        ("retries", 0),
+        ("exit_code", 1),
+    ] {
+        assert_eq!(s[key], json!(want), "{key}: {s}");
+    }
+}

@@ -234,3 +234,87 @@ async fn script_job_requires_amount() {
         .json();
     assert_eq!(v["data"], json!([]));
 }
+
+#[tokio::test]
+async fn refuse_hook_refuses_the_whole_batch_and_holds_nothing() {
+    let sb = start_default().await;
+    for (status, reason) in [
+        ("-27", "parameter validation failed"),
+        ("-35", "import failed"),
+        ("-51", "customer properties incomplete"),
+    ] {
+        let persons = json!([
+            person("1"),
+            {"phoneNumber": "2", "properties": {"sandbox_refuse": status, "x": "y"}},
+            person("3")
+        ]);
+        let r = Req::itnio(it_body(9, persons)).send(&sb).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(
+            r.json(),
+            json!({"status": status, "reason": reason, "data": null})
+        );
+    }
+    // Also in a script job, where other rows would have been refused one by one.
+    let persons = json!([
+        {"phoneNumber": "1"},
+        {"phoneNumber": "2", "properties": {"amount": "5", "sandbox_refuse": "-51"}}
+    ]);
+    let r = Req::itnio(it_body(1500, persons)).send(&sb).await;
+    assert_eq!(r.status_code(), "-51");
+    assert!(sb.itnio_persons(9).is_empty());
+    assert!(sb.itnio_persons(1500).is_empty());
+    // Nothing was held, so the same phones are accepted afterwards.
+    let r = Req::itnio(it_body(9, json!([person("1"), person("2"), person("3")])))
+        .send(&sb)
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"status": "0", "reason": "success", "data": []})
+    );
+    assert_eq!(sb.itnio_persons(9).len(), 3);
+}
+
+#[tokio::test]
+async fn refuse_hook_comes_after_structural_checks() {
+    let sb = start_default().await;
+    let persons = json!([
+        {"phoneNumber": "1", "properties": {"sandbox_refuse": "-35"}},
+        {"phoneNumber": "2", "gender": "x"}
+    ]);
+    let v = Req::itnio(it_body(9, persons)).send(&sb).await.json();
+    assert_eq!(v["status"], json!("-27"));
+    assert_eq!(
+        v["reason"],
+        json!(
+            "parameter validation failed: customerPersons[1].gender: must be MALE, FEMALE or null"
+        )
+    );
+    assert!(sb.itnio_persons(9).is_empty());
+}
+
+#[tokio::test]
+async fn other_refuse_hook_values_are_ordinary_properties() {
+    let sb = start_default().await;
+    let persons = json!([
+        {"phoneNumber": "1", "properties": {"sandbox_refuse": "-36"}},
+        {"phoneNumber": "2", "properties": {"sandbox_refuse": -35}},
+        {"phoneNumber": "3", "properties": {"sandbox_refuse": "35"}},
+        {"phoneNumber": "4", "properties": {"sandbox_refuse": " -35"}},
+        {"phoneNumber": "5", "properties": {"sandbox_refuse": ""}},
+        {"phoneNumber": "6", "properties": {"sandbox_refuse": null}},
+        {"phoneNumber": "7", "properties": {"sandbox_refuse": ["-35"]}},
+        {"phoneNumber": "8", "properties": {"Sandbox_Refuse": "-35"}},
+        {"phoneNumber": "9", "properties": {"other": "-35"}},
+        {"phoneNumber": "10", "name": "-35"}
+    ]);
+    let r = Req::itnio(it_body(9, persons.clone())).send(&sb).await;
+    assert_eq!(
+        r.json(),
+        json!({"status": "0", "reason": "success", "data": []})
+    );
+    assert_eq!(
+        sb.itnio_persons(9),
+        persons.as_array().expect("array").clone()
+    );
+}
