@@ -327,10 +327,19 @@ impl CsvRecords {
                 ),
             )
         } else if found != self.headers.len() {
+            // A quote that closes on a later line merges those lines into one record.
+            let merged = if raw.end_line > raw.line {
+                format!(
+                    "; lines {}–{} were read as one record (a quoted field spans them: check for a misplaced quote)",
+                    raw.line, raw.end_line
+                )
+            } else {
+                String::new()
+            };
             problem(
                 "wrong_field_count",
                 format!(
-                    "line {}: expected {} fields, found {found}",
+                    "line {}: expected {} fields, found {found}{merged}",
                     raw.line,
                     self.headers.len()
                 ),

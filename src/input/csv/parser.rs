@@ -18,6 +18,8 @@ use std::io::{self, BufRead};
 pub(super) struct RawRecord {
     /// Physical line where the record starts.
     pub line: u64,
+    /// Physical line of the record's last byte (after `line` when a quoted field spans lines).
+    pub end_line: u64,
     /// Field bytes, unquoted, back to back; a field over the cap holds only its first `cap`
     /// bytes.
     bytes: Vec<u8>,
@@ -79,6 +81,7 @@ impl RawRecord {
             self.bytes = Vec::new();
         }
         self.line = line;
+        self.end_line = line;
         self.bytes.clear();
         self.starts.clear();
         self.field_lines.clear();
@@ -187,6 +190,7 @@ impl Machine {
             false
         } else if term {
             self.state = State::StartRecord;
+            self.record.end_line = byte_line;
             true
         } else {
             self.push(b);
@@ -261,6 +265,9 @@ impl Machine {
     /// End of input: whether a record was in progress (it is then complete in `record`).
     fn finish(&mut self) -> bool {
         let state = std::mem::replace(&mut self.state, State::StartRecord);
+        if state != State::StartRecord {
+            self.record.end_line = self.last_line;
+        }
         match state {
             State::StartRecord => false,
             State::InQuoted => {
@@ -405,6 +412,8 @@ mod tests {
         );
         let lines: Vec<u64> = recs.iter().map(|r| r.line).collect();
         assert_eq!(lines, [1, 3, 5]);
+        let ends: Vec<u64> = recs.iter().map(|r| r.end_line).collect();
+        assert_eq!(ends, [1, 4, 5]);
         assert_eq!(recs[1].field_lines, [3, 4]);
         assert!(recs.iter().all(|r| r.unterminated.is_none()));
     }

@@ -155,6 +155,27 @@ fn wrong_field_count_is_kept_with_a_problem() {
 }
 
 #[test]
+fn a_quote_closed_lines_later_names_the_merged_lines() {
+    // Line 3 opens a quote that only the quote at the end of line 5 closes: lines 3–5 become
+    // one record of one field.
+    let (_, recs) = read(b"name,phone\nA,6281\n\"B,6282\nC,6283\nD,6284\"\nE,6285\n");
+    assert_eq!(recs.len(), 3);
+    assert_eq!(code(&recs[1]), Some("wrong_field_count"));
+    assert_eq!(
+        message(&recs[1]),
+        "line 3: expected 2 fields, found 1; lines 3–5 were read as one record \
+         (a quoted field spans them: check for a misplaced quote)"
+    );
+    assert_eq!(cells(&recs[1]), ["B,6282\nC,6283\nD,6284"]);
+    // A record on one line says nothing of merged lines; a multi-line field of the right
+    // width is no problem at all.
+    let (_, recs) = read(b"a,b\n1\n\"x\ny\",2\n");
+    assert_eq!(message(&recs[0]), "line 2: expected 2 fields, found 1");
+    assert_eq!(code(&recs[1]), None);
+    assert_eq!(recs[1].line, 3);
+}
+
+#[test]
 fn unterminated_quote_in_last_field() {
     let (_, recs) = read(b"a,b\n1,2\n3,\"open");
     assert_eq!(recs.len(), 2);
