@@ -37,17 +37,18 @@ pub fn main() -> ExitCode {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Fatal> {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot start the async runtime: {e}")))
+    build_runtime(tokio::runtime::Builder::new_multi_thread())
 }
 
 /// The import's runtime: one thread drives every request. The CPU-heavy stages (reading,
 /// report writing) have their own threads; the async side only multiplexes sockets and
 /// timers, which one thread does without the cross-thread wake-ups of a work-stealing pool.
 fn import_runtime() -> Result<tokio::runtime::Runtime, Fatal> {
-    tokio::runtime::Builder::new_current_thread()
+    build_runtime(tokio::runtime::Builder::new_current_thread())
+}
+
+fn build_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime::Runtime, Fatal> {
+    builder
         .enable_all()
         .build()
         .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot start the async runtime: {e}")))

@@ -3,6 +3,7 @@
 //! read as `&str` slices of that buffer.
 
 use std::fmt;
+use std::ops::Range;
 
 /// The decoded cells of one record, in column order.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -47,13 +48,7 @@ impl Cells {
 
     /// The cell at `index`, if there is one.
     pub fn get(&self, index: usize) -> Option<&str> {
-        let start = *self.starts.get(index)?;
-        let end = self
-            .starts
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.text.len());
-        self.text.get(start..end)
+        self.text.get(piece(&self.starts, self.text.len(), index)?)
     }
 
     /// The cells in column order.
@@ -65,6 +60,14 @@ impl Cells {
     pub fn to_vec(&self) -> Vec<String> {
         self.iter().map(str::to_owned).collect()
     }
+}
+
+/// Where piece `index` lies in a buffer of `total` bytes cut where each piece `starts` (a piece
+/// ends where the next one starts).
+pub(super) fn piece(starts: &[usize], total: usize, index: usize) -> Option<Range<usize>> {
+    let start = *starts.get(index)?;
+    let end = starts.get(index + 1).copied().unwrap_or(total);
+    Some(start..end)
 }
 
 impl<S: AsRef<str>> FromIterator<S> for Cells {

@@ -30,8 +30,7 @@ use encoding_rs::{Encoding, UTF_8};
 use super::decode::{
     display_name, label, open_source, strip_bom, suggest_encoding, Decoder, Utf8Transcoder,
 };
-use super::Cells;
-use super::{Format, Input, InputError, InputOptions, Problem, Record, RecordData};
+use super::{Cells, Format, Input, InputError, InputOptions, Problem, Record, RecordData};
 use parser::{Parser, RawRecord};
 
 /// How much of the input's start is looked at to sniff the delimiter.

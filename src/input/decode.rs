@@ -65,15 +65,6 @@ impl Decoder {
         }
     }
 
-    /// Like [`Decoder::decode`], taking the bytes (no copy for valid UTF-8).
-    pub fn decode_owned(&self, bytes: Vec<u8>) -> Result<String, String> {
-        if self.encoding == UTF_8 {
-            return String::from_utf8(bytes)
-                .map_err(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        }
-        self.decode(&bytes).map(Cow::into_owned)
-    }
-
     /// Decodes `bytes`, replacing what does not decode.
     pub fn decode_lossy<'a>(&self, bytes: &'a [u8]) -> Cow<'a, str> {
         self.decode(bytes).unwrap_or_else(Cow::Owned)

@@ -210,9 +210,6 @@ impl<P: Provider> Collector<P> {
                         Outcome::Pending => self.pending(item.row, &item.data)?,
                     }
                 }
-                drop(cells);
-                // The rows are freed here, on this thread, after the reports have them.
-                drop(items);
                 self.check_max_failures();
             }
             Event::Resumed { row, data } => {

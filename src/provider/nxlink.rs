@@ -185,11 +185,11 @@ pub struct Customer<'a> {
 /// row, a few words to move).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Prepared {
-    /// The JSON object, then the WhatsApp number (if any), then the full name.
+    /// The JSON object, then the WhatsApp number (empty when there is none: a number given
+    /// always has digits), then the full name.
     buf: String,
     json_end: usize,
     phone_end: usize,
-    has_phone: bool,
 }
 
 impl Prepared {
@@ -206,7 +206,6 @@ impl Prepared {
             buf,
             json_end,
             phone_end,
-            has_phone: phone.is_some(),
         }
     }
 
@@ -216,9 +215,7 @@ impl Prepared {
     }
 
     pub fn whats_app_phone(&self) -> Option<&str> {
-        self.has_phone
-            .then(|| self.buf.get(self.json_end..self.phone_end))
-            .flatten()
+        Some(self.buf.get(self.json_end..self.phone_end)?).filter(|p| !p.is_empty())
     }
 
     pub fn full_name(&self) -> &str {

@@ -13,6 +13,8 @@
 
 use std::io::{self, BufRead};
 
+use crate::input::cells::piece;
+
 /// One record as read from the stream, before decoding.
 #[derive(Debug, Default, Clone)]
 pub(super) struct RawRecord {
@@ -49,13 +51,9 @@ impl RawRecord {
 
     /// The bytes of field `index`.
     pub fn field(&self, index: usize) -> &[u8] {
-        let start = self.starts.get(index).copied().unwrap_or(self.bytes.len());
-        let end = self
-            .starts
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.bytes.len());
-        self.bytes.get(start..end).unwrap_or_default()
+        piece(&self.starts, self.bytes.len(), index)
+            .and_then(|r| self.bytes.get(r))
+            .unwrap_or_default()
     }
 
     /// All field bytes back to back, and where each field starts in them.
@@ -302,8 +300,7 @@ impl<R: BufRead> Parser<R> {
         }
     }
 
-    /// The next record, or `None` at the end of input.
-    /// The next record, valid until the next call.
+    /// The next record (valid until the next call), or `None` at the end of input.
     pub(super) fn next_record(&mut self) -> io::Result<Option<&RawRecord>> {
         loop {
             let buf = match self.reader.fill_buf() {
