@@ -89,6 +89,12 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
                 .map_err(Fatal::usage)?;
             Ok(Exit::Success)
         }
+        Command::State(a) => {
+            let (file, _) = config::load_file(cli.common.config.as_deref(), &env)?;
+            let path =
+                config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
+            crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
+        }
         Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?),
         Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?),
     }
@@ -114,12 +120,23 @@ fn import(settings: Settings) -> Result<Exit, Fatal> {
 
 /// The final one-line summary on stderr.
 pub fn summary_line(s: &Summary) -> String {
+    // With --skip-unchanged, "N unchanged" follows the rows that were (or would be) sent.
+    let unchanged = if s.unchanged > 0 {
+        format!(", {} unchanged", s.unchanged)
+    } else {
+        String::new()
+    };
     let mut line = if s.dry_run {
         format!(
-            "custimport: dry run of {} rows: {} valid, {} rejected; would send {} request{}",
+            "custimport: dry run of {} rows: {} valid{unchanged}, {} rejected; would send {}{} request{}",
             s.total,
             s.valid.unwrap_or_default(),
             s.rejected,
+            if s.unchanged > 0 {
+                format!("{} rows in ", s.valid.unwrap_or_default())
+            } else {
+                String::new()
+            },
             s.planned_requests.unwrap_or_default(),
             if s.planned_requests == Some(1) {
                 ""
@@ -129,7 +146,7 @@ pub fn summary_line(s: &Summary) -> String {
         )
     } else {
         format!(
-            "custimport: {} rows: {} succeeded, {} rejected, {} failed, {} unknown, {} pending; {} request{} ({} retries) in {:.1} s",
+            "custimport: {} rows: {} succeeded{unchanged}, {} rejected, {} failed, {} unknown, {} pending; {} request{} ({} retries) in {:.1} s",
             s.total, s.succeeded, s.rejected, s.failed, s.unknown, s.pending, s.requests, if s.requests == 1 { "" } else { "s" }, s.retries, s.elapsed_secs
         )
     };

@@ -52,6 +52,40 @@ pub enum Command {
     },
     /// Print the man page (roff) to standard output.
     Man,
+    /// Show what the incremental-import state (--skip-unchanged) remembers, per account;
+    /// forget an account or a job; print the state's path.
+    State(StateArgs),
+}
+
+/// `custimport state [path | forget ...]`.
+#[derive(Debug, Args, Clone)]
+pub struct StateArgs {
+    #[command(subcommand)]
+    pub action: Option<StateAction>,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum StateAction {
+    /// Print the path of the state database (--state, `state` in config, or the default).
+    Path,
+    /// Forget what a scope (or every scope of an itnio job) remembers: its rows are sent again
+    /// by the next --skip-unchanged run. Asks for confirmation on a terminal.
+    Forget(ForgetArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ForgetArgs {
+    /// Scope ids, as `custimport state` lists them
+    #[arg(value_name = "SCOPE-ID", required_unless_present = "job")]
+    pub scopes: Vec<i64>,
+
+    /// Every itnio scope of this job (repeatable)
+    #[arg(long, value_name = "N")]
+    pub job: Vec<u64>,
+
+    /// Do not ask for confirmation (needed when standard input is not a terminal)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// Options common to both providers. They are global: they may come before the provider's
@@ -156,6 +190,16 @@ pub struct CommonArgs {
     /// Mask phone numbers (last 4 digits kept) and e-mail addresses in logs and success.csv
     #[arg(long, global = true)]
     pub mask_pii: bool,
+
+    /// Send only rows that are new or changed since they last succeeded for this account and
+    /// endpoint; remember the rows that succeed (in the --state database)
+    #[arg(long, global = true)]
+    pub skip_unchanged: bool,
+
+    /// The incremental-import state database (also `state` in config) [default:
+    /// $XDG_STATE_HOME/custimport/state.db, else ~/.local/state/custimport/state.db]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub state: Option<PathBuf>,
 }
 
 /// How nxlink treats a customer it already holds (body `type`).

@@ -53,6 +53,8 @@ impl<'de> Deserialize<'de> for Secret {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// The incremental-import state database (`--state`).
+    pub state: Option<PathBuf>,
     #[serde(default)]
     pub nxlink: NxlinkSection,
     #[serde(default)]
@@ -207,6 +209,8 @@ pub struct Settings {
     pub verbose: u8,
     pub progress: bool,
     pub mask_pii: bool,
+    /// `--skip-unchanged`: the state database to consult and update.
+    pub state: Option<PathBuf>,
     /// Warnings found while configuring (shown unless --quiet).
     pub warnings: Vec<String>,
 }
@@ -349,7 +353,9 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         .or_else(|| env("CUSTIMPORT_NXLINK_BASE_URL"))
         .or(s.base_url.clone())
         .unwrap_or_else(|| "https://api-idn.nxlink.ai".into());
+    let state = state_for_import(c, file.state.as_deref(), env)?;
     common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
+        .map(|s| Settings { state, ..s })
 }
 
 /// Turn itnio arguments into settings.
@@ -404,7 +410,38 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         .or_else(|| env("CUSTIMPORT_ITNIO_BASE_URL"))
         .or(s.base_url.clone())
         .unwrap_or_else(|| "https://api.itniotech.com".into());
+    let state = state_for_import(c, file.state.as_deref(), env)?;
     common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
+        .map(|s| Settings { state, ..s })
+}
+
+/// The state database's path: `--state`, else `state` in the config file, else the default
+/// under `$XDG_STATE_HOME` (`~/.local/state`).
+pub fn state_path(
+    flag: Option<&Path>,
+    file: Option<&Path>,
+    env: Env<'_>,
+) -> Result<PathBuf, Fatal> {
+    flag.or(file)
+        .map(Path::to_path_buf)
+        .or_else(|| crate::state::default_path(env))
+        .ok_or_else(|| {
+            Fatal::usage(anyhow!(
+                "cannot tell where the state database goes: neither XDG_STATE_HOME nor HOME is set; use --state PATH"
+            ))
+        })
+}
+
+/// The state path for an import: only with `--skip-unchanged`.
+fn state_for_import(
+    c: &CommonArgs,
+    file: Option<&Path>,
+    env: Env<'_>,
+) -> Result<Option<PathBuf>, Fatal> {
+    if !c.skip_unchanged {
+        return Ok(None);
+    }
+    state_path(c.state.as_deref(), file, env).map(Some)
 }
 
 fn common(
@@ -511,6 +548,7 @@ fn common(
         verbose: a.verbose,
         progress: !a.no_progress && !a.quiet,
         mask_pii: a.mask_pii,
+        state: None,
         warnings,
     })
 }

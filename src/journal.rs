@@ -49,6 +49,11 @@ pub enum Previous {
         code: String,
         message: String,
     },
+    /// Not sent: the state remembered it as sent with the same content (`--skip-unchanged`);
+    /// `cells` are its `unchanged.csv` cells.
+    Unchanged {
+        cells: Vec<String>,
+    },
 }
 
 /// What an earlier run left.
@@ -197,6 +202,27 @@ impl Journal {
         f.write_all(&line)
     }
 
+    /// Record rows found unchanged (`row`, their `unchanged.csv` cells): final outcomes, so
+    /// that `--resume` reports them as unchanged again whatever the state holds by then.
+    pub fn unchanged(&self, rows: &[(u64, &[Cow<'_, str>])]) -> io::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<(u64, &str, &[Cow<'_, str>])> = rows
+            .iter()
+            .map(|(row, cells)| (*row, "unchanged", *cells))
+            .collect();
+        let mut line = Vec::with_capacity(48 * entries.len());
+        line.extend_from_slice(b"{\"done\":");
+        serde_json::to_writer(&mut line, &entries)?;
+        line.extend_from_slice(b"}\n");
+        let mut f = self
+            .file
+            .lock()
+            .map_err(|_| io::Error::other("journal lock poisoned"))?;
+        f.write_all(&line)
+    }
+
     pub fn sync(&self) -> io::Result<()> {
         let f = self
             .file
@@ -265,6 +291,17 @@ fn parse_done(v: &Value) -> Option<(u64, Previous)> {
             code: s(2),
             message: s(3),
         },
+        "unchanged" => Previous::Unchanged {
+            cells: a
+                .get(2)
+                .and_then(Value::as_array)
+                .map(|c| {
+                    c.iter()
+                        .map(|x| x.as_str().unwrap_or_default().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
         _ => return None,
     };
     Some((row, prev))
@@ -301,6 +338,8 @@ mod tests {
             (3, &Outcome::Pending, None),
         ])
         .unwrap();
+        j.unchanged(&[(6, &[Cow::from("628"), "".into(), "a@b".into()][..])])
+            .unwrap();
         j.sync().unwrap();
         drop(j);
         // A crash mid-line leaves a torn tail.
@@ -311,7 +350,13 @@ mod tests {
         f.write_all(b"{\"done\":[[4,\"succ").unwrap();
         let l = Journal::load(dir.path()).unwrap();
         assert_eq!(l.header, Some(h));
-        assert_eq!(l.done.len(), 2);
+        assert_eq!(l.done.len(), 3);
+        assert_eq!(
+            l.done.get(&6),
+            Some(&Previous::Unchanged {
+                cells: vec!["628".into(), "".into(), "a@b".into()]
+            })
+        );
         assert_eq!(
             l.done.get(&1),
             Some(&Previous::Succeeded {

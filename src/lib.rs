@@ -19,6 +19,7 @@ pub mod report;
 pub mod run;
 pub mod sandbox;
 pub mod sign;
+pub mod state;
 pub mod stop;
 
 mod app;

@@ -62,6 +62,13 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
         let rows: Vec<String> = rows.iter().map(u64::to_string).collect();
         let _ = writeln!(out, "  {code:<20} {n:>7}  (rows {}{more})", rows.join(", "));
     }
+    if counts.unchanged > 0 {
+        let _ = writeln!(
+            out,
+            "Unchanged since they last succeeded (not sent, listed in unchanged.csv): {}",
+            counts.unchanged
+        );
+    }
     let _ = writeln!(
         out,
         "Would send {} request(s) of up to {batch_size} rows.",

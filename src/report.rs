@@ -264,6 +264,9 @@ pub struct Summary {
     pub unattributed: u64,
     /// Blank lines skipped (JSONL).
     pub blank_lines: u64,
+    /// Rows not sent because the state remembers them as sent with the same content
+    /// (`--skip-unchanged`; listed in `unchanged.csv`).
+    pub unchanged: u64,
     pub dry_run: bool,
     /// Dry run: rows that passed validation, and the requests they would take.
     #[serde(skip_serializing_if = "Option::is_none")]

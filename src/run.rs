@@ -24,9 +24,11 @@ use crate::pipeline::collect::{Collector, Counts, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
 use crate::pipeline::read::{Mapper, Reader, Skip};
 use crate::pipeline::send::{dispatch, Ctx};
+use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::provider::Provider;
 use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
 use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
 
 /// The result of a run that got as far as writing its reports.
@@ -106,9 +108,25 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     };
 
     let (sandbox, http) = transport(&s, provider.path()).await?;
+    let incremental = open_state(&*provider, &s, sandbox.as_ref())?;
     let journal = open_journal(&out, &s, provider.name(), &input_name)?;
 
     let (success, failed) = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
+    let resumed_unchanged = resume.as_ref().is_some_and(|(done, _)| {
+        done.values()
+            .any(|p| matches!(p, Previous::Unchanged { .. }))
+    });
+    if resumed_unchanged && s.state.is_none() {
+        warn(
+            &s,
+            "the run being resumed was started with --skip-unchanged: its remaining rows are sent without checking the state, and not remembered; add --skip-unchanged to check them",
+        );
+    }
+    let unchanged = if s.state.is_some() || resumed_unchanged {
+        Some(open_unchanged_report(&*provider, &out, &s)?)
+    } else {
+        None
+    };
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
@@ -125,9 +143,17 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         None => (None, None, None),
     };
 
+    let (filter_state, recorder) = match incremental {
+        Some(i) => (i.filter, i.recorder),
+        None => (None, None),
+    };
     let collector = Collector {
         provider: provider.clone(),
-        reports: Reports { success, failed },
+        reports: Reports {
+            success,
+            failed,
+            unchanged,
+        },
         journal: journal.clone(),
         previous,
         progress,
@@ -136,6 +162,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         quiet: s.quiet,
         input_name: input_name.clone(),
         counts: Counts::default(),
+        recorder,
     };
     let collector = std::thread::Builder::new()
         .name("custimport-report".into())
@@ -151,9 +178,27 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     };
     let reader_events = ev_tx.clone();
     let blank_lines = input.blank_counter();
+    // With --skip-unchanged the reader's batches go through the filter stage first.
+    let (reader_tx, filter) = if s.state.is_some() {
+        let (tx, rx) = mpsc::channel(4);
+        let filter = Filter {
+            provider: provider.clone(),
+            state: filter_state,
+            batch_size: s.batch_size,
+            quiet: s.quiet,
+        };
+        let events = ev_tx.clone();
+        let handle = std::thread::Builder::new()
+            .name("custimport-state".into())
+            .spawn(move || filter.run(rx, batch_tx, events))
+            .map_err(|e| Fatal::stopped(anyhow!("cannot start the state filter: {e}")))?;
+        (tx, Some(handle))
+    } else {
+        (batch_tx, None)
+    };
     let reader = std::thread::Builder::new()
         .name("custimport-read".into())
-        .spawn(move || reader.run(input, batch_tx, reader_events))
+        .spawn(move || reader.run(input, reader_tx, reader_events))
         .map_err(|e| Fatal::stopped(anyhow!("cannot start the reader: {e}")))?;
 
     let rate = s.rate.and_then(rate_limiter);
@@ -182,6 +227,12 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         .await
         .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
         .map_err(|_| Fatal::stopped(anyhow!("the reader thread panicked")))?;
+    if let Some(filter) = filter {
+        tokio::task::spawn_blocking(move || filter.join())
+            .await
+            .map_err(|e| Fatal::stopped(anyhow!("state filter task failed: {e}")))?
+            .map_err(|_| Fatal::stopped(anyhow!("the state filter panicked")))?;
+    }
     let plan_lines = match read {
         Ok(st) => {
             if !st.ignored_keys.is_empty() {
@@ -356,6 +407,93 @@ fn plan_input<P: Provider>(
     })
 }
 
+/// The state of an incremental run: the filter's connection and scope (none when nothing is
+/// remembered for the scope yet, in a dry run), and the collector's recorder (not in a dry
+/// run).
+struct Incremental {
+    filter: Option<(State, i64)>,
+    recorder: Option<Recorder>,
+}
+
+/// With `--skip-unchanged`: open the state (created when missing, except by a dry run, which
+/// writes nothing but folds in what killed runs recorded), merge what earlier runs left, and
+/// enter the run's scope.
+fn open_state<P: Provider>(
+    provider: &P,
+    s: &Settings,
+    sandbox: Option<&Sandbox>,
+) -> Result<Option<Incremental>, Fatal> {
+    let Some(path) = &s.state else {
+        return Ok(None);
+    };
+    let account = provider.state_account();
+    if !s.sandbox && (account.account.is_empty() || account.app.is_empty()) {
+        let what = match provider.name() {
+            "nxlink" => "access_key, tenant_id and app_key",
+            _ => "api_key and app_id",
+        };
+        return Err(Fatal::usage(anyhow!(
+            "--skip-unchanged needs the account's {what} (config or environment; never the secret) to know what was sent to it, also in a dry run"
+        )));
+    }
+    let endpoint = match (&s.base_url, sandbox) {
+        (Some(b), _) => ScopeSpec::canonical_endpoint(b),
+        (None, Some(sb)) => ScopeSpec::canonical_endpoint(&sb.base_url()),
+        (None, None) => "sandbox".to_owned(),
+    };
+    let spec = ScopeSpec {
+        provider: provider.name().to_owned(),
+        endpoint,
+        account: account.account,
+        tenant: account.tenant,
+        app: account.app,
+        job: account.job,
+    };
+    let err = |e: crate::state::StateError| Fatal::usage(anyhow!("{e}"));
+    if s.dry_run {
+        let Some(mut state) = State::open_existing(path).map_err(err)? else {
+            return Ok(Some(Incremental {
+                filter: None,
+                recorder: None,
+            }));
+        };
+        state.merge().map_err(err)?;
+        let scope = state.find_scope(&spec).map_err(err)?;
+        return Ok(Some(Incremental {
+            filter: scope.map(|id| (state, id)),
+            recorder: None,
+        }));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut state = State::open(path).map_err(err)?;
+    state.merge().map_err(err)?;
+    let scope = state.enter_scope(&spec, now).map_err(err)?;
+    let writer = State::open(path).map_err(err)?;
+    Ok(Some(Incremental {
+        filter: Some((state, scope)),
+        recorder: Some(Recorder::new(writer, scope, now, provider.state_salt())),
+    }))
+}
+
+/// `unchanged.csv`: `row` and the provider's key columns.
+fn open_unchanged_report<P: Provider>(
+    provider: &P,
+    out: &Path,
+    s: &Settings,
+) -> Result<(ReportFile, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
+    let io_err =
+        |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
+    let (rf, w) = ReportFile::create(out, "unchanged.csv").map_err(io_err)?;
+    let header = provider.unchanged_header();
+    let phone_like: Vec<&str> = header
+        .iter()
+        .copied()
+        .filter(|h| provider.is_phone_field(h) || *h == "phone_number")
+        .collect();
+    let w = SuccessWriter::new(w, header, &phone_like, s.mask_pii).map_err(io_err)?;
+    Ok((rf, w))
+}
+
 /// The journal: none for a dry run, the resumed run's, or a new one with the input's
 /// fingerprint.
 fn open_journal(
@@ -474,6 +612,7 @@ fn summarize(
         already_present: counts.already_present,
         unattributed: counts.unattributed,
         blank_lines: blank,
+        unchanged: counts.unchanged,
         dry_run: s.dry_run,
         valid: s.dry_run.then_some(counts.valid),
         planned_requests: s.dry_run.then_some(counts.planned_requests),

@@ -2,8 +2,9 @@
 //! counts every outcome, drives the progress bar per batch, and asks the run to stop when
 //! `--max-failures` is exceeded. Runs on its own thread.
 //!
-//! Invariant: each event's rows are written to exactly one report (success or failed) and
-//! counted exactly once.
+//! Invariant: each event's rows are written to exactly one report (success, failed or, with
+//! `--skip-unchanged`, unchanged) and counted exactly once; the state hears of an outcome
+//! only after the journal recorded it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use indicatif::ProgressBar;
 use tokio::sync::mpsc::Receiver;
 
+use super::unchanged::Recorder;
 use super::{Event, Outcome};
 use crate::config::MaxFailures;
 use crate::journal::{Journal, Previous};
@@ -47,6 +49,8 @@ pub struct Counts {
     pub unattributed: u64,
     pub valid: u64,
     pub planned_requests: u64,
+    /// `--skip-unchanged`: rows not sent, the state remembering them unchanged.
+    pub unchanged: u64,
     /// Rejections by code: count and the first few row numbers.
     pub rejections: BTreeMap<String, (u64, Vec<u64>)>,
 }
@@ -58,6 +62,8 @@ const EXAMPLE_ROWS: usize = 5;
 pub struct Reports {
     pub success: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
     pub failed: (ReportFile, FailedWriter<BufWriter<File>>),
+    /// `unchanged.csv`, with `--skip-unchanged`.
+    pub unchanged: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
 }
 
 pub struct Collector<P: Provider> {
@@ -71,6 +77,9 @@ pub struct Collector<P: Provider> {
     pub quiet: bool,
     pub input_name: String,
     pub counts: Counts,
+    /// `--skip-unchanged` (not in a dry run): records final outcomes in the state, after the
+    /// journal.
+    pub recorder: Option<Recorder>,
 }
 
 impl<P: Provider> Collector<P> {
@@ -87,6 +96,11 @@ impl<P: Provider> Collector<P> {
             while let Ok(ev) = rx.try_recv() {
                 self.handle(ev)?;
             }
+            // The journal has these outcomes (written, synced below within 100 ms): now the
+            // state, in one transaction.
+            if let Some(r) = &mut self.recorder {
+                r.flush();
+            }
             if let Some(j) = &self.journal {
                 if synced.elapsed() >= SYNC_EVERY {
                     j.sync()?;
@@ -100,6 +114,11 @@ impl<P: Provider> Collector<P> {
         }
         if let Some(j) = &self.journal {
             j.sync()?;
+        }
+        if let Some(warning) = self.recorder.as_mut().and_then(Recorder::finish) {
+            if !self.quiet {
+                eprintln!("warning: {warning}");
+            }
         }
         let c = &self.counts;
         let shown = c.rejected.min(SHOWN_REJECTIONS);
@@ -117,6 +136,9 @@ impl<P: Provider> Collector<P> {
         }
         self.progress.finish_and_clear();
         if let Some((rf, w)) = self.reports.success.take() {
+            rf.commit(w.into_inner()?)?;
+        }
+        if let Some((rf, w)) = self.reports.unchanged.take() {
             rf.commit(w.into_inner()?)?;
         }
         let (rf, w) = self.reports.failed;
@@ -175,6 +197,11 @@ impl<P: Provider> Collector<P> {
                         .map(|((it, o), c)| (it.row, o, c.as_deref()))
                         .collect();
                     j.done(&rows)?;
+                }
+                if let Some(r) = &mut self.recorder {
+                    for (it, o) in &items {
+                        r.note(&*self.provider, &it.customer, o);
+                    }
                 }
                 for ((item, outcome), cells) in items.iter().zip(&cells) {
                     match outcome {
@@ -240,9 +267,36 @@ impl<P: Provider> Collector<P> {
                             .1
                             .write(row, &data, "unknown", &code, &message)?;
                     }
+                    Some(Previous::Unchanged { cells }) => {
+                        self.counts.unchanged += 1;
+                        if let Some((_, w)) = &mut self.reports.unchanged {
+                            w.write(row, &cells)?;
+                        }
+                    }
                     None => {
                         self.counts.total -= 1;
                         self.pending(row, &data)?;
+                    }
+                }
+            }
+            Event::Unchanged(items) => {
+                let cells: Vec<Vec<Cow<'_, str>>> = items
+                    .iter()
+                    .map(|it| self.provider.unchanged_cells(&it.customer))
+                    .collect();
+                if let Some(j) = &self.journal {
+                    let rows: Vec<(u64, &[Cow<'_, str>])> = items
+                        .iter()
+                        .zip(&cells)
+                        .map(|(it, c)| (it.row, c.as_slice()))
+                        .collect();
+                    j.unchanged(&rows)?;
+                }
+                self.counts.total += items.len() as u64;
+                self.counts.unchanged += items.len() as u64;
+                if let Some((_, w)) = &mut self.reports.unchanged {
+                    for (it, c) in items.iter().zip(&cells) {
+                        w.write(it.row, c)?;
                     }
                 }
             }
@@ -306,9 +360,16 @@ impl<P: Provider> Collector<P> {
     fn tick(&self) {
         let c = &self.counts;
         self.progress.set_position(c.total);
-        self.progress.set_message(format!(
-            "{} ok, {} rejected, {} failed, {} unknown",
-            c.succeeded, c.rejected, c.failed, c.unknown
-        ));
+        if c.unchanged > 0 {
+            self.progress.set_message(format!(
+                "{} ok, {} unchanged, {} rejected, {} failed, {} unknown",
+                c.succeeded, c.unchanged, c.rejected, c.failed, c.unknown
+            ));
+        } else {
+            self.progress.set_message(format!(
+                "{} ok, {} rejected, {} failed, {} unknown",
+                c.succeeded, c.rejected, c.failed, c.unknown
+            ));
+        }
     }
 }

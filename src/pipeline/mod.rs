@@ -4,7 +4,8 @@
 //! batches, never single rows, to the dispatcher, which sends each batch under the concurrency
 //! bound; every row's final outcome goes, as an event, to the single collector that writes the
 //! reports. Invariant: every record read produces exactly one outcome event (`rejected`,
-//! `succeeded`, `failed`, `unknown` or `pending`), whatever the faults.
+//! `succeeded`, `failed`, `unknown`, `pending` or, with `--skip-unchanged`, `unchanged`),
+//! whatever the faults.
 
 use crate::input::RecordData;
 
@@ -13,6 +14,7 @@ pub mod collect;
 pub mod limiter;
 pub mod read;
 pub mod send;
+pub mod unchanged;
 
 /// A prepared row travelling through the pipeline with its original content.
 #[derive(Debug)]
@@ -69,6 +71,8 @@ pub enum Event<C> {
     Resumed { row: u64, data: RecordData },
     /// Dry run: a batch that would have been sent.
     Valid { rows: u64 },
+    /// `--skip-unchanged`: rows the state remembers as sent with the same content; not sent.
+    Unchanged(Vec<Item<C>>),
 }
 
 impl<C> Event<C> {

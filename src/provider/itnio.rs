@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::rules;
+use super::StateAccount;
 use super::{Answer, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
 use crate::config::Secret;
 use crate::sign;
@@ -202,6 +203,36 @@ impl Provider for Itnio {
 
     fn is_phone_field(&self, field: &str) -> bool {
         field == "phoneNumber"
+    }
+
+    fn state_account(&self) -> StateAccount {
+        StateAccount {
+            account: self.api_key.clone(),
+            tenant: None,
+            app: self.app_id.clone(),
+            job: Some(self.job_id),
+        }
+    }
+
+    /// The phone number (or encrypted id) as sent: itnio knows a lead by it within a job.
+    fn state_key<'c>(&self, p: &'c Person) -> Option<Cow<'c, str>> {
+        Some(Cow::Borrowed(p.phone_number.as_str()))
+    }
+
+    fn sent_bytes<'c>(&self, p: &'c Person, buf: &'c mut Vec<u8>) -> &'c [u8] {
+        buf.clear();
+        // Strings and JSON values serialise into a Vec without error; the same serialiser as
+        // the request body, so these are the bytes the body carries for the person.
+        let _ = serde_json::to_writer(&mut *buf, p);
+        buf
+    }
+
+    fn unchanged_header(&self) -> &'static [&'static str] {
+        &["phone_number"]
+    }
+
+    fn unchanged_cells<'c>(&self, p: &'c Person) -> Vec<Cow<'c, str>> {
+        vec![Cow::Borrowed(p.phone_number.as_str())]
     }
 }
 

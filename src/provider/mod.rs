@@ -146,4 +146,49 @@ pub trait Provider: Send + Sync + 'static {
     fn required_fields(&self) -> &'static [&'static str];
     /// Phone-like field names (their report cells are never formula-guarded).
     fn is_phone_field(&self, header: &str) -> bool;
+
+    // Incremental imports (`--skip-unchanged`, see `crate::state`).
+
+    /// The account a row is remembered under (with the endpoint, the state's scope).
+    fn state_account(&self) -> StateAccount {
+        StateAccount::default()
+    }
+    /// The provider's identity of the customer: rows with the same key are the same customer
+    /// to the provider. `None`: the row has none, it is always sent and never remembered.
+    fn state_key<'c>(&self, _customer: &'c Self::Customer) -> Option<Cow<'c, str>> {
+        None
+    }
+    /// Exactly what a request carries for this row (its JSON object), borrowed from the
+    /// customer or written into `buf` (cleared first).
+    fn sent_bytes<'c>(&self, _customer: &'c Self::Customer, buf: &'c mut Vec<u8>) -> &'c [u8] {
+        buf.clear();
+        buf
+    }
+    /// Request options that change what the provider does with a row (nxlink's `type`): part
+    /// of every row's fingerprint, so that changing them sends every row again.
+    fn state_salt(&self) -> String {
+        String::new()
+    }
+    /// Columns of `unchanged.csv` after `row`: the customer's key fields.
+    fn unchanged_header(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The `unchanged.csv` cells (after `row`) for a customer.
+    fn unchanged_cells<'c>(&self, _customer: &'c Self::Customer) -> Vec<Cow<'c, str>> {
+        vec![]
+    }
+}
+
+/// The account part of a state scope: the public identifiers of the credentials (never a
+/// secret), the application, and for itnio the job.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateAccount {
+    /// nxlink access key / itnio api key.
+    pub account: String,
+    /// nxlink tenant id.
+    pub tenant: Option<i64>,
+    /// nxlink app key / itnio app id.
+    pub app: String,
+    /// itnio job id.
+    pub job: Option<u64>,
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::rules::{self, json_kind};
+use super::StateAccount;
 use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
 use crate::config::Secret;
 use crate::sign::{self, Algorithm};
@@ -221,6 +222,54 @@ impl Prepared {
     pub fn full_name(&self) -> &str {
         self.buf.get(self.phone_end..).unwrap_or_default()
     }
+
+    /// A top-level text field of the JSON object (`sms_phone`, `email`, ...), unescaped.
+    pub fn text_field(&self, name: &str) -> Option<Cow<'_, str>> {
+        json_text_field(self.json(), name)
+    }
+
+    /// The contact key of the duplicate rule: the first present of `whats_app_phone`,
+    /// `sms_phone` and `email`, with the field it came from.
+    pub fn contact_key(&self) -> Option<(&'static str, Cow<'_, str>)> {
+        if let Some(p) = self.whats_app_phone() {
+            return Some(("whats_app_phone", Cow::Borrowed(p)));
+        }
+        ["sms_phone", "email"]
+            .into_iter()
+            .find_map(|f| self.text_field(f).map(|v| (f, v)))
+    }
+}
+
+/// The value of the top-level string field `name` of a compact JSON object as serde_json
+/// writes it. Sound without parsing the whole object: inside a JSON string every `"` is
+/// escaped, so `,"name":"` (or `{"name":"`) can only be a key of the object itself (nested
+/// objects, such as `customize_field`, travel as escaped strings).
+fn json_text_field<'a>(json: &'a str, name: &str) -> Option<Cow<'a, str>> {
+    let b = json.as_bytes();
+    let pattern = format!("\"{name}\":\"");
+    let start = memchr::memmem::find_iter(b, pattern.as_bytes())
+        .find(|&i| i > 0 && matches!(b[i - 1], b',' | b'{'))?
+        + pattern.len();
+    // The closing quote: the first `"` not escaped by an odd run of backslashes.
+    let mut i = start;
+    let mut escaped = false;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => {
+                escaped = true;
+                i += 2;
+                continue;
+            }
+            b'"' => break,
+            _ => i += 1,
+        }
+    }
+    let raw = json.get(start..i)?;
+    if !escaped {
+        return Some(Cow::Borrowed(raw));
+    }
+    let quoted = json.get(start - 1..=i)?;
+    serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
 }
 
 impl std::fmt::Debug for Prepared {
@@ -532,6 +581,47 @@ impl Provider for Nxlink {
 
     fn is_phone_field(&self, field: &str) -> bool {
         matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
+    }
+
+    fn state_account(&self) -> StateAccount {
+        StateAccount {
+            account: self.access_key.clone(),
+            tenant: Some(self.tenant_id),
+            app: self.app_key.clone(),
+            job: None,
+        }
+    }
+
+    /// The contact key, tagged with its field (`wa:`, `sms:`, `email:`): nxlink matches a
+    /// WhatsApp number and an SMS number with the same digits as different contacts.
+    fn state_key<'c>(&self, c: &'c Prepared) -> Option<Cow<'c, str>> {
+        let (field, value) = c.contact_key()?;
+        let tag = match field {
+            "whats_app_phone" => "wa:",
+            "sms_phone" => "sms:",
+            _ => "email:",
+        };
+        Some(Cow::Owned([tag, &value].concat()))
+    }
+
+    fn sent_bytes<'c>(&self, c: &'c Prepared, _buf: &'c mut Vec<u8>) -> &'c [u8] {
+        c.json().as_bytes()
+    }
+
+    fn state_salt(&self) -> String {
+        format!("type={}", self.mode)
+    }
+
+    fn unchanged_header(&self) -> &'static [&'static str] {
+        &["whats_app_phone", "sms_phone", "email"]
+    }
+
+    fn unchanged_cells<'c>(&self, c: &'c Prepared) -> Vec<Cow<'c, str>> {
+        vec![
+            Cow::Borrowed(c.whats_app_phone().unwrap_or_default()),
+            c.text_field("sms_phone").unwrap_or_default(),
+            c.text_field("email").unwrap_or_default(),
+        ]
     }
 }
 
