@@ -218,3 +218,7 @@ impl Recorder {
         self.forget.clear();
     }
 }
+
+#[cfg(test)]
+#[path = "unchanged_tests.rs"]
+mod tests;

@@ -4,6 +4,7 @@ mod env;
 
 mod cli;
 mod hostile;
+mod incremental;
 mod itnio;
 mod nxlink;
 mod props;
