@@ -5,6 +5,7 @@
 #   bash bench/run.sh                # full run: ~3 minutes on 2 cores (plus the release build)
 #   bash bench/run.sh --quick        # smoke run: ~30 s; its figures are dominated by start-up
 #   bash bench/run.sh --rows 50000   # every run with 50,000 rows
+#   bash bench/run.sh incremental    # only the --skip-unchanged stage: ~1 minute (see below)
 #
 # Options:
 #   --rows N        rows of every run (default: 300000 at latency 0, 100000 at 50 ms)
@@ -15,6 +16,14 @@
 #   --seed N        generator seed (default 42)
 #   --keep          keep the per-run report directories
 #   --bin PATH      benchmark this custimport binary instead of building target/release
+#   --inc-rows N    rows of the incremental stage (default 1000000)
+#
+# Stage `incremental` (alone: `bash bench/run.sh incremental`): latency 0, concurrency 4, on one
+# input of --inc-rows rows. A --dry-run of it and a --skip-unchanged run of it with a state that
+# remembers every row, alternated 3 times (medians compared: the target is at most 2x the dry
+# run's wall time and at most 64 MB peak RSS); before them, the run that fills the state; after
+# them, a run over the same file with 1 % of the rows edited, which must send exactly those.
+# Results: bench/results/<UTC>/incremental.tsv and incremental.md.
 #
 # Matrix: latency {0, 50 ms} × concurrency {1, 8, 32} × {custimport, peer}; each pair is checked
 # for identical per-row outcomes. Per run: wall time, user+sys CPU and peak RSS of the client
@@ -36,9 +45,13 @@ KEEP=0
 BIN=""
 CONCURRENCIES="1 8 32"
 LATENCIES="0 50"
+STAGE=all
+INC_ROWS=1000000
 
 while [[ $# -gt 0 ]]; do
     case $1 in
+        incremental) STAGE=incremental; PEER=0; shift ;;
+        --inc-rows) INC_ROWS=$2; shift 2 ;;
         --rows) ROWS0=$2; ROWS50=$2; shift 2 ;;
         --rows-50) ROWS50=$2; shift 2 ;;
         --quick) ROWS0=20000; ROWS50=10000; MEM_ROWS="20000 200000"; shift ;;
@@ -211,6 +224,107 @@ measure_clean() {
     done
     echo "$line"
 }
+
+# --- incremental: --skip-unchanged against a dry run --------------------------------------
+# measure_inc NAME FILE OUT ARGS... -> one TSV line of incremental.tsv (sandbox reset first)
+measure_inc() {
+    local name=$1 file=$2 out=$3 timef=$RES/time.txt rc=0
+    shift 3
+    rm -rf "$out"
+    curl -sf -X POST "$SB_URL/_sandbox/reset" >/dev/null
+    /usr/bin/time -f '%e %U %S %M' -o "$timef" \
+        "$BIN" nxlink "$file" --base-url "$SB_URL" --out "$out" --no-progress -q --json \
+        --concurrency 4 "$@" >"$out.stdout" 2>"$out.stderr" || rc=$?
+    if [[ $rc -gt 1 ]]; then
+        echo "run.sh: $name exited $rc" >&2
+        cat "$out.stderr" >&2
+        exit 1
+    fi
+    local wall user sys rss sent
+    read -r wall user sys rss < <(tail -n 1 "$timef")
+    sent=$(stat_field rows_received)
+    local fields
+    fields=$(python3 -c "import json,sys; s=json.load(open(sys.argv[1])); print(s['succeeded'], s.get('unchanged', 0), s['rejected'], s.get('valid') or 0)" "$out/summary.json")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$wall" "$user" "$sys" "$rss" "$sent" "$rc" "${fields// /$'\t'}" >>"$RES/incremental.tsv"
+    log "$name: wall ${wall}s cpu ${user}+${sys}s rss ${rss}KB, sandbox received $sent rows"
+}
+
+incremental_stage() {
+    local rows=$INC_ROWS file edited state dir i
+    file=$(input "$rows")
+    edited=$DATA/rows-$rows-seed$SEED-edited1pct.csv
+    if [[ ! -s $edited ]]; then
+        # Every 100th data row gets a different note (a mapped column: remark).
+        python3 - "$file" "$edited.tmp" <<'PY'
+import csv, sys
+with open(sys.argv[1], newline="", encoding="utf-8") as f, open(sys.argv[2], "w", newline="", encoding="utf-8") as g:
+    r, w = csv.reader(f), csv.writer(g)
+    w.writerow(next(r))
+    for i, rec in enumerate(r, 1):
+        if i % 100 == 0:
+            rec[-1] = (rec[-1] + " (edited)").strip()
+        w.writerow(rec)
+PY
+        mv "$edited.tmp" "$edited"
+    fi
+    state=$RES/state.db
+    dir=$RES/inc
+    mkdir -p "$dir"
+    printf 'run\twall_s\tuser_s\tsys_s\tmaxrss_kb\trows_sent\texit\tsucceeded\tunchanged\trejected\tvalid\n' >"$RES/incremental.tsv"
+    start_sandbox 0
+    log "incremental stage: $rows rows, state $state"
+    measure_inc fill "$file" "$dir/fill" --skip-unchanged --state "$state"
+    for i in 1 2 3; do
+        measure_inc dry-run "$file" "$dir/dry-$i" --dry-run
+        measure_inc unchanged "$file" "$dir/unchanged-$i" --skip-unchanged --state "$state"
+    done
+    measure_inc dry-run-incremental "$file" "$dir/dry-inc" --dry-run --skip-unchanged --state "$state"
+    measure_inc edited-1pct "$edited" "$dir/edited" --skip-unchanged --state "$state"
+    stop_sandbox
+    # Which rows of the edited file were valid (they succeeded in the fill run) and edited.
+    local remembered
+    remembered=$("$BIN" state --state "$state" --json | python3 -c "import json,sys; print(sum(s['rows'] for s in json.load(sys.stdin)['scopes']))")
+    python3 - "$RES/incremental.tsv" "$dir/fill/success.csv" "$dir/edited/success.csv" "$remembered" "$(du -k "$state" | cut -f1)" <<'PY' | tee "$RES/incremental.md"
+import csv, statistics, sys
+tsv, fill_ok, edited_ok, remembered, state_kb = sys.argv[1:6]
+runs = list(csv.DictReader(open(tsv), delimiter="\t"))
+def med(name, key):
+    return statistics.median(float(r[key]) for r in runs if r["run"] == name)
+valid = {int(r["row"]) for r in csv.DictReader(open(fill_ok))}
+expected = sorted(i for i in valid if i % 100 == 0)
+sent_ok = sorted(int(r["row"]) for r in csv.DictReader(open(edited_ok)))
+print(f"| run | wall s | CPU s (user+sys) | peak RSS MB | rows sent | succeeded | unchanged | rejected |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|")
+for r in runs:
+    cpu = float(r["user_s"]) + float(r["sys_s"])
+    print(f"| {r['run']} | {float(r['wall_s']):.2f} | {cpu:.2f} ({r['user_s']}+{r['sys_s']}) | {int(r['maxrss_kb'])/1024:.1f} | {int(r['rows_sent']):,} | {int(r['succeeded']):,} | {int(r['unchanged']):,} | {int(r['rejected']):,} |")
+ratio = med("unchanged", "wall_s") / med("dry-run", "wall_s")
+rss = max(float(r["maxrss_kb"]) for r in runs if r["run"] == "unchanged") / 1024
+edited = [r for r in runs if r["run"] == "edited-1pct"][0]
+sent = int(edited["rows_sent"])
+print()
+print(f"State: {int(remembered):,} rows remembered, {int(state_kb)/1024:.0f} MB on disk.")
+print()
+print("| target | status | measured |")
+print("|---|---|---|")
+print(f"| all unchanged: wall <= 2x the dry run's (medians of 3) | {'**met**' if ratio <= 2 else '**not met**'} | {med('unchanged', 'wall_s'):.2f} s / {med('dry-run', 'wall_s'):.2f} s = {ratio:.2f}x |")
+print(f"| all unchanged: peak RSS < 64 MB | {'**met**' if rss < 64 else '**not met**'} | {rss:.1f} MB (highest of 3) |")
+ok = sent == len(expected) and sent_ok == expected
+print(f"| 1 % edited: sends exactly those rows | {'**met**' if ok else '**not met**'} | {sent:,} rows sent, {len(expected):,} valid rows edited, same rows: {sent_ok == expected} |")
+sys.exit(0 if ratio <= 2 and rss < 64 and ok else 1)
+PY
+    local verdict=${PIPESTATUS[0]}
+    if [[ $KEEP == 0 ]]; then rm -rf "$dir" "$state" "$state-wal" "$state-shm"; fi
+    return "$verdict"
+}
+
+if [[ $STAGE == incremental ]]; then
+    rc=0
+    incremental_stage || rc=$?
+    log "done in $(( $(date +%s) - STARTED )) s; results in $RES"
+    rm -f "$RES/custimport" "$RES/time.txt"
+    exit $rc
+fi
 
 # --- matrix --------------------------------------------------------------------------------
 MISMATCH=0

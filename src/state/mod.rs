@@ -514,11 +514,23 @@ impl State {
     /// to `max_index_rows` rows, or, for a larger scope, nothing (lookups go to SQLite).
     pub fn remembered(&self, scope: i64, max_index_rows: usize) -> Result<Remembered, StateError> {
         let index = self.sql(|c| {
+            // Counted first: a scope too large for the index is never loaded, and the index is
+            // allocated once at its size (growing it would hold two copies for a moment).
+            let n: i64 = c.query_row(
+                "SELECT count(*) FROM customers WHERE scope_id = ?1",
+                [scope],
+                |r| r.get(0),
+            )?;
+            let n = usize::try_from(n).unwrap_or(usize::MAX);
+            if n > max_index_rows {
+                return Ok(None);
+            }
             let mut st = c.prepare("SELECT key, fingerprint FROM customers WHERE scope_id = ?1")?;
             let mut rows = st.query([scope])?;
-            let mut entries = Vec::new();
+            let mut entries = Vec::with_capacity(n);
             while let Some(r) = rows.next()? {
                 if entries.len() >= max_index_rows {
+                    // Grown since it was counted (another run recorded meanwhile).
                     return Ok(None);
                 }
                 let key = r.get_ref(0)?.as_str()?;
