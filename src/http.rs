@@ -169,6 +169,21 @@ impl Http {
     }
 }
 
+/// Whether `e` is (or wraps, inside I/O errors) an error of the TLS layer: the server's
+/// certificate was refused, or the handshake failed.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    match e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        Some(inner) => is_tls(inner),
+        None => false,
+    }
+}
+
 /// The kind of a transport error and a one-line description of it, without URLs' query
 /// strings or secrets (requests carry no secret; the URL is the public endpoint).
 fn describe(e: &reqwest::Error) -> (TransportKind, String) {
@@ -176,17 +191,7 @@ fn describe(e: &reqwest::Error) -> (TransportKind, String) {
     let mut tls = false;
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
-        if s.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
-        }
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            if io
-                .get_ref()
-                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some())
-            {
-                tls = true;
-            }
-        }
+        tls |= is_tls(s);
         cause = s.to_string();
         src = s.source();
     }

@@ -385,10 +385,11 @@ async fn attempt_loop<P: Provider>(
     let mut last = (String::from("no_answer"), String::from("no answer"));
     let mut wait = Duration::ZERO;
     for attempt in 0..=ctx.retries {
+        // A stop set while this batch waited for its slot: nothing more leaves.
+        if ctx.stop.is_set() {
+            return Final::Stopped { maybe_applied };
+        }
         if attempt > 0 {
-            if ctx.stop.is_set() {
-                return Final::Stopped { maybe_applied };
-            }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = ctx.stop.wait() => return Final::Stopped { maybe_applied },
