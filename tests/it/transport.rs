@@ -53,62 +53,56 @@ impl CannedServer {
     }
 }
 
-/// Read one request (headers and a Content-Length body), write the canned answer; repeat on
-/// the same connection while the client keeps it open.
+/// Read one request (headers and a Content-Length body), write the canned answer, close.
 fn serve(mut conn: TcpStream, canned: &Canned, count: &AtomicU64) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(30)));
-    loop {
-        let mut head = Vec::new();
-        let mut byte = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") {
-            match conn.read(&mut byte) {
-                Ok(1) => head.push(byte[0]),
-                _ => return,
-            }
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match conn.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
         }
-        let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
-        let len: usize = text
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        let mut body = vec![0u8; len];
-        if conn.read_exact(&mut body).is_err() {
-            return;
+    }
+    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    let len: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    if conn.read_exact(&mut body).is_err() {
+        return;
+    }
+    count.fetch_add(1, Ordering::SeqCst);
+    match canned {
+        Canned::Bytes(b) => {
+            let _ = conn.write_all(b);
         }
-        count.fetch_add(1, Ordering::SeqCst);
-        match canned {
-            Canned::Bytes(b) => {
-                let _ = conn.write_all(b);
-                return;
-            }
-            Canned::Endless => {
-                let _ = conn.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
-                );
-                let chunk = format!("{:x}\r\n{}\r\n", 65536, "9".repeat(65536));
-                let _ = conn.write_all(b"6\r\n{\"a\":[\r\n");
-                while conn.write_all(chunk.as_bytes()).is_ok() {}
-                return;
-            }
-            Canned::Huge {
-                mib,
-                declare_length,
-            } => {
-                let total = mib * 1024 * 1024;
-                let head = if *declare_length {
-                    format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {total}\r\n\r\n")
-                } else {
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
-                        .to_owned()
-                };
-                let _ = conn.write_all(head.as_bytes());
-                let chunk = vec![b' '; 65536];
-                let mut sent = 0;
-                while sent < total && conn.write_all(&chunk).is_ok() {
-                    sent += chunk.len();
-                }
-                return;
+        Canned::Endless => {
+            let _ = conn.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n",
+            );
+            let chunk = format!("{:x}\r\n{}\r\n", 65536, "9".repeat(65536));
+            let _ = conn.write_all(b"6\r\n{\"a\":[\r\n");
+            while conn.write_all(chunk.as_bytes()).is_ok() {}
+        }
+        Canned::Huge {
+            mib,
+            declare_length,
+        } => {
+            let total = mib * 1024 * 1024;
+            let head = if *declare_length {
+                format!("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {total}\r\n\r\n")
+            } else {
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n"
+                    .to_owned()
+            };
+            let _ = conn.write_all(head.as_bytes());
+            let chunk = vec![b' '; 65536];
+            let mut sent = 0;
+            while sent < total && conn.write_all(&chunk).is_ok() {
+                sent += chunk.len();
             }
         }
     }
@@ -292,6 +286,7 @@ fn itnio_lines_in_other_spellings_and_lines_naming_nobody() {
 
 /// Run the binary against `url` (nxlink, sandbox credentials) and return its exit code and its
 /// own peak resident memory in bytes, measured by `wait4` for this child alone.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std cannot see
 fn run_measured(env: &TestEnv, url: &str, args: &[&str]) -> (i32, u64) {
     let bin = assert_cmd::cargo::cargo_bin("custimport");
     let child = std::process::Command::new(bin)
