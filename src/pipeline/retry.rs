@@ -122,6 +122,15 @@ pub fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer
                 at_least: None,
             },
         },
+        // Some other success status: the request may have been processed, but no answer says
+        // how each row fared.
+        201..=299 => Step::Retry {
+            cause: Cause::Unparsable,
+            code: format!("http_{status}"),
+            message: format!("the provider answered HTTP {status} instead of 200 with per-row results"),
+            maybe_applied: true,
+            at_least: None,
+        },
         300..=399 => Step::Stop {
             message: format!(
                 "{url} answered HTTP {status}, a redirect to {}; redirects are never followed (they could send customer data elsewhere): check --base-url",
@@ -252,6 +261,16 @@ mod tests {
             classify(answered(404, None), URL, never),
             Step::Stop { .. }
         ));
+        for status in [201, 202, 204] {
+            assert!(matches!(
+                classify(answered(status, None), URL, never),
+                Step::Retry {
+                    cause: Cause::Unparsable,
+                    maybe_applied: true,
+                    ..
+                }
+            ));
+        }
         assert!(matches!(
             classify(answered(400, None), URL, never),
             Step::Refused { bisect: false, ref code, .. } if code == "http_400"
