@@ -46,7 +46,7 @@ impl TransportKind {
 }
 
 /// What one attempt produced.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Reply {
     /// The provider answered with an HTTP status.
     Answered {
@@ -70,6 +70,9 @@ pub enum Reply {
 pub struct Http {
     client: reqwest::Client,
     url: String,
+    /// Unit tests of the retry loop: replies handed out in order instead of sending.
+    #[cfg(test)]
+    script: Option<std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Reply>>>>,
 }
 
 impl Http {
@@ -88,7 +91,19 @@ impl Http {
         Ok(Http {
             client: builder.build()?,
             url: format!("{}{}", base_url.trim_end_matches('/'), path),
+            #[cfg(test)]
+            script: None,
         })
+    }
+
+    /// A client that sends nothing and answers each attempt with the next of `replies`
+    /// (a connection error once they run out).
+    #[cfg(test)]
+    pub fn scripted(replies: Vec<Reply>) -> Http {
+        let mut h = Http::new("http://127.0.0.1:9", "/test", Duration::from_secs(1))
+            .unwrap_or_else(|e| panic!("test client: {e}"));
+        h.script = Some(std::sync::Arc::new(std::sync::Mutex::new(replies.into())));
+        h
     }
 
     pub fn url(&self) -> &str {
@@ -98,6 +113,14 @@ impl Http {
     /// POST `body` with `headers`. Never panics, never retries, never follows a redirect, never
     /// reads more than [`MAX_ANSWER_BYTES`] of an answer.
     pub async fn post(&self, headers: &[(&'static str, String)], body: Bytes) -> Reply {
+        #[cfg(test)]
+        if let Some(script) = &self.script {
+            let next = script.lock().ok().and_then(|mut s| s.pop_front());
+            return next.unwrap_or(Reply::Transport {
+                kind: TransportKind::Connect,
+                message: "script ended".into(),
+            });
+        }
         let mut req = self.client.post(&self.url).body(body);
         for (k, v) in headers {
             req = req.header(*k, v.as_str());

@@ -515,3 +515,6 @@ fn say_throttle<P: Provider>(ctx: &Ctx<P>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
