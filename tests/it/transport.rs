@@ -494,3 +494,31 @@ fn a_parameter_error_for_every_single_row_is_a_configuration_error() {
         assert!(cell(r, "custimport_error").contains("TRACE-1002"));
     }
 }
+
+#[test]
+fn plain_http_loopback_never_goes_through_a_proxy() {
+    // A proxy that would swallow every request (nothing listens there).
+    let dead = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let env = TestEnv::new();
+    input(&env, 3);
+    let proxy = format!("http://{dead}");
+    let out = env
+        .cmd("nxlink")
+        .env("HTTP_PROXY", &proxy)
+        .env("http_proxy", &proxy)
+        .env("ALL_PROXY", &proxy)
+        .env("all_proxy", &proxy)
+        .arg(env.path("in.csv"))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(env.held_nxlink().len(), 3);
+}
