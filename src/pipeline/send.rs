@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use super::clock::Clock;
 use super::limiter::Limiter;
-use super::{Batch, Event, Item, Outcome};
+use super::{Batch, Event, Item, Outcome, WriteFailure};
 use crate::http::{backoff, Http, Reply};
 use crate::journal::Journal;
 use crate::provider::{Answer, Provider, RetryKind, RowAnswer};
@@ -48,6 +48,8 @@ pub struct Ctx<P: Provider> {
     /// Rows of these batches may already be held by the provider (resumed in-flight batches).
     pub resumed_in_flight: Option<Arc<dyn Fn(u64) -> bool + Send + Sync>>,
     pub quiet: bool,
+    /// Set when the journal cannot be written (the collector shares it).
+    pub write_failure: WriteFailure,
     throttle_said: AtomicBool,
 }
 
@@ -80,6 +82,7 @@ impl<P: Provider> Ctx<P> {
             journal: None,
             resumed_in_flight: None,
             quiet,
+            write_failure: WriteFailure::default(),
             throttle_said: AtomicBool::new(false),
         }
     }
@@ -142,6 +145,7 @@ pub async fn dispatch<P: Provider>(
                 j.sent(&entries, false)
             };
             if let Err(e) = written {
+                ctx.write_failure.set("the journal", &e);
                 ctx.stop
                     .set(Reason::Fatal, format!("cannot write the journal: {e}"));
                 for (b, _permit) in ready {
@@ -150,12 +154,26 @@ pub async fn dispatch<P: Provider>(
                 continue;
             }
         }
-        while tasks.try_join_next().is_some() {}
+        while let Some(done) = tasks.try_join_next() {
+            bug_goes_on(done);
+        }
         for (b, permit) in ready {
             tasks.spawn(send_batch(ctx.clone(), b, permit));
         }
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        bug_goes_on(done);
+    }
+}
+
+/// A sender that panicked is a bug: the panic goes on unwinding in the run (exit 101), instead
+/// of its rows silently having no outcome.
+fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
 }
 
 /// How a (sub-)batch ended.
