@@ -270,10 +270,12 @@ fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
             ),
             None => {}
         }
-        lock.file
+        // The process id is for people and for the message above; the lock itself is the
+        // file lock, so a full disk here is told later, by the journal.
+        let _ = lock
+            .file
             .set_len(0)
-            .and_then(|()| writeln!(&lock.file, "{}", std::process::id()))
-            .map_err(|e| Fatal::usage(anyhow!("cannot write {}: {e}", path.display())))?;
+            .and_then(|()| writeln!(&lock.file, "{}", std::process::id()));
         return Ok(lock);
     }
     Err(Fatal::stopped(anyhow!(

@@ -110,16 +110,17 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     // A report directory that cannot be written (a full disk) is told like a failure during
     // the run: the summary still goes to stdout with --json. Nothing was sent yet.
     let opened = open_journal(&out, &s, provider.name(), &input_name).and_then(|journal| {
-        let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols);
-        if reports.is_err() && journal.is_some() && !s.resume {
-            // Leave no journal of a run that never started: the next run needs no --resume.
-            let _ = std::fs::remove_file(out.join(journal::FILE));
-        }
-        Ok((journal, reports?))
+        let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
+        Ok((journal, reports))
     });
     let (journal, (success, failed)) = match opened {
         Ok(o) => o,
         Err(f) => {
+            if !s.resume && !s.dry_run {
+                // Leave no journal of a run that never started (without --resume, any journal
+                // here is this run's): the next run needs no --resume.
+                let _ = std::fs::remove_file(out.join(journal::FILE));
+            }
             let message = format!("{}; nothing was sent", f.error);
             let stop = Stop::default();
             stop.set(stop::Reason::Fatal, message);
