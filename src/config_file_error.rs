@@ -40,8 +40,8 @@ pub(super) fn describe(path: &Path, text: &str, err: &toml::de::Error) -> String
 
     let section = text[..line_start]
         .lines()
-        .filter_map(|l| header_path(l.trim()))
-        .last()
+        .rev()
+        .find_map(|l| header_path(l.trim()))
         .unwrap_or_default();
     let place = match header_path(line.trim()) {
         Some(h) => Place::Header(h),
