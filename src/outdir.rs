@@ -173,23 +173,41 @@ fn check_dir(out: &Path, m: &std::fs::Metadata) -> Result<(), Fatal> {
     }
 }
 
-/// The reports and the journal of an earlier run must be plain files: anything else (a
-/// symbolic link above all) is refused, and never followed.
+/// The reports and the journal of an earlier run must be plain files with no other name:
+/// anything else (a symbolic link above all, or a hard link to another file) is refused, and
+/// never followed.
 fn check_entries(out: &Path) -> Result<(), Fatal> {
     for name in REPORTS {
         let path = out.join(name);
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if !m.is_file() => {
-                return Err(Fatal::usage(anyhow!(
-                    "{} is {}, not a file custimport wrote; remove it (what it points to is left alone) or choose another --out",
-                    path.display(),
-                    if m.file_type().is_symlink() { "a symbolic link" } else { "not a regular file" }
-                )))
-            }
-            _ => {}
-        }
+        let Ok(m) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let what = if m.file_type().is_symlink() {
+            "a symbolic link"
+        } else if !m.is_file() {
+            "not a regular file"
+        } else if links(&m) > 1 {
+            "a hard link to another file"
+        } else {
+            continue;
+        };
+        return Err(Fatal::usage(anyhow!(
+            "{} is {what}, not a file custimport wrote; remove it (what it points to is left alone) or choose another --out",
+            path.display(),
+        )));
     }
     Ok(())
+}
+
+/// How many names a file has.
+#[cfg(unix)]
+fn links(m: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(m)
+}
+
+#[cfg(not(unix))]
+fn links(_m: &std::fs::Metadata) -> u64 {
+    1
 }
 
 /// Take the directory's lock: `.lock`, opened without following a link, locked, and checked to
@@ -219,11 +237,29 @@ fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
                 )))
             }
         };
-        if !f.metadata().is_ok_and(|m| m.is_file()) {
+        let meta = f
+            .metadata()
+            .map_err(|e| Fatal::usage(anyhow!("cannot use {}: {e}", path.display())))?;
+        if !meta.is_file() {
             return Err(Fatal::usage(anyhow!(
                 "{} is not a regular file; remove it",
                 path.display()
             )));
+        }
+        if links(&meta) > 1 {
+            // Another name for some other file: writing the process id would overwrite it.
+            // Removing this name leaves that file alone.
+            drop(f);
+            std::fs::remove_file(&path)
+                .map_err(|e| Fatal::usage(anyhow!("cannot remove {}: {e}", path.display())))?;
+            warn(
+                s,
+                &format!(
+                    "removed {}: it was a hard link to another file, not a lock",
+                    path.display()
+                ),
+            );
+            continue;
         }
         match f.try_lock() {
             Ok(()) => {}

@@ -714,7 +714,10 @@ fn place(
         Value::String(s) => s.parse().ok(),
         _ => None,
     });
-    match idx.and_then(|i| rows.get_mut(i as usize)) {
+    match idx
+        .and_then(|i| usize::try_from(i).ok())
+        .and_then(|i| rows.get_mut(i))
+    {
         Some(slot @ None) => *slot = Some(answer),
         _ => unattributed.push(Value::Object(item.clone()).to_string()),
     }

@@ -257,6 +257,46 @@ fn planted_links_are_never_followed() {
 }
 
 #[test]
+fn planted_hard_links_are_never_written_through() {
+    for name in [
+        ".lock",
+        ".success.csv.part",
+        ".failed.csv.part",
+        ".summary.json.part",
+        "journal.jsonl",
+    ] {
+        let env = TestEnv::new();
+        let input = env.write("a.csv", "full_name,whats_app_phone\nA,6281000001\n");
+        let content = format!("{SECRET} the content of somebody's file\n");
+        let target = bystander(&env, &content);
+        private_dir(&env.out());
+        std::fs::hard_link(&target, env.out().join(name)).unwrap();
+        let out = env
+            .cmd("nxlink")
+            .arg(&input)
+            .arg("--resume")
+            .output()
+            .unwrap();
+        let (_, stderr) = text(&out);
+        if name == "journal.jsonl" {
+            assert_eq!(
+                stderr,
+                format!(
+                    "error: {} is a hard link to another file, not a file custimport wrote; remove it (what it points to is left alone) or choose another --out\n",
+                    env.out().join(name).display()
+                )
+            );
+            assert_eq!(out.status.code(), Some(2));
+        } else {
+            assert_eq!(out.status.code(), Some(0), "{name}: {stderr}");
+        }
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), content, "{name}");
+        assert_not_echoed(&out, SECRET, name);
+        assert!(!env.out().join(".lock").exists(), "{name}");
+    }
+}
+
+#[test]
 fn a_planted_journal_link_is_refused_never_followed() {
     let env = TestEnv::new();
     let input = env.write("a.csv", "full_name,whats_app_phone\nA,6281000001\n");
