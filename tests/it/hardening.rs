@@ -655,6 +655,51 @@ fn no_lock_is_left_behind_at_any_exit() {
     );
 }
 
+#[test]
+fn a_second_signal_exits_at_once_and_removes_the_lock() {
+    use std::io::BufRead;
+    let env = TestEnv::latency(400);
+    let input = env.write("a.csv", customers(200));
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
+        .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
+        .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
+        .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
+        .arg("nxlink")
+        .arg(&input)
+        .args(["--base-url", &env.base_url, "--out"])
+        .arg(env.out())
+        .args(["--batch-size", "10", "--concurrency", "2"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = i32::try_from(child.id()).unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    // Sending has begun (the signal handlers are set before): the first requests are in.
+    while env.stats()["requests"].as_u64().unwrap_or(0) == 0 {
+        std::thread::yield_now();
+    }
+    assert!(env.out().join(".lock").exists());
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("custimport: stopping"), "{first}");
+    // SAFETY: as above.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert_eq!(
+        rest,
+        ["custimport: second signal, exiting now; continue later with --resume"]
+    );
+    assert!(!env.out().join(".lock").exists());
+}
+
 /// A tiny tmpfs mounted for a test, unmounted when dropped.
 struct TinyDisk(PathBuf);
 
