@@ -107,11 +107,13 @@ impl Journal {
         Ok(j)
     }
 
-    /// Continue an existing journal.
+    /// Continue an existing journal. A torn last line (a crash or a full disk mid-write) is
+    /// ended first, so that the next entry starts on a line of its own.
     pub fn append_to(dir: &Path) -> io::Result<Journal> {
-        let f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(dir.join(FILE))?;
+        let mut f = crate::outdir::open_existing(&dir.join(FILE), true)?;
+        if !ends_with_newline(&dir.join(FILE))? {
+            f.write_all(b"\n")?;
+        }
         Ok(Journal {
             file: Mutex::new(f),
         })
@@ -207,12 +209,12 @@ impl Journal {
 
     /// Read what an earlier run recorded. A torn last line (crash mid-write) is ignored.
     pub fn load(dir: &Path) -> io::Result<Loaded> {
-        let f = File::open(dir.join(FILE))?;
+        let f = crate::outdir::open_existing(&dir.join(FILE), false)?;
         let mut loaded = Loaded::default();
         let mut sent: HashSet<u64> = HashSet::new();
-        for line in BufReader::new(f).lines() {
+        for line in BufReader::new(f).split(b'\n') {
             let line = line?;
-            let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
+            let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
                 continue;
             };
             match entry {
@@ -233,6 +235,19 @@ impl Journal {
             .collect();
         Ok(loaded)
     }
+}
+
+/// Whether a file is empty or ends with a newline.
+fn ends_with_newline(path: &Path) -> io::Result<bool> {
+    let mut f = crate::outdir::open_existing(path, false)?;
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(true);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 fn parse_done(v: &Value) -> Option<(u64, Previous)> {

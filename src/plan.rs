@@ -17,22 +17,35 @@ fn how(h: How) -> &'static str {
     }
 }
 
+/// Targets longer than this are not padded to.
+const MAX_ALIGN: usize = 40;
+
 /// Render the plan view.
 pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Plan for {input}:");
+    // Targets are aligned up to a sensible width; a longer one (a custom key taken from a huge
+    // header) just sticks out. Padding is written by hand: a formatting width has a limit.
     let width = lines
         .iter()
         .map(|l| l.target.as_deref().map_or(0, |t| t.chars().count()))
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(MAX_ALIGN);
     let mapped: Vec<&PlanLine> = lines.iter().filter(|l| l.target.is_some()).collect();
     if mapped.is_empty() {
         let _ = writeln!(out, "  no column maps to a field");
     }
     for l in &mapped {
         let target = l.target.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  {target:<width$} <- {:?} ({})", l.column, how(l.how));
+        let pad = width.saturating_sub(target.chars().count());
+        let _ = writeln!(
+            out,
+            "  {target}{} <- {:?} ({})",
+            " ".repeat(pad),
+            l.column,
+            how(l.how)
+        );
     }
     let ignored: Vec<String> = lines
         .iter()

@@ -275,23 +275,9 @@ pub struct Summary {
     pub stopped: Option<String>,
 }
 
-/// Create a file only the owner can read (reports hold personal data).
-pub fn create_private(path: &Path) -> io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let f = o.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(f)
-}
+/// Reports are created by the report directory's one creation routine (new, private, never
+/// through a link).
+pub use crate::outdir::create_private;
 
 /// A report written under a temporary name and renamed into place once complete, so a
 /// report file is never seen half-written.
@@ -311,11 +297,12 @@ impl ReportFile {
         ))
     }
 
-    /// Flush, sync and rename into place.
+    /// Flush, sync and rename into place, then sync the directory (so the new name is on disk).
     pub fn commit(self, w: BufWriter<File>) -> io::Result<()> {
         let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
-        std::fs::rename(&self.tmp, &self.dest)
+        std::fs::rename(&self.tmp, &self.dest)?;
+        crate::outdir::sync_dir(self.dest.parent().unwrap_or(Path::new(".")))
     }
 }
 

@@ -19,11 +19,13 @@ use crate::http::Http;
 use crate::input::{Format, Input};
 use crate::journal::{self, Journal, Previous};
 use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
-use crate::outdir::{load_resume, lock_out_dir, LOCK};
+use crate::outdir::{load_resume, lock_out_dir};
+use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collector, Counts, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
 use crate::pipeline::read::{Mapper, Reader, Skip};
 use crate::pipeline::send::{dispatch, Ctx};
+use crate::pipeline::WriteFailure;
 use crate::provider::Provider;
 use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
 use crate::sandbox::{Sandbox, SandboxConfig};
@@ -106,9 +108,43 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     };
 
     let (sandbox, http) = transport(&s, provider.path()).await?;
-    let journal = open_journal(&out, &s, provider.name(), &input_name)?;
-
-    let (success, failed) = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
+    // A report directory that cannot be written (a full disk) is told like a failure during
+    // the run: the summary still goes to stdout with --json. Nothing was sent yet.
+    let opened = open_journal(&out, &s, provider.name(), &input_name).and_then(|journal| {
+        let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
+        Ok((journal, reports))
+    });
+    let (journal, (success, failed)) = match opened {
+        Ok(o) => o,
+        Err(f) => {
+            if !s.resume && !s.dry_run {
+                // Leave no journal of a run that never started (without --resume, any journal
+                // here is this run's): the next run needs no --resume.
+                let _ = std::fs::remove_file(out.join(journal::FILE));
+            }
+            let message = format!("{}; nothing was sent", f.error);
+            let stop = Stop::default();
+            stop.set(stop::Reason::Fatal, message);
+            let (mut summary, _) = summarize(
+                &s,
+                provider.name(),
+                input_name,
+                &out,
+                &Counts::default(),
+                &stop,
+                (0, 0),
+                0,
+                started,
+            );
+            summary.exit_code = f.exit.code();
+            return Ok(RunResult {
+                stopped: summary.stopped.clone(),
+                summary,
+                exit: f.exit,
+            });
+        }
+    };
+    let write_failure = WriteFailure::default();
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
@@ -132,14 +168,26 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         previous,
         progress,
         stop: stop.clone(),
-        max_failures: s.max_failures,
         quiet: s.quiet,
         input_name: input_name.clone(),
         counts: Counts::default(),
+        write_failure: write_failure.clone(),
+        journaled: 0,
     };
     let collector = std::thread::Builder::new()
         .name("custimport-report".into())
-        .spawn(move || collector.run(ev_rx))
+        .spawn({
+            let stop = stop.clone();
+            move || {
+                // A panic here is a bug: stop sending (no row goes out unrecorded), then let it
+                // go on to the run, which ends with exit 101.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collector.run(ev_rx)))
+                    .unwrap_or_else(|panic| {
+                        stop.set(stop::Reason::Fatal, "internal error in the report writer");
+                        std::panic::resume_unwind(panic)
+                    })
+            }
+        })
         .map_err(|e| Fatal::stopped(anyhow!("cannot start the report writer: {e}")))?;
 
     let reader = Reader {
@@ -170,6 +218,8 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         s.quiet,
     );
     ctx.journal = journal;
+    ctx.budget = Budget::new(s.max_failures);
+    ctx.write_failure = write_failure.clone();
     if let Some(set) = in_flight {
         ctx.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
     }
@@ -178,10 +228,11 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     dispatch(ctx.clone(), batch_rx, s.dry_run).await;
     drop(ctx);
 
+    // A panic in a stage is a bug: it goes on unwinding here (exit 101, lock removed).
     let read = tokio::task::spawn_blocking(move || reader.join())
         .await
         .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
-        .map_err(|_| Fatal::stopped(anyhow!("the reader thread panicked")))?;
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     let plan_lines = match read {
         Ok(st) => {
             if !st.ignored_keys.is_empty() {
@@ -204,11 +255,11 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             vec![]
         }
     };
-    let counts = tokio::task::spawn_blocking(move || collector.join())
+    let collected = tokio::task::spawn_blocking(move || collector.join())
         .await
         .map_err(|e| Fatal::stopped(anyhow!("collector task failed: {e}")))?
-        .map_err(|_| Fatal::stopped(anyhow!("the report writer panicked")))?
-        .map_err(|e| Fatal::stopped(anyhow!("cannot write reports in {}: {e}", out.display())))?;
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let counts = collected.counts;
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
@@ -238,7 +289,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         counters.retries.load(std::sync::atomic::Ordering::Relaxed),
     );
     let blank = blank_lines.load(std::sync::atomic::Ordering::Relaxed);
-    let (summary, exit) = summarize(
+    let (mut summary, mut exit) = summarize(
         &s,
         provider.name(),
         input_name,
@@ -249,10 +300,13 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         blank,
         started,
     );
-    report::write_summary(&out, &summary)
-        .map_err(|e| Fatal::stopped(anyhow!("cannot write summary.json: {e}")))?;
+    if let Some(what) = write_failure.get() {
+        exit = write_failed(&mut summary, exit, &out, what, &s, collected.journaled);
+    } else if let Err(e) = report::write_summary(&out, &summary) {
+        let what = format!("cannot write summary.json: {e}");
+        exit = write_failed(&mut summary, exit, &out, &what, &s, collected.journaled);
+    }
     drop(lock);
-    let _ = std::fs::remove_file(out.join(LOCK));
     Ok(RunResult {
         stopped: summary.stopped.clone(),
         summary,
@@ -483,6 +537,36 @@ fn summarize(
         stopped: stop.message(),
     };
     (summary, exit)
+}
+
+/// Writing in the report directory failed (a full disk): the run stopped (exit 3, unless a
+/// signal stopped it first). The message says what the journal holds and that `--resume`
+/// continues; the summary carries it, for `--json`.
+fn write_failed(
+    summary: &mut Summary,
+    exit: Exit,
+    out: &Path,
+    what: &str,
+    s: &Settings,
+    journaled: u64,
+) -> Exit {
+    let exit = match exit {
+        Exit::Interrupted | Exit::Terminated => exit,
+        _ => Exit::Stopped,
+    };
+    let message = if s.dry_run {
+        format!("{what}; nothing was sent (dry run): free some space and run it again")
+    } else {
+        format!(
+            "{what}. The journal {} records which rows were sent, and the outcome of {journaled} of them; \
+             free some space, then run the same command with --resume --out {} to continue: rows with an outcome are skipped, the others are sent",
+            out.join(journal::FILE).display(),
+            out.display()
+        )
+    };
+    summary.stopped = Some(message);
+    summary.exit_code = exit.code();
+    exit
 }
 
 /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.

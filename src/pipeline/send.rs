@@ -16,10 +16,11 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 
+use super::budget::Budget;
 use super::clock::Clock;
 use super::limiter::Limiter;
 use super::retry::{self, Cause, Step};
-use super::{Batch, Event, Item, Outcome};
+use super::{Batch, Event, Item, Outcome, WriteFailure};
 use crate::http::{backoff, Http};
 use crate::journal::Journal;
 use crate::provider::{Provider, RowAnswer};
@@ -46,9 +47,13 @@ pub struct Ctx<P: Provider> {
     pub counters: Arc<Counters>,
     pub events: Sender<Event<P::Customer>>,
     pub journal: Option<Arc<Journal>>,
+    /// `--max-failures`, judged here as each part of a batch ends.
+    pub budget: Budget,
     /// Rows of these batches may already be held by the provider (resumed in-flight batches).
     pub resumed_in_flight: Option<Arc<dyn Fn(u64) -> bool + Send + Sync>>,
     pub quiet: bool,
+    /// Set when the journal cannot be written (the collector shares it).
+    pub write_failure: WriteFailure,
     throttle_said: AtomicBool,
     /// Whether any attempt of this run has reached a server (anything but a failed connection).
     reached: AtomicBool,
@@ -97,8 +102,10 @@ impl<P: Provider> Ctx<P> {
             counters: Arc::new(Counters::default()),
             events,
             journal: None,
+            budget: Budget::default(),
             resumed_in_flight: None,
             quiet,
+            write_failure: WriteFailure::default(),
             throttle_said: AtomicBool::new(false),
             reached: AtomicBool::new(false),
             suspect: std::sync::Mutex::new(Suspect {
@@ -167,6 +174,7 @@ pub async fn dispatch<P: Provider>(
                 j.sent(&entries, false)
             };
             if let Err(e) = written {
+                ctx.write_failure.set("the journal", &e);
                 ctx.stop
                     .set(Reason::Fatal, format!("cannot write the journal: {e}"));
                 for (b, _permit) in ready {
@@ -175,12 +183,26 @@ pub async fn dispatch<P: Provider>(
                 continue;
             }
         }
-        while tasks.try_join_next().is_some() {}
+        while let Some(done) = tasks.try_join_next() {
+            bug_goes_on(done);
+        }
         for (b, permit) in ready {
             tasks.spawn(send_batch(ctx.clone(), b, permit));
         }
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        bug_goes_on(done);
+    }
+}
+
+/// A sender that panicked is a bug: the panic goes on unwinding in the run (exit 101), instead
+/// of its rows silently having no outcome.
+fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
 }
 
 /// How a (sub-)batch ended.
@@ -276,6 +298,9 @@ async fn send_batch<P: Provider>(
                 vec![o; items.len()]
             }
         };
+        if let Some(message) = ctx.budget.record(&outcomes) {
+            ctx.stop.set(Reason::MaxFailures, message);
+        }
         let done: Vec<(Item<P::Customer>, Outcome)> = items.into_iter().zip(outcomes).collect();
         let _ = ctx.events.send(Event::Done(done)).await;
     }

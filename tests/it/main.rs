@@ -3,6 +3,7 @@
 mod env;
 
 mod cli;
+mod hardening;
 mod hostile;
 mod itnio;
 mod nxlink;

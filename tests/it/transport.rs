@@ -285,11 +285,17 @@ fn itnio_lines_in_other_spellings_and_lines_naming_nobody() {
 }
 
 /// Run the binary against `url` (nxlink, sandbox credentials) and return its exit code and its
-/// own peak resident memory in bytes, measured by `wait4` for this child alone.
-#[allow(clippy::zombie_processes)] // reaped by wait4 below, which std cannot see
+/// own peak resident memory in bytes. Measured by GNU time (`/usr/bin/time -f %M`), which forks
+/// the binary from its own small process: a child forked straight from this (large, threaded)
+/// test process would carry this process's resident pages in its high-water mark until exec.
 fn run_measured(env: &TestEnv, url: &str, args: &[&str]) -> (i32, u64) {
     let bin = assert_cmd::cargo::cargo_bin("custimport");
-    let child = std::process::Command::new(bin)
+    let report = env.path("time.txt");
+    let status = std::process::Command::new("/usr/bin/time")
+        .arg("-o")
+        .arg(&report)
+        .args(["-f", "%M"])
+        .arg(bin)
         .current_dir(env.dir.path())
         .env_clear()
         .env("HOME", env.dir.path())
@@ -304,20 +310,14 @@ fn run_measured(env: &TestEnv, url: &str, args: &[&str]) -> (i32, u64) {
         .arg(env.path("in.csv"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    let mut status = 0;
-    // SAFETY: both out-parameters are owned locals; the pid is our own child, reaped here once.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
-    assert_eq!(rc, pid);
-    assert!(
-        libc::WIFEXITED(status),
-        "the child did not exit normally: {status}"
-    );
-    let rss = u64::try_from(ru.ru_maxrss).unwrap_or(0) * 1024;
-    (libc::WEXITSTATUS(status), rss)
+        .status()
+        .unwrap_or_else(|e| {
+            panic!("/usr/bin/time (Debian package `time`, installed by .ci/run): {e}")
+        });
+    let text = std::fs::read_to_string(&report).unwrap();
+    // GNU time prints "Command exited with non-zero status N" before the figures.
+    let kib: u64 = text.lines().last().unwrap().trim().parse().unwrap();
+    (status.code().unwrap(), kib * 1024)
 }
 
 #[test]
