@@ -89,6 +89,19 @@ fn delimiter_sniffing() {
         "inside quotes does not count"
     );
     assert_eq!(sniffed("\n\r\na;b\n"), b';', "leading blank lines");
+    // A quote opens a quoted field only at a field's start, for the sniffer as for the parser.
+    assert_eq!(sniffed("size (\")|name|price\nS|a|1\n"), b'|');
+    assert_eq!(
+        sniffed("a\"b,\"c;d;e\n"),
+        b';',
+        "the quote after a, opens a field"
+    );
+    let (input, recs) = read(b"size (\")|name|price\nS|a|1\n");
+    assert_eq!(
+        input.headers,
+        Some(vec!["size (\")".into(), "name".into(), "price".into()])
+    );
+    assert_eq!(cells(&recs[0]), ["S", "a", "1"]);
     let (input, recs) = read(b"name;phone\nAni;0812\n");
     assert_eq!(input.headers, Some(vec!["name".into(), "phone".into()]));
     assert_eq!(cells(&recs[0]), ["Ani", "0812"]);
