@@ -76,14 +76,11 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             Fatal::usage(anyhow!("{input_name}: {msg}"))
         }
     })?;
-    let (mapper, failed_header, phone_cols) = plan_input(
-        &*provider,
-        schema,
-        maps,
-        input.headers.as_deref(),
-        &s,
-        &input_name,
-    )?;
+    for w in &input.warnings {
+        warn(&s, &format!("{input_name}: {w}"));
+    }
+    let (mapper, failed_header, phone_cols) =
+        plan_input(&*provider, schema, maps, &input, &s, &input_name)?;
 
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
@@ -307,17 +304,18 @@ fn count_lines(path: &Path) -> std::io::Result<u64> {
     Ok(n + u64::from(last != b'\n'))
 }
 
-/// The mapping plan for the input: by header (CSV/TSV, with its warnings) or by key (JSONL).
-/// Returns the mapper, the failure report's header and which of its columns are phone-like.
+/// The mapping plan for the input: by header (CSV/TSV, with its warnings; repeated names
+/// made unique) or by key (JSONL). Returns the mapper, the failure report's header (the
+/// names as written) and which of its columns are phone-like.
 fn plan_input<P: Provider>(
     provider: &P,
     schema: Schema,
     maps: Vec<crate::mapping::MapSpec>,
-    headers: Option<&[String]>,
+    input: &Input,
     s: &Settings,
     input_name: &str,
 ) -> Result<(Mapper, Vec<String>, Vec<bool>), Fatal> {
-    Ok(match headers {
+    Ok(match input.headers.as_deref() {
         Some(h) => {
             let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
             for w in warnings {
@@ -348,7 +346,10 @@ fn plan_input<P: Provider>(
                     plan,
                     header: h.to_vec(),
                 },
-                h.to_vec(),
+                input
+                    .original_headers
+                    .clone()
+                    .unwrap_or_else(|| h.to_vec()),
                 phone_cols,
             )
         }

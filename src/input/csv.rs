@@ -20,7 +20,6 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::io::{self, BufReader, Cursor, Read};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -30,7 +29,9 @@ use encoding_rs::{Encoding, UTF_8};
 use super::decode::{
     display_name, label, open_source, strip_bom, suggest_encoding, Decoder, Utf8Transcoder,
 };
-use super::{Cells, Format, Input, InputError, InputOptions, Problem, Record, RecordData};
+use super::{
+    unique_headers, Cells, Format, Input, InputError, InputOptions, Problem, Record, RecordData,
+};
 use parser::{first_record, Parser, RawRecord};
 
 /// How much of the input's start is looked at to sniff the delimiter.
@@ -116,12 +117,17 @@ pub(super) fn from_reader(
         row: 0,
         path: name.clone(),
     };
+    let mut original = Vec::new();
     if let Some(raw) = parser.next_record().map_err(io_error)? {
-        records.headers = records.header(raw, hint)?;
+        original = records.header(raw, hint)?;
         records.parser = Some(parser);
     }
+    let (unique, warning) = unique_headers(&original);
+    records.headers = unique;
     Ok(Input {
         headers: Some(records.headers.clone()),
+        original_headers: Some(original),
+        warnings: warning.into_iter().collect(),
         format: opts.format,
         delimiter,
         encoding: encoding.name(),
@@ -176,7 +182,7 @@ struct CsvRecords {
 }
 
 impl CsvRecords {
-    /// Validates and decodes the header record.
+    /// Validates and decodes the header record: its names as written.
     fn header(&self, raw: &RawRecord, hint: Option<&str>) -> Result<Vec<String>, InputError> {
         let path = &self.path;
         let line = raw.line;
@@ -218,16 +224,6 @@ impl CsvRecords {
                 text.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
                     .to_string(),
             );
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, name) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
-            if let Some(first) = seen.insert(name, i) {
-                return Err(InputError::Invalid(format!(
-                    "duplicate column \"{name}\" in the header (columns {} and {})",
-                    first + 1,
-                    i + 1
-                )));
-            }
         }
         Ok(names)
     }

@@ -57,6 +57,8 @@ pub(super) fn from_reader(
     };
     Ok(Input {
         headers: None,
+        original_headers: None,
+        warnings: Vec::new(),
         format: Format::Jsonl,
         // Not meaningful for JSONL; `,` keeps any CSV report written from it sane.
         delimiter: b',',

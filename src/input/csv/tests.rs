@@ -359,11 +359,45 @@ fn utf16le_with_bom_wins_over_the_encoding_option() {
 }
 
 #[test]
-fn duplicate_header_is_fatal() {
-    let message = header_error(b"name,phone, email ,x,phone\n", &options(Format::Csv, None));
+fn repeated_header_names_are_numbered() {
+    let (input, recs) = read(b"name,phone, email ,phone (2),phone,x,phone\nA,1,e,2,3,x,4\n");
+    let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
     assert_eq!(
-        message,
-        "duplicate column \"phone\" in the header (columns 2 and 5)"
+        input.headers,
+        names(&[
+            "name",
+            "phone",
+            "email",
+            "phone (2)",
+            "phone (3)",
+            "x",
+            "phone (4)"
+        ])
+    );
+    assert_eq!(
+        input.original_headers,
+        names(&["name", "phone", "email", "phone (2)", "phone", "x", "phone"])
+    );
+    assert_eq!(
+        input.warnings,
+        ["the header repeats column names: \"phone\" (columns 2, 5, 7) read as \"phone\", \"phone (3)\", \"phone (4)\"; use these names with --map (failed.csv keeps the original header)"]
+    );
+    assert_eq!(cells(&recs[0]), ["A", "1", "e", "2", "3", "x", "4"]);
+    // However many repeat, the warning stays short.
+    let mut wide = (0..500)
+        .map(|i| format!("c{}", i % 50))
+        .collect::<Vec<_>>()
+        .join(",");
+    wide.push('\n');
+    let (input, _) = read(wide.as_bytes());
+    let headers = input.headers.unwrap();
+    assert_eq!(
+        (headers[50].as_str(), headers[499].as_str()),
+        ("c0 (2)", "c49 (10)")
+    );
+    assert_eq!(
+        input.warnings,
+        ["the header repeats column names: \"c0\" (columns 1, 51, 101, 151, 201, …) read as \"c0\", \"c0 (2)\", \"c0 (3)\", \"c0 (4)\", \"c0 (5)\", …; \"c1\" (columns 2, 52, 102, 152, 202, …) read as \"c1\", \"c1 (2)\", \"c1 (3)\", \"c1 (4)\", \"c1 (5)\", …; \"c2\" (columns 3, 53, 103, 153, 203, …) read as \"c2\", \"c2 (2)\", \"c2 (3)\", \"c2 (4)\", \"c2 (5)\", …; \"c3\" (columns 4, 54, 104, 154, 204, …) read as \"c3\", \"c3 (2)\", \"c3 (3)\", \"c3 (4)\", \"c3 (5)\", …; \"c4\" (columns 5, 55, 105, 155, 205, …) read as \"c4\", \"c4 (2)\", \"c4 (3)\", \"c4 (4)\", \"c4 (5)\", …; and 45 more; use these names with --map (failed.csv keeps the original header)"]
     );
     // Empty names may repeat; names are trimmed.
     let (input, _) = read(b" a ,,\t,b\n");
