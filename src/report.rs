@@ -290,6 +290,9 @@ pub struct Summary {
     /// Why the run stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// How the input file changed while it was read (shrank, grew, other bytes), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_changed: Option<String>,
 }
 
 /// Create a file only the owner can read (reports hold personal data).

@@ -26,11 +26,10 @@ use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_8};
 
-use super::decode::{
-    display_name, label, open_source, strip_bom, suggest_encoding, Decoder, Utf8Transcoder,
-};
+use super::decode::{label, strip_bom, suggest_encoding, Decoder, Utf8Transcoder};
 use super::{
-    unique_headers, Cells, Format, Input, InputError, InputOptions, Problem, Record, RecordData,
+    unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
+    RecordData,
 };
 use parser::{first_record, Parser, RawRecord};
 
@@ -39,11 +38,6 @@ const SNIFF_LIMIT: usize = 64 * 1024;
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 type Stream = BufReader<Box<dyn Read + Send>>;
-
-pub(super) fn open(opts: &InputOptions) -> Result<Input, InputError> {
-    let source = open_source(&opts.path)?;
-    from_reader(source, opts, display_name(&opts.path))
-}
 
 /// Opens CSV/TSV input from any byte source; `name` names it in messages.
 pub(super) fn from_reader(
@@ -128,6 +122,7 @@ pub(super) fn from_reader(
         headers: Some(records.headers.clone()),
         original_headers: Some(original),
         warnings: warning.into_iter().collect(),
+        origin: Origin::default(),
         format: opts.format,
         delimiter,
         encoding: encoding.name(),

@@ -1,4 +1,5 @@
-//! Streaming input: CSV, TSV and JSONL files (or standard input) decoded into [`Record`]s.
+//! Streaming input: CSV, TSV and JSONL files or streams (standard input, FIFOs, process
+//! substitution) decoded into [`Record`]s.
 //!
 //! Invariant: every data record of the input comes out exactly once, in order, numbered from 1;
 //! a record that cannot be read cleanly still comes out, carrying a [`Problem`] instead of being
@@ -13,9 +14,11 @@ mod cells;
 mod csv;
 mod decode;
 mod jsonl;
+mod source;
 
 pub use cells::Cells;
 pub use decode::{guess_encoding_hint, Decoder};
+pub use source::{check_path, display_name, is_stream_path, Identity, Origin};
 
 /// Input file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -107,6 +110,8 @@ pub struct Input {
     pub original_headers: Option<Vec<String>>,
     /// Things worth a warning found while opening (repeated header names).
     pub warnings: Vec<String>,
+    /// A file or a stream, and what is known of it.
+    pub origin: Origin,
     pub format: Format,
     /// The delimiter in use (CSV/TSV).
     pub delimiter: u8,
@@ -118,13 +123,23 @@ pub struct Input {
 }
 
 impl Input {
-    /// Open the input and read its header. Fails on I/O errors, an undecodable header, and
-    /// other problems that make the whole input unreadable.
+    /// Open the input and read its header. Fails on I/O errors, a path that is missing or a
+    /// directory, an undecodable header, and other problems that make the whole input
+    /// unreadable.
     pub fn open(opts: &InputOptions) -> Result<Input, InputError> {
-        match opts.format {
-            Format::Csv | Format::Tsv => csv::open(opts),
-            Format::Jsonl => jsonl::open(opts),
-        }
+        let source = source::open(&opts.path)?;
+        let name = source::display_name(&opts.path);
+        let mut input = match opts.format {
+            Format::Csv | Format::Tsv => csv::from_reader(source.reader, opts, name)?,
+            Format::Jsonl => jsonl::from_reader(source.reader, opts, name)?,
+        };
+        input.origin = source.origin;
+        Ok(input)
+    }
+
+    /// Standard input, a FIFO, a device: read once, with no size, identity or `--resume`.
+    pub fn is_stream(&self) -> bool {
+        self.origin.is_stream()
     }
 
     /// A shared counter of the blank lines skipped (readable after the input was consumed).

@@ -325,12 +325,15 @@ fn gbk_header_is_sniffed_after_decoding() {
 }
 
 #[test]
-fn missing_file_is_an_io_error() {
+fn missing_file_says_so() {
     let opts = InputOptions {
         path: PathBuf::from("/nonexistent/custimport/input.csv"),
         ..options(Format::Csv, None)
     };
-    assert!(matches!(Input::open(&opts), Err(InputError::Io { .. })));
+    assert_eq!(
+        Input::open(&opts).err().map(|e| e.to_string()),
+        Some("/nonexistent/custimport/input.csv: no such file (check the path)".into())
+    );
 }
 
 fn utf16le(text: &str) -> Vec<u8> {
