@@ -4,6 +4,7 @@ mod env;
 
 mod cli;
 mod hostile;
+mod inputs_hardening;
 mod itnio;
 mod nxlink;
 mod props;
