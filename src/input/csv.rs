@@ -28,7 +28,7 @@ use encoding_rs::{Encoding, UTF_8};
 
 use super::decode::{label, strip_bom, suggest_encoding, Decoder, Utf8Transcoder};
 use super::{
-    unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
+    cut, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
     RecordData,
 };
 use parser::{first_record, Parser, RawRecord};
@@ -224,9 +224,13 @@ impl CsvRecords {
     }
 
     /// `column "name"`, or `column 3` for a column without a name.
+    /// A long name is cut to [`super::SHOWN_CHARS`] characters (`column "aaaa…"`).
     fn column(&self, index: usize) -> String {
         match self.headers.get(index) {
-            Some(name) if !name.is_empty() => format!("column \"{name}\""),
+            Some(name) if !name.is_empty() => {
+                let (kept, more) = cut(name);
+                format!("column \"{kept}{}\"", if more { "…" } else { "" })
+            }
             _ => format!("column {}", index + 1),
         }
     }

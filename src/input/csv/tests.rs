@@ -362,6 +362,18 @@ fn utf16le_with_bom_wins_over_the_encoding_option() {
 }
 
 #[test]
+fn a_long_column_name_is_cut_in_messages() {
+    let long = "n".repeat(100_000);
+    let mut bytes = format!("a,{long}\n1,").into_bytes();
+    bytes.extend_from_slice(b"\xff\n");
+    let (_, recs) = read(&bytes);
+    assert_eq!(
+        message(&recs[0]),
+        format!("line 2, column \"{}…\": not valid utf-8", "n".repeat(60))
+    );
+}
+
+#[test]
 fn repeated_header_names_are_numbered() {
     let (input, recs) = read(b"name,phone, email ,phone (2),phone,x,phone\nA,1,e,2,3,x,4\n");
     let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
