@@ -467,6 +467,8 @@ fn common(
         ProviderChoice::Itnio(_) => "itnio",
     };
     let is_stdin = input.as_os_str() == "-";
+    // Missing or a directory: said before anything else about the input.
+    crate::input::check_path(input).usage()?;
     let format = match (a.format, Format::from_path(input)) {
         (Some(f), _) => f,
         (None, Some(f)) if !is_stdin => f,
@@ -482,12 +484,6 @@ fn common(
             )))
         }
     };
-    if !is_stdin && !input.is_file() {
-        return Err(Fatal::usage(anyhow!(
-            "{}: no such file (check the path)",
-            input.display()
-        )));
-    }
     let delimiter = a
         .delimiter
         .as_deref()

@@ -18,7 +18,8 @@ use std::sync::Mutex;
 use anyhow::anyhow;
 
 use crate::config::Settings;
-use crate::exit::{Fatal, UsageContext};
+use crate::exit::Fatal;
+use crate::input::Identity;
 use crate::journal::{self, Journal, Previous};
 
 /// The lock file's name.
@@ -449,7 +450,12 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 
 pub type ResumeState = (HashMap<u64, Previous>, HashSet<u64>);
 
-pub fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeState, Fatal> {
+pub fn load_resume(
+    out: &Path,
+    s: &Settings,
+    provider: &str,
+    identity: Option<&Identity>,
+) -> Result<ResumeState, Fatal> {
     let loaded = Journal::load(out).map_err(|e| {
         Fatal::usage(anyhow!(
             "--resume: {} holds no readable journal ({e}); nothing to resume",
@@ -469,19 +475,8 @@ pub fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeSta
             h.provider
         )));
     }
-    let fp = if s.input.path.as_os_str() == "-" {
-        "stdin".to_owned()
-    } else {
-        journal::fingerprint(&s.input.path).usage()?
-    };
-    if fp != h.fingerprint {
-        return Err(Fatal::usage(anyhow!(
-            "--resume: {} is not the input of the run in {} (that was {}; the content differs)",
-            s.input.path.display(),
-            out.display(),
-            h.input
-        )));
-    }
+    h.same_input(&s.input.path.display().to_string(), identity, out)
+        .map_err(|why| Fatal::usage(anyhow!("--resume: {why}")))?;
     Ok((loaded.done, loaded.in_flight))
 }
 

@@ -70,6 +70,9 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     }
     let schema = Schema::of(&*provider);
     let maps = parse_maps(&schema, &s.maps).usage()?;
+    if s.resume && crate::input::is_stream_path(&s.input.path) {
+        return Err(resume_of_stream(&s));
+    }
     let input = Input::open(&s.input).map_err(|e| {
         let msg = e.to_string();
         if msg.contains(&input_name) {
@@ -78,17 +81,26 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             Fatal::usage(anyhow!("{input_name}: {msg}"))
         }
     })?;
-    let (mapper, failed_header, phone_cols) = plan_input(
-        &*provider,
-        schema,
-        maps,
-        input.headers.as_deref(),
-        &s,
-        &input_name,
-    )?;
+    for w in &input.warnings {
+        warn(&s, &format!("{input_name}: {w}"));
+    }
+    if s.resume && input.is_stream() {
+        return Err(resume_of_stream(&s));
+    }
+    let (mapper, failed_header, phone_cols) =
+        plan_input(&*provider, schema, maps, &input, &s, &input_name)?;
 
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
+    // The input's identity (a hash of every byte) ties the journal to exactly this input.
+    let identity = if s.dry_run && !s.resume {
+        None
+    } else {
+        input
+            .origin
+            .identity()
+            .map_err(|e| Fatal::usage(anyhow!("{input_name}: cannot read: {e}")))?
+    };
     let mut s = s;
     if s.resume && !out.join(journal::FILE).exists() && !s.dry_run {
         // Killed before anything was recorded: there is nothing to skip.
@@ -102,7 +114,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         s.resume = false;
     }
     let resume = if s.resume {
-        Some(load_resume(&out, &s, provider.name())?)
+        Some(load_resume(&out, &s, provider.name(), identity.as_ref())?)
     } else {
         None
     };
@@ -110,10 +122,12 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     let (sandbox, http) = transport(&s, provider.path()).await?;
     // A report directory that cannot be written (a full disk) is told like a failure during
     // the run: the summary still goes to stdout with --json. Nothing was sent yet.
-    let opened = open_journal(&out, &s, provider.name(), &input_name).and_then(|journal| {
-        let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
-        Ok((journal, reports))
-    });
+    let opened = open_journal(&out, &s, provider.name(), &input_name, identity.as_ref()).and_then(
+        |journal| {
+            let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
+            Ok((journal, reports))
+        },
+    );
     let (journal, (success, failed)) = match opened {
         Ok(o) => o,
         Err(f) => {
@@ -148,7 +162,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
-    let progress = progress_bar(&s);
+    let progress = progress_bar(&s, !input.is_stream());
     let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
     let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
 
@@ -199,6 +213,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     };
     let reader_events = ev_tx.clone();
     let blank_lines = input.blank_counter();
+    let origin = input.origin.clone();
     let reader = std::thread::Builder::new()
         .name("custimport-read".into())
         .spawn(move || reader.run(input, batch_tx, reader_events))
@@ -255,6 +270,12 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             vec![]
         }
     };
+    let changed = origin
+        .changed_while_read(identity.as_ref())
+        .map(|why| format!("{input_name} {why}"));
+    if let Some(why) = &changed {
+        warn(&s, why);
+    }
     let collected = tokio::task::spawn_blocking(move || collector.join())
         .await
         .map_err(|e| Fatal::stopped(anyhow!("collector task failed: {e}")))?
@@ -300,6 +321,14 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         blank,
         started,
     );
+    if let Some(why) = changed {
+        // The rows read are accounted for, but they are not the input as it was: not a success.
+        if exit == Exit::Success {
+            exit = Exit::Incomplete;
+            summary.exit_code = exit.code();
+        }
+        summary.input_changed = Some(why);
+    }
     if let Some(what) = write_failure.get() {
         exit = write_failed(&mut summary, exit, &out, what, &s, collected.journaled);
     } else if let Err(e) = report::write_summary(&out, &summary) {
@@ -314,7 +343,17 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     })
 }
 
-fn progress_bar(s: &Settings) -> ProgressBar {
+/// `--resume` of a stream: refused, since its content cannot be checked against the journal.
+fn resume_of_stream(s: &Settings) -> Fatal {
+    Fatal::usage(anyhow!(
+        "--resume: {} is a stream (standard input, a pipe or a device), whose content cannot be checked against the run being resumed; save the input to a file and import that file (a run from a file can be resumed)",
+        crate::input::display_name(&s.input.path)
+    ))
+}
+
+/// The progress bar; with `estimate`, its total is estimated from the file's line count (never
+/// for a stream, which only the reader may read).
+fn progress_bar(s: &Settings, estimate: bool) -> ProgressBar {
     if !s.progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -328,7 +367,7 @@ fn progress_bar(s: &Settings) -> ProgressBar {
     pb.enable_steady_tick(Duration::from_millis(200));
     // The total is estimated from the file's line count, counted aside so that the import
     // starts at once; until it is known the bar is a spinner.
-    if s.input.path.as_os_str() != "-" {
+    if estimate {
         let (pb2, path) = (pb.clone(), s.input.path.clone());
         std::thread::spawn(move || {
             if let Ok(lines) = count_lines(&path) {
@@ -361,17 +400,18 @@ fn count_lines(path: &Path) -> std::io::Result<u64> {
     Ok(n + u64::from(last != b'\n'))
 }
 
-/// The mapping plan for the input: by header (CSV/TSV, with its warnings) or by key (JSONL).
-/// Returns the mapper, the failure report's header and which of its columns are phone-like.
+/// The mapping plan for the input: by header (CSV/TSV, with its warnings; repeated names
+/// made unique) or by key (JSONL). Returns the mapper, the failure report's header (the
+/// names as written) and which of its columns are phone-like.
 fn plan_input<P: Provider>(
     provider: &P,
     schema: Schema,
     maps: Vec<crate::mapping::MapSpec>,
-    headers: Option<&[String]>,
+    input: &Input,
     s: &Settings,
     input_name: &str,
 ) -> Result<(Mapper, Vec<String>, Vec<bool>), Fatal> {
-    Ok(match headers {
+    Ok(match input.headers.as_deref() {
         Some(h) => {
             let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
             for w in warnings {
@@ -402,7 +442,7 @@ fn plan_input<P: Provider>(
                     plan,
                     header: h.to_vec(),
                 },
-                h.to_vec(),
+                input.original_headers.clone().unwrap_or_else(|| h.to_vec()),
                 phone_cols,
             )
         }
@@ -411,12 +451,13 @@ fn plan_input<P: Provider>(
 }
 
 /// The journal: none for a dry run, the resumed run's, or a new one with the input's
-/// fingerprint.
+/// identity (`None` for a stream).
 fn open_journal(
     out: &Path,
     s: &Settings,
     provider: &str,
     input_name: &str,
+    identity: Option<&crate::input::Identity>,
 ) -> Result<Option<Arc<Journal>>, Fatal> {
     Ok(if s.dry_run {
         None
@@ -425,17 +466,7 @@ fn open_journal(
             Fatal::stopped(anyhow!("cannot open the journal: {e}"))
         })?))
     } else {
-        let fp = if s.input.path.as_os_str() == "-" {
-            "stdin".to_owned()
-        } else {
-            journal::fingerprint(&s.input.path).usage()?
-        };
-        let h = journal::Header {
-            version: 1,
-            provider: provider.into(),
-            input: input_name.to_owned(),
-            fingerprint: fp,
-        };
+        let h = journal::Header::new(provider, input_name, identity);
         Some(Arc::new(Journal::create(out, &h).map_err(|e| {
             Fatal::usage(anyhow!(
                 "cannot write the journal in {}: {e}",
@@ -535,6 +566,7 @@ fn summarize(
         valid: s.dry_run.then_some(counts.valid),
         planned_requests: s.dry_run.then_some(counts.planned_requests),
         stopped: stop.message(),
+        input_changed: None,
     };
     (summary, exit)
 }

@@ -5,6 +5,7 @@ mod env;
 mod cli;
 mod hardening;
 mod hostile;
+mod inputs_hardening;
 mod itnio;
 mod nxlink;
 mod props;
