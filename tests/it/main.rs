@@ -4,8 +4,10 @@ mod env;
 
 mod cli;
 mod hostile;
+mod hostile_server;
 mod itnio;
 mod nxlink;
+mod parity;
 mod props;
 mod reliability;
 mod resume;
