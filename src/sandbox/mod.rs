@@ -11,7 +11,7 @@
 //! `POST /_sandbox/reset`; `/_sandbox/redirected/...` is where the `redirect` faults point.
 //!
 //! The emulator depends on nothing of the importer: it checks signatures with its own code
-//! ([`verify`]) and fields with its own rules, both written from the providers' documentation,
+//! (`verify.rs`) and fields with its own rules, both written from the providers' documentation,
 //! so that the importer and the sandbox can disagree and a test can catch it.
 
 mod body;

@@ -722,6 +722,11 @@ fn refused_row_is_isolated(provider: &str, code: &str, n: u64, bad: u64) {
             assert_eq!(line.outcome, "succeeded", "row {row}: {line:?}; {what}");
         }
     }
+    let log2 = u64::from(n.next_power_of_two().trailing_zeros());
+    let requests = stats(&env)["requests"].as_u64().unwrap();
+    assert!(requests <= 1 + 2 * log2, "{requests} requests; {what}");
+    let want: BTreeSet<u64> = (1..=n).filter(|r| *r != bad).collect();
+    assert_eq!(held(&env, provider), want, "{what}");
     if provider == "nxlink" {
         let traces: Vec<String> = events(&env)
             .iter()
@@ -734,11 +739,6 @@ fn refused_row_is_isolated(provider: &str, code: &str, n: u64, bad: u64) {
             "no trace id of {traces:?} in {error:?}"
         );
     }
-    let log2 = u64::from(n.next_power_of_two().trailing_zeros());
-    let requests = stats(&env)["requests"].as_u64().unwrap();
-    assert!(requests <= 1 + 2 * log2, "{requests} requests; {what}");
-    let want: BTreeSet<u64> = (1..=n).filter(|r| *r != bad).collect();
-    assert_eq!(held(&env, provider), want, "{what}");
 }
 
 #[test]
