@@ -526,9 +526,27 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
 }
 
 /// Only `https://`, or `http://` to a loopback host. Returns the origin without a trailing `/`.
+/// A base URL by the transport rules: `https://`, or `http://` to a loopback address; a path
+/// prefix is allowed, but no user name, password, query or fragment. Messages never repeat a
+/// URL that carries credentials.
 pub fn check_base_url(s: &str) -> anyhow::Result<String> {
-    let url =
-        reqwest::Url::parse(s.trim()).with_context(|| format!("base URL {s:?} is not a URL"))?;
+    let s = s.trim();
+    let url = reqwest::Url::parse(s).map_err(|e| anyhow!("base URL is not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("base URL: a user name or password in the URL is not allowed (credentials go in the config file or the environment)");
+    }
+    if url.query().is_some() {
+        bail!(
+            "base URL {}: a query (?…) is not allowed",
+            url.origin().ascii_serialization()
+        );
+    }
+    if url.fragment().is_some() {
+        bail!(
+            "base URL {}: a fragment (#…) is not allowed",
+            url.origin().ascii_serialization()
+        );
+    }
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -544,7 +562,7 @@ pub fn check_base_url(s: &str) -> anyhow::Result<String> {
         }
         other => bail!("base URL {s:?}: unsupported scheme {other}"),
     }
-    Ok(s.trim().trim_end_matches('/').to_owned())
+    Ok(s.trim_end_matches('/').to_owned())
 }
 
 fn default_out_dir(provider: &str) -> PathBuf {

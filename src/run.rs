@@ -450,7 +450,10 @@ fn summarize(
     let reason = stop.reason();
     let exit = match reason {
         Some(r) => r.exit(),
-        None if counts.rejected + counts.failed + counts.unknown > 0 => Exit::Incomplete,
+        // An answer line that named no row leaves doubt even where every row is accounted for.
+        None if counts.rejected + counts.failed + counts.unknown + counts.unattributed > 0 => {
+            Exit::Incomplete
+        }
         None => Exit::Success,
     };
     let summary = Summary {

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod collect;
 pub mod limiter;
 pub mod read;
+pub mod retry;
 pub mod send;
 
 /// A prepared row travelling through the pipeline with its original content.

@@ -111,8 +111,9 @@ impl<P: Provider> Reader<P> {
                                 data: rec.data,
                                 code: "duplicate_in_file".into(),
                                 message: format!(
-                                    "line {}: the same phone number as row {first} (sent once, from row {first})",
-                                    rec.line
+                                    "line {}: the same {} as row {first} (sent once, from row {first})",
+                                    rec.line,
+                                    self.provider.dedup_noun()
                                 ),
                             };
                             if events.blocking_send(ev).is_err() {

@@ -11,3 +11,4 @@ mod parity;
 mod props;
 mod reliability;
 mod resume;
+mod transport;
