@@ -10,6 +10,7 @@ use serde_json::Value;
 
 pub mod itnio;
 pub mod nxlink;
+pub mod phone;
 pub mod rules;
 
 /// A provider field that input columns can be mapped to.
