@@ -156,6 +156,11 @@ pub struct CommonArgs {
     /// Mask phone numbers (last 4 digits kept) and e-mail addresses in logs and success.csv
     #[arg(long, global = true)]
     pub mask_pii: bool,
+
+    /// Read phone numbers with this region's numbering plan (ISO 3166-1 alpha-2: ID, CN, PH, ...)
+    /// and send them as E.164 digits; also `phone_region` in the provider's config section
+    #[arg(long, value_name = "CC", global = true)]
+    pub phone_region: Option<String>,
 }
 
 /// How nxlink treats a customer it already holds (body `type`).
@@ -225,6 +230,11 @@ pub struct ItnioArgs {
     /// Also drop numbers already called in this job (body callRecordDup)
     #[arg(long)]
     pub call_record_dup: bool,
+
+    /// phoneNumber holds itnio's encrypted id (at most 32 printable ASCII characters, no
+    /// spaces): sent exactly as given, never normalised (also `encrypted_phones` in config)
+    #[arg(long)]
+    pub encrypted_phones: bool,
 }
 
 #[derive(Debug, Args, Clone)]

@@ -212,6 +212,13 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
+    // Said once, after every row's own messages.
+    let phones = provider.phones().map(|p| p.report());
+    if !s.dry_run {
+        if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
+            warn(&s, &format!("{input_name}: {w}"));
+        }
+    }
 
     if counts.total == 0 && !s.quiet && !failed_header.is_empty() {
         warn(
@@ -232,6 +239,9 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             "{}",
             crate::plan::render(&input_name, &plan_lines, &counts, s.batch_size)
         );
+        if let Some(r) = &phones {
+            eprint!("{}", crate::plan::phones(r, s.mask_pii));
+        }
     }
     let requests = (
         counters.requests.load(std::sync::atomic::Ordering::Relaxed),

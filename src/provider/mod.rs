@@ -147,4 +147,8 @@ pub trait Provider: Send + Sync + 'static {
     fn required_fields(&self) -> &'static [&'static str];
     /// Phone-like field names (their report cells are never formula-guarded).
     fn is_phone_field(&self, header: &str) -> bool;
+    /// How phone numbers are read, and what reading saw of them.
+    fn phones(&self) -> Option<&phone::Phones> {
+        None
+    }
 }
