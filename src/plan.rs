@@ -91,16 +91,6 @@ pub fn phones(report: &PhoneReport, mask: bool) -> String {
                  region; sent as E.164 digits"
             );
         }
-        None if report.region_rows > 0 => {
-            let (n, rows) = match report.region_rows {
-                1 => (1, "row read with the region of its"),
-                n => (n, "rows read with the region of their"),
-            };
-            let _ = writeln!(
-                out,
-                "Phones: {n} {rows} country column; sent as E.164 digits"
-            );
-        }
         None => {}
     }
     for (before, after) in &report.examples {
@@ -128,7 +118,6 @@ mod tests {
     fn phone_section() {
         let mut r = PhoneReport {
             region: Some(("ID".into(), "Indonesia".into())),
-            region_rows: 3,
             examples: vec![
                 ("0812-3456-7801".into(), "6281234567801".into()),
                 ("+62 812 3456 7802".into(), "6281234567802".into()),
@@ -145,7 +134,6 @@ mod tests {
         assert!(phones(&r, true).contains("\"**********7801\" -> *********7801\n"));
         r.region = None;
         r.examples.clear();
-        r.region_rows = 0;
         assert_eq!(phones(&r, false), "");
         r.national_rows = 1;
         assert_eq!(

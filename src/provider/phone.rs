@@ -519,8 +519,6 @@ pub struct Phones {
 struct Seen {
     /// Rows read without a region whose WhatsApp or Viber number starts with 0.
     national_rows: AtomicU64,
-    /// Rows whose phones were read with a region.
-    region_rows: AtomicU64,
     taken: AtomicUsize,
     examples: Mutex<Vec<(String, String)>>,
 }
@@ -533,8 +531,6 @@ pub struct PhoneReport {
     pub encrypted: bool,
     /// Rows read without a region whose WhatsApp or Viber number starts with 0.
     pub national_rows: u64,
-    /// Rows whose phones were read with a region (from `--phone-region` or their country).
-    pub region_rows: u64,
     /// Up to two values as written and as sent, where they differ.
     pub examples: Vec<(String, String)>,
 }
@@ -557,13 +553,12 @@ impl Phones {
         self.encrypted
     }
 
-    /// The region a row's phones are read with: its country cell when that names a region
-    /// with a numbering plan, else the run's (`--phone-region`), else none.
+    /// The region a row's phones are read with: none without `--phone-region` (numbers are
+    /// then read as before, whatever the row's country); with it, the row's country cell when
+    /// that names a region with a numbering plan, else `--phone-region`'s.
     pub fn row_region(&self, country: Option<&str>) -> Option<Region> {
-        if self.encrypted {
-            return None;
-        }
-        country.and_then(Region::from_country).or(self.region)
+        let run = self.region.filter(|_| !self.encrypted)?;
+        Some(country.and_then(Region::from_country).unwrap_or(run))
     }
 
     /// The region of an itnio row: from the property whose name (compared as headers are:
@@ -613,9 +608,7 @@ impl Phones {
     /// Count a row read with `region` (None: without one) whose WhatsApp and Viber numbers
     /// are these (as sent).
     pub fn note_row(&self, region: Option<Region>, watched: [Option<&str>; 2]) {
-        if region.is_some() {
-            self.seen.region_rows.fetch_add(1, Ordering::Relaxed);
-        } else if watched.iter().flatten().any(|p| p.starts_with('0')) {
+        if region.is_none() && watched.iter().flatten().any(|p| p.starts_with('0')) {
             self.seen.national_rows.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -628,7 +621,6 @@ impl Phones {
                 .map(|r| (r.id().to_owned(), r.name().to_owned())),
             encrypted: self.encrypted,
             national_rows: self.seen.national_rows.load(Ordering::Relaxed),
-            region_rows: self.seen.region_rows.load(Ordering::Relaxed),
             examples: self
                 .seen
                 .examples
