@@ -263,4 +263,9 @@ pub struct SandboxArgs {
         allow_hyphen_values = true
     )]
     pub clock_offset_ms: i64,
+
+    /// Refuse, per row, nxlink WhatsApp/Viber numbers and itnio all-digit phoneNumbers that are
+    /// not valid E.164 digits (country code and number)
+    #[arg(long)]
+    pub strict_phones: bool,
 }

@@ -495,7 +495,16 @@ fn summarize(
 /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.
 async fn transport(s: &Settings, path: &str) -> Result<(Option<Sandbox>, Http), Fatal> {
     let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
-        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+        // Numbers read with a region are E.164: the sandbox then checks that they are.
+        let strict_phones = match &s.provider {
+            ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
+            ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
+        };
+        let cfg = SandboxConfig {
+            strict_phones,
+            ..SandboxConfig::default()
+        };
+        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), cfg)
             .await
             .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
         // Said on a terminal only: off a terminal stderr carries warnings and the summary.

@@ -16,6 +16,7 @@ use std::collections::{HashMap, HashSet};
 use hyper::HeaderMap;
 use serde_json::{json, Map, Value};
 
+use super::phones;
 use super::server::{header, is_json_content_type, App};
 use super::{ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
 use crate::sign;
@@ -117,7 +118,11 @@ fn process(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Result<Vec
     let held = store.jobs.entry(job).or_default();
     let mut lines = Vec::new();
     for (phone, person, text) in checked {
-        if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
+        if app.strict_phones && phones::itnio_refuses(phone) {
+            lines.push(Value::from(format!(
+                "Phone number format is incorrect,Phone Number:{phone}"
+            )));
+        } else if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
             lines.push(Value::from(format!(
                 "Customer custom property is incomplete,Phone Number:{phone}"
             )));

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::nxlink_fields::check_customer;
+use super::phones;
 use super::scan::customer_texts;
 use super::server::{header, is_json_content_type, trace_id, App};
 use super::{NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
@@ -162,6 +163,10 @@ fn process<'a>(
         check_customer(i, c).map_err(|m| refuse(1002, m))?;
     }
     let unknown_seats: Vec<Option<&str>> = customers.iter().map(unknown_seat).collect();
+    let bad_phones: Vec<Option<String>> = match app.strict_phones {
+        true => customers.iter().map(phones::nxlink_refusal).collect(),
+        false => vec![],
+    };
     if !strict {
         if let Some(seat) = unknown_seats.iter().flatten().next() {
             return Err(refuse(12148, seat_message(seat)));
@@ -191,6 +196,14 @@ fn process<'a>(
                 index,
                 error_code: 12148,
                 error_message: seat_message(seat),
+            });
+            continue;
+        }
+        if let Some(message) = bad_phones.get(index).cloned().flatten() {
+            fail_items.push(FailItem {
+                index,
+                error_code: 1002,
+                error_message: message,
             });
             continue;
         }

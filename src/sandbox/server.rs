@@ -51,6 +51,8 @@ pub struct App {
     pub itnio: Mutex<itnio::Store>,
     /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
     pub clock_offset_ms: i64,
+    /// The strict phone rule (`SandboxConfig::strict_phones`).
+    pub strict_phones: bool,
 }
 
 impl App {
@@ -62,6 +64,7 @@ impl App {
             nxlink: Mutex::default(),
             itnio: Mutex::default(),
             clock_offset_ms: cfg.clock_offset_ms,
+            strict_phones: cfg.strict_phones,
         }
     }
 
