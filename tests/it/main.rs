@@ -6,6 +6,7 @@ mod cli;
 mod hostile;
 mod itnio;
 mod nxlink;
+mod phones;
 mod props;
 mod reliability;
 mod resume;
