@@ -16,7 +16,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
 use phonenumber::Validation;
@@ -55,6 +55,10 @@ struct Plan {
     /// An English name for messages.
     name: Cow<'static, str>,
     code: u16,
+    /// `code` as text.
+    code_text: String,
+    /// The regions sharing `code` (this one among them), once looked up.
+    siblings: OnceLock<&'static [&'static Plan]>,
     /// The general description's pattern; its lengths are the union of every type's, as
     /// libphonenumber's metadata builder computes them.
     general: Desc,
@@ -162,6 +166,8 @@ impl Plan {
             id,
             name: english_name(id),
             code: meta.country_code(),
+            code_text: meta.country_code().to_string(),
+            siblings: OnceLock::new(),
             general: Desc {
                 pattern: compile(d.general().national_number().as_str(), true)?,
                 lengths,
@@ -185,6 +191,11 @@ impl Plan {
     }
 
     /// libphonenumber's `testNumberLength` for any number type.
+    /// The regions sharing this one's country calling code.
+    fn siblings(&'static self) -> &'static [&'static Plan] {
+        self.siblings.get_or_init(|| cache().regions(self.code))
+    }
+
     fn test_length(&self, n: usize) -> Validation {
         let l = &self.general.lengths;
         if self.local_only.contains(&n) {
@@ -213,19 +224,18 @@ impl Plan {
     /// national (trunk) prefix, when it has one that may go.
     fn strip_national_prefix(&self, number: &str) -> Option<String> {
         let re = self.national_prefix.as_ref()?;
-        let caps = re.captures(number)?;
-        let end = caps.get(0)?.end();
+        let end = re.find(number)?.end();
         let viable = self.general.pattern.is_match(number);
-        let groups = caps.len() - 1;
-        let stripped = match &self.transform {
-            Some(rule) if caps.get(groups).is_some() => {
-                let mut t = String::with_capacity(number.len() + rule.len());
-                caps.expand(rule, &mut t);
-                t.push_str(&number[end..]);
-                t
-            }
-            _ => number[end..].to_owned(),
-        };
+        // Capture groups (slower to find than the match) only matter to a transform rule.
+        let transformed = self.transform.as_ref().and_then(|rule| {
+            let caps = re.captures(number)?;
+            caps.get(caps.len() - 1)?;
+            let mut t = String::with_capacity(number.len() + rule.len());
+            caps.expand(rule, &mut t);
+            t.push_str(&number[end..]);
+            Some(t)
+        });
+        let stripped = transformed.unwrap_or_else(|| number[end..].to_owned());
         if viable && !self.general.pattern.is_match(&stripped) {
             return None;
         }
@@ -243,6 +253,26 @@ struct Cache {
 }
 
 static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+
+/// Which numbers are assigned country calling codes (looked up without the cache's lock).
+static CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
+    let mut codes = vec![false; 1000];
+    for m in DATABASE.iter() {
+        if let Some(slot) = codes.get_mut(usize::from(m.country_code())) {
+            *slot = true;
+        }
+    }
+    codes
+});
+
+/// The regions of a country calling code; `near`'s siblings without taking the lock.
+fn regions_of(near: &'static Plan, code: u16) -> &'static [&'static Plan] {
+    if code == near.code {
+        near.siblings()
+    } else {
+        cache().regions(code)
+    }
+}
 
 fn cache() -> std::sync::MutexGuard<'static, Cache> {
     CACHE.lock().unwrap_or_else(|e| e.into_inner())
@@ -309,10 +339,14 @@ impl Region {
     /// An ISO 3166-1 alpha-2 code (any case) of a region with a numbering plan.
     pub fn from_code(code: &str) -> Option<Region> {
         let code = code.trim();
-        if code.len() != 2 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
-            return None;
-        }
-        cache().plan(&code.to_ascii_uppercase()).map(Region)
+        let upper = match code.as_bytes() {
+            [a, b] if a.is_ascii_alphabetic() && b.is_ascii_alphabetic() => {
+                [a.to_ascii_uppercase(), b.to_ascii_uppercase()]
+            }
+            _ => return None,
+        };
+        let id = std::str::from_utf8(&upper).ok()?;
+        cache().plan(id).map(Region)
     }
 
     /// A country cell: an ISO 3166-1 alpha-2 or alpha-3 code or an English name (as the
@@ -379,20 +413,23 @@ enum ParseError {
 }
 
 /// libphonenumber's `extractCountryCode`: the code and the rest.
-fn extract_code<'d>(cache: &mut Cache, digits: &'d str) -> Option<(u16, &'d str)> {
+fn extract_code(digits: &str) -> Option<(u16, &str)> {
     if digits.starts_with('0') {
         return None;
     }
     (1..=MAX_CC.min(digits.len())).find_map(|i| {
         let code: u16 = digits.get(..i)?.parse().ok()?;
-        (!cache.regions(code).is_empty()).then(|| (code, &digits[i..]))
+        CODES
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(false)
+            .then(|| (code, &digits[i..]))
     })
 }
 
 /// libphonenumber's `maybeExtractCountryCode` for a number without `+`: the region's IDD, or
 /// the region's own code written without `+`. `Ok(None)`: no country code (a national number).
 fn code_without_plus<'d>(
-    cache: &mut Cache,
     default: &'static Plan,
     digits: &'d str,
 ) -> Result<Option<(u16, Cow<'d, str>, Source)>, ParseError> {
@@ -403,14 +440,13 @@ fn code_without_plus<'d>(
             if rest.len() <= MIN_NSN {
                 return Err(ParseError::TooShortAfterIdd);
             }
-            return match extract_code(cache, rest) {
+            return match extract_code(rest) {
                 Some((code, nsn)) => Ok(Some((code, Cow::Borrowed(nsn), Source::Idd))),
                 None => Err(ParseError::InvalidCountryCode { after_idd: true }),
             };
         }
     }
-    let own = default.code.to_string();
-    if let Some(potential) = digits.strip_prefix(own.as_str()) {
+    if let Some(potential) = digits.strip_prefix(default.code_text.as_str()) {
         let potential = default
             .strip_national_prefix(potential)
             .map_or(Cow::Borrowed(potential), Cow::Owned);
@@ -427,26 +463,25 @@ fn code_without_plus<'d>(
 /// libphonenumber's `parse(number, defaultRegion)` for `digits` (already stripped of
 /// separators), written with a leading `+` or not.
 fn parse(default: &'static Plan, plus: bool, digits: &str) -> Result<Parsed, ParseError> {
-    let mut cache = cache();
     let extracted = if plus {
         if digits.len() <= MIN_NSN {
             return Err(ParseError::TooShortAfterIdd);
         }
-        match extract_code(&mut cache, digits) {
+        match extract_code(digits) {
             Some((code, nsn)) => Some((code, Cow::Borrowed(nsn), Source::Plus)),
             // libphonenumber tries again as if the `+` were not there, and needs a code then.
-            None => match code_without_plus(&mut cache, default, digits)? {
+            None => match code_without_plus(default, digits)? {
                 Some(found) => Some(found),
                 None => return Err(ParseError::InvalidCountryCode { after_idd: false }),
             },
         }
     } else {
-        code_without_plus(&mut cache, default, digits)?
+        code_without_plus(default, digits)?
     };
     // libphonenumber judges the national prefix by the main region of an extracted code,
     // and by the default region for a national number.
     let (code, nsn, source, plan) = match extracted {
-        Some((code, nsn, source)) => match cache.regions(code).first() {
+        Some((code, nsn, source)) => match regions_of(default, code).first() {
             Some(main) => (code, nsn, source, *main),
             None => return Err(ParseError::InvalidCountryCode { after_idd: false }),
         },
@@ -457,7 +492,6 @@ fn parse(default: &'static Plan, plus: bool, digits: &str) -> Result<Parsed, Par
             default,
         ),
     };
-    drop(cache);
     if nsn.len() < MIN_NSN {
         return Err(ParseError::TooShortNsn);
     }
@@ -488,9 +522,8 @@ fn parse(default: &'static Plan, plus: bool, digits: &str) -> Result<Parsed, Par
 
 /// libphonenumber's `getRegionCodeForNumber`: among the regions of the code, the one whose
 /// leading digits the number has, else the first for which it is a number of some type.
-fn region_of(code: u16, nsn: &str) -> Option<&'static Plan> {
-    let regions = cache().regions(code);
-    match regions {
+fn region_of(near: &'static Plan, code: u16, nsn: &str) -> Option<&'static Plan> {
+    match regions_of(near, code) {
         [] => None,
         [only] => Some(only),
         many => many.iter().copied().find(|p| match &p.leading {
@@ -502,7 +535,7 @@ fn region_of(code: u16, nsn: &str) -> Option<&'static Plan> {
 
 /// libphonenumber's `isValidNumber`.
 fn is_valid(p: &Parsed) -> bool {
-    region_of(p.code, &p.nsn).is_some_and(|r| r.has_type(&p.nsn))
+    region_of(p.plan, p.code, &p.nsn).is_some_and(|r| r.has_type(&p.nsn))
 }
 
 /// Phone settings of a run and what reading saw of its phone numbers. Clones share what was
@@ -521,6 +554,8 @@ struct Seen {
     national_rows: AtomicU64,
     taken: AtomicUsize,
     examples: Mutex<Vec<(String, String)>>,
+    /// The last country cell read and its region.
+    last_country: Mutex<Option<(Box<str>, Option<Region>)>>,
 }
 
 /// What reading saw of the phone numbers, once it is done.
@@ -558,7 +593,21 @@ impl Phones {
     /// that names a region with a numbering plan, else `--phone-region`'s.
     pub fn row_region(&self, country: Option<&str>) -> Option<Region> {
         let run = self.region.filter(|_| !self.encrypted)?;
-        Some(country.and_then(Region::from_country).unwrap_or(run))
+        let Some(country) = country.map(str::trim).filter(|c| !c.is_empty()) else {
+            return Some(run);
+        };
+        // A column holds few distinct countries, usually one after another: the last one read
+        // is remembered.
+        let mut last = self.seen.last_country.lock().unwrap_or_else(|e| e.into_inner());
+        let found = match &*last {
+            Some((text, region)) if **text == *country => *region,
+            _ => {
+                let region = Region::from_country(country);
+                *last = Some((country.into(), region));
+                region
+            }
+        };
+        Some(found.unwrap_or(run))
     }
 
     /// The region of an itnio row: from the property whose name (compared as headers are:
@@ -714,7 +763,7 @@ fn e164(field: &str, region: Region, plus: bool, digits: &str) -> Result<String,
         return Ok(out);
     }
     // Explain it with the plan of the region the number belongs to (or its code's main one).
-    let plan = region_of(parsed.code, &parsed.nsn).unwrap_or(parsed.plan);
+    let plan = region_of(parsed.plan, parsed.code, &parsed.nsn).unwrap_or(parsed.plan);
     let n = parsed.nsn.len();
     let why = match plan.test_length(n) {
         Validation::TooShort => "too short",
