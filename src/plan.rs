@@ -83,15 +83,12 @@ pub fn phones(report: &PhoneReport, mask: bool) -> String {
         );
         return out;
     }
-    match &report.region {
-        Some((id, name)) => {
-            let _ = writeln!(
-                out,
-                "Phones: read as numbers of {name} ({id}) unless a row's country names another \
+    if let Some((id, name)) = &report.region {
+        let _ = writeln!(
+            out,
+            "Phones: read as numbers of {name} ({id}) unless a row's country names another \
                  region; sent as E.164 digits"
-            );
-        }
-        None => {}
+        );
     }
     for (before, after) in &report.examples {
         let (before, after) = if mask {

@@ -540,15 +540,25 @@ fn is_valid(p: &Parsed) -> bool {
 
 /// Phone settings of a run and what reading saw of its phone numbers. Clones share what was
 /// seen.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Phones {
     region: Option<Region>,
     encrypted: bool,
     seen: Arc<Seen>,
 }
 
+/// The settings only: what was seen holds phone numbers, which never go to logs.
+impl std::fmt::Debug for Phones {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Phones")
+            .field("region", &self.region)
+            .field("encrypted", &self.encrypted)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What reading saw (for the end-of-reading warning and the dry-run plan view).
-#[derive(Debug, Default)]
+#[derive(Default)]
 struct Seen {
     /// Rows read without a region whose WhatsApp or Viber number starts with 0.
     national_rows: AtomicU64,
@@ -598,7 +608,11 @@ impl Phones {
         };
         // A column holds few distinct countries, usually one after another: the last one read
         // is remembered.
-        let mut last = self.seen.last_country.lock().unwrap_or_else(|e| e.into_inner());
+        let mut last = self
+            .seen
+            .last_country
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         let found = match &*last {
             Some((text, region)) if **text == *country => *region,
             _ => {

@@ -293,3 +293,16 @@ fn transform_rules_use_braced_groups() {
     assert_eq!(transform_rule("$15"), "${1}5");
     assert_eq!(transform_rule("268$1"), "268${1}");
 }
+
+#[test]
+fn debug_output_holds_no_phone_number() {
+    let p = Phones::new(Some(region("ID")), false);
+    p.normalise("whats_app_phone", "0812-3456-7801", 30, p.region())
+        .unwrap();
+    p.row_region(Some("Philippines"));
+    let d = format!("{p:?}");
+    assert_eq!(
+        d,
+        "Phones { region: Some(Region(ID)), encrypted: false, .. }"
+    );
+}
