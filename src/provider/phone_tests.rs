@@ -306,3 +306,27 @@ fn debug_output_holds_no_phone_number() {
         "Phones { region: Some(Region(ID)), encrypted: false, .. }"
     );
 }
+
+#[test]
+fn every_region_of_the_metadata_compiles() {
+    let ids: Vec<&str> = DATABASE
+        .iter()
+        .map(|m| m.id())
+        .filter(|id| id.len() == 2)
+        .collect();
+    assert!(ids.len() > 200, "{}", ids.len());
+    for id in ids {
+        let r = Region::from_code(id).unwrap_or_else(|| panic!("{id}"));
+        // Its own example numbers are valid, in national form.
+        let meta = DATABASE.by_id(id).unwrap();
+        for ex in [meta.descriptors().mobile(), meta.descriptors().fixed_line()]
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.example())
+        {
+            let p = Phones::new(Some(r), false);
+            let got = p.normalise("p", &format!("+{}{ex}", meta.country_code()), 30, Some(r));
+            assert_eq!(got, Ok(format!("{}{ex}", meta.country_code())), "{id} {ex}");
+        }
+    }
+}
