@@ -124,6 +124,7 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
                 faults,
                 fault_seed: a.fault_seed,
                 clock_offset_ms: a.clock_offset_ms,
+                strict_phones: a.strict_phones,
             };
             runtime()?
                 .block_on(sandbox::serve(a.port, cfg))

@@ -187,6 +187,11 @@ pub struct CommonArgs {
     /// Mask phone numbers (last 4 digits kept) and e-mail addresses in logs and success.csv
     #[arg(long, global = true)]
     pub mask_pii: bool,
+
+    /// Read phone numbers with this region's numbering plan (ISO 3166-1 alpha-2: ID, CN, PH, ...)
+    /// and send them as E.164 digits; also `phone_region` in the provider's config section
+    #[arg(long, value_name = "CC", global = true)]
+    pub phone_region: Option<String>,
 }
 
 /// How nxlink treats a customer it already holds (body `type`).
@@ -256,6 +261,11 @@ pub struct ItnioArgs {
     /// Also drop numbers already called in this job (body callRecordDup)
     #[arg(long)]
     pub call_record_dup: bool,
+
+    /// phoneNumber holds itnio's encrypted id (at most 32 printable ASCII characters, no
+    /// spaces): sent exactly as given, never normalised (also `encrypted_phones` in config)
+    #[arg(long)]
+    pub encrypted_phones: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -294,4 +304,9 @@ pub struct SandboxArgs {
         value_parser = clap::value_parser!(i64).range(-MAX_CLOCK_OFFSET_MS..=MAX_CLOCK_OFFSET_MS)
     )]
     pub clock_offset_ms: i64,
+
+    /// Refuse, per row, nxlink WhatsApp/Viber numbers and itnio all-digit phoneNumbers that are
+    /// not valid E.164 digits (country code and number)
+    #[arg(long)]
+    pub strict_phones: bool,
 }

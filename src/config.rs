@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
+use crate::provider::phone::{self, Phones};
 use crate::provider::{itnio::Itnio, nxlink::Nxlink};
 use crate::sandbox;
 use crate::sign::Algorithm;
@@ -37,6 +38,7 @@ pub struct NxlinkSection {
     pub tenant_id: Option<toml::Value>,
     pub app_key: Option<String>,
     pub base_url: Option<String>,
+    pub phone_region: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +48,8 @@ pub struct ItnioSection {
     pub api_secret: Option<Secret>,
     pub app_id: Option<String>,
     pub base_url: Option<String>,
+    pub phone_region: Option<String>,
+    pub encrypted_phones: Option<bool>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -309,6 +313,7 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         },
         strict_binding: args.strict_binding,
         algorithm: Algorithm::Md5,
+        phones: Phones::new(phone_region(c, s.phone_region.as_deref())?, false),
     };
     if c.sandbox {
         nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
@@ -373,6 +378,10 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         app_id,
         job_id: args.job,
         call_record_dup: args.call_record_dup,
+        phones: Phones::new(
+            phone_region(c, s.phone_region.as_deref())?,
+            args.encrypted_phones || s.encrypted_phones.unwrap_or(false),
+        ),
     };
     if c.sandbox {
         it.api_key = sandbox::ITNIO_API_KEY.into();
@@ -535,6 +544,21 @@ fn common(
         progress: !a.no_progress && !a.quiet,
         mask_pii: a.mask_pii,
         warnings,
+    })
+}
+
+/// `--phone-region`, else `phone_region` in the provider's config section: a region with a
+/// numbering plan, or a usage error.
+fn phone_region(c: &CommonArgs, file: Option<&str>) -> Result<Option<phone::Region>, Fatal> {
+    let (given, whence) = match (&c.phone_region, file) {
+        (Some(f), _) => (f.as_str(), "--phone-region"),
+        (None, Some(f)) => (f, "phone_region in the config file"),
+        (None, None) => return Ok(None),
+    };
+    phone::Region::from_code(given).map(Some).ok_or_else(|| {
+        Fatal::usage(anyhow!(
+            "{whence}: {given:?} is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
+        ))
     })
 }
 

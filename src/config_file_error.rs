@@ -16,9 +16,20 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "tenant_id",
             "app_key",
             "base_url",
+            "phone_region",
         ],
     ),
-    ("itnio", &["api_key", "api_secret", "app_id", "base_url"]),
+    (
+        "itnio",
+        &[
+            "api_key",
+            "api_secret",
+            "app_id",
+            "base_url",
+            "phone_region",
+            "encrypted_phones",
+        ],
+    ),
 ];
 
 /// Describe a TOML error in `text`, read from `path`.

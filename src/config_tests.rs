@@ -13,6 +13,7 @@ fn secrets_are_redacted() {
         mode: 1,
         strict_binding: false,
         algorithm: Algorithm::Md5,
+        phones: Default::default(),
     };
     assert!(!format!("{nx:?}").contains("hunter2"));
 }

@@ -1,6 +1,6 @@
 //! The plan view printed by `--dry-run`: how columns map to fields (and how they matched),
-//! what is left unmapped, rejections by reason with their first rows, and the requests a real
-//! run would send.
+//! what is left unmapped, rejections by reason with their first rows, the requests a real
+//! run would send, and how phone numbers are read.
 //!
 //! Names from the input are shown cut to [`crate::input::SHOWN_CHARS`] characters (with `…`),
 //! so a header cell of any length neither floods the view nor overflows a format width.
@@ -10,6 +10,7 @@ use std::fmt::Write;
 use crate::input::{cut, shown};
 use crate::mapping::{How, PlanLine};
 use crate::pipeline::collect::Counts;
+use crate::provider::phone::PhoneReport;
 
 fn how(h: How) -> &'static str {
     match h {
@@ -93,6 +94,42 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
     out
 }
 
+/// The plan view's phone section: the region numbers are read with and two examples of
+/// before -> after, or the national-looking WhatsApp/Viber numbers without a region. Empty
+/// when there is nothing to say. `mask`: `--mask-pii` (only the last 4 digits shown).
+pub fn phones(report: &PhoneReport, mask: bool) -> String {
+    let mut out = String::new();
+    if report.encrypted {
+        let _ = writeln!(
+            out,
+            "Phones: phoneNumber holds encrypted ids (--encrypted-phones), sent as given"
+        );
+        return out;
+    }
+    if let Some((id, name)) = &report.region {
+        let _ = writeln!(
+            out,
+            "Phones: read as numbers of {name} ({id}) unless a row's country names another \
+                 region; sent as E.164 digits"
+        );
+    }
+    for (before, after) in &report.examples {
+        let (before, after) = if mask {
+            (
+                crate::provider::rules::mask_phone(before),
+                crate::provider::rules::mask_phone(after),
+            )
+        } else {
+            (before.clone(), after.clone())
+        };
+        let _ = writeln!(out, "  {before:?} -> {after}");
+    }
+    if let Some(w) = report.national_warning() {
+        let _ = writeln!(out, "Phones: {w}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,6 +171,36 @@ mod tests {
                 " ".repeat(MAX_ALIGN - "phoneNumber".len()),
                 e(60)
             )
+        );
+    }
+
+    #[test]
+    fn phone_section() {
+        let mut r = PhoneReport {
+            region: Some(("ID".into(), "Indonesia".into())),
+            examples: vec![
+                ("0812-3456-7801".into(), "6281234567801".into()),
+                ("+62 812 3456 7802".into(), "6281234567802".into()),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            phones(&r, false),
+            "Phones: read as numbers of Indonesia (ID) unless a row's country names another \
+             region; sent as E.164 digits\n  \
+             \"0812-3456-7801\" -> 6281234567801\n  \
+             \"+62 812 3456 7802\" -> 6281234567802\n"
+        );
+        assert!(phones(&r, true).contains("\"**********7801\" -> *********7801\n"));
+        r.region = None;
+        r.examples.clear();
+        assert_eq!(phones(&r, false), "");
+        r.national_rows = 1;
+        assert_eq!(
+            phones(&r, false),
+            "Phones: 1 row has a WhatsApp or Viber number that looks national (leading 0) and \
+             will be sent without a country code; give --phone-region <CC> (e.g. --phone-region \
+             ID) to send them in international form\n"
         );
     }
 

@@ -284,6 +284,13 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
+    // Said once, after every row's own messages.
+    let phones = provider.phones().map(|p| p.report());
+    if !s.dry_run {
+        if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
+            warn(&s, &format!("{input_name}: {w}"));
+        }
+    }
 
     if counts.total == 0 && !s.quiet && !failed_header.is_empty() {
         warn(
@@ -304,6 +311,9 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             "{}",
             crate::plan::render(&input_name, &plan_lines, &counts, s.batch_size)
         );
+        if let Some(r) = &phones {
+            eprint!("{}", crate::plan::phones(r, s.mask_pii));
+        }
     }
     let requests = (
         counters.requests.load(std::sync::atomic::Ordering::Relaxed),
@@ -604,7 +614,16 @@ fn write_failed(
 /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.
 async fn transport(s: &Settings, path: &str) -> Result<(Option<Sandbox>, Http), Fatal> {
     let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
-        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+        // Numbers read with a region are E.164: the sandbox then checks that they are.
+        let strict_phones = match &s.provider {
+            ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
+            ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
+        };
+        let cfg = SandboxConfig {
+            strict_phones,
+            ..SandboxConfig::default()
+        };
+        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), cfg)
             .await
             .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
         // Said on a terminal only: off a terminal stderr carries warnings and the summary.

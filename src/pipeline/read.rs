@@ -239,6 +239,7 @@ mod tests {
             mode: 1,
             strict_binding: false,
             algorithm: crate::sign::Algorithm::Md5,
+            phones: Default::default(),
         });
         let schema = Schema::of(&*provider);
         let header: Vec<String> = vec!["name".into(), "phone".into()];

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::answer::{self, escape_control};
+use super::phone::Phones;
 use super::rules;
 use super::{Answer, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
 use crate::secret::Secret;
@@ -86,6 +87,8 @@ pub struct Itnio {
     pub app_id: String,
     pub job_id: u64,
     pub call_record_dup: bool,
+    /// How `phoneNumber` is read (`--phone-region`, the country property, `--encrypted-phones`).
+    pub phones: Phones,
 }
 
 impl Provider for Itnio {
@@ -110,8 +113,9 @@ impl Provider for Itnio {
     fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
         let cell = |i: usize| m.fields.get(i).copied().flatten();
         let name = rules::text("name", cell(NAME), false)?.map(|s| s.into_owned());
+        let region = self.phones.extras_region(&m.extras);
         let phone_number = match rules::text("phoneNumber", cell(PHONE), true)? {
-            Some(p) => rules::phone("phoneNumber", &p, 32)?,
+            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region)?,
             None => {
                 return Err(Rejection::new(
                     "missing_phone",
@@ -129,6 +133,7 @@ impl Provider for Itnio {
         };
         let mut properties = Map::new();
         rules::extras_into(&m.extras, &mut properties)?;
+        self.phones.note_row(region, [None, None]);
         Ok(Person {
             name,
             phone_number,
@@ -203,6 +208,10 @@ impl Provider for Itnio {
 
     fn is_phone_field(&self, field: &str) -> bool {
         field == "phoneNumber"
+    }
+
+    fn phones(&self) -> Option<&Phones> {
+        Some(&self.phones)
     }
 }
 

@@ -8,6 +8,7 @@ fn it() -> Itnio {
         app_id: "LILIN888".into(),
         job_id: 9,
         call_record_dup: false,
+        phones: Default::default(),
     }
 }
 

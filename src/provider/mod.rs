@@ -13,6 +13,7 @@ mod accounting_props;
 pub mod answer;
 pub mod itnio;
 pub mod nxlink;
+pub mod phone;
 pub mod rules;
 
 /// A provider field that input columns can be mapped to.
@@ -158,4 +159,8 @@ pub trait Provider: Send + Sync + 'static {
     fn required_fields(&self) -> &'static [&'static str];
     /// Phone-like field names (their report cells are never formula-guarded).
     fn is_phone_field(&self, header: &str) -> bool;
+    /// How phone numbers are read, and what reading saw of them.
+    fn phones(&self) -> Option<&phone::Phones> {
+        None
+    }
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::answer::{self, escape_control};
+use super::phone::{Phones, Region};
 use super::rules::{self, json_kind};
 use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
 use crate::secret::Secret;
@@ -263,6 +264,8 @@ pub struct Nxlink {
     pub mode: u8,
     pub strict_binding: bool,
     pub algorithm: Algorithm,
+    /// How phone-like fields are read (`--phone-region`, the country column).
+    pub phones: Phones,
 }
 
 impl Nxlink {
@@ -287,9 +290,17 @@ impl Nxlink {
         Ok(Some(v))
     }
 
-    fn phone<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
+    fn phone<'a>(
+        &self,
+        m: &Mapped<'a>,
+        idx: usize,
+        region: Option<Region>,
+    ) -> Result<Option<Cow<'a, str>>, Rejection> {
         match self.cell(m, idx)? {
-            Some(v) => rules::phone(FIELDS[idx].name, &v, 30).map(|p| Some(Cow::Owned(p))),
+            Some(v) => self
+                .phones
+                .normalise(FIELDS[idx].name, &v, 30, region)
+                .map(|p| Some(Cow::Owned(p))),
             None => Ok(None),
         }
     }
@@ -407,18 +418,20 @@ impl Nxlink {
                 ));
             }
         }
+        let country = self.text(m, f::COUNTRY, Some(50))?;
+        let region = self.phones.row_region(country.as_deref());
         let c = Customer {
             full_name,
             first_name: self.text(m, f::FIRST_NAME, Some(128))?,
             last_name: self.text(m, f::LAST_NAME, Some(128))?,
-            sms_phone: self.phone(m, f::SMS_PHONE)?,
-            whats_app_phone: self.phone(m, f::WHATS_APP_PHONE)?,
-            viber_phone: self.phone(m, f::VIBER_PHONE)?,
+            sms_phone: self.phone(m, f::SMS_PHONE, region)?,
+            whats_app_phone: self.phone(m, f::WHATS_APP_PHONE, region)?,
+            viber_phone: self.phone(m, f::VIBER_PHONE, region)?,
             messenger: self.digits(m, f::MESSENGER)?,
             instagram: self.digits(m, f::INSTAGRAM)?,
             zalo: self.digits(m, f::ZALO)?,
             line: self.text(m, f::LINE, Some(50))?,
-            country: self.text(m, f::COUNTRY, Some(50))?,
+            country,
             email,
             address: self.text(m, f::ADDRESS, Some(100))?,
             birthday,
@@ -451,6 +464,8 @@ impl Nxlink {
                 ),
             ));
         }
+        let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
+        self.phones.note_row(region, watched);
         Ok(c)
     }
 }
@@ -565,6 +580,10 @@ impl Provider for Nxlink {
 
     fn is_phone_field(&self, field: &str) -> bool {
         matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
+    }
+
+    fn phones(&self) -> Option<&Phones> {
+        Some(&self.phones)
     }
 }
 

@@ -10,6 +10,7 @@ fn nx() -> Nxlink {
         mode: 1,
         strict_binding: false,
         algorithm: Algorithm::Md5,
+        phones: Default::default(),
     }
 }
 

@@ -20,6 +20,7 @@ use serde_json::{json, Map, Value};
 
 use super::events::Event;
 use super::nxlink_fields::utf16_len;
+use super::phones;
 use super::server::{header, is_json_content_type, rows_of, App};
 use super::verify;
 use super::{Provider, ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
@@ -160,7 +161,11 @@ fn process(
         if withhold == Some(i) {
             continue;
         }
-        if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
+        if app.strict_phones && phones::itnio_refuses(phone) {
+            lines.push(Value::from(format!(
+                "Phone number format is incorrect,Phone Number:{phone}"
+            )));
+        } else if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
             lines.push(Value::from(format!(
                 "Customer custom property is incomplete,Phone Number:{phone}"
             )));

@@ -21,6 +21,7 @@ mod hostile;
 mod itnio;
 mod nxlink;
 mod nxlink_fields;
+mod phones;
 mod scan;
 mod server;
 mod stats;
@@ -92,6 +93,9 @@ pub struct SandboxConfig {
     /// The sandbox's clock runs this many milliseconds ahead of the machine's (negative:
     /// behind); its timestamp checks and `Date` headers use it. Emulates a skewed client.
     pub clock_offset_ms: i64,
+    /// Refuse, per row, WhatsApp/Viber numbers (and itnio digit phoneNumbers) that are not
+    /// E.164 digits (see `phones.rs`).
+    pub strict_phones: bool,
 }
 
 /// A running sandbox. Dropping it stops it in the background; [`Sandbox::shutdown`] waits.

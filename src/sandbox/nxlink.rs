@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use super::events::Event;
 use super::nxlink_fields::check_customer;
+use super::phones;
 use super::scan::customer_texts;
 use super::server::{header, is_json_content_type, rows_of, trace_id, App};
 use super::verify::{self, Hash};
@@ -205,6 +206,10 @@ fn process<'a>(
     }
     refusal_rule(app, customers)?;
     let unknown_seats: Vec<Option<&str>> = customers.iter().map(unknown_seat).collect();
+    let bad_phones: Vec<Option<String>> = match app.strict_phones {
+        true => customers.iter().map(phones::nxlink_refusal).collect(),
+        false => vec![],
+    };
     if !strict {
         if let Some(seat) = unknown_seats.iter().flatten().next() {
             return Err(refuse(12148, seat_message(seat)));
@@ -234,6 +239,14 @@ fn process<'a>(
                 index,
                 error_code: 12148,
                 error_message: seat_message(seat),
+            });
+            continue;
+        }
+        if let Some(message) = bad_phones.get(index).cloned().flatten() {
+            fail_items.push(FailItem {
+                index,
+                error_code: 1002,
+                error_message: message,
             });
             continue;
         }

@@ -56,6 +56,8 @@ pub struct App {
     pub events: Events,
     /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
     pub clock_offset_ms: i64,
+    /// The strict phone rule (`SandboxConfig::strict_phones`).
+    pub strict_phones: bool,
 }
 
 impl App {
@@ -68,6 +70,7 @@ impl App {
             itnio: Mutex::default(),
             events: Events::default(),
             clock_offset_ms: cfg.clock_offset_ms,
+            strict_phones: cfg.strict_phones,
         }
     }
 

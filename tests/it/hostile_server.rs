@@ -93,14 +93,33 @@ impl Run {
     }
 }
 
-/// Runs `custimport PROVIDER ARGS` against `env`'s sandbox and waits for it with `wait4`, which
-/// gives this child's own peak memory (not that of other tests' children). Killed after 120 s.
+/// Runs `custimport PROVIDER ARGS` against `env`'s sandbox under GNU time, which gives the
+/// importer's own peak memory. Killed after 120 s.
 // The child is reaped by `wait4`, which clippy does not see.
 #[allow(clippy::zombie_processes)]
 fn run(env: &TestEnv, provider: &str, args: &[&str]) -> Run {
-    let mut child = env
-        .std_cmd(provider)
+    // Measured by GNU time, which forks the importer from its own small process: a child
+    // forked straight from this large test process carries this process's resident pages in
+    // its high-water mark until exec.
+    let base = env.std_cmd(provider);
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = std::process::Command::new("/usr/bin/time");
+    cmd.arg("-o")
+        .arg(report.path())
+        .args(["-f", "%M"])
+        .arg(base.get_program())
+        .args(base.get_args())
         .args(args)
+        .env_clear();
+    for (k, v) in base.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    if let Some(dir) = base.get_current_dir() {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -149,8 +168,13 @@ fn run(env: &TestEnv, provider: &str, args: &[&str]) -> Run {
     Run {
         code: libc::WEXITSTATUS(status),
         stderr,
-        // Linux reports kilobytes (KiB).
-        max_rss: u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024,
+        // GNU time reports kilobytes (KiB), last line (after "Command exited with ...").
+        max_rss: std::fs::read_to_string(report.path())
+            .unwrap()
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<u64>().ok())
+            .map_or(u64::MAX, |kib| kib.saturating_mul(1024)),
     }
 }
 

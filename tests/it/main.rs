@@ -10,6 +10,7 @@ mod inputs_hardening;
 mod itnio;
 mod nxlink;
 mod parity;
+mod phones;
 mod props;
 mod reliability;
 mod resume;

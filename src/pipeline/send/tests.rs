@@ -20,6 +20,7 @@ fn itnio() -> Arc<Itnio> {
         app_id: "a".into(),
         job_id: 9,
         call_record_dup: false,
+        phones: Default::default(),
     })
 }
 
