@@ -11,7 +11,6 @@ use crate::config::{self, Settings};
 use crate::exit::{Exit, Fatal};
 use crate::report::Summary;
 use crate::run;
-use crate::sandbox::{self, SandboxConfig};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
@@ -105,31 +104,7 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
         }
         Command::Sandbox(a) => {
             init_tracing(false, 0);
-            let mut faults: sandbox::FaultPlan = match a.faults.as_deref() {
-                Some(spec) => spec
-                    .parse()
-                    .map_err(|e| Fatal::usage(anyhow::anyhow!("--faults: {e}")))?,
-                None => Default::default(),
-            };
-            if let Some(mb) = a.huge_mb {
-                faults.huge_mb = mb;
-            }
-            for rule in &a.refuse {
-                faults = faults
-                    .refuse(rule)
-                    .map_err(|e| Fatal::usage(anyhow::anyhow!("{e}")))?;
-            }
-            let cfg = SandboxConfig {
-                latency: std::time::Duration::from_millis(a.latency_ms),
-                faults,
-                fault_seed: a.fault_seed,
-                clock_offset_ms: a.clock_offset_ms,
-                strict_phones: a.strict_phones,
-            };
-            runtime()?
-                .block_on(sandbox::serve(a.port, cfg))
-                .map_err(Fatal::usage)?;
-            Ok(Exit::Success)
+            crate::embedded::serve(&a, &runtime()?)
         }
         Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?),
         Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?),

@@ -15,7 +15,6 @@ use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
 use crate::provider::phone::{self, Phones};
 use crate::provider::{itnio::Itnio, nxlink::Nxlink};
-use crate::sandbox;
 use crate::sign::Algorithm;
 
 pub use crate::secret::Secret;
@@ -316,10 +315,7 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         phones: Phones::new(phone_region(c, s.phone_region.as_deref())?, false),
     };
     if c.sandbox {
-        nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
-        nx.access_secret = Secret::new(sandbox::NXLINK_ACCESS_SECRET);
-        nx.tenant_id = sandbox::NXLINK_TENANT_ID;
-        nx.app_key = sandbox::NXLINK_APP_KEY.into();
+        crate::embedded::nxlink_credentials(&mut nx)?;
     }
     let region = args.region.map(|r| match r {
         Region::Idn => "https://api-idn.nxlink.ai",
@@ -384,9 +380,7 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         ),
     };
     if c.sandbox {
-        it.api_key = sandbox::ITNIO_API_KEY.into();
-        it.api_secret = Secret::new(sandbox::ITNIO_API_SECRET);
-        it.app_id = sandbox::ITNIO_APP_ID.into();
+        crate::embedded::itnio_credentials(&mut it)?;
     }
     let base = pick_base_url(
         c,

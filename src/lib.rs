@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod embedded;
 pub mod exit;
 pub mod http;
 pub mod input;
@@ -18,7 +19,8 @@ pub mod private_file;
 pub mod provider;
 pub mod report;
 pub mod run;
-pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub use custimport_sandbox as sandbox;
 pub mod secret;
 pub mod sign;
 pub mod stop;

@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::config::{ProviderChoice, Settings};
+use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal, UsageContext};
 use crate::http::Http;
 use crate::input::{Format, Input};
@@ -28,7 +29,6 @@ use crate::pipeline::send::{dispatch, Ctx};
 use crate::pipeline::WriteFailure;
 use crate::provider::Provider;
 use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::stop::{self, Stop};
 
 /// The result of a run that got as far as writing its reports.
@@ -612,18 +612,14 @@ fn write_failed(
 }
 
 /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.
-async fn transport(s: &Settings, path: &str) -> Result<(Option<Sandbox>, Http), Fatal> {
+async fn transport(s: &Settings, path: &str) -> Result<(Option<Emulator>, Http), Fatal> {
     let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
         // Numbers read with a region are E.164: the sandbox then checks that they are.
         let strict_phones = match &s.provider {
             ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
             ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
         };
-        let cfg = SandboxConfig {
-            strict_phones,
-            ..SandboxConfig::default()
-        };
-        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), cfg)
+        let sb = Emulator::start(strict_phones)
             .await
             .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
         // Said on a terminal only: off a terminal stderr carries warnings and the summary.

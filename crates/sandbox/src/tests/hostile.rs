@@ -10,8 +10,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::{client, get_json, it_body, nx_body, start, Req};
-use crate::sandbox::hostile::{variant_line, ANON_LINE, ESCAPE_MESSAGE};
-use crate::sandbox::{FaultKind, FaultPlan, Sandbox, SandboxConfig};
+use crate::hostile::{variant_line, ANON_LINE, ESCAPE_MESSAGE};
+use crate::{FaultKind, FaultPlan, Sandbox, SandboxConfig};
 
 async fn with(faults: FaultPlan) -> Sandbox {
     start(SandboxConfig {
@@ -56,7 +56,7 @@ fn indexes(v: &Value, list: &str) -> Vec<u64> {
 }
 
 /// The one event of the sandbox.
-fn only_event(sb: &Sandbox) -> crate::sandbox::Event {
+fn only_event(sb: &Sandbox) -> crate::Event {
     let events = sb.events();
     assert_eq!(events.len(), 1, "{events:?}");
     events.into_iter().next().expect("one event")

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{client, get_json, it_body, nx_body, start, start_default, Req};
-use crate::sandbox::{FaultKind, SandboxConfig};
+use crate::{FaultKind, SandboxConfig};
 
 #[tokio::test]
 async fn inspection_endpoints_and_reset() {
@@ -155,7 +155,7 @@ async fn shutdown_stops_serving() {
 async fn serve_reports_a_busy_port() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = busy.local_addr().expect("addr").port();
-    let err = crate::sandbox::serve(port, SandboxConfig::default())
+    let err = crate::serve(port, SandboxConfig::default())
         .await
         .expect_err("port taken");
     assert!(

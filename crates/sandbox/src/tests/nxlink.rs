@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::{now_ms, nx_body, start_default, Req};
-use crate::sandbox::verify::Hash;
-use crate::sandbox::NXLINK_FIRST_CUSTOMER_ID;
+use crate::verify::Hash;
+use crate::NXLINK_FIRST_CUSTOMER_ID;
 
 fn one(phone: &str) -> String {
     nx_body(1, json!([{"full_name": "Jack", "whats_app_phone": phone}]))

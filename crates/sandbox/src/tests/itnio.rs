@@ -6,8 +6,8 @@
 use serde_json::{json, Value};
 
 use super::{it_body, now_secs, start_default, Req};
-use crate::sandbox::verify;
-use crate::sandbox::{Sandbox, ITNIO_API_KEY, ITNIO_API_SECRET};
+use crate::verify;
+use crate::{Sandbox, ITNIO_API_KEY, ITNIO_API_SECRET};
 
 fn person(phone: &str) -> Value {
     json!({"name": "Jack", "phoneNumber": phone})
