@@ -335,6 +335,7 @@ fn input_csv(bencher: Bencher) {
         delimiter: None,
         encoding: None,
         max_field_bytes: 1 << 20,
+        sheet: None,
     };
     bencher.counter(ItemsCount::new(N)).bench_local(|| {
         let input = Input::open(&opts).expect("open");

@@ -60,6 +60,19 @@ pub struct Loaded {
     pub in_flight: HashSet<u64>,
 }
 
+/// Fingerprint of the input as read: `stdin`, a file's [`fingerprint`], and for a spreadsheet
+/// also the sheet read (another sheet of the same workbook is another input).
+pub fn input_fingerprint(input: &crate::input::InputOptions) -> io::Result<String> {
+    if input.path.as_os_str() == "-" {
+        return Ok("stdin".to_owned());
+    }
+    let fp = fingerprint(&input.path)?;
+    Ok(match &input.sheet {
+        Some(sheet) if input.format.is_sheet() => format!("{fp}:sheet={sheet}"),
+        _ => fp,
+    })
+}
+
 /// Fingerprint of an input file: its size and an MD5 over its first and last MiB.
 pub fn fingerprint(path: &Path) -> io::Result<String> {
     const PART: u64 = 1 << 20;

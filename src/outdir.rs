@@ -116,11 +116,7 @@ pub fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeSta
             h.provider
         )));
     }
-    let fp = if s.input.path.as_os_str() == "-" {
-        "stdin".to_owned()
-    } else {
-        journal::fingerprint(&s.input.path).usage()?
-    };
+    let fp = journal::input_fingerprint(&s.input).usage()?;
     if fp != h.fingerprint {
         return Err(Fatal::usage(anyhow!(
             "--resume: {} is not the input of the run in {} (that was {}; the content differs)",

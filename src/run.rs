@@ -85,9 +85,13 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         &input_name,
     )?;
 
+    let mut s = s;
+    if let Some(sheet) = &input.sheet {
+        // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
+        s.input.sheet = Some(sheet.name.clone());
+    }
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
-    let mut s = s;
     if s.resume && !out.join(journal::FILE).exists() && !s.dry_run {
         // Killed before anything was recorded: there is nothing to skip.
         warn(
@@ -112,7 +116,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
-    let progress = progress_bar(&s);
+    let progress = progress_bar(&s, input.sheet.as_ref().and_then(|sh| sh.rows));
     let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
     let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
 
@@ -260,7 +264,9 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     })
 }
 
-fn progress_bar(s: &Settings) -> ProgressBar {
+/// The progress bar; `known_rows` is a spreadsheet's row count (a text file's lines are
+/// counted aside instead).
+fn progress_bar(s: &Settings, known_rows: Option<u64>) -> ProgressBar {
     if !s.progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -272,19 +278,28 @@ fn progress_bar(s: &Settings) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
+    let with_total = |pb: &ProgressBar, rows: u64| {
+        pb.set_length(rows.max(1));
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    };
+    if s.input.format.is_sheet() {
+        if let Some(rows) = known_rows {
+            with_total(&pb, rows);
+        }
+        return pb;
+    }
     // The total is estimated from the file's line count, counted aside so that the import
     // starts at once; until it is known the bar is a spinner.
     if s.input.path.as_os_str() != "-" {
         let (pb2, path) = (pb.clone(), s.input.path.clone());
         std::thread::spawn(move || {
             if let Ok(lines) = count_lines(&path) {
-                pb2.set_length(lines.saturating_sub(1).max(1));
-                pb2.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
+                with_total(&pb2, lines.saturating_sub(1));
             }
         });
     }
@@ -371,11 +386,7 @@ fn open_journal(
             Fatal::stopped(anyhow!("cannot open the journal: {e}"))
         })?))
     } else {
-        let fp = if s.input.path.as_os_str() == "-" {
-            "stdin".to_owned()
-        } else {
-            journal::fingerprint(&s.input.path).usage()?
-        };
+        let fp = journal::input_fingerprint(&s.input).usage()?;
         let h = journal::Header {
             version: 1,
             provider: provider.into(),

@@ -63,6 +63,7 @@ pub(super) fn from_reader(
         encoding: encoding.name(),
         records: Box::new(records),
         skipped_blank,
+        sheet: None,
     })
 }
 
@@ -285,6 +286,7 @@ mod tests {
             delimiter: None,
             encoding,
             max_field_bytes: max,
+            sheet: None,
         }
     }
 

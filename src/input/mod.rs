@@ -1,4 +1,5 @@
-//! Streaming input: CSV, TSV and JSONL files (or standard input) decoded into [`Record`]s.
+//! Streaming input: CSV, TSV and JSONL files (or standard input), and sheets of spreadsheet
+//! workbooks, decoded into [`Record`]s.
 //!
 //! Invariant: every data record of the input comes out exactly once, in order, numbered from 1;
 //! a record that cannot be read cleanly still comes out, carrying a [`Problem`] instead of being
@@ -13,9 +14,11 @@ mod cells;
 mod csv;
 mod decode;
 mod jsonl;
+mod sheet;
 
 pub use cells::Cells;
 pub use decode::{guess_encoding_hint, Decoder};
+pub use sheet::SheetInfo;
 
 /// Input file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,6 +26,14 @@ pub enum Format {
     Csv,
     Tsv,
     Jsonl,
+    /// Excel workbook (`.xlsx`, `.xlsm`).
+    Xlsx,
+    /// Excel binary workbook (`.xlsb`).
+    Xlsb,
+    /// Excel 97-2003 workbook (`.xls`).
+    Xls,
+    /// OpenDocument spreadsheet (`.ods`).
+    Ods,
 }
 
 impl Format {
@@ -33,8 +44,28 @@ impl Format {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "xlsb" => Some(Format::Xlsb),
+            "xls" => Some(Format::Xls),
+            "ods" => Some(Format::Ods),
             _ => None,
         }
+    }
+
+    /// A spreadsheet workbook (read from a file, one sheet at a time).
+    pub fn is_sheet(self) -> bool {
+        matches!(
+            self,
+            Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods
+        )
+    }
+}
+
+/// Where a record is, for messages: `line 17`, or `sheet "Customers" row 17` for a sheet.
+pub fn place(sheet: Option<&str>, line: u64) -> String {
+    match sheet {
+        Some(name) => format!("sheet {name:?} row {line}"),
+        None => format!("line {line}"),
     }
 }
 
@@ -50,6 +81,8 @@ pub struct InputOptions {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// A field longer than this (in bytes) rejects its record.
     pub max_field_bytes: usize,
+    /// Spreadsheets: the sheet's name or 1-based number (`None`: the first worksheet).
+    pub sheet: Option<String>,
 }
 
 /// One data record of the input.
@@ -57,7 +90,7 @@ pub struct InputOptions {
 pub struct Record {
     /// 1-based number among the input's data records (the header is not a record).
     pub row: u64,
-    /// 1-based physical line of the input where the record starts.
+    /// 1-based physical line of the input where the record starts (a sheet: its row number).
     pub line: u64,
     pub data: RecordData,
     /// Set when the record could not be read cleanly; such a record is rejected, never sent.
@@ -110,6 +143,8 @@ pub struct Input {
     /// Blank lines skipped (JSONL).
     records: Box<dyn Iterator<Item = Result<Record, InputError>> + Send>,
     skipped_blank: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The sheet read (spreadsheet input).
+    pub sheet: Option<SheetInfo>,
 }
 
 impl Input {
@@ -119,6 +154,7 @@ impl Input {
         match opts.format {
             Format::Csv | Format::Tsv => csv::open(opts),
             Format::Jsonl => jsonl::open(opts),
+            Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods => sheet::open(opts),
         }
     }
 
