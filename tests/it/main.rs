@@ -9,3 +9,4 @@ mod nxlink;
 mod props;
 mod reliability;
 mod resume;
+mod sheets;
