@@ -14,7 +14,12 @@ use crate::env::{by_row, cell, TestEnv};
 fn held_by_phone(env: &TestEnv) -> BTreeMap<String, Value> {
     env.held_nxlink()
         .into_iter()
-        .map(|c| (c["whats_app_phone"].as_str().unwrap_or_default().to_owned(), c))
+        .map(|c| {
+            (
+                c["whats_app_phone"].as_str().unwrap_or_default().to_owned(),
+                c,
+            )
+        })
         .collect()
 }
 
@@ -56,12 +61,20 @@ fn customers_workbook(path: &Path) {
     ws.write_boolean(5, 3, true).unwrap();
     // Row 7: an error value where the phone should be.
     ws.write_string(6, 0, "Err").unwrap();
-    ws.write_formula(6, 1, Formula::new("=VLOOKUP(A7,Z:Z,1,0)").set_result("#N/A"))
-        .unwrap();
+    ws.write_formula(
+        6,
+        1,
+        Formula::new("=VLOOKUP(A7,Z:Z,1,0)").set_result("#N/A"),
+    )
+    .unwrap();
     // Rows 8-9 are empty; row 10: a formula whose cached value is the phone.
     ws.write_string(9, 0, "王芳").unwrap();
-    ws.write_formula(9, 1, Formula::new("=6281345677800+9").set_result("6281345677809"))
-        .unwrap();
+    ws.write_formula(
+        9,
+        1,
+        Formula::new("=6281345677800+9").set_result("6281345677809"),
+    )
+    .unwrap();
     ws.write_string(9, 3, "老客户").unwrap();
 
     let ws = wb.add_worksheet();
@@ -250,7 +263,9 @@ fn dry_run_shows_the_plan_of_a_sheet() {
         .stderr(predicate::str::contains(
             "whats_app_phone <- \"手机\" (alias)",
         ))
-        .stderr(predicate::str::contains("Rows: 6 read, 4 valid, 2 rejected"))
+        .stderr(predicate::str::contains(
+            "Rows: 6 read, 4 valid, 2 rejected",
+        ))
         .stderr(predicate::str::contains(
             "invalid_cell               1  (rows 5)",
         ))
@@ -321,8 +336,8 @@ fn ods(path: &Path, rows: &str) -> PathBuf {
 </manifest:manifest>"#;
     let file = std::fs::File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
-    let stored = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let deflated = zip::write::SimpleFileOptions::default();
     zip.start_file("mimetype", stored).unwrap();
     zip.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
@@ -336,7 +351,9 @@ fn ods(path: &Path, rows: &str) -> PathBuf {
 }
 
 fn text_cell(s: &str) -> String {
-    format!(r#"<table:table-cell office:value-type="string"><text:p>{s}</text:p></table:table-cell>"#)
+    format!(
+        r#"<table:table-cell office:value-type="string"><text:p>{s}</text:p></table:table-cell>"#
+    )
 }
 
 #[test]
@@ -399,4 +416,46 @@ fn ods_cells_reach_itnio_as_the_person_sees_them() {
         "name,phone,due_date,证件后4位,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
          Broken,#DIV/0!,,0007,2,rejected,invalid_cell,\"sheet \"\"Kunden\"\", cell B5 (column \"\"phone\"\"): holds the error value #DIV/0!; fix its formula or clear the cell\"\n"
     );
+}
+
+#[test]
+fn the_progress_bar_counts_the_rows_of_the_sheet() {
+    let env = TestEnv::latency(20);
+    let input = env.path("p.xlsx");
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.write_string(0, 0, "name").unwrap();
+    ws.write_string(0, 1, "phone").unwrap();
+    for i in 1..=300u32 {
+        ws.write_string(i, 0, format!("N{i}")).unwrap();
+        ws.write_number(i, 1, 6_281_000_000_000.0 + f64::from(i))
+            .unwrap();
+    }
+    wb.save(&input).unwrap();
+    // Under a pseudo-terminal (util-linux `script`): the bar is drawn with the sheet's total.
+    let bin = assert_cmd::cargo::cargo_bin("custimport");
+    let cmdline = format!(
+        "{} nxlink {} --base-url {} --out {} --batch-size 10 --concurrency 1",
+        bin.display(),
+        input.display(),
+        env.base_url,
+        env.out().display()
+    );
+    let typescript = env.path("typescript");
+    let status = std::process::Command::new("script")
+        .arg("-qec")
+        .arg(&cmdline)
+        .arg(&typescript)
+        .env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
+        .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
+        .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
+        .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
+        .env("TERM", "xterm")
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("util-linux `script` is needed for the pseudo-terminal test");
+    assert!(status.success());
+    let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(screen.contains("/300 rows"), "{screen}");
+    assert!(screen.contains("300 succeeded"), "{screen}");
 }
