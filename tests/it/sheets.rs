@@ -23,6 +23,16 @@ fn held_by_phone(env: &TestEnv) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// A held customer without the ids the sandbox adds.
+fn strip(c: &Value) -> Value {
+    let mut c = c.clone();
+    if let Some(o) = c.as_object_mut() {
+        o.remove("customerId");
+        o.remove("tenant_id");
+    }
+    c
+}
+
 fn date(y: u16, m: u8, d: u8) -> ExcelDateTime {
     ExcelDateTime::from_ymd(y, m, d).unwrap()
 }
@@ -104,13 +114,6 @@ fn xlsx_cells_reach_nxlink_as_the_person_sees_them() {
         ));
 
     let held = held_by_phone(&env);
-    let strip = |c: &Value| {
-        let mut c = c.clone();
-        let o = c.as_object_mut().unwrap();
-        o.remove("customerId");
-        o.remove("tenant_id");
-        c
-    };
     assert_eq!(held.len(), 4, "{held:?}");
     assert_eq!(
         strip(&held["6281234567801"]),
@@ -458,4 +461,46 @@ fn the_progress_bar_counts_the_rows_of_the_sheet() {
     let screen = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
     assert!(screen.contains("/300 rows"), "{screen}");
     assert!(screen.contains("300 succeeded"), "{screen}");
+}
+
+/// `fixtures/customers-xlwt.xls` is an Excel 97-2003 workbook written by another program
+/// (Python xlwt 1.3.0):
+///
+/// ```python
+/// rows = [["姓名", "手机", "生日", "备注"],
+///         ["张伟", 6281234567801, date(1990, 5, 17), "00123"],            # date: yyyy-mm-dd
+///         ["Budi", "081234567802", datetime(1985, 3, 14), 2.5],           # date: yyyy-mm-dd
+///         [],
+///         ["Siti", 6281345677804, None, datetime(2024, 5, 17, 14, 30)],   # yyyy-mm-dd hh:mm
+///         ["Long", 6281234567890123, None, True]]
+/// # sheet "Customers", then an empty sheet "Archive"
+/// ```
+#[test]
+fn xls_written_by_another_program() {
+    let env = TestEnv::new();
+    let input =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/customers-xlwt.xls");
+    env.cmd("nxlink").arg(&input).assert().code(1);
+    let held = held_by_phone(&env);
+    assert_eq!(held.len(), 3, "{held:?}");
+    assert_eq!(
+        strip(&held["6281234567801"]),
+        json!({"full_name": "张伟", "whats_app_phone": "6281234567801",
+               "birthday": "1990-05-17", "remark": "00123"})
+    );
+    assert_eq!(
+        strip(&held["081234567802"]),
+        json!({"full_name": "Budi", "whats_app_phone": "081234567802",
+               "birthday": "1985-03-14", "remark": "2.5"})
+    );
+    assert_eq!(
+        strip(&held["6281345677804"]),
+        json!({"full_name": "Siti", "whats_app_phone": "6281345677804",
+               "remark": "2024-05-17 14:30:00"})
+    );
+    let failed = by_row(&env.csv_rows("failed.csv"), "custimport_row");
+    assert_eq!(failed.keys().copied().collect::<Vec<_>>(), [4]);
+    assert_eq!(cell(&failed[&4], "手机"), "6.28123456789012E+15");
+    assert_eq!(cell(&failed[&4], "备注"), "true");
+    assert_eq!(cell(&failed[&4], "custimport_code"), "invalid_phone");
 }

@@ -364,3 +364,54 @@ fn dropping_the_input_early_stops_the_reading_thread() {
     // The thread blocks on the full channel, then ends once the receiver is dropped.
     drop(input);
 }
+
+#[test]
+fn xlsx_number_formats_shape_the_text() {
+    use rust_xlsxwriter::{ExcelDateTime as XDate, Format as XFormat};
+    let dir = tempfile::tempdir().unwrap();
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in ["padded", "date only", "date and time", "general"]
+        .iter()
+        .enumerate()
+    {
+        ws.write_string(0, u16::try_from(c).unwrap(), *h).unwrap();
+    }
+    let pad = XFormat::new().set_num_format("00000000000");
+    let day = XFormat::new().set_num_format("yyyy-mm-dd");
+    let stamp = XFormat::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let at = XDate::from_ymd(2024, 5, 17)
+        .unwrap()
+        .and_hms(14, 30, 5)
+        .unwrap();
+    ws.write_number_with_format(1, 0, 8123456780.0, &pad)
+        .unwrap();
+    ws.write_datetime_with_format(1, 1, &at, &day).unwrap();
+    ws.write_datetime_with_format(1, 2, &at, &stamp).unwrap();
+    ws.write_number(1, 3, 8123456780.0).unwrap();
+    let midnight = XDate::from_ymd(1990, 5, 17).unwrap();
+    ws.write_datetime_with_format(2, 2, &midnight, &stamp)
+        .unwrap();
+    let path = dir.path().join("formats.xlsx");
+    wb.save(&path).unwrap();
+    let recs = read_all(Input::open(&options(&path, None)).unwrap());
+    let cells: Vec<Vec<String>> = recs
+        .iter()
+        .map(|r| match &r.data {
+            RecordData::Cells(c) => c.to_vec(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        cells,
+        [
+            vec![
+                "08123456780",
+                "2024-05-17",
+                "2024-05-17 14:30:05",
+                "8123456780"
+            ],
+            vec!["", "", "1990-05-17", ""],
+        ]
+    );
+}
