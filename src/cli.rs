@@ -66,8 +66,8 @@ pub struct CommonArgs {
     #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
 
-    /// Spreadsheet input: the sheet to read, by name or by 1-based number (1 is the first
-    /// sheet) [default: the first visible worksheet]
+    /// Spreadsheet input: the sheet to read, by name or by 1-based number in tab order (1 is
+    /// the first tab, hidden ones counted) [default: the first visible worksheet]
     #[arg(long, value_name = "NAME|N", global = true)]
     pub sheet: Option<String>,
 
