@@ -279,6 +279,7 @@ mod collect {
                 provider: "nxlink".into(),
                 input: "bench.csv".into(),
                 fingerprint: "0:0".into(),
+                sheet: None,
             },
         )
         .expect("journal");

@@ -17,6 +17,37 @@ Exit codes:
   130  interrupted by SIGINT (reports written, unsent rows counted as pending)
   143  terminated by SIGTERM (likewise)";
 
+/// Bounds of the numeric options (the README's option tables repeat them). Every value a user
+/// gives is checked against them while the command line is parsed, before any file is touched,
+/// so no later conversion (`Duration`, rate period, buffer size) can overflow.
+pub const MAX_FIELD_SIZE: i64 = 1 << 30;
+pub const MAX_RETRIES: i64 = 100;
+pub const MAX_BACKOFF_MS: u64 = 30_000;
+pub const TIMEOUT_SECS: (f64, f64) = (0.001, 86_400.0);
+pub const RATE_PER_SEC: (f64, f64) = (0.001, 1_000_000.0);
+pub const MAX_LATENCY_MS: u64 = 600_000;
+pub const MAX_CLOCK_OFFSET_MS: i64 = 86_400_000;
+
+/// A finite number within `[lo, hi]`.
+fn bounded(s: &str, (lo, hi): (f64, f64), unit: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number; give {lo} to {hi} {unit}"))?;
+    if !(v.is_finite() && (lo..=hi).contains(&v)) {
+        return Err(format!("out of range; give {lo} to {hi} {unit}"));
+    }
+    Ok(v)
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    bounded(s, TIMEOUT_SECS, "seconds")
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    bounded(s, RATE_PER_SEC, "requests per second")
+}
+
 /// Bulk-import customer lists into nxlink and itnio, with a per-row report of every outcome.
 #[derive(Debug, Parser)]
 #[command(
@@ -81,7 +112,7 @@ pub struct CommonArgs {
 
     /// Largest input field in bytes; a record with a larger one (or over 8 times this in
     /// all, or over 10,000 fields) is rejected instead of read into memory
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..=MAX_FIELD_SIZE), global = true)]
     pub max_field_size: u32,
 
     /// Map a provider field to an input column (repeatable); wins over automatic matching.
@@ -97,20 +128,20 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024), global = true)]
     pub concurrency: u16,
 
-    /// At most N requests per second [default: unlimited]
-    #[arg(long, value_name = "N", global = true)]
+    /// At most N requests per second (0.001..=1000000) [default: unlimited]
+    #[arg(long, value_name = "N", value_parser = parse_rate, global = true)]
     pub rate: Option<f64>,
 
-    /// Extra attempts for a retryable failure
-    #[arg(long, default_value_t = 5, global = true)]
+    /// Extra attempts for a retryable failure (0..=100)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=MAX_RETRIES), global = true)]
     pub retries: u32,
 
-    /// Per-request timeout in seconds
-    #[arg(long, default_value_t = 30.0, value_name = "SECS", global = true)]
+    /// Per-request timeout in seconds (0.001..=86400)
+    #[arg(long, default_value_t = 30.0, value_name = "SECS", value_parser = parse_timeout, global = true)]
     pub timeout: f64,
 
-    /// First retry delay in milliseconds (doubles each attempt, with full jitter, capped at 30 s)
-    #[arg(long, default_value_t = 500, value_name = "MS", global = true)]
+    /// First retry delay in milliseconds (0..=30000; doubles each attempt, with full jitter, capped at 30 s)
+    #[arg(long, default_value_t = 500, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=MAX_BACKOFF_MS), global = true)]
     pub backoff_ms: u64,
 
     /// Report directory [default: ./custimport-<provider>-<YYYYMMDD-HHMMSS> (UTC)]
@@ -240,8 +271,8 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 8787)]
     pub port: u16,
 
-    /// Answer every request after this many milliseconds
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Answer every request after this many milliseconds (0..=600000)
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=MAX_LATENCY_MS))]
     pub latency_ms: u64,
 
     /// Inject faults, e.g. `500=0.1,429=0.05,reset=0.05,garbage=0.05,late=0.05` (probability per request)
@@ -253,11 +284,13 @@ pub struct SandboxArgs {
     pub fault_seed: u64,
 
     /// Run the sandbox's clock this many milliseconds ahead (negative: behind) of this machine's
+    /// (at most a day either way)
     #[arg(
         long,
         default_value_t = 0,
         value_name = "MS",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(i64).range(-MAX_CLOCK_OFFSET_MS..=MAX_CLOCK_OFFSET_MS)
     )]
     pub clock_offset_ms: i64,
 }

@@ -1,9 +1,13 @@
 //! The plan view printed by `--dry-run`: how columns map to fields (and how they matched),
 //! what is left unmapped, rejections by reason with their first rows, and the requests a real
 //! run would send.
+//!
+//! Names from the input are shown cut to [`crate::input::SHOWN_CHARS`] characters (with `…`),
+//! so a header cell of any length neither floods the view nor overflows a format width.
 
 use std::fmt::Write;
 
+use crate::input::{cut, shown};
 use crate::mapping::{How, PlanLine};
 use crate::pipeline::collect::Counts;
 
@@ -17,30 +21,49 @@ fn how(h: How) -> &'static str {
     }
 }
 
+/// Targets longer than this are not padded to.
+const MAX_ALIGN: usize = 40;
+
 /// Render the plan view.
 pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Plan for {input}:");
+    // Targets are aligned up to a sensible width; a longer one (a custom key taken from a huge
+    // header) is cut for display. Padding is written by hand: a formatting width has a limit.
+    // A target is a field name or `customize.KEY` / `properties.KEY` with KEY from the input.
+    let target = |l: &PlanLine| -> String {
+        let (kept, more) = cut(l.target.as_deref().unwrap_or_default());
+        format!("{kept}{}", if more { "…" } else { "" })
+    };
     let width = lines
         .iter()
-        .map(|l| l.target.as_deref().map_or(0, |t| t.chars().count()))
+        .filter(|l| l.target.is_some())
+        .map(|l| target(l).chars().count())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(MAX_ALIGN);
     let mapped: Vec<&PlanLine> = lines.iter().filter(|l| l.target.is_some()).collect();
     if mapped.is_empty() {
         let _ = writeln!(out, "  no column maps to a field");
     }
     for l in &mapped {
-        let target = l.target.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  {target:<width$} <- {:?} ({})", l.column, how(l.how));
+        let t = target(l);
+        let pad = width.saturating_sub(t.chars().count());
+        let _ = writeln!(
+            out,
+            "  {t}{} <- {} ({})",
+            " ".repeat(pad),
+            shown(&l.column),
+            how(l.how)
+        );
     }
     let ignored: Vec<String> = lines
         .iter()
         .filter(|l| l.target.is_none())
         .map(|l| {
             format!(
-                "{:?}{}",
-                l.column,
+                "{}{}",
+                shown(&l.column),
                 if l.how == How::Reserved {
                     " (custimport column)"
                 } else {
@@ -73,6 +96,46 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_of_any_length_are_cut_for_display() {
+        let long = "é".repeat(70_000);
+        let lines = vec![
+            PlanLine {
+                column: long.clone(),
+                target: Some(format!("properties.{long}")),
+                how: How::Unmapped,
+            },
+            PlanLine {
+                column: "phone".into(),
+                target: Some("phoneNumber".into()),
+                how: How::Alias,
+            },
+            PlanLine {
+                column: long,
+                target: None,
+                how: How::Unmapped,
+            },
+        ];
+        let text = render("a.csv", &lines, &Counts::default(), 100);
+        let e = |n| "é".repeat(n);
+        assert_eq!(
+            text,
+            format!(
+                "Plan for a.csv:\n  \
+                 properties.{}… <- \"{}\"… (unmapped)\n  \
+                 phoneNumber{} <- \"phone\" (alias)\n  \
+                 not sent: \"{}\"…\n\
+                 Rows: 0 read, 0 valid, 0 rejected\n\
+                 Would send 0 request(s) of up to 100 rows.\n",
+                e(49),
+                e(60),
+                // Aligned to at most MAX_ALIGN characters.
+                " ".repeat(MAX_ALIGN - "phoneNumber".len()),
+                e(60)
+            )
+        );
+    }
 
     #[test]
     fn renders_mapping_rejections_and_requests() {

@@ -22,7 +22,6 @@ mod show;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -32,8 +31,10 @@ use std::sync::Arc;
 
 use calamine::{Data, Ods, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
 
-use super::decode::display_name;
-use super::{Cells, Format, Input, InputError, InputOptions, Problem, Record, RecordData};
+use super::{
+    display_name, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem,
+    Record, RecordData,
+};
 use show::{Shown, Style};
 
 /// Rows per message from the reading thread.
@@ -84,13 +85,15 @@ pub struct SheetInfo {
     pub rows: Option<u64>,
 }
 
-pub(super) fn open(opts: &InputOptions) -> Result<Input, InputError> {
+/// Opens the sheet of the workbook at `opts.path`, which `origin` (the input as opened) says
+/// is a regular file: a workbook is read by seeking in it, so a stream is refused.
+pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputError> {
     let path = opts.path.clone();
     let name = display_name(&path);
-    if path.as_os_str() == "-" {
-        return Err(InputError::Invalid(
-            "spreadsheets are read from files, not standard input".into(),
-        ));
+    if origin.is_stream() {
+        return Err(InputError::Invalid(format!(
+            "{name}: spreadsheets are read from files, not from standard input or a pipe: save the workbook and give its path"
+        )));
     }
     let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
     let (format, choice) = (opts.format, opts.sheet.clone());
@@ -120,13 +123,19 @@ pub(super) fn open(opts: &InputOptions) -> Result<Input, InputError> {
         max_field_bytes: opts.max_field_bytes,
         row: 0,
     };
-    let header_row = records.read_header(first_col)?;
+    let (header_row, original) = records.read_header(first_col)?;
+    let (unique, warning) = unique_headers(&original);
+    records.headers = unique;
     let rows = match (last_row, header_row) {
         (Some(last), Some(h)) => last.checked_sub(h).filter(|&n| n > 0).map(u64::from),
         _ => None,
     };
     Ok(Input {
         headers: Some(records.headers.clone()),
+        original_headers: Some(original),
+        warnings: warning.into_iter().collect(),
+        // Set by the caller from the opened file.
+        origin: Origin::default(),
         format: opts.format,
         // Reports of a spreadsheet are comma CSV.
         delimiter: b',',
@@ -428,13 +437,16 @@ impl SheetRecords {
         }
     }
 
-    /// Read the header (the first non-empty row) and set the columns: from the sheet's first
-    /// used column (`used_from`, when known) or the header's first named cell, whichever
-    /// comes first, to its last named cell. Returns its 0-based row index, `None` for a sheet
-    /// without any value.
-    fn read_header(&mut self, used_from: Option<u32>) -> Result<Option<u32>, InputError> {
+    /// Read the header (the first non-empty row) and set the first column: the sheet's first
+    /// used column (`used_from`, when known) or the header's first named cell, whichever comes
+    /// first; the columns end at its last named cell. Returns its 0-based row index (`None` for
+    /// a sheet without any value) and its names, trimmed, as written.
+    fn read_header(
+        &mut self,
+        used_from: Option<u32>,
+    ) -> Result<(Option<u32>, Vec<String>), InputError> {
         let row = match self.next_row() {
-            None => return Ok(None),
+            None => return Ok((None, Vec::new())),
             Some(Err(msg)) => return Err(InputError::Invalid(msg)),
             Some(Ok(row)) => row,
         };
@@ -457,21 +469,8 @@ impl SheetRecords {
                     .to_owned();
             }
         }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, name) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
-            if let Some(before) = seen.insert(name, i) {
-                let col = |i: usize| column_letters(first.saturating_add(clamp_u32(i)));
-                return Err(InputError::Invalid(format!(
-                    "sheet {:?}: duplicate column \"{name}\" in the header (columns {} and {})",
-                    self.sheet,
-                    col(before),
-                    col(i)
-                )));
-            }
-        }
         self.first_col = first;
-        self.headers = names;
-        Ok(Some(row.index))
+        Ok((Some(row.index), names))
     }
 
     /// `sheet "S", cell C17 (column "phone")`.

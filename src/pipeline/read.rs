@@ -113,8 +113,9 @@ impl<P: Provider> Reader<P> {
                                 data: rec.data,
                                 code: "duplicate_in_file".into(),
                                 message: format!(
-                                    "{}: the same phone number as row {first} (sent once, from row {first})",
-                                    place(sheet, rec.line)
+                                    "{}: the same {} as row {first} (sent once, from row {first})",
+                                    place(sheet, rec.line),
+                                    self.provider.dedup_noun()
                                 ),
                             };
                             if events.blocking_send(ev).is_err() {

@@ -3,10 +3,13 @@
 mod env;
 
 mod cli;
+mod hardening;
 mod hostile;
+mod inputs_hardening;
 mod itnio;
 mod nxlink;
 mod props;
 mod reliability;
 mod resume;
 mod sheets;
+mod transport;

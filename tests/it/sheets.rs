@@ -300,7 +300,11 @@ fn resume_is_tied_to_the_workbook_and_its_sheet() {
         .arg(&input)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("is not the input of the run"));
+        .stderr(predicate::str::contains(format!(
+            "--resume: the run in {} read sheet \"Customers\" of {}, not sheet \"Archive\"; another sheet is another input",
+            env.out().display(),
+            input.display()
+        )));
     assert_eq!(env.stats()["requests"], requests);
 }
 
