@@ -105,12 +105,20 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
         }
         Command::Sandbox(a) => {
             init_tracing(false, 0);
-            let faults = match a.faults.as_deref() {
+            let mut faults: sandbox::FaultPlan = match a.faults.as_deref() {
                 Some(spec) => spec
                     .parse()
                     .map_err(|e| Fatal::usage(anyhow::anyhow!("--faults: {e}")))?,
                 None => Default::default(),
             };
+            if let Some(mb) = a.huge_mb {
+                faults.huge_mb = mb;
+            }
+            for rule in &a.refuse {
+                faults = faults
+                    .refuse(rule)
+                    .map_err(|e| Fatal::usage(anyhow::anyhow!("{e}")))?;
+            }
             let cfg = SandboxConfig {
                 latency: std::time::Duration::from_millis(a.latency_ms),
                 faults,

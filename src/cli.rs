@@ -275,9 +275,17 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=MAX_LATENCY_MS))]
     pub latency_ms: u64,
 
-    /// Inject faults, e.g. `500=0.1,429=0.05,reset=0.05,garbage=0.05,late=0.05` (probability per request)
+    /// Inject faults, e.g. `500=0.1,429=0.05,reset=0.05,garbage=0.05,late=0.05` (probability per request; kinds in the README)
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
+
+    /// Refuse whole any request holding a customer with this phone, with this code (positive: an nxlink code such as 1002 or 12148; negative: an itnio status such as -27, -35 or -51); repeatable
+    #[arg(long, value_name = "PHONE=CODE", allow_hyphen_values = true)]
+    pub refuse: Vec<String>,
+
+    /// Size of the answers of the `huge` fault, in MiB [default: 300]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub huge_mb: Option<u64>,
 
     /// Seed of the fault injection (same seed, same sequence of faults)
     #[arg(long, default_value_t = 0)]

@@ -4,7 +4,6 @@
 //! Invariant: secrets live only inside [`Secret`], whose `Debug` and `Display` are redacted, and
 //! are never accepted from the command line.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,36 +17,7 @@ use crate::provider::{itnio::Itnio, nxlink::Nxlink};
 use crate::sandbox;
 use crate::sign::Algorithm;
 
-/// A secret value: usable through [`Secret::expose`], never printed.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
+pub use crate::secret::Secret;
 
 /// The config file's content.
 #[derive(Debug, Default, Deserialize)]

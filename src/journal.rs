@@ -164,7 +164,7 @@ pub type DoneRow<'a> = (u64, &'a Outcome, Option<&'a [Cow<'a, str>]>);
 impl Journal {
     /// Start a new journal (truncating any old one) with its header.
     pub fn create(dir: &Path, header: &Header) -> io::Result<Journal> {
-        let f = crate::report::create_private(&dir.join(FILE))?;
+        let f = crate::private_file::create_private(&dir.join(FILE))?;
         let j = Journal {
             file: Mutex::new(f),
         };
@@ -175,7 +175,7 @@ impl Journal {
     /// Continue an existing journal. A torn last line (a crash or a full disk mid-write) is
     /// ended first, so that the next entry starts on a line of its own.
     pub fn append_to(dir: &Path) -> io::Result<Journal> {
-        let mut f = crate::outdir::open_existing(&dir.join(FILE), true)?;
+        let mut f = crate::private_file::open_existing(&dir.join(FILE), true)?;
         if !ends_with_newline(&dir.join(FILE))? {
             f.write_all(b"\n")?;
         }
@@ -274,7 +274,7 @@ impl Journal {
 
     /// Read what an earlier run recorded. A torn last line (crash mid-write) is ignored.
     pub fn load(dir: &Path) -> io::Result<Loaded> {
-        let f = crate::outdir::open_existing(&dir.join(FILE), false)?;
+        let f = crate::private_file::open_existing(&dir.join(FILE), false)?;
         let mut loaded = Loaded::default();
         let mut sent: HashSet<u64> = HashSet::new();
         for line in BufReader::new(f).split(b'\n') {
@@ -304,7 +304,7 @@ impl Journal {
 
 /// Whether a file is empty or ends with a newline.
 fn ends_with_newline(path: &Path) -> io::Result<bool> {
-    let mut f = crate::outdir::open_existing(path, false)?;
+    let mut f = crate::private_file::open_existing(path, false)?;
     let len = f.metadata()?.len();
     if len == 0 {
         return Ok(true);

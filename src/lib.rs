@@ -14,10 +14,12 @@ pub mod mapping;
 pub mod outdir;
 pub mod pipeline;
 pub mod plan;
+pub mod private_file;
 pub mod provider;
 pub mod report;
 pub mod run;
 pub mod sandbox;
+pub mod secret;
 pub mod sign;
 pub mod stop;
 

@@ -49,15 +49,6 @@ pub fn guard_phone(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Keep the last 4 digits of a phone number.
-pub fn mask_phone(p: &str) -> String {
-    let n = p.chars().count();
-    p.chars()
-        .enumerate()
-        .map(|(i, c)| if i + 4 < n { '*' } else { c })
-        .collect()
-}
-
 /// `success.csv`: `row` then the provider's columns.
 pub struct SuccessWriter<W: Write> {
     csv: csv::Writer<W>,
@@ -297,7 +288,8 @@ pub struct Summary {
 
 /// Reports are created by the report directory's one creation routine (new, private, never
 /// through a link).
-pub use crate::outdir::create_private;
+use crate::private_file::create_private;
+use crate::provider::rules::mask_phone;
 
 /// A report written under a temporary name and renamed into place once complete, so a
 /// report file is never seen half-written.
@@ -322,7 +314,7 @@ impl ReportFile {
         let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&self.tmp, &self.dest)?;
-        crate::outdir::sync_dir(self.dest.parent().unwrap_or(Path::new(".")))
+        crate::private_file::sync_dir(self.dest.parent().unwrap_or(Path::new(".")))
     }
 }
 

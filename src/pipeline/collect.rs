@@ -328,7 +328,10 @@ impl<P: Provider> Collector<P> {
                     // Never log a phone number in full.
                     let masked = match l.rsplit_once(':') {
                         Some((head, phone)) => {
-                            format!("{head}:{}", crate::report::mask_phone(phone.trim()))
+                            format!(
+                                "{head}:{}",
+                                crate::provider::rules::mask_phone(phone.trim())
+                            )
                         }
                         None => l,
                     };

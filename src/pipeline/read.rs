@@ -213,9 +213,9 @@ impl<P: Provider> Reader<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
     use crate::input::{Format, InputOptions};
     use crate::provider::nxlink::Nxlink;
+    use crate::secret::Secret;
     use crate::stop::Reason;
 
     struct Done(Vec<u64>);

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::answer::{self, escape_control};
 use super::rules;
 use super::{Answer, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::sign;
 
 pub const PATH: &str = "/aivoice/importCustomer";

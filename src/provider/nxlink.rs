@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::answer::{self, escape_control};
 use super::rules::{self, json_kind};
 use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::sign::{self, Algorithm};
 
 pub const PATH: &str = "/saas/cdp/openapi/customers/batch_create";
@@ -768,7 +768,7 @@ fn interpret_value(body: &[u8], phones: &[Option<&str>], tenant_id: i64) -> Answ
                     answer::CONTRADICTORY,
                     &traced(&format!(
                         "nxlink confirmed this row with another WhatsApp number ({})",
-                        crate::report::mask_phone(&escape_control(&p))
+                        crate::provider::rules::mask_phone(&escape_control(&p))
                     )),
                 )
             }

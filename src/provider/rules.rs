@@ -290,6 +290,15 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
     Ok(out)
 }
 
+/// Keep the last 4 digits of a phone number.
+pub fn mask_phone(p: &str) -> String {
+    let n = p.chars().count();
+    p.chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,10 +8,10 @@ use serde_json::Map;
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::config::Secret;
 use crate::http::{Reply, TransportKind};
 use crate::input::RecordData;
 use crate::provider::itnio::{Itnio, Person};
+use crate::secret::Secret;
 
 fn itnio() -> Arc<Itnio> {
     Arc::new(Itnio {
