@@ -328,6 +328,7 @@ mod collect {
                 provider: "nxlink".into(),
                 input: "bench.csv".into(),
                 fingerprint: "0:0".into(),
+                sheet: None,
             },
         )
         .expect("journal");
@@ -384,6 +385,7 @@ fn input_csv(bencher: Bencher) {
         delimiter: None,
         encoding: None,
         max_field_bytes: 1 << 20,
+        sheet: None,
     };
     bencher.counter(ItemsCount::new(N)).bench_local(|| {
         let input = Input::open(&opts).expect("open");

@@ -97,6 +97,11 @@ pub struct CommonArgs {
     #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
 
+    /// Spreadsheet input: the sheet to read, by name or by 1-based number in tab order (1 is
+    /// the first tab, hidden ones counted) [default: the first visible worksheet]
+    #[arg(long, value_name = "NAME|N", global = true)]
+    pub sheet: Option<String>,
+
     /// CSV delimiter [default: sniffed from the header line among , ; TAB |]
     #[arg(long, value_name = "CHAR", global = true)]
     pub delimiter: Option<String>,
@@ -219,7 +224,8 @@ pub enum Region {
 
 #[derive(Debug, Args, Clone)]
 pub struct NxlinkArgs {
-    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    /// Input file (.csv, .tsv, .jsonl, .ndjson, or a spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods),
+    /// or `-` for standard input (then --format is required; spreadsheets are read from files only).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
@@ -246,7 +252,8 @@ pub struct NxlinkArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ItnioArgs {
-    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    /// Input file (.csv, .tsv, .jsonl, .ndjson, or a spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods),
+    /// or `-` for standard input (then --format is required; spreadsheets are read from files only).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 

@@ -452,11 +452,13 @@ fn common(
         }
         _ => {
             return Err(Fatal::usage(anyhow!(
-                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl",
+                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl|xlsx|xlsb|xls|ods",
                 input.display()
             )))
         }
     };
+    let mut warnings = warnings;
+    sheet_options(a, format, is_stdin, &mut warnings)?;
     let delimiter = a
         .delimiter
         .as_deref()
@@ -517,6 +519,7 @@ fn common(
             delimiter,
             encoding,
             max_field_bytes,
+            sheet: a.sheet.clone(),
         },
         maps: a.maps.clone(),
         batch_size: usize::from(a.batch_size),
@@ -554,6 +557,34 @@ fn phone_region(c: &CommonArgs, file: Option<&str>) -> Result<Option<phone::Regi
             "{whence}: {given:?} is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
         ))
     })
+}
+
+/// Spreadsheets come from files; `--sheet` is for them only, `--delimiter` and `--encoding`
+/// are not (a workbook says both itself): such a mismatch is a warning.
+fn sheet_options(
+    a: &CommonArgs,
+    format: Format,
+    is_stdin: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), Fatal> {
+    if format.is_sheet() {
+        if is_stdin {
+            return Err(Fatal::usage(anyhow!(
+                "spreadsheets are read from files, not standard input: save the workbook and give its path"
+            )));
+        }
+        for (given, flag) in [
+            (a.delimiter.is_some(), "--delimiter"),
+            (a.encoding.is_some(), "--encoding"),
+        ] {
+            if given {
+                warnings.push(format!("{flag} does not apply to a spreadsheet; ignored"));
+            }
+        }
+    } else if a.sheet.is_some() {
+        warnings.push("--sheet applies to spreadsheet input only; ignored".into());
+    }
+    Ok(())
 }
 
 fn parse_delimiter(s: &str) -> anyhow::Result<u8> {

@@ -46,6 +46,9 @@ pub struct Header {
     pub provider: String,
     pub input: String,
     pub fingerprint: String,
+    /// The sheet read, for a spreadsheet (another sheet of the same file is another input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// A final outcome recorded by an earlier run.
@@ -82,6 +85,7 @@ impl Header {
             provider: provider.to_owned(),
             input: input.to_owned(),
             fingerprint: identity.map_or_else(|| STREAM.to_owned(), Identity::to_string),
+            sheet: None,
         }
     }
 
@@ -358,6 +362,7 @@ mod tests {
             provider: "nxlink".into(),
             input: "a.csv".into(),
             fingerprint: "1:x".into(),
+            sheet: None,
         };
         let j = Journal::create(dir.path(), &h).unwrap();
         j.sent(&[(1, vec![1, 2, 3])], true).unwrap();

@@ -411,6 +411,19 @@ pub fn load_resume(
     }
     h.same_input(&s.input.path.display().to_string(), identity, out)
         .map_err(|why| Fatal::usage(anyhow!("--resume: {why}")))?;
+    if h.sheet != s.input.sheet_read() {
+        let name = |sheet: &Option<String>| match sheet {
+            Some(sheet) => format!("sheet {sheet:?}"),
+            None => "no sheet".to_owned(),
+        };
+        return Err(Fatal::usage(anyhow!(
+            "--resume: the run in {} read {} of {}, not {}; another sheet is another input: import it with a new --out",
+            out.display(),
+            name(&h.sheet),
+            h.input,
+            name(&s.input.sheet_read())
+        )));
+    }
     Ok((loaded.done, loaded.in_flight))
 }
 

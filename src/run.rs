@@ -90,6 +90,11 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     let (mapper, failed_header, phone_cols) =
         plan_input(&*provider, schema, maps, &input, &s, &input_name)?;
 
+    let mut s = s;
+    if let Some(sheet) = &input.sheet {
+        // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
+        s.input.sheet = Some(sheet.name.clone());
+    }
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
     // The input's identity (a hash of every byte) ties the journal to exactly this input.
@@ -101,7 +106,6 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             .identity()
             .map_err(|e| Fatal::usage(anyhow!("{input_name}: cannot read: {e}")))?
     };
-    let mut s = s;
     if s.resume && !out.join(journal::FILE).exists() && !s.dry_run {
         // Killed before anything was recorded: there is nothing to skip.
         warn(
@@ -162,7 +166,11 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
-    let progress = progress_bar(&s, !input.is_stream());
+    let progress = progress_bar(
+        &s,
+        !input.is_stream(),
+        input.sheet.as_ref().and_then(|sh| sh.rows),
+    );
     let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
     let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
 
@@ -362,8 +370,8 @@ fn resume_of_stream(s: &Settings) -> Fatal {
 }
 
 /// The progress bar; with `estimate`, its total is estimated from the file's line count (never
-/// for a stream, which only the reader may read).
-fn progress_bar(s: &Settings, estimate: bool) -> ProgressBar {
+/// for a stream, which only the reader may read); `known_rows` is a spreadsheet's row count.
+fn progress_bar(s: &Settings, estimate: bool, known_rows: Option<u64>) -> ProgressBar {
     if !s.progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -375,19 +383,28 @@ fn progress_bar(s: &Settings, estimate: bool) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
+    let with_total = |pb: &ProgressBar, rows: u64| {
+        pb.set_length(rows.max(1));
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    };
+    if s.input.format.is_sheet() {
+        if let Some(rows) = known_rows {
+            with_total(&pb, rows);
+        }
+        return pb;
+    }
     // The total is estimated from the file's line count, counted aside so that the import
     // starts at once; until it is known the bar is a spinner.
     if estimate {
         let (pb2, path) = (pb.clone(), s.input.path.clone());
         std::thread::spawn(move || {
             if let Ok(lines) = count_lines(&path) {
-                pb2.set_length(lines.saturating_sub(1).max(1));
-                pb2.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
+                with_total(&pb2, lines.saturating_sub(1));
             }
         });
     }
@@ -476,7 +493,8 @@ fn open_journal(
             Fatal::stopped(anyhow!("cannot open the journal: {e}"))
         })?))
     } else {
-        let h = journal::Header::new(provider, input_name, identity);
+        let mut h = journal::Header::new(provider, input_name, identity);
+        h.sheet = s.input.sheet_read();
         Some(Arc::new(Journal::create(out, &h).map_err(|e| {
             Fatal::usage(anyhow!(
                 "cannot write the journal in {}: {e}",

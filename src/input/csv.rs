@@ -128,6 +128,7 @@ pub(super) fn from_reader(
         encoding: encoding.name(),
         records: Box::new(records),
         skipped_blank: Arc::new(AtomicU64::new(0)),
+        sheet: None,
     })
 }
 

@@ -61,6 +61,7 @@ pub(super) fn from_reader(
         encoding: encoding.name(),
         records: Box::new(records),
         skipped_blank,
+        sheet: None,
     })
 }
 
@@ -283,6 +284,7 @@ mod tests {
             delimiter: None,
             encoding,
             max_field_bytes: max,
+            sheet: None,
         }
     }
 

@@ -1,5 +1,5 @@
 //! Streaming input: CSV, TSV and JSONL files or streams (standard input, FIFOs, process
-//! substitution) decoded into [`Record`]s.
+//! substitution), and sheets of spreadsheet workbooks (files only), decoded into [`Record`]s.
 //!
 //! Invariant: every data record of the input comes out exactly once, in order, numbered from 1;
 //! a record that cannot be read cleanly still comes out, carrying a [`Problem`] instead of being
@@ -14,10 +14,12 @@ mod cells;
 mod csv;
 mod decode;
 mod jsonl;
+mod sheet;
 mod source;
 
 pub use cells::Cells;
 pub use decode::{guess_encoding_hint, Decoder};
+pub use sheet::SheetInfo;
 pub use source::{check_path, display_name, is_stream_path, Identity, Origin};
 
 /// Input file format.
@@ -26,6 +28,14 @@ pub enum Format {
     Csv,
     Tsv,
     Jsonl,
+    /// Excel workbook (`.xlsx`, `.xlsm`).
+    Xlsx,
+    /// Excel binary workbook (`.xlsb`).
+    Xlsb,
+    /// Excel 97-2003 workbook (`.xls`).
+    Xls,
+    /// OpenDocument spreadsheet (`.ods`).
+    Ods,
 }
 
 impl Format {
@@ -36,8 +46,28 @@ impl Format {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "xlsb" => Some(Format::Xlsb),
+            "xls" => Some(Format::Xls),
+            "ods" => Some(Format::Ods),
             _ => None,
         }
+    }
+
+    /// A spreadsheet workbook (read from a file, one sheet at a time).
+    pub fn is_sheet(self) -> bool {
+        matches!(
+            self,
+            Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods
+        )
+    }
+}
+
+/// Where a record is, for messages: `line 17`, or `sheet "Customers" row 17` for a sheet.
+pub fn place(sheet: Option<&str>, line: u64) -> String {
+    match sheet {
+        Some(name) => format!("sheet {name:?} row {line}"),
+        None => format!("line {line}"),
     }
 }
 
@@ -53,6 +83,15 @@ pub struct InputOptions {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// A field longer than this (in bytes) rejects its record.
     pub max_field_bytes: usize,
+    /// Spreadsheets: the sheet's name or 1-based number (`None`: the first worksheet).
+    pub sheet: Option<String>,
+}
+
+impl InputOptions {
+    /// The sheet read, for spreadsheet input (once the input is open, its resolved name).
+    pub fn sheet_read(&self) -> Option<String> {
+        self.sheet.clone().filter(|_| self.format.is_sheet())
+    }
 }
 
 /// One data record of the input.
@@ -60,7 +99,7 @@ pub struct InputOptions {
 pub struct Record {
     /// 1-based number among the input's data records (the header is not a record).
     pub row: u64,
-    /// 1-based physical line of the input where the record starts.
+    /// 1-based physical line of the input where the record starts (a sheet: its row number).
     pub line: u64,
     pub data: RecordData,
     /// Set when the record could not be read cleanly; such a record is rejected, never sent.
@@ -120,6 +159,8 @@ pub struct Input {
     /// Blank lines skipped (JSONL).
     records: Box<dyn Iterator<Item = Result<Record, InputError>> + Send>,
     skipped_blank: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The sheet read (spreadsheet input).
+    pub sheet: Option<SheetInfo>,
 }
 
 impl Input {
@@ -132,6 +173,9 @@ impl Input {
         let mut input = match opts.format {
             Format::Csv | Format::Tsv => csv::from_reader(source.reader, opts, name)?,
             Format::Jsonl => jsonl::from_reader(source.reader, opts, name)?,
+            Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods => {
+                sheet::open(opts, &source.origin)?
+            }
         };
         input.origin = source.origin;
         Ok(input)

@@ -14,4 +14,5 @@ mod phones;
 mod props;
 mod reliability;
 mod resume;
+mod sheets;
 mod transport;

@@ -19,6 +19,7 @@ fn options(format: Format, encoding: Option<&'static Encoding>) -> InputOptions 
         delimiter: None,
         encoding,
         max_field_bytes: 1 << 20,
+        sheet: None,
     }
 }
 
