@@ -288,8 +288,10 @@ mod tests {
         let base = Duration::from_millis(100);
         for attempt in 0..40 {
             let d = backoff(base, attempt);
-            assert!(d <= BACKOFF_CAP);
-            assert!(d <= base * 2u32.saturating_pow(attempt.min(20)) || d <= BACKOFF_CAP);
+            let window = base
+                .saturating_mul(2u32.saturating_pow(attempt.min(20)))
+                .min(BACKOFF_CAP);
+            assert!(d <= window, "attempt {attempt}: {d:?} beyond {window:?}");
         }
         assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
         // Full jitter: over many draws the spread covers most of the window.

@@ -147,18 +147,14 @@ impl TestEnv {
         })
     }
 
+    /// What the sandbox holds for nxlink (its inspection answer must be a list).
     pub fn held_nxlink(&self) -> Vec<Value> {
-        self.get("/_sandbox/nxlink/customers")
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        list(self.get("/_sandbox/nxlink/customers"))
     }
 
+    /// What the sandbox holds in an itnio job (its inspection answer must be a list).
     pub fn held_itnio(&self, job: u64) -> Vec<Value> {
-        self.get(&format!("/_sandbox/itnio/jobs/{job}"))
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        list(self.get(&format!("/_sandbox/itnio/jobs/{job}")))
     }
 
     pub fn stats(&self) -> Value {
@@ -171,6 +167,15 @@ impl Drop for TestEnv {
         if let Some(sb) = self.sandbox.take() {
             self.rt.block_on(sb.shutdown());
         }
+    }
+}
+
+/// An inspection answer that must be a JSON list: anything else fails the test (an empty list
+/// made up from an error would make "nothing held" checks pass vacuously).
+fn list(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        other => panic!("the sandbox's inspection answer is not a list: {other}"),
     }
 }
 

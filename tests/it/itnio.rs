@@ -220,7 +220,12 @@ fn throttling_lowers_concurrency_and_loses_nothing() {
         .stderr(predicate::str::contains("lowering concurrency"));
     assert_eq!(env.summary()["succeeded"], json!(60));
     assert_eq!(env.held_itnio(9).len(), 60);
-    let _ = by_row(&env.csv_rows("success.csv"), "row");
+    // Each of the 60 rows once in success.csv.
+    let rows = by_row(&env.csv_rows("success.csv"), "row");
+    assert_eq!(
+        rows.keys().copied().collect::<Vec<u64>>(),
+        (1..=60).collect::<Vec<u64>>()
+    );
 }
 
 /// A CSV of `rows` valid rows with a `sandbox_refuse` column, holding `code` on the rows in `bad`

@@ -480,7 +480,15 @@ proptest! {
     ) {
         let opts = InputOptions { delimiter, max_field_bytes: cap, ..options(Format::Csv, encoding) };
         let bytes = [header, &body].concat();
-        let Ok(input) = open_with(&bytes, &opts) else { return Ok(()) };
+        let input = match open_with(&bytes, &opts) {
+            Ok(input) => input,
+            // A header that cannot be read is refused with a reason, never a panic.
+            Err(InputError::Invalid(message)) => {
+                prop_assert!(!message.is_empty());
+                return Ok(());
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("unexpected error {e}"))),
+        };
         let utf8 = input.encoding == "UTF-8";
         let lines = 2 + bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64;
         let mut last_line = 0;

@@ -193,7 +193,9 @@ async fn bench_throughput() {
             }
         });
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap_or_else(|e| panic!("a worker failed: {e}"));
+    }
     let elapsed = t0.elapsed();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let rss = status
