@@ -1,6 +1,9 @@
 //! Micro-benchmarks of the per-row work of `custimport nxlink`, through the library's public API:
 //!
 //! - `prepare`: map a CSV record to fields and validate/normalise it (100 rows per iteration);
+//! - `phone`: `prepare` of rows with Indonesian WhatsApp numbers written nationally,
+//!   internationally and bare, without and with `--phone-region ID` (the difference is the
+//!   cost of reading a number with a numbering plan);
 //! - `batch`: serialise a 100-row request body, sign it, both;
 //! - `interpret`: interpret the sandbox's answer to a 100-row request;
 //! - `collect`: what the collector does per answered row (success report line, journal entry);
@@ -20,6 +23,7 @@ use std::borrow::Cow;
 use custimport::mapping::{parse_maps, Plan, Schema};
 use custimport::pipeline::Outcome;
 use custimport::provider::nxlink::{Nxlink, Prepared as Customer};
+use custimport::provider::phone::{Phones, Region};
 use custimport::provider::Provider;
 use custimport::report::SuccessWriter;
 use custimport::sign::Algorithm;
@@ -54,6 +58,7 @@ fn provider() -> Nxlink {
         mode: 1,
         strict_binding: false,
         algorithm: Algorithm::Md5,
+        phones: Phones::default(),
     }
 }
 
@@ -184,6 +189,50 @@ fn prepare(bencher: Bencher) {
     });
 }
 
+mod phone {
+    use super::*;
+
+    /// `prepare`'s rows with valid Indonesian mobile numbers as WhatsApp numbers, a third each
+    /// national (`0812-3000-0000`), international (`+62 812 3000 0000`) and bare (`62812…`);
+    /// every row's country is "Indonesia".
+    fn id_rows() -> Vec<Vec<String>> {
+        let mut rows = rows(BATCH);
+        for (i, row) in rows.iter_mut().enumerate() {
+            let d = format!("81{:08}", 23_000_000 + i * 7_919);
+            row[1] = match i % 3 {
+                0 => format!("0{}-{}-{}", &d[..3], &d[3..7], &d[7..]),
+                1 => format!("+62 {} {} {}", &d[..3], &d[3..7], &d[7..]),
+                _ => format!("62{d}"),
+            };
+        }
+        rows
+    }
+
+    /// Map + validate + normalise 100 rows, one phone field each.
+    #[divan::bench(args = ["none", "ID"])]
+    fn prepare(bencher: Bencher, region: &str) {
+        let p = Nxlink {
+            phones: Phones::new(Region::from_code(region), false),
+            ..provider()
+        };
+        let header = header();
+        let maps = parse_maps(&schema(&p), &[]).expect("no maps");
+        let (plan, _) = Plan::for_header(&schema(&p), &header, &maps).expect("plan");
+        let rows = id_rows();
+        // Every row is valid either way, so both arms do the same work but the phone's.
+        for r in &rows {
+            let c = p.prepare(&plan.apply(&header, r.iter().map(String::as_str)));
+            assert!(c.is_ok(), "{r:?}: {c:?}");
+        }
+        bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
+            for r in &rows {
+                let c = p.prepare(&plan.apply(&header, black_box(r).iter().map(String::as_str)));
+                black_box(c.is_ok());
+            }
+        });
+    }
+}
+
 mod batch {
     use super::*;
 
@@ -279,6 +328,7 @@ mod collect {
                 provider: "nxlink".into(),
                 input: "bench.csv".into(),
                 fingerprint: "0:0".into(),
+                sheet: None,
             },
         )
         .expect("journal");
@@ -335,6 +385,7 @@ fn input_csv(bencher: Bencher) {
         delimiter: None,
         encoding: None,
         max_field_bytes: 1 << 20,
+        sheet: None,
     };
     bencher.counter(ItemsCount::new(N)).bench_local(|| {
         let input = Input::open(&opts).expect("open");

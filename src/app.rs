@@ -11,10 +11,10 @@ use crate::config::{self, Settings};
 use crate::exit::{Exit, Fatal};
 use crate::report::Summary;
 use crate::run;
-use crate::sandbox::{self, SandboxConfig};
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
+    install_panic_hook();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -34,6 +34,38 @@ pub fn main() -> ExitCode {
         }
     };
     ExitCode::from(code.code() as u8)
+}
+
+/// A panic is a bug: say so on one line, with where it happened, where to report it and where
+/// the run's journal is, so that `--resume` can continue. The panic's own message is shown only
+/// when it is a fixed text (a formatted one could hold data or a secret). The exit code stays
+/// the default one for a panic, 101.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&'static str>()
+            .map(|m| format!(" ({m})"))
+            .unwrap_or_default();
+        let resume = match crate::outdir::active_dir() {
+            Some(dir) => format!(
+                " The journal and reports of this run are in {0}: continue it with --resume --out {0}.",
+                dir.display()
+            ),
+            None => String::new(),
+        };
+        eprintln!(
+            "custimport: internal error{at}{what}: this is a bug in custimport, not in your input or settings; please report it to the custimport maintainers with this line and the command you ran (without secrets).{resume}"
+        );
+        let trace = std::backtrace::Backtrace::capture();
+        if trace.status() == std::backtrace::BacktraceStatus::Captured {
+            eprintln!("{trace}");
+        }
+    }));
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Fatal> {
@@ -72,22 +104,7 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
         }
         Command::Sandbox(a) => {
             init_tracing(false, 0);
-            let faults = match a.faults.as_deref() {
-                Some(spec) => spec
-                    .parse()
-                    .map_err(|e| Fatal::usage(anyhow::anyhow!("--faults: {e}")))?,
-                None => Default::default(),
-            };
-            let cfg = SandboxConfig {
-                latency: std::time::Duration::from_millis(a.latency_ms),
-                faults,
-                fault_seed: a.fault_seed,
-                clock_offset_ms: a.clock_offset_ms,
-            };
-            runtime()?
-                .block_on(sandbox::serve(a.port, cfg))
-                .map_err(Fatal::usage)?;
-            Ok(Exit::Success)
+            crate::embedded::serve(&a, &runtime()?)
         }
         Command::State(a) => {
             let (file, _) = config::load_file(cli.common.config.as_deref(), &env)?;

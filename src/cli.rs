@@ -17,6 +17,37 @@ Exit codes:
   130  interrupted by SIGINT (reports written, unsent rows counted as pending)
   143  terminated by SIGTERM (likewise)";
 
+/// Bounds of the numeric options (the README's option tables repeat them). Every value a user
+/// gives is checked against them while the command line is parsed, before any file is touched,
+/// so no later conversion (`Duration`, rate period, buffer size) can overflow.
+pub const MAX_FIELD_SIZE: i64 = 1 << 30;
+pub const MAX_RETRIES: i64 = 100;
+pub const MAX_BACKOFF_MS: u64 = 30_000;
+pub const TIMEOUT_SECS: (f64, f64) = (0.001, 86_400.0);
+pub const RATE_PER_SEC: (f64, f64) = (0.001, 1_000_000.0);
+pub const MAX_LATENCY_MS: u64 = 600_000;
+pub const MAX_CLOCK_OFFSET_MS: i64 = 86_400_000;
+
+/// A finite number within `[lo, hi]`.
+fn bounded(s: &str, (lo, hi): (f64, f64), unit: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a number; give {lo} to {hi} {unit}"))?;
+    if !(v.is_finite() && (lo..=hi).contains(&v)) {
+        return Err(format!("out of range; give {lo} to {hi} {unit}"));
+    }
+    Ok(v)
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    bounded(s, TIMEOUT_SECS, "seconds")
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    bounded(s, RATE_PER_SEC, "requests per second")
+}
+
 /// Bulk-import customer lists into nxlink and itnio, with a per-row report of every outcome.
 #[derive(Debug, Parser)]
 #[command(
@@ -100,6 +131,11 @@ pub struct CommonArgs {
     #[arg(long, value_enum, global = true)]
     pub format: Option<Format>,
 
+    /// Spreadsheet input: the sheet to read, by name or by 1-based number in tab order (1 is
+    /// the first tab, hidden ones counted) [default: the first visible worksheet]
+    #[arg(long, value_name = "NAME|N", global = true)]
+    pub sheet: Option<String>,
+
     /// CSV delimiter [default: sniffed from the header line among , ; TAB |]
     #[arg(long, value_name = "CHAR", global = true)]
     pub delimiter: Option<String>,
@@ -110,7 +146,7 @@ pub struct CommonArgs {
 
     /// Largest input field in bytes; a record with a larger one (or over 8 times this in
     /// all, or over 10,000 fields) is rejected instead of read into memory
-    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..), global = true)]
+    #[arg(long, default_value_t = 1 << 20, value_name = "BYTES", value_parser = clap::value_parser!(u32).range(1..=MAX_FIELD_SIZE), global = true)]
     pub max_field_size: u32,
 
     /// Map a provider field to an input column (repeatable); wins over automatic matching.
@@ -126,20 +162,20 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024), global = true)]
     pub concurrency: u16,
 
-    /// At most N requests per second [default: unlimited]
-    #[arg(long, value_name = "N", global = true)]
+    /// At most N requests per second (0.001..=1000000) [default: unlimited]
+    #[arg(long, value_name = "N", value_parser = parse_rate, global = true)]
     pub rate: Option<f64>,
 
-    /// Extra attempts for a retryable failure
-    #[arg(long, default_value_t = 5, global = true)]
+    /// Extra attempts for a retryable failure (0..=100)
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=MAX_RETRIES), global = true)]
     pub retries: u32,
 
-    /// Per-request timeout in seconds
-    #[arg(long, default_value_t = 30.0, value_name = "SECS", global = true)]
+    /// Per-request timeout in seconds (0.001..=86400)
+    #[arg(long, default_value_t = 30.0, value_name = "SECS", value_parser = parse_timeout, global = true)]
     pub timeout: f64,
 
-    /// First retry delay in milliseconds (doubles each attempt, with full jitter, capped at 30 s)
-    #[arg(long, default_value_t = 500, value_name = "MS", global = true)]
+    /// First retry delay in milliseconds (0..=30000; doubles each attempt, with full jitter, capped at 30 s)
+    #[arg(long, default_value_t = 500, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=MAX_BACKOFF_MS), global = true)]
     pub backoff_ms: u64,
 
     /// Report directory [default: ./custimport-<provider>-<YYYYMMDD-HHMMSS> (UTC)]
@@ -191,6 +227,10 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub mask_pii: bool,
 
+    /// Read phone numbers with this region's numbering plan (ISO 3166-1 alpha-2: ID, CN, PH, ...)
+    /// and send them as E.164 digits; also `phone_region` in the provider's config section
+    #[arg(long, value_name = "CC", global = true)]
+    pub phone_region: Option<String>,
     /// Send only rows that are new or changed since they last succeeded for this account and
     /// endpoint; remember the rows that succeed (in the --state database)
     #[arg(long, global = true)]
@@ -227,7 +267,8 @@ pub enum Region {
 
 #[derive(Debug, Args, Clone)]
 pub struct NxlinkArgs {
-    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    /// Input file (.csv, .tsv, .jsonl, .ndjson, or a spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods),
+    /// or `-` for standard input (then --format is required; spreadsheets are read from files only).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
@@ -254,7 +295,8 @@ pub struct NxlinkArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ItnioArgs {
-    /// Input file (.csv, .tsv, .jsonl, .ndjson), or `-` for standard input (then --format is required).
+    /// Input file (.csv, .tsv, .jsonl, .ndjson, or a spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods),
+    /// or `-` for standard input (then --format is required; spreadsheets are read from files only).
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
@@ -269,6 +311,11 @@ pub struct ItnioArgs {
     /// Also drop numbers already called in this job (body callRecordDup)
     #[arg(long)]
     pub call_record_dup: bool,
+
+    /// phoneNumber holds itnio's encrypted id (at most 32 printable ASCII characters, no
+    /// spaces): sent exactly as given, never normalised (also `encrypted_phones` in config)
+    #[arg(long)]
+    pub encrypted_phones: bool,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -277,24 +324,39 @@ pub struct SandboxArgs {
     #[arg(long, default_value_t = 8787)]
     pub port: u16,
 
-    /// Answer every request after this many milliseconds
-    #[arg(long, default_value_t = 0, value_name = "N")]
+    /// Answer every request after this many milliseconds (0..=600000)
+    #[arg(long, default_value_t = 0, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=MAX_LATENCY_MS))]
     pub latency_ms: u64,
 
-    /// Inject faults, e.g. `500=0.1,429=0.05,reset=0.05,garbage=0.05,late=0.05` (probability per request)
+    /// Inject faults, e.g. `500=0.1,429=0.05,reset=0.05,garbage=0.05,late=0.05` (probability per request; kinds in the README)
     #[arg(long, value_name = "SPEC")]
     pub faults: Option<String>,
+
+    /// Refuse whole any request holding a customer with this phone, with this code (positive: an nxlink code such as 1002 or 12148; negative: an itnio status such as -27, -35 or -51); repeatable
+    #[arg(long, value_name = "PHONE=CODE", allow_hyphen_values = true)]
+    pub refuse: Vec<String>,
+
+    /// Size of the answers of the `huge` fault, in MiB [default: 300]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=65536))]
+    pub huge_mb: Option<u64>,
 
     /// Seed of the fault injection (same seed, same sequence of faults)
     #[arg(long, default_value_t = 0)]
     pub fault_seed: u64,
 
     /// Run the sandbox's clock this many milliseconds ahead (negative: behind) of this machine's
+    /// (at most a day either way)
     #[arg(
         long,
         default_value_t = 0,
         value_name = "MS",
-        allow_hyphen_values = true
+        allow_hyphen_values = true,
+        value_parser = clap::value_parser!(i64).range(-MAX_CLOCK_OFFSET_MS..=MAX_CLOCK_OFFSET_MS)
     )]
     pub clock_offset_ms: i64,
+
+    /// Refuse, per row, nxlink WhatsApp/Viber numbers and itnio all-digit phoneNumbers that are
+    /// not valid E.164 digits (country code and number)
+    #[arg(long)]
+    pub strict_phones: bool,
 }

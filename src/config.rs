@@ -4,7 +4,6 @@
 //! Invariant: secrets live only inside [`Secret`], whose `Debug` and `Display` are redacted, and
 //! are never accepted from the command line.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,40 +13,11 @@ use serde::Deserialize;
 use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
+use crate::provider::phone::{self, Phones};
 use crate::provider::{itnio::Itnio, nxlink::Nxlink};
-use crate::sandbox;
 use crate::sign::Algorithm;
 
-/// A secret value: usable through [`Secret::expose`], never printed.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
+pub use crate::secret::Secret;
 
 /// The config file's content.
 #[derive(Debug, Default, Deserialize)]
@@ -69,6 +39,7 @@ pub struct NxlinkSection {
     pub tenant_id: Option<toml::Value>,
     pub app_key: Option<String>,
     pub base_url: Option<String>,
+    pub phone_region: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +49,8 @@ pub struct ItnioSection {
     pub api_secret: Option<Secret>,
     pub app_id: Option<String>,
     pub base_url: Option<String>,
+    pub phone_region: Option<String>,
+    pub encrypted_phones: Option<bool>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -123,9 +96,9 @@ pub fn load_file(
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read config file {}", path.display()))
         .usage()?;
+    // toml's own error text quotes the offending line, which may hold a secret.
     let cfg: FileConfig = toml::from_str(&text)
-        .with_context(|| format!("config file {} is not valid", path.display()))
-        .usage()?;
+        .map_err(|e| Fatal::usage(anyhow!(file_error::describe(&path, &text, &e))))?;
     let mut warnings = vec![];
     let has_secret = cfg.nxlink.access_secret.is_some() || cfg.itnio.api_secret.is_some();
     if has_secret && group_or_world_readable(&path) {
@@ -316,10 +289,19 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
     let tenant_id: i64 = if tenant.is_empty() {
         0
     } else {
+        // Named by where it came from, never echoed (an environment variable or the config
+        // file may hold anything).
+        let source = if args.tenant_id.is_some() {
+            "--tenant-id".to_owned()
+        } else if env("CUSTIMPORT_NXLINK_TENANT_ID").is_some() {
+            "CUSTIMPORT_NXLINK_TENANT_ID".to_owned()
+        } else {
+            "tenant_id in [nxlink] of the config file".to_owned()
+        };
         tenant
             .trim()
             .parse()
-            .map_err(|_| anyhow!("tenant_id must be a whole number"))
+            .map_err(|_| anyhow!("{source} must be a whole number"))
             .usage()?
     };
     let mut nx = Nxlink {
@@ -334,25 +316,25 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         },
         strict_binding: args.strict_binding,
         algorithm: Algorithm::Md5,
+        phones: Phones::new(phone_region(c, s.phone_region.as_deref())?, false),
     };
     if c.sandbox {
-        nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
-        nx.access_secret = Secret::new(sandbox::NXLINK_ACCESS_SECRET);
-        nx.tenant_id = sandbox::NXLINK_TENANT_ID;
-        nx.app_key = sandbox::NXLINK_APP_KEY.into();
+        crate::embedded::nxlink_credentials(&mut nx)?;
     }
     let region = args.region.map(|r| match r {
         Region::Idn => "https://api-idn.nxlink.ai",
         Region::Hk => "https://api-hk.nxlink.ai",
         Region::Chl => "https://chl-api.nxlink.ai",
     });
-    let base = c
-        .base_url
-        .clone()
-        .or(region.map(str::to_owned))
-        .or_else(|| env("CUSTIMPORT_NXLINK_BASE_URL"))
-        .or(s.base_url.clone())
-        .unwrap_or_else(|| "https://api-idn.nxlink.ai".into());
+    let base = pick_base_url(
+        c,
+        region,
+        env,
+        "CUSTIMPORT_NXLINK_BASE_URL",
+        s.base_url.as_deref(),
+        "nxlink",
+        "https://api-idn.nxlink.ai",
+    );
     let state = state_for_import(c, file.state.as_deref(), env)?;
     common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
         .map(|s| Settings { state, ..s })
@@ -398,18 +380,23 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         app_id,
         job_id: args.job,
         call_record_dup: args.call_record_dup,
+        phones: Phones::new(
+            phone_region(c, s.phone_region.as_deref())?,
+            args.encrypted_phones || s.encrypted_phones.unwrap_or(false),
+        ),
     };
     if c.sandbox {
-        it.api_key = sandbox::ITNIO_API_KEY.into();
-        it.api_secret = Secret::new(sandbox::ITNIO_API_SECRET);
-        it.app_id = sandbox::ITNIO_APP_ID.into();
+        crate::embedded::itnio_credentials(&mut it)?;
     }
-    let base = c
-        .base_url
-        .clone()
-        .or_else(|| env("CUSTIMPORT_ITNIO_BASE_URL"))
-        .or(s.base_url.clone())
-        .unwrap_or_else(|| "https://api.itniotech.com".into());
+    let base = pick_base_url(
+        c,
+        None,
+        env,
+        "CUSTIMPORT_ITNIO_BASE_URL",
+        s.base_url.as_deref(),
+        "itnio",
+        "https://api.itniotech.com",
+    );
     let state = state_for_import(c, file.state.as_deref(), env)?;
     common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
         .map(|s| Settings { state, ..s })
@@ -444,11 +431,45 @@ fn state_for_import(
     state_path(c.state.as_deref(), file, env).map(Some)
 }
 
+/// A base URL and where it came from (to name in an error, which never echoes the value: one
+/// from the environment or the config file may carry a password).
+struct BaseUrl {
+    url: String,
+    source: String,
+}
+
+/// The base URL: `--base-url`, then `--region`, then the environment, then the config file.
+fn pick_base_url(
+    c: &CommonArgs,
+    region: Option<&str>,
+    env: Env<'_>,
+    var: &str,
+    file: Option<&str>,
+    section: &str,
+    default: &str,
+) -> BaseUrl {
+    let (url, source) = if let Some(u) = &c.base_url {
+        (u.clone(), "--base-url".to_owned())
+    } else if let Some(r) = region {
+        (r.to_owned(), "--region".to_owned())
+    } else if let Some(u) = env(var) {
+        (u, var.to_owned())
+    } else if let Some(u) = file {
+        (
+            u.to_owned(),
+            format!("base_url in [{section}] of the config file"),
+        )
+    } else {
+        (default.to_owned(), "the default base URL".to_owned())
+    };
+    BaseUrl { url, source }
+}
+
 fn common(
     a: &CommonArgs,
     input: &Path,
     provider: ProviderChoice,
-    base: String,
+    base: BaseUrl,
     warnings: Vec<String>,
 ) -> Result<Settings, Fatal> {
     let name = match provider {
@@ -456,6 +477,8 @@ fn common(
         ProviderChoice::Itnio(_) => "itnio",
     };
     let is_stdin = input.as_os_str() == "-";
+    // Missing or a directory: said before anything else about the input.
+    crate::input::check_path(input).usage()?;
     let format = match (a.format, Format::from_path(input)) {
         (Some(f), _) => f,
         (None, Some(f)) if !is_stdin => f,
@@ -466,17 +489,13 @@ fn common(
         }
         _ => {
             return Err(Fatal::usage(anyhow!(
-                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl",
+                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl|xlsx|xlsb|xls|ods",
                 input.display()
             )))
         }
     };
-    if !is_stdin && !input.is_file() {
-        return Err(Fatal::usage(anyhow!(
-            "{}: no such file (check the path)",
-            input.display()
-        )));
-    }
+    let mut warnings = warnings;
+    sheet_options(a, format, is_stdin, &mut warnings)?;
     let delimiter = a
         .delimiter
         .as_deref()
@@ -494,7 +513,11 @@ fn common(
     let base_url = if a.sandbox && a.base_url.is_none() {
         None
     } else {
-        Some(check_base_url(&base).usage()?)
+        Some(
+            check_base_url(&base.url)
+                .with_context(|| base.source.clone())
+                .usage()?,
+        )
     };
     let max_failures = a
         .max_failures
@@ -502,18 +525,23 @@ fn common(
         .map(str::parse)
         .transpose()
         .usage()?;
-    if let Some(r) = a.rate {
-        if !(r > 0.0 && r.is_finite()) {
-            return Err(Fatal::usage(anyhow!(
-                "--rate must be a positive number of requests per second"
-            )));
-        }
-    }
-    if !(a.timeout > 0.0 && a.timeout.is_finite()) {
+    // The command line bounds these (see cli.rs); checked again here, as settings can be
+    // built from other arguments, so that no conversion below can panic.
+    let (lo, hi) = crate::cli::RATE_PER_SEC;
+    if a.rate
+        .is_some_and(|r| !(r.is_finite() && (lo..=hi).contains(&r)))
+    {
         return Err(Fatal::usage(anyhow!(
-            "--timeout must be a positive number of seconds"
+            "--rate must be from {lo} to {hi} requests per second"
         )));
     }
+    let (lo, hi) = crate::cli::TIMEOUT_SECS;
+    let timeout = Duration::try_from_secs_f64(a.timeout)
+        .ok()
+        .filter(|_| (lo..=hi).contains(&a.timeout))
+        .ok_or_else(|| Fatal::usage(anyhow!("--timeout must be from {lo} to {hi} seconds")))?;
+    let max_field_bytes = usize::try_from(a.max_field_size)
+        .map_err(|_| Fatal::usage(anyhow!("--max-field-size is too large for this machine")))?;
     if a.resume && a.out.is_none() {
         return Err(Fatal::usage(anyhow!(
             "--resume needs --out DIR (the report directory of the run to continue)"
@@ -527,14 +555,15 @@ fn common(
             format,
             delimiter,
             encoding,
-            max_field_bytes: a.max_field_size as usize,
+            max_field_bytes,
+            sheet: a.sheet.clone(),
         },
         maps: a.maps.clone(),
         batch_size: usize::from(a.batch_size),
         concurrency: usize::from(a.concurrency),
         rate: a.rate,
         retries: a.retries,
-        timeout: Duration::from_secs_f64(a.timeout),
+        timeout,
         backoff: Duration::from_millis(a.backoff_ms),
         out_dir,
         resume: a.resume,
@@ -553,6 +582,49 @@ fn common(
     })
 }
 
+/// `--phone-region`, else `phone_region` in the provider's config section: a region with a
+/// numbering plan, or a usage error.
+fn phone_region(c: &CommonArgs, file: Option<&str>) -> Result<Option<phone::Region>, Fatal> {
+    let (given, whence) = match (&c.phone_region, file) {
+        (Some(f), _) => (f.as_str(), "--phone-region"),
+        (None, Some(f)) => (f, "phone_region in the config file"),
+        (None, None) => return Ok(None),
+    };
+    phone::Region::from_code(given).map(Some).ok_or_else(|| {
+        Fatal::usage(anyhow!(
+            "{whence}: {given:?} is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
+        ))
+    })
+}
+
+/// Spreadsheets come from files; `--sheet` is for them only, `--delimiter` and `--encoding`
+/// are not (a workbook says both itself): such a mismatch is a warning.
+fn sheet_options(
+    a: &CommonArgs,
+    format: Format,
+    is_stdin: bool,
+    warnings: &mut Vec<String>,
+) -> Result<(), Fatal> {
+    if format.is_sheet() {
+        if is_stdin {
+            return Err(Fatal::usage(anyhow!(
+                "spreadsheets are read from files, not standard input: save the workbook and give its path"
+            )));
+        }
+        for (given, flag) in [
+            (a.delimiter.is_some(), "--delimiter"),
+            (a.encoding.is_some(), "--encoding"),
+        ] {
+            if given {
+                warnings.push(format!("{flag} does not apply to a spreadsheet; ignored"));
+            }
+        }
+    } else if a.sheet.is_some() {
+        warnings.push("--sheet applies to spreadsheet input only; ignored".into());
+    }
+    Ok(())
+}
+
 fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
     match s {
         "\\t" | "tab" | "TAB" | "\t" => Ok(b'\t'),
@@ -563,10 +635,18 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
     }
 }
 
-/// Only `https://`, or `http://` to a loopback host. Returns the origin without a trailing `/`.
+/// Only `https://`, or `http://` to a loopback host; a path prefix but no user name,
+/// password, query or fragment. Returns the URL without a trailing `/`. Errors never echo the
+/// URL (it may carry a password); the caller names where it came from.
 pub fn check_base_url(s: &str) -> anyhow::Result<String> {
     let url =
-        reqwest::Url::parse(s.trim()).with_context(|| format!("base URL {s:?} is not a URL"))?;
+        reqwest::Url::parse(s.trim()).map_err(|e| anyhow!("the base URL is not a URL ({e})"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        bail!("the base URL must not carry a user name or password (credentials belong in the config file)");
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        bail!("the base URL must not carry a query (?...) or fragment (#...)");
+    }
     match url.scheme() {
         "https" => {}
         "http" => {
@@ -577,10 +657,10 @@ pub fn check_base_url(s: &str) -> anyhow::Result<String> {
                 None => false,
             };
             if !loopback {
-                bail!("base URL {s:?}: plain http:// is only allowed to a loopback address; use https://");
+                bail!("plain http:// is only allowed to a loopback address; use https://");
             }
         }
-        other => bail!("base URL {s:?}: unsupported scheme {other}"),
+        _ => bail!("unsupported scheme (use https://)"),
     }
     Ok(s.trim().trim_end_matches('/').to_owned())
 }
@@ -594,6 +674,9 @@ fn default_out_dir(provider: &str) -> PathBuf {
         .unwrap_or_else(|_| now.unix_timestamp().to_string());
     PathBuf::from(format!("custimport-{provider}-{stamp}"))
 }
+
+#[path = "config_file_error.rs"]
+mod file_error;
 
 #[cfg(test)]
 #[path = "config_tests.rs"]

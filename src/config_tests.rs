@@ -13,6 +13,7 @@ fn secrets_are_redacted() {
         mode: 1,
         strict_binding: false,
         algorithm: Algorithm::Md5,
+        phones: Default::default(),
     };
     assert!(!format!("{nx:?}").contains("hunter2"));
 }
@@ -29,6 +30,23 @@ fn base_urls() {
         "https://api-idn.nxlink.ai"
     );
     assert!(check_base_url("ftp://x").is_err());
+    // A path prefix is kept; a user name, password, query or fragment is refused, and no
+    // error repeats the URL (it may carry a password).
+    assert_eq!(
+        check_base_url("https://gw.example.com/nx/").unwrap(),
+        "https://gw.example.com/nx"
+    );
+    for bad in [
+        "https://u:hunter2@gw.example.com",
+        "https://hunter2@gw.example.com",
+        "https://gw.example.com/?k=hunter2",
+        "https://gw.example.com/#hunter2",
+        "hunter2",
+        "http://hunter2.example.com",
+    ] {
+        let e = check_base_url(bad).unwrap_err();
+        assert!(!format!("{e:#}").contains("hunter2"), "{bad}: {e:#}");
+    }
 }
 
 #[test]

@@ -9,8 +9,44 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use rand::Rng;
 
+/// The largest answer body read; a longer one is cut off and counts as unparsable.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// What kind of transport failure an attempt met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// No connection could be made (refused, unreachable, DNS, connect timeout).
+    Connect,
+    /// The server's TLS certificate is not trusted (or TLS failed before any request left).
+    Tls,
+    /// The request or its answer took longer than `--timeout`.
+    Timeout,
+    /// The connection broke, or the answer was cut short.
+    Cut,
+    /// The answer body was larger than [`MAX_ANSWER_BYTES`]; reading stopped there.
+    TooLarge,
+}
+
+impl TransportKind {
+    /// Whether the request may have reached the provider (and been applied).
+    pub fn maybe_applied(self) -> bool {
+        !matches!(self, TransportKind::Connect | TransportKind::Tls)
+    }
+
+    /// The outcome code of rows whose retries ran out on this kind of failure.
+    pub fn code(self) -> &'static str {
+        match self {
+            TransportKind::Connect => "connect_error",
+            TransportKind::Tls => "tls_error",
+            TransportKind::Timeout => "timeout",
+            TransportKind::Cut => "connection_error",
+            TransportKind::TooLarge => "answer_too_large",
+        }
+    }
+}
+
 /// What one attempt produced.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Reply {
     /// The provider answered with an HTTP status.
     Answered {
@@ -19,11 +55,13 @@ pub enum Reply {
         /// The answer's `Date` header, for clock-skew correction.
         date: Option<SystemTime>,
         retry_after: Option<Duration>,
+        /// The `Location` header of a redirect, as text (never followed).
+        location: Option<String>,
     },
-    /// No (complete) answer. `maybe_applied`: the request may have reached the provider.
+    /// No (complete) answer.
     Transport {
+        kind: TransportKind,
         message: String,
-        maybe_applied: bool,
     },
 }
 
@@ -32,88 +70,170 @@ pub enum Reply {
 pub struct Http {
     client: reqwest::Client,
     url: String,
+    /// Unit tests of the retry loop: replies handed out in order instead of sending.
+    #[cfg(test)]
+    script: Option<std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Reply>>>>,
 }
 
 impl Http {
+    /// A client for `base_url` + `path`. Redirects are never followed; a plain-http (loopback)
+    /// endpoint is reached directly, never through a proxy.
     pub fn new(base_url: &str, path: &str, timeout: Duration) -> anyhow::Result<Http> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("custimport/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(1024)
-            .build()?;
+            .redirect(reqwest::redirect::Policy::none())
+            .pool_max_idle_per_host(1024);
+        if base_url.starts_with("http://") {
+            builder = builder.no_proxy();
+        }
         Ok(Http {
-            client,
+            client: builder.build()?,
             url: format!("{}{}", base_url.trim_end_matches('/'), path),
+            #[cfg(test)]
+            script: None,
         })
+    }
+
+    /// A client that sends nothing and answers each attempt with the next of `replies`
+    /// (a connection error once they run out).
+    #[cfg(test)]
+    pub fn scripted(replies: Vec<Reply>) -> Http {
+        let mut h = Http::new("http://127.0.0.1:9", "/test", Duration::from_secs(1))
+            .unwrap_or_else(|e| panic!("test client: {e}"));
+        h.script = Some(std::sync::Arc::new(std::sync::Mutex::new(replies.into())));
+        h
     }
 
     pub fn url(&self) -> &str {
         &self.url
     }
 
-    /// POST `body` with `headers`. Never panics, never retries.
+    /// POST `body` with `headers`. Never panics, never retries, never follows a redirect, never
+    /// reads more than [`MAX_ANSWER_BYTES`] of an answer.
     pub async fn post(&self, headers: &[(&'static str, String)], body: Bytes) -> Reply {
+        #[cfg(test)]
+        if let Some(script) = &self.script {
+            let next = script.lock().ok().and_then(|mut s| s.pop_front());
+            return next.unwrap_or(Reply::Transport {
+                kind: TransportKind::Connect,
+                message: "script ended".into(),
+            });
+        }
         let mut req = self.client.post(&self.url).body(body);
         for (k, v) in headers {
             req = req.header(*k, v.as_str());
         }
-        let resp = match req.send().await {
+        let mut resp = match req.send().await {
             Ok(r) => r,
             Err(e) => {
-                return Reply::Transport {
-                    message: describe(&e),
-                    maybe_applied: !e.is_connect(),
-                }
+                let (kind, message) = describe(&e);
+                return Reply::Transport { kind, message };
             }
         };
         let status = resp.status().as_u16();
         let h = resp.headers();
-        let date = h
-            .get(reqwest::header::DATE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| httpdate::parse_http_date(s).ok());
-        let retry_after = h
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
+        let text = |name| {
+            h.get(name)
+                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+        };
+        let date = text(reqwest::header::DATE).and_then(|s| httpdate::parse_http_date(s).ok());
+        let retry_after = text(reqwest::header::RETRY_AFTER)
             .and_then(|s| parse_retry_after(s, SystemTime::now()));
-        match resp.bytes().await {
-            Ok(body) => Reply::Answered {
-                status,
-                body,
-                date,
-                retry_after,
-            },
-            Err(e) => Reply::Transport {
-                message: format!("the answer was cut short: {}", describe(&e)),
-                maybe_applied: true,
-            },
+        let location = h
+            .get(reqwest::header::LOCATION)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let too_large = || Reply::Transport {
+            kind: TransportKind::TooLarge,
+            message: format!(
+                "the answer is larger than {} MiB; not read further",
+                MAX_ANSWER_BYTES / (1024 * 1024)
+            ),
+        };
+        if resp
+            .content_length()
+            .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+        {
+            return too_large();
+        }
+        let mut buf = Vec::new();
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    if buf.len() + chunk.len() > MAX_ANSWER_BYTES {
+                        // Dropping the response closes the connection: an endless answer ends here.
+                        return too_large();
+                    }
+                    buf.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let (kind, message) = describe(&e);
+                    let kind = if kind == TransportKind::Timeout {
+                        kind
+                    } else {
+                        TransportKind::Cut
+                    };
+                    return Reply::Transport {
+                        kind,
+                        message: format!("the answer was cut short: {message}"),
+                    };
+                }
+            }
+        }
+        Reply::Answered {
+            status,
+            body: Bytes::from(buf),
+            date,
+            retry_after,
+            location,
         }
     }
 }
 
-/// A one-line description of a transport error, without URLs' query strings or secrets
-/// (requests carry no secret; the URL is the public endpoint).
-fn describe(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
-        "timed out"
-    } else if e.is_connect() {
-        "could not connect"
-    } else if e.is_body() || e.is_decode() {
-        "the answer was cut short"
-    } else {
-        "the connection failed"
-    };
+/// Whether `e` is (or wraps, inside I/O errors) an error of the TLS layer: the server's
+/// certificate was refused, or the handshake failed.
+fn is_tls(e: &(dyn std::error::Error + 'static)) -> bool {
+    if e.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    match e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        Some(inner) => is_tls(inner),
+        None => false,
+    }
+}
+
+/// The kind of a transport error and a one-line description of it, without URLs' query
+/// strings or secrets (requests carry no secret; the URL is the public endpoint).
+fn describe(e: &reqwest::Error) -> (TransportKind, String) {
     let mut cause = String::new();
+    let mut tls = false;
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
+        tls |= is_tls(s);
         cause = s.to_string();
         src = s.source();
     }
-    if cause.is_empty() {
-        kind.to_owned()
+    let (kind, what) = if tls {
+        (TransportKind::Tls, "the TLS handshake failed")
+    } else if e.is_connect() {
+        (TransportKind::Connect, "could not connect")
+    } else if e.is_timeout() {
+        (TransportKind::Timeout, "timed out")
+    } else if e.is_body() || e.is_decode() {
+        (TransportKind::Cut, "the answer was cut short")
     } else {
-        format!("{kind} ({cause})")
+        (TransportKind::Cut, "the connection failed")
+    };
+    let cause = crate::provider::answer::escape_control(&cause).into_owned();
+    if cause.is_empty() {
+        (kind, what.to_owned())
+    } else {
+        (kind, format!("{what} ({cause})"))
     }
 }
 
@@ -168,8 +288,10 @@ mod tests {
         let base = Duration::from_millis(100);
         for attempt in 0..40 {
             let d = backoff(base, attempt);
-            assert!(d <= BACKOFF_CAP);
-            assert!(d <= base * 2u32.saturating_pow(attempt.min(20)) || d <= BACKOFF_CAP);
+            let window = base
+                .saturating_mul(2u32.saturating_pow(attempt.min(20)))
+                .min(BACKOFF_CAP);
+            assert!(d <= window, "attempt {attempt}: {d:?} beyond {window:?}");
         }
         assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
         // Full jitter: over many draws the spread covers most of the window.

@@ -9,6 +9,12 @@
 //! resent and no unacknowledged row is forgotten. A power failure can lose the last 100 ms of
 //! entries: their rows are sent again on `--resume`, which both providers deduplicate (and
 //! itnio's batch records, on which its answers depend, were on disk before sending).
+//!
+//! The journal's header names the input by its [`Identity`]: its length and a BLAKE3 hash of
+//! every byte. `--resume` continues only a run of exactly the same bytes, since rows are known
+//! by their number: one row deleted and another padded to keep the size would otherwise shift
+//! every later row onto an entry of its neighbour. A run from a stream records no identity and
+//! cannot be resumed.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -17,21 +23,32 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::Mutex;
 
-use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::input::Identity;
 use crate::pipeline::Outcome;
 
 pub const FILE: &str = "journal.jsonl";
 
-/// What identifies a run: provider, input and its fingerprint.
+/// The journal format written by this version: 2 identifies the input by [`Identity`]
+/// (version 1 compared the size and the first and last MiB only).
+pub const VERSION: u32 = 2;
+
+/// The `fingerprint` of a run whose input was a stream.
+const STREAM: &str = "stream";
+
+/// What identifies a run: provider, input and its fingerprint (the input's [`Identity`] as
+/// text, or `stream`).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Header {
     pub version: u32,
     pub provider: String,
     pub input: String,
     pub fingerprint: String,
+    /// The sheet read, for a spreadsheet (another sheet of the same file is another input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 /// A final outcome recorded by an earlier run.
@@ -65,22 +82,70 @@ pub struct Loaded {
     pub in_flight: HashSet<u64>,
 }
 
-/// Fingerprint of an input file: its size and an MD5 over its first and last MiB.
-pub fn fingerprint(path: &Path) -> io::Result<String> {
-    const PART: u64 = 1 << 20;
-    let mut f = File::open(path)?;
-    let len = f.metadata()?.len();
-    let mut h = Md5::new();
-    let mut buf = Vec::with_capacity(PART as usize);
-    (&mut f).take(PART).read_to_end(&mut buf)?;
-    h.update(&buf);
-    if len > PART {
-        buf.clear();
-        f.seek(SeekFrom::Start(len.saturating_sub(PART).max(PART)))?;
-        f.take(PART).read_to_end(&mut buf)?;
-        h.update(&buf);
+impl Header {
+    /// The header of a new run; `identity` is `None` for a stream.
+    pub fn new(provider: &str, input: &str, identity: Option<&Identity>) -> Header {
+        Header {
+            version: VERSION,
+            provider: provider.to_owned(),
+            input: input.to_owned(),
+            fingerprint: identity.map_or_else(|| STREAM.to_owned(), Identity::to_string),
+            sheet: None,
+        }
     }
-    Ok(format!("{len}:{}", hex::encode(h.finalize())))
+
+    /// Whether `input` (named `name`, with its identity, `None` for a stream) is exactly the
+    /// input this journal's run (in `out`) read. `Err` says why not, in words for
+    /// `--resume: ...`.
+    pub fn same_input(
+        &self,
+        name: &str,
+        identity: Option<&Identity>,
+        out: &Path,
+    ) -> Result<(), String> {
+        let out = out.display();
+        if self.version < VERSION {
+            return Err(format!(
+                "the journal in {out} was written by an older version of custimport, which did not record enough of its input to resume it safely; start a new --out"
+            ));
+        }
+        if self.version > VERSION {
+            return Err(format!(
+                "the journal in {out} was written by a newer version of custimport (journal version {}); resume it with that version",
+                self.version
+            ));
+        }
+        let Some(now) = identity else {
+            return Err(format!(
+                "{name} is a stream, whose content cannot be checked; save the input to a file and import that file"
+            ));
+        };
+        if self.fingerprint == STREAM {
+            let then = if self.input == "-" {
+                "standard input"
+            } else {
+                &self.input
+            };
+            return Err(format!(
+                "the run in {out} read its input from a stream ({then}), whose content cannot be checked; import {name} with a new --out"
+            ));
+        }
+        let then = Identity::parse(&self.fingerprint);
+        if then.as_ref() == Some(now) {
+            return Ok(());
+        }
+        let how = match then {
+            Some(then) if then.len != now.len => {
+                format!("it had {} bytes, it now has {}", then.len, now.len)
+            }
+            Some(_) => "same size, different bytes".to_owned(),
+            None => "the journal's record of it is unreadable".to_owned(),
+        };
+        Err(format!(
+            "{name} is not the input of the run in {out} (that was {}): the input changed since ({how}); resuming would skip or misattribute rows, so nothing was sent. Import it with a new --out",
+            self.input
+        ))
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -104,7 +169,7 @@ pub type DoneRow<'a> = (u64, &'a Outcome, Option<&'a [Cow<'a, str>]>);
 impl Journal {
     /// Start a new journal (truncating any old one) with its header.
     pub fn create(dir: &Path, header: &Header) -> io::Result<Journal> {
-        let f = crate::report::create_private(&dir.join(FILE))?;
+        let f = crate::private_file::create_private(&dir.join(FILE))?;
         let j = Journal {
             file: Mutex::new(f),
         };
@@ -112,11 +177,13 @@ impl Journal {
         Ok(j)
     }
 
-    /// Continue an existing journal.
+    /// Continue an existing journal. A torn last line (a crash or a full disk mid-write) is
+    /// ended first, so that the next entry starts on a line of its own.
     pub fn append_to(dir: &Path) -> io::Result<Journal> {
-        let f = std::fs::OpenOptions::new()
-            .append(true)
-            .open(dir.join(FILE))?;
+        let mut f = crate::private_file::open_existing(&dir.join(FILE), true)?;
+        if !ends_with_newline(&dir.join(FILE))? {
+            f.write_all(b"\n")?;
+        }
         Ok(Journal {
             file: Mutex::new(f),
         })
@@ -233,12 +300,12 @@ impl Journal {
 
     /// Read what an earlier run recorded. A torn last line (crash mid-write) is ignored.
     pub fn load(dir: &Path) -> io::Result<Loaded> {
-        let f = File::open(dir.join(FILE))?;
+        let f = crate::private_file::open_existing(&dir.join(FILE), false)?;
         let mut loaded = Loaded::default();
         let mut sent: HashSet<u64> = HashSet::new();
-        for line in BufReader::new(f).lines() {
+        for line in BufReader::new(f).split(b'\n') {
             let line = line?;
-            let Ok(entry) = serde_json::from_str::<Entry>(&line) else {
+            let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
                 continue;
             };
             match entry {
@@ -259,6 +326,19 @@ impl Journal {
             .collect();
         Ok(loaded)
     }
+}
+
+/// Whether a file is empty or ends with a newline.
+fn ends_with_newline(path: &Path) -> io::Result<bool> {
+    let mut f = crate::private_file::open_existing(path, false)?;
+    let len = f.metadata()?.len();
+    if len == 0 {
+        return Ok(true);
+    }
+    f.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    f.read_exact(&mut last)?;
+    Ok(last[0] == b'\n')
 }
 
 fn parse_done(v: &Value) -> Option<(u64, Previous)> {
@@ -319,6 +399,7 @@ mod tests {
             provider: "nxlink".into(),
             input: "a.csv".into(),
             fingerprint: "1:x".into(),
+            sheet: None,
         };
         let j = Journal::create(dir.path(), &h).unwrap();
         j.sent(&[(1, vec![1, 2, 3])], true).unwrap();
@@ -370,12 +451,36 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_changes_with_content() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("a.csv");
-        std::fs::write(&p, "a,b\n1,2\n").unwrap();
-        let a = fingerprint(&p).unwrap();
-        std::fs::write(&p, "a,b\n1,3\n").unwrap();
-        assert_ne!(a, fingerprint(&p).unwrap());
+    fn the_input_must_be_the_same_bytes() {
+        let id = |len, b| Identity { len, hash: [b; 32] };
+        let o = Path::new("out");
+        let h = Header::new("nxlink", "a.csv", Some(&id(8, 1)));
+        assert_eq!(h.version, VERSION);
+        assert_eq!(h.same_input("a.csv", Some(&id(8, 1)), o), Ok(()));
+        let e = h.same_input("b.csv", Some(&id(8, 2)), o).unwrap_err();
+        assert!(e.starts_with("b.csv is not the input of the run in out (that was a.csv): the input changed since (same size, different bytes)"), "{e}");
+        let e = h.same_input("a.csv", Some(&id(9, 1)), o).unwrap_err();
+        assert!(e.contains("(it had 8 bytes, it now has 9)"), "{e}");
+        let e = h.same_input("standard input", None, o).unwrap_err();
+        assert!(e.contains("save the input to a file"), "{e}");
+        let from_stream = Header::new("nxlink", "standard input", None);
+        assert_eq!(from_stream.fingerprint, "stream");
+        let e = from_stream
+            .same_input("a.csv", Some(&id(8, 1)), o)
+            .unwrap_err();
+        assert!(
+            e.starts_with("the run in out read its input from a stream"),
+            "{e}"
+        );
+        let old = Header {
+            version: 1,
+            fingerprint: "8:0123".into(),
+            ..h.clone()
+        };
+        let e = old.same_input("a.csv", Some(&id(8, 1)), o).unwrap_err();
+        assert!(
+            e.starts_with("the journal in out was written by an older version"),
+            "{e}"
+        );
     }
 }

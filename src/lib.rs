@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod embedded;
 pub mod exit;
 pub mod http;
 pub mod input;
@@ -14,10 +15,13 @@ pub mod mapping;
 pub mod outdir;
 pub mod pipeline;
 pub mod plan;
+pub mod private_file;
 pub mod provider;
 pub mod report;
 pub mod run;
-pub mod sandbox;
+#[cfg(feature = "sandbox")]
+pub use custimport_sandbox as sandbox;
+pub mod secret;
 pub mod sign;
 pub mod state;
 pub mod stop;

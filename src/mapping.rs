@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use anyhow::{anyhow, bail};
 
+use crate::input::shown;
 use crate::provider::{Cell, FieldDef, Mapped};
 
 /// Where an input column goes.
@@ -190,7 +191,7 @@ impl Plan {
                     m.column,
                     header
                         .iter()
-                        .map(|h| format!("{h:?}"))
+                        .map(|h| shown(h))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ));
@@ -219,9 +220,10 @@ impl Plan {
                         {
                             let by = taken
                                 .get(&i)
-                                .map_or("--map".to_owned(), |c| format!("column {c:?}"));
+                                .map_or("--map".to_owned(), |c| format!("column {}", shown(c)));
                             warnings.push(format!(
-                                "column {col:?} also matches {} (already fed by {by}); {}",
+                                "column {} also matches {} (already fed by {by}); {}",
+                                shown(col),
                                 schema.fields[i].name,
                                 if schema.unmapped_to_extras {
                                     "sent as a property instead"
@@ -250,7 +252,7 @@ impl Plan {
             .zip(&targets)
             .zip(&how)
             .filter(|((c, t), h)| **t == Target::Ignore && **h == How::Unmapped && !c.is_empty())
-            .map(|((c, _), _)| format!("{c:?}"))
+            .map(|((c, _), _)| shown(c))
             .collect();
         if !ignored.is_empty() {
             warnings.push(format!(

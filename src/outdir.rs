@@ -1,77 +1,88 @@
-//! The report directory: created private (0700), locked for the duration of a run (a lock
-//! left by a dead process is taken over), never silently reused, and read back for `--resume`.
+//! The report directory: created private (0700), or, when it exists, used only if it is a
+//! real directory of the user's own that nobody else may write; locked for the duration of a
+//! run (a lock left by a dead process is taken over; the lock file is removed at every exit);
+//! never silently reused; read back for `--resume`. Also the one home of the file operations
+//! in it: every file is created new (never through a symbolic link, never reusing what is
+//! there), an existing one is opened without following a link, and the directory is synced
+//! after a rename.
 //!
-//! Invariant: two live runs never write the same report directory.
+//! Invariants: two live runs never write the same report directory; nothing custimport writes
+//! in it lands outside it; the content of a file it did not write is never printed.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::path::Path;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::anyhow;
 
 use crate::config::Settings;
-use crate::exit::{Fatal, UsageContext};
+use crate::exit::Fatal;
+use crate::input::Identity;
 use crate::journal::{self, Journal, Previous};
 
 /// The lock file's name.
 pub const LOCK: &str = ".lock";
 
-/// Create the report directory (0700), take its lock, and refuse to overwrite another run's
-/// reports unless resuming.
-pub fn lock_out_dir(out: &Path, s: &Settings) -> Result<File, Fatal> {
-    create_dir_private(out).map_err(|e| {
-        Fatal::usage(anyhow!(
-            "cannot create report directory {}: {e}",
-            out.display()
-        ))
-    })?;
-    let path = out.join(LOCK);
-    let previous_pid = std::fs::read_to_string(&path).ok();
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let f = options
-        .open(&path)
-        .map_err(|e| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
-    match f.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(Fatal::stopped(anyhow!(
-                "report directory {} is in use by another live run{}; wait for it or choose another --out",
-                out.display(),
-                previous_pid.as_deref().map(|p| format!(" (pid {})", p.trim())).unwrap_or_default()
-            )))
+/// The files a run leaves in its report directory.
+pub const REPORTS: [&str; 5] = [
+    journal::FILE,
+    "success.csv",
+    "failed.csv",
+    "failed.jsonl",
+    "summary.json",
+];
+
+/// The lock of a report directory, held while the run lives. Dropping it (at any return, or
+/// while a panic unwinds) removes the lock file, then releases the lock.
+#[derive(Debug)]
+pub struct DirLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        // Only the file this run locked: if the name was replaced meanwhile, it is not ours.
+        if same_file(&self.file, &self.path) {
+            let _ = std::fs::remove_file(&self.path);
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(Fatal::stopped(anyhow!("cannot lock {}: {e}", path.display()))),
+        if let Ok(mut held) = HELD.lock() {
+            *held = None;
+        }
     }
-    if let Some(pid) = previous_pid.filter(|p| !p.trim().is_empty()) {
-        warn(
-            s,
-            &format!(
-                "taking over the lock of {} left by process {}, which is gone",
-                out.display(),
-                pid.trim()
-            ),
-        );
+}
+
+/// The lock held by this process and its directory, for an exit that does not unwind (a
+/// second signal) and for the panic message.
+static HELD: Mutex<Option<(PathBuf, PathBuf)>> = Mutex::new(None);
+
+/// The report directory of the run in progress, if its lock is held.
+pub fn active_dir() -> Option<PathBuf> {
+    HELD.try_lock().ok()?.as_ref().map(|(dir, _)| dir.clone())
+}
+
+/// Remove the lock file of the run in progress, for an exit that skips destructors.
+pub fn remove_lock_now() {
+    if let Ok(held) = HELD.try_lock() {
+        if let Some((_, path)) = held.as_ref() {
+            let _ = std::fs::remove_file(path);
+        }
     }
-    f.set_len(0).ok();
-    use std::io::Write;
-    let _ = writeln!(&f, "{}", std::process::id());
+}
+
+/// Create or check the report directory, take its lock, and refuse to overwrite another run's
+/// reports unless resuming.
+pub fn lock_out_dir(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
+    prepare_dir(out)?;
+    check_entries(out)?;
+    let lock = take_lock(out, s)?;
     if !s.resume {
-        let taken: Vec<&str> = [
-            "journal.jsonl",
-            "success.csv",
-            "failed.csv",
-            "failed.jsonl",
-            "summary.json",
-        ]
-        .into_iter()
-        .filter(|n| out.join(n).exists())
-        .collect();
+        let taken: Vec<&str> = REPORTS
+            .into_iter()
+            .filter(|n| std::fs::symlink_metadata(out.join(n)).is_ok())
+            .collect();
         if !taken.is_empty() {
             return Err(Fatal::usage(anyhow!(
                 "report directory {} already holds a run's reports ({}); continue it with --resume or choose another --out",
@@ -80,10 +91,287 @@ pub fn lock_out_dir(out: &Path, s: &Settings) -> Result<File, Fatal> {
             )));
         }
     }
-    Ok(f)
+    Ok(lock)
 }
 
-fn create_dir_private(dir: &Path) -> std::io::Result<()> {
+/// An existing `--out` must be a real directory (not a symbolic link), of this user, that
+/// group and others cannot write; a missing one is created (0700).
+fn prepare_dir(out: &Path) -> Result<(), Fatal> {
+    // `dir/` would make the system follow a link named `dir`: check the name itself.
+    let name: PathBuf = out.components().collect();
+    match std::fs::symlink_metadata(&name) {
+        Ok(m) => check_dir(out, &m),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_dir_private(&name).map_err(|e| {
+                Fatal::usage(anyhow!(
+                    "cannot create report directory {}: {e}",
+                    out.display()
+                ))
+            })?;
+            let m = std::fs::symlink_metadata(&name).map_err(|e| {
+                Fatal::usage(anyhow!(
+                    "cannot use report directory {}: {e}",
+                    out.display()
+                ))
+            })?;
+            check_dir(out, &m)
+        }
+        Err(e) => Err(Fatal::usage(anyhow!(
+            "cannot use report directory {}: {e}",
+            out.display()
+        ))),
+    }
+}
+
+#[cfg(unix)]
+fn check_dir(out: &Path, m: &std::fs::Metadata) -> Result<(), Fatal> {
+    use std::os::unix::fs::MetadataExt;
+    let refuse = |why: String| Err(Fatal::usage(anyhow!("--out {}: {why}", out.display())));
+    if m.file_type().is_symlink() {
+        return refuse(
+            "is a symbolic link; give the real directory (a link could send the reports elsewhere)"
+                .into(),
+        );
+    }
+    if m.is_file() {
+        return refuse("is a file, not a directory; choose another --out".into());
+    }
+    if !m.is_dir() {
+        return refuse("is not a directory; choose another --out".into());
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    if m.uid() != me {
+        return refuse(format!(
+            "belongs to another user (uid {}), who could read or replace the reports; use a directory of your own",
+            m.uid()
+        ));
+    }
+    if m.mode() & 0o022 != 0 {
+        return refuse(format!(
+            "is writable by {} (mode {:o}), who could plant files in it; run `chmod go-w {}` or choose another --out",
+            match (m.mode() & 0o020 != 0, m.mode() & 0o002 != 0) {
+                (true, true) => "group and others",
+                (true, false) => "its group",
+                _ => "others",
+            },
+            m.mode() & 0o7777,
+            out.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_dir(out: &Path, m: &std::fs::Metadata) -> Result<(), Fatal> {
+    if m.is_dir() && !m.file_type().is_symlink() {
+        Ok(())
+    } else {
+        Err(Fatal::usage(anyhow!(
+            "--out {}: is not a directory; choose another --out",
+            out.display()
+        )))
+    }
+}
+
+/// The reports and the journal of an earlier run must be plain files with no other name:
+/// anything else (a symbolic link above all, or a hard link to another file) is refused, and
+/// never followed.
+fn check_entries(out: &Path) -> Result<(), Fatal> {
+    for name in REPORTS {
+        let path = out.join(name);
+        let Ok(m) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let what = if m.file_type().is_symlink() {
+            "a symbolic link"
+        } else if !m.is_file() {
+            "not a regular file"
+        } else if links(&m) > 1 {
+            "a hard link to another file"
+        } else {
+            continue;
+        };
+        return Err(Fatal::usage(anyhow!(
+            "{} is {what}, not a file custimport wrote; remove it (what it points to is left alone) or choose another --out",
+            path.display(),
+        )));
+    }
+    Ok(())
+}
+
+/// How many names a file has.
+#[cfg(unix)]
+fn links(m: &std::fs::Metadata) -> u64 {
+    std::os::unix::fs::MetadataExt::nlink(m)
+}
+
+#[cfg(not(unix))]
+fn links(_m: &std::fs::Metadata) -> u64 {
+    1
+}
+
+/// Take the directory's lock: `.lock`, opened without following a link, locked, and checked to
+/// still be the file of that name (a run that ends removes it).
+fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
+    let path = out.join(LOCK);
+    for _ in 0..8 {
+        let f = match open_lock(&path) {
+            Ok(f) => f,
+            Err(e) if is_link(&path) => {
+                // A link is no lock of ours: remove the link (never what it points to).
+                std::fs::remove_file(&path)
+                    .map_err(|_| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
+                warn(
+                    s,
+                    &format!(
+                        "removed {}: it was a symbolic link, not a lock (not followed)",
+                        path.display()
+                    ),
+                );
+                continue;
+            }
+            Err(e) => {
+                return Err(Fatal::usage(anyhow!(
+                    "cannot create {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let meta = f
+            .metadata()
+            .map_err(|e| Fatal::usage(anyhow!("cannot use {}: {e}", path.display())))?;
+        if !meta.is_file() {
+            return Err(Fatal::usage(anyhow!(
+                "{} is not a regular file; remove it",
+                path.display()
+            )));
+        }
+        if links(&meta) > 1 {
+            // Another name for some other file: writing the process id would overwrite it.
+            // Removing this name leaves that file alone.
+            drop(f);
+            std::fs::remove_file(&path)
+                .map_err(|e| Fatal::usage(anyhow!("cannot remove {}: {e}", path.display())))?;
+            warn(
+                s,
+                &format!(
+                    "removed {}: it was a hard link to another file, not a lock",
+                    path.display()
+                ),
+            );
+            continue;
+        }
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Fatal::stopped(anyhow!(
+                    "report directory {} is in use by another live run{}; wait for it or choose another --out",
+                    out.display(),
+                    read_pid(&f).map(|p| format!(" (pid {p})")).unwrap_or_default()
+                )))
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Fatal::stopped(anyhow!(
+                    "cannot lock {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+        if !same_file(&f, &path) {
+            // The run that held it ended and removed it meanwhile: lock the new one.
+            continue;
+        }
+        let previous = read_pid(&f);
+        let lock = DirLock {
+            file: f,
+            path: path.clone(),
+        };
+        if let Ok(mut held) = HELD.lock() {
+            *held = Some((out.to_path_buf(), path.clone()));
+        }
+        match previous {
+            Some(pid) => warn(
+                s,
+                &format!(
+                    "taking over the lock of {} left by process {pid}, which is gone",
+                    out.display()
+                ),
+            ),
+            None if lock.file.metadata().is_ok_and(|m| m.len() > 0) => warn(
+                s,
+                &format!(
+                    "taking over the lock of {} left by a process that is gone",
+                    out.display()
+                ),
+            ),
+            None => {}
+        }
+        // The process id is for people and for the message above; the lock itself is the
+        // file lock, so a full disk here is told later, by the journal.
+        let _ = lock
+            .file
+            .set_len(0)
+            .and_then(|()| writeln!(&lock.file, "{}", std::process::id()));
+        return Ok(lock);
+    }
+    Err(Fatal::stopped(anyhow!(
+        "cannot take the lock of {}: it keeps changing; is another run starting there?",
+        out.display()
+    )))
+}
+
+fn open_lock(path: &Path) -> io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
+    }
+    o.open(path)
+}
+
+/// A lock file's process id: ASCII digits only (a newline may follow), else nothing. The
+/// content itself is never printed.
+fn read_pid(mut f: &File) -> Option<u32> {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(_) => return None,
+        }
+    }
+    let text = buf[..n].strip_suffix(b"\n").unwrap_or(&buf[..n]);
+    if text.is_empty() || text.len() > 10 || !text.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(text).ok()?.parse().ok()
+}
+
+fn is_link(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
+/// Whether `path` (not followed) is the file `f` has open.
+#[cfg(unix)]
+fn same_file(f: &File, path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (f.metadata(), std::fs::symlink_metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(_f: &File, path: &Path) -> bool {
+    path.is_file()
+}
+
+fn create_dir_private(dir: &Path) -> io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]
@@ -96,7 +384,12 @@ fn create_dir_private(dir: &Path) -> std::io::Result<()> {
 
 pub type ResumeState = (HashMap<u64, Previous>, HashSet<u64>);
 
-pub fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeState, Fatal> {
+pub fn load_resume(
+    out: &Path,
+    s: &Settings,
+    provider: &str,
+    identity: Option<&Identity>,
+) -> Result<ResumeState, Fatal> {
     let loaded = Journal::load(out).map_err(|e| {
         Fatal::usage(anyhow!(
             "--resume: {} holds no readable journal ({e}); nothing to resume",
@@ -116,17 +409,19 @@ pub fn load_resume(out: &Path, s: &Settings, provider: &str) -> Result<ResumeSta
             h.provider
         )));
     }
-    let fp = if s.input.path.as_os_str() == "-" {
-        "stdin".to_owned()
-    } else {
-        journal::fingerprint(&s.input.path).usage()?
-    };
-    if fp != h.fingerprint {
+    h.same_input(&s.input.path.display().to_string(), identity, out)
+        .map_err(|why| Fatal::usage(anyhow!("--resume: {why}")))?;
+    if h.sheet != s.input.sheet_read() {
+        let name = |sheet: &Option<String>| match sheet {
+            Some(sheet) => format!("sheet {sheet:?}"),
+            None => "no sheet".to_owned(),
+        };
         return Err(Fatal::usage(anyhow!(
-            "--resume: {} is not the input of the run in {} (that was {}; the content differs)",
-            s.input.path.display(),
+            "--resume: the run in {} read {} of {}, not {}; another sheet is another input: import it with a new --out",
             out.display(),
-            h.input
+            name(&h.sheet),
+            h.input,
+            name(&s.input.sheet_read())
         )));
     }
     Ok((loaded.done, loaded.in_flight))

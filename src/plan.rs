@@ -1,11 +1,16 @@
 //! The plan view printed by `--dry-run`: how columns map to fields (and how they matched),
-//! what is left unmapped, rejections by reason with their first rows, and the requests a real
-//! run would send.
+//! what is left unmapped, rejections by reason with their first rows, the requests a real
+//! run would send, and how phone numbers are read.
+//!
+//! Names from the input are shown cut to [`crate::input::SHOWN_CHARS`] characters (with `…`),
+//! so a header cell of any length neither floods the view nor overflows a format width.
 
 use std::fmt::Write;
 
+use crate::input::{cut, shown};
 use crate::mapping::{How, PlanLine};
 use crate::pipeline::collect::Counts;
+use crate::provider::phone::PhoneReport;
 
 fn how(h: How) -> &'static str {
     match h {
@@ -17,30 +22,49 @@ fn how(h: How) -> &'static str {
     }
 }
 
+/// Targets longer than this are not padded to.
+const MAX_ALIGN: usize = 40;
+
 /// Render the plan view.
 pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Plan for {input}:");
+    // Targets are aligned up to a sensible width; a longer one (a custom key taken from a huge
+    // header) is cut for display. Padding is written by hand: a formatting width has a limit.
+    // A target is a field name or `customize.KEY` / `properties.KEY` with KEY from the input.
+    let target = |l: &PlanLine| -> String {
+        let (kept, more) = cut(l.target.as_deref().unwrap_or_default());
+        format!("{kept}{}", if more { "…" } else { "" })
+    };
     let width = lines
         .iter()
-        .map(|l| l.target.as_deref().map_or(0, |t| t.chars().count()))
+        .filter(|l| l.target.is_some())
+        .map(|l| target(l).chars().count())
         .max()
-        .unwrap_or(0);
+        .unwrap_or(0)
+        .min(MAX_ALIGN);
     let mapped: Vec<&PlanLine> = lines.iter().filter(|l| l.target.is_some()).collect();
     if mapped.is_empty() {
         let _ = writeln!(out, "  no column maps to a field");
     }
     for l in &mapped {
-        let target = l.target.as_deref().unwrap_or_default();
-        let _ = writeln!(out, "  {target:<width$} <- {:?} ({})", l.column, how(l.how));
+        let t = target(l);
+        let pad = width.saturating_sub(t.chars().count());
+        let _ = writeln!(
+            out,
+            "  {t}{} <- {} ({})",
+            " ".repeat(pad),
+            shown(&l.column),
+            how(l.how)
+        );
     }
     let ignored: Vec<String> = lines
         .iter()
         .filter(|l| l.target.is_none())
         .map(|l| {
             format!(
-                "{:?}{}",
-                l.column,
+                "{}{}",
+                shown(&l.column),
                 if l.how == How::Reserved {
                     " (custimport column)"
                 } else {
@@ -77,9 +101,115 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
     out
 }
 
+/// The plan view's phone section: the region numbers are read with and two examples of
+/// before -> after, or the national-looking WhatsApp/Viber numbers without a region. Empty
+/// when there is nothing to say. `mask`: `--mask-pii` (only the last 4 digits shown).
+pub fn phones(report: &PhoneReport, mask: bool) -> String {
+    let mut out = String::new();
+    if report.encrypted {
+        let _ = writeln!(
+            out,
+            "Phones: phoneNumber holds encrypted ids (--encrypted-phones), sent as given"
+        );
+        return out;
+    }
+    if let Some((id, name)) = &report.region {
+        let _ = writeln!(
+            out,
+            "Phones: read as numbers of {name} ({id}) unless a row's country names another \
+                 region; sent as E.164 digits"
+        );
+    }
+    for (before, after) in &report.examples {
+        let (before, after) = if mask {
+            (
+                crate::provider::rules::mask_phone(before),
+                crate::provider::rules::mask_phone(after),
+            )
+        } else {
+            (before.clone(), after.clone())
+        };
+        let _ = writeln!(out, "  {before:?} -> {after}");
+    }
+    if let Some(w) = report.national_warning() {
+        let _ = writeln!(out, "Phones: {w}");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_of_any_length_are_cut_for_display() {
+        let long = "é".repeat(70_000);
+        let lines = vec![
+            PlanLine {
+                column: long.clone(),
+                target: Some(format!("properties.{long}")),
+                how: How::Unmapped,
+            },
+            PlanLine {
+                column: "phone".into(),
+                target: Some("phoneNumber".into()),
+                how: How::Alias,
+            },
+            PlanLine {
+                column: long,
+                target: None,
+                how: How::Unmapped,
+            },
+        ];
+        let text = render("a.csv", &lines, &Counts::default(), 100);
+        let e = |n| "é".repeat(n);
+        assert_eq!(
+            text,
+            format!(
+                "Plan for a.csv:\n  \
+                 properties.{}… <- \"{}\"… (unmapped)\n  \
+                 phoneNumber{} <- \"phone\" (alias)\n  \
+                 not sent: \"{}\"…\n\
+                 Rows: 0 read, 0 valid, 0 rejected\n\
+                 Would send 0 request(s) of up to 100 rows.\n",
+                e(49),
+                e(60),
+                // Aligned to at most MAX_ALIGN characters.
+                " ".repeat(MAX_ALIGN - "phoneNumber".len()),
+                e(60)
+            )
+        );
+    }
+
+    #[test]
+    fn phone_section() {
+        let mut r = PhoneReport {
+            region: Some(("ID".into(), "Indonesia".into())),
+            examples: vec![
+                ("0812-3456-7801".into(), "6281234567801".into()),
+                ("+62 812 3456 7802".into(), "6281234567802".into()),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            phones(&r, false),
+            "Phones: read as numbers of Indonesia (ID) unless a row's country names another \
+             region; sent as E.164 digits\n  \
+             \"0812-3456-7801\" -> 6281234567801\n  \
+             \"+62 812 3456 7802\" -> 6281234567802\n"
+        );
+        assert!(phones(&r, true).contains("\"**********7801\" -> *********7801\n"));
+        r.region = None;
+        r.examples.clear();
+        assert_eq!(phones(&r, false), "");
+        r.national_rows = 1;
+        assert_eq!(
+            phones(&r, false),
+            "Phones: 1 row has a WhatsApp or Viber number that looks national (leading 0) and \
+             will be sent without a country code; give --phone-region <CC> (e.g. --phone-region \
+             ID) to send them in international form\n"
+        );
+    }
 
     #[test]
     fn renders_mapping_rejections_and_requests() {

@@ -3,8 +3,8 @@
 //! gives the on-disk ones mode 0600 and an atomic rename when complete.
 //!
 //! Invariants: reports are UTF-8; a failed row reproduces all its original cells in input
-//! order so the file can be fixed and fed back; formula-like cells are guarded with `'`
-//! except in phone-like columns.
+//! order so the file can be fixed and fed back; formula-like cells are guarded with `'`,
+//! except a cell of a phone-like column that looks like a phone number.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -32,13 +32,21 @@ pub fn guard(cell: &str) -> Cow<'_, str> {
     }
 }
 
-/// Keep the last 4 digits of a phone number.
-pub fn mask_phone(p: &str) -> String {
-    let n = p.chars().count();
-    p.chars()
-        .enumerate()
-        .map(|(i, c)| if i + 4 < n { '*' } else { c })
-        .collect()
+/// [`guard`] for a cell of a phone-like column: a cell that looks like a phone number (ASCII
+/// digits, with spaces, `-`, `.`, `(`, `)` and one leading `+`; at least one digit) is kept as
+/// it is, so `+62 812-3456` stays readable and re-importable; anything else (`=HYPERLINK(...)`,
+/// `@SUM(1)`, `-` alone) is guarded like any other cell.
+pub fn guard_phone(cell: &str) -> Cow<'_, str> {
+    let rest = cell.strip_prefix('+').unwrap_or(cell);
+    let looks_like_phone = rest.bytes().any(|b| b.is_ascii_digit())
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'-' | b'.' | b'(' | b')'));
+    if looks_like_phone {
+        Cow::Borrowed(cell)
+    } else {
+        guard(cell)
+    }
 }
 
 /// `success.csv`: `row` then the provider's columns.
@@ -69,7 +77,7 @@ impl<W: Write> SuccessWriter<W> {
                 if self.mask && !cell.is_empty() {
                     self.csv.write_field(mask_phone(cell))?;
                 } else {
-                    self.csv.write_field(cell)?;
+                    self.csv.write_field(guard_phone(cell).as_ref())?;
                 }
             } else {
                 self.csv.write_field(guard(cell).as_ref())?;
@@ -93,7 +101,7 @@ pub enum FailedWriter<W: Write> {
 /// The failure CSV's writer and column layout.
 pub struct CsvLayout<W: Write> {
     csv: csv::Writer<W>,
-    /// Per input column: phone-like (never guarded).
+    /// Per input column: phone-like (guarded only when a cell does not look like a phone).
     phone_cols: Vec<bool>,
     /// Per input column: written (an input's own `custimport_*` columns are not).
     keep: Vec<bool>,
@@ -180,7 +188,7 @@ impl<W: Write> FailedWriter<W> {
                 for i in (0..width).filter(|&i| l.keep[i]) {
                     let cell = cells.get(i).unwrap_or_default();
                     if l.phone_cols.get(i).copied().unwrap_or(false) {
-                        l.csv.write_field(cell)?;
+                        l.csv.write_field(guard_phone(cell).as_ref())?;
                     } else {
                         l.csv.write_field(guard(cell).as_ref())?;
                     }
@@ -276,25 +284,15 @@ pub struct Summary {
     /// Why the run stopped early, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// How the input file changed while it was read (shrank, grew, other bytes), if it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input_changed: Option<String>,
 }
 
-/// Create a file only the owner can read (reports hold personal data).
-pub fn create_private(path: &Path) -> io::Result<File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let f = o.open(path)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    Ok(f)
-}
+/// Reports are created by the report directory's one creation routine (new, private, never
+/// through a link).
+use crate::private_file::create_private;
+use crate::provider::rules::mask_phone;
 
 /// A report written under a temporary name and renamed into place once complete, so a
 /// report file is never seen half-written.
@@ -314,11 +312,12 @@ impl ReportFile {
         ))
     }
 
-    /// Flush, sync and rename into place.
+    /// Flush, sync and rename into place, then sync the directory (so the new name is on disk).
     pub fn commit(self, w: BufWriter<File>) -> io::Result<()> {
         let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
-        std::fs::rename(&self.tmp, &self.dest)
+        std::fs::rename(&self.tmp, &self.dest)?;
+        crate::private_file::sync_dir(self.dest.parent().unwrap_or(Path::new(".")))
     }
 }
 

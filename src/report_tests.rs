@@ -17,6 +17,28 @@ fn guard_prefixes_formula_cells() {
 }
 
 #[test]
+fn phone_columns_skip_the_guard_only_for_phone_numbers() {
+    for kept in ["+62 812-3456", "(021) 555.1234", "-0812", "6281", ""] {
+        assert_eq!(guard_phone(kept), kept);
+    }
+    for (i, o) in [
+        (
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "'=HYPERLINK(\"http://x\",\"y\")",
+        ),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("+62=1", "'+62=1"),
+        ("++62", "'++62"),
+        ("-", "'-"),
+        ("\t62", "'\t62"),
+        ("\r62", "'\r62"),
+        ("-1+1", "'-1+1"),
+    ] {
+        assert_eq!(guard_phone(i), o);
+    }
+}
+
+#[test]
 fn masks() {
     assert_eq!(mask_phone("6281234567890"), "*********7890");
     assert_eq!(mask_phone("12"), "12");

@@ -14,20 +14,22 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::config::{ProviderChoice, Settings};
+use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal, UsageContext};
 use crate::http::Http;
 use crate::input::{Format, Input};
 use crate::journal::{self, Journal, Previous};
 use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
-use crate::outdir::{load_resume, lock_out_dir, LOCK};
+use crate::outdir::{load_resume, lock_out_dir};
+use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collector, Counts, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
 use crate::pipeline::read::{Mapper, Reader, Skip};
 use crate::pipeline::send::{dispatch, Ctx};
 use crate::pipeline::unchanged::{Filter, Recorder};
+use crate::pipeline::WriteFailure;
 use crate::provider::Provider;
 use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
-use crate::sandbox::{Sandbox, SandboxConfig};
 use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
 
@@ -70,6 +72,9 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     }
     let schema = Schema::of(&*provider);
     let maps = parse_maps(&schema, &s.maps).usage()?;
+    if s.resume && crate::input::is_stream_path(&s.input.path) {
+        return Err(resume_of_stream(&s));
+    }
     let input = Input::open(&s.input).map_err(|e| {
         let msg = e.to_string();
         if msg.contains(&input_name) {
@@ -78,18 +83,31 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             Fatal::usage(anyhow!("{input_name}: {msg}"))
         }
     })?;
-    let (mapper, failed_header, phone_cols) = plan_input(
-        &*provider,
-        schema,
-        maps,
-        input.headers.as_deref(),
-        &s,
-        &input_name,
-    )?;
+    for w in &input.warnings {
+        warn(&s, &format!("{input_name}: {w}"));
+    }
+    if s.resume && input.is_stream() {
+        return Err(resume_of_stream(&s));
+    }
+    let (mapper, failed_header, phone_cols) =
+        plan_input(&*provider, schema, maps, &input, &s, &input_name)?;
 
+    let mut s = s;
+    if let Some(sheet) = &input.sheet {
+        // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
+        s.input.sheet = Some(sheet.name.clone());
+    }
     let out = s.out_dir.clone();
     let lock = lock_out_dir(&out, &s)?;
-    let mut s = s;
+    // The input's identity (a hash of every byte) ties the journal to exactly this input.
+    let identity = if s.dry_run && !s.resume {
+        None
+    } else {
+        input
+            .origin
+            .identity()
+            .map_err(|e| Fatal::usage(anyhow!("{input_name}: cannot read: {e}")))?
+    };
     if s.resume && !out.join(journal::FILE).exists() && !s.dry_run {
         // Killed before anything was recorded: there is nothing to skip.
         warn(
@@ -102,16 +120,13 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         s.resume = false;
     }
     let resume = if s.resume {
-        Some(load_resume(&out, &s, provider.name())?)
+        Some(load_resume(&out, &s, provider.name(), identity.as_ref())?)
     } else {
         None
     };
 
     let (sandbox, http) = transport(&s, provider.path()).await?;
     let incremental = open_state(&*provider, &s, sandbox.as_ref())?;
-    let journal = open_journal(&out, &s, provider.name(), &input_name)?;
-
-    let (success, failed) = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
     let resumed_unchanged = resume.as_ref().is_some_and(|(done, _)| {
         done.values()
             .any(|p| matches!(p, Previous::Unchanged { .. }))
@@ -122,15 +137,58 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             "the run being resumed was started with --skip-unchanged: its remaining rows are sent without checking the state, and not remembered; add --skip-unchanged to check them",
         );
     }
-    let unchanged = if s.state.is_some() || resumed_unchanged {
-        Some(open_unchanged_report(&*provider, &out, &s)?)
-    } else {
-        None
+    // A report directory that cannot be written (a full disk) is told like a failure during
+    // the run: the summary still goes to stdout with --json. Nothing was sent yet.
+    let opened = open_journal(&out, &s, provider.name(), &input_name, identity.as_ref()).and_then(
+        |journal| {
+            let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
+            let unchanged = if s.state.is_some() || resumed_unchanged {
+                Some(open_unchanged_report(&*provider, &out, &s)?)
+            } else {
+                None
+            };
+            Ok((journal, reports, unchanged))
+        },
+    );
+    let (journal, (success, failed), unchanged) = match opened {
+        Ok(o) => o,
+        Err(f) => {
+            if !s.resume && !s.dry_run {
+                // Leave no journal of a run that never started (without --resume, any journal
+                // here is this run's): the next run needs no --resume.
+                let _ = std::fs::remove_file(out.join(journal::FILE));
+            }
+            let message = format!("{}; nothing was sent", f.error);
+            let stop = Stop::default();
+            stop.set(stop::Reason::Fatal, message);
+            let (mut summary, _) = summarize(
+                &s,
+                provider.name(),
+                input_name,
+                &out,
+                &Counts::default(),
+                &stop,
+                (0, 0),
+                0,
+                started,
+            );
+            summary.exit_code = f.exit.code();
+            return Ok(RunResult {
+                stopped: summary.stopped.clone(),
+                summary,
+                exit: f.exit,
+            });
+        }
     };
+    let write_failure = WriteFailure::default();
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
-    let progress = progress_bar(&s);
+    let progress = progress_bar(
+        &s,
+        !input.is_stream(),
+        input.sheet.as_ref().and_then(|sh| sh.rows),
+    );
     let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
     let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
 
@@ -158,15 +216,27 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         previous,
         progress,
         stop: stop.clone(),
-        max_failures: s.max_failures,
         quiet: s.quiet,
         input_name: input_name.clone(),
         counts: Counts::default(),
+        write_failure: write_failure.clone(),
+        journaled: 0,
         recorder,
     };
     let collector = std::thread::Builder::new()
         .name("custimport-report".into())
-        .spawn(move || collector.run(ev_rx))
+        .spawn({
+            let stop = stop.clone();
+            move || {
+                // A panic here is a bug: stop sending (no row goes out unrecorded), then let it
+                // go on to the run, which ends with exit 101.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collector.run(ev_rx)))
+                    .unwrap_or_else(|panic| {
+                        stop.set(stop::Reason::Fatal, "internal error in the report writer");
+                        std::panic::resume_unwind(panic)
+                    })
+            }
+        })
         .map_err(|e| Fatal::stopped(anyhow!("cannot start the report writer: {e}")))?;
 
     let reader = Reader {
@@ -178,6 +248,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     };
     let reader_events = ev_tx.clone();
     let blank_lines = input.blank_counter();
+    let origin = input.origin.clone();
     // With --skip-unchanged the reader's batches go through the filter stage first.
     let (reader_tx, filter) = if s.state.is_some() {
         let (tx, rx) = mpsc::channel(4);
@@ -215,6 +286,8 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         s.quiet,
     );
     ctx.journal = journal;
+    ctx.budget = Budget::new(s.max_failures);
+    ctx.write_failure = write_failure.clone();
     if let Some(set) = in_flight {
         ctx.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
     }
@@ -223,15 +296,16 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     dispatch(ctx.clone(), batch_rx, s.dry_run).await;
     drop(ctx);
 
+    // A panic in a stage is a bug: it goes on unwinding here (exit 101, lock removed).
     let read = tokio::task::spawn_blocking(move || reader.join())
         .await
         .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
-        .map_err(|_| Fatal::stopped(anyhow!("the reader thread panicked")))?;
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     if let Some(filter) = filter {
         tokio::task::spawn_blocking(move || filter.join())
             .await
             .map_err(|e| Fatal::stopped(anyhow!("state filter task failed: {e}")))?
-            .map_err(|_| Fatal::stopped(anyhow!("the state filter panicked")))?;
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
     }
     let plan_lines = match read {
         Ok(st) => {
@@ -255,13 +329,26 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             vec![]
         }
     };
-    let counts = tokio::task::spawn_blocking(move || collector.join())
+    let changed = origin
+        .changed_while_read(identity.as_ref())
+        .map(|why| format!("{input_name} {why}"));
+    if let Some(why) = &changed {
+        warn(&s, why);
+    }
+    let collected = tokio::task::spawn_blocking(move || collector.join())
         .await
         .map_err(|e| Fatal::stopped(anyhow!("collector task failed: {e}")))?
-        .map_err(|_| Fatal::stopped(anyhow!("the report writer panicked")))?
-        .map_err(|e| Fatal::stopped(anyhow!("cannot write reports in {}: {e}", out.display())))?;
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+    let counts = collected.counts;
     if let Some(sb) = sandbox {
         sb.shutdown().await;
+    }
+    // Said once, after every row's own messages.
+    let phones = provider.phones().map(|p| p.report());
+    if !s.dry_run {
+        if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
+            warn(&s, &format!("{input_name}: {w}"));
+        }
     }
 
     if counts.total == 0 && !s.quiet && !failed_header.is_empty() {
@@ -283,13 +370,16 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             "{}",
             crate::plan::render(&input_name, &plan_lines, &counts, s.batch_size)
         );
+        if let Some(r) = &phones {
+            eprint!("{}", crate::plan::phones(r, s.mask_pii));
+        }
     }
     let requests = (
         counters.requests.load(std::sync::atomic::Ordering::Relaxed),
         counters.retries.load(std::sync::atomic::Ordering::Relaxed),
     );
     let blank = blank_lines.load(std::sync::atomic::Ordering::Relaxed);
-    let (summary, exit) = summarize(
+    let (mut summary, mut exit) = summarize(
         &s,
         provider.name(),
         input_name,
@@ -300,10 +390,21 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         blank,
         started,
     );
-    report::write_summary(&out, &summary)
-        .map_err(|e| Fatal::stopped(anyhow!("cannot write summary.json: {e}")))?;
+    if let Some(why) = changed {
+        // The rows read are accounted for, but they are not the input as it was: not a success.
+        if exit == Exit::Success {
+            exit = Exit::Incomplete;
+            summary.exit_code = exit.code();
+        }
+        summary.input_changed = Some(why);
+    }
+    if let Some(what) = write_failure.get() {
+        exit = write_failed(&mut summary, exit, &out, what, &s, collected.journaled);
+    } else if let Err(e) = report::write_summary(&out, &summary) {
+        let what = format!("cannot write summary.json: {e}");
+        exit = write_failed(&mut summary, exit, &out, &what, &s, collected.journaled);
+    }
     drop(lock);
-    let _ = std::fs::remove_file(out.join(LOCK));
     Ok(RunResult {
         stopped: summary.stopped.clone(),
         summary,
@@ -311,7 +412,17 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     })
 }
 
-fn progress_bar(s: &Settings) -> ProgressBar {
+/// `--resume` of a stream: refused, since its content cannot be checked against the journal.
+fn resume_of_stream(s: &Settings) -> Fatal {
+    Fatal::usage(anyhow!(
+        "--resume: {} is a stream (standard input, a pipe or a device), whose content cannot be checked against the run being resumed; save the input to a file and import that file (a run from a file can be resumed)",
+        crate::input::display_name(&s.input.path)
+    ))
+}
+
+/// The progress bar; with `estimate`, its total is estimated from the file's line count (never
+/// for a stream, which only the reader may read); `known_rows` is a spreadsheet's row count.
+fn progress_bar(s: &Settings, estimate: bool, known_rows: Option<u64>) -> ProgressBar {
     if !s.progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -323,19 +434,28 @@ fn progress_bar(s: &Settings) -> ProgressBar {
         .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     pb.enable_steady_tick(Duration::from_millis(200));
+    let with_total = |pb: &ProgressBar, rows: u64| {
+        pb.set_length(rows.max(1));
+        pb.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+    };
+    if s.input.format.is_sheet() {
+        if let Some(rows) = known_rows {
+            with_total(&pb, rows);
+        }
+        return pb;
+    }
     // The total is estimated from the file's line count, counted aside so that the import
     // starts at once; until it is known the bar is a spinner.
-    if s.input.path.as_os_str() != "-" {
+    if estimate {
         let (pb2, path) = (pb.clone(), s.input.path.clone());
         std::thread::spawn(move || {
             if let Ok(lines) = count_lines(&path) {
-                pb2.set_length(lines.saturating_sub(1).max(1));
-                pb2.set_style(
-                    ProgressStyle::with_template(
-                        "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
-                    )
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-                );
+                with_total(&pb2, lines.saturating_sub(1));
             }
         });
     }
@@ -358,17 +478,18 @@ fn count_lines(path: &Path) -> std::io::Result<u64> {
     Ok(n + u64::from(last != b'\n'))
 }
 
-/// The mapping plan for the input: by header (CSV/TSV, with its warnings) or by key (JSONL).
-/// Returns the mapper, the failure report's header and which of its columns are phone-like.
+/// The mapping plan for the input: by header (CSV/TSV, with its warnings; repeated names
+/// made unique) or by key (JSONL). Returns the mapper, the failure report's header (the
+/// names as written) and which of its columns are phone-like.
 fn plan_input<P: Provider>(
     provider: &P,
     schema: Schema,
     maps: Vec<crate::mapping::MapSpec>,
-    headers: Option<&[String]>,
+    input: &Input,
     s: &Settings,
     input_name: &str,
 ) -> Result<(Mapper, Vec<String>, Vec<bool>), Fatal> {
-    Ok(match headers {
+    Ok(match input.headers.as_deref() {
         Some(h) => {
             let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
             for w in warnings {
@@ -399,7 +520,7 @@ fn plan_input<P: Provider>(
                     plan,
                     header: h.to_vec(),
                 },
-                h.to_vec(),
+                input.original_headers.clone().unwrap_or_else(|| h.to_vec()),
                 phone_cols,
             )
         }
@@ -421,7 +542,7 @@ struct Incremental {
 fn open_state<P: Provider>(
     provider: &P,
     s: &Settings,
-    sandbox: Option<&Sandbox>,
+    sandbox: Option<&Emulator>,
 ) -> Result<Option<Incremental>, Fatal> {
     let Some(path) = &s.state else {
         return Ok(None);
@@ -495,12 +616,13 @@ fn open_unchanged_report<P: Provider>(
 }
 
 /// The journal: none for a dry run, the resumed run's, or a new one with the input's
-/// fingerprint.
+/// identity (`None` for a stream).
 fn open_journal(
     out: &Path,
     s: &Settings,
     provider: &str,
     input_name: &str,
+    identity: Option<&crate::input::Identity>,
 ) -> Result<Option<Arc<Journal>>, Fatal> {
     Ok(if s.dry_run {
         None
@@ -509,17 +631,8 @@ fn open_journal(
             Fatal::stopped(anyhow!("cannot open the journal: {e}"))
         })?))
     } else {
-        let fp = if s.input.path.as_os_str() == "-" {
-            "stdin".to_owned()
-        } else {
-            journal::fingerprint(&s.input.path).usage()?
-        };
-        let h = journal::Header {
-            version: 1,
-            provider: provider.into(),
-            input: input_name.to_owned(),
-            fingerprint: fp,
-        };
+        let mut h = journal::Header::new(provider, input_name, identity);
+        h.sheet = s.input.sheet_read();
         Some(Arc::new(Journal::create(out, &h).map_err(|e| {
             Fatal::usage(anyhow!(
                 "cannot write the journal in {}: {e}",
@@ -588,7 +701,10 @@ fn summarize(
     let reason = stop.reason();
     let exit = match reason {
         Some(r) => r.exit(),
-        None if counts.rejected + counts.failed + counts.unknown > 0 => Exit::Incomplete,
+        // An answer line that named no row leaves doubt even where every row is accounted for.
+        None if counts.rejected + counts.failed + counts.unknown + counts.unattributed > 0 => {
+            Exit::Incomplete
+        }
         None => Exit::Success,
     };
     let summary = Summary {
@@ -617,14 +733,50 @@ fn summarize(
         valid: s.dry_run.then_some(counts.valid),
         planned_requests: s.dry_run.then_some(counts.planned_requests),
         stopped: stop.message(),
+        input_changed: None,
     };
     (summary, exit)
 }
 
+/// Writing in the report directory failed (a full disk): the run stopped (exit 3, unless a
+/// signal stopped it first). The message says what the journal holds and that `--resume`
+/// continues; the summary carries it, for `--json`.
+fn write_failed(
+    summary: &mut Summary,
+    exit: Exit,
+    out: &Path,
+    what: &str,
+    s: &Settings,
+    journaled: u64,
+) -> Exit {
+    let exit = match exit {
+        Exit::Interrupted | Exit::Terminated => exit,
+        _ => Exit::Stopped,
+    };
+    let message = if s.dry_run {
+        format!("{what}; nothing was sent (dry run): free some space and run it again")
+    } else {
+        format!(
+            "{what}. The journal {} records which rows were sent, and the outcome of {journaled} of them; \
+             free some space, then run the same command with --resume --out {} to continue: rows with an outcome are skipped, the others are sent",
+            out.join(journal::FILE).display(),
+            out.display()
+        )
+    };
+    summary.stopped = Some(message);
+    summary.exit_code = exit.code();
+    exit
+}
+
 /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.
-async fn transport(s: &Settings, path: &str) -> Result<(Option<Sandbox>, Http), Fatal> {
+async fn transport(s: &Settings, path: &str) -> Result<(Option<Emulator>, Http), Fatal> {
     let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
-        let sb = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxConfig::default())
+        // Numbers read with a region are E.164: the sandbox then checks that they are.
+        let strict_phones = match &s.provider {
+            ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
+            ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
+        };
+        let sb = Emulator::start(strict_phones)
             .await
             .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
         // Said on a terminal only: off a terminal stderr carries warnings and the summary.

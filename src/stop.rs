@@ -101,6 +101,7 @@ pub fn listen_for_signals(stop: Stop, quiet: bool) {
             };
             if seen {
                 eprintln!("custimport: second signal, exiting now; continue later with --resume");
+                crate::outdir::remove_lock_now();
                 std::process::exit(reason.exit().code());
             }
             seen = true;

@@ -20,29 +20,24 @@ mod parser;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
 use std::io::{self, BufReader, Cursor, Read};
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use encoding_rs::{Encoding, UTF_8};
 
-use super::decode::{
-    display_name, label, open_source, strip_bom, suggest_encoding, Decoder, Utf8Transcoder,
+use super::decode::{label, strip_bom, suggest_encoding, Decoder, Utf8Transcoder};
+use super::{
+    cut, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
+    RecordData,
 };
-use super::{Cells, Format, Input, InputError, InputOptions, Problem, Record, RecordData};
-use parser::{Parser, RawRecord};
+use parser::{first_record, Parser, RawRecord};
 
 /// How much of the input's start is looked at to sniff the delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
 const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 type Stream = BufReader<Box<dyn Read + Send>>;
-
-pub(super) fn open(opts: &InputOptions) -> Result<Input, InputError> {
-    let source = open_source(&opts.path)?;
-    from_reader(source, opts, display_name(&opts.path))
-}
 
 /// Opens CSV/TSV input from any byte source; `name` names it in messages.
 pub(super) fn from_reader(
@@ -62,17 +57,30 @@ pub(super) fn from_reader(
         } else {
             (Box::new(Utf8Transcoder::new(reader, encoding)), UTF_8)
         };
-    let (head, header_end) = peek_header(&mut stage1).map_err(io_error)?;
-    let header_bytes = head.get(..header_end).unwrap_or(&head);
-    let delimiter = match (opts.delimiter, opts.format) {
-        (Some(d), _) => d,
-        (None, Format::Tsv) => b'\t',
-        (None, _) => sniff(&Decoder::new(stage1_encoding).decode_lossy(header_bytes)),
+    let given = match (opts.delimiter, opts.format) {
+        (Some(d), _) => Some(d),
+        (None, Format::Tsv) => Some(b'\t'),
+        (None, _) => None,
     };
-    if matches!(delimiter, b'"' | b'\r' | b'\n') {
+    if given.is_some_and(|d| matches!(d, b'"' | b'\r' | b'\n')) {
         let message = "the delimiter cannot be a quote or a line break";
         return Err(InputError::Invalid(message.to_string()));
     }
+    let one;
+    let candidates: &[u8] = match given {
+        Some(d) => {
+            one = [d];
+            &one
+        }
+        None => &CANDIDATES,
+    };
+    let head = peek_header(&mut stage1, candidates).map_err(io_error)?;
+    let delimiter = match given {
+        Some(d) => d,
+        None => sniff(Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes()),
+    };
+    let header_end = first_record(&head, delimiter).1.unwrap_or(head.len());
+    let header_bytes = head.get(..header_end).unwrap_or(&head);
     let hint = if encoding.is_ascii_compatible() {
         suggest_encoding(header_bytes, encoding)
     } else {
@@ -103,72 +111,55 @@ pub(super) fn from_reader(
         row: 0,
         path: name.clone(),
     };
+    let mut original = Vec::new();
     if let Some(raw) = parser.next_record().map_err(io_error)? {
-        records.headers = records.header(raw, hint)?;
+        original = records.header(raw, hint)?;
         records.parser = Some(parser);
     }
+    let (unique, warning) = unique_headers(&original);
+    records.headers = unique;
     Ok(Input {
         headers: Some(records.headers.clone()),
+        original_headers: Some(original),
+        warnings: warning.into_iter().collect(),
+        origin: Origin::default(),
         format: opts.format,
         delimiter,
         encoding: encoding.name(),
         records: Box::new(records),
         skipped_blank: Arc::new(AtomicU64::new(0)),
+        sheet: None,
     })
 }
 
-/// Reads the start of the stream up to the end of the first non-empty line (outside quotes),
-/// at most about [`SNIFF_LIMIT`] bytes. Returns the bytes read and where that line ends.
-fn peek_header(reader: &mut dyn Read) -> io::Result<(Vec<u8>, usize)> {
+/// Reads the start of the stream until the first record has ended as the parser reads it with
+/// each of `delimiters` (a quote opens a quoted field only at a field's start), or about
+/// [`SNIFF_LIMIT`] bytes were read, or the input ended.
+fn peek_header(reader: &mut dyn Read, delimiters: &[u8]) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
-    let (mut scanned, mut started, mut quoted) = (0, false, false);
     loop {
-        while let Some(&b) = buf.get(scanned) {
-            match b {
-                b'\r' | b'\n' if !quoted && started => return Ok((buf, scanned)),
-                b'\r' | b'\n' => {}
-                b'"' => {
-                    quoted = !quoted;
-                    started = true;
-                }
-                _ => started = true,
-            }
-            scanned += 1;
-        }
-        if buf.len() >= SNIFF_LIMIT {
-            return Ok((buf, scanned));
+        let ended = |d: &u8| first_record(&buf, *d).1.is_some();
+        if buf.len() >= SNIFF_LIMIT || (!buf.is_empty() && delimiters.iter().all(ended)) {
+            return Ok(buf);
         }
         match reader.read(&mut chunk) {
-            Ok(0) => return Ok((buf, scanned)),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(0) => return Ok(buf),
+            Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
 }
 
-/// The candidate delimiter occurring most often outside quotes in the header line; `,` on a
-/// tie or when none occurs.
-fn sniff(header: &str) -> u8 {
-    let mut counts = [0usize; CANDIDATES.len()];
-    let mut quoted = false;
-    for c in header.trim_start_matches(['\r', '\n']).chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '\r' | '\n' if !quoted => break,
-            _ if !quoted => {
-                if let Some(i) = CANDIDATES.iter().position(|&d| char::from(d) == c) {
-                    counts[i] += 1;
-                }
-            }
-            _ => {}
-        }
-    }
-    let max = counts.iter().copied().max().unwrap_or(0);
-    let mut winners = CANDIDATES.iter().zip(counts).filter(|&(_, n)| n == max);
+/// The candidate delimiter that splits the first record (the header) into the most fields, read
+/// by the parser's own rules; `,` on a tie or when none splits it.
+fn sniff(head: &[u8]) -> u8 {
+    let fields = CANDIDATES.map(|d| first_record(head, d).0);
+    let max = fields.iter().copied().max().unwrap_or(0);
+    let mut winners = CANDIDATES.iter().zip(fields).filter(|&(_, n)| n == max);
     match (winners.next(), winners.next()) {
-        (Some((&d, _)), None) if max > 0 => d,
+        (Some((&d, _)), None) if max > 1 => d,
         _ => b',',
     }
 }
@@ -187,7 +178,7 @@ struct CsvRecords {
 }
 
 impl CsvRecords {
-    /// Validates and decodes the header record.
+    /// Validates and decodes the header record: its names as written.
     fn header(&self, raw: &RawRecord, hint: Option<&str>) -> Result<Vec<String>, InputError> {
         let path = &self.path;
         let line = raw.line;
@@ -230,23 +221,17 @@ impl CsvRecords {
                     .to_string(),
             );
         }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, name) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
-            if let Some(first) = seen.insert(name, i) {
-                return Err(InputError::Invalid(format!(
-                    "duplicate column \"{name}\" in the header (columns {} and {})",
-                    first + 1,
-                    i + 1
-                )));
-            }
-        }
         Ok(names)
     }
 
     /// `column "name"`, or `column 3` for a column without a name.
+    /// A long name is cut to [`super::SHOWN_CHARS`] characters (`column "aaaa…"`).
     fn column(&self, index: usize) -> String {
         match self.headers.get(index) {
-            Some(name) if !name.is_empty() => format!("column \"{name}\""),
+            Some(name) if !name.is_empty() => {
+                let (kept, more) = cut(name);
+                format!("column \"{kept}{}\"", if more { "…" } else { "" })
+            }
             _ => format!("column {}", index + 1),
         }
     }

@@ -1,4 +1,4 @@
-//! Turning the input's bytes into text: opening the source, BOM detection, strict decoding of
+//! Turning the input's bytes into text: BOM detection, strict decoding of
 //! single fields or lines, transcoding whole streams to UTF-8, and guessing a better encoding
 //! when the header does not decode.
 //!
@@ -10,11 +10,8 @@
 
 use std::borrow::Cow;
 use std::io::{self, Cursor, Read};
-use std::path::Path;
 
 use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
-
-use super::InputError;
 
 /// A byte that never occurs in UTF-8; [`Utf8Transcoder`] writes it for each malformed sequence.
 pub(super) const MALFORMED: u8 = 0xFF;
@@ -104,29 +101,6 @@ pub(super) fn suggest_encoding(bytes: &[u8], failed: &'static Encoding) -> Optio
 /// Lower-case encoding name for messages (`gbk`, `utf-8`, `utf-16le`).
 pub(super) fn label(encoding: &'static Encoding) -> String {
     encoding.name().to_ascii_lowercase()
-}
-
-/// The name used for the input in messages.
-pub(super) fn display_name(path: &Path) -> String {
-    if path.as_os_str() == "-" {
-        "standard input".to_string()
-    } else {
-        path.display().to_string()
-    }
-}
-
-/// Opens the file (or standard input for `-`), unbuffered.
-pub(super) fn open_source(path: &Path) -> Result<Box<dyn Read + Send>, InputError> {
-    if path.as_os_str() == "-" {
-        return Ok(Box::new(io::stdin()));
-    }
-    match std::fs::File::open(path) {
-        Ok(file) => Ok(Box::new(file)),
-        Err(source) => Err(InputError::Io {
-            path: display_name(path),
-            source,
-        }),
-    }
 }
 
 /// Reads until `buf` is full or the end of input; returns how many bytes were read.

@@ -17,16 +17,11 @@ use std::sync::Arc;
 use encoding_rs::UTF_8;
 use serde_json::Value;
 
-use super::decode::{display_name, label, open_source, strip_bom, Decoder, Utf8Transcoder};
-use super::{Format, Input, InputError, InputOptions, Problem, Record, RecordData};
+use super::decode::{label, strip_bom, Decoder, Utf8Transcoder};
+use super::{Format, Input, InputError, InputOptions, Origin, Problem, Record, RecordData};
 
 /// Deepest nesting of arrays and objects accepted in a line.
 const MAX_DEPTH: usize = 32;
-
-pub(super) fn open(opts: &InputOptions) -> Result<Input, InputError> {
-    let source = open_source(&opts.path)?;
-    from_reader(source, opts, display_name(&opts.path))
-}
 
 /// Opens JSONL input from any byte source; `name` names it in messages.
 pub(super) fn from_reader(
@@ -57,12 +52,16 @@ pub(super) fn from_reader(
     };
     Ok(Input {
         headers: None,
+        original_headers: None,
+        warnings: Vec::new(),
+        origin: Origin::default(),
         format: Format::Jsonl,
         // Not meaningful for JSONL; `,` keeps any CSV report written from it sane.
         delimiter: b',',
         encoding: encoding.name(),
         records: Box::new(records),
         skipped_blank,
+        sheet: None,
     })
 }
 
@@ -285,6 +284,7 @@ mod tests {
             delimiter: None,
             encoding,
             max_field_bytes: max,
+            sheet: None,
         }
     }
 

@@ -1,4 +1,5 @@
-//! Streaming input: CSV, TSV and JSONL files (or standard input) decoded into [`Record`]s.
+//! Streaming input: CSV, TSV and JSONL files or streams (standard input, FIFOs, process
+//! substitution), and sheets of spreadsheet workbooks (files only), decoded into [`Record`]s.
 //!
 //! Invariant: every data record of the input comes out exactly once, in order, numbered from 1;
 //! a record that cannot be read cleanly still comes out, carrying a [`Problem`] instead of being
@@ -13,9 +14,13 @@ mod cells;
 mod csv;
 mod decode;
 mod jsonl;
+mod sheet;
+mod source;
 
 pub use cells::Cells;
 pub use decode::{guess_encoding_hint, Decoder};
+pub use sheet::SheetInfo;
+pub use source::{check_path, display_name, is_stream_path, Identity, Origin};
 
 /// Input file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,6 +28,14 @@ pub enum Format {
     Csv,
     Tsv,
     Jsonl,
+    /// Excel workbook (`.xlsx`, `.xlsm`).
+    Xlsx,
+    /// Excel binary workbook (`.xlsb`).
+    Xlsb,
+    /// Excel 97-2003 workbook (`.xls`).
+    Xls,
+    /// OpenDocument spreadsheet (`.ods`).
+    Ods,
 }
 
 impl Format {
@@ -33,8 +46,28 @@ impl Format {
             "csv" => Some(Format::Csv),
             "tsv" | "tab" => Some(Format::Tsv),
             "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "xlsb" => Some(Format::Xlsb),
+            "xls" => Some(Format::Xls),
+            "ods" => Some(Format::Ods),
             _ => None,
         }
+    }
+
+    /// A spreadsheet workbook (read from a file, one sheet at a time).
+    pub fn is_sheet(self) -> bool {
+        matches!(
+            self,
+            Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods
+        )
+    }
+}
+
+/// Where a record is, for messages: `line 17`, or `sheet "Customers" row 17` for a sheet.
+pub fn place(sheet: Option<&str>, line: u64) -> String {
+    match sheet {
+        Some(name) => format!("sheet {name:?} row {line}"),
+        None => format!("line {line}"),
     }
 }
 
@@ -50,6 +83,15 @@ pub struct InputOptions {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// A field longer than this (in bytes) rejects its record.
     pub max_field_bytes: usize,
+    /// Spreadsheets: the sheet's name or 1-based number (`None`: the first worksheet).
+    pub sheet: Option<String>,
+}
+
+impl InputOptions {
+    /// The sheet read, for spreadsheet input (once the input is open, its resolved name).
+    pub fn sheet_read(&self) -> Option<String> {
+        self.sheet.clone().filter(|_| self.format.is_sheet())
+    }
 }
 
 /// One data record of the input.
@@ -57,7 +99,7 @@ pub struct InputOptions {
 pub struct Record {
     /// 1-based number among the input's data records (the header is not a record).
     pub row: u64,
-    /// 1-based physical line of the input where the record starts.
+    /// 1-based physical line of the input where the record starts (a sheet: its row number).
     pub line: u64,
     pub data: RecordData,
     /// Set when the record could not be read cleanly; such a record is rejected, never sent.
@@ -100,8 +142,15 @@ pub enum InputError {
 
 /// An open input: its header (CSV/TSV) and a stream of records.
 pub struct Input {
-    /// Column names for CSV/TSV; `None` for JSONL.
+    /// Column names for CSV/TSV, each unique (a repeated name gets ` (2)`, ` (3)`, ...; see
+    /// `original_headers`); `None` for JSONL.
     pub headers: Option<Vec<String>>,
+    /// The header's names as written in the input (for the failure report).
+    pub original_headers: Option<Vec<String>>,
+    /// Things worth a warning found while opening (repeated header names).
+    pub warnings: Vec<String>,
+    /// A file or a stream, and what is known of it.
+    pub origin: Origin,
     pub format: Format,
     /// The delimiter in use (CSV/TSV).
     pub delimiter: u8,
@@ -110,16 +159,31 @@ pub struct Input {
     /// Blank lines skipped (JSONL).
     records: Box<dyn Iterator<Item = Result<Record, InputError>> + Send>,
     skipped_blank: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The sheet read (spreadsheet input).
+    pub sheet: Option<SheetInfo>,
 }
 
 impl Input {
-    /// Open the input and read its header. Fails on I/O errors, an undecodable or duplicated
-    /// header, and other problems that make the whole input unreadable.
+    /// Open the input and read its header. Fails on I/O errors, a path that is missing or a
+    /// directory, an undecodable header, and other problems that make the whole input
+    /// unreadable.
     pub fn open(opts: &InputOptions) -> Result<Input, InputError> {
-        match opts.format {
-            Format::Csv | Format::Tsv => csv::open(opts),
-            Format::Jsonl => jsonl::open(opts),
-        }
+        let source = source::open(&opts.path)?;
+        let name = source::display_name(&opts.path);
+        let mut input = match opts.format {
+            Format::Csv | Format::Tsv => csv::from_reader(source.reader, opts, name)?,
+            Format::Jsonl => jsonl::from_reader(source.reader, opts, name)?,
+            Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods => {
+                sheet::open(opts, &source.origin)?
+            }
+        };
+        input.origin = source.origin;
+        Ok(input)
+    }
+
+    /// Standard input, a FIFO, a device: read once, with no size, identity or `--resume`.
+    pub fn is_stream(&self) -> bool {
+        self.origin.is_stream()
     }
 
     /// A shared counter of the blank lines skipped (readable after the input was consumed).
@@ -132,6 +196,93 @@ impl Input {
         self.skipped_blank
             .load(std::sync::atomic::Ordering::Relaxed)
     }
+}
+
+/// How a name from the input (a column, a key) is shown in messages and the plan view: quoted
+/// and escaped, and cut to [`SHOWN_CHARS`] characters with `…` when longer.
+pub fn shown(name: &str) -> String {
+    let (kept, more) = cut(name);
+    format!("{kept:?}{}", if more { "…" } else { "" })
+}
+
+/// The first [`SHOWN_CHARS`] characters of `text`, and whether anything was cut.
+pub fn cut(text: &str) -> (&str, bool) {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => (text, false),
+        Some((end, _)) => (text.get(..end).unwrap_or_default(), true),
+    }
+}
+
+/// Characters of a name [`shown`] keeps.
+pub const SHOWN_CHARS: usize = 60;
+
+/// Header names made unique for mapping: the second `Phone` becomes `Phone (2)`, the third
+/// `Phone (3)` (skipping a number that is already a name of the header). Empty names may
+/// repeat. Also returns one warning listing the names that repeat, when some do.
+pub(crate) fn unique_headers(names: &[String]) -> (Vec<String>, Option<String>) {
+    use std::collections::{HashMap, HashSet};
+    let mut used: HashSet<String> = names.iter().cloned().collect();
+    let mut first: HashSet<&str> = HashSet::new();
+    let mut next: HashMap<&str, u64> = HashMap::new();
+    let mut renamed: Vec<&String> = Vec::new();
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        if name.is_empty() || first.insert(name) {
+            out.push(name.clone());
+            continue;
+        }
+        let n = next.entry(name).or_insert(2);
+        let new = loop {
+            let candidate = format!("{name} ({n})");
+            *n += 1;
+            if used.insert(candidate.clone()) {
+                break candidate;
+            }
+        };
+        if !renamed.contains(&name) {
+            renamed.push(name);
+        }
+        out.push(new);
+    }
+    if renamed.is_empty() {
+        return (out, None);
+    }
+    /// Repeated names (and columns of each) listed in the warning; the others are counted.
+    const LISTED: usize = 5;
+    let mut parts: Vec<String> = renamed
+        .iter()
+        .take(LISTED)
+        .map(|name| {
+            let (mut columns, mut as_named): (Vec<String>, Vec<String>) = names
+                .iter()
+                .zip(&out)
+                .enumerate()
+                .filter(|(_, (original, _))| original == name)
+                .take(LISTED + 1)
+                .map(|(i, (_, new))| ((i + 1).to_string(), shown(new)))
+                .unzip();
+            if columns.len() > LISTED {
+                columns.truncate(LISTED);
+                as_named.truncate(LISTED);
+                columns.push("…".into());
+                as_named.push("…".into());
+            }
+            format!(
+                "{} (columns {}) read as {}",
+                shown(name),
+                columns.join(", "),
+                as_named.join(", ")
+            )
+        })
+        .collect();
+    if renamed.len() > LISTED {
+        parts.push(format!("and {} more", renamed.len() - LISTED));
+    }
+    let warning = format!(
+        "the header repeats column names: {}; use these names with --map (failed.csv keeps the original header)",
+        parts.join("; ")
+    );
+    (out, Some(warning))
 }
 
 impl Iterator for Input {

@@ -3,8 +3,10 @@
 //! `--max-failures` is exceeded. Runs on its own thread.
 //!
 //! Invariant: each event's rows are written to exactly one report (success, failed or, with
-//! `--skip-unchanged`, unchanged) and counted exactly once; the state hears of an outcome
-//! only after the journal recorded it.
+//! `--skip-unchanged`, unchanged) and counted exactly once; the state hears of an outcome only
+//! after the journal recorded it. When writing fails (a full disk), the run is stopped, nothing more is
+//! written, and every row is still counted, so that the summary tells what happened; the
+//! journal then holds what was recorded before, for `--resume`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -16,8 +18,7 @@ use indicatif::ProgressBar;
 use tokio::sync::mpsc::Receiver;
 
 use super::unchanged::Recorder;
-use super::{Event, Outcome};
-use crate::config::MaxFailures;
+use super::{Event, Outcome, WriteFailure};
 use crate::journal::{Journal, Previous};
 use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, SuccessWriter};
@@ -28,13 +29,10 @@ const SYNC_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 /// After writing what was queued, the collector lets events gather this long before it looks
 /// again: it wakes once per interval instead of once per batch (fewer thread switches, the
 /// main cost of a writer that is otherwise idle most of the time). Senders never wait for it
-/// unless the event channel fills. Not with `--max-failures`, which is judged here after every
-/// batch so that the run stops as soon as the limit is passed.
+/// unless the event channel fills (`--max-failures` is judged by the sender, see `budget.rs`).
 const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 /// Rejections echoed to stderr before the rest are only counted.
 const SHOWN_REJECTIONS: u64 = 10;
-/// `--max-failures P%` is judged once at least this many rows were answered.
-const PERCENT_MIN_SAMPLE: u64 = 100;
 
 /// Outcome counts.
 #[derive(Debug, Default, Clone)]
@@ -66,6 +64,36 @@ pub struct Reports {
     pub unchanged: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
 }
 
+impl Reports {
+    /// Flush the reports and rename them into place.
+    fn commit(self) -> io::Result<()> {
+        if let Some((rf, w)) = self.success {
+            rf.commit(w.into_inner()?)?;
+        }
+        if let Some((rf, w)) = self.unchanged {
+            rf.commit(w.into_inner()?)?;
+        }
+        let (rf, w) = self.failed;
+        rf.commit(w.into_inner()?)
+    }
+}
+
+/// Debug builds only, for the tests of the panic hook: `CUSTIMPORT_DEBUG_PANIC=collector`
+/// makes the collector panic on the first rows with an outcome, as a bug would.
+#[cfg(debug_assertions)]
+fn debug_panic() {
+    if std::env::var_os("CUSTIMPORT_DEBUG_PANIC").is_some_and(|v| v == "collector") {
+        panic!("a panic asked for by CUSTIMPORT_DEBUG_PANIC");
+    }
+}
+
+/// Writing failed: record it (the first failure only) and stop the run.
+fn broke(failure: &WriteFailure, stop: &Stop, what: &str, e: &io::Error) {
+    if failure.set(what, e) {
+        stop.set(Reason::Fatal, format!("cannot write {what}: {e}"));
+    }
+}
+
 pub struct Collector<P: Provider> {
     pub provider: Arc<P>,
     pub reports: Reports,
@@ -73,48 +101,54 @@ pub struct Collector<P: Provider> {
     pub previous: Option<Arc<HashMap<u64, Previous>>>,
     pub progress: ProgressBar,
     pub stop: Stop,
-    pub max_failures: Option<MaxFailures>,
     pub quiet: bool,
     pub input_name: String,
     pub counts: Counts,
+    /// The first failure to write the journal or a report, shared with the dispatcher.
+    pub write_failure: WriteFailure,
+    /// Rows whose final outcome the journal holds (recorded by this run or the resumed one).
+    pub journaled: u64,
     /// `--skip-unchanged` (not in a dry run): records final outcomes in the state, after the
     /// journal.
     pub recorder: Option<Recorder>,
 }
 
+/// What the collector ends with.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub counts: Counts,
+    /// Rows whose final outcome the journal holds.
+    pub journaled: u64,
+}
+
 impl<P: Provider> Collector<P> {
-    /// Consume events until every sender is gone, then commit the reports.
-    pub fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> io::Result<Counts> {
+    /// Consume events until every sender is gone, then commit the reports. A failure to write
+    /// is recorded in `write_failure` (and stops the run); the reports are then not committed.
+    pub fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> Collected {
         let mut synced = std::time::Instant::now();
         while let Some(ev) = rx.blocking_recv() {
-            self.handle(ev)?;
+            self.handle(ev);
             // Group commit: write what is already queued, then sync the journal (outcomes and,
             // for nxlink, the dispatcher's batch records) at most every SYNC_EVERY. Written
             // entries survive any crash of the process; what a power failure loses only means
             // its batch is sent again on --resume, which both providers deduplicate (itnio's
             // batch records are synced before sending, see Provider::resend_needs_history).
             while let Ok(ev) = rx.try_recv() {
-                self.handle(ev)?;
+                self.handle(ev);
             }
             // The journal has these outcomes (written, synced below within 100 ms): now the
             // state, in one transaction.
             if let Some(r) = &mut self.recorder {
                 r.flush();
             }
-            if let Some(j) = &self.journal {
-                if synced.elapsed() >= SYNC_EVERY {
-                    j.sync()?;
-                    synced = std::time::Instant::now();
-                }
+            if synced.elapsed() >= SYNC_EVERY {
+                self.sync_journal();
+                synced = std::time::Instant::now();
             }
             self.tick();
-            if self.max_failures.is_none() {
-                std::thread::sleep(LINGER);
-            }
+            std::thread::sleep(LINGER);
         }
-        if let Some(j) = &self.journal {
-            j.sync()?;
-        }
+        self.sync_journal();
         if let Some(warning) = self.recorder.as_mut().and_then(Recorder::finish) {
             if !self.quiet {
                 eprintln!("warning: {warning}");
@@ -135,18 +169,80 @@ impl<P: Provider> Collector<P> {
             );
         }
         self.progress.finish_and_clear();
-        if let Some((rf, w)) = self.reports.success.take() {
-            rf.commit(w.into_inner()?)?;
+        if !self.write_failure.is_set() {
+            if let Err(e) = self.reports.commit() {
+                broke(&self.write_failure, &self.stop, "the reports", &e);
+            }
         }
-        if let Some((rf, w)) = self.reports.unchanged.take() {
-            rf.commit(w.into_inner()?)?;
+        Collected {
+            counts: self.counts,
+            journaled: self.journaled,
         }
-        let (rf, w) = self.reports.failed;
-        rf.commit(w.into_inner()?)?;
-        Ok(self.counts)
     }
 
-    fn handle(&mut self, ev: Event<P::Customer>) -> io::Result<()> {
+    /// Writing failed: say so once, stop the run, write nothing more.
+    fn broke(&self, what: &str, e: &io::Error) {
+        broke(&self.write_failure, &self.stop, what, e);
+    }
+
+    fn sync_journal(&self) {
+        if self.write_failure.is_set() {
+            return;
+        }
+        if let Some(j) = &self.journal {
+            if let Err(e) = j.sync() {
+                self.broke("the journal", &e);
+            }
+        }
+    }
+
+    /// Write one row to the failure report (unless writing already failed).
+    fn write_failed(
+        &mut self,
+        row: u64,
+        data: &crate::input::RecordData,
+        outcome: &str,
+        code: &str,
+        message: &str,
+    ) {
+        if self.write_failure.is_set() {
+            return;
+        }
+        if let Err(e) = self
+            .reports
+            .failed
+            .1
+            .write(row, data, outcome, code, message)
+        {
+            self.broke("the failure report", &e);
+        }
+    }
+
+    /// Write one row to `success.csv` (unless writing already failed).
+    fn write_success<S: AsRef<str>>(&mut self, row: u64, cells: &[S]) {
+        if self.write_failure.is_set() {
+            return;
+        }
+        if let Some((_, w)) = &mut self.reports.success {
+            if let Err(e) = w.write(row, cells) {
+                self.broke("success.csv", &e);
+            }
+        }
+    }
+
+    /// Write one row to `unchanged.csv` (unless writing already failed).
+    fn write_unchanged<S: AsRef<str>>(&mut self, row: u64, cells: &[S]) {
+        if self.write_failure.is_set() {
+            return;
+        }
+        if let Some((_, w)) = &mut self.reports.unchanged {
+            if let Err(e) = w.write(row, cells) {
+                self.broke("unchanged.csv", &e);
+            }
+        }
+    }
+
+    fn handle(&mut self, ev: Event<P::Customer>) {
         match ev {
             Event::Rejected {
                 row,
@@ -169,17 +265,16 @@ impl<P: Provider> Collector<P> {
                         )
                     });
                 }
-                self.reports
-                    .failed
-                    .1
-                    .write(row, &data, "rejected", &code, &message)?;
+                self.write_failed(row, &data, "rejected", &code, &message);
             }
             Event::Unread(rows) => {
                 for (row, data) in rows {
-                    self.pending(row, &data)?;
+                    self.pending(row, &data);
                 }
             }
             Event::Done(items) => {
+                #[cfg(debug_assertions)]
+                debug_panic();
                 // Success cells are computed once, for the journal and the report.
                 let cells: Vec<Option<Vec<Cow<'_, str>>>> = items
                     .iter()
@@ -190,17 +285,26 @@ impl<P: Provider> Collector<P> {
                         _ => None,
                     })
                     .collect();
-                if let Some(j) = &self.journal {
+                if let (Some(j), false) = (&self.journal, self.write_failure.is_set()) {
                     let rows: Vec<crate::journal::DoneRow<'_>> = items
                         .iter()
                         .zip(&cells)
                         .map(|((it, o), c)| (it.row, o, c.as_deref()))
                         .collect();
-                    j.done(&rows)?;
-                }
-                if let Some(r) = &mut self.recorder {
-                    for (it, o) in &items {
-                        r.note(&*self.provider, &it.customer, o);
+                    match j.done(&rows) {
+                        Ok(()) => {
+                            self.journaled += items
+                                .iter()
+                                .filter(|(_, o)| !matches!(o, Outcome::Pending))
+                                .count() as u64;
+                            // Only what the journal holds goes into the state.
+                            if let Some(r) = &mut self.recorder {
+                                for (it, o) in &items {
+                                    r.note(&*self.provider, &it.customer, o);
+                                }
+                            }
+                        }
+                        Err(e) => self.broke("the journal", &e),
                     }
                 }
                 for ((item, outcome), cells) in items.iter().zip(&cells) {
@@ -212,35 +316,27 @@ impl<P: Provider> Collector<P> {
                             self.counts.succeeded += 1;
                             self.counts.already_present += u64::from(*already_present);
                             tracing::debug!(row = item.row, "succeeded");
-                            if let Some((_, w)) = &mut self.reports.success {
-                                w.write(item.row, cells.as_deref().unwrap_or_default())?;
-                            }
+                            self.write_success(item.row, cells.as_deref().unwrap_or_default());
                         }
                         Outcome::Failed { code, message } => {
                             self.counts.total += 1;
                             self.counts.failed += 1;
                             tracing::debug!(row = item.row, code = %code, "failed: {message}");
-                            self.reports
-                                .failed
-                                .1
-                                .write(item.row, &item.data, "failed", code, message)?;
+                            self.write_failed(item.row, &item.data, "failed", code, message);
                         }
                         Outcome::Unknown { code, message } => {
                             self.counts.total += 1;
                             self.counts.unknown += 1;
                             tracing::debug!(row = item.row, code = %code, "unknown: {message}");
-                            self.reports
-                                .failed
-                                .1
-                                .write(item.row, &item.data, "unknown", code, message)?;
+                            self.write_failed(item.row, &item.data, "unknown", code, message);
                         }
-                        Outcome::Pending => self.pending(item.row, &item.data)?,
+                        Outcome::Pending => self.pending(item.row, &item.data),
                     }
                 }
-                self.check_max_failures();
             }
             Event::Resumed { row, data } => {
                 self.counts.total += 1;
+                self.journaled += 1;
                 let prev = self.previous.as_ref().and_then(|p| p.get(&row)).cloned();
                 match prev {
                     Some(Previous::Succeeded {
@@ -249,33 +345,24 @@ impl<P: Provider> Collector<P> {
                     }) => {
                         self.counts.succeeded += 1;
                         self.counts.already_present += u64::from(already_present);
-                        if let Some((_, w)) = &mut self.reports.success {
-                            w.write(row, &cells)?;
-                        }
+                        self.write_success(row, &cells);
                     }
                     Some(Previous::Failed { code, message }) => {
                         self.counts.failed += 1;
-                        self.reports
-                            .failed
-                            .1
-                            .write(row, &data, "failed", &code, &message)?;
+                        self.write_failed(row, &data, "failed", &code, &message);
                     }
                     Some(Previous::Unknown { code, message }) => {
                         self.counts.unknown += 1;
-                        self.reports
-                            .failed
-                            .1
-                            .write(row, &data, "unknown", &code, &message)?;
+                        self.write_failed(row, &data, "unknown", &code, &message);
                     }
                     Some(Previous::Unchanged { cells }) => {
                         self.counts.unchanged += 1;
-                        if let Some((_, w)) = &mut self.reports.unchanged {
-                            w.write(row, &cells)?;
-                        }
+                        self.write_unchanged(row, &cells);
                     }
                     None => {
                         self.counts.total -= 1;
-                        self.pending(row, &data)?;
+                        self.journaled -= 1;
+                        self.pending(row, &data);
                     }
                 }
             }
@@ -284,20 +371,21 @@ impl<P: Provider> Collector<P> {
                     .iter()
                     .map(|it| self.provider.unchanged_cells(&it.customer))
                     .collect();
-                if let Some(j) = &self.journal {
+                if let (Some(j), false) = (&self.journal, self.write_failure.is_set()) {
                     let rows: Vec<(u64, &[Cow<'_, str>])> = items
                         .iter()
                         .zip(&cells)
                         .map(|(it, c)| (it.row, c.as_slice()))
                         .collect();
-                    j.unchanged(&rows)?;
+                    match j.unchanged(&rows) {
+                        Ok(()) => self.journaled += items.len() as u64,
+                        Err(e) => self.broke("the journal", &e),
+                    }
                 }
                 self.counts.total += items.len() as u64;
                 self.counts.unchanged += items.len() as u64;
-                if let Some((_, w)) = &mut self.reports.unchanged {
-                    for (it, c) in items.iter().zip(&cells) {
-                        w.write(it.row, c)?;
-                    }
+                for (it, c) in items.iter().zip(&cells) {
+                    self.write_unchanged(it.row, c);
                 }
             }
             Event::Unattributed(lines) => {
@@ -306,7 +394,10 @@ impl<P: Provider> Collector<P> {
                     // Never log a phone number in full.
                     let masked = match l.rsplit_once(':') {
                         Some((head, phone)) => {
-                            format!("{head}:{}", crate::report::mask_phone(phone.trim()))
+                            format!(
+                                "{head}:{}",
+                                crate::provider::rules::mask_phone(phone.trim())
+                            )
                         }
                         None => l,
                     };
@@ -319,42 +410,18 @@ impl<P: Provider> Collector<P> {
                 self.counts.planned_requests += 1;
             }
         }
-        Ok(())
     }
 
-    fn pending(&mut self, row: u64, data: &crate::input::RecordData) -> io::Result<()> {
+    fn pending(&mut self, row: u64, data: &crate::input::RecordData) {
         self.counts.total += 1;
         self.counts.pending += 1;
-        self.reports.failed.1.write(
+        self.write_failed(
             row,
             data,
             "pending",
             "not_sent",
             "not sent: the run stopped early; continue with --resume",
-        )
-    }
-
-    fn check_max_failures(&self) {
-        let Some(limit) = self.max_failures else {
-            return;
-        };
-        let c = &self.counts;
-        let failures = c.failed + c.unknown;
-        let answered = c.succeeded + failures;
-        let exceeded = match limit {
-            MaxFailures::Count(n) => failures > n,
-            MaxFailures::Percent(p) => {
-                answered >= PERCENT_MIN_SAMPLE && (failures as f64) * 100.0 > p * answered as f64
-            }
-        };
-        if exceeded {
-            self.stop.set(
-                Reason::MaxFailures,
-                format!(
-                    "--max-failures reached: {failures} of {answered} rows sent have failed; fix the cause, then continue with --resume"
-                ),
-            );
-        }
+        );
     }
 
     fn tick(&self) {

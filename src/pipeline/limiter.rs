@@ -100,9 +100,10 @@ impl Limiter {
     }
 }
 
-/// Build a requests-per-second limiter (burst of one request).
+/// Build a requests-per-second limiter (burst of one request); `None` for a rate whose period
+/// is not a duration (the command line bounds the rate, so this is not met in practice).
 pub fn rate_limiter(rate: f64) -> Option<DefaultDirectRateLimiter> {
-    let period = Duration::from_secs_f64(1.0 / rate);
+    let period = Duration::try_from_secs_f64(1.0 / rate).ok()?;
     let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::MIN);
     Some(RateLimiter::direct(quota))
 }

@@ -7,12 +7,16 @@
 //! `succeeded`, `failed`, `unknown`, `pending` or, with `--skip-unchanged`, `unchanged`),
 //! whatever the faults.
 
+use std::sync::{Arc, OnceLock};
+
 use crate::input::RecordData;
 
+pub mod budget;
 pub mod clock;
 pub mod collect;
 pub mod limiter;
 pub mod read;
+pub mod retry;
 pub mod send;
 pub mod unchanged;
 
@@ -79,5 +83,27 @@ impl<C> Event<C> {
     /// Every item of a batch as pending.
     pub fn pending(items: Vec<Item<C>>) -> Event<C> {
         Event::Done(items.into_iter().map(|i| (i, Outcome::Pending)).collect())
+    }
+}
+
+/// The first failure to write in the report directory (the journal or a report), shared by
+/// the dispatcher and the collector: after it the run stops and writes nothing more, and the
+/// end of the run says what the journal holds and that `--resume` continues.
+#[derive(Debug, Clone, Default)]
+pub struct WriteFailure(Arc<OnceLock<String>>);
+
+impl WriteFailure {
+    /// Record a failure to write `what`; true if it is the first.
+    pub fn set(&self, what: &str, e: &std::io::Error) -> bool {
+        self.0.set(format!("cannot write {what}: {e}")).is_ok()
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.0.get().is_some()
+    }
+
+    /// What failed, and why.
+    pub fn get(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
     }
 }

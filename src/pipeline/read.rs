@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
 use super::{Batch, Event, Item};
-use crate::input::{Input, InputError, Record, RecordData};
+use crate::input::{place, Input, InputError, Record, RecordData};
 use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
 use crate::provider::Provider;
 use crate::stop::Stop;
@@ -61,6 +61,8 @@ impl<P: Provider> Reader<P> {
         let mut batch: Vec<Item<P::Customer>> = Vec::with_capacity(self.batch_size);
         let mut unread: Vec<(u64, RecordData)> = Vec::new();
         let mut result = Ok(());
+        let sheet = input.sheet.as_ref().map(|s| s.name.clone());
+        let sheet = sheet.as_deref();
         for rec in input {
             let rec = match rec {
                 Ok(r) => r,
@@ -88,7 +90,7 @@ impl<P: Provider> Reader<P> {
                 }
                 continue;
             }
-            let prepared = self.prepare(&rec);
+            let prepared = self.prepare(&rec, sheet);
             let already = self.skip.as_ref().is_some_and(|s| s.done(rec.row));
             match prepared {
                 Err((code, message)) => {
@@ -111,8 +113,9 @@ impl<P: Provider> Reader<P> {
                                 data: rec.data,
                                 code: "duplicate_in_file".into(),
                                 message: format!(
-                                    "line {}: the same phone number as row {first} (sent once, from row {first})",
-                                    rec.line
+                                    "{}: the same {} as row {first} (sent once, from row {first})",
+                                    place(sheet, rec.line),
+                                    self.provider.dedup_noun()
                                 ),
                             };
                             if events.blocking_send(ev).is_err() {
@@ -179,8 +182,13 @@ impl<P: Provider> Reader<P> {
         result.map(|()| stats)
     }
 
-    /// Map and validate one record; rejection as (code, message naming the line).
-    fn prepare(&mut self, rec: &Record) -> Result<P::Customer, (String, String)> {
+    /// Map and validate one record; rejection as (code, message naming the line, or the sheet
+    /// and row).
+    fn prepare(
+        &mut self,
+        rec: &Record,
+        sheet: Option<&str>,
+    ) -> Result<P::Customer, (String, String)> {
         if let Some(p) = &rec.problem {
             return Err((p.code.to_owned(), p.message.clone()));
         }
@@ -192,22 +200,22 @@ impl<P: Provider> Reader<P> {
             _ => {
                 return Err((
                     "unreadable".into(),
-                    format!("line {}: the record could not be read", rec.line),
+                    format!("{}: the record could not be read", place(sheet, rec.line)),
                 ))
             }
         };
         self.provider
             .prepare(&mapped)
-            .map_err(|r| (r.code, format!("line {}: {}", rec.line, r.message)))
+            .map_err(|r| (r.code, format!("{}: {}", place(sheet, rec.line), r.message)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
     use crate::input::{Format, InputOptions};
     use crate::provider::nxlink::Nxlink;
+    use crate::secret::Secret;
     use crate::stop::Reason;
 
     struct Done(Vec<u64>);
@@ -228,6 +236,7 @@ mod tests {
             delimiter: None,
             encoding: None,
             max_field_bytes: 1 << 20,
+            sheet: None,
         })
         .unwrap();
         let provider = Arc::new(Nxlink {
@@ -238,6 +247,7 @@ mod tests {
             mode: 1,
             strict_binding: false,
             algorithm: crate::sign::Algorithm::Md5,
+            phones: Default::default(),
         });
         let schema = Schema::of(&*provider);
         let header: Vec<String> = vec!["name".into(), "phone".into()];

@@ -16,12 +16,14 @@ use tokio::sync::mpsc::{Receiver, Sender};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 
+use super::budget::Budget;
 use super::clock::Clock;
 use super::limiter::Limiter;
-use super::{Batch, Event, Item, Outcome};
-use crate::http::{backoff, Http, Reply};
+use super::retry::{self, Cause, Step};
+use super::{Batch, Event, Item, Outcome, WriteFailure};
+use crate::http::{backoff, Http};
 use crate::journal::Journal;
-use crate::provider::{Answer, Provider, RetryKind, RowAnswer};
+use crate::provider::{Provider, RowAnswer};
 use crate::stop::{Reason, Stop};
 
 /// Request counters shared with the summary.
@@ -45,11 +47,33 @@ pub struct Ctx<P: Provider> {
     pub counters: Arc<Counters>,
     pub events: Sender<Event<P::Customer>>,
     pub journal: Option<Arc<Journal>>,
+    /// `--max-failures`, judged here as each part of a batch ends.
+    pub budget: Budget,
     /// Rows of these batches may already be held by the provider (resumed in-flight batches).
     pub resumed_in_flight: Option<Arc<dyn Fn(u64) -> bool + Send + Sync>>,
     pub quiet: bool,
+    /// Set when the journal cannot be written (the collector shares it).
+    pub write_failure: WriteFailure,
     throttle_said: AtomicBool,
+    /// Whether any attempt of this run has reached a server (anything but a failed connection).
+    reached: AtomicBool,
+    /// Whole-request refusals that bisection traced to single rows, all failing alike.
+    suspect: std::sync::Mutex<Suspect>,
 }
+
+/// Watch for a configuration error dressed as a parameter error: the first batches of the run
+/// refused whole, and every single row of them refused alone with the same code.
+#[derive(Debug)]
+struct Suspect {
+    /// Still watching: no batch has had a row through yet.
+    armed: bool,
+    /// Consecutive batches that ended this way, and their code.
+    batches: u32,
+    code: String,
+}
+
+/// After this many such batches in a row at the start of a run, the run stops.
+const SUSPECT_BATCHES: u32 = 3;
 
 impl<P: Provider> Ctx<P> {
     #[allow(clippy::too_many_arguments)]
@@ -78,9 +102,17 @@ impl<P: Provider> Ctx<P> {
             counters: Arc::new(Counters::default()),
             events,
             journal: None,
+            budget: Budget::default(),
             resumed_in_flight: None,
             quiet,
+            write_failure: WriteFailure::default(),
             throttle_said: AtomicBool::new(false),
+            reached: AtomicBool::new(false),
+            suspect: std::sync::Mutex::new(Suspect {
+                armed: true,
+                batches: 0,
+                code: String::new(),
+            }),
         }
     }
 }
@@ -142,6 +174,7 @@ pub async fn dispatch<P: Provider>(
                 j.sent(&entries, false)
             };
             if let Err(e) = written {
+                ctx.write_failure.set("the journal", &e);
                 ctx.stop
                     .set(Reason::Fatal, format!("cannot write the journal: {e}"));
                 for (b, _permit) in ready {
@@ -150,12 +183,26 @@ pub async fn dispatch<P: Provider>(
                 continue;
             }
         }
-        while tasks.try_join_next().is_some() {}
+        while let Some(done) = tasks.try_join_next() {
+            bug_goes_on(done);
+        }
         for (b, permit) in ready {
             tasks.spawn(send_batch(ctx.clone(), b, permit));
         }
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        bug_goes_on(done);
+    }
+}
+
+/// A sender that panicked is a bug: the panic goes on unwinding in the run (exit 101), instead
+/// of its rows silently having no outcome.
+fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
+    if let Err(e) = done {
+        if e.is_panic() {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
 }
 
 /// How a (sub-)batch ended.
@@ -189,8 +236,11 @@ async fn send_batch<P: Provider>(
     let mut stack: Vec<Vec<Item<P::Customer>>> = vec![batch.items];
     // The provider sizes the body buffer (it knows the rows' lengths).
     let mut buf = Vec::new();
+    // Whether every part of this batch ended as a single row refused whole with one code.
+    let mut leaves = Leaves::default();
     while let Some(items) = stack.pop() {
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
+        leaves.see(&fin, items.len());
         let outcomes: Vec<Outcome> = match fin {
             Final::Rows {
                 rows,
@@ -248,10 +298,77 @@ async fn send_batch<P: Provider>(
                 vec![o; items.len()]
             }
         };
+        if let Some(message) = ctx.budget.record(&outcomes) {
+            ctx.stop.set(Reason::MaxFailures, message);
+        }
         let done: Vec<(Item<P::Customer>, Outcome)> = items.into_iter().zip(outcomes).collect();
         let _ = ctx.events.send(Event::Done(done)).await;
     }
+    if ctx.bisect {
+        judge_suspect(&ctx, leaves);
+    }
     ctx.limiter.release(permit, !throttled);
+}
+
+/// How the parts of one batch ended, for the configuration-error watch.
+#[derive(Debug, Default)]
+struct Leaves {
+    /// The code and message every single-row part was refused with, while they agree.
+    refused: Option<(String, String)>,
+    /// Something else happened (a row answered, a retry ran out, codes differ, a stop).
+    other: bool,
+}
+
+impl Leaves {
+    fn see(&mut self, fin: &Final, rows: usize) {
+        match fin {
+            Final::Refused {
+                bisect: true,
+                code,
+                message,
+            } if rows == 1 => match &self.refused {
+                None => self.refused = Some((code.clone(), message.clone())),
+                Some((c, _)) if c == code => {}
+                Some(_) => self.other = true,
+            },
+            // A part that will be split further says nothing yet.
+            Final::Refused { bisect: true, .. } if rows > 1 => {}
+            _ => self.other = true,
+        }
+    }
+}
+
+/// Stop the run when the first batches were refused whole and bisection found every single
+/// row refused alone with the same code: no row is at fault, the configuration is.
+fn judge_suspect<P: Provider>(ctx: &Ctx<P>, leaves: Leaves) {
+    let Ok(mut s) = ctx.suspect.lock() else {
+        return;
+    };
+    if !s.armed {
+        return;
+    }
+    match leaves {
+        Leaves {
+            refused: Some((code, message)),
+            other: false,
+        } => {
+            if s.batches > 0 && s.code != code {
+                s.batches = 0;
+            }
+            s.batches += 1;
+            s.code = code.clone();
+            if s.batches >= SUSPECT_BATCHES {
+                s.armed = false;
+                ctx.stop.set(
+                    Reason::Fatal,
+                    format!(
+                        "the provider refused every row of the first {SUSPECT_BATCHES} batches with code {code} even one row at a time ({message}): this is a configuration error (account, app, job or endpoint), not bad rows. Fix it, then run again with --resume"
+                    ),
+                );
+            }
+        }
+        _ => s.armed = false,
+    }
 }
 
 fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row: u64) -> Outcome {
@@ -261,6 +378,7 @@ fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row
             already_present: false,
         },
         RowAnswer::Refused { code, message } => Outcome::Failed { code, message },
+        RowAnswer::Unknown { code, message } => Outcome::Unknown { code, message },
         RowAnswer::AlreadyExists { code, message } => {
             let earlier = maybe_applied || ctx.resumed_in_flight.as_ref().is_some_and(|f| f(row));
             if earlier {
@@ -292,10 +410,11 @@ async fn attempt_loop<P: Provider>(
     let mut last = (String::from("no_answer"), String::from("no answer"));
     let mut wait = Duration::ZERO;
     for attempt in 0..=ctx.retries {
+        // A stop set while this batch waited for its slot: nothing more leaves.
+        if ctx.stop.is_set() {
+            return Final::Stopped { maybe_applied };
+        }
         if attempt > 0 {
-            if ctx.stop.is_set() {
-                return Final::Stopped { maybe_applied };
-            }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
                 _ = ctx.stop.wait() => return Final::Stopped { maybe_applied },
@@ -310,127 +429,101 @@ async fn attempt_loop<P: Provider>(
         ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(batch = batch_id, rows = items.len(), attempt, "sending");
         let reply = ctx.http.post(&headers, body.clone()).await;
+        let step = retry::classify(reply, ctx.http.url(), |b| {
+            ctx.provider.interpret(b, &customers)
+        });
+        if step.reached_server() {
+            ctx.reached.store(true, Ordering::Relaxed);
+        }
         wait = backoff(ctx.backoff, attempt);
-        match reply {
-            Reply::Transport {
+        match step {
+            Step::Rows { rows, unattributed } => {
+                return Final::Rows {
+                    rows,
+                    unattributed,
+                    maybe_applied,
+                }
+            }
+            Step::Refused {
+                code,
+                message,
+                bisect,
+            } => {
+                tracing::info!(
+                    batch = batch_id,
+                    rows = items.len(),
+                    "the provider refused the request whole: {code} {message}"
+                );
+                return Final::Refused {
+                    code,
+                    message,
+                    bisect,
+                };
+            }
+            Step::Stop { message } => {
+                tracing::info!(batch = batch_id, "stopping: {message}");
+                ctx.stop.set(Reason::Fatal, message);
+                return Final::Stopped { maybe_applied };
+            }
+            Step::Retry {
+                cause,
+                code,
                 message,
                 maybe_applied: m,
+                at_least,
             } => {
-                tracing::debug!(batch = batch_id, attempt, "transport error: {message}");
+                tracing::debug!(batch = batch_id, attempt, "retryable: {message}");
                 maybe_applied |= m;
-                let code = if message.starts_with("timed out") {
-                    "timeout"
-                } else if message.starts_with("could not connect") {
-                    "connect_error"
-                } else {
-                    "connection_error"
-                };
-                last = (code.into(), message);
+                if let Some(at_least) = at_least {
+                    wait = wait.max(at_least);
+                }
+                match cause {
+                    Cause::Clock { date } => {
+                        clock_refusals += 1;
+                        if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
+                            if !ctx.quiet {
+                                eprintln!(
+                                    "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
+                                    (skew.abs() as f64) / 1000.0,
+                                    if skew > 0 { "behind" } else { "ahead of" }
+                                );
+                            }
+                        }
+                        if clock_refusals > 3 {
+                            ctx.stop.set(
+                                Reason::Fatal,
+                                format!(
+                                    "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
+                                    ctx.clock.offset_ms() as f64 / 1000.0
+                                ),
+                            );
+                            return Final::Stopped { maybe_applied };
+                        }
+                        wait = Duration::ZERO;
+                    }
+                    Cause::Throttle => {
+                        *throttled = true;
+                        say_throttle(ctx);
+                    }
+                    Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {}
+                }
+                last = (code, message);
             }
-            Reply::Answered {
-                status,
-                retry_after,
-                body: answer,
-                date,
-            } => match status {
-                200 => match ctx.provider.interpret(&answer, &customers) {
-                    Answer::Rows { rows, unattributed } => {
-                        return Final::Rows {
-                            rows,
-                            unattributed,
-                            maybe_applied,
-                        }
-                    }
-                    Answer::BatchRefused {
-                        code,
-                        message,
-                        bisect,
-                    } => {
-                        return Final::Refused {
-                            code,
-                            message,
-                            bisect,
-                        }
-                    }
-                    Answer::Fatal { code: _, message } => {
-                        ctx.stop.set(Reason::Fatal, message);
-                        return Final::Stopped { maybe_applied };
-                    }
-                    Answer::Retry { kind, message } => {
-                        tracing::debug!(batch = batch_id, attempt, "retryable answer: {message}");
-                        match kind {
-                            RetryKind::Clock => {
-                                clock_refusals += 1;
-                                if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
-                                    if !ctx.quiet {
-                                        eprintln!(
-                                            "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
-                                            (skew.abs() as f64) / 1000.0,
-                                            if skew > 0 { "behind" } else { "ahead of" }
-                                        );
-                                    }
-                                }
-                                if clock_refusals > 3 {
-                                    ctx.stop.set(
-                                        Reason::Fatal,
-                                        format!(
-                                            "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
-                                            ctx.clock.offset_ms() as f64 / 1000.0
-                                        ),
-                                    );
-                                    return Final::Stopped { maybe_applied };
-                                }
-                                wait = Duration::ZERO;
-                            }
-                            RetryKind::Throttle => {
-                                *throttled = true;
-                                say_throttle(ctx);
-                            }
-                            RetryKind::Unparsable => maybe_applied = true,
-                        }
-                        last = ("retry".into(), message);
-                    }
-                },
-                429 => {
-                    *throttled = true;
-                    say_throttle(ctx);
-                    if let Some(ra) = retry_after {
-                        wait = wait.max(ra);
-                    }
-                    last = (
-                        "http_429".into(),
-                        "the provider answered 429 Too Many Requests".into(),
-                    );
-                }
-                500..=599 => {
-                    maybe_applied = true;
-                    if let Some(ra) = retry_after {
-                        wait = wait.max(ra);
-                    }
-                    last = (
-                        format!("http_{status}"),
-                        format!("the provider answered HTTP {status}"),
-                    );
-                }
-                401 | 403 | 404 | 405 => {
-                    ctx.stop.set(
-                        Reason::Fatal,
-                        format!(
-                            "{} answered HTTP {status}: check --base-url (and credentials)",
-                            ctx.http.url()
-                        ),
-                    );
-                    return Final::Stopped { maybe_applied };
-                }
-                _ => {
-                    return Final::Refused {
-                        code: format!("http_{status}"),
-                        message: format!("the provider answered HTTP {status}"),
-                        bisect: false,
-                    }
-                }
-            },
         }
+    }
+    if !ctx.reached.load(Ordering::Relaxed) {
+        // Nothing of this run has ever reached a server: the rest of the file would only
+        // grind through the same failure. Stop; the rows stay pending for --resume.
+        ctx.stop.set(
+            Reason::Fatal,
+            format!(
+                "cannot reach {}: {} (after {} attempts). Check --base-url and the network, then run again with --resume",
+                ctx.http.url(),
+                last.1,
+                ctx.retries + 1
+            ),
+        );
+        return Final::Stopped { maybe_applied };
     }
     Final::GaveUp {
         code: last.0,
@@ -447,3 +540,6 @@ fn say_throttle<P: Provider>(ctx: &Ctx<P>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

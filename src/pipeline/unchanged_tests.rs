@@ -18,6 +18,7 @@ fn nx(mode: u8) -> Nxlink {
         mode,
         strict_binding: false,
         algorithm: crate::sign::Algorithm::Md5,
+        phones: Default::default(),
     }
 }
 
@@ -46,21 +47,21 @@ fn row_customer(i: u64, name: &str) -> Prepared {
 }
 
 #[test]
-fn nxlink_keys_are_the_first_contact_and_tagged() {
+fn nxlink_keys_are_the_first_contact() {
     let p = nx(1);
     let key = |c: &Prepared| p.state_key(c).map(Cow::into_owned);
     assert_eq!(
         key(&customer("A", Some("628"), Some("629"), Some("a@x"))),
-        Some("wa:628".into())
+        Some("628".into())
     );
     assert_eq!(
         key(&customer("A", None, Some("629"), Some("a@x"))),
-        Some("sms:629".into())
+        Some("629".into())
     );
     // An e-mail with characters JSON escapes is read back as written.
     assert_eq!(
         key(&customer("A", None, None, Some(r#"a"b\c@x"#))),
-        Some(r#"email:a"b\c@x"#.into())
+        Some(r#"a"b\c@x"#.into())
     );
     assert_eq!(key(&customer("A", None, None, None)), None);
     let c = customer("A", None, Some("629"), Some("a@x"));
@@ -92,6 +93,7 @@ fn itnio_sends_what_the_body_carries_keyed_by_phone() {
         app_id: "A".into(),
         job_id: 9,
         call_record_dup: false,
+        phones: Default::default(),
     };
     let mut properties = serde_json::Map::new();
     properties.insert("amount".into(), "100".into());

@@ -9,10 +9,12 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::answer::{self, escape_control};
+use super::phone::Phones;
 use super::rules;
 use super::StateAccount;
 use super::{Answer, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::sign;
 
 pub const PATH: &str = "/aivoice/importCustomer";
@@ -86,6 +88,8 @@ pub struct Itnio {
     pub app_id: String,
     pub job_id: u64,
     pub call_record_dup: bool,
+    /// How `phoneNumber` is read (`--phone-region`, the country property, `--encrypted-phones`).
+    pub phones: Phones,
 }
 
 impl Provider for Itnio {
@@ -110,8 +114,9 @@ impl Provider for Itnio {
     fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
         let cell = |i: usize| m.fields.get(i).copied().flatten();
         let name = rules::text("name", cell(NAME), false)?.map(|s| s.into_owned());
+        let region = self.phones.extras_region(&m.extras);
         let phone_number = match rules::text("phoneNumber", cell(PHONE), true)? {
-            Some(p) => rules::phone("phoneNumber", &p, 32)?,
+            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region)?,
             None => {
                 return Err(Rejection::new(
                     "missing_phone",
@@ -129,6 +134,7 @@ impl Provider for Itnio {
         };
         let mut properties = Map::new();
         rules::extras_into(&m.extras, &mut properties)?;
+        self.phones.note_row(region, [None, None]);
         Ok(Person {
             name,
             phone_number,
@@ -205,6 +211,10 @@ impl Provider for Itnio {
         field == "phoneNumber"
     }
 
+    fn phones(&self) -> Option<&Phones> {
+        Some(&self.phones)
+    }
+
     fn state_account(&self) -> StateAccount {
         StateAccount {
             account: self.api_key.clone(),
@@ -244,7 +254,14 @@ fn status_of(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-/// Interpret an importCustomer answer for a request carrying these phone numbers (in order).
+/// Interpret an importCustomer answer for a request carrying these phone numbers (in order;
+/// with `--encrypted-phones`, the encrypted ids as sent).
+///
+/// The accounting rules (cli.md, "What counts as an answer"): every line of `data` is a row
+/// that was not imported, attributed by the phone (or id) it names in any spelling; a row named
+/// by no line was imported only when every line named a row; a line that names no row (or more
+/// than one) makes every row not named elsewhere `Unknown`; `data` that is neither a list nor
+/// absent makes every row `Unknown`.
 pub fn interpret(body: &[u8], phones: &[&str], job: u64, app_id: &str) -> Answer {
     let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
         return Answer::Retry {
@@ -259,14 +276,13 @@ pub fn interpret(body: &[u8], phones: &[&str], job: u64, app_id: &str) -> Answer
         };
     };
     let reason = match root.get("reason") {
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
+        Some(Value::String(s)) => escape_control(s).into_owned(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => escape_control(&other.to_string()).into_owned(),
     };
     if status != 0 {
         return whole_request(status, reason, job, app_id);
     }
-    let mut rows = vec![RowAnswer::Accepted { id: None }; phones.len()];
-    let mut unattributed = Vec::new();
     let lines: Vec<String> = match root.get("data") {
         Some(Value::Array(a)) => a
             .iter()
@@ -275,42 +291,184 @@ pub fn interpret(body: &[u8], phones: &[&str], job: u64, app_id: &str) -> Answer
                 other => other.to_string(),
             })
             .collect(),
-        _ => vec![],
+        None | Some(Value::Null) => vec![],
+        Some(other) => {
+            let what = format!(
+                "itnio answered status 0 with data that is {} instead of a list of failure lines: no row was confirmed",
+                super::rules::json_kind(other)
+            );
+            return Answer::Rows {
+                rows: vec![answer::unknown(answer::UNCONFIRMED, &what); phones.len()],
+                unattributed: vec![],
+            };
+        }
     };
-    for line in lines {
-        let phone = line.rsplit(':').next().unwrap_or("").trim();
-        let hit = phones
-            .iter()
-            .position(|p| !phone.is_empty() && *p == phone)
-            .filter(|&i| matches!(rows[i], RowAnswer::Accepted { .. }));
-        let Some(i) = hit else {
-            unattributed.push(line);
-            continue;
-        };
-        let message = line
-            .rsplit_once(',')
-            .map_or(line.as_str(), |(head, _)| head)
-            .trim()
-            .to_owned();
-        let lower = message.to_lowercase();
-        rows[i] = if lower.contains("already exist") {
-            RowAnswer::AlreadyExists {
-                code: "already_exists".into(),
-                message,
+    let keys: Vec<Key<'_>> = phones.iter().map(|p| Key::of(p)).collect();
+    let mut ledger = answer::Ledger::new(phones.len());
+    let mut unattributed = Vec::new();
+    for line in &lines {
+        let named: Vec<usize> = names(line, &keys);
+        let message = escape_control(failure_text(line)).into_owned();
+        match named.as_slice() {
+            [i] => {
+                ledger.name(*i, verdict(message));
             }
-        } else if lower.contains("property") || lower.contains("properties") {
-            RowAnswer::Refused {
-                code: "properties_incomplete".into(),
-                message,
-            }
-        } else {
-            RowAnswer::Refused {
-                code: "not_imported".into(),
-                message,
-            }
-        };
+            _ => unattributed.push(escape_control(line).into_owned()),
+        }
     }
+    let rows = if unattributed.is_empty() {
+        ledger.finish(|| RowAnswer::Accepted { id: None }, None)
+    } else {
+        let what = format!(
+            "itnio answered {} failure line(s) that name no single row of this request, so this row's import is not confirmed",
+            unattributed.len()
+        );
+        ledger.finish(|| answer::unknown(answer::UNATTRIBUTED, &what), None)
+    };
     Answer::Rows { rows, unattributed }
+}
+
+/// The row answer for a failure line that names one row.
+fn verdict(message: String) -> RowAnswer {
+    let lower = message.to_lowercase();
+    if lower.contains("already exist") || message.contains("已存在") {
+        RowAnswer::AlreadyExists {
+            code: "already_exists".into(),
+            message,
+        }
+    } else if lower.contains("propert") || message.contains("属性") {
+        RowAnswer::Refused {
+            code: "properties_incomplete".into(),
+            message,
+        }
+    } else {
+        RowAnswer::Refused {
+            code: "not_imported".into(),
+            message,
+        }
+    }
+}
+
+/// The text of a failure line without its trailing phone part (`…,Phone Number:136…`), or the
+/// whole line when it does not have that shape.
+fn failure_text(line: &str) -> &str {
+    let cut = line
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| matches!(c, ',' | '，'))
+        .map(|(i, _)| i);
+    match cut {
+        Some(i)
+            if line[i..]
+                .chars()
+                .any(|c| c.is_ascii_digit() || is_fullwidth_digit(c)) =>
+        {
+            line[..i].trim()
+        }
+        _ => line.trim(),
+    }
+}
+
+/// How a request's row is recognised in a failure line.
+enum Key<'a> {
+    /// A phone number: its digits, found in any spelling.
+    Digits(&'a str),
+    /// An encrypted id (or any key that is not all digits): found as a whole token.
+    Token(&'a str),
+}
+
+impl<'a> Key<'a> {
+    fn of(phone: &'a str) -> Key<'a> {
+        if !phone.is_empty() && phone.bytes().all(|b| b.is_ascii_digit()) {
+            Key::Digits(phone)
+        } else {
+            Key::Token(phone)
+        }
+    }
+}
+
+fn is_fullwidth_digit(c: char) -> bool {
+    ('\u{ff10}'..='\u{ff19}').contains(&c)
+}
+
+/// The rows (by index) whose key the line names.
+fn names(line: &str, keys: &[Key<'_>]) -> Vec<usize> {
+    let numbers = phone_numbers_in(line);
+    keys.iter()
+        .enumerate()
+        .filter(|(_, k)| match k {
+            Key::Digits(d) => numbers.iter().any(|n| n == d),
+            Key::Token(t) => has_token(line, t),
+        })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Every number a line could be naming: the runs of digits (ASCII or full-width) joined across
+/// the separators people and servers write inside phone numbers (space, `-`, `.`, `(`, `)`,
+/// `/`), and every contiguous part of such a run (so a number followed by another figure is
+/// still found).
+fn phone_numbers_in(line: &str) -> Vec<String> {
+    let mut runs: Vec<Vec<String>> = vec![];
+    let mut groups: Vec<String> = vec![];
+    let mut group = String::new();
+    let flush = |groups: &mut Vec<String>, runs: &mut Vec<Vec<String>>| {
+        if !groups.is_empty() {
+            runs.push(std::mem::take(groups));
+        }
+    };
+    for c in line.chars() {
+        let digit = if c.is_ascii_digit() {
+            Some(c)
+        } else if is_fullwidth_digit(c) {
+            char::from_u32(u32::from(c) - 0xff10 + u32::from('0'))
+        } else {
+            None
+        };
+        match digit {
+            Some(d) => group.push(d),
+            None => {
+                if !group.is_empty() {
+                    groups.push(std::mem::take(&mut group));
+                }
+                let separator = matches!(
+                    c,
+                    ' ' | '-' | '.' | '(' | ')' | '/' | '\u{3000}' | '（' | '）' | '－' | '\u{a0}'
+                );
+                if !separator {
+                    flush(&mut groups, &mut runs);
+                }
+            }
+        }
+    }
+    if !group.is_empty() {
+        groups.push(group);
+    }
+    flush(&mut groups, &mut runs);
+    let mut out = Vec::new();
+    for run in runs {
+        // A run has few groups (a phone number has at most five or six): every contiguous span.
+        let limit = run.len().min(12);
+        for a in 0..limit {
+            let mut joined = String::new();
+            for g in &run[a..limit] {
+                joined.push_str(g);
+                out.push(joined.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Whether `token` stands in `line` with no letter or digit touching it on either side.
+fn has_token(line: &str, token: &str) -> bool {
+    if token.is_empty() {
+        return false;
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    line.match_indices(token).any(|(i, _)| {
+        !word(line[..i].chars().next_back()) && !word(line[i + token.len()..].chars().next())
+    })
 }
 
 fn whole_request(status: i64, reason: String, job: u64, app_id: &str) -> Answer {

@@ -8,6 +8,7 @@ fn it() -> Itnio {
         app_id: "LILIN888".into(),
         job_id: 9,
         call_record_dup: false,
+        phones: Default::default(),
     }
 }
 
@@ -155,11 +156,150 @@ fn interpret_maps_lines_by_phone() {
             message: "The customer already exists in this task".into()
         }
     );
-    assert_eq!(rows[2], RowAnswer::Accepted { id: None });
+    // A line naming no row of the request leaves the unnamed row unconfirmed.
+    assert!(
+        matches!(&rows[2], RowAnswer::Unknown { code, .. } if code == "unattributed"),
+        "{:?}",
+        rows[2]
+    );
     assert_eq!(
         unattributed,
         vec!["Something else,Phone Number:19999999999".to_string()]
     );
+}
+
+/// A row answer in a few letters: `S` (accepted), `F:code`, `U:code`, `E` (already exists).
+fn short(a: &RowAnswer) -> String {
+    match a {
+        RowAnswer::Accepted { .. } => "S".into(),
+        RowAnswer::Refused { code, .. } => format!("F:{code}"),
+        RowAnswer::Unknown { code, .. } => format!("U:{code}"),
+        RowAnswer::AlreadyExists { .. } => "E".into(),
+    }
+}
+
+/// Failure lines in every spelling, for a request of three phones.
+#[test]
+fn lines_are_attributed_in_any_spelling() {
+    const PHONES: [&str; 3] = ["6281111111111", "6282222222222", "13612345678"];
+    let table: &[(&str, [&str; 3], usize)] = &[
+        (r#"[]"#, ["S", "S", "S"], 0),
+        (r#"null"#, ["S", "S", "S"], 0),
+        (
+            r#"["该客户已存在于此任务中，手机号：6281111111111"]"#,
+            ["E", "S", "S"],
+            0,
+        ),
+        (
+            r#"["Customer custom property is incomplete,Phone Number:+62 822-2222-2222"]"#,
+            ["S", "F:properties_incomplete", "S"],
+            0,
+        ),
+        (
+            r#"["failed (phone 136 1234 5678) please retry later"]"#,
+            ["S", "S", "F:not_imported"],
+            0,
+        ),
+        (
+            r#"["Import failed,Phone Number:６２８１１１１１１１１１１"]"#,
+            ["F:not_imported", "S", "S"],
+            0,
+        ),
+        (
+            r#"["bad number 13612345678 2 times"]"#,
+            ["S", "S", "F:not_imported"],
+            0,
+        ),
+        // Lines that name no row: every row not named elsewhere is unknown.
+        (
+            r#"["Import failed for one customer"]"#,
+            ["U:unattributed", "U:unattributed", "U:unattributed"],
+            1,
+        ),
+        (
+            r#"["The customer already exists in this task,Phone Number:13612345678", "oops"]"#,
+            ["U:unattributed", "U:unattributed", "E"],
+            1,
+        ),
+        (
+            r#"["Phone Number:6281111111"]"#,
+            ["U:unattributed", "U:unattributed", "U:unattributed"],
+            1,
+        ),
+        // A line naming two rows names no single row.
+        (
+            r#"["6281111111111 and 6282222222222 failed"]"#,
+            ["U:unattributed", "U:unattributed", "U:unattributed"],
+            1,
+        ),
+        // A row named twice is not one answer.
+        (
+            r#"["x,Phone Number:13612345678", "y,Phone Number:13612345678"]"#,
+            ["S", "S", "U:contradictory"],
+            0,
+        ),
+        (
+            r#"[{"phone":"6281111111111"}]"#,
+            ["F:not_imported", "S", "S"],
+            0,
+        ),
+    ];
+    for (data, want, stray) in table {
+        let body = format!(r#"{{"status":"0","reason":"success","data":{data}}}"#);
+        let Answer::Rows { rows, unattributed } = interpret(body.as_bytes(), &PHONES, 9, "a")
+        else {
+            panic!("{data}")
+        };
+        assert_eq!(
+            rows.iter().map(short).collect::<Vec<_>>(),
+            want.to_vec(),
+            "{data}"
+        );
+        assert_eq!(unattributed.len(), *stray, "{data}");
+    }
+}
+
+#[test]
+fn data_of_another_shape_confirms_nothing() {
+    for data in [r#""internal error""#, r#""""#, r#"{}"#, "7", "true"] {
+        let body = format!(r#"{{"status":"0","data":{data}}}"#);
+        let Answer::Rows { rows, .. } = interpret(body.as_bytes(), &["1", "2"], 9, "a") else {
+            panic!("{data}")
+        };
+        assert_eq!(
+            rows.iter().map(short).collect::<Vec<_>>(),
+            ["U:unconfirmed", "U:unconfirmed"],
+            "{data}"
+        );
+    }
+}
+
+#[test]
+fn encrypted_ids_are_matched_as_whole_tokens() {
+    let ids = ["aB3xZ9", "aB3xZ", "Q+/=k"];
+    let body = r#"{"status":"0","data":["The customer already exists in this task,Phone Number:aB3xZ9","Customer custom property is incomplete,Phone Number:Q+/=k"]}"#;
+    let Answer::Rows { rows, unattributed } = interpret(body.as_bytes(), &ids, 9, "a") else {
+        panic!()
+    };
+    assert_eq!(
+        rows.iter().map(short).collect::<Vec<_>>(),
+        ["E", "S", "F:properties_incomplete"]
+    );
+    assert!(unattributed.is_empty());
+}
+
+#[test]
+fn reasons_and_lines_are_escaped() {
+    let body = "{\"status\":\"-35\",\"reason\":\"x\\u001b[31mred\"}";
+    match interpret(body.as_bytes(), &["1"], 9, "a") {
+        Answer::BatchRefused { message, .. } => assert_eq!(message, "x\\x1b[31mred"),
+        other => panic!("{other:?}"),
+    }
+    let body = "{\"status\":\"0\",\"data\":[\"\\u001b[2Jgone\"]}";
+    let Answer::Rows { unattributed, .. } = interpret(body.as_bytes(), &["1"], 9, "a") else {
+        panic!()
+    };
+    assert_eq!(unattributed, ["\\x1b[2Jgone"]);
 }
 
 #[test]

@@ -8,8 +8,12 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
+#[cfg(test)]
+mod accounting_props;
+pub mod answer;
 pub mod itnio;
 pub mod nxlink;
+pub mod phone;
 pub mod rules;
 
 /// A provider field that input columns can be mapped to.
@@ -61,6 +65,10 @@ pub enum RowAnswer {
     /// itnio: "already exists in this task". A failure on a first send, a success when an
     /// earlier attempt of the same row may have been applied.
     AlreadyExists { code: String, message: String },
+    /// The answer neither confirmed nor refused this row unambiguously (left out, named twice,
+    /// named on both sides, counts that disagree, a line that names no row): it may or may not
+    /// be held by the provider.
+    Unknown { code: String, message: String },
 }
 
 /// Why a request should be tried again.
@@ -114,9 +122,14 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Validate and normalise one mapped record.
     fn prepare(&self, mapped: &Mapped<'_>) -> Result<Self::Customer, Rejection>;
-    /// A key two rows must not share within one input (itnio: the phone number).
+    /// A key two rows must not share within one input (itnio: the phone number; nxlink: the
+    /// contact key of its duplicate rule).
     fn dedup_key<'c>(&self, _customer: &'c Self::Customer) -> Option<&'c str> {
         None
+    }
+    /// What [`Provider::dedup_key`] is, for the `duplicate_in_file` message.
+    fn dedup_noun(&self) -> &'static str {
+        "phone number"
     }
     /// Whether the answer to a re-sent row depends on knowing that an earlier attempt may have
     /// landed (itnio answers "already exists" to a row it already holds). When it does, the
@@ -146,6 +159,10 @@ pub trait Provider: Send + Sync + 'static {
     fn required_fields(&self) -> &'static [&'static str];
     /// Phone-like field names (their report cells are never formula-guarded).
     fn is_phone_field(&self, header: &str) -> bool;
+    /// How phone numbers are read, and what reading saw of them.
+    fn phones(&self) -> Option<&phone::Phones> {
+        None
+    }
 
     // Incremental imports (`--skip-unchanged`, see `crate::state`).
 

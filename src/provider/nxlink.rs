@@ -10,10 +10,12 @@ use std::io::Write as _;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::answer::{self, escape_control};
+use super::phone::{Phones, Region};
 use super::rules::{self, json_kind};
 use super::StateAccount;
 use super::{Answer, Cell, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
-use crate::config::Secret;
+use crate::secret::Secret;
 use crate::sign::{self, Algorithm};
 
 pub const PATH: &str = "/saas/cdp/openapi/customers/batch_create";
@@ -182,14 +184,15 @@ pub struct Customer<'a> {
 }
 
 /// A validated customer as it travels through the pipeline: its JSON object, exactly as it goes
-/// into a request body, and the two texts `success.csv` shows, in one buffer (one allocation per
-/// row, a few words to move).
+/// into a request body, its contact key, and the two texts `success.csv` shows, in one buffer
+/// (one allocation per row, a few words to move).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Prepared {
-    /// The JSON object, then the WhatsApp number (empty when there is none: a number given
-    /// always has digits), then the full name.
+    /// The JSON object, then the contact key, then the WhatsApp number (empty when there is
+    /// none: a number given always has digits), then the full name.
     buf: String,
     json_end: usize,
+    key_end: usize,
     phone_end: usize,
 }
 
@@ -200,12 +203,15 @@ impl Prepared {
         // Serialising a struct of strings and integers cannot fail.
         let mut buf = serde_json::to_string(c).unwrap_or_default();
         let json_end = buf.len();
+        buf.push_str(c.contact_key().unwrap_or_default());
+        let key_end = buf.len();
         buf.push_str(phone.unwrap_or_default());
         let phone_end = buf.len();
         buf.push_str(&c.full_name);
         Prepared {
             buf,
             json_end,
+            key_end,
             phone_end,
         }
     }
@@ -215,8 +221,14 @@ impl Prepared {
         self.buf.get(..self.json_end).unwrap_or_default()
     }
 
+    /// The contact key nxlink's duplicate rule matches customers by: the first present of
+    /// `whats_app_phone`, `sms_phone` and `email`.
+    pub fn contact_key(&self) -> Option<&str> {
+        Some(self.buf.get(self.json_end..self.key_end)?).filter(|k| !k.is_empty())
+    }
+
     pub fn whats_app_phone(&self) -> Option<&str> {
-        Some(self.buf.get(self.json_end..self.phone_end)?).filter(|p| !p.is_empty())
+        Some(self.buf.get(self.key_end..self.phone_end)?).filter(|p| !p.is_empty())
     }
 
     pub fn full_name(&self) -> &str {
@@ -226,17 +238,6 @@ impl Prepared {
     /// A top-level text field of the JSON object (`sms_phone`, `email`, ...), unescaped.
     pub fn text_field(&self, name: &str) -> Option<Cow<'_, str>> {
         json_text_field(self.json(), name)
-    }
-
-    /// The contact key of the duplicate rule: the first present of `whats_app_phone`,
-    /// `sms_phone` and `email`, with the field it came from.
-    pub fn contact_key(&self) -> Option<(&'static str, Cow<'_, str>)> {
-        if let Some(p) = self.whats_app_phone() {
-            return Some(("whats_app_phone", Cow::Borrowed(p)));
-        }
-        ["sms_phone", "email"]
-            .into_iter()
-            .find_map(|f| self.text_field(f).map(|v| (f, v)))
     }
 }
 
@@ -280,6 +281,16 @@ impl std::fmt::Debug for Prepared {
     }
 }
 
+impl Customer<'_> {
+    /// The first present of `whats_app_phone`, `sms_phone` and `email` (see [`Prepared::contact_key`]).
+    pub fn contact_key(&self) -> Option<&str> {
+        self.whats_app_phone
+            .as_deref()
+            .or(self.sms_phone.as_deref())
+            .or(self.email.as_deref())
+    }
+}
+
 /// Credentials and request options of an nxlink run.
 #[derive(Debug, Clone)]
 pub struct Nxlink {
@@ -291,6 +302,8 @@ pub struct Nxlink {
     pub mode: u8,
     pub strict_binding: bool,
     pub algorithm: Algorithm,
+    /// How phone-like fields are read (`--phone-region`, the country column).
+    pub phones: Phones,
 }
 
 impl Nxlink {
@@ -315,9 +328,17 @@ impl Nxlink {
         Ok(Some(v))
     }
 
-    fn phone<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
+    fn phone<'a>(
+        &self,
+        m: &Mapped<'a>,
+        idx: usize,
+        region: Option<Region>,
+    ) -> Result<Option<Cow<'a, str>>, Rejection> {
         match self.cell(m, idx)? {
-            Some(v) => rules::phone(FIELDS[idx].name, &v, 30).map(|p| Some(Cow::Owned(p))),
+            Some(v) => self
+                .phones
+                .normalise(FIELDS[idx].name, &v, 30, region)
+                .map(|p| Some(Cow::Owned(p))),
             None => Ok(None),
         }
     }
@@ -403,12 +424,15 @@ impl Nxlink {
 
     /// Validate and normalise one mapped record (borrowing its text where it can).
     pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
-        let full_name = self.text(m, f::FULL_NAME, Some(255))?.ok_or_else(|| {
-            Rejection::new(
-                "missing_full_name",
-                "full_name: required (map a column to it)",
-            )
-        })?;
+        let full_name = self
+            .text(m, f::FULL_NAME, Some(255))?
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| {
+                Rejection::new(
+                    "missing_full_name",
+                    "full_name: required, and not only spaces (map a column to it)",
+                )
+            })?;
         let gender = match self.cell(m, f::GENDER)? {
             Some(g) => Some(u8::from(rules::gender("gender", &g)?)),
             None => None,
@@ -432,18 +456,20 @@ impl Nxlink {
                 ));
             }
         }
+        let country = self.text(m, f::COUNTRY, Some(50))?;
+        let region = self.phones.row_region(country.as_deref());
         let c = Customer {
             full_name,
             first_name: self.text(m, f::FIRST_NAME, Some(128))?,
             last_name: self.text(m, f::LAST_NAME, Some(128))?,
-            sms_phone: self.phone(m, f::SMS_PHONE)?,
-            whats_app_phone: self.phone(m, f::WHATS_APP_PHONE)?,
-            viber_phone: self.phone(m, f::VIBER_PHONE)?,
+            sms_phone: self.phone(m, f::SMS_PHONE, region)?,
+            whats_app_phone: self.phone(m, f::WHATS_APP_PHONE, region)?,
+            viber_phone: self.phone(m, f::VIBER_PHONE, region)?,
             messenger: self.digits(m, f::MESSENGER)?,
             instagram: self.digits(m, f::INSTAGRAM)?,
             zalo: self.digits(m, f::ZALO)?,
             line: self.text(m, f::LINE, Some(50))?,
-            country: self.text(m, f::COUNTRY, Some(50))?,
+            country,
             email,
             address: self.text(m, f::ADDRESS, Some(100))?,
             birthday,
@@ -476,6 +502,8 @@ impl Nxlink {
                 ),
             ));
         }
+        let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
+        self.phones.note_row(region, watched);
         Ok(c)
     }
 }
@@ -501,6 +529,14 @@ impl Provider for Nxlink {
 
     fn prepare(&self, m: &Mapped<'_>) -> Result<Prepared, Rejection> {
         self.customer(m).map(|c| Prepared::new(&c))
+    }
+
+    fn dedup_key<'c>(&self, c: &'c Prepared) -> Option<&'c str> {
+        c.contact_key()
+    }
+
+    fn dedup_noun(&self) -> &'static str {
+        "contact (the first of whats_app_phone, sms_phone, email)"
     }
 
     fn write_body(&self, customers: &[&Prepared], buf: &mut Vec<u8>) {
@@ -560,7 +596,8 @@ impl Provider for Nxlink {
     }
 
     fn interpret(&self, body: &[u8], customers: &[&Prepared]) -> Answer {
-        interpret(body, customers.len(), self.tenant_id)
+        let phones: Vec<Option<&str>> = customers.iter().map(|c| c.whats_app_phone()).collect();
+        interpret(body, &phones, self.tenant_id)
     }
 
     fn success_header(&self) -> &'static [&'static str] {
@@ -583,6 +620,10 @@ impl Provider for Nxlink {
         matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
     }
 
+    fn phones(&self) -> Option<&Phones> {
+        Some(&self.phones)
+    }
+
     fn state_account(&self) -> StateAccount {
         StateAccount {
             account: self.access_key.clone(),
@@ -592,16 +633,9 @@ impl Provider for Nxlink {
         }
     }
 
-    /// The contact key, tagged with its field (`wa:`, `sms:`, `email:`): nxlink matches a
-    /// WhatsApp number and an SMS number with the same digits as different contacts.
+    /// The contact key of the duplicate rule (so one input holds each key once).
     fn state_key<'c>(&self, c: &'c Prepared) -> Option<Cow<'c, str>> {
-        let (field, value) = c.contact_key()?;
-        let tag = match field {
-            "whats_app_phone" => "wa:",
-            "sms_phone" => "sms:",
-            _ => "email:",
-        };
-        Some(Cow::Owned([tag, &value].concat()))
+        c.contact_key().map(Cow::Borrowed)
     }
 
     fn sent_bytes<'c>(&self, c: &'c Prepared, _buf: &'c mut Vec<u8>) -> &'c [u8] {
@@ -642,14 +676,22 @@ fn text_of(v: Option<&Value>) -> String {
     }
 }
 
-/// Interpret a batch_create answer for a request of `n` customers.
-pub fn interpret(body: &[u8], n: usize, tenant_id: i64) -> Answer {
-    interpret_fast(body, n).unwrap_or_else(|| interpret_value(body, n, tenant_id))
+/// Interpret a batch_create answer for a request whose rows carry these WhatsApp numbers (in
+/// request order; `None` where a row has none).
+///
+/// The accounting rules (cli.md, "What counts as an answer"): with code 0 every row must be
+/// named exactly once across `successItems` and `failItems`; a row left out, named twice or on
+/// both sides is `Unknown`; `data` missing, null, not an object, or with both lists empty makes
+/// every row `Unknown`; counts that disagree with the lists leave only the rows individually
+/// confirmed as accepted; a success item whose `whatsAppPhone` is not the row's contradicts it.
+pub fn interpret(body: &[u8], phones: &[Option<&str>], tenant_id: i64) -> Answer {
+    interpret_fast(body, phones).unwrap_or_else(|| interpret_value(body, phones, tenant_id))
 }
 
-/// The usual answer (code 0, well-formed item lists), read into typed structs without
-/// building a `Value` tree. `None` for anything else, which [`interpret_value`] then reads.
-fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
+/// The usual answer (code 0, well-formed item lists naming every row once, counts that agree),
+/// read into typed structs without building a `Value` tree. `None` for anything else, which
+/// [`interpret_value`] then reads by the full rules.
+fn interpret_fast(body: &[u8], phones: &[Option<&str>]) -> Option<Answer> {
     #[derive(serde::Deserialize)]
     struct Fast {
         code: i64,
@@ -658,10 +700,12 @@ fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct FastData {
-        #[serde(default)]
         success_items: Vec<Success>,
         #[serde(default)]
         fail_items: Vec<Fail>,
+        total_count: Option<u64>,
+        success_count: Option<u64>,
+        fail_count: Option<u64>,
     }
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -670,6 +714,7 @@ fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
         /// Ids are whole numbers; anything else (text, a fraction, beyond u64) falls back to
         /// the liberal path, which keeps the id's exact text.
         customer_id: Option<u64>,
+        whats_app_phone: Option<String>,
     }
     #[derive(serde::Deserialize)]
     #[serde(rename_all = "camelCase")]
@@ -682,13 +727,31 @@ fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
     let FastData {
         success_items,
         fail_items,
+        total_count,
+        success_count,
+        fail_count,
     } = fast.data;
-    if fast.code != 0 || success_items.len() + fail_items.len() != n {
+    let n = phones.len();
+    let agrees = |count: Option<u64>, len: usize| count.is_none_or(|c| c == len as u64);
+    if fast.code != 0
+        || n == 0
+        || success_items.len() + fail_items.len() != n
+        || !agrees(total_count, n)
+        || !agrees(success_count, success_items.len())
+        || !agrees(fail_count, fail_items.len())
+    {
         return None;
     }
     let mut rows: Vec<Option<RowAnswer>> = vec![None; n];
     for it in success_items {
         let slot = rows.get_mut(it.index).filter(|r| r.is_none())?;
+        if it
+            .whats_app_phone
+            .as_deref()
+            .is_some_and(|p| phone_contradicts(p, phones.get(it.index).copied().flatten()))
+        {
+            return None;
+        }
         *slot = Some(RowAnswer::Accepted {
             id: it.customer_id.map(|c| c.to_string()),
         });
@@ -697,7 +760,7 @@ fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
         let slot = rows.get_mut(it.index).filter(|r| r.is_none())?;
         *slot = Some(RowAnswer::Refused {
             code: it.error_code?.to_string(),
-            message: it.error_message.unwrap_or_default(),
+            message: escape_control(&it.error_message.unwrap_or_default()).into_owned(),
         });
     }
     Some(Answer::Rows {
@@ -706,8 +769,22 @@ fn interpret_fast(body: &[u8], n: usize) -> Option<Answer> {
     })
 }
 
-/// Any answer, read liberally through a `Value` tree.
-fn interpret_value(body: &[u8], n: usize, tenant_id: i64) -> Answer {
+/// Whether a success item's `whatsAppPhone` names another number than the row's. Compared as
+/// digits; one may carry a country code the other lacks, so a suffix match is no contradiction.
+fn phone_contradicts(answered: &str, sent: Option<&str>) -> bool {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let (a, s) = (digits(answered), digits(sent.unwrap_or_default()));
+    if a.is_empty() || s.is_empty() {
+        // Nothing to compare: an empty echo says nothing, and a row sent without a WhatsApp
+        // number may be echoed with whatever number nxlink keys it by.
+        return false;
+    }
+    !(a.ends_with(&s) || s.ends_with(&a))
+}
+
+/// Any answer, read liberally through a `Value` tree and accounted strictly.
+fn interpret_value(body: &[u8], phones: &[Option<&str>], tenant_id: i64) -> Answer {
+    let n = phones.len();
     let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
         return Answer::Retry {
             kind: RetryKind::Unparsable,
@@ -728,89 +805,132 @@ fn interpret_value(body: &[u8], n: usize, tenant_id: i64) -> Answer {
             m
         }
     };
+    let trace = Some(text_of(root.get("traceId"))).filter(|t| !t.is_empty());
     if code != 0 {
-        return whole_request(code, message, tenant_id);
+        return whole_request(code, message, trace.as_deref(), tenant_id);
     }
+    let traced = |what: &str| match &trace {
+        Some(t) => format!("{what} (nxlink trace id {t})"),
+        None => what.to_owned(),
+    };
+    let all_unknown = |what: &str| Answer::Rows {
+        rows: vec![answer::unknown(answer::UNCONFIRMED, &traced(what)); n],
+        unattributed: vec![],
+    };
     let data = match root.get("data") {
         Some(Value::Object(d)) => d,
-        // `data` null or "": processed, nothing failed, no identifiers given.
-        _ => {
-            return Answer::Rows {
-                rows: vec![RowAnswer::Accepted { id: None }; n],
-                unattributed: vec![],
-            }
+        None => return all_unknown("nxlink answered code 0 without data: no row was confirmed"),
+        Some(Value::Null) => {
+            return all_unknown("nxlink answered code 0 with data null: no row was confirmed")
+        }
+        Some(other) => {
+            return all_unknown(&format!(
+                "nxlink answered code 0 with data that is {} instead of the per-row results: no row was confirmed",
+                json_kind(other)
+            ))
         }
     };
-    let mut rows: Vec<Option<RowAnswer>> = vec![None; n];
-    let mut unattributed = Vec::new();
     let items = |key: &str| -> &[Value] {
         match data.get(key) {
             Some(Value::Array(a)) => a,
             _ => &[],
         }
     };
-    for item in items("successItems").iter().filter_map(Value::as_object) {
-        let id = match item.get("customerId") {
-            Some(Value::Number(num)) => Some(num.to_string()),
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            _ => None,
-        };
-        place(
-            &mut rows,
-            &mut unattributed,
-            item,
-            RowAnswer::Accepted { id },
+    let (successes, failures) = (items("successItems"), items("failItems"));
+    if successes.is_empty() && failures.is_empty() {
+        return all_unknown(
+            "nxlink answered code 0 without naming any row as a success or a failure: no row was confirmed",
         );
     }
-    for item in items("failItems").iter().filter_map(Value::as_object) {
-        let code = code_of(item.get("errorCode"))
-            .map_or_else(|| text_of(item.get("errorCode")), |c| c.to_string());
-        let answer = RowAnswer::Refused {
-            code,
-            message: text_of(item.get("errorMessage")),
+    let mut ledger = answer::Ledger::new(n);
+    let mut unattributed = Vec::new();
+    for value in successes {
+        let item = value.as_object();
+        let idx = item.and_then(index_of);
+        let id = match item.and_then(|i| i.get("customerId")) {
+            Some(Value::Number(num)) => Some(num.to_string()),
+            Some(Value::String(s)) if !s.is_empty() => Some(escape_control(s).into_owned()),
+            _ => None,
         };
-        place(&mut rows, &mut unattributed, item, answer);
-    }
-    let listed = rows.iter().filter(|r| r.is_some()).count();
-    if listed == 0 && unattributed.is_empty() {
-        // Code 0 with empty lists: nothing failed.
-        return Answer::Rows {
-            rows: vec![RowAnswer::Accepted { id: None }; n],
-            unattributed,
+        let echoed = item.map(|i| text_of(i.get("whatsAppPhone")));
+        let verdict = match (idx, echoed) {
+            (Some(i), Some(p)) if phone_contradicts(&p, phones.get(i).copied().flatten()) => {
+                answer::unknown(
+                    answer::CONTRADICTORY,
+                    &traced(&format!(
+                        "nxlink confirmed this row with another WhatsApp number ({})",
+                        crate::provider::rules::mask_phone(&escape_control(&p))
+                    )),
+                )
+            }
+            _ => RowAnswer::Accepted { id },
         };
+        if !idx.is_some_and(|i| ledger.name(i, verdict)) {
+            unattributed.push(escape_control(&value.to_string()).into_owned());
+        }
     }
-    Answer::Rows {
-        rows: rows
-            .into_iter()
-            .map(|r| {
-                r.unwrap_or(RowAnswer::Refused {
-                    code: "unanswered".into(),
-                    message: "nxlink listed this row neither as a success nor as a failure".into(),
-                })
-            })
-            .collect(),
-        unattributed,
+    for value in failures {
+        let item = value.as_object();
+        let idx = item.and_then(index_of);
+        let code = item
+            .and_then(|i| code_of(i.get("errorCode")).map(|c| c.to_string()))
+            .unwrap_or_else(|| text_of(item.and_then(|i| i.get("errorCode"))));
+        let verdict = RowAnswer::Refused {
+            code: escape_control(&code).into_owned(),
+            message: escape_control(&text_of(item.and_then(|i| i.get("errorMessage"))))
+                .into_owned(),
+        };
+        if !idx.is_some_and(|i| ledger.name(i, verdict)) {
+            unattributed.push(escape_control(&value.to_string()).into_owned());
+        }
     }
+    let count = |key: &str| match data.get(key) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(code_of(Some(v))),
+    };
+    let disagree =
+        |key: &str, expected: usize| count(key).is_some_and(|c| c != i64::try_from(expected).ok());
+    let miscounted = disagree("totalCount", n)
+        || disagree("successCount", successes.len())
+        || disagree("failCount", failures.len());
+    let doubt_text = traced(
+        "nxlink's counts (totalCount, successCount, failCount) disagree with its lists of rows: this row was not confirmed",
+    );
+    let rows = ledger.finish(
+        || {
+            answer::unknown(
+                answer::UNCONFIRMED,
+                &traced("nxlink listed this row neither as a success nor as a failure"),
+            )
+        },
+        miscounted.then_some((answer::MISCOUNTED, doubt_text.as_str())),
+    );
+    if let Some(t) = &trace {
+        if !unattributed.is_empty() {
+            tracing::info!(trace_id = %t, "nxlink answer named items matching no row");
+        }
+    }
+    Answer::Rows { rows, unattributed }
 }
 
-fn place(
-    rows: &mut [Option<RowAnswer>],
-    unattributed: &mut Vec<String>,
-    item: &Map<String, Value>,
-    answer: RowAnswer,
-) {
-    let idx = item.get("index").and_then(|v| match v {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.parse().ok(),
+/// An item's `index`, as a number or a numeric string.
+fn index_of(item: &Map<String, Value>) -> Option<usize> {
+    match item.get("index")? {
+        Value::Number(n) => usize::try_from(n.as_u64()?).ok(),
+        Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    });
-    match idx.and_then(|i| rows.get_mut(i as usize)) {
-        Some(slot @ None) => *slot = Some(answer),
-        _ => unattributed.push(Value::Object(item.clone()).to_string()),
     }
 }
 
-fn whole_request(code: i64, message: String, tenant_id: i64) -> Answer {
+fn whole_request(code: i64, message: String, trace: Option<&str>, tenant_id: i64) -> Answer {
+    let message = match trace {
+        Some(t) => format!(
+            "{} (nxlink trace id {})",
+            escape_control(&message),
+            escape_control(t)
+        ),
+        None => escape_control(&message).into_owned(),
+    };
     let fatal = |what: String| Answer::Fatal {
         code: code.to_string(),
         message: format!("nxlink answered code {code} ({message}): {what}"),
@@ -827,7 +947,9 @@ fn whole_request(code: i64, message: String, tenant_id: i64) -> Answer {
         21059 => fatal("app_key is required: set --app-key, app_key in [nxlink] or CUSTIMPORT_NXLINK_APP_KEY".into()),
         22124 => fatal(format!("the application is unavailable: check that app_key belongs to tenant {tenant_id} and is enabled")),
         22125 => fatal("the account's balance is insufficient: top it up, then run again with --resume".into()),
-        12148 => Answer::BatchRefused {
+        // A seat that does not exist (12148) or a parameter error (1002) may come from some
+        // rows only: bisect to find them.
+        12148 | 1002 => Answer::BatchRefused {
             code: code.to_string(),
             message,
             bisect: true,

@@ -10,6 +10,7 @@ fn nx() -> Nxlink {
         mode: 1,
         strict_binding: false,
         algorithm: Algorithm::Md5,
+        phones: Default::default(),
     }
 }
 
@@ -279,12 +280,35 @@ fn json_cells_keep_exact_numbers_and_refuse_other_types() {
     assert!(e.message.contains("country"), "{}", e.message);
 }
 
+/// Three rows without WhatsApp numbers (nothing for an echo to contradict).
+const NO_PHONES: [Option<&str>; 3] = [None, None, None];
+
+/// A row answer in a few letters: `S:id` (accepted), `F:code`, `U:code`, `E:code` (exists).
+fn short(a: &RowAnswer) -> String {
+    match a {
+        RowAnswer::Accepted { id } => format!("S:{}", id.as_deref().unwrap_or("-")),
+        RowAnswer::Refused { code, .. } => format!("F:{code}"),
+        RowAnswer::Unknown { code, .. } => format!("U:{code}"),
+        RowAnswer::AlreadyExists { code, .. } => format!("E:{code}"),
+    }
+}
+
+/// The rows of a `Rows` answer in short form, and how many items matched no row.
+fn rows_of(a: Answer) -> (Vec<String>, usize) {
+    match a {
+        Answer::Rows { rows, unattributed } => {
+            (rows.iter().map(short).collect(), unattributed.len())
+        }
+        other => panic!("not rows: {other:?}"),
+    }
+}
+
 #[test]
 fn interpret_partial_success_keeps_ids_exact() {
     let body = br#"{"code":0,"message":null,"traceId":"x","data":{"totalCount":2,"successCount":1,"failCount":1,
         "failItems":[{"index":1,"errorCode":12148,"errorMessage":"Assigned seat agent1 does not exist."}],
         "successItems":[{"index":0,"customerId":1214631327620775936,"whatsAppPhone":"8618163725558"}]}}"#;
-    let a = interpret(body, 2, 1);
+    let a = interpret(body, &[Some("8618163725558"), Some("8618163725559")], 1);
     assert_eq!(
         a,
         Answer::Rows {
@@ -302,31 +326,138 @@ fn interpret_partial_success_keeps_ids_exact() {
     );
 }
 
+/// Every answer shape of the accounting rules, with what each of three rows must become.
 #[test]
-fn interpret_is_liberal_about_shapes() {
-    for body in [
-        r#"{"code":"0","msg":"ok","data":null}"#,
-        r#"{"code":0,"data":""}"#,
-        r#"{"code":0,"data":{"failItems":[],"successItems":[]}}"#,
-    ] {
-        match interpret(body.as_bytes(), 3, 1) {
-            Answer::Rows { rows, .. } => assert_eq!(rows.len(), 3),
-            other => panic!("{body}: {other:?}"),
-        }
+fn interpret_accounts_for_every_row_exactly_once() {
+    let table: &[(&str, [&str; 3], usize)] = &[
+        // Vague successes confirm nothing.
+        (r#"{"code":0}"#, ["U:unconfirmed"; 3], 0),
+        (
+            r#"{"code":"0","msg":"ok","data":null}"#,
+            ["U:unconfirmed"; 3],
+            0,
+        ),
+        (r#"{"code":0,"data":{}}"#, ["U:unconfirmed"; 3], 0),
+        (r#"{"code":0,"data":""}"#, ["U:unconfirmed"; 3], 0),
+        (
+            r#"{"code":0,"data":"internal error"}"#,
+            ["U:unconfirmed"; 3],
+            0,
+        ),
+        (r#"{"code":0,"data":[1,2,3]}"#, ["U:unconfirmed"; 3], 0),
+        (
+            r#"{"code":0,"data":{"failItems":[],"successItems":[]}}"#,
+            ["U:unconfirmed"; 3],
+            0,
+        ),
+        (
+            r#"{"code":0,"data":{"successItems":"all"}}"#,
+            ["U:unconfirmed"; 3],
+            0,
+        ),
+        // The usual answer.
+        (
+            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":2,"customerId":3}],"failItems":[{"index":1,"errorCode":12148,"errorMessage":"seat"}]}}"#,
+            ["S:1", "F:12148", "S:3"],
+            0,
+        ),
+        // A row left out.
+        (
+            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}]}}"#,
+            ["S:1", "S:2", "U:unconfirmed"],
+            0,
+        ),
+        // A row on both sides, a row twice.
+        (
+            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":1,"customerId":2},{"index":2,"customerId":3}],"failItems":[{"index":0,"errorCode":1,"errorMessage":"x"}]}}"#,
+            ["U:contradictory", "U:contradictory", "S:3"],
+            0,
+        ),
+        // Failed twice is still not one answer.
+        (
+            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":1},{"index":2,"errorCode":1}]}}"#,
+            ["S:1", "S:2", "U:contradictory"],
+            0,
+        ),
+        // Items with no such row: reported; the rows they did not name are not confirmed.
+        (
+            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"7"},{"index":5,"customerId":8},{"index":-1},{"customerId":9},"x"]}}"#,
+            ["S:7", "U:unconfirmed", "U:unconfirmed"],
+            4,
+        ),
+        // Counts that disagree: only the rows individually confirmed as accepted stand.
+        (
+            r#"{"code":0,"data":{"totalCount":3,"successCount":3,"failCount":0,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5}]}}"#,
+            ["S:1", "S:2", "U:count_mismatch"],
+            0,
+        ),
+        (
+            r#"{"code":0,"data":{"totalCount":5,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":2,"customerId":3}]}}"#,
+            ["S:1", "S:2", "S:3"],
+            0,
+        ),
+        (
+            r#"{"code":0,"data":{"totalCount":"3","successCount":"2","failCount":"1","successItems":[{"index":"0","customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":"E1"}]}}"#,
+            ["S:1", "S:2", "F:E1"],
+            0,
+        ),
+        // Ids that are not u64 keep their exact text.
+        (
+            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":99999999999999999999999},{"index":1,"customerId":-4},{"index":2,"customerId":1.5}]}}"#,
+            ["S:99999999999999999999999", "S:-4", "S:1.5"],
+            0,
+        ),
+    ];
+    for (body, want, stray) in table {
+        let (rows, unattributed) = rows_of(interpret(body.as_bytes(), &NO_PHONES, 1));
+        assert_eq!(rows, want.to_vec(), "{body}");
+        assert_eq!(unattributed, *stray, "{body}");
     }
-    // An item with an index out of range is reported, and the row it did not name is not lost.
-    let body = br#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"7"},{"index":5,"customerId":8}]}}"#;
-    match interpret(body, 2, 1) {
-        Answer::Rows { rows, unattributed } => {
-            assert_eq!(
-                rows[0],
-                RowAnswer::Accepted {
-                    id: Some("7".into())
-                }
-            );
-            assert!(matches!(rows[1], RowAnswer::Refused { .. }));
-            assert_eq!(unattributed.len(), 1);
+}
+
+#[test]
+fn a_success_echoing_another_number_is_not_a_success() {
+    let body = br#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1,"whatsAppPhone":"6281111111111"},{"index":1,"customerId":2,"whatsAppPhone":"81222222222"}]}}"#;
+    let (rows, _) = rows_of(interpret(
+        body,
+        &[Some("6281222222222"), Some("6281222222222")],
+        1,
+    ));
+    // Row 0 was confirmed with row 1's neighbour's number; row 1's echo lacks the country code.
+    assert_eq!(rows, ["U:contradictory", "S:2"]);
+}
+
+#[test]
+fn trace_ids_and_control_characters() {
+    let body = br#"{"code":0,"traceId":"tr-42","data":null}"#;
+    match interpret(body, &NO_PHONES, 1) {
+        Answer::Rows { rows, .. } => {
+            for r in rows {
+                assert!(
+                    matches!(&r, RowAnswer::Unknown { message, .. } if message.contains("tr-42")),
+                    "{r:?}"
+                );
+            }
         }
+        other => panic!("{other:?}"),
+    }
+    let body =
+        b"{\"code\":22000,\"message\":\"bad\\u001b[2J\\r\\u0007\",\"traceId\":\"t\\u001b9\"}";
+    match interpret(body, &NO_PHONES, 1) {
+        Answer::BatchRefused { message, .. } => {
+            assert_eq!(message, "bad\\x1b[2J\\x0d\\x07 (nxlink trace id t\\x1b9)");
+        }
+        other => panic!("{other:?}"),
+    }
+    let body = b"{\"code\":0,\"data\":{\"successItems\":[{\"index\":0}],\"failItems\":[{\"index\":1,\"errorCode\":5,\"errorMessage\":\"\\u001b]0;x\\u0007\"},{\"index\":2,\"errorCode\":5}]}}";
+    match interpret(body, &NO_PHONES, 1) {
+        Answer::Rows { rows, .. } => assert_eq!(
+            rows[1],
+            RowAnswer::Refused {
+                code: "5".into(),
+                message: "\\x1b]0;x\\x07".into()
+            }
+        ),
         other => panic!("{other:?}"),
     }
 }
@@ -335,8 +466,8 @@ fn interpret_is_liberal_about_shapes() {
 fn interpret_whole_request_codes() {
     let kind = |code: &str| {
         interpret(
-            format!(r#"{{"code":{code},"message":"m","data":null}}"#).as_bytes(),
-            2,
+            format!(r#"{{"code":{code},"message":"m","traceId":"T1","data":null}}"#).as_bytes(),
+            &NO_PHONES,
             1,
         )
     };
@@ -348,30 +479,35 @@ fn interpret_whole_request_codes() {
         }
     ));
     for fatal in ["1003", "1005", "21058", "21059", "22124", "22125"] {
-        assert!(matches!(kind(fatal), Answer::Fatal { .. }), "{fatal}");
+        assert!(
+            matches!(kind(fatal), Answer::Fatal { ref message, .. } if message.contains("T1")),
+            "{fatal}"
+        );
+    }
+    // A row may cause either: bisect.
+    for bisect in ["12148", "1002"] {
+        assert!(
+            matches!(kind(bisect), Answer::BatchRefused { bisect: true, ref message, .. } if message == "m (nxlink trace id T1)"),
+            "{bisect}"
+        );
     }
     assert!(matches!(
-        kind("12148"),
-        Answer::BatchRefused { bisect: true, .. }
-    ));
-    assert!(matches!(
-        kind("1002"),
+        kind("-1"),
         Answer::BatchRefused { bisect: false, .. }
     ));
-    assert!(matches!(
-        interpret(b"<html>", 2, 1),
-        Answer::Retry {
-            kind: RetryKind::Unparsable,
-            ..
-        }
-    ));
-    assert!(matches!(
-        interpret(br#"{"code":0,"data":{"succ"#, 2, 1),
-        Answer::Retry {
-            kind: RetryKind::Unparsable,
-            ..
-        }
-    ));
+    for garbage in [
+        &b"<html>"[..],
+        br#"{"code":0,"data":{"succ"#,
+        br#"{"message":"no code"}"#,
+    ] {
+        assert!(matches!(
+            interpret(garbage, &NO_PHONES, 1),
+            Answer::Retry {
+                kind: RetryKind::Unparsable,
+                ..
+            }
+        ));
+    }
 }
 
 #[test]
@@ -385,37 +521,24 @@ fn fast_and_liberal_readings_agree() {
         r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"12"},{"index":1,"customerId":3},{"index":9,"customerId":4}]}}"#,
         r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":99999999999999999999999},{"index":1,"customerId":-4},{"index":2,"customerId":1.5}]}}"#,
         r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":null},{"index":1,"customerId":0},{"index":2,"customerId":18446744073709551615}]}}"#,
+        r#"{"code":0,"data":{"totalCount":2,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":0},{"index":2,"customerId":5}]}}"#,
     ];
+    let phones = [Some("62"), None, Some("6283")];
     for body in bodies {
         assert_eq!(
-            interpret(body.as_bytes(), 3, 1),
-            interpret_value(body.as_bytes(), 3, 1),
+            interpret(body.as_bytes(), &phones, 1),
+            interpret_value(body.as_bytes(), &phones, 1),
             "{body}"
         );
     }
     assert!(
-        interpret_fast(bodies[0].as_bytes(), 3).is_some(),
+        interpret_fast(bodies[0].as_bytes(), &phones).is_some(),
         "the usual answer takes the fast path"
     );
-    match interpret(bodies[0].as_bytes(), 3, 1) {
-        Answer::Rows { rows, .. } => assert_eq!(
-            rows[2],
-            RowAnswer::Accepted {
-                id: Some("1214631327620775999".into())
-            }
-        ),
-        other => panic!("{other:?}"),
-    }
-    // Ids beyond u64 or not whole keep their exact text.
-    match interpret(bodies[4].as_bytes(), 3, 1) {
-        Answer::Rows { rows, .. } => assert_eq!(
-            rows,
-            ["99999999999999999999999", "-4", "1.5"].map(|id| RowAnswer::Accepted {
-                id: Some(id.into())
-            })
-        ),
-        other => panic!("{other:?}"),
-    }
+    assert_eq!(
+        rows_of(interpret(bodies[0].as_bytes(), &phones, 1)).0,
+        ["S:7", "F:12148", "S:1214631327620775999"]
+    );
 }
 
 /// The body as serde would write it for the whole structure: what `write_body` must equal.
@@ -490,4 +613,75 @@ fn prepared_customers_make_the_same_body_as_serde() {
             serde_body(&p, &customers[..1])
         );
     }
+}
+
+#[test]
+fn local_checks_of_the_second_round() {
+    // A name of spaces (ASCII, tab, ideographic) is no name.
+    for blank in ["   ", "\t", "\u{3000}"] {
+        let e = nx()
+            .prepare(&mapped(&[
+                ("full_name", blank),
+                ("whats_app_phone", "628123"),
+            ]))
+            .unwrap_err();
+        assert_eq!(e.code, "missing_full_name", "{blank:?}");
+    }
+    // Limits hold in UTF-16 units: 128 emoji are 128 characters but 256 units.
+    let emoji = "😀".repeat(128);
+    let e = nx()
+        .prepare(&mapped(&[
+            ("full_name", "A"),
+            ("whats_app_phone", "628123"),
+            ("first_name", &emoji),
+        ]))
+        .unwrap_err();
+    assert_eq!(e.code, "too_long");
+    assert!(e.message.contains("256 UTF-16 units"), "{}", e.message);
+    let fits = "😀".repeat(64);
+    assert!(nx()
+        .prepare(&mapped(&[
+            ("full_name", "A"),
+            ("whats_app_phone", "628123"),
+            ("first_name", &fits),
+        ]))
+        .is_ok());
+    // 255 CJK characters are 255 units (765 bytes): allowed.
+    let cjk = "中".repeat(255);
+    assert!(nx()
+        .prepare(&mapped(&[("full_name", &cjk), ("email", "a@b.c")]))
+        .is_ok());
+}
+
+#[test]
+fn the_contact_key_is_the_first_present_channel() {
+    let key = |pairs: &[(&str, &str)]| {
+        let mut all = vec![("full_name", "A")];
+        all.extend_from_slice(pairs);
+        let p = nx().prepare(&mapped(&all)).unwrap();
+        nx().dedup_key(&p).map(str::to_owned)
+    };
+    assert_eq!(
+        key(&[
+            ("email", "a@b.c"),
+            ("sms_phone", "62 811"),
+            ("whats_app_phone", "62-812")
+        ]),
+        Some("62812".into())
+    );
+    assert_eq!(
+        key(&[("email", "a@b.c"), ("sms_phone", "62 811")]),
+        Some("62811".into())
+    );
+    assert_eq!(key(&[("email", "a@b.c")]), Some("a@b.c".into()));
+    assert_eq!(key(&[("zalo", "123")]), None);
+    let p = nx()
+        .prepare(&mapped(&[
+            ("full_name", "Ann"),
+            ("whats_app_phone", "62812"),
+            ("email", "a@b.c"),
+        ]))
+        .unwrap();
+    assert_eq!(p.whats_app_phone(), Some("62812"));
+    assert_eq!(p.full_name(), "Ann");
 }

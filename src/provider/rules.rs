@@ -200,17 +200,25 @@ pub fn digits(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
 }
 
 /// At most `max` characters.
+/// A length limit, held both in characters and in UTF-16 code units (the providers' servers
+/// count the latter: an emoji is 2).
 pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
     if value.len() <= max {
-        // Never more characters than bytes.
+        // Never more characters, nor UTF-16 units, than bytes.
         return Ok(());
     }
-    let n = value.chars().count();
-    if n > max {
-        return Err(Rejection::new(
-            "too_long",
-            format!("{field}: {n} characters, at most {max} allowed"),
-        ));
+    // UTF-16 units are never fewer than characters: one count holds both limits.
+    let units = value.encode_utf16().count();
+    if units > max {
+        let chars = value.chars().count();
+        let message = if chars == units {
+            format!("{field}: {chars} characters, at most {max} allowed")
+        } else {
+            format!(
+                "{field}: {chars} characters, {units} UTF-16 units (as the provider counts them: an emoji is 2), at most {max} allowed"
+            )
+        };
+        return Err(Rejection::new("too_long", message));
     }
     Ok(())
 }
@@ -280,6 +288,15 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
         out.push_str(part);
     }
     Ok(out)
+}
+
+/// Keep the last 4 digits of a phone number.
+pub fn mask_phone(p: &str) -> String {
+    let n = p.chars().count();
+    p.chars()
+        .enumerate()
+        .map(|(i, c)| if i + 4 < n { '*' } else { c })
+        .collect()
 }
 
 #[cfg(test)]

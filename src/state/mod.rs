@@ -19,7 +19,7 @@
 //! );
 //! CREATE TABLE customers (         -- what a scope holds: one row per customer key
 //!   scope_id     INTEGER NOT NULL REFERENCES scopes(id) ON DELETE CASCADE,
-//!   key          TEXT NOT NULL,       -- nxlink 'wa:'/'sms:'/'email:' + contact; itnio phone
+//!   key          TEXT NOT NULL,       -- nxlink contact key; itnio phone number
 //!   fingerprint  BLOB NOT NULL,       -- XXH3-128 of what was sent for the row (16 bytes)
 //!   succeeded_at INTEGER NOT NULL,    -- unix seconds: start of the run that sent it
 //!   PRIMARY KEY (scope_id, key)
@@ -237,10 +237,33 @@ impl State {
             }
             o.open(path).map_err(io)?;
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let state = State::connect(path, flags)?;
-        state.migrate()?;
-        Ok(state)
+        State::retry_busy(|| {
+            let state = State::connect(path)?;
+            state.migrate()?;
+            Ok(state)
+        })
+    }
+
+    /// Run a setup step again while another process holds a lock it needs. Switching a new
+    /// database to WAL mode needs it alone for a moment, and SQLite does not wait (with the
+    /// busy timeout) in that case; the steps are idempotent.
+    fn retry_busy<T>(mut step: impl FnMut() -> Result<T, StateError>) -> Result<T, StateError> {
+        let start = std::time::Instant::now();
+        loop {
+            match step() {
+                Err(StateError::Sqlite {
+                    source: rusqlite::Error::SqliteFailure(e, _),
+                    ..
+                }) if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && start.elapsed() < BUSY_TIMEOUT =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Open an existing database without creating anything; `None` when there is none.
@@ -248,9 +271,11 @@ impl State {
         if !path.exists() {
             return Ok(None);
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let state = State::connect(path, flags)?;
-        let version = state.user_version()?;
+        let (state, version) = State::retry_busy(|| {
+            let state = State::connect(path)?;
+            let version = state.user_version()?;
+            Ok((state, version))
+        })?;
         if version > SCHEMA_VERSION {
             return Err(StateError::TooNew {
                 path: path.display().to_string(),
@@ -264,7 +289,8 @@ impl State {
         Ok(Some(state))
     }
 
-    fn connect(path: &Path, flags: OpenFlags) -> Result<State, StateError> {
+    fn connect(path: &Path) -> Result<State, StateError> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn =
             Connection::open_with_flags(path, flags).map_err(|source| StateError::Sqlite {
                 path: path.display().to_string(),
@@ -316,8 +342,11 @@ impl State {
         if version == SCHEMA_VERSION {
             return Ok(());
         }
-        let tx = self.conn.unchecked_transaction().map_err(|e| self.err(e))?;
-        // Another process may have created the schema meanwhile: IF NOT EXISTS.
+        // IMMEDIATE: a second process creating the schema at the same moment waits for this
+        // one (the busy timeout) instead of failing to upgrade a read lock; it then finds the
+        // schema there (IF NOT EXISTS).
+        let tx = rusqlite::Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
         tx.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(|e| self.err(e))?;

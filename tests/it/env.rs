@@ -38,6 +38,20 @@ impl TestEnv {
         }
     }
 
+    /// A temp dir and the command preset for a sandbox already serving at `base_url` (a
+    /// `custimport sandbox` process, say); the readers ask that sandbox.
+    pub fn at(base_url: &str) -> TestEnv {
+        TestEnv {
+            dir: tempfile::tempdir().unwrap(),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            sandbox: None,
+            base_url: base_url.to_owned(),
+        }
+    }
+
     pub fn latency(ms: u64) -> TestEnv {
         TestEnv::with(SandboxConfig {
             latency: Duration::from_millis(ms),
@@ -70,18 +84,31 @@ impl TestEnv {
     /// `custimport` with no ambient configuration: a clean environment, the sandbox's
     /// credentials in the environment, the sandbox as base URL.
     pub fn bare(&self) -> Command {
-        let mut c = Command::cargo_bin("custimport").unwrap();
+        let mut c = Command::from_std(self.std_bare());
+        c.timeout(Duration::from_secs(120));
+        c
+    }
+
+    fn std_bare(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"));
         c.current_dir(self.dir.path())
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
-            .env("XDG_CONFIG_HOME", self.path("xdg"))
-            .timeout(Duration::from_secs(120));
+            .env("XDG_CONFIG_HOME", self.path("xdg"));
         c
     }
 
     pub fn cmd(&self, provider: &str) -> Command {
-        let mut c = self.bare();
+        let mut c = Command::from_std(self.std_cmd(provider));
+        c.timeout(Duration::from_secs(120));
+        c
+    }
+
+    /// [`TestEnv::cmd`] as a plain `std::process::Command`, for a test that waits for the
+    /// process itself (to read its resource usage, say).
+    pub fn std_cmd(&self, provider: &str) -> std::process::Command {
+        let mut c = self.std_bare();
         c.env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
             .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
             .env("CUSTIMPORT_NXLINK_TENANT_ID", "1")
@@ -120,18 +147,14 @@ impl TestEnv {
         })
     }
 
+    /// What the sandbox holds for nxlink (its inspection answer must be a list).
     pub fn held_nxlink(&self) -> Vec<Value> {
-        self.get("/_sandbox/nxlink/customers")
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        list(self.get("/_sandbox/nxlink/customers"))
     }
 
+    /// What the sandbox holds in an itnio job (its inspection answer must be a list).
     pub fn held_itnio(&self, job: u64) -> Vec<Value> {
-        self.get(&format!("/_sandbox/itnio/jobs/{job}"))
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
+        list(self.get(&format!("/_sandbox/itnio/jobs/{job}")))
     }
 
     pub fn stats(&self) -> Value {
@@ -144,6 +167,15 @@ impl Drop for TestEnv {
         if let Some(sb) = self.sandbox.take() {
             self.rt.block_on(sb.shutdown());
         }
+    }
+}
+
+/// An inspection answer that must be a JSON list: anything else fails the test (an empty list
+/// made up from an error would make "nothing held" checks pass vacuously).
+fn list(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a,
+        other => panic!("the sandbox's inspection answer is not a list: {other}"),
     }
 }
 

@@ -714,3 +714,31 @@ fn two_concurrent_runs_on_one_state_both_finish_correctly() {
     let all = env.write("all.csv", nx_csv(1..=350));
     assert_eq!(nx_run(&env, &all, "r3", &[]), (0, 0));
 }
+
+#[test]
+fn runs_starting_together_on_a_new_state_all_open_it() {
+    // Switching a new database to WAL mode needs it alone for a moment: the others wait.
+    let env = TestEnv::new();
+    let input = env.write("a.csv", nx_csv(1..=3));
+    for round in 0..8 {
+        let state = env.path(&format!("fresh-{round}/state.db"));
+        let state = state.to_str().unwrap();
+        let runs: Vec<Child> = (0..4)
+            .map(|k| {
+                spawn(
+                    &env,
+                    &input,
+                    &env.path(&format!("o{round}-{k}")),
+                    &["--state", state],
+                )
+            })
+            .collect();
+        for (k, run) in runs.into_iter().enumerate() {
+            assert_eq!(
+                wait(run, Duration::from_secs(60)),
+                0,
+                "round {round}, run {k}"
+            );
+        }
+    }
+}

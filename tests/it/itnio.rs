@@ -170,18 +170,29 @@ fn unknown_app_is_run_fatal() {
 }
 
 #[test]
-fn answer_lines_matching_no_row_are_counted_and_warned() {
+fn answer_lines_matching_no_row_leave_the_unnamed_rows_unknown() {
+    // The answer names a phone that is in no row: a line no row can be matched to, so no row
+    // of the request is confirmed (contract: "What counts as an answer"), though all are held.
     let env = TestEnv::faults("stray=1.0", 1);
     let input = env.write("u.csv", "name,phone\nA,6281000001\nB,6281000002\n");
     env.cmd("itnio")
         .args(["--job", "9"])
         .arg(&input)
         .assert()
-        .code(0)
+        .code(1)
         .stderr(predicate::str::contains("1 line(s) that match no row"));
     let s = env.summary();
     assert_eq!(s["unattributed"], json!(1));
-    assert_eq!(s["succeeded"], json!(2));
+    assert_eq!(s["succeeded"], json!(0));
+    assert_eq!(s["unknown"], json!(2));
+    assert_eq!(s["exit_code"], json!(1));
+    let failed = by_row(&env.csv_rows("failed.csv"), "custimport_row");
+    assert_eq!(failed.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
+    for row in failed.values() {
+        assert_eq!(cell(row, "custimport_outcome"), "unknown");
+    }
+    assert_eq!(env.csv_rows("success.csv").len(), 0);
+    assert_eq!(env.held_itnio(9).len(), 2);
 }
 
 #[test]
@@ -209,7 +220,12 @@ fn throttling_lowers_concurrency_and_loses_nothing() {
         .stderr(predicate::str::contains("lowering concurrency"));
     assert_eq!(env.summary()["succeeded"], json!(60));
     assert_eq!(env.held_itnio(9).len(), 60);
-    let _ = by_row(&env.csv_rows("success.csv"), "row");
+    // Each of the 60 rows once in success.csv.
+    let rows = by_row(&env.csv_rows("success.csv"), "row");
+    assert_eq!(
+        rows.keys().copied().collect::<Vec<u64>>(),
+        (1..=60).collect::<Vec<u64>>()
+    );
 }
 
 /// A CSV of `rows` valid rows with a `sandbox_refuse` column, holding `code` on the rows in `bad`

@@ -3,10 +3,17 @@
 mod env;
 
 mod cli;
+mod hardening;
 mod hostile;
+mod hostile_server;
 mod incremental;
+mod inputs_hardening;
 mod itnio;
 mod nxlink;
+mod parity;
+mod phones;
 mod props;
 mod reliability;
 mod resume;
+mod sheets;
+mod transport;

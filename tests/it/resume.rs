@@ -30,8 +30,33 @@ fn spawn(env: &TestEnv, input: &std::path::Path, extra: &[&str]) -> Child {
         .arg(env.out())
         .args(extra)
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(env.path("stderr.txt"))
+                .unwrap(),
+        ));
     c.spawn().unwrap()
+}
+
+/// What the runs of this test said on stderr (for failure messages).
+fn said(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.path("stderr.txt")).unwrap_or_default()
+}
+
+/// Wait until the run has recorded a batch as sent in its journal (it is sending).
+fn wait_for_sending(env: &TestEnv) {
+    let journal = env.out().join("journal.jsonl");
+    let start = Instant::now();
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.contains("\"sent\"")) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never started sending: {}",
+            said(env)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 fn wait(mut child: Child, limit: Duration) -> i32 {
@@ -76,7 +101,7 @@ fn sigterm_drains_then_resume_completes() {
     let env = TestEnv::latency(150);
     let input = env.write("t.csv", rows_csv(60));
     let child = spawn(&env, &input, &["--batch-size", "2", "--concurrency", "2"]);
-    std::thread::sleep(Duration::from_millis(700));
+    wait_for_sending(&env);
     signal(&child, libc::SIGTERM);
     assert_eq!(wait(child, Duration::from_secs(30)), 143);
     let s = env.summary();
@@ -101,12 +126,14 @@ fn sigterm_drains_then_resume_completes() {
 
 #[test]
 fn sigkill_then_resume_loses_nothing_and_resends_no_acknowledged_batch() {
-    // Two kills at random moments of a run that takes about a second.
-    let delays: Vec<u64> = (0..2).map(|_| rand::random_range(150..700)).collect();
+    // Two kills at random moments after sending began, in a run that takes about a second.
+    let delays: Vec<u64> = (0..2).map(|_| rand::random_range(0..500)).collect();
+    println!("kill delays after the first batch was journalled: {delays:?} ms");
     for (i, &delay) in delays.iter().enumerate() {
         let env = TestEnv::latency(100);
         let input = env.write("k.csv", rows_csv(300));
         let child = spawn(&env, &input, &["--batch-size", "10", "--concurrency", "3"]);
+        wait_for_sending(&env);
         std::thread::sleep(Duration::from_millis(delay));
         signal(&child, libc::SIGKILL);
         let _ = wait(child, Duration::from_secs(10));
@@ -123,7 +150,12 @@ fn sigkill_then_resume_loses_nothing_and_resends_no_acknowledged_batch() {
             &input,
             &["--batch-size", "10", "--concurrency", "3", "--resume"],
         );
-        assert_eq!(wait(child, Duration::from_secs(60)), 0, "case {i}");
+        assert_eq!(
+            wait(child, Duration::from_secs(60)),
+            0,
+            "case {i} (kill after {delay} ms): {}",
+            said(&env)
+        );
         check_complete(&env, 300);
         let received = env.stats()["rows_received"].as_u64().unwrap();
         // Only batches in flight at the kill (at most concurrency x batch) may be sent twice.
@@ -162,7 +194,7 @@ fn a_second_signal_exits_at_once_and_resume_still_works() {
     let env = TestEnv::latency(400);
     let input = env.write("t.csv", rows_csv(40));
     let child = spawn(&env, &input, &["--batch-size", "2", "--concurrency", "2"]);
-    std::thread::sleep(Duration::from_millis(600));
+    wait_for_sending(&env);
     signal(&child, libc::SIGINT);
     std::thread::sleep(Duration::from_millis(50));
     signal(&child, libc::SIGINT);

@@ -118,6 +118,19 @@ struct Machine {
 }
 
 impl Machine {
+    fn new(delimiter: u8, cap: usize) -> Machine {
+        Machine {
+            delimiter,
+            cap,
+            line: 1,
+            prev_cr: false,
+            state: State::StartRecord,
+            quote_line: 1,
+            last_line: 1,
+            record: RawRecord::default(),
+        }
+    }
+
     /// Feeds one byte; returns true when it ended a record.
     fn step(&mut self, b: u8) -> bool {
         let byte_line = if b == b'\n' && self.prev_cr {
@@ -277,6 +290,19 @@ impl Machine {
     }
 }
 
+/// The first record of `bytes` as the parser reads it with `delimiter` (blank lines before it
+/// skipped): its number of fields, and the offset just past the line break that ends it
+/// (`None` when it does not end within `bytes`). Stores no field bytes.
+pub(super) fn first_record(bytes: &[u8], delimiter: u8) -> (usize, Option<usize>) {
+    let mut machine = Machine::new(delimiter, 0);
+    for (i, &b) in bytes.iter().enumerate() {
+        if machine.step(b) {
+            return (machine.record.len(), Some(i + 1));
+        }
+    }
+    (machine.record.len(), None)
+}
+
 /// Reads [`RawRecord`]s from a buffered byte stream.
 pub(super) struct Parser<R> {
     reader: R,
@@ -287,16 +313,7 @@ impl<R: BufRead> Parser<R> {
     pub(super) fn new(reader: R, delimiter: u8, max_field_bytes: usize) -> Self {
         Parser {
             reader,
-            machine: Machine {
-                delimiter,
-                cap: max_field_bytes,
-                line: 1,
-                prev_cr: false,
-                state: State::StartRecord,
-                quote_line: 1,
-                last_line: 1,
-                record: RawRecord::default(),
-            },
+            machine: Machine::new(delimiter, max_field_bytes),
         }
     }
 

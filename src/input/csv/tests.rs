@@ -19,6 +19,7 @@ fn options(format: Format, encoding: Option<&'static Encoding>) -> InputOptions 
         delimiter: None,
         encoding,
         max_field_bytes: 1 << 20,
+        sheet: None,
     }
 }
 
@@ -89,6 +90,19 @@ fn delimiter_sniffing() {
         "inside quotes does not count"
     );
     assert_eq!(sniffed("\n\r\na;b\n"), b';', "leading blank lines");
+    // A quote opens a quoted field only at a field's start, for the sniffer as for the parser.
+    assert_eq!(sniffed("size (\")|name|price\nS|a|1\n"), b'|');
+    assert_eq!(
+        sniffed("a\"b,\"c;d;e\n"),
+        b';',
+        "the quote after a, opens a field"
+    );
+    let (input, recs) = read(b"size (\")|name|price\nS|a|1\n");
+    assert_eq!(
+        input.headers,
+        Some(vec!["size (\")".into(), "name".into(), "price".into()])
+    );
+    assert_eq!(cells(&recs[0]), ["S", "a", "1"]);
     let (input, recs) = read(b"name;phone\nAni;0812\n");
     assert_eq!(input.headers, Some(vec!["name".into(), "phone".into()]));
     assert_eq!(cells(&recs[0]), ["Ani", "0812"]);
@@ -312,12 +326,15 @@ fn gbk_header_is_sniffed_after_decoding() {
 }
 
 #[test]
-fn missing_file_is_an_io_error() {
+fn missing_file_says_so() {
     let opts = InputOptions {
         path: PathBuf::from("/nonexistent/custimport/input.csv"),
         ..options(Format::Csv, None)
     };
-    assert!(matches!(Input::open(&opts), Err(InputError::Io { .. })));
+    assert_eq!(
+        Input::open(&opts).err().map(|e| e.to_string()),
+        Some("/nonexistent/custimport/input.csv: no such file (check the path)".into())
+    );
 }
 
 fn utf16le(text: &str) -> Vec<u8> {
@@ -346,11 +363,57 @@ fn utf16le_with_bom_wins_over_the_encoding_option() {
 }
 
 #[test]
-fn duplicate_header_is_fatal() {
-    let message = header_error(b"name,phone, email ,x,phone\n", &options(Format::Csv, None));
+fn a_long_column_name_is_cut_in_messages() {
+    let long = "n".repeat(100_000);
+    let mut bytes = format!("a,{long}\n1,").into_bytes();
+    bytes.extend_from_slice(b"\xff\n");
+    let (_, recs) = read(&bytes);
     assert_eq!(
-        message,
-        "duplicate column \"phone\" in the header (columns 2 and 5)"
+        message(&recs[0]),
+        format!("line 2, column \"{}…\": not valid utf-8", "n".repeat(60))
+    );
+}
+
+#[test]
+fn repeated_header_names_are_numbered() {
+    let (input, recs) = read(b"name,phone, email ,phone (2),phone,x,phone\nA,1,e,2,3,x,4\n");
+    let names = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert_eq!(
+        input.headers,
+        names(&[
+            "name",
+            "phone",
+            "email",
+            "phone (2)",
+            "phone (3)",
+            "x",
+            "phone (4)"
+        ])
+    );
+    assert_eq!(
+        input.original_headers,
+        names(&["name", "phone", "email", "phone (2)", "phone", "x", "phone"])
+    );
+    assert_eq!(
+        input.warnings,
+        ["the header repeats column names: \"phone\" (columns 2, 5, 7) read as \"phone\", \"phone (3)\", \"phone (4)\"; use these names with --map (failed.csv keeps the original header)"]
+    );
+    assert_eq!(cells(&recs[0]), ["A", "1", "e", "2", "3", "x", "4"]);
+    // However many repeat, the warning stays short.
+    let mut wide = (0..500)
+        .map(|i| format!("c{}", i % 50))
+        .collect::<Vec<_>>()
+        .join(",");
+    wide.push('\n');
+    let (input, _) = read(wide.as_bytes());
+    let headers = input.headers.unwrap();
+    assert_eq!(
+        (headers[50].as_str(), headers[499].as_str()),
+        ("c0 (2)", "c49 (10)")
+    );
+    assert_eq!(
+        input.warnings,
+        ["the header repeats column names: \"c0\" (columns 1, 51, 101, 151, 201, …) read as \"c0\", \"c0 (2)\", \"c0 (3)\", \"c0 (4)\", \"c0 (5)\", …; \"c1\" (columns 2, 52, 102, 152, 202, …) read as \"c1\", \"c1 (2)\", \"c1 (3)\", \"c1 (4)\", \"c1 (5)\", …; \"c2\" (columns 3, 53, 103, 153, 203, …) read as \"c2\", \"c2 (2)\", \"c2 (3)\", \"c2 (4)\", \"c2 (5)\", …; \"c3\" (columns 4, 54, 104, 154, 204, …) read as \"c3\", \"c3 (2)\", \"c3 (3)\", \"c3 (4)\", \"c3 (5)\", …; \"c4\" (columns 5, 55, 105, 155, 205, …) read as \"c4\", \"c4 (2)\", \"c4 (3)\", \"c4 (4)\", \"c4 (5)\", …; and 45 more; use these names with --map (failed.csv keeps the original header)"]
     );
     // Empty names may repeat; names are trimmed.
     let (input, _) = read(b" a ,,\t,b\n");
@@ -417,7 +480,15 @@ proptest! {
     ) {
         let opts = InputOptions { delimiter, max_field_bytes: cap, ..options(Format::Csv, encoding) };
         let bytes = [header, &body].concat();
-        let Ok(input) = open_with(&bytes, &opts) else { return Ok(()) };
+        let input = match open_with(&bytes, &opts) {
+            Ok(input) => input,
+            // A header that cannot be read is refused with a reason, never a panic.
+            Err(InputError::Invalid(message)) => {
+                prop_assert!(!message.is_empty());
+                return Ok(());
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("unexpected error {e}"))),
+        };
         let utf8 = input.encoding == "UTF-8";
         let lines = 2 + bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() as u64;
         let mut last_line = 0;

@@ -198,7 +198,9 @@ fn run_fault_case(c: &FaultCase) -> Result<(), TestCaseError> {
     }
     prop_assert_eq!(s["total"].as_u64(), Some(n as u64));
     prop_assert_eq!(count("pending"), 0, "nothing stops this run: {}", s);
-    let all_ok = count("succeeded") == n as u64;
+    // Exit 0 only when every row succeeded and no answer line or item was left unattributed
+    // (contract: "unknown and unattributed keep the exit code at 1 or above").
+    let all_ok = count("succeeded") == n as u64 && s["unattributed"].as_u64() == Some(0);
     prop_assert_eq!(code == Some(0), all_ok, "exit {:?} with {}", code, s);
     prop_assert_eq!(s["exit_code"].as_i64(), code.map(i64::from));
     prop_assert!(

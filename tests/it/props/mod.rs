@@ -90,6 +90,7 @@ pub(super) fn options(
         delimiter: None,
         encoding,
         max_field_bytes: 1 << 20,
+        sheet: None,
     }
 }
 

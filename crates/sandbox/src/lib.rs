@@ -7,17 +7,27 @@
 //!
 //! Endpoints: `POST /saas/cdp/openapi/customers/batch_create` (and the `/saas/sea/...` variant),
 //! `POST /aivoice/importCustomer`, and for inspection `GET /_sandbox/nxlink/customers`,
-//! `GET /_sandbox/itnio/jobs/{job}`, `GET /_sandbox/stats`, `POST /_sandbox/reset`.
+//! `GET /_sandbox/itnio/jobs/{job}`, `GET /_sandbox/stats`, `GET /_sandbox/events`,
+//! `POST /_sandbox/reset`; `/_sandbox/redirected/...` is where the `redirect` faults point.
+//!
+//! The emulator depends on nothing of the importer: it checks signatures with its own code
+//! (`verify.rs`) and fields with its own rules, both written from the providers' documentation,
+//! so that the importer and the sandbox can disagree and a test can catch it.
 
+mod body;
+mod events;
 mod faults;
+mod hostile;
 mod itnio;
 mod nxlink;
 mod nxlink_fields;
+mod phones;
 mod scan;
 mod server;
 mod stats;
 #[cfg(test)]
 mod tests;
+mod verify;
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -30,6 +40,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use events::Event;
 pub use faults::{FaultKind, FaultPlan, FaultPlanError};
 pub use itnio::{SCRIPT_JOBS as ITNIO_SCRIPT_JOBS, SCRIPT_PROPERTY as ITNIO_SCRIPT_PROPERTY};
 pub use nxlink::{
@@ -45,18 +56,46 @@ pub const ITNIO_API_KEY: &str = "sandbox";
 pub const ITNIO_API_SECRET: &str = "sandbox-secret";
 pub const ITNIO_APP_ID: &str = "sandbox";
 
+/// The emulated provider of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Provider {
+    Nxlink,
+    Itnio,
+}
+
+impl Provider {
+    /// The name in events and paths.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Provider::Nxlink => "nxlink",
+            Provider::Itnio => "itnio",
+        }
+    }
+
+    /// The body key of the request's rows.
+    pub(crate) fn rows_key(self) -> &'static str {
+        match self {
+            Provider::Nxlink => "customers",
+            Provider::Itnio => "customerPersons",
+        }
+    }
+}
+
 /// How the sandbox behaves beyond the documented rules.
 #[derive(Debug, Clone, Default)]
 pub struct SandboxConfig {
     /// Added before every provider answer.
     pub latency: Duration,
-    /// Faults to inject into provider requests.
+    /// Faults to inject into provider requests, and the `--refuse` rules.
     pub faults: FaultPlan,
     /// Seed of the fault draws (same seed and request order, same faults).
     pub fault_seed: u64,
     /// The sandbox's clock runs this many milliseconds ahead of the machine's (negative:
     /// behind); its timestamp checks and `Date` headers use it. Emulates a skewed client.
     pub clock_offset_ms: i64,
+    /// Refuse, per row, WhatsApp/Viber numbers (and itnio digit phoneNumbers) that are not
+    /// E.164 digits (see `phones.rs`).
+    pub strict_phones: bool,
 }
 
 /// A running sandbox. Dropping it stops it in the background; [`Sandbox::shutdown`] waits.
@@ -124,6 +163,11 @@ impl Sandbox {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .customers()
+    }
+
+    /// The faults and refusals answered so far, as `GET /_sandbox/events` serves them.
+    pub fn events(&self) -> Vec<Event> {
+        self.app.events.list()
     }
 
     /// The persons held in an itnio job, as `GET /_sandbox/itnio/jobs/{job}` serves them.

@@ -1,6 +1,10 @@
 //! The nxlink `customers/batch_create` emulator: header, signature and body checks in the
 //! documented order, seat binding, and the per-tenant customer store with upsert.
 //!
+//! Test hook: the `--refuse PHONE=CODE` rules with a positive code refuse, with that code and
+//! storing nothing, any request holding a customer whose `whats_app_phone` or `sms_phone` is
+//! PHONE, after the field checks.
+//!
 //! Invariant: a request either changes nothing (any non-zero `code`) or applies exactly the rows
 //! listed in `successItems`, in index order, under one lock; every answer is the documented
 //! `{code, message, traceId, data}` envelope with `code` an integer.
@@ -11,11 +15,13 @@ use hyper::HeaderMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::events::Event;
 use super::nxlink_fields::check_customer;
+use super::phones;
 use super::scan::customer_texts;
-use super::server::{header, is_json_content_type, trace_id, App};
-use super::{NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
-use crate::sign::{self, Algorithm};
+use super::server::{header, is_json_content_type, rows_of, trace_id, App};
+use super::verify::{self, Hash};
+use super::{Provider, NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
 
 /// Seats whose name ends with this exist; no others do.
 pub const SEAT_DOMAIN: &str = "@sandbox.test";
@@ -54,17 +60,50 @@ fn refuse(code: i64, message: impl Into<String>) -> Refusal {
     }
 }
 
-/// Handles one request; `parsed` is the body parsed as JSON (if it parsed).
+/// Handles one request; `parsed` is the body parsed as JSON (if it parsed). A refusal is
+/// logged in the events with its trace id.
 pub fn handle(app: &App, headers: &HeaderMap, body: &[u8], parsed: Option<&Value>) -> Vec<u8> {
     match process(app, headers, body, parsed) {
-        Ok(data) => envelope(0, None, Some(data)),
-        Err(r) => envelope(r.code, Some(&r.message), None),
+        Ok(data) => envelope(0, None, trace_id(), Some(data)),
+        Err(r) => {
+            let (answer, trace) = refusal(r.code, &r.message);
+            app.events.push(Event {
+                provider: Provider::Nxlink.as_str(),
+                rows: rows_of(Provider::Nxlink, parsed),
+                code: Some(r.code),
+                message: Some(r.message),
+                trace_id: Some(trace),
+                ..Event::default()
+            });
+            answer
+        }
     }
 }
 
-/// The timestamp-expired answer (also used by the `skew` fault).
-pub fn expired() -> Vec<u8> {
-    envelope(1004, Some("timestamp expired"), None)
+/// A whole-request refusal with `code` and `message`, and the trace id it carries.
+pub fn refusal(code: i64, message: &str) -> (Vec<u8>, String) {
+    let trace = trace_id();
+    (envelope(code, Some(message), trace.clone(), None), trace)
+}
+
+/// A success naming each of `rows` rows once in `successItems`, with made-up ids (what the
+/// `redirect` faults' target and the end of a `huge` answer say).
+pub fn perfect(rows: usize) -> Vec<u8> {
+    let success_items = (0..rows)
+        .map(|index| SuccessItem {
+            index,
+            customer_id: FIRST_CUSTOMER_ID + index as u64,
+            whats_app_phone: None,
+        })
+        .collect();
+    let data = BatchResult {
+        total_count: rows,
+        success_count: rows,
+        fail_count: 0,
+        fail_items: Vec::new(),
+        success_items,
+    };
+    envelope(0, Some("success"), trace_id(), Some(data))
 }
 
 /// The response envelope; typed (not `json!`) because answers are built on the hot path.
@@ -104,8 +143,12 @@ struct SuccessItem<'a> {
     whats_app_phone: Option<&'a str>,
 }
 
-fn envelope(code: i64, message: Option<&str>, data: Option<BatchResult<'_>>) -> Vec<u8> {
-    let trace_id = trace_id();
+fn envelope(
+    code: i64,
+    message: Option<&str>,
+    trace_id: String,
+    data: Option<BatchResult<'_>>,
+) -> Vec<u8> {
     let v = Envelope {
         code,
         message,
@@ -161,7 +204,12 @@ fn process<'a>(
     for (i, c) in customers.iter().enumerate() {
         check_customer(i, c).map_err(|m| refuse(1002, m))?;
     }
+    refusal_rule(app, customers)?;
     let unknown_seats: Vec<Option<&str>> = customers.iter().map(unknown_seat).collect();
+    let bad_phones: Vec<Option<String>> = match app.strict_phones {
+        true => customers.iter().map(phones::nxlink_refusal).collect(),
+        false => vec![],
+    };
     if !strict {
         if let Some(seat) = unknown_seats.iter().flatten().next() {
             return Err(refuse(12148, seat_message(seat)));
@@ -191,6 +239,14 @@ fn process<'a>(
                 index,
                 error_code: 12148,
                 error_message: seat_message(seat),
+            });
+            continue;
+        }
+        if let Some(message) = bad_phones.get(index).cloned().flatten() {
+            fail_items.push(FailItem {
+                index,
+                error_code: 1002,
+                error_message: message,
             });
             continue;
         }
@@ -242,24 +298,43 @@ fn check_headers(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Refu
     if biz_type != "2" || action != "mt" {
         return Err(refuse(1002, "bizType must be 2 and action must be mt"));
     }
-    let algorithm = match header(headers, "algorithm") {
-        None => Algorithm::Md5,
-        Some(a) if a.eq_ignore_ascii_case("md5") => Algorithm::Md5,
-        Some(a) if a.eq_ignore_ascii_case("sha256") => Algorithm::Sha256,
-        Some(_) => return Err(refuse(1003, "unsupported signature algorithm")),
-    };
-    let want = sign::nxlink_sign(
-        access_key,
-        action,
-        biz_type,
-        ts,
-        body,
-        NXLINK_ACCESS_SECRET,
-        algorithm,
-    );
+    let hash = Hash::from_header(header(headers, "algorithm"))
+        .ok_or_else(|| refuse(1003, "unsupported signature algorithm"))?;
+    let signed = [
+        ("accessKey", access_key),
+        ("action", action),
+        ("bizType", biz_type),
+        ("ts", ts),
+    ];
+    let want = verify::nxlink_sign(signed, body, NXLINK_ACCESS_SECRET, hash);
     if sign != want {
         app.counters.rejected_signature();
         return Err(refuse(1003, "invalid signature"));
+    }
+    Ok(())
+}
+
+/// The `--refuse PHONE=CODE` rules: the first customer whose `whats_app_phone` or `sms_phone`
+/// has a rule refuses the whole request with that code.
+fn refusal_rule(app: &App, customers: &[Value]) -> Result<(), Refusal> {
+    let rules = &app.injector.plan().refusals;
+    if rules.is_empty() {
+        return Ok(());
+    }
+    for (i, c) in customers.iter().enumerate() {
+        for field in ["whats_app_phone", "sms_phone"] {
+            let Some(phone) = c.get(field).and_then(Value::as_str) else {
+                continue;
+            };
+            if let Some(code) = rules.code(Provider::Nxlink, phone) {
+                let message = match code {
+                    1002 => format!("parameter error: customers[{i}].{field}"),
+                    12148 => seat_message("(unknown)"),
+                    _ => format!("refused by the sandbox: customers[{i}].{field} (--refuse)"),
+                };
+                return Err(refuse(code, message));
+            }
+        }
     }
     Ok(())
 }

@@ -4,14 +4,15 @@
 //!
 //! Invariant: every provider request is counted once, draws exactly one fault decision, and is
 //! applied to the stores only when it draws no fault or a fault that applies requests
-//! (`truncated`, `applied500`, `late`, `slow`); inspection requests never touch the counters.
+//! ([`FaultKind::applies_request`](super::FaultKind::applies_request)); inspection requests
+//! never touch the counters.
 
 use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::server::conn::http1;
@@ -23,9 +24,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
-use super::faults::{FaultKind, Injector};
+use super::body::Body;
+use super::events::Events;
+use super::faults::{Fault, Injector};
 use super::stats::{has_replacement_char, Counters};
-use super::{itnio, nxlink, SandboxConfig};
+use super::{hostile, itnio, nxlink, Provider, SandboxConfig};
 
 const NXLINK_PATHS: [&str; 2] = [
     "/saas/cdp/openapi/customers/batch_create",
@@ -33,13 +36,13 @@ const NXLINK_PATHS: [&str; 2] = [
 ];
 const ITNIO_PATH: &str = "/aivoice/importCustomer";
 const JOBS_PREFIX: &str = "/_sandbox/itnio/jobs/";
+/// Where the `redirect` faults point: `{REDIRECTED_PREFIX}{provider}/{rows}`.
+pub const REDIRECTED_PREFIX: &str = "/_sandbox/redirected/";
 /// Largest request body read (a batch of 100 customers is far below).
 const MAX_BODY: usize = 16 << 20;
 /// How long a shutdown waits for in-flight requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 const JSON: &str = "application/json;charset=UTF-8";
-const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
-                       <body><center><h1>502 Bad Gateway</h1></center></body></html>";
 
 /// Everything the request handlers share.
 #[derive(Debug)]
@@ -49,8 +52,12 @@ pub struct App {
     pub injector: Injector,
     pub nxlink: Mutex<nxlink::Store>,
     pub itnio: Mutex<itnio::Store>,
+    /// The faults and refusals answered.
+    pub events: Events,
     /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
     pub clock_offset_ms: i64,
+    /// The strict phone rule (`SandboxConfig::strict_phones`).
+    pub strict_phones: bool,
 }
 
 impl App {
@@ -61,7 +68,9 @@ impl App {
             injector: Injector::new(cfg.faults, cfg.fault_seed),
             nxlink: Mutex::default(),
             itnio: Mutex::default(),
+            events: Events::default(),
             clock_offset_ms: cfg.clock_offset_ms,
+            strict_phones: cfg.strict_phones,
         }
     }
 
@@ -76,27 +85,14 @@ impl App {
         HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
     }
 
-    /// Forgets every customer, person and count; the fault sequence restarts from its seed.
+    /// Forgets every customer, person, count and event; the fault sequence restarts from its
+    /// seed.
     pub fn reset(&self) {
+        self.events.reset();
         *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink::Store::default();
         *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio::Store::default();
         self.counters.reset();
         self.injector.reseed();
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Provider {
-    Nxlink,
-    Itnio,
-}
-
-impl Provider {
-    fn rows_key(self) -> &'static str {
-        match self {
-            Provider::Nxlink => "customers",
-            Provider::Itnio => "customerPersons",
-        }
     }
 }
 
@@ -157,7 +153,7 @@ async fn connection(stream: TcpStream, app: Arc<App>, mut shutdown: watch::Recei
     }
 }
 
-async fn route(app: Arc<App>, req: Request<Incoming>, abort: Arc<Notify>) -> Response<Full<Bytes>> {
+async fn route(app: Arc<App>, req: Request<Incoming>, abort: Arc<Notify>) -> Response<Body> {
     let path = req.uri().path();
     let post = req.method() == Method::POST;
     let get = req.method() == Method::GET;
@@ -182,6 +178,10 @@ async fn route(app: Arc<App>, req: Request<Incoming>, abort: Arc<Notify>) -> Res
             json(StatusCode::OK, to_json(&list))
         }
         "/_sandbox/stats" if get => json(StatusCode::OK, to_json(&app.counters.snapshot())),
+        "/_sandbox/events" if get => json(StatusCode::OK, to_json(&app.events.list())),
+        p if p.starts_with(REDIRECTED_PREFIX) => {
+            redirected(&app, p.strip_prefix(REDIRECTED_PREFIX).unwrap_or_default())
+        }
         "/_sandbox/reset" if post => {
             app.reset();
             json(StatusCode::OK, b"{\"ok\":true}".to_vec())
@@ -210,7 +210,7 @@ async fn provider(
     which: Provider,
     req: Request<Incoming>,
     abort: &Notify,
-) -> Response<Full<Bytes>> {
+) -> Response<Body> {
     let _in_flight = app.counters.begin();
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -226,20 +226,27 @@ async fn provider(
         app.counters.replacement_char();
     }
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
-    let rows = parsed
-        .as_ref()
-        .and_then(|v| v.get(which.rows_key()))
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len);
+    let rows = rows_of(which, parsed.as_ref());
     app.counters.rows(rows);
-    let fault = app.injector.draw();
-    if let Some(kind) = fault {
-        app.counters.fault(kind);
+    let fault = app
+        .injector
+        .draw()
+        .and_then(|(drawn, pick)| Fault::resolve(drawn, pick, which));
+    if let Some(f) = fault {
+        app.counters.fault(f.drawn);
+        if f.kind != f.drawn {
+            app.counters.fault(f.kind);
+        }
     }
-    let answer = if fault.is_none_or(FaultKind::applies_request) {
+    let answer = if fault.is_none_or(|f| f.kind.applies_request()) {
         match which {
             Provider::Nxlink => nxlink::handle(app, &parts.headers, &body, parsed.as_ref()),
-            Provider::Itnio => itnio::handle(app, &parts.headers, parsed.as_ref()),
+            Provider::Itnio => {
+                let withhold = fault
+                    .filter(|f| hostile::withholds_a_row(f.kind))
+                    .and_then(|f| f.row(rows));
+                itnio::handle(app, &parts.headers, parsed.as_ref(), withhold)
+            }
         }
     } else {
         Vec::new()
@@ -247,131 +254,67 @@ async fn provider(
     if !app.latency.is_zero() {
         tokio::time::sleep(app.latency).await;
     }
-    let mut response = answer_with_fault(app, which, fault, answer, abort).await;
+    let mut response = match fault {
+        None => json(StatusCode::OK, answer),
+        Some(fault) => {
+            let request = hostile::Request {
+                provider: which,
+                rows,
+                parsed: parsed.as_ref(),
+                host: header(&parts.headers, "host"),
+            };
+            hostile::answer(app, &request, fault, answer, abort).await
+        }
+    };
     if let Some(date) = app.http_date() {
         response.headers_mut().insert(hyper::header::DATE, date);
     }
     response
 }
 
-async fn answer_with_fault(
-    app: &App,
-    which: Provider,
-    fault: Option<FaultKind>,
-    answer: Vec<u8>,
-    abort: &Notify,
-) -> Response<Full<Bytes>> {
-    let Some(kind) = fault else {
-        return json(StatusCode::OK, answer);
-    };
-    let plan = app.injector.plan();
-    match kind {
-        FaultKind::Http500 | FaultKind::Applied500 => {
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
-        }
-        FaultKind::Http503 => retry_after(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
-        FaultKind::Http429 => retry_after(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
-        FaultKind::Reset => {
-            abort.notify_one();
-            std::future::pending().await
-        }
-        FaultKind::Garbage => {
-            let mut r = Response::new(Full::new(Bytes::from_static(GARBAGE.as_bytes())));
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
-            r
-        }
-        FaultKind::Truncated => {
-            let half = answer.len() / 2;
-            json(
-                StatusCode::OK,
-                answer.get(..half).unwrap_or_default().to_vec(),
-            )
-        }
-        FaultKind::Late | FaultKind::Slow => {
-            let delay = if kind == FaultKind::Late {
-                plan.late
-            } else {
-                plan.slow
-            };
-            tokio::time::sleep(delay).await;
-            json(StatusCode::OK, answer)
-        }
-        FaultKind::Stray => json(StatusCode::OK, add_stray(which, answer)),
-        FaultKind::Throttle => match which {
-            Provider::Nxlink => retry_after(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
-            Provider::Itnio => json(
-                StatusCode::OK,
-                to_json(&serde_json::json!({
-                    "status": "-52",
-                    "reason": "Concurrency exceeds the account's maximum",
-                    "data": null
-                })),
-            ),
-        },
-        FaultKind::Skew => json(
-            StatusCode::OK,
-            match which {
-                Provider::Nxlink => nxlink::expired(),
-                Provider::Itnio => itnio::expired(),
-            },
-        ),
+/// The number of rows (customers or persons) of a parsed request body.
+pub fn rows_of(which: Provider, parsed: Option<&Value>) -> usize {
+    parsed
+        .and_then(|v| v.get(which.rows_key()))
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
+}
+
+/// `/_sandbox/redirected/{provider}/{rows}`: a perfect success for any request, applying
+/// nothing; reached only by a client that follows the `redirect` faults.
+fn redirected(app: &App, path: &str) -> Response<Body> {
+    app.counters.redirected();
+    let mut parts = path.split('/');
+    let provider = parts.next();
+    let rows = parts.next().and_then(|n| n.parse::<usize>().ok());
+    match (provider, rows, parts.next()) {
+        (Some("nxlink"), Some(n), None) => json(StatusCode::OK, nxlink::perfect(n)),
+        (Some("itnio"), Some(_), None) => json(StatusCode::OK, itnio::perfect()),
+        _ => plain(StatusCode::NOT_FOUND, "not found"),
     }
 }
 
-/// The answer plus one line (itnio) or item (nxlink) that matches no row of the request.
-fn add_stray(which: Provider, answer: Vec<u8>) -> Vec<u8> {
-    let Ok(mut v) = serde_json::from_slice::<Value>(&answer) else {
-        return answer;
-    };
-    match which {
-        Provider::Itnio => {
-            if let Some(data) = v.get_mut("data").and_then(Value::as_array_mut) {
-                data.push(Value::String(
-                    "The customer already exists in this task,Phone Number:00000000000".into(),
-                ));
-            } else if v.get("status").and_then(Value::as_str) == Some("0") {
-                v["data"] = serde_json::json!([
-                    "The customer already exists in this task,Phone Number:00000000000"
-                ]);
-            }
-        }
-        Provider::Nxlink => {
-            if let Some(items) = v
-                .get_mut("data")
-                .and_then(|d| d.get_mut("successItems"))
-                .and_then(Value::as_array_mut)
-            {
-                items.push(
-                    serde_json::json!({"index": 100_000, "customerId": 1, "whatsAppPhone": null}),
-                );
-            }
-        }
-    }
-    to_json(&v)
-}
-
-fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+pub fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
-fn json(status: StatusCode, body: Vec<u8>) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
+pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(Body::whole(body));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     r
 }
 
-fn plain(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
+pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut r = Response::new(Body::whole(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
     r
 }
 
-fn retry_after(status: StatusCode, text: &'static str) -> Response<Full<Bytes>> {
+pub fn retry_after(status: StatusCode, text: &'static str) -> Response<Body> {
     let mut r = plain(status, text);
     r.headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1"));

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{client, get_json, it_body, nx_body, start, start_default, Req};
-use crate::sandbox::SandboxConfig;
+use crate::{FaultKind, SandboxConfig};
 
 #[tokio::test]
 async fn inspection_endpoints_and_reset() {
@@ -47,7 +47,20 @@ async fn inspection_endpoints_and_reset() {
     assert_eq!(stats["rows_received"], json!(3));
     assert_eq!(stats["replacement_chars"], json!(1));
     assert_eq!(stats["faults"]["500"], json!(0));
-    assert_eq!(stats["faults"].as_object().map(|f| f.len()), Some(12));
+    assert_eq!(
+        stats["faults"].as_object().map(|f| f.len()),
+        Some(FaultKind::ALL.len())
+    );
+    assert_eq!(stats["redirected_requests"], json!(0));
+    // The refused signature is the one event; its trace id is the one of the answer.
+    let events = get_json(&sb, "/_sandbox/events").await;
+    let list = events.as_array().expect("events are a list");
+    assert_eq!(list.len(), 1, "{events}");
+    assert_eq!(list[0]["seq"], json!(1));
+    assert_eq!(list[0]["provider"], json!("nxlink"));
+    assert_eq!(list[0]["code"], json!(1003));
+    assert_eq!(list[0]["fault"], json!(null));
+    assert_eq!(list[0]["trace_id"].as_str().map(str::len), Some(32));
 
     let r = client()
         .post(format!("{}/_sandbox/reset", sb.base_url()))
@@ -57,6 +70,7 @@ async fn inspection_endpoints_and_reset() {
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(get_json(&sb, "/_sandbox/nxlink/customers").await, json!([]));
     assert_eq!(get_json(&sb, "/_sandbox/itnio/jobs/1001").await, json!([]));
+    assert_eq!(get_json(&sb, "/_sandbox/events").await, json!([]));
     let stats = sb.stats();
     assert_eq!(
         (stats.requests, stats.rows_received, stats.max_in_flight),
@@ -141,7 +155,7 @@ async fn shutdown_stops_serving() {
 async fn serve_reports_a_busy_port() {
     let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = busy.local_addr().expect("addr").port();
-    let err = crate::sandbox::serve(port, SandboxConfig::default())
+    let err = crate::serve(port, SandboxConfig::default())
         .await
         .expect_err("port taken");
     assert!(
@@ -179,7 +193,9 @@ async fn bench_throughput() {
             }
         });
     }
-    while tasks.join_next().await.is_some() {}
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap_or_else(|e| panic!("a worker failed: {e}"));
+    }
     let elapsed = t0.elapsed();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let rss = status

@@ -2,9 +2,11 @@
 //! customer object of a `batch_create` body.
 //!
 //! Invariant: a customer passes only if every key is a documented field holding a value of the
-//! documented JSON type within its limits (lengths in Unicode scalar values), `full_name` is a
-//! non-empty string and at least one contact channel is a non-empty string. `null` counts as
-//! absent. The first violation is reported as `customers[i].field: reason`.
+//! documented JSON type within its limits (lengths counted both in characters and in UTF-16 code
+//! units, as the provider's servers count: a character beyond U+FFFF, such as an emoji, is 2),
+//! `full_name` is a string that is not empty after trimming whitespace and at least one contact
+//! channel is a non-empty string. `null` counts as absent. The first violation refuses the whole
+//! request (code 1002, as nxlink does) and is reported as `customers[i].field: reason`.
 
 use serde_json::Value;
 
@@ -150,12 +152,24 @@ fn check_text(rule: Rule, s: &str) -> Result<(), String> {
 }
 
 fn at_most(s: &str, max: usize) -> Result<(), String> {
-    // Byte length bounds the character count, so the count is only needed for long values.
-    if s.len() <= max || s.chars().count() <= max {
-        Ok(())
-    } else {
-        Err(format!("at most {max} characters"))
+    // The byte length bounds both counts, so they are only needed for long values.
+    if s.len() <= max {
+        return Ok(());
     }
+    if s.chars().count() > max {
+        return Err(format!("at most {max} characters"));
+    }
+    if utf16_len(s) > max {
+        return Err(format!(
+            "at most {max} UTF-16 code units (a character beyond U+FFFF counts 2)"
+        ));
+    }
+    Ok(())
+}
+
+/// The length of `s` in UTF-16 code units.
+pub fn utf16_len(s: &str) -> usize {
+    s.chars().map(char::len_utf16).sum()
 }
 
 /// `yyyy-MM-dd` naming a real date (year 0001 to 9999).
@@ -275,6 +289,18 @@ mod tests {
                 "customers[3].full_name: required",
             ),
             (
+                base("full_name", json!(" \t\u{3000} ")),
+                "customers[3].full_name: required",
+            ),
+            (
+                base("full_name", json!("😀".repeat(128))),
+                "customers[3].full_name: at most 255 UTF-16 code units (a character beyond U+FFFF counts 2)",
+            ),
+            (
+                base("line", json!(format!("{}a", "😀".repeat(25)))),
+                "customers[3].line: at most 50 UTF-16 code units (a character beyond U+FFFF counts 2)",
+            ),
+            (
                 base("line", json!("é".repeat(51))),
                 "customers[3].line: at most 50 characters",
             ),
@@ -285,11 +311,19 @@ mod tests {
         assert!(err(json!({"whats_app_phone": "1"})).ends_with("full_name: required"));
         assert!(err(json!({"full_name": "a", "sms_phone": null})).contains("cannot all be empty"));
         assert_eq!(err(json!("x")), "customers[3]: must be a JSON object");
-        // Lengths are characters, not bytes.
+        // Lengths are characters and UTF-16 units, not bytes.
         assert_eq!(
             check_customer(0, &json!({"full_name": "é".repeat(255), "line": "x"})),
             Ok(())
         );
+        assert_eq!(
+            check_customer(
+                0,
+                &json!({"full_name": "中".repeat(255), "line": "😀".repeat(25)})
+            ),
+            Ok(())
+        );
+        assert_eq!(utf16_len("a中😀"), 4);
     }
 
     #[test]

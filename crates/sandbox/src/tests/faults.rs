@@ -9,7 +9,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{it_body, nx_body, start, Req};
-use crate::sandbox::{Sandbox, SandboxConfig};
+use crate::{Sandbox, SandboxConfig};
 
 async fn with_plan(plan: &str) -> Sandbox {
     start(SandboxConfig {

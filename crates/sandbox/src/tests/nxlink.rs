@@ -5,8 +5,8 @@
 use serde_json::{json, Value};
 
 use super::{now_ms, nx_body, start_default, Req};
-use crate::sandbox::NXLINK_FIRST_CUSTOMER_ID;
-use crate::sign::Algorithm;
+use crate::verify::Hash;
+use crate::NXLINK_FIRST_CUSTOMER_ID;
 
 fn one(phone: &str) -> String {
     nx_body(1, json!([{"full_name": "Jack", "whats_app_phone": phone}]))
@@ -58,12 +58,11 @@ async fn signed_request_succeeds_and_is_held() {
 #[tokio::test]
 async fn public_pool_path_and_sha256() {
     let sb = start_default().await;
-    let mut req = Req::nxlink_with(one("62811"), &now_ms(), Algorithm::Sha256);
+    let mut req = Req::nxlink_with(one("62811"), &now_ms(), Hash::Sha256);
     req.path = "/saas/sea/cdp/openapi/customers/batch_create";
     assert_eq!(req.send(&sb).await.code(), 0);
     // A sha256 sign without the header is an md5 mismatch.
-    let sha_only =
-        Req::nxlink_with(one("62812"), &now_ms(), Algorithm::Sha256).without("algorithm");
+    let sha_only = Req::nxlink_with(one("62812"), &now_ms(), Hash::Sha256).without("algorithm");
     assert_eq!(sha_only.send(&sb).await.code(), 1003);
     assert_eq!(sb.nxlink_customers().len(), 1);
 }
@@ -124,14 +123,14 @@ async fn timestamp_skew_is_1004() {
     let sb = start_default().await;
     let now: i64 = now_ms().parse().expect("ms");
     for ts in [now - 61_000, now + 61_000] {
-        let r = Req::nxlink_with(one("62811"), &ts.to_string(), Algorithm::Md5)
+        let r = Req::nxlink_with(one("62811"), &ts.to_string(), Hash::Md5)
             .send(&sb)
             .await;
         assert_eq!(r.code(), 1004, "ts {ts}");
     }
     let secs = (now / 1000).to_string();
     assert_eq!(
-        Req::nxlink_with(one("62811"), &secs, Algorithm::Md5)
+        Req::nxlink_with(one("62811"), &secs, Hash::Md5)
             .send(&sb)
             .await
             .code(),
@@ -139,7 +138,7 @@ async fn timestamp_skew_is_1004() {
     );
     let near = (now - 50_000).to_string();
     assert_eq!(
-        Req::nxlink_with(one("62811"), &near, Algorithm::Md5)
+        Req::nxlink_with(one("62811"), &near, Hash::Md5)
             .send(&sb)
             .await
             .code(),
@@ -205,6 +204,8 @@ async fn field_violation_names_index_and_field_and_applies_nothing() {
         (json!({"full_name": "b", "line": "x", "Full_Name": "c"}), "customers[1].Full_Name: unknown field"),
         (json!({"full_name": "b"}), "customers[1]: sms_phone, whats_app_phone, email, viber_phone, messenger, instagram, line and zalo cannot all be empty"),
         (json!({"full_name": "b", "remark": "x".repeat(2001), "line": "x"}), "customers[1].remark: at most 2000 characters"),
+        (json!({"full_name": " \u{3000}\t", "line": "x"}), "customers[1].full_name: required"),
+        (json!({"full_name": "😀".repeat(128), "line": "x"}), "customers[1].full_name: at most 255 UTF-16 code units (a character beyond U+FFFF counts 2)"),
     ];
     for (bad, message) in cases {
         let body = nx_body(1, json!([{"full_name": "a", "sms_phone": "1"}, bad]));

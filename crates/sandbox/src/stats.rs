@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::faults::FaultKind;
+use super::faults::{FaultKind, KINDS};
 
 /// A snapshot of the counters, as served by `GET /_sandbox/stats`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -27,12 +27,16 @@ pub struct Stats {
     pub rows_received: u64,
     /// Provider requests whose body contained U+FFFD (a sign of a lossy decoding upstream).
     pub replacement_chars: u64,
-    /// Faults injected, per kind name (every kind listed).
+    /// Requests to the target of the `redirect` faults (a client that follows a redirect).
+    pub redirected_requests: u64,
+    /// Faults injected, per kind name (every kind listed). A kind of several forms (`vague`,
+    /// `contradict`, `fullwidth`, `redirect`) counts under its own name and under the form it
+    /// took; a kind without a form for the request's provider is not injected nor counted.
     pub faults: BTreeMap<String, u64>,
 }
 
 /// The live counters.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Counters {
     requests: AtomicU64,
     in_flight: AtomicU64,
@@ -40,7 +44,23 @@ pub struct Counters {
     rejected_signatures: AtomicU64,
     rows_received: AtomicU64,
     replacement_chars: AtomicU64,
-    faults: [AtomicU64; 12],
+    redirected_requests: AtomicU64,
+    faults: [AtomicU64; KINDS],
+}
+
+impl Default for Counters {
+    fn default() -> Self {
+        Counters {
+            requests: AtomicU64::default(),
+            in_flight: AtomicU64::default(),
+            max_in_flight: AtomicU64::default(),
+            rejected_signatures: AtomicU64::default(),
+            rows_received: AtomicU64::default(),
+            replacement_chars: AtomicU64::default(),
+            redirected_requests: AtomicU64::default(),
+            faults: std::array::from_fn(|_| AtomicU64::default()),
+        }
+    }
 }
 
 /// Decrements `in_flight` when dropped.
@@ -74,6 +94,10 @@ impl Counters {
         self.replacement_chars.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub fn redirected(&self) {
+        self.redirected_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn fault(&self, kind: FaultKind) {
         self.faults[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
@@ -85,6 +109,7 @@ impl Counters {
             &self.rejected_signatures,
             &self.rows_received,
             &self.replacement_chars,
+            &self.redirected_requests,
         ]
         .into_iter()
         .chain(self.faults.iter())
@@ -112,6 +137,7 @@ impl Counters {
             rejected_signatures: self.rejected_signatures.load(Ordering::Relaxed),
             rows_received: self.rows_received.load(Ordering::Relaxed),
             replacement_chars: self.replacement_chars.load(Ordering::Relaxed),
+            redirected_requests: self.redirected_requests.load(Ordering::Relaxed),
             faults,
         }
     }

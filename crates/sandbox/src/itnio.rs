@@ -1,9 +1,11 @@
 //! The itnio `aivoice/importCustomer` emulator: header and signature checks, body validation, and
 //! the per-job person store with phone uniqueness and the script-variable rule of jobs 1000–1999.
 //!
-//! Test hook: a batch holding a person whose `properties` has the key `sandbox_refuse` (see
-//! [`REFUSE_PROPERTY`]) with the string value `"-27"`, `"-35"` or `"-51"` is refused whole with
-//! that status, after the structural checks and before anything is stored, so that the client's
+//! Test hooks: the `--refuse PHONE=CODE` rules with a negative code refuse, with that status,
+//! any batch holding a person whose `phoneNumber` is PHONE; and (kept for older tests) a batch
+//! holding a person whose `properties` has the key `sandbox_refuse` (see [`REFUSE_PROPERTY`])
+//! with the string value `"-27"`, `"-35"` or `"-51"` is refused whole with that status. Both
+//! come after the structural checks and before anything is stored, so that the client's
 //! bisection of whole-batch refusals can be tested end to end. Any other value of that key is an
 //! ordinary property.
 //!
@@ -16,9 +18,12 @@ use std::collections::{HashMap, HashSet};
 use hyper::HeaderMap;
 use serde_json::{json, Map, Value};
 
-use super::server::{header, is_json_content_type, App};
-use super::{ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
-use crate::sign;
+use super::events::Event;
+use super::nxlink_fields::utf16_len;
+use super::phones;
+use super::server::{header, is_json_content_type, rows_of, App};
+use super::verify;
+use super::{Provider, ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
 
 /// Jobs in this range run a script with variables and require the property `amount`.
 pub const SCRIPT_JOBS: std::ops::RangeInclusive<i64> = 1000..=1999;
@@ -50,17 +55,39 @@ fn invalid(reason: impl std::fmt::Display) -> Refusal {
     refuse(-27, format!("parameter validation failed: {reason}"))
 }
 
-/// Handles one request; `parsed` is the body parsed as JSON (if it parsed).
-pub fn handle(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Vec<u8> {
-    match process(app, headers, parsed) {
+/// Handles one request; `parsed` is the body parsed as JSON (if it parsed). The person at
+/// index `withhold` (a fault's pick) is neither stored nor named in the answer. A refusal is
+/// logged in the events.
+pub fn handle(
+    app: &App,
+    headers: &HeaderMap,
+    parsed: Option<&Value>,
+    withhold: Option<usize>,
+) -> Vec<u8> {
+    match process(app, headers, parsed, withhold) {
         Ok(lines) => envelope("0", "success", Value::Array(lines)),
-        Err(r) => envelope(&r.status.to_string(), &r.reason, Value::Null),
+        Err(r) => {
+            app.events.push(Event {
+                provider: Provider::Itnio.as_str(),
+                rows: rows_of(Provider::Itnio, parsed),
+                code: Some(r.status),
+                message: Some(r.reason.clone()),
+                ..Event::default()
+            });
+            refusal(r.status, &r.reason)
+        }
     }
 }
 
-/// The timestamp-expired answer (also used by the `skew` fault).
-pub fn expired() -> Vec<u8> {
-    envelope("-4", "timestamp expired", Value::Null)
+/// A whole-request refusal with `status` and `reason`.
+pub fn refusal(status: i64, reason: &str) -> Vec<u8> {
+    envelope(&status.to_string(), reason, Value::Null)
+}
+
+/// A success that refuses nobody (what the `redirect` faults' target and the end of a `huge`
+/// answer say).
+pub fn perfect() -> Vec<u8> {
+    envelope("0", "success", Value::Array(Vec::new()))
 }
 
 fn envelope(status: &str, reason: &str, data: Value) -> Vec<u8> {
@@ -68,7 +95,12 @@ fn envelope(status: &str, reason: &str, data: Value) -> Vec<u8> {
     serde_json::to_vec(&v).unwrap_or_default()
 }
 
-fn process(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Result<Vec<Value>, Refusal> {
+fn process(
+    app: &App,
+    headers: &HeaderMap,
+    parsed: Option<&Value>,
+    withhold: Option<usize>,
+) -> Result<Vec<Value>, Refusal> {
     check_headers(app, headers)?;
     let obj = parsed
         .and_then(Value::as_object)
@@ -109,15 +141,31 @@ fn process(app: &App, headers: &HeaderMap, parsed: Option<&Value>) -> Result<Vec
         let text: Box<str> = serde_json::to_string(fields).unwrap_or_default().into();
         checked.push((phone, fields, text));
     }
-    // The test hook: checked before the store is touched, so a refusal changes nothing.
+    // The test hooks: checked before the store is touched, so a refusal changes nothing.
+    let rules = &app.injector.plan().refusals;
+    if !rules.is_empty() {
+        if let Some(status) = checked
+            .iter()
+            .find_map(|(phone, _, _)| rules.code(Provider::Itnio, phone))
+        {
+            return Err(refuse(status, status_reason(status)));
+        }
+    }
     if let Some(r) = checked.iter().find_map(|(_, p, _)| hook_refusal(p)) {
         return Err(r);
     }
     let mut store = app.itnio.lock().unwrap_or_else(|e| e.into_inner());
     let held = store.jobs.entry(job).or_default();
     let mut lines = Vec::new();
-    for (phone, person, text) in checked {
-        if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
+    for (i, (phone, person, text)) in checked.into_iter().enumerate() {
+        if withhold == Some(i) {
+            continue;
+        }
+        if app.strict_phones && phones::itnio_refuses(phone) {
+            lines.push(Value::from(format!(
+                "Phone number format is incorrect,Phone Number:{phone}"
+            )));
+        } else if SCRIPT_JOBS.contains(&job) && !has_property(person, SCRIPT_PROPERTY) {
             lines.push(Value::from(format!(
                 "Customer custom property is incomplete,Phone Number:{phone}"
             )));
@@ -147,7 +195,7 @@ fn check_headers(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {
     if !fresh {
         return Err(refuse(-4, "timestamp expired"));
     }
-    if sign != sign::itnio_sign(key, ITNIO_API_SECRET, ts) {
+    if sign != verify::itnio_sign(key, ITNIO_API_SECRET, ts) {
         app.counters.rejected_signature();
         return Err(refuse(-1, "account authentication failed: invalid Sign"));
     }
@@ -176,6 +224,12 @@ fn check_person(i: usize, person: &Value) -> Result<(&str, &Map<String, Value>),
     if phone.chars().count() > MAX_PHONE_CHARS {
         return Err(fail("phoneNumber", "at most 32 characters"));
     }
+    if utf16_len(phone) > MAX_PHONE_CHARS {
+        return Err(fail(
+            "phoneNumber",
+            "at most 32 UTF-16 code units (a character beyond U+FFFF counts 2)",
+        ));
+    }
     if !matches!(obj.get("name"), None | Some(Value::Null | Value::String(_))) {
         return Err(fail("name", "must be a string"));
     }
@@ -201,14 +255,24 @@ fn hook_refusal(person: &Map<String, Value>) -> Option<Refusal> {
         .and_then(Value::as_object)
         .and_then(|p| p.get(REFUSE_PROPERTY))
         .and_then(Value::as_str)?;
-    let reason = match value {
-        "-27" => "parameter validation failed",
-        "-35" => "import failed",
-        "-51" => "customer properties incomplete",
+    let status = match value {
+        "-27" => -27,
+        "-35" => -35,
+        "-51" => -51,
         _ => return None,
     };
-    let status = value.parse().ok()?;
-    Some(refuse(status, reason))
+    Some(refuse(status, status_reason(status)))
+}
+
+/// The documented reason of a whole-request status the test hooks answer.
+pub fn status_reason(status: i64) -> &'static str {
+    match status {
+        -27 => "parameter validation failed",
+        -35 => "import failed",
+        -51 => "customer properties incomplete",
+        -56 => "at most 100 customers can be imported at once",
+        _ => "refused by the sandbox (--refuse)",
+    }
 }
 
 fn has_property(person: &Map<String, Value>, name: &str) -> bool {

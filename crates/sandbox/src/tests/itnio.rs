@@ -6,8 +6,8 @@
 use serde_json::{json, Value};
 
 use super::{it_body, now_secs, start_default, Req};
-use crate::sandbox::{Sandbox, ITNIO_API_KEY, ITNIO_API_SECRET};
-use crate::sign;
+use crate::verify;
+use crate::{Sandbox, ITNIO_API_KEY, ITNIO_API_SECRET};
 
 fn person(phone: &str) -> Value {
     json!({"name": "Jack", "phoneNumber": phone})
@@ -68,7 +68,7 @@ async fn header_statuses() {
     assert_eq!(sb.stats().rejected_signatures, 1);
     // An old timestamp, correctly signed, is expired.
     let old = (now_secs().parse::<i64>().expect("secs") - 400).to_string();
-    let sign = sign::itnio_sign(ITNIO_API_KEY, ITNIO_API_SECRET, &old);
+    let sign = verify::itnio_sign(ITNIO_API_KEY, ITNIO_API_SECRET, &old);
     let skewed = Req::itnio(body.clone())
         .set("Timestamp", &old)
         .set("Sign", &sign);

@@ -4,6 +4,7 @@
 //! Invariant: every test starts its own sandbox, so tests share no state and can run in parallel.
 
 mod faults;
+mod hostile;
 mod inspect;
 mod itnio;
 mod nxlink;
@@ -12,8 +13,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::verify::{self, Hash};
 use super::{Sandbox, SandboxConfig};
-use crate::sign::{self, Algorithm};
 
 pub(super) async fn start(cfg: SandboxConfig) -> Sandbox {
     Sandbox::start(([127, 0, 0, 1], 0).into(), cfg)
@@ -84,16 +85,19 @@ pub(super) struct Req {
 impl Req {
     /// A correctly signed nxlink request (md5, current `ts`).
     pub fn nxlink(body: impl Into<String>) -> Req {
-        Req::nxlink_with(body, &now_ms(), Algorithm::Md5)
+        Req::nxlink_with(body, &now_ms(), Hash::Md5)
     }
 
-    pub fn nxlink_with(body: impl Into<String>, ts: &str, algorithm: Algorithm) -> Req {
+    pub fn nxlink_with(body: impl Into<String>, ts: &str, algorithm: Hash) -> Req {
         let body = body.into();
-        let sign = sign::nxlink_sign(
-            super::NXLINK_ACCESS_KEY,
-            "mt",
-            "2",
-            ts,
+        let signed = [
+            ("accessKey", super::NXLINK_ACCESS_KEY),
+            ("action", "mt"),
+            ("bizType", "2"),
+            ("ts", ts),
+        ];
+        let sign = verify::nxlink_sign(
+            signed,
             body.as_bytes(),
             super::NXLINK_ACCESS_SECRET,
             algorithm,
@@ -106,7 +110,7 @@ impl Req {
             ("action".into(), "mt".into()),
             ("sign".into(), sign),
         ];
-        if algorithm == Algorithm::Sha256 {
+        if algorithm == Hash::Sha256 {
             headers.push(("algorithm".into(), "sha256".into()));
         }
         Req {
@@ -119,7 +123,7 @@ impl Req {
     /// A correctly signed itnio request (current `Timestamp`).
     pub fn itnio(body: impl Into<String>) -> Req {
         let ts = now_secs();
-        let sign = sign::itnio_sign(super::ITNIO_API_KEY, super::ITNIO_API_SECRET, &ts);
+        let sign = verify::itnio_sign(super::ITNIO_API_KEY, super::ITNIO_API_SECRET, &ts);
         Req {
             path: "/aivoice/importCustomer",
             headers: vec![

@@ -1,0 +1,581 @@
+//! Spreadsheet input (`.xlsx`/`.xlsm`, `.xlsb`, `.xls`, `.ods`) read with calamine: one sheet
+//! becomes the same stream of [`Record`]s as a CSV file, with cells as the person sees them
+//! (see [`show`]).
+//!
+//! The workbook is opened and read on a thread of its own, which sends converted rows in
+//! chunks over a small bounded channel; this iterator turns them into records. `.xlsx` and
+//! `.xlsb` sheets are streamed cell by cell from the file (calamine's cell readers), so memory
+//! holds the workbook's shared strings and a few chunks of rows, never the whole sheet;
+//! `.xls` and `.ods` sheets can only be loaded whole by calamine, and are then converted row by
+//! row from that one copy.
+//!
+//! Layout: the first row holding a non-empty cell is the header; its columns run from the
+//! sheet's first used column to the header's last named cell. A row without any value is not
+//! a record. A record's `line` is its row number in the sheet (as the spreadsheet shows it),
+//! its `row` the 1-based count of records, as for CSV.
+//!
+//! Invariant: every non-empty row after the header comes out exactly once, in sheet order; a
+//! row holding an error value, a value outside the header's columns or an oversized cell still
+//! comes out, with its cells and a [`Problem`] naming the sheet and the cell.
+
+mod show;
+#[cfg(test)]
+mod tests;
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Arc;
+
+use calamine::{Data, Ods, Reader, SheetType, SheetVisible, Xls, Xlsb, Xlsx};
+
+use super::{
+    display_name, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem,
+    Record, RecordData,
+};
+use show::{Shown, Style};
+
+/// Rows per message from the reading thread.
+const CHUNK_ROWS: usize = 256;
+/// Messages in flight: memory is bounded by this many chunks.
+const CHANNEL_CHUNKS: usize = 4;
+
+/// One non-empty row of the sheet, converted: (0-based column, cell) in column order.
+struct Row {
+    /// 0-based row index in the sheet.
+    index: u32,
+    cells: Vec<(u32, Cell)>,
+}
+
+/// A converted cell.
+enum Cell {
+    Text(String),
+    Error(String),
+}
+
+impl Cell {
+    fn text(&self) -> &str {
+        match self {
+            Cell::Text(t) | Cell::Error(t) => t,
+        }
+    }
+}
+
+/// What the reading thread sends.
+enum Msg {
+    /// The sheet is open: its name, and the 0-based first column and last row of its used
+    /// range when the file tells them.
+    Opened {
+        name: String,
+        first_col: Option<u32>,
+        last_row: Option<u32>,
+    },
+    Rows(Vec<Row>),
+    /// Reading failed; nothing follows.
+    Failed(String),
+}
+
+/// The sheet read, for messages and the progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetInfo {
+    pub name: String,
+    /// Rows of the sheet below the header (empty ones included): the progress bar's estimate.
+    pub rows: Option<u64>,
+}
+
+/// Opens the sheet of the workbook at `opts.path`, which `origin` (the input as opened) says
+/// is a regular file: a workbook is read by seeking in it, so a stream is refused.
+pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputError> {
+    let path = opts.path.clone();
+    let name = display_name(&path);
+    if origin.is_stream() {
+        return Err(InputError::Invalid(format!(
+            "{name}: spreadsheets are read from files, not from standard input or a pipe: save the workbook and give its path"
+        )));
+    }
+    let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
+    let (format, choice) = (opts.format, opts.sheet.clone());
+    std::thread::Builder::new()
+        .name("custimport-sheet".into())
+        .spawn(move || produce(&path, format, choice.as_deref(), &tx))
+        .map_err(|e| InputError::Invalid(format!("cannot start the sheet reader: {e}")))?;
+    let (sheet, first_col, last_row) = match rx.recv() {
+        Ok(Msg::Opened {
+            name,
+            first_col,
+            last_row,
+        }) => (name, first_col, last_row),
+        Ok(Msg::Failed(msg)) => return Err(InputError::Invalid(msg)),
+        _ => {
+            return Err(InputError::Invalid(format!(
+                "{name}: the sheet reader stopped"
+            )))
+        }
+    };
+    let mut records = SheetRecords {
+        rx: Some(rx),
+        pending: Vec::new().into_iter(),
+        sheet: sheet.clone(),
+        headers: Vec::new(),
+        first_col: 0,
+        max_field_bytes: opts.max_field_bytes,
+        row: 0,
+    };
+    let (header_row, original) = records.read_header(first_col)?;
+    let (unique, warning) = unique_headers(&original);
+    records.headers = unique;
+    let rows = match (last_row, header_row) {
+        (Some(last), Some(h)) => last.checked_sub(h).filter(|&n| n > 0).map(u64::from),
+        _ => None,
+    };
+    Ok(Input {
+        headers: Some(records.headers.clone()),
+        original_headers: Some(original),
+        warnings: warning.into_iter().collect(),
+        // Set by the caller from the opened file.
+        origin: Origin::default(),
+        format: opts.format,
+        // Reports of a spreadsheet are comma CSV.
+        delimiter: b',',
+        encoding: "UTF-8",
+        records: Box::new(records),
+        skipped_blank: Arc::new(AtomicU64::new(0)),
+        sheet: Some(SheetInfo { name: sheet, rows }),
+    })
+}
+
+/// `A`, `B`, ..., `Z`, `AA`, ... for a 0-based column.
+pub fn column_letters(col: u32) -> String {
+    let mut n = u64::from(col) + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(char::from(b'A' + rem as u8));
+        n = (n - 1) / 26;
+    }
+    out.iter().rev().collect()
+}
+
+fn clamp_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `C17` for 0-based row 16, column 2.
+pub fn cell_name(row: u32, col: u32) -> String {
+    format!("{}{}", column_letters(col), u64::from(row) + 1)
+}
+
+/// The sheet picked by `--sheet`: a name (exact, else ignoring case), else a 1-based number;
+/// by default the first visible worksheet. An unknown choice lists the sheets.
+fn pick_sheet(
+    path: &str,
+    sheets: &[calamine::Sheet],
+    choice: Option<&str>,
+) -> Result<String, String> {
+    let listing = || {
+        let names: Vec<String> = sheets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let hidden = if s.visible == SheetVisible::Visible {
+                    ""
+                } else {
+                    " (hidden)"
+                };
+                format!("{} {:?}{hidden}", i + 1, s.name)
+            })
+            .collect();
+        names.join(", ")
+    };
+    let Some(choice) = choice else {
+        return sheets
+            .iter()
+            .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+            .or_else(|| sheets.iter().find(|s| s.typ == SheetType::WorkSheet))
+            .map(|s| s.name.clone())
+            .ok_or_else(|| format!("{path} holds no worksheet"));
+    };
+    let found = sheets
+        .iter()
+        .find(|s| s.name == choice)
+        .or_else(|| sheets.iter().find(|s| s.name.eq_ignore_ascii_case(choice)))
+        .or_else(|| {
+            let n: usize = choice.trim().parse().ok()?;
+            sheets.get(n.checked_sub(1)?)
+        });
+    match found {
+        Some(s) if s.typ == SheetType::WorkSheet => Ok(s.name.clone()),
+        Some(s) => Err(format!(
+            "--sheet: {:?} in {path} is not a worksheet (a chart or macro sheet); its sheets: {}",
+            s.name,
+            listing()
+        )),
+        None => Err(format!(
+            "--sheet: {path} has no sheet {choice:?} (give a name or a number from 1); its sheets: {}",
+            listing()
+        )),
+    }
+}
+
+/// The reading thread: open the workbook, pick the sheet, send its rows. Stops quietly when
+/// the receiving side is gone.
+fn produce(path: &Path, format: Format, choice: Option<&str>, tx: &SyncSender<Msg>) {
+    let name = display_name(path);
+    let result = match format {
+        Format::Xlsb => read_xlsb(path, &name, choice, tx),
+        Format::Xls => read_loaded::<Xls<_>>(path, &name, choice, false, tx),
+        Format::Ods => read_loaded::<Ods<_>>(path, &name, choice, true, tx),
+        _ => read_xlsx(path, &name, choice, tx),
+    };
+    if let Err(Stop::Failed(msg)) = result {
+        let _ = tx.send(Msg::Failed(msg));
+    }
+}
+
+/// Why the reading thread stopped early.
+enum Stop {
+    Failed(String),
+    /// The receiver is gone (the run stopped or the input was dropped).
+    Gone,
+}
+
+fn open_book<R: Reader<BufReader<File>>>(path: &Path, name: &str) -> Result<R, Stop>
+where
+    R::Error: std::fmt::Display,
+{
+    calamine::open_workbook::<R, _>(path).map_err(|e| {
+        Stop::Failed(format!(
+            "{name}: not a readable workbook of this type ({e})"
+        ))
+    })
+}
+
+fn read_xlsx(
+    path: &Path,
+    name: &str,
+    choice: Option<&str>,
+    tx: &SyncSender<Msg>,
+) -> Result<(), Stop> {
+    let mut book: Xlsx<_> = open_book(path, name)?;
+    let sheet = pick_sheet(name, book.sheets_metadata(), choice).map_err(Stop::Failed)?;
+    let mut cells = book
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
+    let styles: Vec<Style> = cells
+        .styles()
+        .iter()
+        .map(|s| {
+            s.number_format
+                .as_ref()
+                .map_or_else(Style::default, |f| Style::of_format(&f.format_code))
+        })
+        .collect();
+    let dims = cells.dimensions();
+    let mut sink = Sink::new(tx, sheet.clone(), Some((dims.start.1, dims.end.0)))?;
+    loop {
+        let next = cells
+            .next_cell_with_style_id()
+            .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
+        let Some((cell, style)) = next else { break };
+        let style = styles.get(style).copied().unwrap_or_default();
+        let (row, col) = cell.get_position();
+        sink.push(row, col, show::data_ref(cell.get_value(), style))?;
+    }
+    sink.finish()
+}
+
+fn read_xlsb(
+    path: &Path,
+    name: &str,
+    choice: Option<&str>,
+    tx: &SyncSender<Msg>,
+) -> Result<(), Stop> {
+    let mut book: Xlsb<_> = open_book(path, name)?;
+    let sheet = pick_sheet(name, book.sheets_metadata(), choice).map_err(Stop::Failed)?;
+    let mut cells = book
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
+    let dims = cells.dimensions();
+    let mut sink = Sink::new(tx, sheet.clone(), Some((dims.start.1, dims.end.0)))?;
+    loop {
+        let next = cells
+            .next_cell()
+            .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
+        let Some(cell) = next else { break };
+        let (row, col) = cell.get_position();
+        sink.push(row, col, show::data_ref(cell.get_value(), Style::default()))?;
+    }
+    sink.finish()
+}
+
+/// `.xls` and `.ods`: calamine loads the sheet as one range; rows are converted from it.
+fn read_loaded<R: Reader<BufReader<File>>>(
+    path: &Path,
+    name: &str,
+    choice: Option<&str>,
+    ods: bool,
+    tx: &SyncSender<Msg>,
+) -> Result<(), Stop>
+where
+    R::Error: std::fmt::Display,
+{
+    let mut book: R = open_book(path, name)?;
+    let sheet = pick_sheet(name, book.sheets_metadata(), choice).map_err(Stop::Failed)?;
+    let range = book
+        .worksheet_range(&sheet)
+        .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
+    drop(book);
+    let used = range.start().zip(range.end()).map(|(s, e)| (s.1, e.0));
+    let mut sink = Sink::new(tx, sheet, used)?;
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    for (r, cells) in (row0..).zip(range.rows()) {
+        for (c, value) in (col0..).zip(cells) {
+            if !matches!(value, Data::Empty) {
+                sink.push(r, c, show::data(value, ods))?;
+            }
+        }
+    }
+    sink.finish()
+}
+
+/// Groups cells into rows and rows into chunks for the channel.
+struct Sink<'a> {
+    tx: &'a SyncSender<Msg>,
+    chunk: Vec<Row>,
+    row: Option<Row>,
+}
+
+impl<'a> Sink<'a> {
+    /// Announce the open sheet; `used` is its used range (first column, last row) if known.
+    fn new(tx: &'a SyncSender<Msg>, name: String, used: Option<(u32, u32)>) -> Result<Self, Stop> {
+        let msg = Msg::Opened {
+            name,
+            first_col: used.map(|u| u.0),
+            last_row: used.map(|u| u.1),
+        };
+        tx.send(msg).map_err(|_| Stop::Gone)?;
+        Ok(Sink {
+            tx,
+            chunk: Vec::with_capacity(CHUNK_ROWS),
+            row: None,
+        })
+    }
+
+    fn push(&mut self, row: u32, col: u32, shown: Shown<'_>) -> Result<(), Stop> {
+        let cell = match shown {
+            Shown::Text(t) if t.is_empty() => return Ok(()),
+            Shown::Text(t) => Cell::Text(t.into_owned()),
+            Shown::Error(e) => Cell::Error(e.into_owned()),
+        };
+        if self.row.as_ref().is_some_and(|r| r.index != row) {
+            self.end_row()?;
+        }
+        self.row
+            .get_or_insert_with(|| Row {
+                index: row,
+                cells: Vec::new(),
+            })
+            .cells
+            .push((col, cell));
+        Ok(())
+    }
+
+    fn end_row(&mut self) -> Result<(), Stop> {
+        if let Some(row) = self.row.take() {
+            self.chunk.push(row);
+            if self.chunk.len() >= CHUNK_ROWS {
+                let full = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK_ROWS));
+                self.tx.send(Msg::Rows(full)).map_err(|_| Stop::Gone)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<(), Stop> {
+        self.end_row()?;
+        if !self.chunk.is_empty() {
+            let rest = std::mem::take(&mut self.chunk);
+            self.tx.send(Msg::Rows(rest)).map_err(|_| Stop::Gone)?;
+        }
+        Ok(())
+    }
+}
+
+struct SheetRecords {
+    /// `None` once the sheet is exhausted or failed.
+    rx: Option<Receiver<Msg>>,
+    pending: std::vec::IntoIter<Row>,
+    sheet: String,
+    headers: Vec<String>,
+    /// 0-based sheet column of the first header column.
+    first_col: u32,
+    max_field_bytes: usize,
+    row: u64,
+}
+
+impl SheetRecords {
+    /// The next non-empty row, or an error the thread reported.
+    fn next_row(&mut self) -> Option<Result<Row, String>> {
+        loop {
+            if let Some(row) = self.pending.next() {
+                return Some(Ok(row));
+            }
+            match self.rx.as_ref()?.recv() {
+                Ok(Msg::Rows(rows)) => self.pending = rows.into_iter(),
+                Ok(Msg::Failed(msg)) => {
+                    self.rx = None;
+                    return Some(Err(msg));
+                }
+                Ok(Msg::Opened { .. }) => {}
+                Err(_) => {
+                    self.rx = None;
+                    return None;
+                }
+            }
+        }
+    }
+
+    /// Read the header (the first non-empty row) and set the first column: the sheet's first
+    /// used column (`used_from`, when known) or the header's first named cell, whichever comes
+    /// first; the columns end at its last named cell. Returns its 0-based row index (`None` for
+    /// a sheet without any value) and its names, trimmed, as written.
+    fn read_header(
+        &mut self,
+        used_from: Option<u32>,
+    ) -> Result<(Option<u32>, Vec<String>), InputError> {
+        let row = match self.next_row() {
+            None => return Ok((None, Vec::new())),
+            Some(Err(msg)) => return Err(InputError::Invalid(msg)),
+            Some(Ok(row)) => row,
+        };
+        let named_from = row.cells.iter().map(|(c, _)| *c).min().unwrap_or(0);
+        let first = used_from.map_or(named_from, |u| u.min(named_from));
+        let last = row.cells.iter().map(|(c, _)| *c).max().unwrap_or(0);
+        let mut names = vec![String::new(); (last - first) as usize + 1];
+        for (col, cell) in &row.cells {
+            if let Cell::Error(e) = cell {
+                return Err(InputError::Invalid(format!(
+                    "sheet {:?}, header cell {}: holds the error value {e}",
+                    self.sheet,
+                    cell_name(row.index, *col)
+                )));
+            }
+            if let Some(slot) = names.get_mut((col - first) as usize) {
+                *slot = cell
+                    .text()
+                    .trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}')
+                    .to_owned();
+            }
+        }
+        self.first_col = first;
+        Ok((Some(row.index), names))
+    }
+
+    /// `sheet "S", cell C17 (column "phone")`.
+    fn cell_place(&self, row: u32, col: u32) -> String {
+        let header = col
+            .checked_sub(self.first_col)
+            .and_then(|i| self.headers.get(i as usize))
+            .filter(|h| !h.is_empty())
+            .map(|h| format!(" (column {h:?})"))
+            .unwrap_or_default();
+        format!(
+            "sheet {:?}, cell {}{header}",
+            self.sheet,
+            cell_name(row, col)
+        )
+    }
+
+    fn record(&self, mut row: Row) -> Record {
+        if !row.cells.windows(2).all(|w| w[0].0 < w[1].0) {
+            row.cells.sort_by_key(|(c, _)| *c);
+            row.cells.dedup_by_key(|(c, _)| *c);
+        }
+        let width = self.headers.len();
+        let inside = |col: u32| {
+            col.checked_sub(self.first_col)
+                .is_some_and(|i| (i as usize) < width)
+        };
+        let bytes: usize = row.cells.iter().map(|(_, c)| c.text().len()).sum();
+        let mut cells = Cells::with_capacity(width, bytes);
+        let mut outside: Vec<&(u32, Cell)> = Vec::new();
+        let mut next_col = self.first_col;
+        for entry in &row.cells {
+            let (col, cell) = entry;
+            if !inside(*col) {
+                outside.push(entry);
+                continue;
+            }
+            for _ in next_col..*col {
+                cells.push("");
+            }
+            cells.push(cell.text());
+            next_col = col + 1;
+        }
+        while cells.len() < width {
+            cells.push("");
+        }
+        // Values outside the header's columns follow, so the failure report keeps them.
+        for (_, cell) in &outside {
+            cells.push(cell.text());
+        }
+        let problem = if let Some((col, cell)) = row
+            .cells
+            .iter()
+            .find(|(c, cell)| inside(*c) && matches!(cell, Cell::Error(_)))
+        {
+            Some(Problem {
+                code: "invalid_cell",
+                message: format!(
+                    "{}: holds the error value {}; fix its formula or clear the cell",
+                    self.cell_place(row.index, *col),
+                    cell.text()
+                ),
+            })
+        } else if let Some((col, _)) = outside.first() {
+            Some(Problem {
+                code: "wrong_field_count",
+                message: format!(
+                    "{}: a value in a column without a header (the header spans {}–{}); name the column or clear the cell",
+                    self.cell_place(row.index, *col),
+                    column_letters(self.first_col),
+                    column_letters(self.first_col.saturating_add(clamp_u32(width.saturating_sub(1)))),
+                ),
+            })
+        } else {
+            row.cells
+                .iter()
+                .find(|(_, c)| c.text().len() > self.max_field_bytes)
+                .map(|(col, _)| Problem {
+                    code: "field_too_large",
+                    message: format!(
+                        "{}: longer than {} bytes",
+                        self.cell_place(row.index, *col),
+                        self.max_field_bytes
+                    ),
+                })
+        };
+        Record {
+            row: self.row,
+            line: u64::from(row.index) + 1,
+            data: RecordData::Cells(cells),
+            problem,
+        }
+    }
+}
+
+impl Iterator for SheetRecords {
+    type Item = Result<Record, InputError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.next_row()? {
+            Ok(row) => {
+                self.row += 1;
+                Some(Ok(self.record(row)))
+            }
+            Err(msg) => Some(Err(InputError::Invalid(msg))),
+        }
+    }
+}

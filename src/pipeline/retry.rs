@@ -1,0 +1,319 @@
+//! The retry policy, as pure code: what one attempt's reply means for its (sub-)batch. The
+//! sender (`send.rs`) only waits, signs, posts and applies the [`Step`] this returns.
+//!
+//! Invariants: nothing but an HTTP 200 answer that the provider's `interpret` reads as rows
+//! yields rows; a redirect is never followed and stops the run; a TLS failure stops the run at
+//! once; a failure that may have reached the provider says so (`maybe_applied`), so rows whose
+//! retries run out are `unknown`, not `failed`.
+
+use std::time::{Duration, SystemTime};
+
+use crate::http::{Reply, TransportKind};
+use crate::provider::answer::escape_control;
+use crate::provider::{Answer, RetryKind, RowAnswer};
+
+/// Why an attempt is worth repeating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// No complete answer came back.
+    Transport(TransportKind),
+    /// The provider refused the timestamp; `date` is its clock, when it said.
+    Clock { date: Option<SystemTime> },
+    /// The provider asks us to slow down.
+    Throttle,
+    /// An answer came back but could not be read (it may have been applied).
+    Unparsable,
+    /// An HTTP 5xx (it may have been applied).
+    ServerError,
+}
+
+/// What to do after one attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A definite answer for each row.
+    Rows {
+        rows: Vec<RowAnswer>,
+        unattributed: Vec<String>,
+    },
+    /// The whole (sub-)batch was refused; `bisect` when some rows may be the cause.
+    Refused {
+        code: String,
+        message: String,
+        bisect: bool,
+    },
+    /// Try again, after the backoff and at least `at_least`.
+    Retry {
+        cause: Cause,
+        code: String,
+        message: String,
+        maybe_applied: bool,
+        at_least: Option<Duration>,
+    },
+    /// The run cannot go on: stop it with this message.
+    Stop { message: String },
+}
+
+impl Step {
+    /// Whether the attempt reached a server at all (anything but a failed connection).
+    pub fn reached_server(&self) -> bool {
+        !matches!(
+            self,
+            Step::Retry {
+                cause: Cause::Transport(TransportKind::Connect | TransportKind::Tls),
+                ..
+            }
+        )
+    }
+}
+
+/// Classify one attempt's reply. `interpret` reads an HTTP 200 body (the provider's rules).
+pub fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer) -> Step {
+    let (status, body, date, retry_after, location) = match reply {
+        Reply::Transport {
+            kind: TransportKind::Tls,
+            message,
+        } => {
+            return Step::Stop {
+                message: format!(
+                    "{url}: {message}. The server's certificate is not trusted by this system: check --base-url; nothing more is sent"
+                ),
+            }
+        }
+        Reply::Transport { kind, message } => {
+            return Step::Retry {
+                cause: Cause::Transport(kind),
+                code: kind.code().to_owned(),
+                message,
+                maybe_applied: kind.maybe_applied(),
+                at_least: None,
+            }
+        }
+        Reply::Answered {
+            status,
+            body,
+            date,
+            retry_after,
+            location,
+        } => (status, body, date, retry_after, location),
+    };
+    match status {
+        200 => match interpret(&body) {
+            Answer::Rows { rows, unattributed } => Step::Rows { rows, unattributed },
+            Answer::BatchRefused {
+                code,
+                message,
+                bisect,
+            } => Step::Refused {
+                code,
+                message,
+                bisect,
+            },
+            Answer::Fatal { message, .. } => Step::Stop { message },
+            Answer::Retry { kind, message } => Step::Retry {
+                cause: match kind {
+                    RetryKind::Clock => Cause::Clock { date },
+                    RetryKind::Throttle => Cause::Throttle,
+                    RetryKind::Unparsable => Cause::Unparsable,
+                },
+                code: "retry".into(),
+                message,
+                // An unreadable answer may stand for an applied request.
+                maybe_applied: kind == RetryKind::Unparsable,
+                at_least: None,
+            },
+        },
+        // Some other success status: the request may have been processed, but no answer says
+        // how each row fared.
+        201..=299 => Step::Retry {
+            cause: Cause::Unparsable,
+            code: format!("http_{status}"),
+            message: format!("the provider answered HTTP {status} instead of 200 with per-row results"),
+            maybe_applied: true,
+            at_least: None,
+        },
+        300..=399 => Step::Stop {
+            message: format!(
+                "{url} answered HTTP {status}, a redirect to {}; redirects are never followed (they could send customer data elsewhere): check --base-url",
+                location
+                    .as_deref()
+                    .map_or_else(|| "nowhere (no Location)".into(), |l| format!("\"{}\"", escape_control(l)))
+            ),
+        },
+        429 => Step::Retry {
+            cause: Cause::Throttle,
+            code: "http_429".into(),
+            message: "the provider answered 429 Too Many Requests".into(),
+            maybe_applied: false,
+            at_least: retry_after,
+        },
+        500..=599 => Step::Retry {
+            cause: Cause::ServerError,
+            code: format!("http_{status}"),
+            message: format!("the provider answered HTTP {status}"),
+            maybe_applied: true,
+            at_least: retry_after,
+        },
+        401 | 403 | 404 | 405 => Step::Stop {
+            message: format!("{url} answered HTTP {status}: check --base-url (and credentials)"),
+        },
+        _ => Step::Refused {
+            code: format!("http_{status}"),
+            message: format!("the provider answered HTTP {status}"),
+            bisect: false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    const URL: &str = "https://api.example/x";
+
+    fn answered(status: u16, location: Option<&str>) -> Reply {
+        Reply::Answered {
+            status,
+            body: Bytes::from_static(b"{}"),
+            date: None,
+            retry_after: Some(Duration::from_secs(2)),
+            location: location.map(str::to_owned),
+        }
+    }
+
+    fn never(_: &[u8]) -> Answer {
+        panic!("only an HTTP 200 answer is interpreted")
+    }
+
+    #[test]
+    fn redirects_stop_and_name_the_location() {
+        for status in [301, 302, 303, 307, 308] {
+            let step = classify(
+                answered(status, Some("http://evil.example/\x1b[2J")),
+                URL,
+                never,
+            );
+            let Step::Stop { message } = step else {
+                panic!("{status}: {step:?}")
+            };
+            assert!(
+                message.contains("http://evil.example/\\x1b[2J"),
+                "{message}"
+            );
+            assert!(message.contains(&format!("HTTP {status}")), "{message}");
+        }
+    }
+
+    #[test]
+    fn transport_failures_say_whether_they_may_have_applied() {
+        let table = [
+            (TransportKind::Connect, false, "connect_error"),
+            (TransportKind::Timeout, true, "timeout"),
+            (TransportKind::Cut, true, "connection_error"),
+            (TransportKind::TooLarge, true, "answer_too_large"),
+        ];
+        for (kind, applied, want) in table {
+            let step = classify(
+                Reply::Transport {
+                    kind,
+                    message: "x".into(),
+                },
+                URL,
+                never,
+            );
+            let Step::Retry {
+                maybe_applied,
+                code,
+                ..
+            } = &step
+            else {
+                panic!("{kind:?}: {step:?}")
+            };
+            assert_eq!((*maybe_applied, code.as_str()), (applied, want), "{kind:?}");
+            assert_eq!(step.reached_server(), kind != TransportKind::Connect);
+        }
+        let tls = classify(
+            Reply::Transport {
+                kind: TransportKind::Tls,
+                message: "invalid peer certificate".into(),
+            },
+            URL,
+            never,
+        );
+        assert!(matches!(tls, Step::Stop { ref message } if message.contains("not trusted")));
+    }
+
+    #[test]
+    fn statuses() {
+        assert!(matches!(
+            classify(answered(429, None), URL, never),
+            Step::Retry { cause: Cause::Throttle, maybe_applied: false, at_least: Some(d), .. } if d == Duration::from_secs(2)
+        ));
+        assert!(matches!(
+            classify(answered(503, None), URL, never),
+            Step::Retry {
+                cause: Cause::ServerError,
+                maybe_applied: true,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(answered(404, None), URL, never),
+            Step::Stop { .. }
+        ));
+        for status in [201, 202, 204] {
+            assert!(matches!(
+                classify(answered(status, None), URL, never),
+                Step::Retry {
+                    cause: Cause::Unparsable,
+                    maybe_applied: true,
+                    ..
+                }
+            ));
+        }
+        assert!(matches!(
+            classify(answered(400, None), URL, never),
+            Step::Refused { bisect: false, ref code, .. } if code == "http_400"
+        ));
+    }
+
+    #[test]
+    fn a_200_is_what_the_provider_reads() {
+        let rows = vec![RowAnswer::Accepted { id: None }];
+        let step = classify(answered(200, None), URL, |_| Answer::Rows {
+            rows: rows.clone(),
+            unattributed: vec![],
+        });
+        assert_eq!(
+            step,
+            Step::Rows {
+                rows,
+                unattributed: vec![]
+            }
+        );
+        let step = classify(answered(200, None), URL, |_| Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "cut".into(),
+        });
+        assert!(matches!(
+            step,
+            Step::Retry {
+                cause: Cause::Unparsable,
+                maybe_applied: true,
+                ..
+            }
+        ));
+        let step = classify(answered(200, None), URL, |_| Answer::Retry {
+            kind: RetryKind::Clock,
+            message: "ts".into(),
+        });
+        assert!(matches!(
+            step,
+            Step::Retry {
+                cause: Cause::Clock { date: None },
+                maybe_applied: false,
+                ..
+            }
+        ));
+    }
+}
