@@ -32,6 +32,9 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
     ),
 ];
 
+/// Keys of the file outside any section (kept equal to `FileConfig`'s by the same test).
+pub(super) const TOP_LEVEL_KEYS: &[&str] = &["state"];
+
 /// Describe a TOML error in `text`, read from `path`.
 pub(super) fn describe(path: &Path, text: &str, err: &toml::de::Error) -> String {
     let message = err.message();
@@ -140,7 +143,7 @@ fn hint(message: &str, place: &Place) -> String {
     };
     if message.starts_with("unknown field") {
         if matches!(place, Place::Key(s, _) if s.is_empty()) {
-            return "unknown here: keys belong under a [nxlink] or [itnio] header".into();
+            return "unknown here: keys belong under a [nxlink] or [itnio] header (only `state` goes before them)".into();
         }
         let section = (key.len() >= 2).then(|| key[key.len() - 2].as_str());
         let suggestion = suggest(last, section)
@@ -253,6 +256,7 @@ fn known_names() -> impl Iterator<Item = &'static str> {
     SECTIONS
         .iter()
         .flat_map(|(s, keys)| std::iter::once(*s).chain(keys.iter().copied()))
+        .chain(TOP_LEVEL_KEYS.iter().copied())
 }
 
 fn showable(seg: &str) -> bool {
@@ -267,7 +271,11 @@ fn suggest(seg: &str, section: Option<&str>) -> Option<&'static str> {
             .find(|(n, _)| *n == s)
             .map(|(_, k)| k.to_vec())
             .unwrap_or_default(),
-        None => SECTIONS.iter().map(|(n, _)| *n).collect(),
+        None => SECTIONS
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(TOP_LEVEL_KEYS.iter().copied())
+            .collect(),
     };
     candidates
         .into_iter()
@@ -320,9 +328,12 @@ mod tests {
             assert_eq!(m.matches('`').count(), 2 * (keys.len() + 1), "{m}");
         }
         let e = toml::from_str::<super::super::FileConfig>("[zzz]\n").unwrap_err();
+        for k in TOP_LEVEL_KEYS {
+            assert!(e.message().contains(&format!("`{k}`")), "{}", e.message());
+        }
         assert_eq!(
             e.message().matches('`').count(),
-            2 * (SECTIONS.len() + 1),
+            2 * (SECTIONS.len() + TOP_LEVEL_KEYS.len() + 1),
             "{}",
             e.message()
         );
