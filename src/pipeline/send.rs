@@ -34,7 +34,7 @@ pub struct Counters {
 }
 
 /// Everything a batch sender needs.
-pub struct Ctx<P: Provider> {
+pub struct SendStage<P: Provider> {
     pub provider: Arc<P>,
     pub http: Http,
     pub retries: u32,
@@ -75,7 +75,7 @@ struct Suspect {
 /// After this many such batches in a row at the start of a run, the run stops.
 const SUSPECT_BATCHES: u32 = 3;
 
-impl<P: Provider> Ctx<P> {
+impl<P: Provider> SendStage<P> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         provider: Arc<P>,
@@ -88,8 +88,8 @@ impl<P: Provider> Ctx<P> {
         rate: Option<DefaultDirectRateLimiter>,
         events: Sender<Event<P::Customer>>,
         quiet: bool,
-    ) -> Ctx<P> {
-        Ctx {
+    ) -> SendStage<P> {
+        SendStage {
             provider,
             http,
             retries,
@@ -120,7 +120,7 @@ impl<P: Provider> Ctx<P> {
 /// Dispatch batches until the reader is done, then wait for every batch in flight.
 /// `dry_run`: count what would be sent, send nothing.
 pub async fn dispatch<P: Provider>(
-    ctx: Arc<Ctx<P>>,
+    ctx: Arc<SendStage<P>>,
     mut batches: Receiver<Batch<P::Customer>>,
     dry_run: bool,
 ) {
@@ -206,7 +206,7 @@ fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
 }
 
 /// How a (sub-)batch ended.
-enum Final {
+enum PartEnd {
     Rows {
         rows: Vec<RowAnswer>,
         unattributed: Vec<String>,
@@ -228,7 +228,7 @@ enum Final {
 }
 
 async fn send_batch<P: Provider>(
-    ctx: Arc<Ctx<P>>,
+    ctx: Arc<SendStage<P>>,
     batch: Batch<P::Customer>,
     permit: OwnedSemaphorePermit,
 ) {
@@ -242,7 +242,7 @@ async fn send_batch<P: Provider>(
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
         leaves.see(&fin, items.len());
         let outcomes: Vec<Outcome> = match fin {
-            Final::Rows {
+            PartEnd::Rows {
                 rows,
                 unattributed,
                 maybe_applied,
@@ -255,7 +255,7 @@ async fn send_batch<P: Provider>(
                     .map(|(r, item)| row_outcome(&ctx, r, maybe_applied, item.row))
                     .collect()
             }
-            Final::Refused { bisect: true, .. }
+            PartEnd::Refused { bisect: true, .. }
                 if ctx.bisect && items.len() > 1 && !ctx.stop.is_set() =>
             {
                 let mut left = items;
@@ -270,10 +270,10 @@ async fn send_batch<P: Provider>(
                 stack.push(left);
                 continue;
             }
-            Final::Refused { code, message, .. } => {
+            PartEnd::Refused { code, message, .. } => {
                 vec![Outcome::Failed { code, message }; items.len()]
             }
-            Final::GaveUp {
+            PartEnd::GaveUp {
                 code,
                 message,
                 maybe_applied,
@@ -285,7 +285,7 @@ async fn send_batch<P: Provider>(
                 };
                 vec![o; items.len()]
             }
-            Final::Stopped { maybe_applied } => {
+            PartEnd::Stopped { maybe_applied } => {
                 let o = if maybe_applied {
                     Outcome::Unknown {
                         code: "interrupted".into(),
@@ -320,9 +320,9 @@ struct Leaves {
 }
 
 impl Leaves {
-    fn see(&mut self, fin: &Final, rows: usize) {
+    fn see(&mut self, fin: &PartEnd, rows: usize) {
         match fin {
-            Final::Refused {
+            PartEnd::Refused {
                 bisect: true,
                 code,
                 message,
@@ -332,7 +332,7 @@ impl Leaves {
                 Some(_) => self.other = true,
             },
             // A part that will be split further says nothing yet.
-            Final::Refused { bisect: true, .. } if rows > 1 => {}
+            PartEnd::Refused { bisect: true, .. } if rows > 1 => {}
             _ => self.other = true,
         }
     }
@@ -340,7 +340,7 @@ impl Leaves {
 
 /// Stop the run when the first batches were refused whole and bisection found every single
 /// row refused alone with the same code: no row is at fault, the configuration is.
-fn judge_suspect<P: Provider>(ctx: &Ctx<P>, leaves: Leaves) {
+fn judge_suspect<P: Provider>(ctx: &SendStage<P>, leaves: Leaves) {
     let Ok(mut s) = ctx.suspect.lock() else {
         return;
     };
@@ -371,7 +371,12 @@ fn judge_suspect<P: Provider>(ctx: &Ctx<P>, leaves: Leaves) {
     }
 }
 
-fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row: u64) -> Outcome {
+fn row_outcome<P: Provider>(
+    ctx: &SendStage<P>,
+    r: RowAnswer,
+    maybe_applied: bool,
+    row: u64,
+) -> Outcome {
     match r {
         RowAnswer::Accepted { id } => Outcome::Succeeded {
             id,
@@ -395,12 +400,12 @@ fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row
 
 /// Send one (sub-)batch until a definite answer, a stop, or the retries run out.
 async fn attempt_loop<P: Provider>(
-    ctx: &Ctx<P>,
+    ctx: &SendStage<P>,
     batch_id: u64,
     items: &[Item<P::Customer>],
     buf: &mut Vec<u8>,
     throttled: &mut bool,
-) -> Final {
+) -> PartEnd {
     let customers: Vec<&P::Customer> = items.iter().map(|i| &i.customer).collect();
     ctx.provider.write_body(&customers, buf);
     // Serialised once; every attempt sends (and signs) these same bytes.
@@ -412,12 +417,12 @@ async fn attempt_loop<P: Provider>(
     for attempt in 0..=ctx.retries {
         // A stop set while this batch waited for its slot: nothing more leaves.
         if ctx.stop.is_set() {
-            return Final::Stopped { maybe_applied };
+            return PartEnd::Stopped { maybe_applied };
         }
         if attempt > 0 {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = ctx.stop.wait() => return Final::Stopped { maybe_applied },
+                _ = ctx.stop.wait() => return PartEnd::Stopped { maybe_applied },
             }
             ctx.counters.retries.fetch_add(1, Ordering::Relaxed);
         }
@@ -438,7 +443,7 @@ async fn attempt_loop<P: Provider>(
         wait = backoff(ctx.backoff, attempt);
         match step {
             Step::Rows { rows, unattributed } => {
-                return Final::Rows {
+                return PartEnd::Rows {
                     rows,
                     unattributed,
                     maybe_applied,
@@ -454,7 +459,7 @@ async fn attempt_loop<P: Provider>(
                     rows = items.len(),
                     "the provider refused the request whole: {code} {message}"
                 );
-                return Final::Refused {
+                return PartEnd::Refused {
                     code,
                     message,
                     bisect,
@@ -463,7 +468,7 @@ async fn attempt_loop<P: Provider>(
             Step::Stop { message } => {
                 tracing::info!(batch = batch_id, "stopping: {message}");
                 ctx.stop.set(Reason::Fatal, message);
-                return Final::Stopped { maybe_applied };
+                return PartEnd::Stopped { maybe_applied };
             }
             Step::Retry {
                 cause,
@@ -497,7 +502,7 @@ async fn attempt_loop<P: Provider>(
                                     ctx.clock.offset_ms() as f64 / 1000.0
                                 ),
                             );
-                            return Final::Stopped { maybe_applied };
+                            return PartEnd::Stopped { maybe_applied };
                         }
                         wait = Duration::ZERO;
                     }
@@ -523,16 +528,16 @@ async fn attempt_loop<P: Provider>(
                 ctx.retries + 1
             ),
         );
-        return Final::Stopped { maybe_applied };
+        return PartEnd::Stopped { maybe_applied };
     }
-    Final::GaveUp {
+    PartEnd::GaveUp {
         code: last.0,
         message: format!("gave up after {} attempts: {}", ctx.retries + 1, last.1),
         maybe_applied,
     }
 }
 
-fn say_throttle<P: Provider>(ctx: &Ctx<P>) {
+fn say_throttle<P: Provider>(ctx: &SendStage<P>) {
     if let Some(now) = ctx.limiter.throttle() {
         tracing::info!("the provider asks us to slow down; concurrency lowered to {now}");
         if !ctx.quiet && !ctx.throttle_said.swap(true, Ordering::Relaxed) {
