@@ -410,19 +410,17 @@ async fn attempt_loop<P: Provider>(
     ctx.provider.write_body(&customers, buf);
     // Serialised once; every attempt sends (and signs) these same bytes.
     let body = Bytes::from(std::mem::take(buf));
-    let mut maybe_applied = false;
-    let mut clock_refusals = 0u32;
-    let mut last = (String::from("no_answer"), String::from("no answer"));
+    let mut tries = Tries::default();
     let mut wait = Duration::ZERO;
     for attempt in 0..=ctx.retries {
         // A stop set while this batch waited for its slot: nothing more leaves.
         if ctx.stop.is_set() {
-            return PartEnd::Stopped { maybe_applied };
+            return tries.stopped();
         }
         if attempt > 0 {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = ctx.stop.wait() => return PartEnd::Stopped { maybe_applied },
+                _ = ctx.stop.wait() => return tries.stopped(),
             }
             ctx.counters.retries.fetch_add(1, Ordering::Relaxed);
         }
@@ -446,7 +444,7 @@ async fn attempt_loop<P: Provider>(
                 return PartEnd::Rows {
                     rows,
                     unattributed,
-                    maybe_applied,
+                    maybe_applied: tries.maybe_applied,
                 }
             }
             Step::Refused {
@@ -468,41 +466,22 @@ async fn attempt_loop<P: Provider>(
             Step::Stop { message } => {
                 tracing::info!(batch = batch_id, "stopping: {message}");
                 ctx.stop.set(Reason::Fatal, message);
-                return PartEnd::Stopped { maybe_applied };
+                return tries.stopped();
             }
             Step::Retry {
                 cause,
                 code,
                 message,
-                maybe_applied: m,
+                maybe_applied,
                 at_least,
             } => {
                 tracing::debug!(batch = batch_id, attempt, "retryable: {message}");
-                maybe_applied |= m;
-                if let Some(at_least) = at_least {
-                    wait = wait.max(at_least);
-                }
+                tries.maybe_applied |= maybe_applied;
+                wait = wait.max(at_least.unwrap_or_default());
                 match cause {
                     Cause::Clock { date } => {
-                        clock_refusals += 1;
-                        if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
-                            if !ctx.quiet {
-                                eprintln!(
-                                    "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
-                                    (skew.abs() as f64) / 1000.0,
-                                    if skew > 0 { "behind" } else { "ahead of" }
-                                );
-                            }
-                        }
-                        if clock_refusals > 3 {
-                            ctx.stop.set(
-                                Reason::Fatal,
-                                format!(
-                                    "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
-                                    ctx.clock.offset_ms() as f64 / 1000.0
-                                ),
-                            );
-                            return PartEnd::Stopped { maybe_applied };
+                        if !clock_refused(ctx, &mut tries, date, &message) {
+                            return tries.stopped();
                         }
                         wait = Duration::ZERO;
                     }
@@ -512,28 +491,92 @@ async fn attempt_loop<P: Provider>(
                     }
                     Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {}
                 }
-                last = (code, message);
+                tries.last = (code, message);
             }
         }
     }
+    gave_up(ctx, tries)
+}
+
+/// What the attempts of one part have seen so far.
+struct Tries {
+    /// Some attempt may have reached the provider and been applied.
+    maybe_applied: bool,
+    /// Timestamp refusals so far.
+    clock_refusals: u32,
+    /// The code and message of the last retryable failure.
+    last: (String, String),
+}
+
+impl Default for Tries {
+    fn default() -> Tries {
+        Tries {
+            maybe_applied: false,
+            clock_refusals: 0,
+            last: ("no_answer".into(), "no answer".into()),
+        }
+    }
+}
+
+impl Tries {
+    fn stopped(&self) -> PartEnd {
+        PartEnd::Stopped {
+            maybe_applied: self.maybe_applied,
+        }
+    }
+}
+
+/// A timestamp refusal: correct the clock from the provider's `Date` (once, with a warning).
+/// `false` when the refusals persist and the run has been stopped.
+fn clock_refused<P: Provider>(
+    ctx: &SendStage<P>,
+    tries: &mut Tries,
+    date: Option<std::time::SystemTime>,
+    message: &str,
+) -> bool {
+    tries.clock_refusals += 1;
+    if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
+        if !ctx.quiet {
+            eprintln!(
+                "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
+                (skew.abs() as f64) / 1000.0,
+                if skew > 0 { "behind" } else { "ahead of" }
+            );
+        }
+    }
+    if tries.clock_refusals <= 3 {
+        return true;
+    }
+    ctx.stop.set(
+        Reason::Fatal,
+        format!(
+            "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
+            ctx.clock.offset_ms() as f64 / 1000.0
+        ),
+    );
+    false
+}
+
+/// The retries of a part ran out. When nothing of this run has ever reached a server, the
+/// rest of the file would only grind through the same failure: the run stops, and the rows
+/// stay pending for `--resume`.
+fn gave_up<P: Provider>(ctx: &SendStage<P>, tries: Tries) -> PartEnd {
+    let attempts = ctx.retries + 1;
     if !ctx.reached.load(Ordering::Relaxed) {
-        // Nothing of this run has ever reached a server: the rest of the file would only
-        // grind through the same failure. Stop; the rows stay pending for --resume.
         ctx.stop.set(
             Reason::Fatal,
             format!(
-                "cannot reach {}: {} (after {} attempts). Check --base-url and the network, then run again with --resume",
+                "cannot reach {}: {} (after {attempts} attempts). Check --base-url and the network, then run again with --resume",
                 ctx.http.url(),
-                last.1,
-                ctx.retries + 1
+                tries.last.1,
             ),
         );
-        return PartEnd::Stopped { maybe_applied };
+        return tries.stopped();
     }
     PartEnd::GaveUp {
-        code: last.0,
-        message: format!("gave up after {} attempts: {}", ctx.retries + 1, last.1),
-        maybe_applied,
+        message: format!("gave up after {attempts} attempts: {}", tries.last.1),
+        code: tries.last.0,
+        maybe_applied: tries.maybe_applied,
     }
 }
 
