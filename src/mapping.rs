@@ -26,7 +26,7 @@ pub enum Target {
 
 /// How a column got its target (for the plan view and warnings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum How {
+pub enum MatchedBy {
     Exact,
     Alias,
     Map,
@@ -130,31 +130,31 @@ pub fn parse_maps(schema: &Schema, maps: &[String]) -> anyhow::Result<Vec<MapSpe
 /// Automatic target of a column name (no `--map`).
 fn automatic(
     schema: &Schema,
-    index: &HashMap<String, (usize, How)>,
+    index: &HashMap<String, (usize, MatchedBy)>,
     column: &str,
-) -> (Target, How) {
+) -> (Target, MatchedBy) {
     if is_reserved(column) {
-        return (Target::Ignore, How::Reserved);
+        return (Target::Ignore, MatchedBy::Reserved);
     }
     match index.get(&normalise(column)) {
         Some(&(i, how)) => (Target::Field(i), how),
         None if schema.unmapped_to_extras && !column.is_empty() => {
-            (Target::Extra(column.to_owned()), How::Unmapped)
+            (Target::Extra(column.to_owned()), MatchedBy::Unmapped)
         }
-        None => (Target::Ignore, How::Unmapped),
+        None => (Target::Ignore, MatchedBy::Unmapped),
     }
 }
 
-fn alias_index(schema: &Schema) -> HashMap<String, (usize, How)> {
+fn alias_index(schema: &Schema) -> HashMap<String, (usize, MatchedBy)> {
     let mut index = HashMap::new();
     for (i, f) in schema.fields.iter().enumerate() {
         for a in f.aliases {
-            index.entry(normalise(a)).or_insert((i, How::Alias));
+            index.entry(normalise(a)).or_insert((i, MatchedBy::Alias));
         }
     }
     // Exact field names win over any alias.
     for (i, f) in schema.fields.iter().enumerate() {
-        index.insert(normalise(f.name), (i, How::Exact));
+        index.insert(normalise(f.name), (i, MatchedBy::Exact));
     }
     index
 }
@@ -163,7 +163,7 @@ fn alias_index(schema: &Schema) -> HashMap<String, (usize, How)> {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub targets: Vec<Target>,
-    pub how: Vec<How>,
+    pub how: Vec<MatchedBy>,
     pub nfields: usize,
 }
 
@@ -172,7 +172,7 @@ pub struct Plan {
 pub struct PlanLine {
     pub column: String,
     pub target: Option<String>,
-    pub how: How,
+    pub how: MatchedBy,
 }
 
 impl Plan {
@@ -211,7 +211,7 @@ impl Plan {
         let mut taken: HashMap<usize, &str> = HashMap::new();
         for col in header {
             let (t, h) = match maps.iter().find(|m| &m.column == col) {
-                Some(m) => (m.target.clone(), How::Map),
+                Some(m) => (m.target.clone(), MatchedBy::Map),
                 None => {
                     let (t, h) = automatic(schema, &index, col);
                     match t {
@@ -232,9 +232,9 @@ impl Plan {
                                 }
                             ));
                             if schema.unmapped_to_extras {
-                                (Target::Extra(col.clone()), How::Unmapped)
+                                (Target::Extra(col.clone()), MatchedBy::Unmapped)
                             } else {
-                                (Target::Ignore, How::Unmapped)
+                                (Target::Ignore, MatchedBy::Unmapped)
                             }
                         }
                         other => (other, h),
@@ -251,7 +251,9 @@ impl Plan {
             .iter()
             .zip(&targets)
             .zip(&how)
-            .filter(|((c, t), h)| **t == Target::Ignore && **h == How::Unmapped && !c.is_empty())
+            .filter(|((c, t), h)| {
+                **t == Target::Ignore && **h == MatchedBy::Unmapped && !c.is_empty()
+            })
             .map(|((c, _), _)| shown(c))
             .collect();
         if !ignored.is_empty() {
@@ -319,8 +321,8 @@ fn target_name(schema: &Schema, t: &Target) -> Option<String> {
 pub struct KeyPlan {
     schema: Schema,
     maps: Vec<MapSpec>,
-    index: HashMap<String, (usize, How)>,
-    cache: HashMap<String, (Target, How)>,
+    index: HashMap<String, (usize, MatchedBy)>,
+    cache: HashMap<String, (Target, MatchedBy)>,
 }
 
 impl KeyPlan {
@@ -339,12 +341,12 @@ impl KeyPlan {
             return t.clone();
         }
         let (t, h) = match self.maps.iter().find(|m| m.column == key) {
-            Some(m) => (m.target.clone(), How::Map),
+            Some(m) => (m.target.clone(), MatchedBy::Map),
             None => {
                 let (t, h) = automatic(&self.schema, &self.index, key);
                 let overridden = matches!(t, Target::Field(i) if self.maps.iter().any(|m| m.target == Target::Field(i)));
                 if overridden {
-                    (Target::Ignore, How::Unmapped)
+                    (Target::Ignore, MatchedBy::Unmapped)
                 } else {
                     (t, h)
                 }
@@ -385,7 +387,7 @@ impl KeyPlan {
         let mut v: Vec<String> = self
             .cache
             .iter()
-            .filter(|(_, (t, h))| *t == Target::Ignore && *h == How::Unmapped)
+            .filter(|(_, (t, h))| *t == Target::Ignore && *h == MatchedBy::Unmapped)
             .map(|(k, _)| k.clone())
             .collect();
         v.sort();

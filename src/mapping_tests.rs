@@ -58,9 +58,9 @@ fn normalised_and_alias_matching() {
             None
         ]
     );
-    assert_eq!(plan.how[0], How::Exact);
-    assert_eq!(plan.how[1], How::Alias);
-    assert_eq!(plan.how[5], How::Reserved);
+    assert_eq!(plan.how[0], MatchedBy::Exact);
+    assert_eq!(plan.how[1], MatchedBy::Alias);
+    assert_eq!(plan.how[5], MatchedBy::Reserved);
     assert_eq!(
         warnings,
         vec![r#"columns not mapped to any field, ignored: "whatever""#.to_string()]

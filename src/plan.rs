@@ -8,17 +8,17 @@
 use std::fmt::Write;
 
 use crate::input::{cut, shown};
-use crate::mapping::{How, PlanLine};
+use crate::mapping::{MatchedBy, PlanLine};
 use crate::pipeline::collect::Counts;
 use crate::provider::phone::PhoneReport;
 
-fn how(h: How) -> &'static str {
+fn how(h: MatchedBy) -> &'static str {
     match h {
-        How::Exact => "exact name",
-        How::Alias => "alias",
-        How::Map => "--map",
-        How::Unmapped => "unmapped",
-        How::Reserved => "custimport column",
+        MatchedBy::Exact => "exact name",
+        MatchedBy::Alias => "alias",
+        MatchedBy::Map => "--map",
+        MatchedBy::Unmapped => "unmapped",
+        MatchedBy::Reserved => "custimport column",
     }
 }
 
@@ -65,7 +65,7 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
             format!(
                 "{}{}",
                 shown(&l.column),
-                if l.how == How::Reserved {
+                if l.how == MatchedBy::Reserved {
                     " (custimport column)"
                 } else {
                     ""
@@ -148,17 +148,17 @@ mod tests {
             PlanLine {
                 column: long.clone(),
                 target: Some(format!("properties.{long}")),
-                how: How::Unmapped,
+                how: MatchedBy::Unmapped,
             },
             PlanLine {
                 column: "phone".into(),
                 target: Some("phoneNumber".into()),
-                how: How::Alias,
+                how: MatchedBy::Alias,
             },
             PlanLine {
                 column: long,
                 target: None,
-                how: How::Unmapped,
+                how: MatchedBy::Unmapped,
             },
         ];
         let text = render("a.csv", &lines, &Counts::default(), 100);
@@ -217,22 +217,22 @@ mod tests {
             PlanLine {
                 column: "Full Name".into(),
                 target: Some("full_name".into()),
-                how: How::Exact,
+                how: MatchedBy::Exact,
             },
             PlanLine {
                 column: "手机".into(),
                 target: Some("whats_app_phone".into()),
-                how: How::Alias,
+                how: MatchedBy::Alias,
             },
             PlanLine {
                 column: "Notes".into(),
                 target: None,
-                how: How::Unmapped,
+                how: MatchedBy::Unmapped,
             },
             PlanLine {
                 column: "custimport_row".into(),
                 target: None,
-                how: How::Reserved,
+                how: MatchedBy::Reserved,
             },
         ];
         let mut counts = Counts {

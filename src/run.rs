@@ -25,7 +25,7 @@ use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collector, Counts, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
 use crate::pipeline::read::{Mapper, Reader, Skip};
-use crate::pipeline::send::{dispatch, Ctx};
+use crate::pipeline::send::{dispatch, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::WriteFailure;
 use crate::provider::Provider;
@@ -273,7 +273,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         .map_err(|e| Fatal::stopped(anyhow!("cannot start the reader: {e}")))?;
 
     let rate = s.rate.and_then(rate_limiter);
-    let mut ctx = Ctx::new(
+    let mut ctx = SendStage::new(
         provider.clone(),
         http,
         s.retries,

@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 
 mod cells;
-mod csv;
 mod decode;
+mod delimited;
 mod jsonl;
 mod sheet;
 mod source;
@@ -171,7 +171,7 @@ impl Input {
         let source = source::open(&opts.path)?;
         let name = source::display_name(&opts.path);
         let mut input = match opts.format {
-            Format::Csv | Format::Tsv => csv::from_reader(source.reader, opts, name)?,
+            Format::Csv | Format::Tsv => delimited::from_reader(source.reader, opts, name)?,
             Format::Jsonl => jsonl::from_reader(source.reader, opts, name)?,
             Format::Xlsx | Format::Xlsb | Format::Xls | Format::Ods => {
                 sheet::open(opts, &source.origin)?

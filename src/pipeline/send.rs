@@ -34,7 +34,7 @@ pub struct Counters {
 }
 
 /// Everything a batch sender needs.
-pub struct Ctx<P: Provider> {
+pub struct SendStage<P: Provider> {
     pub provider: Arc<P>,
     pub http: Http,
     pub retries: u32,
@@ -75,7 +75,7 @@ struct Suspect {
 /// After this many such batches in a row at the start of a run, the run stops.
 const SUSPECT_BATCHES: u32 = 3;
 
-impl<P: Provider> Ctx<P> {
+impl<P: Provider> SendStage<P> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         provider: Arc<P>,
@@ -88,8 +88,8 @@ impl<P: Provider> Ctx<P> {
         rate: Option<DefaultDirectRateLimiter>,
         events: Sender<Event<P::Customer>>,
         quiet: bool,
-    ) -> Ctx<P> {
-        Ctx {
+    ) -> SendStage<P> {
+        SendStage {
             provider,
             http,
             retries,
@@ -120,7 +120,7 @@ impl<P: Provider> Ctx<P> {
 /// Dispatch batches until the reader is done, then wait for every batch in flight.
 /// `dry_run`: count what would be sent, send nothing.
 pub async fn dispatch<P: Provider>(
-    ctx: Arc<Ctx<P>>,
+    ctx: Arc<SendStage<P>>,
     mut batches: Receiver<Batch<P::Customer>>,
     dry_run: bool,
 ) {
@@ -206,7 +206,7 @@ fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
 }
 
 /// How a (sub-)batch ended.
-enum Final {
+enum PartEnd {
     Rows {
         rows: Vec<RowAnswer>,
         unattributed: Vec<String>,
@@ -228,7 +228,7 @@ enum Final {
 }
 
 async fn send_batch<P: Provider>(
-    ctx: Arc<Ctx<P>>,
+    ctx: Arc<SendStage<P>>,
     batch: Batch<P::Customer>,
     permit: OwnedSemaphorePermit,
 ) {
@@ -242,7 +242,7 @@ async fn send_batch<P: Provider>(
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
         leaves.see(&fin, items.len());
         let outcomes: Vec<Outcome> = match fin {
-            Final::Rows {
+            PartEnd::Rows {
                 rows,
                 unattributed,
                 maybe_applied,
@@ -255,7 +255,7 @@ async fn send_batch<P: Provider>(
                     .map(|(r, item)| row_outcome(&ctx, r, maybe_applied, item.row))
                     .collect()
             }
-            Final::Refused { bisect: true, .. }
+            PartEnd::Refused { bisect: true, .. }
                 if ctx.bisect && items.len() > 1 && !ctx.stop.is_set() =>
             {
                 let mut left = items;
@@ -270,10 +270,10 @@ async fn send_batch<P: Provider>(
                 stack.push(left);
                 continue;
             }
-            Final::Refused { code, message, .. } => {
+            PartEnd::Refused { code, message, .. } => {
                 vec![Outcome::Failed { code, message }; items.len()]
             }
-            Final::GaveUp {
+            PartEnd::GaveUp {
                 code,
                 message,
                 maybe_applied,
@@ -285,7 +285,7 @@ async fn send_batch<P: Provider>(
                 };
                 vec![o; items.len()]
             }
-            Final::Stopped { maybe_applied } => {
+            PartEnd::Stopped { maybe_applied } => {
                 let o = if maybe_applied {
                     Outcome::Unknown {
                         code: "interrupted".into(),
@@ -320,9 +320,9 @@ struct Leaves {
 }
 
 impl Leaves {
-    fn see(&mut self, fin: &Final, rows: usize) {
+    fn see(&mut self, fin: &PartEnd, rows: usize) {
         match fin {
-            Final::Refused {
+            PartEnd::Refused {
                 bisect: true,
                 code,
                 message,
@@ -332,7 +332,7 @@ impl Leaves {
                 Some(_) => self.other = true,
             },
             // A part that will be split further says nothing yet.
-            Final::Refused { bisect: true, .. } if rows > 1 => {}
+            PartEnd::Refused { bisect: true, .. } if rows > 1 => {}
             _ => self.other = true,
         }
     }
@@ -340,7 +340,7 @@ impl Leaves {
 
 /// Stop the run when the first batches were refused whole and bisection found every single
 /// row refused alone with the same code: no row is at fault, the configuration is.
-fn judge_suspect<P: Provider>(ctx: &Ctx<P>, leaves: Leaves) {
+fn judge_suspect<P: Provider>(ctx: &SendStage<P>, leaves: Leaves) {
     let Ok(mut s) = ctx.suspect.lock() else {
         return;
     };
@@ -371,7 +371,12 @@ fn judge_suspect<P: Provider>(ctx: &Ctx<P>, leaves: Leaves) {
     }
 }
 
-fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row: u64) -> Outcome {
+fn row_outcome<P: Provider>(
+    ctx: &SendStage<P>,
+    r: RowAnswer,
+    maybe_applied: bool,
+    row: u64,
+) -> Outcome {
     match r {
         RowAnswer::Accepted { id } => Outcome::Succeeded {
             id,
@@ -395,29 +400,27 @@ fn row_outcome<P: Provider>(ctx: &Ctx<P>, r: RowAnswer, maybe_applied: bool, row
 
 /// Send one (sub-)batch until a definite answer, a stop, or the retries run out.
 async fn attempt_loop<P: Provider>(
-    ctx: &Ctx<P>,
+    ctx: &SendStage<P>,
     batch_id: u64,
     items: &[Item<P::Customer>],
     buf: &mut Vec<u8>,
     throttled: &mut bool,
-) -> Final {
+) -> PartEnd {
     let customers: Vec<&P::Customer> = items.iter().map(|i| &i.customer).collect();
     ctx.provider.write_body(&customers, buf);
     // Serialised once; every attempt sends (and signs) these same bytes.
     let body = Bytes::from(std::mem::take(buf));
-    let mut maybe_applied = false;
-    let mut clock_refusals = 0u32;
-    let mut last = (String::from("no_answer"), String::from("no answer"));
+    let mut tries = Tries::default();
     let mut wait = Duration::ZERO;
     for attempt in 0..=ctx.retries {
         // A stop set while this batch waited for its slot: nothing more leaves.
         if ctx.stop.is_set() {
-            return Final::Stopped { maybe_applied };
+            return tries.stopped();
         }
         if attempt > 0 {
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = ctx.stop.wait() => return Final::Stopped { maybe_applied },
+                _ = ctx.stop.wait() => return tries.stopped(),
             }
             ctx.counters.retries.fetch_add(1, Ordering::Relaxed);
         }
@@ -438,10 +441,10 @@ async fn attempt_loop<P: Provider>(
         wait = backoff(ctx.backoff, attempt);
         match step {
             Step::Rows { rows, unattributed } => {
-                return Final::Rows {
+                return PartEnd::Rows {
                     rows,
                     unattributed,
-                    maybe_applied,
+                    maybe_applied: tries.maybe_applied,
                 }
             }
             Step::Refused {
@@ -454,7 +457,7 @@ async fn attempt_loop<P: Provider>(
                     rows = items.len(),
                     "the provider refused the request whole: {code} {message}"
                 );
-                return Final::Refused {
+                return PartEnd::Refused {
                     code,
                     message,
                     bisect,
@@ -463,41 +466,22 @@ async fn attempt_loop<P: Provider>(
             Step::Stop { message } => {
                 tracing::info!(batch = batch_id, "stopping: {message}");
                 ctx.stop.set(Reason::Fatal, message);
-                return Final::Stopped { maybe_applied };
+                return tries.stopped();
             }
             Step::Retry {
                 cause,
                 code,
                 message,
-                maybe_applied: m,
+                maybe_applied,
                 at_least,
             } => {
                 tracing::debug!(batch = batch_id, attempt, "retryable: {message}");
-                maybe_applied |= m;
-                if let Some(at_least) = at_least {
-                    wait = wait.max(at_least);
-                }
+                tries.maybe_applied |= maybe_applied;
+                wait = wait.max(at_least.unwrap_or_default());
                 match cause {
                     Cause::Clock { date } => {
-                        clock_refusals += 1;
-                        if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
-                            if !ctx.quiet {
-                                eprintln!(
-                                    "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
-                                    (skew.abs() as f64) / 1000.0,
-                                    if skew > 0 { "behind" } else { "ahead of" }
-                                );
-                            }
-                        }
-                        if clock_refusals > 3 {
-                            ctx.stop.set(
-                                Reason::Fatal,
-                                format!(
-                                    "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
-                                    ctx.clock.offset_ms() as f64 / 1000.0
-                                ),
-                            );
-                            return Final::Stopped { maybe_applied };
+                        if !clock_refused(ctx, &mut tries, date, &message) {
+                            return tries.stopped();
                         }
                         wait = Duration::ZERO;
                     }
@@ -507,32 +491,96 @@ async fn attempt_loop<P: Provider>(
                     }
                     Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {}
                 }
-                last = (code, message);
+                tries.last = (code, message);
             }
         }
     }
-    if !ctx.reached.load(Ordering::Relaxed) {
-        // Nothing of this run has ever reached a server: the rest of the file would only
-        // grind through the same failure. Stop; the rows stay pending for --resume.
-        ctx.stop.set(
-            Reason::Fatal,
-            format!(
-                "cannot reach {}: {} (after {} attempts). Check --base-url and the network, then run again with --resume",
-                ctx.http.url(),
-                last.1,
-                ctx.retries + 1
-            ),
-        );
-        return Final::Stopped { maybe_applied };
-    }
-    Final::GaveUp {
-        code: last.0,
-        message: format!("gave up after {} attempts: {}", ctx.retries + 1, last.1),
-        maybe_applied,
+    gave_up(ctx, tries)
+}
+
+/// What the attempts of one part have seen so far.
+struct Tries {
+    /// Some attempt may have reached the provider and been applied.
+    maybe_applied: bool,
+    /// Timestamp refusals so far.
+    clock_refusals: u32,
+    /// The code and message of the last retryable failure.
+    last: (String, String),
+}
+
+impl Default for Tries {
+    fn default() -> Tries {
+        Tries {
+            maybe_applied: false,
+            clock_refusals: 0,
+            last: ("no_answer".into(), "no answer".into()),
+        }
     }
 }
 
-fn say_throttle<P: Provider>(ctx: &Ctx<P>) {
+impl Tries {
+    fn stopped(&self) -> PartEnd {
+        PartEnd::Stopped {
+            maybe_applied: self.maybe_applied,
+        }
+    }
+}
+
+/// A timestamp refusal: correct the clock from the provider's `Date` (once, with a warning).
+/// `false` when the refusals persist and the run has been stopped.
+fn clock_refused<P: Provider>(
+    ctx: &SendStage<P>,
+    tries: &mut Tries,
+    date: Option<std::time::SystemTime>,
+    message: &str,
+) -> bool {
+    tries.clock_refusals += 1;
+    if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
+        if !ctx.quiet {
+            eprintln!(
+                "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
+                (skew.abs() as f64) / 1000.0,
+                if skew > 0 { "behind" } else { "ahead of" }
+            );
+        }
+    }
+    if tries.clock_refusals <= 3 {
+        return true;
+    }
+    ctx.stop.set(
+        Reason::Fatal,
+        format!(
+            "clock skew: the provider keeps refusing our timestamps ({message}); measured offset {:.1} s. Fix this machine's clock (NTP), then run again with --resume",
+            ctx.clock.offset_ms() as f64 / 1000.0
+        ),
+    );
+    false
+}
+
+/// The retries of a part ran out. When nothing of this run has ever reached a server, the
+/// rest of the file would only grind through the same failure: the run stops, and the rows
+/// stay pending for `--resume`.
+fn gave_up<P: Provider>(ctx: &SendStage<P>, tries: Tries) -> PartEnd {
+    let attempts = ctx.retries + 1;
+    if !ctx.reached.load(Ordering::Relaxed) {
+        ctx.stop.set(
+            Reason::Fatal,
+            format!(
+                "cannot reach {}: {} (after {attempts} attempts). Check --base-url and the network, then run again with --resume",
+                ctx.http.url(),
+                tries.last.1,
+            ),
+        );
+        return tries.stopped();
+    }
+    PartEnd::GaveUp {
+        message: format!("gave up after {attempts} attempts: {}", tries.last.1),
+        code: tries.last.0,
+        maybe_applied: tries.maybe_applied,
+    }
+}
+
+fn say_throttle<P: Provider>(ctx: &SendStage<P>) {
     if let Some(now) = ctx.limiter.throttle() {
         tracing::info!("the provider asks us to slow down; concurrency lowered to {now}");
         if !ctx.quiet && !ctx.throttle_said.swap(true, Ordering::Relaxed) {

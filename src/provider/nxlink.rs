@@ -785,27 +785,10 @@ fn phone_contradicts(answered: &str, sent: Option<&str>) -> bool {
 /// Any answer, read liberally through a `Value` tree and accounted strictly.
 fn interpret_value(body: &[u8], phones: &[Option<&str>], tenant_id: i64) -> Answer {
     let n = phones.len();
-    let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
-        return Answer::Retry {
-            kind: RetryKind::Unparsable,
-            message: "nxlink answered with something that is not a JSON object".into(),
-        };
+    let (root, code, message, trace) = match envelope(body) {
+        Ok(e) => e,
+        Err(retry) => return retry,
     };
-    let Some(code) = code_of(root.get("code")) else {
-        return Answer::Retry {
-            kind: RetryKind::Unparsable,
-            message: "nxlink answered without a result code".into(),
-        };
-    };
-    let message = {
-        let m = text_of(root.get("message"));
-        if m.is_empty() {
-            text_of(root.get("msg"))
-        } else {
-            m
-        }
-    };
-    let trace = Some(text_of(root.get("traceId"))).filter(|t| !t.is_empty());
     if code != 0 {
         return whole_request(code, message, trace.as_deref(), tenant_id);
     }
@@ -844,43 +827,16 @@ fn interpret_value(body: &[u8], phones: &[Option<&str>], tenant_id: i64) -> Answ
     }
     let mut ledger = answer::Ledger::new(n);
     let mut unattributed = Vec::new();
-    for value in successes {
-        let item = value.as_object();
-        let idx = item.and_then(index_of);
-        let id = match item.and_then(|i| i.get("customerId")) {
-            Some(Value::Number(num)) => Some(num.to_string()),
-            Some(Value::String(s)) if !s.is_empty() => Some(escape_control(s).into_owned()),
-            _ => None,
-        };
-        let echoed = item.map(|i| text_of(i.get("whatsAppPhone")));
-        let verdict = match (idx, echoed) {
-            (Some(i), Some(p)) if phone_contradicts(&p, phones.get(i).copied().flatten()) => {
-                answer::unknown(
-                    answer::CONTRADICTORY,
-                    &traced(&format!(
-                        "nxlink confirmed this row with another WhatsApp number ({})",
-                        crate::provider::rules::mask_phone(&escape_control(&p))
-                    )),
-                )
-            }
-            _ => RowAnswer::Accepted { id },
-        };
-        if !idx.is_some_and(|i| ledger.name(i, verdict)) {
-            unattributed.push(escape_control(&value.to_string()).into_owned());
-        }
-    }
-    for value in failures {
-        let item = value.as_object();
-        let idx = item.and_then(index_of);
-        let code = item
-            .and_then(|i| code_of(i.get("errorCode")).map(|c| c.to_string()))
-            .unwrap_or_else(|| text_of(item.and_then(|i| i.get("errorCode"))));
-        let verdict = RowAnswer::Refused {
-            code: escape_control(&code).into_owned(),
-            message: escape_control(&text_of(item.and_then(|i| i.get("errorMessage"))))
-                .into_owned(),
-        };
-        if !idx.is_some_and(|i| ledger.name(i, verdict)) {
+    for (value, verdict) in successes
+        .iter()
+        .map(|v| (v, success_verdict(v, phones, &traced)))
+        .chain(failures.iter().map(|v| (v, failure_verdict(v))))
+    {
+        let named = value
+            .as_object()
+            .and_then(index_of)
+            .is_some_and(|i| ledger.name(i, verdict));
+        if !named {
             unattributed.push(escape_control(&value.to_string()).into_owned());
         }
     }
@@ -911,6 +867,71 @@ fn interpret_value(body: &[u8], phones: &[Option<&str>], tenant_id: i64) -> Answ
         }
     }
     Answer::Rows { rows, unattributed }
+}
+
+/// An answer's envelope: the object, its code, its message and its trace id.
+type Envelope = (Map<String, Value>, i64, String, Option<String>);
+
+/// The answer's envelope (the message from `message` or `msg`); an unreadable answer is to be
+/// retried.
+fn envelope(body: &[u8]) -> Result<Envelope, Answer> {
+    let Ok(Value::Object(root)) = serde_json::from_slice::<Value>(body) else {
+        return Err(Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "nxlink answered with something that is not a JSON object".into(),
+        });
+    };
+    let Some(code) = code_of(root.get("code")) else {
+        return Err(Answer::Retry {
+            kind: RetryKind::Unparsable,
+            message: "nxlink answered without a result code".into(),
+        });
+    };
+    let message = Some(text_of(root.get("message")))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| text_of(root.get("msg")));
+    let trace = Some(text_of(root.get("traceId"))).filter(|t| !t.is_empty());
+    Ok((root, code, message, trace))
+}
+
+/// What a `successItems` entry says of its row: accepted with its id, unless it echoes another
+/// WhatsApp number than the row's.
+fn success_verdict(
+    value: &Value,
+    phones: &[Option<&str>],
+    traced: &dyn Fn(&str) -> String,
+) -> RowAnswer {
+    let item = value.as_object();
+    let id = match item.and_then(|i| i.get("customerId")) {
+        Some(Value::Number(num)) => Some(num.to_string()),
+        Some(Value::String(s)) if !s.is_empty() => Some(escape_control(s).into_owned()),
+        _ => None,
+    };
+    let echoed = item.map(|i| text_of(i.get("whatsAppPhone")));
+    match (item.and_then(index_of), echoed) {
+        (Some(i), Some(p)) if phone_contradicts(&p, phones.get(i).copied().flatten()) => {
+            answer::unknown(
+                answer::CONTRADICTORY,
+                &traced(&format!(
+                    "nxlink confirmed this row with another WhatsApp number ({})",
+                    crate::provider::rules::mask_phone(&escape_control(&p))
+                )),
+            )
+        }
+        _ => RowAnswer::Accepted { id },
+    }
+}
+
+/// What a `failItems` entry says of its row: refused, with the code and message given.
+fn failure_verdict(value: &Value) -> RowAnswer {
+    let item = value.as_object();
+    let code = item
+        .and_then(|i| code_of(i.get("errorCode")).map(|c| c.to_string()))
+        .unwrap_or_else(|| text_of(item.and_then(|i| i.get("errorCode"))));
+    RowAnswer::Refused {
+        code: escape_control(&code).into_owned(),
+        message: escape_control(&text_of(item.and_then(|i| i.get("errorMessage")))).into_owned(),
+    }
 }
 
 /// An item's `index`, as a number or a numeric string.

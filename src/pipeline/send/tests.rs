@@ -74,7 +74,7 @@ async fn send(
 ) -> (Vec<(u64, Outcome)>, u64, Stop, Duration) {
     let (tx, mut rx) = mpsc::channel(64);
     let stop = Stop::default();
-    let ctx = Arc::new(Ctx::new(
+    let ctx = Arc::new(SendStage::new(
         itnio(),
         Http::scripted(replies),
         retries,
