@@ -17,6 +17,7 @@ pub mod collect;
 pub mod limiter;
 pub mod read;
 pub mod retry;
+pub mod seen;
 pub mod send;
 pub mod unchanged;
 

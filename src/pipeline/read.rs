@@ -4,12 +4,11 @@
 //! Invariant: each record leaves this stage exactly once, either inside a batch or as an
 //! event (rejected, or unread when the run stops early).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::Sender;
 
+use super::seen::{First, Seen};
 use super::{Batch, Event, Item};
 use crate::input::{place, Input, InputError, Record, RecordData};
 use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
@@ -56,8 +55,7 @@ impl<P: Provider> Reader<P> {
         events: Sender<Event<P::Customer>>,
     ) -> Result<ReadStats, InputError> {
         let mut stats = ReadStats::default();
-        let mut seen: HashMap<u64, u64> = HashMap::new();
-        let hasher = BuildHasherDefault::<DefaultHasher>::default();
+        let mut seen = Seen::default();
         let mut batch: Vec<Item<P::Customer>> = Vec::with_capacity(self.batch_size);
         let mut unread: Vec<(u64, RecordData)> = Vec::new();
         let mut result = Ok(());
@@ -105,25 +103,27 @@ impl<P: Provider> Reader<P> {
                     }
                 }
                 Ok(customer) => {
-                    if let Some(key) = self.provider.dedup_key(&customer) {
-                        let h = hasher.hash_one(key);
-                        if let Some(first) = seen.get(&h) {
-                            let ev = Event::Rejected {
-                                row: rec.row,
-                                data: rec.data,
-                                code: "duplicate_in_file".into(),
-                                message: format!(
-                                    "{}: the same {} as row {first} (sent once, from row {first})",
-                                    place(sheet, rec.line),
-                                    self.provider.dedup_noun()
-                                ),
-                            };
-                            if events.blocking_send(ev).is_err() {
-                                break;
-                            }
-                            continue;
+                    let first = self
+                        .provider
+                        .dedup_key(&customer)
+                        .map(|key| seen.first(key, rec.row));
+                    if let Some(First::At(first)) = first {
+                        let first =
+                            first.map_or_else(|| "an earlier row".into(), |r| format!("row {r}"));
+                        let ev = Event::Rejected {
+                            row: rec.row,
+                            data: rec.data,
+                            code: "duplicate_in_file".into(),
+                            message: format!(
+                                "{}: the same {} as {first} (sent once, from {first})",
+                                place(sheet, rec.line),
+                                self.provider.dedup_noun()
+                            ),
+                        };
+                        if events.blocking_send(ev).is_err() {
+                            break;
                         }
-                        seen.insert(h, rec.row);
+                        continue;
                     }
                     if already {
                         // Resumed run: this row has its final outcome already.

@@ -1,0 +1,115 @@
+//! The memory of the in-file duplicate check: which keys were seen (by a 64-bit hash of the
+//! key) and at which row first. It holds one entry per distinct key for the whole input, so it
+//! is built to be small: 12 bytes an entry (the hash as two `u32`, the row as a `u32`), sharded
+//! by hash bits into 256 tables so that growing copies one small table at a time instead of
+//! doubling the whole set at once. About 27 MB per million distinct keys, at the peak.
+//!
+//! Invariant: a key is reported as seen only when a key with the same 64-bit hash was
+//! inserted before (for a million keys, the chance that two different keys share a hash is
+//! below 1 in 30 million).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher, Hasher};
+
+/// A 64-bit key hash, stored at 4-byte alignment (so an entry is 12 bytes, not 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key([u32; 2]);
+
+impl std::hash::Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(u64::from(self.0[0]) << 32 | u64::from(self.0[1]));
+    }
+}
+
+/// The keys are already uniform hashes: the table uses them as they are.
+#[derive(Debug, Default, Clone, Copy)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+const SHARDS: usize = 256;
+
+/// First rows of the keys seen so far.
+#[derive(Debug)]
+pub struct Seen {
+    shards: Vec<HashMap<Key, u32, BuildHasherDefault<Identity>>>,
+    hasher: BuildHasherDefault<DefaultHasher>,
+}
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen {
+            shards: (0..SHARDS).map(|_| HashMap::default()).collect(),
+            hasher: BuildHasherDefault::default(),
+        }
+    }
+}
+
+/// What [`Seen::first`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum First {
+    /// Not seen before: now remembered with this row.
+    New,
+    /// Seen first at this row (`None`: a row beyond 4,294,967,294).
+    At(Option<u64>),
+}
+
+impl Seen {
+    /// Remember `key` at `row` unless it was seen before; say which.
+    pub fn first(&mut self, key: &str, row: u64) -> First {
+        let h = self.hasher.hash_one(key);
+        // The shard comes from middle bits: the table itself uses the low bits for the bucket
+        // and the top bits for its tags.
+        let shard = usize::from((h >> 32) as u8);
+        let k = Key([(h >> 32) as u32, h as u32]);
+        let Some(table) = self.shards.get_mut(shard) else {
+            return First::New;
+        };
+        match table.get(&k) {
+            Some(&at) => First::At((at != u32::MAX).then_some(u64::from(at))),
+            None => {
+                table.insert(k, u32::try_from(row).unwrap_or(u32::MAX));
+                First::New
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_rows() {
+        let mut s = Seen::default();
+        assert_eq!(s.first("6281", 1), First::New);
+        assert_eq!(s.first("a@b.c", 2), First::New);
+        assert_eq!(s.first("6281", 3), First::At(Some(1)));
+        assert_eq!(s.first("a@b.c", 9), First::At(Some(2)));
+        assert_eq!(s.first("big", u64::from(u32::MAX) + 5), First::New);
+        assert_eq!(s.first("big", u64::from(u32::MAX) + 6), First::At(None));
+        for i in 0..100_000u64 {
+            assert_eq!(s.first(&format!("k{i}"), i + 10), First::New);
+        }
+        for i in (0..100_000u64).step_by(997) {
+            assert_eq!(s.first(&format!("k{i}"), 0), First::At(Some(i + 10)));
+        }
+    }
+
+    #[test]
+    fn an_entry_is_twelve_bytes() {
+        assert_eq!(std::mem::size_of::<(Key, u32)>(), 12);
+    }
+}
