@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::input::Identity;
-use crate::pipeline::Outcome;
+use crate::outcome::Outcome;
 
 pub const FILE: &str = "journal.jsonl";
 

@@ -12,6 +12,7 @@ pub mod http;
 pub mod input;
 pub mod journal;
 pub mod mapping;
+pub mod outcome;
 pub mod outdir;
 pub mod pipeline;
 pub mod plan;

@@ -37,24 +37,7 @@ pub struct Batch<C> {
     pub items: Vec<Item<C>>,
 }
 
-/// The final outcome of a row that reached the sender.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Succeeded {
-        id: Option<String>,
-        already_present: bool,
-    },
-    Failed {
-        code: String,
-        message: String,
-    },
-    Unknown {
-        code: String,
-        message: String,
-    },
-    /// Never sent because the run stopped early.
-    Pending,
-}
+pub use crate::outcome::Outcome;
 
 /// What the collector hears about.
 #[derive(Debug)]
