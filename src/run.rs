@@ -559,8 +559,10 @@ fn open_state<P: Provider>(
     }
     let endpoint = match (&s.base_url, sandbox) {
         (Some(b), _) => ScopeSpec::canonical_endpoint(b),
-        (None, Some(sb)) => ScopeSpec::canonical_endpoint(&sb.base_url()),
-        (None, None) => "sandbox".to_owned(),
+        // The built-in emulator listens on a new port each run: one stable name, so that
+        // trying --skip-unchanged with --sandbox shows what a second run skips, and its
+        // scopes do not pile up.
+        (None, _) => "sandbox (built-in)".to_owned(),
     };
     let spec = ScopeSpec {
         provider: provider.name().to_owned(),

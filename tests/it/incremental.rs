@@ -742,3 +742,56 @@ fn runs_starting_together_on_a_new_state_all_open_it() {
         }
     }
 }
+
+#[test]
+fn the_built_in_sandbox_is_one_endpoint_across_runs() {
+    let env = TestEnv::new();
+    let input = env.write("in.csv", nx_csv(1..=5));
+    let state = env.path("state.db");
+    let run = |out: &str| {
+        env.bare()
+            .args([
+                "nxlink",
+                "--sandbox",
+                "--skip-unchanged",
+                "--no-progress",
+                "--state",
+            ])
+            .arg(&state)
+            .arg("--out")
+            .arg(env.path(out))
+            .arg(&input)
+            .output()
+            .unwrap()
+    };
+    let first = run("one");
+    assert_eq!(
+        first.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(summary(&env.path("one"))["succeeded"], json!(5));
+    // A new in-process emulator on another port: still the same scope.
+    let second = run("two");
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    let s = summary(&env.path("two"));
+    assert_eq!(
+        (s["unchanged"].clone(), s["requests"].clone()),
+        (json!(5), json!(0)),
+        "{s}"
+    );
+    let listed = env
+        .bare()
+        .args(["state", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(text.matches("sandbox (built-in)").count(), 1, "{text}");
+}
