@@ -672,7 +672,12 @@ fn default_out_dir(provider: &str) -> PathBuf {
             "[year][month][day]-[hour][minute][second]"
         ))
         .unwrap_or_else(|_| now.unix_timestamp().to_string());
-    PathBuf::from(format!("custimport-{provider}-{stamp}"))
+    let first = PathBuf::from(format!("custimport-{provider}-{stamp}"));
+    // Two runs in the same second (a script, a retry) each get a directory of their own.
+    std::iter::once(first.clone())
+        .chain((2..100).map(|n| PathBuf::from(format!("custimport-{provider}-{stamp}-{n}"))))
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .unwrap_or(first)
 }
 
 #[path = "config_file_error.rs"]

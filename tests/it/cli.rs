@@ -453,3 +453,22 @@ fn sandbox_command_serves_until_terminated() {
     // SIGTERM is the way to stop it: a clean exit.
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+#[test]
+fn runs_in_the_same_second_get_default_directories_of_their_own() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", "name,phone\nA,6281000001\n");
+    for _ in 0..3 {
+        env.bare()
+            .args(["nxlink", "--sandbox", "-q"])
+            .arg(&input)
+            .assert()
+            .code(0);
+    }
+    let dirs: Vec<String> = std::fs::read_dir(env.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("custimport-nxlink-"))
+        .collect();
+    assert_eq!(dirs.len(), 3, "{dirs:?}");
+}
