@@ -53,7 +53,7 @@ pub struct Header {
 
 /// A final outcome recorded by an earlier run.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Previous {
+pub enum EarlierOutcome {
     Succeeded {
         cells: Vec<String>,
         already_present: bool,
@@ -77,7 +77,7 @@ pub enum Previous {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub header: Option<Header>,
-    pub done: HashMap<u64, Previous>,
+    pub done: HashMap<u64, EarlierOutcome>,
     /// Rows sent without a recorded outcome: possibly applied.
     pub in_flight: HashSet<u64>,
 }
@@ -341,7 +341,7 @@ fn ends_with_newline(path: &Path) -> io::Result<bool> {
     Ok(last[0] == b'\n')
 }
 
-fn parse_done(v: &Value) -> Option<(u64, Previous)> {
+fn parse_done(v: &Value) -> Option<(u64, EarlierOutcome)> {
     let a = v.as_array()?;
     let row = a.first()?.as_u64()?;
     let s = |i: usize| {
@@ -351,7 +351,7 @@ fn parse_done(v: &Value) -> Option<(u64, Previous)> {
             .to_owned()
     };
     let prev = match a.get(1)?.as_str()? {
-        "succeeded" => Previous::Succeeded {
+        "succeeded" => EarlierOutcome::Succeeded {
             already_present: a.get(2).and_then(Value::as_bool).unwrap_or(false),
             cells: a
                 .get(3)
@@ -363,15 +363,15 @@ fn parse_done(v: &Value) -> Option<(u64, Previous)> {
                 })
                 .unwrap_or_default(),
         },
-        "failed" => Previous::Failed {
+        "failed" => EarlierOutcome::Failed {
             code: s(2),
             message: s(3),
         },
-        "unknown" => Previous::Unknown {
+        "unknown" => EarlierOutcome::Unknown {
             code: s(2),
             message: s(3),
         },
-        "unchanged" => Previous::Unchanged {
+        "unchanged" => EarlierOutcome::Unchanged {
             cells: a
                 .get(2)
                 .and_then(Value::as_array)
@@ -434,13 +434,13 @@ mod tests {
         assert_eq!(l.done.len(), 3);
         assert_eq!(
             l.done.get(&6),
-            Some(&Previous::Unchanged {
+            Some(&EarlierOutcome::Unchanged {
                 cells: vec!["628".into(), "".into(), "a@b".into()]
             })
         );
         assert_eq!(
             l.done.get(&1),
-            Some(&Previous::Succeeded {
+            Some(&EarlierOutcome::Succeeded {
                 cells: vec!["9".into(), "628".into(), "A".into()],
                 already_present: false
             })

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod dry_run;
 pub mod embedded;
 pub mod exit;
 pub mod http;
@@ -15,7 +16,6 @@ pub mod mapping;
 pub mod outcome;
 pub mod outdir;
 pub mod pipeline;
-pub mod plan;
 pub mod private_file;
 pub mod provider;
 pub mod report;

@@ -20,7 +20,7 @@ use anyhow::anyhow;
 use crate::config::Settings;
 use crate::exit::Fatal;
 use crate::input::Identity;
-use crate::journal::{self, Journal, Previous};
+use crate::journal::{self, EarlierOutcome, Journal};
 
 /// The lock file's name.
 pub const LOCK: &str = ".lock";
@@ -382,7 +382,7 @@ fn create_dir_private(dir: &Path) -> io::Result<()> {
     b.create(dir)
 }
 
-pub type ResumeState = (HashMap<u64, Previous>, HashSet<u64>);
+pub type ResumeState = (HashMap<u64, EarlierOutcome>, HashSet<u64>);
 
 pub fn load_resume(
     out: &Path,

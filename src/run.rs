@@ -18,7 +18,7 @@ use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal, UsageContext};
 use crate::http::Http;
 use crate::input::{Format, Input};
-use crate::journal::{self, Journal, Previous};
+use crate::journal::{self, EarlierOutcome, Journal};
 use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
 use crate::outdir::{load_resume, lock_out_dir};
 use crate::pipeline::budget::Budget;
@@ -50,7 +50,7 @@ pub async fn import(settings: Settings) -> Result<RunResult, Fatal> {
     }
 }
 
-struct DoneRows(HashMap<u64, Previous>);
+struct DoneRows(HashMap<u64, EarlierOutcome>);
 
 impl Skip for DoneRows {
     fn done(&self, row: u64) -> bool {
@@ -129,7 +129,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     let incremental = open_state(&*provider, &s, sandbox.as_ref())?;
     let resumed_unchanged = resume.as_ref().is_some_and(|(done, _)| {
         done.values()
-            .any(|p| matches!(p, Previous::Unchanged { .. }))
+            .any(|p| matches!(p, EarlierOutcome::Unchanged { .. }))
     });
     if resumed_unchanged && s.state.is_none() {
         warn(
@@ -368,10 +368,10 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     if s.dry_run && !s.quiet {
         eprint!(
             "{}",
-            crate::plan::render(&input_name, &plan_lines, &counts, s.batch_size)
+            crate::dry_run::render(&input_name, &plan_lines, &counts, s.batch_size)
         );
         if let Some(r) = &phones {
-            eprint!("{}", crate::plan::phones(r, s.mask_pii));
+            eprint!("{}", crate::dry_run::phones(r, s.mask_pii));
         }
     }
     let requests = (

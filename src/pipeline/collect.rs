@@ -19,7 +19,7 @@ use tokio::sync::mpsc::Receiver;
 
 use super::unchanged::Recorder;
 use super::{Event, Outcome, WriteFailure};
-use crate::journal::{Journal, Previous};
+use crate::journal::{EarlierOutcome, Journal};
 use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, SuccessWriter};
 use crate::stop::{Reason, Stop};
@@ -98,7 +98,7 @@ pub struct Collector<P: Provider> {
     pub provider: Arc<P>,
     pub reports: Reports,
     pub journal: Option<Arc<Journal>>,
-    pub previous: Option<Arc<HashMap<u64, Previous>>>,
+    pub previous: Option<Arc<HashMap<u64, EarlierOutcome>>>,
     pub progress: ProgressBar,
     pub stop: Stop,
     pub quiet: bool,
@@ -339,7 +339,7 @@ impl<P: Provider> Collector<P> {
                 self.journaled += 1;
                 let prev = self.previous.as_ref().and_then(|p| p.get(&row)).cloned();
                 match prev {
-                    Some(Previous::Succeeded {
+                    Some(EarlierOutcome::Succeeded {
                         cells,
                         already_present,
                     }) => {
@@ -347,15 +347,15 @@ impl<P: Provider> Collector<P> {
                         self.counts.already_present += u64::from(already_present);
                         self.write_success(row, &cells);
                     }
-                    Some(Previous::Failed { code, message }) => {
+                    Some(EarlierOutcome::Failed { code, message }) => {
                         self.counts.failed += 1;
                         self.write_failed(row, &data, "failed", &code, &message);
                     }
-                    Some(Previous::Unknown { code, message }) => {
+                    Some(EarlierOutcome::Unknown { code, message }) => {
                         self.counts.unknown += 1;
                         self.write_failed(row, &data, "unknown", &code, &message);
                     }
-                    Some(Previous::Unchanged { cells }) => {
+                    Some(EarlierOutcome::Unchanged { cells }) => {
                         self.counts.unchanged += 1;
                         self.write_unchanged(row, &cells);
                     }

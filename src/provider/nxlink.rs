@@ -21,7 +21,7 @@ use crate::sign::{self, Algorithm};
 pub const PATH: &str = "/saas/cdp/openapi/customers/batch_create";
 
 /// Field indexes into [`FIELDS`].
-mod f {
+mod field {
     pub const FULL_NAME: usize = 0;
     pub const FIRST_NAME: usize = 1;
     pub const LAST_NAME: usize = 2;
@@ -45,13 +45,13 @@ mod f {
     pub const WEIGHT: usize = 20;
 }
 
-const fn fd(name: &'static str, aliases: &'static [&'static str]) -> FieldDef {
+const fn field_def(name: &'static str, aliases: &'static [&'static str]) -> FieldDef {
     FieldDef { name, aliases }
 }
 
 /// Every customer field of the API page, in its order, with the header aliases we accept.
 pub static FIELDS: [FieldDef; 21] = [
-    fd(
+    field_def(
         "full_name",
         &[
             "name",
@@ -65,16 +65,16 @@ pub static FIELDS: [FieldDef; 21] = [
             "nama lengkap",
         ],
     ),
-    fd("first_name", &["given name", "名", "nama depan"]),
-    fd(
+    field_def("first_name", &["given name", "名", "nama depan"]),
+    field_def(
         "last_name",
         &["surname", "family name", "姓", "nama belakang"],
     ),
-    fd(
+    field_def(
         "sms_phone",
         &["sms", "tel", "telephone", "电话", "电话号码", "telepon"],
     ),
-    fd(
+    field_def(
         "whats_app_phone",
         &[
             "whatsapp",
@@ -94,15 +94,15 @@ pub static FIELDS: [FieldDef; 21] = [
             "nomor whatsapp",
         ],
     ),
-    fd("viber_phone", &["viber"]),
-    fd("messenger", &["messenger id"]),
-    fd("instagram", &["instagram id"]),
-    fd("zalo", &["zalo id"]),
-    fd("line", &["line id"]),
-    fd("country", &["国家", "negara"]),
-    fd("email", &["e-mail", "mail", "邮箱", "电子邮件", "邮件"]),
-    fd("address", &["地址", "alamat"]),
-    fd(
+    field_def("viber_phone", &["viber"]),
+    field_def("messenger", &["messenger id"]),
+    field_def("instagram", &["instagram id"]),
+    field_def("zalo", &["zalo id"]),
+    field_def("line", &["line id"]),
+    field_def("country", &["国家", "negara"]),
+    field_def("email", &["e-mail", "mail", "邮箱", "电子邮件", "邮件"]),
+    field_def("address", &["地址", "alamat"]),
+    field_def(
         "birthday",
         &[
             "birth date",
@@ -113,19 +113,19 @@ pub static FIELDS: [FieldDef; 21] = [
             "tanggal lahir",
         ],
     ),
-    fd("tagStr", &["tags", "tag", "标签"]),
-    fd(
+    field_def("tagStr", &["tags", "tag", "标签"]),
+    field_def(
         "remark",
         &["remarks", "note", "notes", "comment", "备注", "catatan"],
     ),
-    fd("time_zone", &["timezone", "tz", "时区"]),
-    fd("gender", &["sex", "性别", "jenis kelamin"]),
-    fd("customize_field", &["custom fields", "自定义字段"]),
-    fd("belong_seat_user", &["seat", "agent", "坐席"]),
-    fd("weight", &["level", "customer level", "等级"]),
+    field_def("time_zone", &["timezone", "tz", "时区"]),
+    field_def("gender", &["sex", "性别", "jenis kelamin"]),
+    field_def("customize_field", &["custom fields", "自定义字段"]),
+    field_def("belong_seat_user", &["seat", "agent", "坐席"]),
+    field_def("weight", &["level", "customer level", "等级"]),
 ];
 
-const PHONE_FIELDS: [usize; 3] = [f::SMS_PHONE, f::WHATS_APP_PHONE, f::VIBER_PHONE];
+const PHONE_FIELDS: [usize; 3] = [field::SMS_PHONE, field::WHATS_APP_PHONE, field::VIBER_PHONE];
 const CHANNELS: [&str; 8] = [
     "sms_phone",
     "whats_app_phone",
@@ -359,7 +359,7 @@ impl Nxlink {
         // customize.KEY column adds to it, so the user's text reaches nxlink unchanged.
         let mut verbatim: Option<Cow<'a, str>> = None;
         let mut obj: Map<String, Value> =
-            match m.fields.get(f::CUSTOMIZE_FIELD).copied().flatten() {
+            match m.fields.get(field::CUSTOMIZE_FIELD).copied().flatten() {
                 Some(Cell::Json(Value::Object(o))) => o.clone(),
                 Some(Cell::Json(v)) if !v.is_string() && !v.is_null() => {
                     return Err(bad(&format!(
@@ -425,7 +425,7 @@ impl Nxlink {
     /// Validate and normalise one mapped record (borrowing its text where it can).
     pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
         let full_name = self
-            .text(m, f::FULL_NAME, Some(255))?
+            .text(m, field::FULL_NAME, Some(255))?
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| {
                 Rejection::new(
@@ -433,15 +433,15 @@ impl Nxlink {
                     "full_name: required, and not only spaces (map a column to it)",
                 )
             })?;
-        let gender = match self.cell(m, f::GENDER)? {
+        let gender = match self.cell(m, field::GENDER)? {
             Some(g) => Some(u8::from(rules::gender("gender", &g)?)),
             None => None,
         };
-        let birthday = match self.cell(m, f::BIRTHDAY)? {
+        let birthday = match self.cell(m, field::BIRTHDAY)? {
             Some(b) => Some(Cow::Owned(rules::birthday("birthday", &b)?)),
             None => None,
         };
-        let email = self.text(m, f::EMAIL, Some(50))?;
+        let email = self.text(m, field::EMAIL, Some(50))?;
         if let Some(e) = &email {
             let ok = e.split_once('@').is_some_and(|(l, d)| {
                 !l.is_empty()
@@ -456,30 +456,30 @@ impl Nxlink {
                 ));
             }
         }
-        let country = self.text(m, f::COUNTRY, Some(50))?;
+        let country = self.text(m, field::COUNTRY, Some(50))?;
         let region = self.phones.row_region(country.as_deref());
         let c = Customer {
             full_name,
-            first_name: self.text(m, f::FIRST_NAME, Some(128))?,
-            last_name: self.text(m, f::LAST_NAME, Some(128))?,
-            sms_phone: self.phone(m, f::SMS_PHONE, region)?,
-            whats_app_phone: self.phone(m, f::WHATS_APP_PHONE, region)?,
-            viber_phone: self.phone(m, f::VIBER_PHONE, region)?,
-            messenger: self.digits(m, f::MESSENGER)?,
-            instagram: self.digits(m, f::INSTAGRAM)?,
-            zalo: self.digits(m, f::ZALO)?,
-            line: self.text(m, f::LINE, Some(50))?,
+            first_name: self.text(m, field::FIRST_NAME, Some(128))?,
+            last_name: self.text(m, field::LAST_NAME, Some(128))?,
+            sms_phone: self.phone(m, field::SMS_PHONE, region)?,
+            whats_app_phone: self.phone(m, field::WHATS_APP_PHONE, region)?,
+            viber_phone: self.phone(m, field::VIBER_PHONE, region)?,
+            messenger: self.digits(m, field::MESSENGER)?,
+            instagram: self.digits(m, field::INSTAGRAM)?,
+            zalo: self.digits(m, field::ZALO)?,
+            line: self.text(m, field::LINE, Some(50))?,
             country,
             email,
-            address: self.text(m, f::ADDRESS, Some(100))?,
+            address: self.text(m, field::ADDRESS, Some(100))?,
             birthday,
-            tag_str: self.text(m, f::TAG_STR, None)?,
-            remark: self.text(m, f::REMARK, Some(2000))?,
-            time_zone: self.text(m, f::TIME_ZONE, None)?,
+            tag_str: self.text(m, field::TAG_STR, None)?,
+            remark: self.text(m, field::REMARK, Some(2000))?,
+            time_zone: self.text(m, field::TIME_ZONE, None)?,
             gender,
             customize_field: self.customize(m)?,
-            belong_seat_user: self.text(m, f::BELONG_SEAT_USER, Some(128))?,
-            weight: self.small_int(m, f::WEIGHT, 1..=5)?,
+            belong_seat_user: self.text(m, field::BELONG_SEAT_USER, Some(128))?,
+            weight: self.small_int(m, field::WEIGHT, 1..=5)?,
         };
         let has_channel = [
             &c.sms_phone,
