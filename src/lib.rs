@@ -17,6 +17,7 @@ pub mod outcome;
 pub mod outdir;
 pub mod pipeline;
 pub mod private_file;
+pub mod progress;
 pub mod provider;
 pub mod report;
 pub mod run;

@@ -7,10 +7,9 @@ use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::anyhow;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::mpsc;
 
 use crate::config::{ProviderChoice, Settings};
@@ -184,7 +183,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
 
     let stop = Stop::default();
     stop::listen_for_signals(stop.clone(), s.quiet);
-    let progress = progress_bar(
+    let progress = crate::progress::progress_bar(
         &s,
         !input.is_stream(),
         input.sheet.as_ref().and_then(|sh| sh.rows),
@@ -418,64 +417,6 @@ fn resume_of_stream(s: &Settings) -> Fatal {
         "--resume: {} is a stream (standard input, a pipe or a device), whose content cannot be checked against the run being resumed; save the input to a file and import that file (a run from a file can be resumed)",
         crate::input::display_name(&s.input.path)
     ))
-}
-
-/// The progress bar; with `estimate`, its total is estimated from the file's line count (never
-/// for a stream, which only the reader may read); `known_rows` is a spreadsheet's row count.
-fn progress_bar(s: &Settings, estimate: bool, known_rows: Option<u64>) -> ProgressBar {
-    if !s.progress || !std::io::stderr().is_terminal() {
-        return ProgressBar::hidden();
-    }
-    let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-    pb.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} {human_pos} rows ({per_sec}) {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    pb.enable_steady_tick(Duration::from_millis(200));
-    let with_total = |pb: &ProgressBar, rows: u64| {
-        pb.set_length(rows.max(1));
-        pb.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} {human_pos}/{human_len} rows ({per_sec}, ETA {eta}) {msg}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-    };
-    if s.input.format.is_sheet() {
-        if let Some(rows) = known_rows {
-            with_total(&pb, rows);
-        }
-        return pb;
-    }
-    // The total is estimated from the file's line count, counted aside so that the import
-    // starts at once; until it is known the bar is a spinner.
-    if estimate {
-        let (pb2, path) = (pb.clone(), s.input.path.clone());
-        std::thread::spawn(move || {
-            if let Ok(lines) = count_lines(&path) {
-                with_total(&pb2, lines.saturating_sub(1));
-            }
-        });
-    }
-    pb
-}
-
-fn count_lines(path: &Path) -> std::io::Result<u64> {
-    use std::io::Read;
-    let mut f = File::open(path)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut n, mut last) = (0u64, b'\n');
-    loop {
-        let k = f.read(&mut buf)?;
-        if k == 0 {
-            break;
-        }
-        n += buf[..k].iter().filter(|&&b| b == b'\n').count() as u64;
-        last = buf[k - 1];
-    }
-    Ok(n + u64::from(last != b'\n'))
 }
 
 /// The mapping plan for the input: by header (CSV/TSV, with its warnings; repeated names
