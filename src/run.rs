@@ -244,6 +244,10 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         batch_size: s.batch_size,
         stop: stop.clone(),
         skip,
+        // A text file's lines (a workbook's bytes say nothing of its rows).
+        expected_rows: (!s.input.format.is_sheet())
+            .then(|| input.origin.line_count())
+            .flatten(),
     };
     let reader_events = ev_tx.clone();
     let blank_lines = input.blank_counter();

@@ -199,6 +199,14 @@ impl Origin {
         }
     }
 
+    /// How many lines the file holds (newlines, plus a last line without one), counted from
+    /// its start without moving the reader; `None` for a stream or when it cannot be read.
+    /// An estimate of the records to come, for sizing what grows with them.
+    pub fn line_count(&self) -> Option<u64> {
+        let f = self.file.as_ref()?;
+        count_lines(&f.file).ok()
+    }
+
     /// After the reader has read to the end: how the file differs from `expected` (or, without
     /// it, from its size when opened), in words such as `shrank while it was read (...)`.
     /// `None` when it does not, for a stream, and when the reader stopped before the end.
@@ -244,6 +252,32 @@ fn hash_whole(file: &File) -> io::Result<Identity> {
         len,
         hash: *hasher.finalize().as_bytes(),
     })
+}
+
+#[cfg(unix)]
+fn count_lines(file: &File) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut at, mut lines, mut last) = (0u64, 0u64, b'\n');
+    loop {
+        match file.read_at(&mut buf, at) {
+            Ok(0) => break,
+            Ok(n) => {
+                let chunk = buf.get(..n).unwrap_or_default();
+                lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+                last = chunk.last().copied().unwrap_or(last);
+                at = at.saturating_add(n as u64);
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(lines + u64::from(last != b'\n'))
+}
+
+#[cfg(not(unix))]
+fn count_lines(_file: &File) -> io::Result<u64> {
+    Err(io::Error::other("not counted on this platform"))
 }
 
 #[cfg(not(unix))]
@@ -350,5 +384,22 @@ mod tests {
         let null = open(Path::new("/dev/null")).unwrap();
         assert!(null.origin.is_stream());
         assert!(null.origin.identity().unwrap().is_none());
+    }
+}
+
+#[cfg(all(test, unix))]
+mod line_count_tests {
+    use super::*;
+
+    #[test]
+    fn lines_of_a_file_and_none_for_a_stream() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        for (text, want) in [("", 0), ("a\nb\n", 2), ("a\nb", 2), ("h\n1\n2\n3", 4)] {
+            let p = dir.path().join("f.csv");
+            std::fs::write(&p, text).unwrap_or_else(|e| panic!("{e}"));
+            let src = open(&p).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(src.origin.line_count(), Some(want), "{text:?}");
+        }
+        assert_eq!(Origin::default().line_count(), None);
     }
 }

@@ -43,6 +43,9 @@ pub struct Reader<P: Provider> {
     pub batch_size: usize,
     pub stop: Stop,
     pub skip: Option<Arc<dyn Skip>>,
+    /// About how many records the input holds (a file's line count), to size the duplicate
+    /// check once; `None` for a stream.
+    pub expected_rows: Option<u64>,
 }
 
 impl<P: Provider> Reader<P> {
@@ -55,7 +58,10 @@ impl<P: Provider> Reader<P> {
         events: Sender<Event<P::Customer>>,
     ) -> Result<ReadStats, InputError> {
         let mut stats = ReadStats::default();
-        let mut seen = Seen::default();
+        // Sized once for the rows to come (a file's lines).
+        let mut seen = self
+            .expected_rows
+            .map_or_else(Seen::default, Seen::with_capacity);
         let mut batch: Vec<Item<P::Customer>> = Vec::with_capacity(self.batch_size);
         let mut unread: Vec<(u64, RecordData)> = Vec::new();
         let mut result = Ok(());
@@ -260,6 +266,7 @@ mod tests {
             batch_size: 100,
             stop,
             skip: Some(Arc::new(Done(vec![1, 2]))),
+            expected_rows: None,
         };
         let (btx, mut brx) = tokio::sync::mpsc::channel(4);
         let (etx, mut erx) = tokio::sync::mpsc::channel(16);

@@ -2,7 +2,8 @@
 //! key) and at which row first. It holds one entry per distinct key for the whole input, so it
 //! is built to be small: 12 bytes an entry (the hash as two `u32`, the row as a `u32`), sharded
 //! by hash bits into 256 tables so that growing copies one small table at a time instead of
-//! doubling the whole set at once. About 27 MB per million distinct keys, at the peak.
+//! doubling the whole set at once. Sized from the input's line count when it is a file, so
+//! that the tables do not grow at all: about 27 MB per million distinct keys.
 //!
 //! Invariant: a key is reported as seen only when a key with the same 64-bit hash was
 //! inserted before (for a million keys, the chance that two different keys share a hash is
@@ -67,6 +68,19 @@ pub enum First {
 }
 
 impl Seen {
+    /// Room for about `keys` keys from the start, so that the tables never grow in step (a
+    /// growth holds the old and the new tables at once: half as much again at the peak).
+    pub fn with_capacity(keys: u64) -> Seen {
+        let per_shard = usize::try_from(keys / SHARDS as u64 + keys / (SHARDS as u64 * 16) + 16)
+            .unwrap_or(usize::MAX);
+        Seen {
+            shards: (0..SHARDS)
+                .map(|_| HashMap::with_capacity_and_hasher(per_shard, Default::default()))
+                .collect(),
+            hasher: BuildHasherDefault::default(),
+        }
+    }
+
     /// Remember `key` at `row` unless it was seen before; say which.
     pub fn first(&mut self, key: &str, row: u64) -> First {
         let h = self.hasher.hash_one(key);
@@ -106,6 +120,18 @@ mod tests {
         for i in (0..100_000u64).step_by(997) {
             assert_eq!(s.first(&format!("k{i}"), 0), First::At(Some(i + 10)));
         }
+    }
+
+    #[test]
+    fn sized_from_the_start_it_does_not_grow() {
+        let mut s = Seen::with_capacity(20_000);
+        let room = |s: &Seen| s.shards.iter().map(HashMap::capacity).sum::<usize>();
+        let before = room(&s);
+        for i in 0..20_000u64 {
+            assert_eq!(s.first(&format!("6281{i:07}"), i + 1), First::New);
+        }
+        assert_eq!(room(&s), before, "no table grew");
+        assert_eq!(s.first("62810000007", 0), First::At(Some(8)));
     }
 
     #[test]
