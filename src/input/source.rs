@@ -231,76 +231,50 @@ impl Origin {
     }
 }
 
-#[cfg(unix)]
-fn hash_whole(file: &File) -> io::Result<Identity> {
+/// Read a file from its first byte to its end in 1 MiB chunks, without moving its position
+/// (positioned reads), handing each chunk to `each`. Returns the bytes read.
+fn each_chunk(file: &File, mut each: impl FnMut(&[u8])) -> io::Result<u64> {
+    #[cfg(unix)]
     use std::os::unix::fs::FileExt;
-    let mut hasher = blake3::Hasher::new();
+    #[cfg(not(unix))]
+    use std::os::windows::fs::FileExt;
     let mut buf = vec![0u8; 1 << 20];
-    let mut len = 0u64;
+    let mut at = 0u64;
     loop {
-        match file.read_at(&mut buf, len) {
-            Ok(0) => break,
+        #[cfg(unix)]
+        let got = file.read_at(&mut buf, at);
+        #[cfg(not(unix))]
+        let got = file.seek_read(&mut buf, at);
+        match got {
+            Ok(0) => return Ok(at),
             Ok(n) => {
-                hasher.update(buf.get(..n).unwrap_or_default());
-                len = len.saturating_add(n as u64);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(Identity {
-        len,
-        hash: *hasher.finalize().as_bytes(),
-    })
-}
-
-#[cfg(unix)]
-fn count_lines(file: &File) -> io::Result<u64> {
-    use std::os::unix::fs::FileExt;
-    let mut buf = vec![0u8; 1 << 20];
-    let (mut at, mut lines, mut last) = (0u64, 0u64, b'\n');
-    loop {
-        match file.read_at(&mut buf, at) {
-            Ok(0) => break,
-            Ok(n) => {
-                let chunk = buf.get(..n).unwrap_or_default();
-                lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
-                last = chunk.last().copied().unwrap_or(last);
+                each(buf.get(..n).unwrap_or_default());
                 at = at.saturating_add(n as u64);
             }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(lines + u64::from(last != b'\n'))
 }
 
-#[cfg(not(unix))]
-fn count_lines(_file: &File) -> io::Result<u64> {
-    Err(io::Error::other("not counted on this platform"))
-}
-
-#[cfg(not(unix))]
 fn hash_whole(file: &File) -> io::Result<Identity> {
-    use std::os::windows::fs::FileExt;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut len = 0u64;
-    loop {
-        match file.seek_read(&mut buf, len) {
-            Ok(0) => break,
-            Ok(n) => {
-                hasher.update(buf.get(..n).unwrap_or_default());
-                len = len.saturating_add(n as u64);
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let len = each_chunk(file, |chunk| {
+        hasher.update(chunk);
+    })?;
     Ok(Identity {
         len,
         hash: *hasher.finalize().as_bytes(),
     })
+}
+
+fn count_lines(file: &File) -> io::Result<u64> {
+    let (mut lines, mut last) = (0u64, b'\n');
+    each_chunk(file, |chunk| {
+        lines += memchr::memchr_iter(b'\n', chunk).count() as u64;
+        last = chunk.last().copied().unwrap_or(last);
+    })?;
+    Ok(lines + u64::from(last != b'\n'))
 }
 
 #[cfg(test)]
@@ -387,7 +361,7 @@ mod tests {
     }
 }
 
-#[cfg(all(test, unix))]
+#[cfg(test)]
 mod line_count_tests {
     use super::*;
 
