@@ -258,15 +258,7 @@ impl Journal {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut line = Vec::with_capacity(64 * entries.len());
-        line.extend_from_slice(b"{\"done\":");
-        serde_json::to_writer(&mut line, &entries)?;
-        line.extend_from_slice(b"}\n");
-        let mut f = self
-            .file
-            .lock()
-            .map_err(|_| io::Error::other("journal lock poisoned"))?;
-        f.write_all(&line)
+        self.write_done(&entries, 64)
     }
 
     /// Record rows found unchanged (`row`, their `unchanged.csv` cells): final outcomes, so
@@ -279,9 +271,14 @@ impl Journal {
             .iter()
             .map(|(row, cells)| (*row, "unchanged", *cells))
             .collect();
-        let mut line = Vec::with_capacity(48 * entries.len());
+        self.write_done(&entries, 48)
+    }
+
+    /// Write one `{"done": [...]}` line of these entries (about `each` bytes apiece).
+    fn write_done<T: Serialize>(&self, entries: &[T], each: usize) -> io::Result<()> {
+        let mut line = Vec::with_capacity(each * entries.len() + 16);
         line.extend_from_slice(b"{\"done\":");
-        serde_json::to_writer(&mut line, &entries)?;
+        serde_json::to_writer(&mut line, entries)?;
         line.extend_from_slice(b"}\n");
         let mut f = self
             .file
