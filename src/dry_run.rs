@@ -9,7 +9,7 @@ use std::fmt::Write;
 
 use crate::input::{cut, shown};
 use crate::mapping::{MatchedBy, PlanLine};
-use crate::pipeline::collect::Counts;
+use crate::outcome::Counts;
 use crate::provider::phone::PhoneReport;
 
 fn how(h: MatchedBy) -> &'static str {

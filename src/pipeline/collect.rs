@@ -9,7 +9,7 @@
 //! journal then holds what was recorded before, for `--resume`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::sync::Arc;
@@ -20,6 +20,7 @@ use tokio::sync::mpsc::Receiver;
 use super::unchanged::Recorder;
 use super::{Event, Outcome, WriteFailure};
 use crate::journal::{EarlierOutcome, Journal};
+use crate::outcome::Counts;
 use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, SuccessWriter};
 use crate::stop::{Reason, Stop};
@@ -33,25 +34,6 @@ const SYNC_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 const LINGER: std::time::Duration = std::time::Duration::from_millis(2);
 /// Rejections echoed to stderr before the rest are only counted.
 const SHOWN_REJECTIONS: u64 = 10;
-
-/// Outcome counts.
-#[derive(Debug, Default, Clone)]
-pub struct Counts {
-    pub total: u64,
-    pub succeeded: u64,
-    pub rejected: u64,
-    pub failed: u64,
-    pub unknown: u64,
-    pub pending: u64,
-    pub already_present: u64,
-    pub unattributed: u64,
-    pub valid: u64,
-    pub planned_requests: u64,
-    /// `--skip-unchanged`: rows not sent, the state remembering them unchanged.
-    pub unchanged: u64,
-    /// Rejections by code: count and the first few row numbers.
-    pub rejections: BTreeMap<String, (u64, Vec<u64>)>,
-}
 
 /// Row numbers kept per rejection code for the plan view.
 const EXAMPLE_ROWS: usize = 5;
