@@ -29,7 +29,7 @@ pub fn main() -> ExitCode {
     let code = match execute(cli) {
         Ok(exit) => exit,
         Err(f) => {
-            eprintln!("error: {f}");
+            crate::messages::error(&f);
             f.exit
         }
     };
@@ -58,12 +58,12 @@ fn install_panic_hook() {
             ),
             None => String::new(),
         };
-        eprintln!(
+        crate::messages::always(format_args!(
             "custimport: internal error{at}{what}: this is a bug in custimport, not in your input or settings; please report it to the custimport maintainers with this line and the command you ran (without secrets).{resume}"
-        );
+        ));
         let trace = std::backtrace::Backtrace::capture();
         if trace.status() == std::backtrace::BacktraceStatus::Captured {
-            eprintln!("{trace}");
+            crate::messages::always(trace);
         }
     }));
 }
@@ -119,14 +119,13 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
 
 fn import(settings: Settings) -> Result<Exit, Fatal> {
     init_tracing(settings.quiet, settings.verbose);
-    let (json, quiet) = (settings.json, settings.quiet);
+    crate::messages::set_quiet(settings.quiet);
+    let json = settings.json;
     let result = import_runtime()?.block_on(run::import(settings))?;
     if let Some(msg) = &result.stopped {
-        eprintln!("error: {msg}");
+        crate::messages::error(msg);
     }
-    if !quiet {
-        eprintln!("{}", summary_line(&result.summary));
-    }
+    crate::messages::note(summary_line(&result.summary));
     if json {
         let mut out = std::io::stdout().lock();
         let _ = serde_json::to_writer(&mut out, &result.summary);

@@ -171,10 +171,8 @@ pub struct Settings {
     pub backoff: Duration,
     pub out_dir: PathBuf,
     pub resume: bool,
-    pub dry_run: bool,
-    pub sandbox: bool,
-    /// `None` with `sandbox`: the in-process emulator's address is used.
-    pub base_url: Option<String>,
+    /// Where requests go, or that none go (`--dry-run`).
+    pub endpoint: Endpoint,
     pub max_failures: Option<MaxFailures>,
     pub bisect: bool,
     pub json: bool,
@@ -188,7 +186,53 @@ pub struct Settings {
     pub warnings: Vec<String>,
 }
 
+/// Where a run's requests go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The provider's API under this base URL.
+    Remote(BaseUrl),
+    /// The in-process emulator, started for the run (`--sandbox`).
+    Sandbox,
+    /// `--dry-run`: nothing is sent. `instead_of` is where a real run would send: the
+    /// `--skip-unchanged` state read is that endpoint's. Never itself a dry run.
+    DryRun { instead_of: Box<Endpoint> },
+}
+
+impl Endpoint {
+    /// Where requests go or, for a dry run, would go.
+    pub fn target(&self) -> &Endpoint {
+        match self {
+            Endpoint::DryRun { instead_of } => instead_of,
+            e => e,
+        }
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        matches!(self, Endpoint::DryRun { .. })
+    }
+
+    /// The built-in emulator, whether or not requests are sent.
+    pub fn is_sandbox(&self) -> bool {
+        matches!(self.target(), Endpoint::Sandbox)
+    }
+}
+
+/// A base URL that passed [`check_base_url`]: `https://`, or `http://` to a loopback host;
+/// no user name, password, query or fragment; no trailing `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(String);
+
+impl BaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Settings {
+    pub fn dry_run(&self) -> bool {
+        self.endpoint.is_dry_run()
+    }
+
     pub fn provider_name(&self) -> &'static str {
         match self.provider {
             ProviderChoice::Nxlink(_) => "nxlink",
@@ -431,9 +475,9 @@ fn state_for_import(
     state_path(c.state.as_deref(), file, env).map(Some)
 }
 
-/// A base URL and where it came from (to name in an error, which never echoes the value: one
-/// from the environment or the config file may carry a password).
-struct BaseUrl {
+/// A base URL as given, and where it came from (to name in an error, which never echoes the
+/// value: one from the environment or the config file may carry a password).
+struct GivenBaseUrl {
     url: String,
     source: String,
 }
@@ -447,7 +491,7 @@ fn pick_base_url(
     file: Option<&str>,
     section: &str,
     default: &str,
-) -> BaseUrl {
+) -> GivenBaseUrl {
     let (url, source) = if let Some(u) = &c.base_url {
         (u.clone(), "--base-url".to_owned())
     } else if let Some(r) = region {
@@ -462,14 +506,14 @@ fn pick_base_url(
     } else {
         (default.to_owned(), "the default base URL".to_owned())
     };
-    BaseUrl { url, source }
+    GivenBaseUrl { url, source }
 }
 
 fn common(
     a: &CommonArgs,
     input: &Path,
     provider: ProviderChoice,
-    base: BaseUrl,
+    base: GivenBaseUrl,
     warnings: Vec<String>,
 ) -> Result<Settings, Fatal> {
     let name = match provider {
@@ -510,14 +554,21 @@ fn common(
             ))
         })?),
     };
-    let base_url = if a.sandbox && a.base_url.is_none() {
-        None
+    let target = if a.sandbox && a.base_url.is_none() {
+        Endpoint::Sandbox
     } else {
-        Some(
+        Endpoint::Remote(BaseUrl(
             check_base_url(&base.url)
                 .with_context(|| base.source.clone())
                 .usage()?,
-        )
+        ))
+    };
+    let endpoint = if a.dry_run {
+        Endpoint::DryRun {
+            instead_of: Box::new(target),
+        }
+    } else {
+        target
     };
     let max_failures = a
         .max_failures
@@ -567,9 +618,7 @@ fn common(
         backoff: Duration::from_millis(a.backoff_ms),
         out_dir,
         resume: a.resume,
-        dry_run: a.dry_run,
-        sandbox: a.sandbox,
-        base_url,
+        endpoint,
         max_failures,
         bisect: !a.no_bisect,
         json: a.json,

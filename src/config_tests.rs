@@ -61,13 +61,13 @@ fn max_failures_parse() {
 }
 
 fn nxlink(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, Fatal> {
+    nxlink_run(&[&["--dry-run"], args].concat(), env)
+}
+
+/// Settings for `custimport nxlink fixtures/customers.csv ARGS` (not a dry run unless asked).
+fn nxlink_run(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, Fatal> {
     use clap::Parser;
-    let mut argv = vec![
-        "custimport",
-        "nxlink",
-        "--dry-run",
-        "fixtures/customers.csv",
-    ];
+    let mut argv = vec!["custimport", "nxlink", "fixtures/customers.csv"];
     argv.extend_from_slice(args);
     let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
     let map: std::collections::HashMap<String, String> = env
@@ -83,7 +83,11 @@ fn nxlink(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, Fatal> {
 
 #[test]
 fn regions_and_base_url_precedence() {
-    let base = |args: &[&str], env: &[(&str, &str)]| nxlink(args, env).unwrap().base_url;
+    let base =
+        |args: &[&str], env: &[(&str, &str)]| match nxlink(args, env).unwrap().endpoint.target() {
+            Endpoint::Remote(b) => Some(b.as_str().to_owned()),
+            _ => None,
+        };
     assert_eq!(base(&[], &[]).as_deref(), Some("https://api-idn.nxlink.ai"));
     assert_eq!(
         base(&["--region", "hk"], &[]).as_deref(),
@@ -107,6 +111,29 @@ fn regions_and_base_url_precedence() {
         .as_deref(),
         Some("http://127.0.0.1:9")
     );
+}
+
+#[test]
+fn endpoints() {
+    let endpoint = |args: &[&str]| nxlink_run(args, &[]).unwrap().endpoint;
+    let sandbox = endpoint(&["--sandbox"]);
+    assert_eq!(sandbox, Endpoint::Sandbox);
+    assert!(sandbox.is_sandbox() && !sandbox.is_dry_run());
+    // --base-url wins over --sandbox's emulator: requests go there.
+    assert!(matches!(
+        endpoint(&["--sandbox", "--base-url", "http://127.0.0.1:9"]),
+        Endpoint::Remote(b) if b.as_str() == "http://127.0.0.1:9"
+    ));
+    let dry = endpoint(&["--sandbox", "--dry-run"]);
+    assert!(dry.is_dry_run() && dry.is_sandbox());
+    assert_eq!(dry.target(), &Endpoint::Sandbox);
+    let dry = endpoint(&["--dry-run", "--base-url", "https://gw.example.com/nx/"]);
+    assert!(dry.is_dry_run() && !dry.is_sandbox());
+    assert!(
+        matches!(dry.target(), Endpoint::Remote(b) if b.as_str() == "https://gw.example.com/nx")
+    );
+    // A dry run checks the base URL as a real run would.
+    assert!(nxlink(&["--dry-run", "--base-url", "http://10.0.0.1"], &[]).is_err());
 }
 
 #[test]

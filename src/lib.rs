@@ -13,6 +13,7 @@ pub mod http;
 pub mod input;
 pub mod journal;
 pub mod mapping;
+pub mod messages;
 pub mod outcome;
 pub mod outdir;
 pub mod pipeline;

@@ -74,11 +74,11 @@ pub fn remove_lock_now() {
 
 /// Create or check the report directory, take its lock, and refuse to overwrite another run's
 /// reports unless resuming.
-pub fn lock_out_dir(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
+pub fn lock_out_dir(out: &Path, resume: bool) -> Result<DirLock, Fatal> {
     prepare_dir(out)?;
     check_entries(out)?;
-    let lock = take_lock(out, s)?;
-    if !s.resume {
+    let lock = take_lock(out)?;
+    if !resume {
         let taken: Vec<&str> = REPORTS
             .into_iter()
             .filter(|n| std::fs::symlink_metadata(out.join(n)).is_ok())
@@ -213,7 +213,7 @@ fn links(_m: &std::fs::Metadata) -> u64 {
 
 /// Take the directory's lock: `.lock`, opened without following a link, locked, and checked to
 /// still be the file of that name (a run that ends removes it).
-fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
+fn take_lock(out: &Path) -> Result<DirLock, Fatal> {
     let path = out.join(LOCK);
     for _ in 0..8 {
         let f = match open_lock(&path) {
@@ -222,13 +222,10 @@ fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
                 // A link is no lock of ours: remove the link (never what it points to).
                 std::fs::remove_file(&path)
                     .map_err(|_| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
-                warn(
-                    s,
-                    &format!(
-                        "removed {}: it was a symbolic link, not a lock (not followed)",
-                        path.display()
-                    ),
-                );
+                crate::messages::warn(format_args!(
+                    "removed {}: it was a symbolic link, not a lock (not followed)",
+                    path.display()
+                ));
                 continue;
             }
             Err(e) => {
@@ -253,13 +250,10 @@ fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
             drop(f);
             std::fs::remove_file(&path)
                 .map_err(|e| Fatal::usage(anyhow!("cannot remove {}: {e}", path.display())))?;
-            warn(
-                s,
-                &format!(
-                    "removed {}: it was a hard link to another file, not a lock",
-                    path.display()
-                ),
-            );
+            crate::messages::warn(format_args!(
+                "removed {}: it was a hard link to another file, not a lock",
+                path.display()
+            ));
             continue;
         }
         match f.try_lock() {
@@ -291,20 +285,16 @@ fn take_lock(out: &Path, s: &Settings) -> Result<DirLock, Fatal> {
             *held = Some((out.to_path_buf(), path.clone()));
         }
         match previous {
-            Some(pid) => warn(
-                s,
-                &format!(
-                    "taking over the lock of {} left by process {pid}, which is gone",
-                    out.display()
-                ),
-            ),
-            None if lock.file.metadata().is_ok_and(|m| m.len() > 0) => warn(
-                s,
-                &format!(
+            Some(pid) => crate::messages::warn(format_args!(
+                "taking over the lock of {} left by process {pid}, which is gone",
+                out.display()
+            )),
+            None if lock.file.metadata().is_ok_and(|m| m.len() > 0) => {
+                crate::messages::warn(format_args!(
                     "taking over the lock of {} left by a process that is gone",
                     out.display()
-                ),
-            ),
+                ))
+            }
             None => {}
         }
         // The process id is for people and for the message above; the lock itself is the
@@ -425,10 +415,4 @@ pub fn load_resume(
         )));
     }
     Ok((loaded.done, loaded.in_flight))
-}
-
-fn warn(s: &Settings, msg: &str) {
-    if !s.quiet {
-        eprintln!("warning: {msg}");
-    }
 }

@@ -1,4 +1,5 @@
-//! Report writers: `success.csv`, `failed.csv` / `failed.jsonl` and `summary.json`.
+//! Report writers: `success.csv`, `failed.csv` / `failed.jsonl` and `summary.json`, and
+//! the summary itself: what a run's counts, its stop and its facts make of it ([`Summary::of`]).
 //! Writers take any `io::Write`, so tests check their bytes without files; [`ReportFile`]
 //! gives the on-disk ones mode 0600 and an atomic rename when complete.
 //!
@@ -14,7 +15,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::exit::Exit;
 use crate::input::{Cells, RecordData};
+use crate::outcome::Counts;
+use crate::stop::{Reason, Stop};
 
 /// The columns the failure report appends to the input's.
 pub const FAILED_COLUMNS: [&str; 4] = [
@@ -287,6 +291,99 @@ pub struct Summary {
     /// How the input file changed while it was read (shrank, grew, other bytes), if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub input_changed: Option<String>,
+}
+
+/// What the summary tells besides the counts.
+pub struct RunFacts<'a> {
+    pub provider: &'a str,
+    pub input: String,
+    pub out: &'a Path,
+    pub dry_run: bool,
+    pub requests: u64,
+    pub retries: u64,
+    /// Blank lines skipped (JSONL).
+    pub blank_lines: u64,
+    pub started: std::time::Instant,
+}
+
+impl Summary {
+    /// The run's summary and exit code: a stop decides the code, else any row not succeeded.
+    pub fn of(facts: RunFacts<'_>, counts: &Counts, stop: &Stop) -> (Summary, Exit) {
+        let reason = stop.reason();
+        let exit = match reason {
+            Some(r) => r.exit(),
+            // An answer line that named no row leaves doubt even where every row is accounted
+            // for.
+            None if counts.rejected + counts.failed + counts.unknown + counts.unattributed > 0 => {
+                Exit::Incomplete
+            }
+            None => Exit::Success,
+        };
+        let dry_run = facts.dry_run;
+        let summary = Summary {
+            provider: facts.provider.into(),
+            input: facts.input,
+            out_dir: facts.out.display().to_string(),
+            total: counts.total,
+            succeeded: counts.succeeded,
+            rejected: counts.rejected,
+            failed: counts.failed,
+            unknown: counts.unknown,
+            pending: counts.pending + if dry_run { counts.valid } else { 0 },
+            requests: facts.requests,
+            retries: facts.retries,
+            elapsed_secs: (facts.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+            interrupted: matches!(reason, Some(Reason::Interrupt | Reason::Terminate)),
+            exit_code: exit.code(),
+            already_present: counts.already_present,
+            unattributed: counts.unattributed,
+            blank_lines: facts.blank_lines,
+            unchanged: counts.unchanged,
+            dry_run,
+            valid: dry_run.then_some(counts.valid),
+            planned_requests: dry_run.then_some(counts.planned_requests),
+            stopped: stop.message(),
+            input_changed: None,
+        };
+        (summary, exit)
+    }
+
+    /// The input changed while it was read: the rows read are accounted for, but they are not
+    /// the input as it was, so the run is not a success.
+    pub fn input_changed(&mut self, exit: Exit, why: String) -> Exit {
+        let exit = if exit == Exit::Success {
+            Exit::Incomplete
+        } else {
+            exit
+        };
+        self.exit_code = exit.code();
+        self.input_changed = Some(why);
+        exit
+    }
+
+    /// Writing in the report directory failed (a full disk): the run stopped (exit 3, unless a
+    /// signal stopped it first). The message says what the journal holds and that `--resume`
+    /// continues; the summary carries it, for `--json`.
+    pub fn write_failed(&mut self, exit: Exit, what: &str, journaled: u64) -> Exit {
+        let exit = match exit {
+            Exit::Interrupted | Exit::Terminated => exit,
+            _ => Exit::Stopped,
+        };
+        let out = Path::new(&self.out_dir);
+        let message = if self.dry_run {
+            format!("{what}; nothing was sent (dry run): free some space and run it again")
+        } else {
+            format!(
+                "{what}. The journal {} records which rows were sent, and the outcome of {journaled} of them; \
+                 free some space, then run the same command with --resume --out {} to continue: rows with an outcome are skipped, the others are sent",
+                out.join(crate::journal::FILE).display(),
+                out.display()
+            )
+        };
+        self.stopped = Some(message);
+        self.exit_code = exit.code();
+        exit
+    }
 }
 
 /// Reports are created by the report directory's one creation routine (new, private, never

@@ -1,35 +1,39 @@
-//! One import run, end to end: settings in, summary and exit code out. Wires the input, the
-//! mapping plan, the report directory (lock, journal, resume), the optional in-process
-//! sandbox and the pipeline stages.
+//! One import run, end to end, as wiring only: settings in, summary and exit code out. It
+//! opens the input and its mapping plan, claims the report directory (lock, identity,
+//! resume), chooses where requests go ([`Endpoint`]), opens the journal, the reports and the
+//! state, starts the pipeline's stages (reader, state filter, sender, collector) and joins
+//! them. What each step does lives in its own module; this one only connects them.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Instant;
 
 use anyhow::anyhow;
 use tokio::sync::mpsc;
 
-use crate::config::{ProviderChoice, Settings};
+use crate::config::{Endpoint, ProviderChoice, Settings};
 use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal, UsageContext};
 use crate::http::Http;
-use crate::input::{Format, Input};
+use crate::input::{Format, Identity, Input};
 use crate::journal::{self, EarlierOutcome, Journal};
-use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
+use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema, Target};
+use crate::messages;
 use crate::outcome::Counts;
-use crate::outdir::{load_resume, lock_out_dir};
+use crate::outdir::{load_resume, lock_out_dir, ResumeState};
 use crate::pipeline::budget::Budget;
-use crate::pipeline::collect::{Collector, Reports};
+use crate::pipeline::collect::{Collected, Collector, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
-use crate::pipeline::read::{Mapper, Reader, Skip};
-use crate::pipeline::send::{dispatch, SendStage};
+use crate::pipeline::read::{Mapper, ReadStats, Reader, Skip};
+use crate::pipeline::send::{dispatch, plan_only, Counters, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
-use crate::pipeline::WriteFailure;
+use crate::pipeline::{Batch, Event, WriteFailure};
 use crate::provider::Provider;
-use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
+use crate::report::{FailedWriter, ReportFile, RunFacts, SuccessWriter, Summary};
 use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
 
@@ -50,7 +54,45 @@ pub async fn import(settings: Settings) -> Result<RunResult, Fatal> {
     }
 }
 
-struct DoneRows(HashMap<u64, EarlierOutcome>);
+/// What every step of a run reads: the provider, the settings and when the run began.
+struct Run<P: Provider> {
+    provider: Arc<P>,
+    settings: Settings,
+    /// The input as named in messages and the summary.
+    input_name: String,
+    started: Instant,
+}
+
+/// The input, opened, and how its rows map to the provider's fields.
+struct Opened {
+    input: Input,
+    mapper: Mapper,
+    /// The failure report's header: the input's column names as written (CSV, sheets).
+    failed_header: Vec<String>,
+    /// Which of those columns are phone-like (not guarded as formulas).
+    phone_cols: Vec<bool>,
+}
+
+/// The run's files in the report directory, open before anything is sent.
+struct Outputs {
+    journal: Option<Arc<Journal>>,
+    success: SuccessReport,
+    failed: FailedReport,
+    unchanged: SuccessReport,
+}
+
+/// The stages running on their own threads.
+struct Stages {
+    reader: JoinHandle<Result<ReadStats, crate::input::InputError>>,
+    filter: Option<JoinHandle<()>>,
+    collector: JoinHandle<Collected>,
+}
+
+type SuccessReport = Option<(ReportFile, SuccessWriter<std::io::BufWriter<File>>)>;
+type FailedReport = (ReportFile, FailedWriter<std::io::BufWriter<File>>);
+
+/// Rows the run being resumed gave a final outcome: the reader skips them.
+struct DoneRows(std::collections::HashMap<u64, EarlierOutcome>);
 
 impl Skip for DoneRows {
     fn done(&self, row: u64) -> bool {
@@ -58,362 +100,519 @@ impl Skip for DoneRows {
     }
 }
 
-fn warn(s: &Settings, msg: &str) {
-    if !s.quiet {
-        eprintln!("warning: {msg}");
-    }
-}
-
-async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunResult, Fatal> {
-    let started = Instant::now();
-    let input_name = s.input.path.display().to_string();
-    for w in &s.warnings {
-        warn(&s, w);
-    }
-    let schema = Schema::of(&*provider);
-    let maps = parse_maps(&schema, &s.maps).usage()?;
-    if s.resume && crate::input::is_stream_path(&s.input.path) {
-        return Err(resume_of_stream(&s));
-    }
-    let input = Input::open(&s.input).map_err(|e| {
-        let msg = e.to_string();
-        if msg.contains(&input_name) {
-            Fatal::usage(anyhow!(msg))
-        } else {
-            Fatal::usage(anyhow!("{input_name}: {msg}"))
-        }
-    })?;
-    for w in &input.warnings {
-        warn(&s, &format!("{input_name}: {w}"));
-    }
-    if s.resume && input.is_stream() {
-        return Err(resume_of_stream(&s));
-    }
-    let (mapper, failed_header, phone_cols) =
-        plan_input(&*provider, schema, maps, &input, &s, &input_name)?;
-
-    let mut s = s;
-    if let Some(sheet) = &input.sheet {
-        // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
-        s.input.sheet = Some(sheet.name.clone());
-    }
-    let out = s.out_dir.clone();
-    let lock = lock_out_dir(&out, &s)?;
-    // The input's identity (a hash of every byte) ties the journal to exactly this input.
-    let identity = if s.dry_run && !s.resume {
-        None
-    } else {
-        input
-            .origin
-            .identity()
-            .map_err(|e| Fatal::usage(anyhow!("{input_name}: cannot read: {e}")))?
+async fn import_with<P: Provider>(
+    provider: Arc<P>,
+    settings: Settings,
+) -> Result<RunResult, Fatal> {
+    let mut run = Run {
+        provider,
+        input_name: settings.input.path.display().to_string(),
+        settings,
+        started: Instant::now(),
     };
-    if s.resume && !out.join(journal::FILE).exists() && !s.dry_run {
-        // Killed before anything was recorded: there is nothing to skip.
-        warn(
-            &s,
-            &format!(
-                "{} holds no journal: nothing to resume, starting the run afresh",
-                out.display()
-            ),
-        );
-        s.resume = false;
+    for w in &run.settings.warnings {
+        messages::warn(w);
     }
-    let resume = if s.resume {
-        Some(load_resume(&out, &s, provider.name(), identity.as_ref())?)
-    } else {
-        None
-    };
-
-    let (sandbox, http) = transport(&s, provider.path()).await?;
-    let incremental = open_state(&*provider, &s, sandbox.as_ref())?;
+    let opened = run.open_input()?;
+    let lock = lock_out_dir(&run.settings.out_dir, run.settings.resume)?;
+    let identity = run.identity(&opened.input)?;
+    let resume = run.load_resume(identity.as_ref())?;
+    let (sandbox, http) = run.transport().await?;
+    let incremental = open_state(&*run.provider, &run.settings)?;
     let resumed_unchanged = resume.as_ref().is_some_and(|(done, _)| {
         done.values()
             .any(|p| matches!(p, EarlierOutcome::Unchanged { .. }))
     });
-    if resumed_unchanged && s.state.is_none() {
-        warn(
-            &s,
+    if resumed_unchanged && run.settings.state.is_none() {
+        messages::warn(
             "the run being resumed was started with --skip-unchanged: its remaining rows are sent without checking the state, and not remembered; add --skip-unchanged to check them",
         );
     }
-    // A report directory that cannot be written (a full disk) is told like a failure during
-    // the run: the summary still goes to stdout with --json. Nothing was sent yet.
-    let opened = open_journal(&out, &s, provider.name(), &input_name, identity.as_ref()).and_then(
-        |journal| {
-            let reports = open_reports(&*provider, &out, &s, &failed_header, phone_cols)?;
-            let unchanged = if s.state.is_some() || resumed_unchanged {
-                Some(open_unchanged_report(&*provider, &out, &s)?)
-            } else {
-                None
-            };
-            Ok((journal, reports, unchanged))
-        },
-    );
-    let (journal, (success, failed), unchanged) = match opened {
+    let outputs = match run.open_outputs(&opened, identity.as_ref(), resumed_unchanged) {
         Ok(o) => o,
-        Err(f) => {
-            if !s.resume && !s.dry_run {
-                // Leave no journal of a run that never started (without --resume, any journal
-                // here is this run's): the next run needs no --resume.
-                let _ = std::fs::remove_file(out.join(journal::FILE));
-            }
-            let message = format!("{}; nothing was sent", f.error);
-            let stop = Stop::default();
-            stop.set(stop::Reason::Fatal, message);
-            let (mut summary, _) = summarize(
-                &s,
-                provider.name(),
-                input_name,
-                &out,
-                &Counts::default(),
-                &stop,
-                (0, 0),
-                0,
-                started,
-            );
-            summary.exit_code = f.exit.code();
-            return Ok(RunResult {
-                stopped: summary.stopped.clone(),
-                summary,
-                exit: f.exit,
-            });
-        }
+        Err(f) => return Ok(run.never_started(f)),
     };
-    let write_failure = WriteFailure::default();
-
-    let stop = Stop::default();
-    stop::listen_for_signals(stop.clone(), s.quiet);
-    let progress = crate::progress::progress_bar(
-        &s,
-        !input.is_stream(),
-        input.sheet.as_ref().and_then(|sh| sh.rows),
-    );
-    let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
-    let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
-
-    let (previous, skip, in_flight) = match resume {
-        Some((done, in_flight)) => {
-            let done = Arc::new(done);
-            let skip: Arc<dyn Skip> = Arc::new(DoneRows((*done).clone()));
-            (Some(done), Some(skip), Some(Arc::new(in_flight)))
-        }
-        None => (None, None, None),
-    };
-
-    let (filter_state, recorder) = match incremental {
-        Some(i) => (i.filter, i.recorder),
-        None => (None, None),
-    };
-    let collector = Collector {
-        provider: provider.clone(),
-        reports: Reports {
-            success,
-            failed,
-            unchanged,
-        },
-        journal: journal.clone(),
-        previous,
-        progress,
-        stop: stop.clone(),
-        quiet: s.quiet,
-        input_name: input_name.clone(),
-        counts: Counts::default(),
-        write_failure: write_failure.clone(),
-        journaled: 0,
-        recorder,
-    };
-    let collector = std::thread::Builder::new()
-        .name("custimport-report".into())
-        .spawn({
-            let stop = stop.clone();
-            move || {
-                // A panic here is a bug: stop sending (no row goes out unrecorded), then let it
-                // go on to the run, which ends with exit 101.
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collector.run(ev_rx)))
-                    .unwrap_or_else(|panic| {
-                        stop.set(stop::Reason::Fatal, "internal error in the report writer");
-                        std::panic::resume_unwind(panic)
-                    })
-            }
-        })
-        .map_err(|e| Fatal::stopped(anyhow!("cannot start the report writer: {e}")))?;
-
-    let reader = Reader {
-        provider: provider.clone(),
-        mapper,
-        batch_size: s.batch_size,
-        stop: stop.clone(),
-        skip,
-        // A text file's lines (a workbook's bytes say nothing of its rows).
-        expected_rows: (!s.input.format.is_sheet())
-            .then(|| input.origin.line_count())
-            .flatten(),
-    };
-    let reader_events = ev_tx.clone();
-    let blank_lines = input.blank_counter();
-    let origin = input.origin.clone();
-    // With --skip-unchanged the reader's batches go through the filter stage first.
-    let (reader_tx, filter) = if s.state.is_some() {
-        let (tx, rx) = mpsc::channel(4);
-        let filter = Filter {
-            provider: provider.clone(),
-            state: filter_state,
-            batch_size: s.batch_size,
-            quiet: s.quiet,
-        };
-        let events = ev_tx.clone();
-        let handle = std::thread::Builder::new()
-            .name("custimport-state".into())
-            .spawn(move || filter.run(rx, batch_tx, events))
-            .map_err(|e| Fatal::stopped(anyhow!("cannot start the state filter: {e}")))?;
-        (tx, Some(handle))
-    } else {
-        (batch_tx, None)
-    };
-    let reader = std::thread::Builder::new()
-        .name("custimport-read".into())
-        .spawn(move || reader.run(input, reader_tx, reader_events))
-        .map_err(|e| Fatal::stopped(anyhow!("cannot start the reader: {e}")))?;
-
-    let rate = s.rate.and_then(rate_limiter);
-    let mut ctx = SendStage::new(
-        provider.clone(),
-        http,
-        s.retries,
-        s.backoff,
-        s.bisect,
-        stop.clone(),
-        Limiter::new(s.concurrency),
-        rate,
-        ev_tx,
-        s.quiet,
-    );
-    ctx.journal = journal;
-    ctx.budget = Budget::new(s.max_failures);
-    ctx.write_failure = write_failure.clone();
-    if let Some(set) = in_flight {
-        ctx.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
-    }
-    let ctx = Arc::new(ctx);
-    let counters = ctx.counters.clone();
-    dispatch(ctx.clone(), batch_rx, s.dry_run).await;
-    drop(ctx);
-
-    // A panic in a stage is a bug: it goes on unwinding here (exit 101, lock removed).
-    let read = tokio::task::spawn_blocking(move || reader.join())
-        .await
-        .map_err(|e| Fatal::stopped(anyhow!("reader task failed: {e}")))?
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    if let Some(filter) = filter {
-        tokio::task::spawn_blocking(move || filter.join())
-            .await
-            .map_err(|e| Fatal::stopped(anyhow!("state filter task failed: {e}")))?
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    }
-    let plan_lines = match read {
-        Ok(st) => {
-            if !st.ignored_keys.is_empty() {
-                let keys: Vec<String> = st.ignored_keys.iter().map(|k| format!("{k:?}")).collect();
-                warn(
-                    &s,
-                    &format!(
-                        "{input_name}: keys not mapped to any field, ignored: {}",
-                        keys.join(", ")
-                    ),
-                );
-            }
-            st.plan
-        }
-        Err(e) => {
-            stop.set(
-                stop::Reason::Fatal,
-                format!("{input_name}: reading stopped: {e}"),
-            );
-            vec![]
-        }
-    };
-    let changed = origin
-        .changed_while_read(identity.as_ref())
-        .map(|why| format!("{input_name} {why}"));
-    if let Some(why) = &changed {
-        warn(&s, why);
-    }
-    let collected = tokio::task::spawn_blocking(move || collector.join())
-        .await
-        .map_err(|e| Fatal::stopped(anyhow!("collector task failed: {e}")))?
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-    let counts = collected.counts;
+    let result = run
+        .pipeline(
+            opened,
+            outputs,
+            resume,
+            incremental,
+            http,
+            identity.as_ref(),
+        )
+        .await;
     if let Some(sb) = sandbox {
         sb.shutdown().await;
     }
-    // Said once, after every row's own messages.
-    let phones = provider.phones().map(|p| p.report());
-    if !s.dry_run {
-        if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
-            warn(&s, &format!("{input_name}: {w}"));
+    drop(lock);
+    result
+}
+
+/// What the stages leave when they are done.
+struct Ended {
+    collected: Collected,
+    /// The mapping as applied, for the dry run's plan view.
+    plan: Vec<PlanLine>,
+    /// How the input changed while it was read, if it did.
+    changed: Option<String>,
+    counters: Option<Arc<Counters>>,
+    blank_lines: u64,
+}
+
+impl<P: Provider> Run<P> {
+    /// The input opened and its mapping planned, after the checks that need no report
+    /// directory (a stream cannot be resumed).
+    fn open_input(&mut self) -> Result<Opened, Fatal> {
+        let s = &self.settings;
+        let name = &self.input_name;
+        let schema = Schema::of(&*self.provider);
+        let maps = parse_maps(&schema, &s.maps).usage()?;
+        if s.resume && crate::input::is_stream_path(&s.input.path) {
+            return Err(resume_of_stream(s));
+        }
+        let input = Input::open(&s.input).map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains(name.as_str()) {
+                Fatal::usage(anyhow!(msg))
+            } else {
+                Fatal::usage(anyhow!("{name}: {msg}"))
+            }
+        })?;
+        for w in &input.warnings {
+            messages::warn(format_args!("{name}: {w}"));
+        }
+        if s.resume && input.is_stream() {
+            return Err(resume_of_stream(s));
+        }
+        let opened = plan_input(&*self.provider, schema, maps, input, name)?;
+        if let Some(sheet) = &opened.input.sheet {
+            // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
+            self.settings.input.sheet = Some(sheet.name.clone());
+        }
+        Ok(opened)
+    }
+
+    /// The input's identity (a hash of every byte), which ties the journal to exactly this
+    /// input; not needed by a dry run that resumes nothing.
+    fn identity(&self, input: &Input) -> Result<Option<Identity>, Fatal> {
+        if self.settings.dry_run() && !self.settings.resume {
+            return Ok(None);
+        }
+        input
+            .origin
+            .identity()
+            .map_err(|e| Fatal::usage(anyhow!("{}: cannot read: {e}", self.input_name)))
+    }
+
+    /// With `--resume`: what the run being resumed recorded (nothing when it was killed before
+    /// it recorded anything: the run then starts afresh).
+    fn load_resume(&mut self, identity: Option<&Identity>) -> Result<Option<ResumeState>, Fatal> {
+        let s = &mut self.settings;
+        if !s.resume {
+            return Ok(None);
+        }
+        if !s.out_dir.join(journal::FILE).exists() && !s.dry_run() {
+            messages::warn(format_args!(
+                "{} holds no journal: nothing to resume, starting the run afresh",
+                s.out_dir.display()
+            ));
+            s.resume = false;
+            return Ok(None);
+        }
+        load_resume(&s.out_dir, s, self.provider.name(), identity).map(Some)
+    }
+
+    /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`;
+    /// nowhere in a dry run.
+    async fn transport(&self) -> Result<(Option<Emulator>, Option<Http>), Fatal> {
+        let s = &self.settings;
+        let (sandbox, base) = match &s.endpoint {
+            Endpoint::DryRun { .. } => return Ok((None, None)),
+            Endpoint::Remote(base) => (None, base.as_str().to_owned()),
+            Endpoint::Sandbox => {
+                let sb = start_sandbox(s).await?;
+                let base = sb.base_url();
+                (Some(sb), base)
+            }
+        };
+        let http = Http::new(&base, self.provider.path(), s.timeout)
+            .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
+        Ok((sandbox, Some(http)))
+    }
+
+    /// The journal and the reports. A report directory that cannot be written (a full disk)
+    /// is told like a failure during the run (see [`Run::never_started`]).
+    fn open_outputs(
+        &self,
+        opened: &Opened,
+        identity: Option<&Identity>,
+        resumed_unchanged: bool,
+    ) -> Result<Outputs, Fatal> {
+        let s = &self.settings;
+        let provider = &*self.provider;
+        let out = &s.out_dir;
+        let journal = open_journal(s, provider.name(), &self.input_name, identity)?;
+        let (success, failed) =
+            open_reports(provider, s, &opened.failed_header, &opened.phone_cols)
+                .inspect_err(|_| self.forget_journal())?;
+        let unchanged = if s.state.is_some() || resumed_unchanged {
+            Some(open_unchanged_report(provider, out, s).inspect_err(|_| self.forget_journal())?)
+        } else {
+            None
+        };
+        Ok(Outputs {
+            journal,
+            success,
+            failed,
+            unchanged,
+        })
+    }
+
+    /// Leave no journal of a run that never started (without `--resume`, any journal here is
+    /// this run's): the next run needs no `--resume`.
+    fn forget_journal(&self) {
+        let s = &self.settings;
+        if !s.resume && !s.dry_run() {
+            let _ = std::fs::remove_file(s.out_dir.join(journal::FILE));
         }
     }
 
-    if counts.total == 0 && !s.quiet && !failed_header.is_empty() {
-        warn(
-            &s,
-            &format!("{input_name} has no data rows: nothing to import"),
+    /// The result of a run whose files could not be opened: nothing was sent; the summary
+    /// still goes to stdout with `--json`.
+    fn never_started(&self, f: Fatal) -> RunResult {
+        self.forget_journal();
+        let stop = Stop::default();
+        stop.set(
+            stop::Reason::Fatal,
+            format!("{}; nothing was sent", f.error),
         );
-    } else if counts.total == 0
-        && failed_header.is_empty()
-        && s.input.format == crate::input::Format::Jsonl
-    {
-        warn(
-            &s,
-            &format!("{input_name} has no records: nothing to import"),
-        );
-    }
-    if s.dry_run && !s.quiet {
-        eprint!(
-            "{}",
-            crate::dry_run::render(&input_name, &plan_lines, &counts, s.batch_size)
-        );
-        if let Some(r) = &phones {
-            eprint!("{}", crate::dry_run::phones(r, s.mask_pii));
+        let (mut summary, _) = Summary::of(self.facts(0, 0, 0), &Counts::default(), &stop);
+        summary.exit_code = f.exit.code();
+        RunResult {
+            stopped: summary.stopped.clone(),
+            summary,
+            exit: f.exit,
         }
     }
-    let requests = (
-        counters.requests.load(std::sync::atomic::Ordering::Relaxed),
-        counters.retries.load(std::sync::atomic::Ordering::Relaxed),
-    );
-    let blank = blank_lines.load(std::sync::atomic::Ordering::Relaxed);
-    let (mut summary, mut exit) = summarize(
-        &s,
-        provider.name(),
-        input_name,
-        &out,
-        &counts,
-        &stop,
-        requests,
-        blank,
-        started,
-    );
-    if let Some(why) = changed {
-        // The rows read are accounted for, but they are not the input as it was: not a success.
-        if exit == Exit::Success {
-            exit = Exit::Incomplete;
-            summary.exit_code = exit.code();
+
+    fn facts(&self, requests: u64, retries: u64, blank_lines: u64) -> RunFacts<'_> {
+        RunFacts {
+            provider: self.provider.name(),
+            input: self.input_name.clone(),
+            out: &self.settings.out_dir,
+            dry_run: self.settings.dry_run(),
+            requests,
+            retries,
+            blank_lines,
+            started: self.started,
         }
-        summary.input_changed = Some(why);
     }
-    if let Some(what) = write_failure.get() {
-        exit = write_failed(&mut summary, exit, &out, what, &s, collected.journaled);
-    } else if let Err(e) = report::write_summary(&out, &summary) {
-        let what = format!("cannot write summary.json: {e}");
-        exit = write_failed(&mut summary, exit, &out, &what, &s, collected.journaled);
+
+    /// Start the stages, send every batch, join the stages and write the summary.
+    async fn pipeline(
+        &self,
+        opened: Opened,
+        outputs: Outputs,
+        resume: Option<ResumeState>,
+        incremental: Option<Incremental>,
+        http: Option<Http>,
+        identity: Option<&Identity>,
+    ) -> Result<RunResult, Fatal> {
+        let s = &self.settings;
+        let stop = Stop::default();
+        stop::listen_for_signals(stop.clone());
+        let write_failure = WriteFailure::default();
+        let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
+        let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
+        let (previous, skip, in_flight) = match resume {
+            Some((done, in_flight)) => {
+                let done = Arc::new(done);
+                let skip: Arc<dyn Skip> = Arc::new(DoneRows((*done).clone()));
+                (Some(done), Some(skip), Some(in_flight))
+            }
+            None => (None, None, None),
+        };
+        let Incremental { filter, recorder } = incremental.unwrap_or_default();
+        let journal = outputs.journal.clone();
+        let input = opened.input;
+        let origin = input.origin.clone();
+        let blank_lines = input.blank_counter();
+        let collector = Collector {
+            provider: self.provider.clone(),
+            reports: Reports {
+                success: outputs.success,
+                failed: outputs.failed,
+                unchanged: outputs.unchanged,
+            },
+            journal: outputs.journal,
+            previous,
+            progress: crate::progress::progress_bar(
+                s,
+                !input.is_stream(),
+                input.sheet.as_ref().and_then(|sh| sh.rows),
+            ),
+            stop: stop.clone(),
+            input_name: self.input_name.clone(),
+            counts: Counts::default(),
+            write_failure: write_failure.clone(),
+            journaled: 0,
+            recorder,
+        };
+        let collector = start_collector(collector, ev_rx, &stop)?;
+        let reader = Reader {
+            provider: self.provider.clone(),
+            mapper: opened.mapper,
+            batch_size: s.batch_size,
+            stop: stop.clone(),
+            skip,
+            expected_rows: None,
+        };
+        let (reader, filter) = self.start_reading(reader, input, filter, batch_tx, &ev_tx)?;
+        let counters = match http {
+            None => {
+                plan_only(batch_rx, ev_tx).await;
+                None
+            }
+            Some(http) => {
+                let mut stage = self.send_stage(http, &stop, ev_tx);
+                stage.journal = journal;
+                stage.write_failure = write_failure.clone();
+                if let Some(set) = in_flight {
+                    stage.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
+                }
+                let counters = stage.counters.clone();
+                dispatch(Arc::new(stage), batch_rx).await;
+                Some(counters)
+            }
+        };
+        let stages = Stages {
+            reader,
+            filter,
+            collector,
+        };
+        let (plan, collected) = self.join(stages, &stop).await?;
+        let ended = Ended {
+            collected,
+            plan,
+            changed: origin
+                .changed_while_read(identity)
+                .map(|why| format!("{} {why}", self.input_name)),
+            counters,
+            blank_lines: blank_lines.load(Ordering::Relaxed),
+        };
+        Ok(self.finish(ended, &stop, &write_failure, &opened.failed_header))
     }
-    drop(lock);
-    Ok(RunResult {
-        stopped: summary.stopped.clone(),
-        summary,
-        exit,
-    })
+
+    /// The reader's thread and, with `--skip-unchanged`, the state filter's between it and the
+    /// sender.
+    #[allow(clippy::type_complexity)]
+    fn start_reading(
+        &self,
+        reader: Reader<P>,
+        input: Input,
+        filter_state: Option<(State, i64)>,
+        batches: mpsc::Sender<Batch<P::Customer>>,
+        events: &mpsc::Sender<Event<P::Customer>>,
+    ) -> Result<
+        (
+            JoinHandle<Result<ReadStats, crate::input::InputError>>,
+            Option<JoinHandle<()>>,
+        ),
+        Fatal,
+    > {
+        let s = &self.settings;
+        let mut reader = reader;
+        // A text file's lines, to size the duplicate check (a workbook's bytes say nothing of
+        // its rows).
+        reader.expected_rows = (!s.input.format.is_sheet())
+            .then(|| input.origin.line_count())
+            .flatten();
+        let (reader_tx, filter) = if s.state.is_some() {
+            let (tx, rx) = mpsc::channel(4);
+            let filter = Filter {
+                provider: self.provider.clone(),
+                state: filter_state,
+                batch_size: s.batch_size,
+            };
+            let events = events.clone();
+            let handle = std::thread::Builder::new()
+                .name("custimport-state".into())
+                .spawn(move || filter.run(rx, batches, events))
+                .map_err(|e| Fatal::stopped(anyhow!("cannot start the state filter: {e}")))?;
+            (tx, Some(handle))
+        } else {
+            (batches, None)
+        };
+        let events = events.clone();
+        let reader = std::thread::Builder::new()
+            .name("custimport-read".into())
+            .spawn(move || reader.run(input, reader_tx, events))
+            .map_err(|e| Fatal::stopped(anyhow!("cannot start the reader: {e}")))?;
+        Ok((reader, filter))
+    }
+
+    fn send_stage(
+        &self,
+        http: Http,
+        stop: &Stop,
+        events: mpsc::Sender<Event<P::Customer>>,
+    ) -> SendStage<P> {
+        let s = &self.settings;
+        let mut stage = SendStage::new(
+            self.provider.clone(),
+            http,
+            s.retries,
+            s.backoff,
+            s.bisect,
+            stop.clone(),
+            Limiter::new(s.concurrency),
+            s.rate.and_then(rate_limiter),
+            events,
+        );
+        stage.budget = Budget::new(s.max_failures);
+        stage
+    }
+
+    /// Wait for the stages. A panic in one is a bug: it goes on unwinding here (exit 101,
+    /// lock removed). A reading error stops the run; the rows read are all accounted for.
+    async fn join(&self, stages: Stages, stop: &Stop) -> Result<(Vec<PlanLine>, Collected), Fatal> {
+        let read = join_thread(stages.reader, "reader").await?;
+        if let Some(filter) = stages.filter {
+            join_thread(filter, "state filter").await?;
+        }
+        let name = &self.input_name;
+        let plan = match read {
+            Ok(st) => {
+                if !st.ignored_keys.is_empty() {
+                    let keys: Vec<String> =
+                        st.ignored_keys.iter().map(|k| format!("{k:?}")).collect();
+                    messages::warn(format_args!(
+                        "{name}: keys not mapped to any field, ignored: {}",
+                        keys.join(", ")
+                    ));
+                }
+                st.plan
+            }
+            Err(e) => {
+                stop.set(stop::Reason::Fatal, format!("{name}: reading stopped: {e}"));
+                vec![]
+            }
+        };
+        let collected = join_thread(stages.collector, "collector").await?;
+        Ok((plan, collected))
+    }
+
+    /// The closing messages, the plan view of a dry run, and the summary, written.
+    fn finish(
+        &self,
+        ended: Ended,
+        stop: &Stop,
+        write_failure: &WriteFailure,
+        failed_header: &[String],
+    ) -> RunResult {
+        let s = &self.settings;
+        let name = &self.input_name;
+        let counts = &ended.collected.counts;
+        if let Some(why) = &ended.changed {
+            messages::warn(why);
+        }
+        // Said once, after every row's own messages.
+        let phones = self.provider.phones().map(|p| p.report());
+        if !s.dry_run() {
+            if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
+                messages::warn(format_args!("{name}: {w}"));
+            }
+        }
+        if counts.total == 0 && !failed_header.is_empty() {
+            messages::warn(format_args!("{name} has no data rows: nothing to import"));
+        } else if counts.total == 0 && s.input.format == Format::Jsonl {
+            messages::warn(format_args!("{name} has no records: nothing to import"));
+        }
+        if s.dry_run() {
+            messages::block(crate::dry_run::render(
+                name,
+                &ended.plan,
+                counts,
+                s.batch_size,
+            ));
+            if let Some(r) = &phones {
+                messages::block(crate::dry_run::phones(r, s.mask_pii));
+            }
+        }
+        let (requests, retries) = ended.counters.as_ref().map_or((0, 0), |c| {
+            (
+                c.requests.load(Ordering::Relaxed),
+                c.retries.load(Ordering::Relaxed),
+            )
+        });
+        let facts = self.facts(requests, retries, ended.blank_lines);
+        let (mut summary, mut exit) = Summary::of(facts, counts, stop);
+        if let Some(why) = ended.changed {
+            exit = summary.input_changed(exit, why);
+        }
+        let journaled = ended.collected.journaled;
+        if let Some(what) = write_failure.get() {
+            exit = summary.write_failed(exit, what, journaled);
+        } else if let Err(e) = crate::report::write_summary(&s.out_dir, &summary) {
+            let what = format!("cannot write summary.json: {e}");
+            exit = summary.write_failed(exit, &what, journaled);
+        }
+        RunResult {
+            stopped: summary.stopped.clone(),
+            summary,
+            exit,
+        }
+    }
+}
+
+/// The collector's thread. A panic there is a bug: the run is stopped first (no row goes out
+/// unrecorded), then the panic goes on to the run, which ends with exit 101.
+fn start_collector<P: Provider>(
+    collector: Collector<P>,
+    events: mpsc::Receiver<Event<P::Customer>>,
+    stop: &Stop,
+) -> Result<JoinHandle<Collected>, Fatal> {
+    let stop = stop.clone();
+    std::thread::Builder::new()
+        .name("custimport-report".into())
+        .spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| collector.run(events)))
+                .unwrap_or_else(|panic| {
+                    stop.set(stop::Reason::Fatal, "internal error in the report writer");
+                    std::panic::resume_unwind(panic)
+                })
+        })
+        .map_err(|e| Fatal::stopped(anyhow!("cannot start the report writer: {e}")))
+}
+
+/// Wait for a stage's thread off the async runtime; its panic goes on unwinding here.
+async fn join_thread<T: Send + 'static>(handle: JoinHandle<T>, what: &str) -> Result<T, Fatal> {
+    let joined = tokio::task::spawn_blocking(move || handle.join())
+        .await
+        .map_err(|e| Fatal::stopped(anyhow!("{what} task failed: {e}")))?;
+    Ok(joined.unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+}
+
+/// The in-process emulator for `--sandbox`. Numbers read with a region are E.164: the
+/// sandbox then checks that they are.
+async fn start_sandbox(s: &Settings) -> Result<Emulator, Fatal> {
+    let strict_phones = match &s.provider {
+        ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
+        ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
+    };
+    let sb = Emulator::start(strict_phones)
+        .await
+        .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
+    // Said on a terminal only: off a terminal stderr carries warnings and the summary.
+    if std::io::stderr().is_terminal() {
+        messages::note(format_args!(
+            "custimport: sending to the built-in sandbox at {}",
+            sb.base_url()
+        ));
+    }
+    tracing::info!("sending to the built-in sandbox at {}", sb.base_url());
+    Ok(sb)
 }
 
 /// `--resume` of a stream: refused, since its content cannot be checked against the journal.
@@ -431,15 +630,14 @@ fn plan_input<P: Provider>(
     provider: &P,
     schema: Schema,
     maps: Vec<crate::mapping::MapSpec>,
-    input: &Input,
-    s: &Settings,
+    input: Input,
     input_name: &str,
-) -> Result<(Mapper, Vec<String>, Vec<bool>), Fatal> {
-    Ok(match input.headers.as_deref() {
+) -> Result<Opened, Fatal> {
+    let (mapper, failed_header, phone_cols) = match input.headers.as_deref() {
         Some(h) => {
             let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
             for w in warnings {
-                warn(s, &format!("{input_name}: {w}"));
+                messages::warn(format_args!("{input_name}: {w}"));
             }
             for req in provider.required_fields() {
                 let fed = plan
@@ -447,14 +645,11 @@ fn plan_input<P: Provider>(
                     .iter()
                     .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == *req));
                 if !fed && !h.is_empty() {
-                    warn(
-                        s,
-                        &format!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"),
-                    );
+                    messages::warn(format_args!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"));
                 }
             }
             if h.is_empty() {
-                warn(s, &format!("{input_name} is empty: nothing to import"));
+                messages::warn(format_args!("{input_name} is empty: nothing to import"));
             }
             let phone_cols = plan
                 .targets
@@ -471,12 +666,19 @@ fn plan_input<P: Provider>(
             )
         }
         None => (Mapper::Json(KeyPlan::new(schema, maps)), vec![], vec![]),
+    };
+    Ok(Opened {
+        input,
+        mapper,
+        failed_header,
+        phone_cols,
     })
 }
 
 /// The state of an incremental run: the filter's connection and scope (none when nothing is
 /// remembered for the scope yet, in a dry run), and the collector's recorder (not in a dry
 /// run).
+#[derive(Default)]
 struct Incremental {
     filter: Option<(State, i64)>,
     recorder: Option<Recorder>,
@@ -485,16 +687,12 @@ struct Incremental {
 /// With `--skip-unchanged`: open the state (created when missing, except by a dry run, which
 /// writes nothing but folds in what killed runs recorded), merge what earlier runs left, and
 /// enter the run's scope.
-fn open_state<P: Provider>(
-    provider: &P,
-    s: &Settings,
-    sandbox: Option<&Emulator>,
-) -> Result<Option<Incremental>, Fatal> {
+fn open_state<P: Provider>(provider: &P, s: &Settings) -> Result<Option<Incremental>, Fatal> {
     let Some(path) = &s.state else {
         return Ok(None);
     };
     let account = provider.state_account();
-    if !s.sandbox && (account.account.is_empty() || account.app.is_empty()) {
+    if !s.endpoint.is_sandbox() && (account.account.is_empty() || account.app.is_empty()) {
         let what = match provider.name() {
             "nxlink" => "access_key, tenant_id and app_key",
             _ => "api_key and app_id",
@@ -503,12 +701,13 @@ fn open_state<P: Provider>(
             "--skip-unchanged needs the account's {what} (config or environment; never the secret) to know what was sent to it, also in a dry run"
         )));
     }
-    let endpoint = match (&s.base_url, sandbox) {
-        (Some(b), _) => ScopeSpec::canonical_endpoint(b),
+    // A dry run names the scope of the endpoint a real run would send to.
+    let endpoint = match s.endpoint.target() {
+        Endpoint::Remote(b) => ScopeSpec::canonical_endpoint(b.as_str()),
         // The built-in emulator listens on a new port each run: one stable name, so that
         // trying --skip-unchanged with --sandbox shows what a second run skips, and its
         // scopes do not pile up.
-        (None, _) => "sandbox (built-in)".to_owned(),
+        _ => "sandbox (built-in)".to_owned(),
     };
     let spec = ScopeSpec {
         provider: provider.name().to_owned(),
@@ -519,7 +718,7 @@ fn open_state<P: Provider>(
         job: account.job,
     };
     let err = |e: crate::state::StateError| Fatal::usage(anyhow!("{e}"));
-    if s.dry_run {
+    if s.dry_run() {
         let Some(mut state) = State::open_existing(path).map_err(err)? else {
             return Ok(Some(Incremental {
                 filter: None,
@@ -566,13 +765,13 @@ fn open_unchanged_report<P: Provider>(
 /// The journal: none for a dry run, the resumed run's, or a new one with the input's
 /// identity (`None` for a stream).
 fn open_journal(
-    out: &Path,
     s: &Settings,
     provider: &str,
     input_name: &str,
     identity: Option<&crate::input::Identity>,
 ) -> Result<Option<Arc<Journal>>, Fatal> {
-    Ok(if s.dry_run {
+    let out = &s.out_dir;
+    Ok(if s.dry_run() {
         None
     } else if s.resume {
         Some(Arc::new(Journal::append_to(out).map_err(|e| {
@@ -590,21 +789,18 @@ fn open_journal(
     })
 }
 
-type SuccessReport = Option<(ReportFile, SuccessWriter<std::io::BufWriter<File>>)>;
-type FailedReport = (ReportFile, FailedWriter<std::io::BufWriter<File>>);
-
 /// The report files, under temporary names until the run commits them: `success.csv`
 /// (not for a dry run) and `failed.csv` or `failed.jsonl`.
 fn open_reports<P: Provider>(
     provider: &P,
-    out: &Path,
     s: &Settings,
     failed_header: &[String],
-    phone_cols: Vec<bool>,
+    phone_cols: &[bool],
 ) -> Result<(SuccessReport, FailedReport), Fatal> {
+    let out = &s.out_dir;
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
-    let success = if s.dry_run {
+    let success = if s.dry_run() {
         None
     } else {
         let (rf, w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
@@ -627,132 +823,8 @@ fn open_reports<P: Provider>(
         let (rf, w) = ReportFile::create(out, "failed.csv").map_err(io_err)?;
         (
             rf,
-            FailedWriter::csv(w, failed_header, phone_cols, b',').map_err(io_err)?,
+            FailedWriter::csv(w, failed_header, phone_cols.to_vec(), b',').map_err(io_err)?,
         )
     };
     Ok((success, failed))
-}
-
-/// The run's summary and exit code: a stop decides the code, else any row not succeeded.
-#[allow(clippy::too_many_arguments)]
-fn summarize(
-    s: &Settings,
-    provider: &str,
-    input_name: String,
-    out: &Path,
-    counts: &Counts,
-    stop: &Stop,
-    requests: (u64, u64),
-    blank: u64,
-    started: Instant,
-) -> (Summary, Exit) {
-    let reason = stop.reason();
-    let exit = match reason {
-        Some(r) => r.exit(),
-        // An answer line that named no row leaves doubt even where every row is accounted for.
-        None if counts.rejected + counts.failed + counts.unknown + counts.unattributed > 0 => {
-            Exit::Incomplete
-        }
-        None => Exit::Success,
-    };
-    let summary = Summary {
-        provider: provider.into(),
-        input: input_name,
-        out_dir: out.display().to_string(),
-        total: counts.total,
-        succeeded: counts.succeeded,
-        rejected: counts.rejected,
-        failed: counts.failed,
-        unknown: counts.unknown,
-        pending: counts.pending + if s.dry_run { counts.valid } else { 0 },
-        requests: requests.0,
-        retries: requests.1,
-        elapsed_secs: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-        interrupted: matches!(
-            reason,
-            Some(stop::Reason::Interrupt | stop::Reason::Terminate)
-        ),
-        exit_code: exit.code(),
-        already_present: counts.already_present,
-        unattributed: counts.unattributed,
-        blank_lines: blank,
-        unchanged: counts.unchanged,
-        dry_run: s.dry_run,
-        valid: s.dry_run.then_some(counts.valid),
-        planned_requests: s.dry_run.then_some(counts.planned_requests),
-        stopped: stop.message(),
-        input_changed: None,
-    };
-    (summary, exit)
-}
-
-/// Writing in the report directory failed (a full disk): the run stopped (exit 3, unless a
-/// signal stopped it first). The message says what the journal holds and that `--resume`
-/// continues; the summary carries it, for `--json`.
-fn write_failed(
-    summary: &mut Summary,
-    exit: Exit,
-    out: &Path,
-    what: &str,
-    s: &Settings,
-    journaled: u64,
-) -> Exit {
-    let exit = match exit {
-        Exit::Interrupted | Exit::Terminated => exit,
-        _ => Exit::Stopped,
-    };
-    let message = if s.dry_run {
-        format!("{what}; nothing was sent (dry run): free some space and run it again")
-    } else {
-        format!(
-            "{what}. The journal {} records which rows were sent, and the outcome of {journaled} of them; \
-             free some space, then run the same command with --resume --out {} to continue: rows with an outcome are skipped, the others are sent",
-            out.join(journal::FILE).display(),
-            out.display()
-        )
-    };
-    summary.stopped = Some(message);
-    summary.exit_code = exit.code();
-    exit
-}
-
-/// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`.
-async fn transport(s: &Settings, path: &str) -> Result<(Option<Emulator>, Http), Fatal> {
-    let sandbox = if s.sandbox && !s.dry_run && s.base_url.is_none() {
-        // Numbers read with a region are E.164: the sandbox then checks that they are.
-        let strict_phones = match &s.provider {
-            ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
-            ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
-        };
-        let sb = Emulator::start(strict_phones)
-            .await
-            .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;
-        // Said on a terminal only: off a terminal stderr carries warnings and the summary.
-        if !s.quiet && std::io::stderr().is_terminal() {
-            eprintln!(
-                "custimport: sending to the built-in sandbox at {}",
-                sb.base_url()
-            );
-        }
-        tracing::info!("sending to the built-in sandbox at {}", sb.base_url());
-        Some(sb)
-    } else {
-        None
-    };
-    let base = match (&s.base_url, &sandbox) {
-        (Some(b), _) => b.clone(),
-        (None, Some(sb)) => sb.base_url(),
-        (None, None) => String::new(),
-    };
-    let http = Http::new(
-        if base.is_empty() {
-            "http://127.0.0.1:9"
-        } else {
-            &base
-        },
-        path,
-        s.timeout,
-    )
-    .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
-    Ok((sandbox, http))
 }

@@ -84,7 +84,7 @@ impl Stop {
 /// Listen for SIGINT/SIGTERM: the first asks for a graceful stop, a second one exits at once
 /// (the journal still allows `--resume`).
 #[cfg(unix)]
-pub fn listen_for_signals(stop: Stop, quiet: bool) {
+pub fn listen_for_signals(stop: Stop) {
     use tokio::signal::unix::{signal, SignalKind};
     tokio::spawn(async move {
         let (Ok(mut int), Ok(mut term)) = (
@@ -100,21 +100,21 @@ pub fn listen_for_signals(stop: Stop, quiet: bool) {
                 _ = term.recv() => Reason::Terminate,
             };
             if seen {
-                eprintln!("custimport: second signal, exiting now; continue later with --resume");
+                crate::messages::always(
+                    "custimport: second signal, exiting now; continue later with --resume",
+                );
                 crate::outdir::remove_lock_now();
                 std::process::exit(reason.exit().code());
             }
             seen = true;
-            if !quiet {
-                eprintln!("custimport: stopping: finishing requests in flight, then writing reports (signal again to exit at once)");
-            }
+            crate::messages::note("custimport: stopping: finishing requests in flight, then writing reports (signal again to exit at once)");
             stop.set(reason, "interrupted by a signal");
         }
     });
 }
 
 #[cfg(not(unix))]
-pub fn listen_for_signals(stop: Stop, _quiet: bool) {
+pub fn listen_for_signals(stop: Stop) {
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             stop.set(Reason::Interrupt, "interrupted");

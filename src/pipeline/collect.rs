@@ -20,6 +20,7 @@ use tokio::sync::mpsc::Receiver;
 use super::unchanged::Recorder;
 use super::{Event, Outcome, WriteFailure};
 use crate::journal::{EarlierOutcome, Journal};
+use crate::messages;
 use crate::outcome::Counts;
 use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, SuccessWriter};
@@ -83,7 +84,6 @@ pub struct Collector<P: Provider> {
     pub previous: Option<Arc<HashMap<u64, EarlierOutcome>>>,
     pub progress: ProgressBar,
     pub stop: Stop,
-    pub quiet: bool,
     pub input_name: String,
     pub counts: Counts,
     /// The first failure to write the journal or a report, shared with the dispatcher.
@@ -132,23 +132,21 @@ impl<P: Provider> Collector<P> {
         }
         self.sync_journal();
         if let Some(warning) = self.recorder.as_mut().and_then(Recorder::finish) {
-            if !self.quiet {
-                eprintln!("warning: {warning}");
-            }
+            messages::warn(warning);
         }
         let c = &self.counts;
         let shown = c.rejected.min(SHOWN_REJECTIONS);
-        if !self.quiet && c.rejected > shown {
-            eprintln!(
-                "warning: {} more rejected rows not shown (see failed report)",
+        if c.rejected > shown {
+            messages::warn(format_args!(
+                "{} more rejected rows not shown (see failed report)",
                 c.rejected - shown
-            );
+            ));
         }
-        if !self.quiet && c.unattributed > 0 {
-            eprintln!(
-                "warning: the provider answered {} line(s) that match no row sent; each is logged above (phone masked)",
+        if c.unattributed > 0 {
+            messages::warn(format_args!(
+                "the provider answered {} line(s) that match no row sent; each is logged above (phone masked)",
                 c.unattributed
-            );
+            ));
         }
         self.progress.finish_and_clear();
         if !self.write_failure.is_set() {
@@ -239,12 +237,12 @@ impl<P: Provider> Collector<P> {
                 if entry.1.len() < EXAMPLE_ROWS {
                     entry.1.push(row);
                 }
-                if !self.quiet && self.counts.rejected <= SHOWN_REJECTIONS {
+                if self.counts.rejected <= SHOWN_REJECTIONS {
                     self.progress.suspend(|| {
-                        eprintln!(
-                            "warning: {}: row {row} rejected: {message}",
+                        messages::warn(format_args!(
+                            "{}: row {row} rejected: {message}",
                             self.input_name
-                        )
+                        ))
                     });
                 }
                 self.write_failed(row, &data, "rejected", &code, &message);

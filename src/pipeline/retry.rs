@@ -68,60 +68,74 @@ impl Step {
 
 /// Classify one attempt's reply. `interpret` reads an HTTP 200 body (the provider's rules).
 pub fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer) -> Step {
-    let (status, body, date, retry_after, location) = match reply {
+    match reply {
         Reply::Transport {
             kind: TransportKind::Tls,
             message,
-        } => {
-            return Step::Stop {
-                message: format!(
-                    "{url}: {message}. The server's certificate is not trusted by this system: check --base-url; nothing more is sent"
-                ),
-            }
-        }
-        Reply::Transport { kind, message } => {
-            return Step::Retry {
-                cause: Cause::Transport(kind),
-                code: kind.code().to_owned(),
-                message,
-                maybe_applied: kind.maybe_applied(),
-                at_least: None,
-            }
-        }
+        } => Step::Stop {
+            message: format!(
+                "{url}: {message}. The server's certificate is not trusted by this system: check --base-url; nothing more is sent"
+            ),
+        },
+        Reply::Transport { kind, message } => Step::Retry {
+            cause: Cause::Transport(kind),
+            code: kind.code().to_owned(),
+            message,
+            maybe_applied: kind.maybe_applied(),
+            at_least: None,
+        },
         Reply::Answered {
-            status,
+            status: 200,
             body,
             date,
+            ..
+        } => of_answer(interpret(&body), date),
+        Reply::Answered {
+            status,
             retry_after,
             location,
-        } => (status, body, date, retry_after, location),
-    };
-    match status {
-        200 => match interpret(&body) {
-            Answer::Rows { rows, unattributed } => Step::Rows { rows, unattributed },
-            Answer::BatchRefused {
-                code,
-                message,
-                bisect,
-            } => Step::Refused {
-                code,
-                message,
-                bisect,
-            },
-            Answer::Fatal { message, .. } => Step::Stop { message },
-            Answer::Retry { kind, message } => Step::Retry {
-                cause: match kind {
-                    RetryKind::Clock => Cause::Clock { date },
-                    RetryKind::Throttle => Cause::Throttle,
-                    RetryKind::Unparsable => Cause::Unparsable,
-                },
-                code: "retry".into(),
-                message,
-                // An unreadable answer may stand for an applied request.
-                maybe_applied: kind == RetryKind::Unparsable,
-                at_least: None,
-            },
+            ..
+        } => of_status(status, url, retry_after, location.as_deref()),
+    }
+}
+
+/// The step for the provider's reading of an HTTP 200 answer.
+fn of_answer(answer: Answer, date: Option<SystemTime>) -> Step {
+    match answer {
+        Answer::Rows { rows, unattributed } => Step::Rows { rows, unattributed },
+        Answer::BatchRefused {
+            code,
+            message,
+            bisect,
+        } => Step::Refused {
+            code,
+            message,
+            bisect,
         },
+        Answer::Fatal { message, .. } => Step::Stop { message },
+        Answer::Retry { kind, message } => Step::Retry {
+            cause: match kind {
+                RetryKind::Clock => Cause::Clock { date },
+                RetryKind::Throttle => Cause::Throttle,
+                RetryKind::Unparsable => Cause::Unparsable,
+            },
+            code: "retry".into(),
+            message,
+            // An unreadable answer may stand for an applied request.
+            maybe_applied: kind == RetryKind::Unparsable,
+            at_least: None,
+        },
+    }
+}
+
+/// The step for an HTTP status other than 200.
+fn of_status(
+    status: u16,
+    url: &str,
+    retry_after: Option<Duration>,
+    location: Option<&str>,
+) -> Step {
+    match status {
         // Some other success status: the request may have been processed, but no answer says
         // how each row fared.
         201..=299 => Step::Retry {
@@ -135,7 +149,6 @@ pub fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer
             message: format!(
                 "{url} answered HTTP {status}, a redirect to {}; redirects are never followed (they could send customer data elsewhere): check --base-url",
                 location
-                    .as_deref()
                     .map_or_else(|| "nowhere (no Location)".into(), |l| format!("\"{}\"", escape_control(l)))
             ),
         },

@@ -51,7 +51,6 @@ pub struct SendStage<P: Provider> {
     pub budget: Budget,
     /// Rows of these batches may already be held by the provider (resumed in-flight batches).
     pub resumed_in_flight: Option<Arc<dyn Fn(u64) -> bool + Send + Sync>>,
-    pub quiet: bool,
     /// Set when the journal cannot be written (the collector shares it).
     pub write_failure: WriteFailure,
     throttle_said: AtomicBool,
@@ -87,7 +86,6 @@ impl<P: Provider> SendStage<P> {
         limiter: Limiter,
         rate: Option<DefaultDirectRateLimiter>,
         events: Sender<Event<P::Customer>>,
-        quiet: bool,
     ) -> SendStage<P> {
         SendStage {
             provider,
@@ -104,7 +102,6 @@ impl<P: Provider> SendStage<P> {
             journal: None,
             budget: Budget::default(),
             resumed_in_flight: None,
-            quiet,
             write_failure: WriteFailure::default(),
             throttle_said: AtomicBool::new(false),
             reached: AtomicBool::new(false),
@@ -117,20 +114,22 @@ impl<P: Provider> SendStage<P> {
     }
 }
 
+/// A dry run's send stage: each batch is counted as the request it would be, and nothing is
+/// sent.
+pub async fn plan_only<C>(mut batches: Receiver<Batch<C>>, events: Sender<Event<C>>) {
+    while let Some(batch) = batches.recv().await {
+        let rows = batch.items.len() as u64;
+        let _ = events.send(Event::Valid { rows }).await;
+    }
+}
+
 /// Dispatch batches until the reader is done, then wait for every batch in flight.
-/// `dry_run`: count what would be sent, send nothing.
 pub async fn dispatch<P: Provider>(
     ctx: Arc<SendStage<P>>,
     mut batches: Receiver<Batch<P::Customer>>,
-    dry_run: bool,
 ) {
     let mut tasks = JoinSet::new();
     while let Some(batch) = batches.recv().await {
-        if dry_run {
-            let rows = batch.items.len() as u64;
-            let _ = ctx.events.send(Event::Valid { rows }).await;
-            continue;
-        }
         if ctx.stop.is_set() {
             let _ = ctx.events.send(Event::pending(batch.items)).await;
             continue;
@@ -241,20 +240,7 @@ async fn send_batch<P: Provider>(
     while let Some(items) = stack.pop() {
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
         leaves.see(&fin, items.len());
-        let outcomes: Vec<Outcome> = match fin {
-            PartEnd::Rows {
-                rows,
-                unattributed,
-                maybe_applied,
-            } => {
-                if !unattributed.is_empty() {
-                    let _ = ctx.events.send(Event::Unattributed(unattributed)).await;
-                }
-                rows.into_iter()
-                    .zip(&items)
-                    .map(|(r, item)| row_outcome(&ctx, r, maybe_applied, item.row))
-                    .collect()
-            }
+        let outcomes = match fin {
             PartEnd::Refused { bisect: true, .. }
                 if ctx.bisect && items.len() > 1 && !ctx.stop.is_set() =>
             {
@@ -270,33 +256,7 @@ async fn send_batch<P: Provider>(
                 stack.push(left);
                 continue;
             }
-            PartEnd::Refused { code, message, .. } => {
-                vec![Outcome::Failed { code, message }; items.len()]
-            }
-            PartEnd::GaveUp {
-                code,
-                message,
-                maybe_applied,
-            } => {
-                let o = if maybe_applied {
-                    Outcome::Unknown { code, message }
-                } else {
-                    Outcome::Failed { code, message }
-                };
-                vec![o; items.len()]
-            }
-            PartEnd::Stopped { maybe_applied } => {
-                let o = if maybe_applied {
-                    Outcome::Unknown {
-                        code: "interrupted".into(),
-                        message: "sent, but the run stopped before a definite answer came back"
-                            .into(),
-                    }
-                } else {
-                    Outcome::Pending
-                };
-                vec![o; items.len()]
-            }
+            fin => outcomes(&ctx, fin, &items).await,
         };
         if let Some(message) = ctx.budget.record(&outcomes) {
             ctx.stop.set(Reason::MaxFailures, message);
@@ -308,6 +268,55 @@ async fn send_batch<P: Provider>(
         judge_suspect(&ctx, leaves);
     }
     ctx.limiter.release(permit, !throttled);
+}
+
+/// Each row's outcome, as a part of a batch ended (not split further).
+async fn outcomes<P: Provider>(
+    ctx: &SendStage<P>,
+    fin: PartEnd,
+    items: &[Item<P::Customer>],
+) -> Vec<Outcome> {
+    match fin {
+        PartEnd::Rows {
+            rows,
+            unattributed,
+            maybe_applied,
+        } => {
+            if !unattributed.is_empty() {
+                let _ = ctx.events.send(Event::Unattributed(unattributed)).await;
+            }
+            rows.into_iter()
+                .zip(items)
+                .map(|(r, item)| row_outcome(ctx, r, maybe_applied, item.row))
+                .collect()
+        }
+        PartEnd::Refused { code, message, .. } => {
+            vec![Outcome::Failed { code, message }; items.len()]
+        }
+        PartEnd::GaveUp {
+            code,
+            message,
+            maybe_applied,
+        } => {
+            let o = if maybe_applied {
+                Outcome::Unknown { code, message }
+            } else {
+                Outcome::Failed { code, message }
+            };
+            vec![o; items.len()]
+        }
+        PartEnd::Stopped { maybe_applied } => {
+            let o = if maybe_applied {
+                Outcome::Unknown {
+                    code: "interrupted".into(),
+                    message: "sent, but the run stopped before a definite answer came back".into(),
+                }
+            } else {
+                Outcome::Pending
+            };
+            vec![o; items.len()]
+        }
+    }
 }
 
 /// How the parts of one batch ended, for the configuration-error watch.
@@ -440,34 +449,6 @@ async fn attempt_loop<P: Provider>(
         }
         wait = backoff(ctx.backoff, attempt);
         match step {
-            Step::Rows { rows, unattributed } => {
-                return PartEnd::Rows {
-                    rows,
-                    unattributed,
-                    maybe_applied: tries.maybe_applied,
-                }
-            }
-            Step::Refused {
-                code,
-                message,
-                bisect,
-            } => {
-                tracing::info!(
-                    batch = batch_id,
-                    rows = items.len(),
-                    "the provider refused the request whole: {code} {message}"
-                );
-                return PartEnd::Refused {
-                    code,
-                    message,
-                    bisect,
-                };
-            }
-            Step::Stop { message } => {
-                tracing::info!(batch = batch_id, "stopping: {message}");
-                ctx.stop.set(Reason::Fatal, message);
-                return tries.stopped();
-            }
             Step::Retry {
                 cause,
                 code,
@@ -493,9 +474,60 @@ async fn attempt_loop<P: Provider>(
                 }
                 tries.last = (code, message);
             }
+            step => return part_ended(ctx, step, batch_id, items.len(), &tries),
         }
     }
     gave_up(ctx, tries)
+}
+
+/// The end of a part on a step that is not a retry: rows answered, refused whole, or a stop.
+fn part_ended<P: Provider>(
+    ctx: &SendStage<P>,
+    step: Step,
+    batch_id: u64,
+    rows: usize,
+    tries: &Tries,
+) -> PartEnd {
+    match step {
+        Step::Rows { rows, unattributed } => PartEnd::Rows {
+            rows,
+            unattributed,
+            maybe_applied: tries.maybe_applied,
+        },
+        Step::Refused {
+            code,
+            message,
+            bisect,
+        } => {
+            tracing::info!(
+                batch = batch_id,
+                rows,
+                "the provider refused the request whole: {code} {message}"
+            );
+            PartEnd::Refused {
+                code,
+                message,
+                bisect,
+            }
+        }
+        Step::Stop { message } => {
+            tracing::info!(batch = batch_id, "stopping: {message}");
+            ctx.stop.set(Reason::Fatal, message);
+            tries.stopped()
+        }
+        // Handled by the attempt loop, never passed here; were one, its part would end as
+        // one whose retries ran out.
+        Step::Retry {
+            code,
+            message,
+            maybe_applied,
+            ..
+        } => PartEnd::GaveUp {
+            code,
+            message,
+            maybe_applied: maybe_applied || tries.maybe_applied,
+        },
+    }
 }
 
 /// What the attempts of one part have seen so far.
@@ -536,13 +568,11 @@ fn clock_refused<P: Provider>(
 ) -> bool {
     tries.clock_refusals += 1;
     if let Some(skew) = date.and_then(|d| ctx.clock.correct(d)) {
-        if !ctx.quiet {
-            eprintln!(
-                "warning: this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
-                (skew.abs() as f64) / 1000.0,
-                if skew > 0 { "behind" } else { "ahead of" }
-            );
-        }
+        crate::messages::warn(format_args!(
+            "this machine's clock is {:.1} s {} the provider's; signing with the provider's time",
+            (skew.abs() as f64) / 1000.0,
+            if skew > 0 { "behind" } else { "ahead of" }
+        ));
     }
     if tries.clock_refusals <= 3 {
         return true;
@@ -583,8 +613,8 @@ fn gave_up<P: Provider>(ctx: &SendStage<P>, tries: Tries) -> PartEnd {
 fn say_throttle<P: Provider>(ctx: &SendStage<P>) {
     if let Some(now) = ctx.limiter.throttle() {
         tracing::info!("the provider asks us to slow down; concurrency lowered to {now}");
-        if !ctx.quiet && !ctx.throttle_said.swap(true, Ordering::Relaxed) {
-            eprintln!("warning: the provider asks us to slow down; lowering concurrency (now {now}), raising it again gradually");
+        if !ctx.throttle_said.swap(true, Ordering::Relaxed) {
+            crate::messages::warn(format_args!("the provider asks us to slow down; lowering concurrency (now {now}), raising it again gradually"));
         }
     }
 }

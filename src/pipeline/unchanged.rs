@@ -34,7 +34,6 @@ pub struct Filter<P: Provider> {
     /// before any state exists, or for this account): every row is new.
     pub state: Option<(State, i64)>,
     pub batch_size: usize,
-    pub quiet: bool,
 }
 
 impl<P: Provider> Filter<P> {
@@ -55,9 +54,9 @@ impl<P: Provider> Filter<P> {
             match state.remembered(*scope, MAX_INDEX_ROWS) {
                 Ok(r) => Some((state, r)),
                 Err(e) => {
-                    if !self.quiet {
-                        eprintln!("warning: cannot read the state, sending every row: {e}");
-                    }
+                    crate::messages::warn(format_args!(
+                        "cannot read the state, sending every row: {e}"
+                    ));
                     None
                 }
             }
@@ -78,10 +77,10 @@ impl<P: Provider> Filter<P> {
                     match self.unchanged(state, remembered, &salt, &batch.items, &mut buf) {
                         Ok(u) => u,
                         Err(e) => {
-                            if !said && !self.quiet {
-                                eprintln!(
-                                    "warning: cannot read the state, sending these rows: {e}"
-                                );
+                            if !said {
+                                crate::messages::warn(format_args!(
+                                    "cannot read the state, sending these rows: {e}"
+                                ));
                             }
                             said = true;
                             vec![false; batch.items.len()]

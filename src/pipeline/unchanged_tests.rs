@@ -152,7 +152,6 @@ fn the_filter_passes_changed_rows_in_full_batches_and_reports_the_rest() {
         provider: provider.clone(),
         state: Some((state, scope)),
         batch_size: 100,
-        quiet: true,
     };
     let (in_tx, in_rx) = tokio::sync::mpsc::channel(8);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(8);
@@ -196,7 +195,6 @@ fn without_a_state_every_row_is_passed_on() {
         provider: Arc::new(nx(1)),
         state: None,
         batch_size: 2,
-        quiet: true,
     };
     let (in_tx, in_rx) = tokio::sync::mpsc::channel(8);
     let (out_tx, mut out_rx) = tokio::sync::mpsc::channel(8);

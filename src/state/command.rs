@@ -172,18 +172,17 @@ fn forget(path: &Path, args: &ForgetArgs) -> Result<Exit, Fatal> {
                 "not forgetting without confirmation: standard input is not a terminal; add --yes"
             )));
         }
-        eprint!(
+        crate::messages::prompt(format_args!(
             "{listing}Forget these {} scope(s) and the {rows} row(s) they remember? The next --skip-unchanged run sends those rows again. [y/N] ",
             chosen.len()
-        );
-        let _ = std::io::stderr().flush();
+        ));
         let mut answer = String::new();
         std::io::stdin()
             .lock()
             .read_line(&mut answer)
             .map_err(|e| Fatal::usage(anyhow!("cannot read the answer: {e}")))?;
         if !matches!(answer.trim().to_lowercase().as_str(), "y" | "yes") {
-            eprintln!("nothing forgotten");
+            crate::messages::always("nothing forgotten");
             return Ok(Exit::Incomplete);
         }
     }

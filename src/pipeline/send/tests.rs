@@ -84,7 +84,6 @@ async fn send(
         Limiter::new(1),
         None,
         tx,
-        true,
     ));
     let started = tokio::time::Instant::now();
     let permit = ctx.limiter.acquire().await;
