@@ -520,79 +520,16 @@ fn common(
         ProviderChoice::Nxlink(_) => "nxlink",
         ProviderChoice::Itnio(_) => "itnio",
     };
-    let is_stdin = input.as_os_str() == "-";
-    // Missing or a directory: said before anything else about the input.
-    crate::input::check_path(input).usage()?;
-    let format = match (a.format, Format::from_path(input)) {
-        (Some(f), _) => f,
-        (None, Some(f)) if !is_stdin => f,
-        _ if is_stdin => {
-            return Err(Fatal::usage(anyhow!(
-                "reading standard input needs --format csv|tsv|jsonl"
-            )))
-        }
-        _ => {
-            return Err(Fatal::usage(anyhow!(
-                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl|xlsx|xlsb|xls|ods",
-                input.display()
-            )))
-        }
-    };
     let mut warnings = warnings;
-    sheet_options(a, format, is_stdin, &mut warnings)?;
-    let delimiter = a
-        .delimiter
-        .as_deref()
-        .map(parse_delimiter)
-        .transpose()
-        .usage()?;
-    let encoding = match &a.encoding {
-        None => None,
-        Some(label) => Some(encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
-            Fatal::usage(anyhow!(
-                "--encoding: unknown encoding {label:?}; use a WHATWG label such as utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252"
-            ))
-        })?),
-    };
-    let target = if a.sandbox && a.base_url.is_none() {
-        Endpoint::Sandbox
-    } else {
-        Endpoint::Remote(BaseUrl(
-            check_base_url(&base.url)
-                .with_context(|| base.source.clone())
-                .usage()?,
-        ))
-    };
-    let endpoint = if a.dry_run {
-        Endpoint::DryRun {
-            instead_of: Box::new(target),
-        }
-    } else {
-        target
-    };
+    let input = input_options(a, input, &mut warnings)?;
+    let endpoint = endpoint(a, &base)?;
     let max_failures = a
         .max_failures
         .as_deref()
         .map(str::parse)
         .transpose()
         .usage()?;
-    // The command line bounds these (see cli.rs); checked again here, as settings can be
-    // built from other arguments, so that no conversion below can panic.
-    let (lo, hi) = crate::cli::RATE_PER_SEC;
-    if a.rate
-        .is_some_and(|r| !(r.is_finite() && (lo..=hi).contains(&r)))
-    {
-        return Err(Fatal::usage(anyhow!(
-            "--rate must be from {lo} to {hi} requests per second"
-        )));
-    }
-    let (lo, hi) = crate::cli::TIMEOUT_SECS;
-    let timeout = Duration::try_from_secs_f64(a.timeout)
-        .ok()
-        .filter(|_| (lo..=hi).contains(&a.timeout))
-        .ok_or_else(|| Fatal::usage(anyhow!("--timeout must be from {lo} to {hi} seconds")))?;
-    let max_field_bytes = usize::try_from(a.max_field_size)
-        .map_err(|_| Fatal::usage(anyhow!("--max-field-size is too large for this machine")))?;
+    let timeout = checked_rate_and_timeout(a)?;
     if a.resume && a.out.is_none() {
         return Err(Fatal::usage(anyhow!(
             "--resume needs --out DIR (the report directory of the run to continue)"
@@ -601,14 +538,7 @@ fn common(
     let out_dir = a.out.clone().unwrap_or_else(|| default_out_dir(name));
     Ok(Settings {
         provider,
-        input: InputOptions {
-            path: input.to_path_buf(),
-            format,
-            delimiter,
-            encoding,
-            max_field_bytes,
-            sheet: a.sheet.clone(),
-        },
+        input,
         maps: a.maps.clone(),
         batch_size: usize::from(a.batch_size),
         concurrency: usize::from(a.concurrency),
@@ -629,6 +559,98 @@ fn common(
         state: None,
         warnings,
     })
+}
+
+/// How to read the input: its format (`--format`, else from the file name), sheet,
+/// delimiter, encoding and field size limit.
+fn input_options(
+    a: &CommonArgs,
+    input: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<InputOptions, Fatal> {
+    let is_stdin = input.as_os_str() == "-";
+    // Missing or a directory: said before anything else about the input.
+    crate::input::check_path(input).usage()?;
+    let format = match (a.format, Format::from_path(input)) {
+        (Some(f), _) => f,
+        (None, Some(f)) if !is_stdin => f,
+        _ if is_stdin => {
+            return Err(Fatal::usage(anyhow!(
+                "reading standard input needs --format csv|tsv|jsonl"
+            )))
+        }
+        _ => {
+            return Err(Fatal::usage(anyhow!(
+                "{}: cannot tell the format from the file name; use --format csv|tsv|jsonl|xlsx|xlsb|xls|ods",
+                input.display()
+            )))
+        }
+    };
+    sheet_options(a, format, is_stdin, warnings)?;
+    let delimiter = a
+        .delimiter
+        .as_deref()
+        .map(parse_delimiter)
+        .transpose()
+        .usage()?;
+    let encoding = match &a.encoding {
+        None => None,
+        Some(label) => Some(encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+            Fatal::usage(anyhow!(
+                "--encoding: unknown encoding {label:?}; use a WHATWG label such as utf-8, gbk, gb18030, big5, shift_jis, euc-kr, windows-1252"
+            ))
+        })?),
+    };
+    let max_field_bytes = usize::try_from(a.max_field_size)
+        .map_err(|_| Fatal::usage(anyhow!("--max-field-size is too large for this machine")))?;
+    Ok(InputOptions {
+        path: input.to_path_buf(),
+        format,
+        delimiter,
+        encoding,
+        max_field_bytes,
+        sheet: a.sheet.clone(),
+    })
+}
+
+/// Where requests go: the built-in sandbox (`--sandbox` without `--base-url`) or the checked
+/// base URL; a dry run keeps the endpoint it stands in for.
+fn endpoint(a: &CommonArgs, base: &GivenBaseUrl) -> Result<Endpoint, Fatal> {
+    let target = if a.sandbox && a.base_url.is_none() {
+        Endpoint::Sandbox
+    } else {
+        Endpoint::Remote(BaseUrl(
+            check_base_url(&base.url)
+                .with_context(|| base.source.clone())
+                .usage()?,
+        ))
+    };
+    Ok(if a.dry_run {
+        Endpoint::DryRun {
+            instead_of: Box::new(target),
+        }
+    } else {
+        target
+    })
+}
+
+/// `--rate` and `--timeout` within their bounds: the command line bounds them (see cli.rs);
+/// checked again here, as settings can be built from other arguments, so that no conversion
+/// below can panic. Returns the timeout.
+fn checked_rate_and_timeout(a: &CommonArgs) -> Result<Duration, Fatal> {
+    let (lo, hi) = crate::cli::RATE_PER_SEC;
+    if a.rate
+        .is_some_and(|r| !(r.is_finite() && (lo..=hi).contains(&r)))
+    {
+        return Err(Fatal::usage(anyhow!(
+            "--rate must be from {lo} to {hi} requests per second"
+        )));
+    }
+    let (lo, hi) = crate::cli::TIMEOUT_SECS;
+    Duration::try_from_secs_f64(a.timeout)
+        .ok()
+        .filter(|_| (lo..=hi).contains(&a.timeout))
+        .ok_or_else(|| Fatal::usage(anyhow!("--timeout must be from {lo} to {hi} seconds")))
 }
 
 /// `--phone-region`, else `phone_region` in the provider's config section: a region with a

@@ -51,6 +51,16 @@ impl Schema {
             unmapped_to_extras: p.unmapped_to_extras(),
         }
     }
+
+    /// Where a column that feeds no field goes: an extra property where the provider takes
+    /// them, else nowhere.
+    fn leftover(&self, column: &str) -> Target {
+        if self.unmapped_to_extras {
+            Target::Extra(column.to_owned())
+        } else {
+            Target::Ignore
+        }
+    }
 }
 
 /// One `--map FIELD=COLUMN`.
@@ -183,20 +193,7 @@ impl Plan {
         header: &[String],
         maps: &[MapSpec],
     ) -> anyhow::Result<(Plan, Vec<String>)> {
-        for m in maps {
-            if !header.iter().any(|h| h == &m.column) {
-                return Err(anyhow!(
-                    "--map {}: the input has no column {:?}; its columns are: {}",
-                    m.text,
-                    m.column,
-                    header
-                        .iter()
-                        .map(|h| shown(h))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
-            }
-        }
+        check_maps(header, maps)?;
         let index = alias_index(schema);
         let mut warnings = vec![];
         let mut targets = Vec::with_capacity(header.len());
@@ -212,34 +209,27 @@ impl Plan {
         for col in header {
             let (t, h) = match maps.iter().find(|m| &m.column == col) {
                 Some(m) => (m.target.clone(), MatchedBy::Map),
-                None => {
-                    let (t, h) = automatic(schema, &index, col);
-                    match t {
-                        Target::Field(i)
-                            if mapped_fields.contains(&i) || taken.contains_key(&i) =>
-                        {
-                            let by = taken
-                                .get(&i)
-                                .map_or("--map".to_owned(), |c| format!("column {}", shown(c)));
-                            warnings.push(format!(
-                                "column {} also matches {} (already fed by {by}); {}",
-                                shown(col),
-                                schema.fields[i].name,
-                                if schema.unmapped_to_extras {
-                                    "sent as a property instead"
-                                } else {
-                                    "ignored"
-                                }
-                            ));
+                None => match automatic(schema, &index, col) {
+                    (Target::Field(i), _)
+                        if mapped_fields.contains(&i) || taken.contains_key(&i) =>
+                    {
+                        let by = taken
+                            .get(&i)
+                            .map_or("--map".to_owned(), |c| format!("column {}", shown(c)));
+                        warnings.push(format!(
+                            "column {} also matches {} (already fed by {by}); {}",
+                            shown(col),
+                            schema.fields[i].name,
                             if schema.unmapped_to_extras {
-                                (Target::Extra(col.clone()), MatchedBy::Unmapped)
+                                "sent as a property instead"
                             } else {
-                                (Target::Ignore, MatchedBy::Unmapped)
+                                "ignored"
                             }
-                        }
-                        other => (other, h),
+                        ));
+                        (schema.leftover(col), MatchedBy::Unmapped)
                     }
-                }
+                    other => other,
+                },
             };
             if let Target::Field(i) = t {
                 taken.insert(i, col);
@@ -247,20 +237,8 @@ impl Plan {
             targets.push(t);
             how.push(h);
         }
-        let ignored: Vec<String> = header
-            .iter()
-            .zip(&targets)
-            .zip(&how)
-            .filter(|((c, t), h)| {
-                **t == Target::Ignore && **h == MatchedBy::Unmapped && !c.is_empty()
-            })
-            .map(|((c, _), _)| shown(c))
-            .collect();
-        if !ignored.is_empty() {
-            warnings.push(format!(
-                "columns not mapped to any field, ignored: {}",
-                ignored.join(", ")
-            ));
+        if let Some(w) = ignored_warning(header, &targets, &how) {
+            warnings.push(w);
         }
         Ok((
             Plan {
@@ -408,6 +386,42 @@ impl KeyPlan {
         v.sort_by(|a, b| a.column.cmp(&b.column));
         v
     }
+}
+
+/// Every `--map` names a column of the header.
+fn check_maps(header: &[String], maps: &[MapSpec]) -> anyhow::Result<()> {
+    for m in maps {
+        if !header.iter().any(|h| h == &m.column) {
+            return Err(anyhow!(
+                "--map {}: the input has no column {:?}; its columns are: {}",
+                m.text,
+                m.column,
+                header
+                    .iter()
+                    .map(|h| shown(h))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The warning naming the columns that feed nothing, if any.
+fn ignored_warning(header: &[String], targets: &[Target], how: &[MatchedBy]) -> Option<String> {
+    let ignored: Vec<String> = header
+        .iter()
+        .zip(targets)
+        .zip(how)
+        .filter(|((c, t), h)| **t == Target::Ignore && **h == MatchedBy::Unmapped && !c.is_empty())
+        .map(|((c, _), _)| shown(c))
+        .collect();
+    (!ignored.is_empty()).then(|| {
+        format!(
+            "columns not mapped to any field, ignored: {}",
+            ignored.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]

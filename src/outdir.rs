@@ -376,7 +376,7 @@ pub type ResumeState = (HashMap<u64, EarlierOutcome>, HashSet<u64>);
 
 pub fn load_resume(
     out: &Path,
-    s: &Settings,
+    settings: &Settings,
     provider: &str,
     identity: Option<&Identity>,
 ) -> Result<ResumeState, Fatal> {
@@ -399,9 +399,9 @@ pub fn load_resume(
             h.provider
         )));
     }
-    h.same_input(&s.input.path.display().to_string(), identity, out)
+    h.same_input(&settings.input.path.display().to_string(), identity, out)
         .map_err(|why| Fatal::usage(anyhow!("--resume: {why}")))?;
-    if h.sheet != s.input.sheet_read() {
+    if h.sheet != settings.input.sheet_read() {
         let name = |sheet: &Option<String>| match sheet {
             Some(sheet) => format!("sheet {sheet:?}"),
             None => "no sheet".to_owned(),
@@ -411,7 +411,7 @@ pub fn load_resume(
             out.display(),
             name(&h.sheet),
             h.input,
-            name(&s.input.sheet_read())
+            name(&settings.input.sheet_read())
         )));
     }
     Ok((loaded.done, loaded.in_flight))

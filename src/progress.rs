@@ -14,8 +14,8 @@ use crate::config::Settings;
 
 /// The progress bar; with `estimate`, its total is estimated from the file's line count (never
 /// for a stream, which only the reader may read); `known_rows` is a spreadsheet's row count.
-pub fn progress_bar(s: &Settings, estimate: bool, known_rows: Option<u64>) -> ProgressBar {
-    if !s.progress || !std::io::stderr().is_terminal() {
+pub fn progress_bar(settings: &Settings, estimate: bool, known_rows: Option<u64>) -> ProgressBar {
+    if !settings.progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -35,7 +35,7 @@ pub fn progress_bar(s: &Settings, estimate: bool, known_rows: Option<u64>) -> Pr
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
     };
-    if s.input.format.is_sheet() {
+    if settings.input.format.is_sheet() {
         if let Some(rows) = known_rows {
             with_total(&pb, rows);
         }
@@ -44,7 +44,7 @@ pub fn progress_bar(s: &Settings, estimate: bool, known_rows: Option<u64>) -> Pr
     // The total is estimated from the file's line count, counted aside so that the import
     // starts at once; until it is known the bar is a spinner.
     if estimate {
-        let (pb2, path) = (pb.clone(), s.input.path.clone());
+        let (pb2, path) = (pb.clone(), settings.input.path.clone());
         std::thread::spawn(move || {
             if let Ok(lines) = count_lines(&path) {
                 with_total(&pb2, lines.saturating_sub(1));

@@ -164,14 +164,14 @@ impl<P: Provider> Run<P> {
     /// The input opened and its mapping planned, after the checks that need no report
     /// directory (a stream cannot be resumed).
     fn open_input(&mut self) -> Result<Opened, Fatal> {
-        let s = &self.settings;
+        let settings = &self.settings;
         let name = &self.input_name;
         let schema = Schema::of(&*self.provider);
-        let maps = parse_maps(&schema, &s.maps).usage()?;
-        if s.resume && crate::input::is_stream_path(&s.input.path) {
-            return Err(resume_of_stream(s));
+        let maps = parse_maps(&schema, &settings.maps).usage()?;
+        if settings.resume && crate::input::is_stream_path(&settings.input.path) {
+            return Err(resume_of_stream(settings));
         }
-        let input = Input::open(&s.input).map_err(|e| {
+        let input = Input::open(&settings.input).map_err(|e| {
             let msg = e.to_string();
             if msg.contains(name.as_str()) {
                 Fatal::usage(anyhow!(msg))
@@ -182,8 +182,8 @@ impl<P: Provider> Run<P> {
         for w in &input.warnings {
             messages::warn(format_args!("{name}: {w}"));
         }
-        if s.resume && input.is_stream() {
-            return Err(resume_of_stream(s));
+        if settings.resume && input.is_stream() {
+            return Err(resume_of_stream(settings));
         }
         let opened = plan_input(&*self.provider, schema, maps, input, name)?;
         if let Some(sheet) = &opened.input.sheet {
@@ -208,35 +208,35 @@ impl<P: Provider> Run<P> {
     /// With `--resume`: what the run being resumed recorded (nothing when it was killed before
     /// it recorded anything: the run then starts afresh).
     fn load_resume(&mut self, identity: Option<&Identity>) -> Result<Option<ResumeState>, Fatal> {
-        let s = &mut self.settings;
-        if !s.resume {
+        let settings = &mut self.settings;
+        if !settings.resume {
             return Ok(None);
         }
-        if !s.out_dir.join(journal::FILE).exists() && !s.dry_run() {
+        if !settings.out_dir.join(journal::FILE).exists() && !settings.dry_run() {
             messages::warn(format_args!(
                 "{} holds no journal: nothing to resume, starting the run afresh",
-                s.out_dir.display()
+                settings.out_dir.display()
             ));
-            s.resume = false;
+            settings.resume = false;
             return Ok(None);
         }
-        load_resume(&s.out_dir, s, self.provider.name(), identity).map(Some)
+        load_resume(&settings.out_dir, settings, self.provider.name(), identity).map(Some)
     }
 
     /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`;
     /// nowhere in a dry run.
     async fn transport(&self) -> Result<(Option<Emulator>, Option<Http>), Fatal> {
-        let s = &self.settings;
-        let (sandbox, base) = match &s.endpoint {
+        let settings = &self.settings;
+        let (sandbox, base) = match &settings.endpoint {
             Endpoint::DryRun { .. } => return Ok((None, None)),
             Endpoint::Remote(base) => (None, base.as_str().to_owned()),
             Endpoint::Sandbox => {
-                let sb = start_sandbox(s).await?;
+                let sb = start_sandbox(settings).await?;
                 let base = sb.base_url();
                 (Some(sb), base)
             }
         };
-        let http = Http::new(&base, self.provider.path(), s.timeout)
+        let http = Http::new(&base, self.provider.path(), settings.timeout)
             .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
         Ok((sandbox, Some(http)))
     }
@@ -249,15 +249,22 @@ impl<P: Provider> Run<P> {
         identity: Option<&Identity>,
         resumed_unchanged: bool,
     ) -> Result<Outputs, Fatal> {
-        let s = &self.settings;
+        let settings = &self.settings;
         let provider = &*self.provider;
-        let out = &s.out_dir;
-        let journal = open_journal(s, provider.name(), &self.input_name, identity)?;
-        let (success, failed) =
-            open_reports(provider, s, &opened.failed_header, &opened.phone_cols)
-                .inspect_err(|_| self.forget_journal())?;
-        let unchanged = if s.state.is_some() || resumed_unchanged {
-            Some(open_unchanged_report(provider, out, s).inspect_err(|_| self.forget_journal())?)
+        let out = &settings.out_dir;
+        let journal = open_journal(settings, provider.name(), &self.input_name, identity)?;
+        let (success, failed) = open_reports(
+            provider,
+            settings,
+            &opened.failed_header,
+            &opened.phone_cols,
+        )
+        .inspect_err(|_| self.forget_journal())?;
+        let unchanged = if settings.state.is_some() || resumed_unchanged {
+            Some(
+                open_unchanged_report(provider, out, settings)
+                    .inspect_err(|_| self.forget_journal())?,
+            )
         } else {
             None
         };
@@ -272,9 +279,9 @@ impl<P: Provider> Run<P> {
     /// Leave no journal of a run that never started (without `--resume`, any journal here is
     /// this run's): the next run needs no `--resume`.
     fn forget_journal(&self) {
-        let s = &self.settings;
-        if !s.resume && !s.dry_run() {
-            let _ = std::fs::remove_file(s.out_dir.join(journal::FILE));
+        let settings = &self.settings;
+        if !settings.resume && !settings.dry_run() {
+            let _ = std::fs::remove_file(settings.out_dir.join(journal::FILE));
         }
     }
 
@@ -319,12 +326,12 @@ impl<P: Provider> Run<P> {
         http: Option<Http>,
         identity: Option<&Identity>,
     ) -> Result<RunResult, Fatal> {
-        let s = &self.settings;
+        let settings = &self.settings;
         let stop = Stop::default();
         stop::listen_for_signals(stop.clone());
         let write_failure = WriteFailure::default();
-        let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
-        let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
+        let (batch_tx, batch_rx) = mpsc::channel(settings.concurrency.max(2));
+        let (ev_tx, ev_rx) = mpsc::channel(4 * settings.concurrency + 64);
         let (previous, skip, in_flight) = match resume {
             Some((done, in_flight)) => {
                 let done = Arc::new(done);
@@ -348,7 +355,7 @@ impl<P: Provider> Run<P> {
             journal: outputs.journal,
             previous,
             progress: crate::progress::progress_bar(
-                s,
+                settings,
                 !input.is_stream(),
                 input.sheet.as_ref().and_then(|sh| sh.rows),
             ),
@@ -363,7 +370,7 @@ impl<P: Provider> Run<P> {
         let reader = Reader {
             provider: self.provider.clone(),
             mapper: opened.mapper,
-            batch_size: s.batch_size,
+            batch_size: settings.batch_size,
             stop: stop.clone(),
             skip,
             expected_rows: None,
@@ -421,19 +428,19 @@ impl<P: Provider> Run<P> {
         ),
         Fatal,
     > {
-        let s = &self.settings;
+        let settings = &self.settings;
         let mut reader = reader;
         // A text file's lines, to size the duplicate check (a workbook's bytes say nothing of
         // its rows).
-        reader.expected_rows = (!s.input.format.is_sheet())
+        reader.expected_rows = (!settings.input.format.is_sheet())
             .then(|| input.origin.line_count())
             .flatten();
-        let (reader_tx, filter) = if s.state.is_some() {
+        let (reader_tx, filter) = if settings.state.is_some() {
             let (tx, rx) = mpsc::channel(4);
             let filter = Filter {
                 provider: self.provider.clone(),
                 state: filter_state,
-                batch_size: s.batch_size,
+                batch_size: settings.batch_size,
             };
             let events = events.clone();
             let handle = std::thread::Builder::new()
@@ -458,19 +465,19 @@ impl<P: Provider> Run<P> {
         stop: &Stop,
         events: mpsc::Sender<Event<P::Customer>>,
     ) -> SendStage<P> {
-        let s = &self.settings;
+        let settings = &self.settings;
         let mut stage = SendStage::new(
             self.provider.clone(),
             http,
-            s.retries,
-            s.backoff,
-            s.bisect,
+            settings.retries,
+            settings.backoff,
+            settings.bisect,
             stop.clone(),
-            Limiter::new(s.concurrency),
-            s.rate.and_then(rate_limiter),
+            Limiter::new(settings.concurrency),
+            settings.rate.and_then(rate_limiter),
             events,
         );
-        stage.budget = Budget::new(s.max_failures);
+        stage.budget = Budget::new(settings.max_failures);
         stage
     }
 
@@ -511,7 +518,7 @@ impl<P: Provider> Run<P> {
         write_failure: &WriteFailure,
         failed_header: &[String],
     ) -> RunResult {
-        let s = &self.settings;
+        let settings = &self.settings;
         let name = &self.input_name;
         let counts = &ended.collected.counts;
         if let Some(why) = &ended.changed {
@@ -519,25 +526,25 @@ impl<P: Provider> Run<P> {
         }
         // Said once, after every row's own messages.
         let phones = self.provider.phones().map(|p| p.report());
-        if !s.dry_run() {
+        if !settings.dry_run() {
             if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
                 messages::warn(format_args!("{name}: {w}"));
             }
         }
         if counts.total == 0 && !failed_header.is_empty() {
             messages::warn(format_args!("{name} has no data rows: nothing to import"));
-        } else if counts.total == 0 && s.input.format == Format::Jsonl {
+        } else if counts.total == 0 && settings.input.format == Format::Jsonl {
             messages::warn(format_args!("{name} has no records: nothing to import"));
         }
-        if s.dry_run() {
+        if settings.dry_run() {
             messages::block(crate::dry_run::render(
                 name,
                 &ended.plan,
                 counts,
-                s.batch_size,
+                settings.batch_size,
             ));
             if let Some(r) = &phones {
-                messages::block(crate::dry_run::phones(r, s.mask_pii));
+                messages::block(crate::dry_run::phones(r, settings.mask_pii));
             }
         }
         let (requests, retries) = ended.counters.as_ref().map_or((0, 0), |c| {
@@ -554,7 +561,7 @@ impl<P: Provider> Run<P> {
         let journaled = ended.collected.journaled;
         if let Some(what) = write_failure.get() {
             exit = summary.write_failed(exit, what, journaled);
-        } else if let Err(e) = crate::report::write_summary(&s.out_dir, &summary) {
+        } else if let Err(e) = crate::report::write_summary(&settings.out_dir, &summary) {
             let what = format!("cannot write summary.json: {e}");
             exit = summary.write_failed(exit, &what, journaled);
         }
@@ -596,8 +603,8 @@ async fn join_thread<T: Send + 'static>(handle: JoinHandle<T>, what: &str) -> Re
 
 /// The in-process emulator for `--sandbox`. Numbers read with a region are E.164: the
 /// sandbox then checks that they are.
-async fn start_sandbox(s: &Settings) -> Result<Emulator, Fatal> {
-    let strict_phones = match &s.provider {
+async fn start_sandbox(settings: &Settings) -> Result<Emulator, Fatal> {
+    let strict_phones = match &settings.provider {
         ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
         ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
     };
@@ -616,10 +623,10 @@ async fn start_sandbox(s: &Settings) -> Result<Emulator, Fatal> {
 }
 
 /// `--resume` of a stream: refused, since its content cannot be checked against the journal.
-fn resume_of_stream(s: &Settings) -> Fatal {
+fn resume_of_stream(settings: &Settings) -> Fatal {
     Fatal::usage(anyhow!(
         "--resume: {} is a stream (standard input, a pipe or a device), whose content cannot be checked against the run being resumed; save the input to a file and import that file (a run from a file can be resumed)",
-        crate::input::display_name(&s.input.path)
+        crate::input::display_name(&settings.input.path)
     ))
 }
 
@@ -687,12 +694,15 @@ struct Incremental {
 /// With `--skip-unchanged`: open the state (created when missing, except by a dry run, which
 /// writes nothing but folds in what killed runs recorded), merge what earlier runs left, and
 /// enter the run's scope.
-fn open_state<P: Provider>(provider: &P, s: &Settings) -> Result<Option<Incremental>, Fatal> {
-    let Some(path) = &s.state else {
+fn open_state<P: Provider>(
+    provider: &P,
+    settings: &Settings,
+) -> Result<Option<Incremental>, Fatal> {
+    let Some(path) = &settings.state else {
         return Ok(None);
     };
     let account = provider.state_account();
-    if !s.endpoint.is_sandbox() && (account.account.is_empty() || account.app.is_empty()) {
+    if !settings.endpoint.is_sandbox() && (account.account.is_empty() || account.app.is_empty()) {
         let what = match provider.name() {
             "nxlink" => "access_key, tenant_id and app_key",
             _ => "api_key and app_id",
@@ -702,7 +712,7 @@ fn open_state<P: Provider>(provider: &P, s: &Settings) -> Result<Option<Incremen
         )));
     }
     // A dry run names the scope of the endpoint a real run would send to.
-    let endpoint = match s.endpoint.target() {
+    let endpoint = match settings.endpoint.target() {
         Endpoint::Remote(b) => ScopeSpec::canonical_endpoint(b.as_str()),
         // The built-in emulator listens on a new port each run: one stable name, so that
         // trying --skip-unchanged with --sandbox shows what a second run skips, and its
@@ -718,7 +728,7 @@ fn open_state<P: Provider>(provider: &P, s: &Settings) -> Result<Option<Incremen
         job: account.job,
     };
     let err = |e: crate::state::StateError| Fatal::usage(anyhow!("{e}"));
-    if s.dry_run() {
+    if settings.dry_run() {
         let Some(mut state) = State::open_existing(path).map_err(err)? else {
             return Ok(Some(Incremental {
                 filter: None,
@@ -747,7 +757,7 @@ fn open_state<P: Provider>(provider: &P, s: &Settings) -> Result<Option<Incremen
 fn open_unchanged_report<P: Provider>(
     provider: &P,
     out: &Path,
-    s: &Settings,
+    settings: &Settings,
 ) -> Result<(ReportFile, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
@@ -758,28 +768,28 @@ fn open_unchanged_report<P: Provider>(
         .copied()
         .filter(|h| provider.is_phone_field(h) || *h == "phone_number")
         .collect();
-    let w = SuccessWriter::new(w, header, &phone_like, s.mask_pii).map_err(io_err)?;
+    let w = SuccessWriter::new(w, header, &phone_like, settings.mask_pii).map_err(io_err)?;
     Ok((rf, w))
 }
 
 /// The journal: none for a dry run, the resumed run's, or a new one with the input's
 /// identity (`None` for a stream).
 fn open_journal(
-    s: &Settings,
+    settings: &Settings,
     provider: &str,
     input_name: &str,
     identity: Option<&crate::input::Identity>,
 ) -> Result<Option<Arc<Journal>>, Fatal> {
-    let out = &s.out_dir;
-    Ok(if s.dry_run() {
+    let out = &settings.out_dir;
+    Ok(if settings.dry_run() {
         None
-    } else if s.resume {
+    } else if settings.resume {
         Some(Arc::new(Journal::append_to(out).map_err(|e| {
             Fatal::stopped(anyhow!("cannot open the journal: {e}"))
         })?))
     } else {
         let mut h = journal::Header::new(provider, input_name, identity);
-        h.sheet = s.input.sheet_read();
+        h.sheet = settings.input.sheet_read();
         Some(Arc::new(Journal::create(out, &h).map_err(|e| {
             Fatal::usage(anyhow!(
                 "cannot write the journal in {}: {e}",
@@ -793,14 +803,14 @@ fn open_journal(
 /// (not for a dry run) and `failed.csv` or `failed.jsonl`.
 fn open_reports<P: Provider>(
     provider: &P,
-    s: &Settings,
+    settings: &Settings,
     failed_header: &[String],
     phone_cols: &[bool],
 ) -> Result<(SuccessReport, FailedReport), Fatal> {
-    let out = &s.out_dir;
+    let out = &settings.out_dir;
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
-    let success = if s.dry_run() {
+    let success = if settings.dry_run() {
         None
     } else {
         let (rf, w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
@@ -812,11 +822,11 @@ fn open_reports<P: Provider>(
             .collect();
         Some((
             rf,
-            SuccessWriter::new(w, provider.success_header(), &phone_like, s.mask_pii)
+            SuccessWriter::new(w, provider.success_header(), &phone_like, settings.mask_pii)
                 .map_err(io_err)?,
         ))
     };
-    let failed = if s.input.format == Format::Jsonl {
+    let failed = if settings.input.format == Format::Jsonl {
         let (rf, w) = ReportFile::create(out, "failed.jsonl").map_err(io_err)?;
         (rf, FailedWriter::jsonl(w))
     } else {

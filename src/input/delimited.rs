@@ -57,28 +57,11 @@ pub(super) fn from_reader(
         } else {
             (Box::new(Utf8Transcoder::new(reader, encoding)), UTF_8)
         };
-    let given = match (opts.delimiter, opts.format) {
-        (Some(d), _) => Some(d),
-        (None, Format::Tsv) => Some(b'\t'),
-        (None, _) => None,
-    };
-    if given.is_some_and(|d| matches!(d, b'"' | b'\r' | b'\n')) {
-        let message = "the delimiter cannot be a quote or a line break";
-        return Err(InputError::Invalid(message.to_string()));
-    }
-    let one;
-    let candidates: &[u8] = match given {
-        Some(d) => {
-            one = [d];
-            &one
-        }
-        None => &CANDIDATES,
-    };
-    let head = peek_header(&mut stage1, candidates).map_err(io_error)?;
-    let delimiter = match given {
-        Some(d) => d,
-        None => sniff(Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes()),
-    };
+    let (head, delimiter) =
+        choose_delimiter(&mut stage1, stage1_encoding, opts).map_err(|e| match e {
+            Chosen::Io(e) => io_error(e),
+            Chosen::Invalid(e) => e,
+        })?;
     let header_end = first_record(&head, delimiter).1.unwrap_or(head.len());
     let header_bytes = head.get(..header_end).unwrap_or(&head);
     let hint = if encoding.is_ascii_compatible() {
@@ -130,6 +113,44 @@ pub(super) fn from_reader(
         skipped_blank: Arc::new(AtomicU64::new(0)),
         sheet: None,
     })
+}
+
+/// Why no delimiter could be chosen.
+enum Chosen {
+    Io(io::Error),
+    Invalid(InputError),
+}
+
+/// The delimiter (`--delimiter`, a tab for TSV, else sniffed from the header) and the start of
+/// the stream read to choose it, to be read again.
+fn choose_delimiter(
+    stage1: &mut Box<dyn Read + Send>,
+    stage1_encoding: &'static Encoding,
+    opts: &InputOptions,
+) -> Result<(Vec<u8>, u8), Chosen> {
+    let given = match (opts.delimiter, opts.format) {
+        (Some(d), _) => Some(d),
+        (None, Format::Tsv) => Some(b'\t'),
+        (None, _) => None,
+    };
+    if given.is_some_and(|d| matches!(d, b'"' | b'\r' | b'\n')) {
+        let message = "the delimiter cannot be a quote or a line break";
+        return Err(Chosen::Invalid(InputError::Invalid(message.to_string())));
+    }
+    let one;
+    let candidates: &[u8] = match given {
+        Some(d) => {
+            one = [d];
+            &one
+        }
+        None => &CANDIDATES,
+    };
+    let head = peek_header(stage1, candidates).map_err(Chosen::Io)?;
+    let delimiter = match given {
+        Some(d) => d,
+        None => sniff(Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes()),
+    };
+    Ok((head, delimiter))
 }
 
 /// Reads the start of the stream until the first record has ended as the parser reads it with
@@ -248,28 +269,41 @@ impl CsvRecords {
     }
 
     fn record(&self, raw: &RawRecord) -> Record {
+        let (cells, undecodable) = self.cells(raw);
+        Record {
+            row: self.row,
+            line: raw.line,
+            data: RecordData::Cells(cells),
+            problem: self.problem(raw, undecodable),
+        }
+    }
+
+    /// The record's cells as text, and the first field not valid in the input's encoding.
+    fn cells(&self, raw: &RawRecord) -> (Cells, Option<usize>) {
+        if let Some(cells) = self.fast_utf8(raw) {
+            return (cells, None);
+        }
+        let mut undecodable = None;
+        // Decoded text is about as long as the bytes (GBK: at most 1.5 times).
+        let mut cells = Cells::with_capacity(raw.len(), raw.stored());
+        for (i, bytes) in raw.fields().enumerate() {
+            match self.decoder.decode(bytes) {
+                Ok(text) => cells.push(&text),
+                Err(lossy) => {
+                    undecodable.get_or_insert(i);
+                    cells.push(&lossy);
+                }
+            }
+        }
+        (cells, undecodable)
+    }
+
+    /// Why the record cannot be used as it is, if it cannot (the first of its problems).
+    fn problem(&self, raw: &RawRecord, undecodable: Option<usize>) -> Option<Problem> {
         let field_line = |i: usize| raw.field_lines.get(i).copied().unwrap_or(raw.line);
         let found = raw.len();
-        let mut undecodable = None;
-        let cells = match self.fast_utf8(raw) {
-            Some(cells) => cells,
-            None => {
-                // Decoded text is about as long as the bytes (GBK: at most 1.5 times).
-                let mut cells = Cells::with_capacity(found, raw.stored());
-                for (i, bytes) in raw.fields().enumerate() {
-                    match self.decoder.decode(bytes) {
-                        Ok(text) => cells.push(&text),
-                        Err(lossy) => {
-                            undecodable.get_or_insert(i);
-                            cells.push(&lossy);
-                        }
-                    }
-                }
-                cells
-            }
-        };
         let problem = |code, message| Some(Problem { code, message });
-        let problem = if let Some((opened, last)) = raw.unterminated {
+        if let Some((opened, last)) = raw.unterminated {
             let swallowed = if last > opened {
                 format!("; lines {opened}–{last} were not read as rows")
             } else {
@@ -330,12 +364,6 @@ impl CsvRecords {
             )
         } else {
             None
-        };
-        Record {
-            row: self.row,
-            line: raw.line,
-            data: RecordData::Cells(cells),
-            problem,
         }
     }
 }
