@@ -16,6 +16,11 @@ fn rows_csv(n: usize) -> String {
 }
 
 fn spawn(env: &TestEnv, input: &std::path::Path, extra: &[&str]) -> Child {
+    spawn_to(env, &env.base_url, input, extra)
+}
+
+/// [`spawn`], sending to `base_url` instead of the environment's own sandbox.
+fn spawn_to(env: &TestEnv, base_url: &str, input: &std::path::Path, extra: &[&str]) -> Child {
     let mut c = Command::new(assert_cmd::cargo::cargo_bin("custimport"));
     c.current_dir(env.dir.path())
         .env_clear()
@@ -26,7 +31,7 @@ fn spawn(env: &TestEnv, input: &std::path::Path, extra: &[&str]) -> Child {
         .env("CUSTIMPORT_NXLINK_APP_KEY", "sandbox")
         .arg("nxlink")
         .arg(input)
-        .args(["--base-url", &env.base_url, "--out"])
+        .args(["--base-url", base_url, "--out"])
         .arg(env.out())
         .args(extra)
         .stdout(Stdio::null())
@@ -53,6 +58,19 @@ fn wait_for_sending(env: &TestEnv) {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "the run never started sending: {}",
+            said(env)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Wait until the runs of this test said `what` on stderr.
+fn wait_for_said(env: &TestEnv, what: &str) {
+    let start = Instant::now();
+    while !said(env).contains(what) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the run never said {what:?}: {}",
             said(env)
         );
         std::thread::sleep(Duration::from_millis(5));
@@ -191,28 +209,42 @@ fn resume_refuses_another_input() {
 
 #[test]
 fn a_second_signal_exits_at_once_and_resume_still_works() {
-    let env = TestEnv::latency(400);
-    let input = env.write("t.csv", rows_csv(40));
-    let child = spawn(&env, &input, &["--batch-size", "2", "--concurrency", "2"]);
-    wait_for_sending(&env);
+    // Every answer takes a minute: a run that waited for its requests in flight could not end
+    // within the 30 s allowed below, and no batch is acknowledged before the signals.
+    let slow = TestEnv::latency(60_000);
+    let input = slow.write("t.csv", rows_csv(40));
+    let child = spawn(&slow, &input, &["--batch-size", "2", "--concurrency", "2"]);
+    wait_for_sending(&slow);
     signal(&child, libc::SIGINT);
-    std::thread::sleep(Duration::from_millis(50));
+    // The second signal comes once the first was heard (the run says it is stopping).
+    wait_for_said(&slow, "custimport: stopping:");
     signal(&child, libc::SIGINT);
-    let started = Instant::now();
-    assert_eq!(wait(child, Duration::from_secs(10)), 130);
-    // It did not wait for the requests in flight (each takes 400 ms).
+    assert_eq!(wait(child, Duration::from_secs(30)), 130, "{}", said(&slow));
     assert!(
-        started.elapsed() < Duration::from_millis(350),
-        "{:?}",
-        started.elapsed()
+        said(&slow).contains("second signal, exiting now"),
+        "{}",
+        said(&slow)
     );
-    let child = spawn(
-        &env,
+    // The journal left behind resumes against a server that answers at once: every row
+    // arrives there once, and the run completes.
+    let fast = TestEnv::new();
+    let child = spawn_to(
+        &slow,
+        &fast.base_url,
         &input,
         &["--batch-size", "2", "--concurrency", "4", "--resume"],
     );
-    assert_eq!(wait(child, Duration::from_secs(60)), 0);
-    check_complete(&env, 40);
+    assert_eq!(wait(child, Duration::from_secs(60)), 0, "{}", said(&slow));
+    let mut rows: Vec<u64> = slow
+        .csv_rows("success.csv")
+        .iter()
+        .map(|r| cell(r, "row").parse().unwrap())
+        .collect();
+    rows.sort();
+    assert_eq!(rows, (1..=40).collect::<Vec<_>>());
+    assert_eq!(fast.held_nxlink().len(), 40);
+    assert_eq!(fast.stats()["rows_received"], json!(40));
+    assert_eq!(slow.summary()["succeeded"], json!(40));
 }
 
 #[test]
