@@ -751,9 +751,7 @@ fn default_out_dir(provider: &str) -> PathBuf {
         .unwrap_or(first)
 }
 
-#[path = "config_file_error.rs"]
 mod file_error;
 
 #[cfg(test)]
-#[path = "config_tests.rs"]
 mod tests;

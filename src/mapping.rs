@@ -425,5 +425,4 @@ fn ignored_warning(header: &[String], targets: &[Target], how: &[MatchedBy]) -> 
 }
 
 #[cfg(test)]
-#[path = "mapping_tests.rs"]
 mod tests;

@@ -427,5 +427,4 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 #[cfg(test)]
-#[path = "report_tests.rs"]
 mod tests;
