@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use assert_cmd::Command;
-use custimport::sandbox::{Sandbox, SandboxConfig};
+use custimport_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
 pub struct TestEnv {

@@ -557,15 +557,29 @@ fn kill9(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// Rows the state remembers for the (only) nxlink scope, after folding in what runs recorded.
+/// Rows the state remembers for the (only) nxlink scope, as `custimport state --json` tells
+/// after folding in what runs recorded.
 fn remembered(state: &Path) -> u64 {
-    let mut s = custimport::state::State::open(state).unwrap();
-    s.merge().unwrap();
-    s.scopes()
-        .unwrap()
+    let out = Command::new(assert_cmd::cargo::cargo_bin("custimport"))
+        .args(["state", "--json", "--state"])
+        .arg(state)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let scopes = listed["scopes"].as_array().expect("a list of scopes");
+    let nxlink: Vec<&Value> = scopes
         .iter()
-        .find(|x| x.spec.provider == "nxlink")
-        .map_or(0, |x| x.rows)
+        .filter(|x| x["provider"] == "nxlink")
+        .collect();
+    assert!(nxlink.len() <= 1, "{listed}");
+    nxlink
+        .first()
+        .map_or(0, |x| x["rows"].as_u64().expect("rows"))
 }
 
 #[test]

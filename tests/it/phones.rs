@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use custimport::sandbox::SandboxConfig;
+use custimport_sandbox::SandboxConfig;
 use serde_json::Value;
 
 use crate::env::{by_row, cell, TestEnv};

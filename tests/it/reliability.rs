@@ -198,7 +198,7 @@ fn itnio_retry_after_apply_counts_already_present_as_success() {
 
 #[test]
 fn a_skewed_clock_is_corrected_once_from_the_date_header() {
-    let env = TestEnv::with(custimport::sandbox::SandboxConfig {
+    let env = TestEnv::with(custimport_sandbox::SandboxConfig {
         clock_offset_ms: 300_000,
         ..Default::default()
     });
@@ -212,7 +212,7 @@ fn a_skewed_clock_is_corrected_once_from_the_date_header() {
             predicates::str::is_match(r"clock is (299|300)\.\d s behind the provider's").unwrap(),
         );
     check_accounting(&env, 12);
-    let env = TestEnv::with(custimport::sandbox::SandboxConfig {
+    let env = TestEnv::with(custimport_sandbox::SandboxConfig {
         clock_offset_ms: -120_000,
         ..Default::default()
     });
