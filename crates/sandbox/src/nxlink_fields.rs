@@ -188,15 +188,15 @@ pub fn is_date(s: &str) -> bool {
     let (Some(y), Some(m), Some(d)) = (num(0..4), num(5..7), num(8..10)) else {
         return false;
     };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return false,
+    let (Ok(year), Ok(month), Ok(day)) = (i32::try_from(y), u8::try_from(m), u8::try_from(d))
+    else {
+        return false;
     };
-    y >= 1 && (1..=days).contains(&d)
+    // The calendar's rules (month lengths, leap years) are the `time` crate's.
+    y >= 1
+        && time::Month::try_from(month)
+            .and_then(|month| time::Date::from_calendar_date(year, month, day))
+            .is_ok()
 }
 
 #[cfg(test)]
@@ -331,6 +331,8 @@ mod tests {
         assert!(is_date("2000-02-29"));
         assert!(!is_date("1900-02-29"));
         assert!(!is_date("2023-13-01"));
+        assert!(is_date("2024-02-29") && !is_date("2023-02-29") && !is_date("2023-04-31"));
+        assert!(is_date("9999-12-31") && !is_date("2023-00-10") && !is_date("2023-01-00"));
         assert!(!is_date("0000-01-01"));
         assert!(!is_date("2023-01-1a"));
         assert!(!is_date("2023/01/01"));
