@@ -1,5 +1,12 @@
+//! Unit tests of nxlink: field aliases, validation, the request body and headers, and the
+//! reading of answers (the fast path agreeing with the strict reader).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::answer::{interpret_fast, interpret_value};
 use super::*;
-use crate::provider::Mapped;
+use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
 
 fn nx() -> Nxlink {
     Nxlink {

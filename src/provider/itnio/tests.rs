@@ -1,5 +1,8 @@
+//! Unit tests of itnio: validation, the request body and headers, and the attribution of
+//! answer lines to rows in any spelling.
+
 use super::*;
-use crate::provider::{Cell, Mapped};
+use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
 
 fn it() -> Itnio {
     Itnio {
