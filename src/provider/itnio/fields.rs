@@ -2,9 +2,11 @@
 
 use crate::provider::FieldDef;
 
-/// Field indexes into [`FIELDS`].
+/// The index of `name` in [`FIELDS`].
 pub(super) const NAME: usize = 0;
+/// The index of `phoneNumber` in [`FIELDS`].
 pub(super) const PHONE: usize = 1;
+/// The index of `gender` in [`FIELDS`].
 pub(super) const GENDER: usize = 2;
 
 /// The fields of a customer person, with the header aliases we accept.

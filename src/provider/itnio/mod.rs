@@ -70,6 +70,8 @@ pub struct Itnio {
 }
 
 impl Itnio {
+    /// The provider for these credentials and options (its phone reading starts with nothing
+    /// seen).
     pub fn new(credentials: Credentials, options: Options) -> Itnio {
         let Credentials {
             api_key,

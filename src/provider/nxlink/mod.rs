@@ -74,6 +74,8 @@ pub struct Nxlink {
 }
 
 impl Nxlink {
+    /// The provider for these credentials and options (its phone reading starts with nothing
+    /// seen).
     pub fn new(credentials: Credentials, options: Options) -> Nxlink {
         let Credentials {
             access_key,
