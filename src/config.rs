@@ -13,8 +13,9 @@ use serde::Deserialize;
 use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
-use crate::provider::phone::{self, Phones};
-use crate::provider::{itnio::Itnio, nxlink::Nxlink};
+use crate::provider::itnio::{self, Itnio};
+use crate::provider::nxlink::{self, Nxlink};
+use crate::provider::phone;
 use crate::sign::Algorithm;
 
 pub use crate::secret::Secret;
@@ -287,8 +288,49 @@ impl Lookup<'_> {
 /// Turn nxlink arguments into settings.
 pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
     let (file, warnings) = load_file(c.config.as_deref(), env)?;
-    let needed = !c.sandbox && !c.dry_run;
     let s = &file.nxlink;
+    let mut credentials = nxlink_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
+    let options = nxlink::Options {
+        mode: match args.mode {
+            Mode::Replace => 0,
+            Mode::Merge => 1,
+            Mode::Keep => 2,
+        },
+        strict_binding: args.strict_binding,
+        algorithm: Algorithm::Md5,
+        phone_region: phone_region(c, s.phone_region.as_deref())?,
+    };
+    if c.sandbox {
+        crate::embedded::nxlink_credentials(&mut credentials)?;
+    }
+    let nx = Nxlink::new(credentials, options);
+    let region = args.region.map(|r| match r {
+        Region::Idn => "https://api-idn.nxlink.ai",
+        Region::Hk => "https://api-hk.nxlink.ai",
+        Region::Chl => "https://chl-api.nxlink.ai",
+    });
+    let base = pick_base_url(
+        c,
+        region,
+        env,
+        "CUSTIMPORT_NXLINK_BASE_URL",
+        s.base_url.as_deref(),
+        "nxlink",
+        "https://api-idn.nxlink.ai",
+    );
+    let state = state_for_import(c, file.state.as_deref(), env)?;
+    common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
+        .map(|s| Settings { state, ..s })
+}
+
+/// nxlink's credentials: each from its flag, the environment or the `[nxlink]` section.
+/// `needed`: a missing one is a usage error naming every missing one.
+fn nxlink_credentials(
+    args: &NxlinkArgs,
+    s: &NxlinkSection,
+    env: Env<'_>,
+    needed: bool,
+) -> Result<nxlink::Credentials, Fatal> {
     let mut l = Lookup {
         env,
         missing: vec![],
@@ -330,65 +372,71 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         needed,
     );
     l.finish("nxlink")?;
-    let tenant_id: i64 = if tenant.is_empty() {
-        0
-    } else {
-        // Named by where it came from, never echoed (an environment variable or the config
-        // file may hold anything).
-        let source = if args.tenant_id.is_some() {
-            "--tenant-id".to_owned()
-        } else if env("CUSTIMPORT_NXLINK_TENANT_ID").is_some() {
-            "CUSTIMPORT_NXLINK_TENANT_ID".to_owned()
-        } else {
-            "tenant_id in [nxlink] of the config file".to_owned()
-        };
-        tenant
-            .trim()
-            .parse()
-            .map_err(|_| anyhow!("{source} must be a whole number"))
-            .usage()?
-    };
-    let mut nx = Nxlink {
+    Ok(nxlink::Credentials {
         access_key,
         access_secret: Secret::new(secret),
-        tenant_id,
+        tenant_id: tenant_id(&tenant, args, env)?,
         app_key,
-        mode: match args.mode {
-            Mode::Replace => 0,
-            Mode::Merge => 1,
-            Mode::Keep => 2,
-        },
-        strict_binding: args.strict_binding,
-        algorithm: Algorithm::Md5,
-        phones: Phones::new(phone_region(c, s.phone_region.as_deref())?, false),
-    };
-    if c.sandbox {
-        crate::embedded::nxlink_credentials(&mut nx)?;
+    })
+}
+
+/// The tenant id as a number (0 when none is given, as in a dry run).
+fn tenant_id(tenant: &str, args: &NxlinkArgs, env: Env<'_>) -> Result<i64, Fatal> {
+    if tenant.is_empty() {
+        return Ok(0);
     }
-    let region = args.region.map(|r| match r {
-        Region::Idn => "https://api-idn.nxlink.ai",
-        Region::Hk => "https://api-hk.nxlink.ai",
-        Region::Chl => "https://chl-api.nxlink.ai",
-    });
-    let base = pick_base_url(
-        c,
-        region,
-        env,
-        "CUSTIMPORT_NXLINK_BASE_URL",
-        s.base_url.as_deref(),
-        "nxlink",
-        "https://api-idn.nxlink.ai",
-    );
-    let state = state_for_import(c, file.state.as_deref(), env)?;
-    common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
-        .map(|s| Settings { state, ..s })
+    // Named by where it came from, never echoed (an environment variable or the config file
+    // may hold anything).
+    let source = if args.tenant_id.is_some() {
+        "--tenant-id"
+    } else if env("CUSTIMPORT_NXLINK_TENANT_ID").is_some() {
+        "CUSTIMPORT_NXLINK_TENANT_ID"
+    } else {
+        "tenant_id in [nxlink] of the config file"
+    };
+    tenant
+        .trim()
+        .parse()
+        .map_err(|_| anyhow!("{source} must be a whole number"))
+        .usage()
 }
 
 /// Turn itnio arguments into settings.
 pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
     let (file, warnings) = load_file(c.config.as_deref(), env)?;
-    let needed = !c.sandbox && !c.dry_run;
     let s = &file.itnio;
+    let mut credentials = itnio_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
+    let options = itnio::Options {
+        call_record_dup: args.call_record_dup,
+        phone_region: phone_region(c, s.phone_region.as_deref())?,
+        encrypted_phones: args.encrypted_phones || s.encrypted_phones.unwrap_or(false),
+    };
+    if c.sandbox {
+        crate::embedded::itnio_credentials(&mut credentials)?;
+    }
+    let it = Itnio::new(credentials, options);
+    let base = pick_base_url(
+        c,
+        None,
+        env,
+        "CUSTIMPORT_ITNIO_BASE_URL",
+        s.base_url.as_deref(),
+        "itnio",
+        "https://api.itniotech.com",
+    );
+    let state = state_for_import(c, file.state.as_deref(), env)?;
+    common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
+        .map(|s| Settings { state, ..s })
+}
+
+/// itnio's credentials and job: each from its flag, the environment or the `[itnio]` section.
+/// `needed`: a missing one is a usage error naming every missing one.
+fn itnio_credentials(
+    args: &ItnioArgs,
+    s: &ItnioSection,
+    env: Env<'_>,
+    needed: bool,
+) -> Result<itnio::Credentials, Fatal> {
     let mut l = Lookup {
         env,
         missing: vec![],
@@ -418,32 +466,12 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         needed,
     );
     l.finish("itnio")?;
-    let mut it = Itnio {
+    Ok(itnio::Credentials {
         api_key,
         api_secret: Secret::new(secret),
         app_id,
         job_id: args.job,
-        call_record_dup: args.call_record_dup,
-        phones: Phones::new(
-            phone_region(c, s.phone_region.as_deref())?,
-            args.encrypted_phones || s.encrypted_phones.unwrap_or(false),
-        ),
-    };
-    if c.sandbox {
-        crate::embedded::itnio_credentials(&mut it)?;
-    }
-    let base = pick_base_url(
-        c,
-        None,
-        env,
-        "CUSTIMPORT_ITNIO_BASE_URL",
-        s.base_url.as_deref(),
-        "itnio",
-        "https://api.itniotech.com",
-    );
-    let state = state_for_import(c, file.state.as_deref(), env)?;
-    common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
-        .map(|s| Settings { state, ..s })
+    })
 }
 
 /// The state database's path: `--state`, else `state` in the config file, else the default

@@ -5,8 +5,7 @@
 
 use crate::cli::SandboxArgs;
 use crate::exit::{Exit, Fatal};
-use crate::provider::itnio::Itnio;
-use crate::provider::nxlink::Nxlink;
+use crate::provider::{itnio, nxlink};
 
 #[cfg(feature = "sandbox")]
 use custimport_sandbox as sandbox;
@@ -57,7 +56,7 @@ impl Emulator {
 }
 
 /// The emulator's fixed nxlink credentials, for `--sandbox`.
-pub fn nxlink_credentials(nx: &mut Nxlink) -> Result<(), Fatal> {
+pub fn nxlink_credentials(nx: &mut nxlink::Credentials) -> Result<(), Fatal> {
     #[cfg(feature = "sandbox")]
     {
         nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
@@ -74,7 +73,7 @@ pub fn nxlink_credentials(nx: &mut Nxlink) -> Result<(), Fatal> {
 }
 
 /// The emulator's fixed itnio credentials, for `--sandbox`.
-pub fn itnio_credentials(it: &mut Itnio) -> Result<(), Fatal> {
+pub fn itnio_credentials(it: &mut itnio::Credentials) -> Result<(), Fatal> {
     #[cfg(feature = "sandbox")]
     {
         it.api_key = sandbox::ITNIO_API_KEY.into();

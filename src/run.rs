@@ -763,12 +763,8 @@ fn open_unchanged_report<P: Provider>(
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
     let (rf, w) = ReportFile::create(out, "unchanged.csv").map_err(io_err)?;
     let header = provider.unchanged_header();
-    let phone_like: Vec<&str> = header
-        .iter()
-        .copied()
-        .filter(|h| provider.is_phone_field(h) || *h == "phone_number")
-        .collect();
-    let w = SuccessWriter::new(w, header, &phone_like, settings.mask_pii).map_err(io_err)?;
+    let phone_like = provider.unchanged_phone_columns();
+    let w = SuccessWriter::new(w, header, phone_like, settings.mask_pii).map_err(io_err)?;
     Ok((rf, w))
 }
 
@@ -814,15 +810,10 @@ fn open_reports<P: Provider>(
         None
     } else {
         let (rf, w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
-        let phone_like: Vec<&str> = provider
-            .success_header()
-            .iter()
-            .copied()
-            .filter(|h| matches!(*h, "whats_app_phone" | "phone_number"))
-            .collect();
+        let phone_like = provider.success_phone_columns();
         Some((
             rf,
-            SuccessWriter::new(w, provider.success_header(), &phone_like, settings.mask_pii)
+            SuccessWriter::new(w, provider.success_header(), phone_like, settings.mask_pii)
                 .map_err(io_err)?,
         ))
     };

@@ -149,6 +149,9 @@ pub trait Provider: Send + Sync + 'static {
 
     /// Columns of `success.csv` after `row`.
     fn success_header(&self) -> &'static [&'static str];
+    /// The columns of [`Provider::success_header`] that hold phone numbers: `--mask-pii` masks
+    /// their cells, and a cell that looks like a phone number is not formula-guarded.
+    fn success_phone_columns(&self) -> &'static [&'static str];
     /// The `success.csv` cells (after `row`) for an accepted customer.
     fn success_cells<'c>(
         &self,
@@ -188,6 +191,11 @@ pub trait Provider: Send + Sync + 'static {
     }
     /// Columns of `unchanged.csv` after `row`: the customer's key fields.
     fn unchanged_header(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// The columns of [`Provider::unchanged_header`] that hold phone numbers (see
+    /// [`Provider::success_phone_columns`]).
+    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
         &[]
     }
     /// The `unchanged.csv` cells (after `row`) for a customer.

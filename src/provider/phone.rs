@@ -806,5 +806,4 @@ fn e164(field: &str, region: Region, plus: bool, digits: &str) -> Result<String,
 }
 
 #[cfg(test)]
-#[path = "phone_tests.rs"]
 mod tests;

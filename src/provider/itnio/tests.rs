@@ -1,5 +1,8 @@
+//! Unit tests of itnio: validation, the request body and headers, and the attribution of
+//! answer lines to rows in any spelling.
+
 use super::*;
-use crate::provider::{Cell, Mapped};
+use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
 
 fn it() -> Itnio {
     Itnio {
@@ -355,4 +358,41 @@ fn interpret_statuses() {
             ..
         }
     ));
+}
+
+#[test]
+fn new_builds_the_provider_from_credentials_and_options() {
+    let credentials = Credentials {
+        api_key: "bD8JFiq9".into(),
+        api_secret: Secret::new("secretExample"),
+        app_id: "LILIN888".into(),
+        job_id: 9,
+    };
+    assert!(!format!("{credentials:?}").contains("secretExample"));
+    let p = Itnio::new(credentials, Options::default());
+    assert_eq!(format!("{p:?}"), format!("{:?}", it()));
+    assert_eq!(p.api_secret.expose(), "secretExample");
+    assert_eq!(p.headers(b"{}", 7_000), it().headers(b"{}", 7_000));
+
+    let region = crate::provider::phone::Region::from_code("ID");
+    let options = Options {
+        call_record_dup: true,
+        phone_region: region,
+        encrypted_phones: true,
+    };
+    let p = Itnio::new(Credentials::default(), options);
+    assert_eq!(
+        (p.call_record_dup, p.phones.region(), p.phones.encrypted()),
+        (true, region, true)
+    );
+    assert!(region.is_some());
+}
+
+#[test]
+fn phone_columns_of_the_reports() {
+    let p = it();
+    assert_eq!(p.success_header(), ["phone_number", "name"]);
+    assert_eq!(p.success_phone_columns(), ["phone_number"]);
+    assert_eq!(p.unchanged_header(), ["phone_number"]);
+    assert_eq!(p.unchanged_phone_columns(), ["phone_number"]);
 }

@@ -1,5 +1,12 @@
+//! Unit tests of nxlink: field aliases, validation, the request body and headers, and the
+//! reading of answers (the fast path agreeing with the strict reader).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::answer::{interpret_fast, interpret_value};
 use super::*;
-use crate::provider::Mapped;
+use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
 
 fn nx() -> Nxlink {
     Nxlink {
@@ -110,95 +117,112 @@ fn every_field_is_normalised() {
     );
 }
 
+/// Records each refused by one rule, with the rule's code.
+const REJECTIONS: &[(&[(&str, &str)], &str)] = &[
+    (&[("whats_app_phone", "628")], "missing_full_name"),
+    (&[("full_name", "A")], "no_contact"),
+    (
+        &[("full_name", "A"), ("whats_app_phone", "62-abc")],
+        "invalid_phone",
+    ),
+    (
+        &[("full_name", "A"), ("whats_app_phone", "6.28123E+12")],
+        "invalid_phone",
+    ),
+    (
+        &[
+            ("full_name", "A"),
+            ("whats_app_phone", "1234567890123456789012345678901"),
+        ],
+        "invalid_phone",
+    ),
+    (
+        &[("full_name", "A"), ("messenger", "12 3")],
+        "invalid_digits",
+    ),
+    (
+        &[("full_name", "A"), ("email", "not-an-email")],
+        "invalid_email",
+    ),
+    (
+        &[
+            ("full_name", "A"),
+            ("email", "a@b.co"),
+            ("birthday", "2/1/1990"),
+        ],
+        "invalid_birthday",
+    ),
+    (
+        &[("full_name", "A"), ("email", "a@b.co"), ("gender", "x")],
+        "invalid_gender",
+    ),
+    (
+        &[("full_name", "A"), ("email", "a@b.co"), ("weight", "6")],
+        "invalid_weight",
+    ),
+    (
+        &[("full_name", "A"), ("email", "a@b.co"), ("weight", "0")],
+        "invalid_weight",
+    ),
+    (
+        &[
+            ("full_name", "A"),
+            ("email", "a@b.co"),
+            ("customize_field", "{oops"),
+        ],
+        "invalid_customize_field",
+    ),
+    (
+        &[
+            ("full_name", "A"),
+            ("email", "a@b.co"),
+            ("customize_field", "[1]"),
+        ],
+        "invalid_customize_field",
+    ),
+];
+
+/// Records with one field over its length limit (the values are built, so not a const).
+fn too_long() -> Vec<(&'static [(&'static str, &'static str)], &'static str)> {
+    vec![
+        (
+            vec![("full_name", "A"), ("line", repeat("x", 51))].leak(),
+            "too_long",
+        ),
+        (
+            vec![("full_name", repeat("x", 256)), ("line", "l")].leak(),
+            "too_long",
+        ),
+        (
+            vec![
+                ("full_name", "A"),
+                ("line", "l"),
+                ("belong_seat_user", repeat("s", 129)),
+            ]
+            .leak(),
+            "too_long",
+        ),
+        (
+            vec![
+                ("full_name", "A"),
+                ("line", "l"),
+                ("remark", repeat("r", 2001)),
+            ]
+            .leak(),
+            "too_long",
+        ),
+    ]
+}
+
+/// `s`, `n` times, for as long as the tests run.
+fn repeat(s: &str, n: usize) -> &'static str {
+    s.repeat(n).leak()
+}
+
 #[test]
 fn rejections_name_the_rule() {
-    let cases: &[(&[(&str, &str)], &str)] = &[
-        (&[("whats_app_phone", "628")], "missing_full_name"),
-        (&[("full_name", "A")], "no_contact"),
-        (
-            &[("full_name", "A"), ("whats_app_phone", "62-abc")],
-            "invalid_phone",
-        ),
-        (
-            &[("full_name", "A"), ("whats_app_phone", "6.28123E+12")],
-            "invalid_phone",
-        ),
-        (
-            &[
-                ("full_name", "A"),
-                ("whats_app_phone", "1234567890123456789012345678901"),
-            ],
-            "invalid_phone",
-        ),
-        (
-            &[("full_name", "A"), ("messenger", "12 3")],
-            "invalid_digits",
-        ),
-        (
-            &[("full_name", "A"), ("email", "not-an-email")],
-            "invalid_email",
-        ),
-        (
-            &[
-                ("full_name", "A"),
-                ("email", "a@b.co"),
-                ("birthday", "2/1/1990"),
-            ],
-            "invalid_birthday",
-        ),
-        (
-            &[("full_name", "A"), ("email", "a@b.co"), ("gender", "x")],
-            "invalid_gender",
-        ),
-        (
-            &[("full_name", "A"), ("email", "a@b.co"), ("weight", "6")],
-            "invalid_weight",
-        ),
-        (
-            &[("full_name", "A"), ("email", "a@b.co"), ("weight", "0")],
-            "invalid_weight",
-        ),
-        (
-            &[
-                ("full_name", "A"),
-                ("email", "a@b.co"),
-                ("customize_field", "{oops"),
-            ],
-            "invalid_customize_field",
-        ),
-        (
-            &[
-                ("full_name", "A"),
-                ("email", "a@b.co"),
-                ("customize_field", "[1]"),
-            ],
-            "invalid_customize_field",
-        ),
-        (
-            &[("full_name", "A"), ("line", "x".repeat(51).leak())],
-            "too_long",
-        ),
-        (
-            &[("full_name", "x".repeat(256).leak()), ("line", "l")],
-            "too_long",
-        ),
-        (
-            &[
-                ("full_name", "A"),
-                ("line", "l"),
-                ("belong_seat_user", "s".repeat(129).leak()),
-            ],
-            "too_long",
-        ),
-        (
-            &[
-                ("full_name", "A"),
-                ("line", "l"),
-                ("remark", "r".repeat(2001).leak()),
-            ],
-            "too_long",
-        ),
-    ];
+    let too_long = too_long();
+    let cases = REJECTIONS.iter().chain(&too_long);
     for (pairs, code) in cases {
         let err = nx().prepare(&mapped(pairs)).unwrap_err();
         assert_eq!(&err.code, code, "{pairs:?}: {}", err.message);
@@ -327,88 +351,89 @@ fn interpret_partial_success_keeps_ids_exact() {
 }
 
 /// Every answer shape of the accounting rules, with what each of three rows must become.
+const ACCOUNTING: &[(&str, [&str; 3], usize)] = &[
+    // Vague successes confirm nothing.
+    (r#"{"code":0}"#, ["U:unconfirmed"; 3], 0),
+    (
+        r#"{"code":"0","msg":"ok","data":null}"#,
+        ["U:unconfirmed"; 3],
+        0,
+    ),
+    (r#"{"code":0,"data":{}}"#, ["U:unconfirmed"; 3], 0),
+    (r#"{"code":0,"data":""}"#, ["U:unconfirmed"; 3], 0),
+    (
+        r#"{"code":0,"data":"internal error"}"#,
+        ["U:unconfirmed"; 3],
+        0,
+    ),
+    (r#"{"code":0,"data":[1,2,3]}"#, ["U:unconfirmed"; 3], 0),
+    (
+        r#"{"code":0,"data":{"failItems":[],"successItems":[]}}"#,
+        ["U:unconfirmed"; 3],
+        0,
+    ),
+    (
+        r#"{"code":0,"data":{"successItems":"all"}}"#,
+        ["U:unconfirmed"; 3],
+        0,
+    ),
+    // The usual answer.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":2,"customerId":3}],"failItems":[{"index":1,"errorCode":12148,"errorMessage":"seat"}]}}"#,
+        ["S:1", "F:12148", "S:3"],
+        0,
+    ),
+    // A row left out.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}]}}"#,
+        ["S:1", "S:2", "U:unconfirmed"],
+        0,
+    ),
+    // A row on both sides, a row twice.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":1,"customerId":2},{"index":2,"customerId":3}],"failItems":[{"index":0,"errorCode":1,"errorMessage":"x"}]}}"#,
+        ["U:contradictory", "U:contradictory", "S:3"],
+        0,
+    ),
+    // Failed twice is still not one answer.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":1},{"index":2,"errorCode":1}]}}"#,
+        ["S:1", "S:2", "U:contradictory"],
+        0,
+    ),
+    // Items with no such row: reported; the rows they did not name are not confirmed.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"7"},{"index":5,"customerId":8},{"index":-1},{"customerId":9},"x"]}}"#,
+        ["S:7", "U:unconfirmed", "U:unconfirmed"],
+        4,
+    ),
+    // Counts that disagree: only the rows individually confirmed as accepted stand.
+    (
+        r#"{"code":0,"data":{"totalCount":3,"successCount":3,"failCount":0,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5}]}}"#,
+        ["S:1", "S:2", "U:count_mismatch"],
+        0,
+    ),
+    (
+        r#"{"code":0,"data":{"totalCount":5,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":2,"customerId":3}]}}"#,
+        ["S:1", "S:2", "S:3"],
+        0,
+    ),
+    (
+        r#"{"code":0,"data":{"totalCount":"3","successCount":"2","failCount":"1","successItems":[{"index":"0","customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":"E1"}]}}"#,
+        ["S:1", "S:2", "F:E1"],
+        0,
+    ),
+    // Ids that are not u64 keep their exact text.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":99999999999999999999999},{"index":1,"customerId":-4},{"index":2,"customerId":1.5}]}}"#,
+        ["S:99999999999999999999999", "S:-4", "S:1.5"],
+        0,
+    ),
+];
+
 #[test]
 fn interpret_accounts_for_every_row_exactly_once() {
-    let table: &[(&str, [&str; 3], usize)] = &[
-        // Vague successes confirm nothing.
-        (r#"{"code":0}"#, ["U:unconfirmed"; 3], 0),
-        (
-            r#"{"code":"0","msg":"ok","data":null}"#,
-            ["U:unconfirmed"; 3],
-            0,
-        ),
-        (r#"{"code":0,"data":{}}"#, ["U:unconfirmed"; 3], 0),
-        (r#"{"code":0,"data":""}"#, ["U:unconfirmed"; 3], 0),
-        (
-            r#"{"code":0,"data":"internal error"}"#,
-            ["U:unconfirmed"; 3],
-            0,
-        ),
-        (r#"{"code":0,"data":[1,2,3]}"#, ["U:unconfirmed"; 3], 0),
-        (
-            r#"{"code":0,"data":{"failItems":[],"successItems":[]}}"#,
-            ["U:unconfirmed"; 3],
-            0,
-        ),
-        (
-            r#"{"code":0,"data":{"successItems":"all"}}"#,
-            ["U:unconfirmed"; 3],
-            0,
-        ),
-        // The usual answer.
-        (
-            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":2,"customerId":3}],"failItems":[{"index":1,"errorCode":12148,"errorMessage":"seat"}]}}"#,
-            ["S:1", "F:12148", "S:3"],
-            0,
-        ),
-        // A row left out.
-        (
-            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}]}}"#,
-            ["S:1", "S:2", "U:unconfirmed"],
-            0,
-        ),
-        // A row on both sides, a row twice.
-        (
-            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":1,"customerId":2},{"index":2,"customerId":3}],"failItems":[{"index":0,"errorCode":1,"errorMessage":"x"}]}}"#,
-            ["U:contradictory", "U:contradictory", "S:3"],
-            0,
-        ),
-        // Failed twice is still not one answer.
-        (
-            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":1},{"index":2,"errorCode":1}]}}"#,
-            ["S:1", "S:2", "U:contradictory"],
-            0,
-        ),
-        // Items with no such row: reported; the rows they did not name are not confirmed.
-        (
-            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":"7"},{"index":5,"customerId":8},{"index":-1},{"customerId":9},"x"]}}"#,
-            ["S:7", "U:unconfirmed", "U:unconfirmed"],
-            4,
-        ),
-        // Counts that disagree: only the rows individually confirmed as accepted stand.
-        (
-            r#"{"code":0,"data":{"totalCount":3,"successCount":3,"failCount":0,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5}]}}"#,
-            ["S:1", "S:2", "U:count_mismatch"],
-            0,
-        ),
-        (
-            r#"{"code":0,"data":{"totalCount":5,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":2,"customerId":3}]}}"#,
-            ["S:1", "S:2", "S:3"],
-            0,
-        ),
-        (
-            r#"{"code":0,"data":{"totalCount":"3","successCount":"2","failCount":"1","successItems":[{"index":"0","customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":"E1"}]}}"#,
-            ["S:1", "S:2", "F:E1"],
-            0,
-        ),
-        // Ids that are not u64 keep their exact text.
-        (
-            r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":99999999999999999999999},{"index":1,"customerId":-4},{"index":2,"customerId":1.5}]}}"#,
-            ["S:99999999999999999999999", "S:-4", "S:1.5"],
-            0,
-        ),
-    ];
-    for (body, want, stray) in table {
+    for (body, want, stray) in ACCOUNTING {
         let (rows, unattributed) = rows_of(interpret(body.as_bytes(), &NO_PHONES, 1));
         assert_eq!(rows, want.to_vec(), "{body}");
         assert_eq!(unattributed, *stray, "{body}");
@@ -684,4 +709,51 @@ fn the_contact_key_is_the_first_present_channel() {
         .unwrap();
     assert_eq!(p.whats_app_phone(), Some("62812"));
     assert_eq!(p.full_name(), "Ann");
+}
+
+#[test]
+fn new_builds_the_provider_from_credentials_and_options() {
+    let credentials = Credentials {
+        access_key: "fme2na3kdi3ki".into(),
+        access_secret: Secret::new("abciiiko2k3"),
+        tenant_id: 123,
+        app_key: "46oKF=os".into(),
+    };
+    assert!(!format!("{credentials:?}").contains("abciiiko2k3"));
+    let p = Nxlink::new(credentials, Options::default());
+    assert_eq!(format!("{p:?}"), format!("{:?}", nx()));
+    assert_eq!(p.access_secret.expose(), "abciiiko2k3");
+    assert_eq!(p.headers(b"{}", 7), nx().headers(b"{}", 7));
+
+    let region = crate::provider::phone::Region::from_code("ID");
+    let options = Options {
+        mode: 2,
+        strict_binding: true,
+        algorithm: Algorithm::Sha256,
+        phone_region: region,
+    };
+    let p = Nxlink::new(Credentials::default(), options);
+    assert_eq!(
+        (p.mode, p.strict_binding, p.algorithm, p.phones.region()),
+        (2, true, Algorithm::Sha256, region)
+    );
+    assert!(region.is_some() && !p.phones.encrypted());
+}
+
+#[test]
+fn phone_columns_of_the_reports() {
+    let p = nx();
+    assert_eq!(
+        p.success_header(),
+        ["customer_id", "whats_app_phone", "full_name"]
+    );
+    assert_eq!(p.success_phone_columns(), ["whats_app_phone"]);
+    assert_eq!(
+        p.unchanged_header(),
+        ["whats_app_phone", "sms_phone", "email"]
+    );
+    assert_eq!(
+        p.unchanged_phone_columns(),
+        ["whats_app_phone", "sms_phone"]
+    );
 }

@@ -1,250 +1,15 @@
-//! itnio (itniotech AI voice) `importCustomer`: schema, validation, request body, signature
-//! and answer interpretation. Pure code.
+//! Reading itnio's answer to an importCustomer request into one answer per row: each failure
+//! line of `data` is attributed to the row whose phone number (or encrypted id) it names, in
+//! any spelling.
 //!
 //! Invariant: every line of the answer's `data` is attributed to exactly one row of the batch
-//! (by the phone number after its last `:`) or reported as unattributed, never dropped.
+//! or reported as unattributed, never dropped.
 
-use std::borrow::Cow;
+use serde_json::Value;
 
-use serde::Serialize;
-use serde_json::{Map, Value};
-
-use super::answer::{self, escape_control};
-use super::phone::Phones;
-use super::rules;
-use super::StateAccount;
-use super::{Answer, FieldDef, Mapped, Provider, Rejection, RetryKind, RowAnswer};
-use crate::secret::Secret;
-use crate::sign;
-
-pub const PATH: &str = "/aivoice/importCustomer";
-
-const NAME: usize = 0;
-const PHONE: usize = 1;
-const GENDER: usize = 2;
-
-/// The fields of a customer person, with the header aliases we accept.
-pub static FIELDS: [FieldDef; 3] = [
-    FieldDef {
-        name: "name",
-        aliases: &[
-            "full name",
-            "customer name",
-            "customer",
-            "姓名",
-            "名字",
-            "客户名称",
-            "客户姓名",
-            "nama",
-            "nama lengkap",
-        ],
-    },
-    FieldDef {
-        name: "phoneNumber",
-        aliases: &[
-            "phone",
-            "phone number",
-            "mobile",
-            "mobile phone",
-            "tel",
-            "telephone",
-            "cell",
-            "电话",
-            "电话号码",
-            "手机",
-            "手机号",
-            "手机号码",
-            "hp",
-            "no hp",
-            "nomor hp",
-            "telepon",
-            "nomor telepon",
-        ],
-    },
-    FieldDef {
-        name: "gender",
-        aliases: &["sex", "性别", "jenis kelamin"],
-    },
-];
-
-/// A validated customer person, serialised as the API expects.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Person {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(rename = "phoneNumber")]
-    pub phone_number: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub gender: Option<&'static str>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub properties: Map<String, Value>,
-}
-
-/// Credentials and request options of an itnio run.
-#[derive(Debug, Clone)]
-pub struct Itnio {
-    pub api_key: String,
-    pub api_secret: Secret,
-    pub app_id: String,
-    pub job_id: u64,
-    pub call_record_dup: bool,
-    /// How `phoneNumber` is read (`--phone-region`, the country property, `--encrypted-phones`).
-    pub phones: Phones,
-}
-
-impl Provider for Itnio {
-    type Customer = Person;
-
-    fn name(&self) -> &'static str {
-        "itnio"
-    }
-    fn fields(&self) -> &'static [FieldDef] {
-        &FIELDS
-    }
-    fn extras_prefix(&self) -> &'static str {
-        "properties"
-    }
-    fn unmapped_to_extras(&self) -> bool {
-        true
-    }
-    fn path(&self) -> &'static str {
-        PATH
-    }
-
-    fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
-        let cell = |i: usize| m.fields.get(i).copied().flatten();
-        let name = rules::text("name", cell(NAME), false)?.map(|s| s.into_owned());
-        let region = self.phones.extras_region(&m.extras);
-        let phone_number = match rules::text("phoneNumber", cell(PHONE), true)? {
-            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region)?,
-            None => {
-                return Err(Rejection::new(
-                    "missing_phone",
-                    "phoneNumber: required (map a column to it)",
-                ))
-            }
-        };
-        let gender = match rules::text("gender", cell(GENDER), false)? {
-            Some(g) => Some(if rules::gender("gender", &g)? {
-                "MALE"
-            } else {
-                "FEMALE"
-            }),
-            None => None,
-        };
-        let mut properties = Map::new();
-        rules::extras_into(&m.extras, &mut properties)?;
-        self.phones.note_row(region, [None, None]);
-        Ok(Person {
-            name,
-            phone_number,
-            gender,
-            properties,
-        })
-    }
-
-    fn dedup_key<'c>(&self, p: &'c Person) -> Option<&'c str> {
-        Some(&p.phone_number)
-    }
-
-    fn resend_needs_history(&self) -> bool {
-        true
-    }
-
-    fn write_body(&self, customers: &[&Person], buf: &mut Vec<u8>) {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            #[serde(rename = "appId")]
-            app_id: &'a str,
-            #[serde(rename = "jobId")]
-            job_id: u64,
-            #[serde(rename = "callRecordDup")]
-            call_record_dup: bool,
-            #[serde(rename = "customerPersons")]
-            persons: &'a [&'a Person],
-        }
-        buf.clear();
-        // About a hundred bytes per person: few reallocations as the body grows.
-        buf.reserve(128 + 128 * customers.len());
-        let body = Body {
-            app_id: &self.app_id,
-            job_id: self.job_id,
-            call_record_dup: self.call_record_dup,
-            persons: customers,
-        };
-        // Strings, integers and JSON values serialise into a Vec without error.
-        let _ = serde_json::to_writer(&mut *buf, &body);
-    }
-
-    fn headers(&self, _body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
-        let ts = now_ms.div_euclid(1000).to_string();
-        let sign = sign::itnio_sign(&self.api_key, self.api_secret.expose(), &ts);
-        vec![
-            ("Content-Type", "application/json;charset=UTF-8".to_owned()),
-            ("Api-Key", self.api_key.clone()),
-            ("Timestamp", ts),
-            ("Sign", sign),
-        ]
-    }
-
-    fn interpret(&self, body: &[u8], customers: &[&Person]) -> Answer {
-        let phones: Vec<&str> = customers.iter().map(|p| p.phone_number.as_str()).collect();
-        interpret(body, &phones, self.job_id, &self.app_id)
-    }
-
-    fn success_header(&self) -> &'static [&'static str] {
-        &["phone_number", "name"]
-    }
-
-    fn success_cells<'c>(&self, p: &'c Person, _id: Option<&'c str>) -> Vec<Cow<'c, str>> {
-        vec![
-            Cow::Borrowed(p.phone_number.as_str()),
-            Cow::Borrowed(p.name.as_deref().unwrap_or_default()),
-        ]
-    }
-
-    fn required_fields(&self) -> &'static [&'static str] {
-        &["phoneNumber"]
-    }
-
-    fn is_phone_field(&self, field: &str) -> bool {
-        field == "phoneNumber"
-    }
-
-    fn phones(&self) -> Option<&Phones> {
-        Some(&self.phones)
-    }
-
-    fn state_account(&self) -> StateAccount {
-        StateAccount {
-            account: self.api_key.clone(),
-            tenant: None,
-            app: self.app_id.clone(),
-            job: Some(self.job_id),
-        }
-    }
-
-    /// The phone number (or encrypted id) as sent: itnio knows a lead by it within a job.
-    fn state_key<'c>(&self, p: &'c Person) -> Option<Cow<'c, str>> {
-        Some(Cow::Borrowed(p.phone_number.as_str()))
-    }
-
-    fn sent_bytes<'c>(&self, p: &'c Person, buf: &'c mut Vec<u8>) -> &'c [u8] {
-        buf.clear();
-        // Strings and JSON values serialise into a Vec without error; the same serialiser as
-        // the request body, so these are the bytes the body carries for the person.
-        let _ = serde_json::to_writer(&mut *buf, p);
-        buf
-    }
-
-    fn unchanged_header(&self) -> &'static [&'static str] {
-        &["phone_number"]
-    }
-
-    fn unchanged_cells<'c>(&self, p: &'c Person) -> Vec<Cow<'c, str>> {
-        vec![Cow::Borrowed(p.phone_number.as_str())]
-    }
-}
+use crate::provider::answer::{self, escape_control};
+use crate::provider::rules::json_kind;
+use crate::provider::{Answer, RetryKind, RowAnswer};
 
 fn status_of(v: Option<&Value>) -> Option<i64> {
     match v? {
@@ -295,7 +60,7 @@ pub fn interpret(body: &[u8], phones: &[&str], job: u64, app_id: &str) -> Answer
         Some(other) => {
             let what = format!(
                 "itnio answered status 0 with data that is {} instead of a list of failure lines: no row was confirmed",
-                super::rules::json_kind(other)
+                json_kind(other)
             );
             return Answer::Rows {
                 rows: vec![answer::unknown(answer::UNCONFIRMED, &what); phones.len()],
@@ -506,7 +271,3 @@ fn whole_request(status: i64, reason: String, job: u64, app_id: &str) -> Answer 
         },
     }
 }
-
-#[cfg(test)]
-#[path = "itnio_tests.rs"]
-mod tests;

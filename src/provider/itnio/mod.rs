@@ -1,0 +1,256 @@
+//! itnio (itniotech AI voice) `importCustomer`: the [`Itnio`] provider, built from plain
+//! [`Credentials`] and [`Options`], with validation, the request body and its signature. Pure
+//! code. The field table is in `fields`, the reading of itnio's answer in `answer`.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::phone::{Phones, Region};
+use super::rules;
+use super::StateAccount;
+use super::{Answer, FieldDef, Mapped, Provider, Rejection};
+use crate::secret::Secret;
+use crate::sign;
+
+mod answer;
+mod fields;
+
+pub use answer::interpret;
+pub use fields::FIELDS;
+use fields::{GENDER, NAME, PHONE};
+
+pub const PATH: &str = "/aivoice/importCustomer";
+
+/// A validated customer person, serialised as the API expects.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Person {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "phoneNumber")]
+    pub phone_number: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<&'static str>,
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub properties: Map<String, Value>,
+}
+
+/// The credentials of an itnio account and the job leads go to: where they come from (flags,
+/// environment, config file) is the caller's business.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub api_key: String,
+    pub api_secret: Secret,
+    pub app_id: String,
+    pub job_id: u64,
+}
+
+/// The request options of an itnio run.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Body `callRecordDup`.
+    pub call_record_dup: bool,
+    /// The region numbers without a country code are read in (`--phone-region`).
+    pub phone_region: Option<Region>,
+    /// `phoneNumber` holds encrypted ids, sent as given (`--encrypted-phones`).
+    pub encrypted_phones: bool,
+}
+
+/// Credentials and request options of an itnio run.
+#[derive(Debug, Clone)]
+pub struct Itnio {
+    pub api_key: String,
+    pub api_secret: Secret,
+    pub app_id: String,
+    pub job_id: u64,
+    pub call_record_dup: bool,
+    /// How `phoneNumber` is read (`--phone-region`, the country property, `--encrypted-phones`).
+    pub phones: Phones,
+}
+
+impl Itnio {
+    /// The provider for these credentials and options (its phone reading starts with nothing
+    /// seen).
+    pub fn new(credentials: Credentials, options: Options) -> Itnio {
+        let Credentials {
+            api_key,
+            api_secret,
+            app_id,
+            job_id,
+        } = credentials;
+        Itnio {
+            api_key,
+            api_secret,
+            app_id,
+            job_id,
+            call_record_dup: options.call_record_dup,
+            phones: Phones::new(options.phone_region, options.encrypted_phones),
+        }
+    }
+}
+
+impl Provider for Itnio {
+    type Customer = Person;
+
+    fn name(&self) -> &'static str {
+        "itnio"
+    }
+    fn fields(&self) -> &'static [FieldDef] {
+        &FIELDS
+    }
+    fn extras_prefix(&self) -> &'static str {
+        "properties"
+    }
+    fn unmapped_to_extras(&self) -> bool {
+        true
+    }
+    fn path(&self) -> &'static str {
+        PATH
+    }
+
+    fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
+        let cell = |i: usize| m.fields.get(i).copied().flatten();
+        let name = rules::text("name", cell(NAME), false)?.map(|s| s.into_owned());
+        let region = self.phones.extras_region(&m.extras);
+        let phone_number = match rules::text("phoneNumber", cell(PHONE), true)? {
+            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region)?,
+            None => {
+                return Err(Rejection::new(
+                    "missing_phone",
+                    "phoneNumber: required (map a column to it)",
+                ))
+            }
+        };
+        let gender = match rules::text("gender", cell(GENDER), false)? {
+            Some(g) => Some(if rules::gender("gender", &g)? {
+                "MALE"
+            } else {
+                "FEMALE"
+            }),
+            None => None,
+        };
+        let mut properties = Map::new();
+        rules::extras_into(&m.extras, &mut properties)?;
+        self.phones.note_row(region, [None, None]);
+        Ok(Person {
+            name,
+            phone_number,
+            gender,
+            properties,
+        })
+    }
+
+    fn dedup_key<'c>(&self, p: &'c Person) -> Option<&'c str> {
+        Some(&p.phone_number)
+    }
+
+    fn resend_needs_history(&self) -> bool {
+        true
+    }
+
+    fn write_body(&self, customers: &[&Person], buf: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            #[serde(rename = "appId")]
+            app_id: &'a str,
+            #[serde(rename = "jobId")]
+            job_id: u64,
+            #[serde(rename = "callRecordDup")]
+            call_record_dup: bool,
+            #[serde(rename = "customerPersons")]
+            persons: &'a [&'a Person],
+        }
+        buf.clear();
+        // About a hundred bytes per person: few reallocations as the body grows.
+        buf.reserve(128 + 128 * customers.len());
+        let body = Body {
+            app_id: &self.app_id,
+            job_id: self.job_id,
+            call_record_dup: self.call_record_dup,
+            persons: customers,
+        };
+        // Strings, integers and JSON values serialise into a Vec without error.
+        let _ = serde_json::to_writer(&mut *buf, &body);
+    }
+
+    fn headers(&self, _body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
+        let ts = now_ms.div_euclid(1000).to_string();
+        let sign = sign::itnio_sign(&self.api_key, self.api_secret.expose(), &ts);
+        vec![
+            ("Content-Type", "application/json;charset=UTF-8".to_owned()),
+            ("Api-Key", self.api_key.clone()),
+            ("Timestamp", ts),
+            ("Sign", sign),
+        ]
+    }
+
+    fn interpret(&self, body: &[u8], customers: &[&Person]) -> Answer {
+        let phones: Vec<&str> = customers.iter().map(|p| p.phone_number.as_str()).collect();
+        interpret(body, &phones, self.job_id, &self.app_id)
+    }
+
+    fn success_header(&self) -> &'static [&'static str] {
+        &["phone_number", "name"]
+    }
+
+    fn success_phone_columns(&self) -> &'static [&'static str] {
+        &["phone_number"]
+    }
+
+    fn success_cells<'c>(&self, p: &'c Person, _id: Option<&'c str>) -> Vec<Cow<'c, str>> {
+        vec![
+            Cow::Borrowed(p.phone_number.as_str()),
+            Cow::Borrowed(p.name.as_deref().unwrap_or_default()),
+        ]
+    }
+
+    fn required_fields(&self) -> &'static [&'static str] {
+        &["phoneNumber"]
+    }
+
+    fn is_phone_field(&self, field: &str) -> bool {
+        field == "phoneNumber"
+    }
+
+    fn phones(&self) -> Option<&Phones> {
+        Some(&self.phones)
+    }
+
+    fn state_account(&self) -> StateAccount {
+        StateAccount {
+            account: self.api_key.clone(),
+            tenant: None,
+            app: self.app_id.clone(),
+            job: Some(self.job_id),
+        }
+    }
+
+    /// The phone number (or encrypted id) as sent: itnio knows a lead by it within a job.
+    fn state_key<'c>(&self, p: &'c Person) -> Option<Cow<'c, str>> {
+        Some(Cow::Borrowed(p.phone_number.as_str()))
+    }
+
+    fn sent_bytes<'c>(&self, p: &'c Person, buf: &'c mut Vec<u8>) -> &'c [u8] {
+        buf.clear();
+        // Strings and JSON values serialise into a Vec without error; the same serialiser as
+        // the request body, so these are the bytes the body carries for the person.
+        let _ = serde_json::to_writer(&mut *buf, p);
+        buf
+    }
+
+    fn unchanged_header(&self) -> &'static [&'static str] {
+        &["phone_number"]
+    }
+
+    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
+        &["phone_number"]
+    }
+
+    fn unchanged_cells<'c>(&self, p: &'c Person) -> Vec<Cow<'c, str>> {
+        vec![Cow::Borrowed(p.phone_number.as_str())]
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,218 @@
+//! nxlink (NXCLOUD customer data platform) `customers/batch_create`: the [`Nxlink`] provider,
+//! built from plain [`Credentials`] and [`Options`], and its [`Provider`] implementation. Pure
+//! code; the work is done in the submodules:
+//!
+//! - `fields`: the field table and its header aliases;
+//! - `validate`: reading and checking one record into a [`Customer`];
+//! - `request`: the serialised customer ([`Prepared`]), the request body and its signed headers;
+//! - `answer`: reading nxlink's answer into one answer per row.
+
+use std::borrow::Cow;
+
+use super::phone::{Phones, Region};
+use super::StateAccount;
+use super::{Answer, FieldDef, Mapped, Provider, Rejection};
+use crate::secret::Secret;
+use crate::sign::Algorithm;
+
+mod answer;
+mod fields;
+mod request;
+mod validate;
+
+pub use answer::interpret;
+pub use fields::FIELDS;
+pub use request::{Prepared, PATH};
+pub use validate::Customer;
+
+/// The credentials of an nxlink account: where they come from (flags, environment, config
+/// file) is the caller's business.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub access_key: String,
+    pub access_secret: Secret,
+    pub tenant_id: i64,
+    pub app_key: String,
+}
+
+/// The request options of an nxlink run.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Body `type`: 0 replace, 1 merge, 2 keep.
+    pub mode: u8,
+    pub strict_binding: bool,
+    pub algorithm: Algorithm,
+    /// The region numbers without a country code are read in (`--phone-region`).
+    pub phone_region: Option<Region>,
+}
+
+impl Default for Options {
+    /// Merge, no strict binding, MD5 signatures, no phone region: the command line's defaults.
+    fn default() -> Options {
+        Options {
+            mode: 1,
+            strict_binding: false,
+            algorithm: Algorithm::Md5,
+            phone_region: None,
+        }
+    }
+}
+
+/// Credentials and request options of an nxlink run.
+#[derive(Debug, Clone)]
+pub struct Nxlink {
+    pub access_key: String,
+    pub access_secret: Secret,
+    pub tenant_id: i64,
+    pub app_key: String,
+    /// Body `type`: 0 replace, 1 merge, 2 keep.
+    pub mode: u8,
+    pub strict_binding: bool,
+    pub algorithm: Algorithm,
+    /// How phone-like fields are read (`--phone-region`, the country column).
+    pub phones: Phones,
+}
+
+impl Nxlink {
+    /// The provider for these credentials and options (its phone reading starts with nothing
+    /// seen).
+    pub fn new(credentials: Credentials, options: Options) -> Nxlink {
+        let Credentials {
+            access_key,
+            access_secret,
+            tenant_id,
+            app_key,
+        } = credentials;
+        Nxlink {
+            access_key,
+            access_secret,
+            tenant_id,
+            app_key,
+            mode: options.mode,
+            strict_binding: options.strict_binding,
+            algorithm: options.algorithm,
+            phones: Phones::new(options.phone_region, false),
+        }
+    }
+}
+
+/// The columns of `success.csv` after `row`, and those of them that hold phone numbers.
+const SUCCESS_HEADER: [&str; 3] = ["customer_id", "whats_app_phone", "full_name"];
+const SUCCESS_PHONES: [&str; 1] = ["whats_app_phone"];
+/// The columns of `unchanged.csv` after `row`, and those of them that hold phone numbers.
+const UNCHANGED_HEADER: [&str; 3] = ["whats_app_phone", "sms_phone", "email"];
+const UNCHANGED_PHONES: [&str; 2] = ["whats_app_phone", "sms_phone"];
+
+impl Provider for Nxlink {
+    type Customer = Prepared;
+
+    fn name(&self) -> &'static str {
+        "nxlink"
+    }
+    fn fields(&self) -> &'static [FieldDef] {
+        &FIELDS
+    }
+    fn extras_prefix(&self) -> &'static str {
+        "customize"
+    }
+    fn unmapped_to_extras(&self) -> bool {
+        false
+    }
+    fn path(&self) -> &'static str {
+        PATH
+    }
+
+    fn prepare(&self, m: &Mapped<'_>) -> Result<Prepared, Rejection> {
+        self.customer(m).map(|c| Prepared::new(&c))
+    }
+
+    fn dedup_key<'c>(&self, c: &'c Prepared) -> Option<&'c str> {
+        c.contact_key()
+    }
+
+    fn dedup_noun(&self) -> &'static str {
+        "contact (the first of whats_app_phone, sms_phone, email)"
+    }
+
+    fn write_body(&self, customers: &[&Prepared], buf: &mut Vec<u8>) {
+        self.body_into(customers, buf);
+    }
+
+    fn headers(&self, body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
+        self.signed_headers(body, now_ms)
+    }
+
+    fn interpret(&self, body: &[u8], customers: &[&Prepared]) -> Answer {
+        let phones: Vec<Option<&str>> = customers.iter().map(|c| c.whats_app_phone()).collect();
+        interpret(body, &phones, self.tenant_id)
+    }
+
+    fn success_header(&self) -> &'static [&'static str] {
+        &SUCCESS_HEADER
+    }
+
+    fn success_phone_columns(&self) -> &'static [&'static str] {
+        &SUCCESS_PHONES
+    }
+
+    fn success_cells<'c>(&self, c: &'c Prepared, id: Option<&'c str>) -> Vec<Cow<'c, str>> {
+        vec![
+            Cow::Borrowed(id.unwrap_or_default()),
+            Cow::Borrowed(c.whats_app_phone().unwrap_or_default()),
+            Cow::Borrowed(c.full_name()),
+        ]
+    }
+
+    fn required_fields(&self) -> &'static [&'static str] {
+        &["full_name"]
+    }
+
+    fn is_phone_field(&self, field: &str) -> bool {
+        matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
+    }
+
+    fn phones(&self) -> Option<&Phones> {
+        Some(&self.phones)
+    }
+
+    fn state_account(&self) -> StateAccount {
+        StateAccount {
+            account: self.access_key.clone(),
+            tenant: Some(self.tenant_id),
+            app: self.app_key.clone(),
+            job: None,
+        }
+    }
+
+    /// The contact key of the duplicate rule (so one input holds each key once).
+    fn state_key<'c>(&self, c: &'c Prepared) -> Option<Cow<'c, str>> {
+        c.contact_key().map(Cow::Borrowed)
+    }
+
+    fn sent_bytes<'c>(&self, c: &'c Prepared, _buf: &'c mut Vec<u8>) -> &'c [u8] {
+        c.json().as_bytes()
+    }
+
+    fn state_salt(&self) -> String {
+        format!("type={}", self.mode)
+    }
+
+    fn unchanged_header(&self) -> &'static [&'static str] {
+        &UNCHANGED_HEADER
+    }
+
+    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
+        &UNCHANGED_PHONES
+    }
+
+    fn unchanged_cells<'c>(&self, c: &'c Prepared) -> Vec<Cow<'c, str>> {
+        vec![
+            Cow::Borrowed(c.whats_app_phone().unwrap_or_default()),
+            c.text_field("sms_phone").unwrap_or_default(),
+            c.text_field("email").unwrap_or_default(),
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests;

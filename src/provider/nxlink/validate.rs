@@ -1,0 +1,287 @@
+//! Validation of one nxlink record: each field read, checked against the API page's rules and
+//! normalised into a [`Customer`], or the record refused with a [`Rejection`] naming the rule.
+//!
+//! Invariant: a customer that [`Nxlink::customer`] accepts satisfies every rule of the page, so
+//! the provider never sees a row we could have refused locally.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::fields::{field, CHANNELS, FIELDS, PHONE_FIELDS};
+use super::Nxlink;
+use crate::provider::phone::Region;
+use crate::provider::rules::{self, json_kind};
+use crate::provider::{Cell, Mapped, Rejection};
+
+/// A validated nxlink customer, serialised in the page's field order.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Customer<'a> {
+    pub full_name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sms_phone: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub whats_app_phone: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub viber_phone: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub messenger: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instagram: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zalo: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub birthday: Option<Cow<'a, str>>,
+    #[serde(rename = "tagStr", skip_serializing_if = "Option::is_none")]
+    pub tag_str: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remark: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gender: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customize_field: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub belong_seat_user: Option<Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<u8>,
+}
+
+impl Customer<'_> {
+    /// The first present of `whats_app_phone`, `sms_phone` and `email` (see
+    /// [`Prepared::contact_key`](super::Prepared::contact_key)).
+    pub fn contact_key(&self) -> Option<&str> {
+        self.whats_app_phone
+            .as_deref()
+            .or(self.sms_phone.as_deref())
+            .or(self.email.as_deref())
+    }
+
+    /// A customer needs at least one contact channel.
+    fn require_channel(&self) -> Result<(), Rejection> {
+        let has_channel = [
+            &self.sms_phone,
+            &self.whats_app_phone,
+            &self.email,
+            &self.viber_phone,
+            &self.messenger,
+            &self.instagram,
+            &self.line,
+            &self.zalo,
+        ]
+        .iter()
+        .any(|v| v.is_some());
+        if has_channel {
+            return Ok(());
+        }
+        Err(Rejection::new(
+            "no_contact",
+            format!(
+                "needs at least one contact channel: {}",
+                CHANNELS.join(", ")
+            ),
+        ))
+    }
+}
+
+impl Nxlink {
+    /// The field's text, borrowed from the cell where it can be.
+    fn cell<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let cell = m.fields.get(idx).copied().flatten();
+        rules::text(FIELDS[idx].name, cell, PHONE_FIELDS.contains(&idx))
+    }
+
+    fn text<'a>(
+        &self,
+        m: &Mapped<'a>,
+        idx: usize,
+        max: Option<usize>,
+    ) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let Some(v) = self.cell(m, idx)? else {
+            return Ok(None);
+        };
+        if let Some(max) = max {
+            rules::max_len(FIELDS[idx].name, &v, max)?;
+        }
+        Ok(Some(v))
+    }
+
+    fn phone<'a>(
+        &self,
+        m: &Mapped<'a>,
+        idx: usize,
+        region: Option<Region>,
+    ) -> Result<Option<Cow<'a, str>>, Rejection> {
+        match self.cell(m, idx)? {
+            Some(v) => self
+                .phones
+                .normalise(FIELDS[idx].name, &v, 30, region)
+                .map(|p| Some(Cow::Owned(p))),
+            None => Ok(None),
+        }
+    }
+
+    fn digits<'a>(&self, m: &Mapped<'a>, idx: usize) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let v = self.text(m, idx, None)?;
+        if let Some(v) = &v {
+            rules::digits(FIELDS[idx].name, v, 32)?;
+        }
+        Ok(v)
+    }
+
+    fn customize<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let bad = |msg: &str| {
+            Rejection::new("invalid_customize_field", format!("customize_field: {msg}"))
+        };
+        // A customize_field cell that already holds a JSON object is sent verbatim when no
+        // customize.KEY column adds to it, so the user's text reaches nxlink unchanged.
+        let mut verbatim: Option<Cow<'a, str>> = None;
+        let mut obj: Map<String, Value> =
+            match m.fields.get(field::CUSTOMIZE_FIELD).copied().flatten() {
+                Some(Cell::Json(Value::Object(o))) => o.clone(),
+                Some(Cell::Json(v)) if !v.is_string() && !v.is_null() => {
+                    return Err(bad(&format!(
+                        "expected a JSON object, found {}",
+                        json_kind(v)
+                    )))
+                }
+                other => match rules::text("customize_field", other, false)? {
+                    None => Map::new(),
+                    Some(t) => match serde_json::from_str::<Value>(&t) {
+                        Ok(Value::Object(o)) => {
+                            verbatim = Some(t);
+                            o
+                        }
+                        Ok(v) => {
+                            return Err(bad(&format!(
+                                "expected a JSON object, found {}",
+                                json_kind(&v)
+                            )))
+                        }
+                        Err(_) => return Err(bad(
+                            "is not valid JSON (expected an object such as {\"key\": \"value\"})",
+                        )),
+                    },
+                },
+            };
+        let before = obj.len();
+        rules::extras_into(&m.extras, &mut obj)?;
+        if obj.is_empty() {
+            return Ok(None);
+        }
+        if let (Some(text), true) = (verbatim, obj.len() == before && m.extras.is_empty()) {
+            return Ok(Some(text));
+        }
+        serde_json::to_string(&obj)
+            .map(|t| Some(Cow::Owned(t)))
+            .map_err(|e| bad(&e.to_string()))
+    }
+
+    fn small_int(
+        &self,
+        m: &Mapped<'_>,
+        idx: usize,
+        range: std::ops::RangeInclusive<u8>,
+    ) -> Result<Option<u8>, Rejection> {
+        let name = FIELDS[idx].name;
+        let Some(v) = self.text(m, idx, None)? else {
+            return Ok(None);
+        };
+        match v.trim().parse::<u8>() {
+            Ok(n) if range.contains(&n) => Ok(Some(n)),
+            _ => Err(Rejection::new(
+                format!("invalid_{name}"),
+                format!(
+                    "{name}: expected a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
+            )),
+        }
+    }
+
+    /// `email`: at most 50 characters, one `@` with text on both sides, no spaces.
+    fn email<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let email = self.text(m, field::EMAIL, Some(50))?;
+        if let Some(e) = &email {
+            let ok = e.split_once('@').is_some_and(|(l, d)| {
+                !l.is_empty()
+                    && !d.is_empty()
+                    && !d.contains('@')
+                    && !e.chars().any(char::is_whitespace)
+            });
+            if !ok {
+                return Err(Rejection::new(
+                    "invalid_email",
+                    "email: not an e-mail address",
+                ));
+            }
+        }
+        Ok(email)
+    }
+
+    /// Validate and normalise one mapped record (borrowing its text where it can).
+    pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
+        let full_name = self
+            .text(m, field::FULL_NAME, Some(255))?
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| {
+                Rejection::new(
+                    "missing_full_name",
+                    "full_name: required, and not only spaces (map a column to it)",
+                )
+            })?;
+        let gender = match self.cell(m, field::GENDER)? {
+            Some(g) => Some(u8::from(rules::gender("gender", &g)?)),
+            None => None,
+        };
+        let birthday = match self.cell(m, field::BIRTHDAY)? {
+            Some(b) => Some(Cow::Owned(rules::birthday("birthday", &b)?)),
+            None => None,
+        };
+        let email = self.email(m)?;
+        let country = self.text(m, field::COUNTRY, Some(50))?;
+        let region = self.phones.row_region(country.as_deref());
+        let c = Customer {
+            full_name,
+            first_name: self.text(m, field::FIRST_NAME, Some(128))?,
+            last_name: self.text(m, field::LAST_NAME, Some(128))?,
+            sms_phone: self.phone(m, field::SMS_PHONE, region)?,
+            whats_app_phone: self.phone(m, field::WHATS_APP_PHONE, region)?,
+            viber_phone: self.phone(m, field::VIBER_PHONE, region)?,
+            messenger: self.digits(m, field::MESSENGER)?,
+            instagram: self.digits(m, field::INSTAGRAM)?,
+            zalo: self.digits(m, field::ZALO)?,
+            line: self.text(m, field::LINE, Some(50))?,
+            country,
+            email,
+            address: self.text(m, field::ADDRESS, Some(100))?,
+            birthday,
+            tag_str: self.text(m, field::TAG_STR, None)?,
+            remark: self.text(m, field::REMARK, Some(2000))?,
+            time_zone: self.text(m, field::TIME_ZONE, None)?,
+            gender,
+            customize_field: self.customize(m)?,
+            belong_seat_user: self.text(m, field::BELONG_SEAT_USER, Some(128))?,
+            weight: self.small_int(m, field::WEIGHT, 1..=5)?,
+        };
+        c.require_channel()?;
+        let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
+        self.phones.note_row(region, watched);
+        Ok(c)
+    }
+}
