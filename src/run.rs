@@ -2,7 +2,6 @@
 //! mapping plan, the report directory (lock, journal, resume), the optional in-process
 //! sandbox and the pipeline stages.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -17,18 +16,19 @@ use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal, UsageContext};
 use crate::http::Http;
 use crate::input::{Format, Input};
-use crate::journal::{self, EarlierOutcome, Journal};
+use crate::journal::{self, Journal};
 use crate::mapping::{parse_maps, KeyPlan, Plan, Schema, Target};
-use crate::outdir::{load_resume, lock_out_dir};
+use crate::outdir::lock_out_dir;
 use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collector, Counts, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
-use crate::pipeline::read::{Mapper, Reader, Skip};
+use crate::pipeline::read::{Mapper, Reader};
 use crate::pipeline::send::{dispatch, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::WriteFailure;
 use crate::provider::Provider;
 use crate::report::{self, FailedWriter, ReportFile, SuccessWriter, Summary};
+use crate::resume::Resume;
 use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
 
@@ -46,14 +46,6 @@ pub async fn import(settings: Settings) -> Result<RunResult, Fatal> {
     match settings.provider.clone() {
         ProviderChoice::Nxlink(p) => import_with(Arc::new(p), settings).await,
         ProviderChoice::Itnio(p) => import_with(Arc::new(p), settings).await,
-    }
-}
-
-struct DoneRows(HashMap<u64, EarlierOutcome>);
-
-impl Skip for DoneRows {
-    fn done(&self, row: u64) -> bool {
-        self.0.contains_key(&row)
     }
 }
 
@@ -119,17 +111,16 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         s.resume = false;
     }
     let resume = if s.resume {
-        Some(load_resume(&out, &s, provider.name(), identity.as_ref())?)
+        let header = provider.success_header();
+        let resume = Resume::load(&out, &s, provider.name(), header, identity.as_ref())?;
+        Some(Arc::new(resume))
     } else {
         None
     };
 
     let (sandbox, http) = transport(&s, provider.path()).await?;
     let incremental = open_state(&*provider, &s, sandbox.as_ref())?;
-    let resumed_unchanged = resume.as_ref().is_some_and(|(done, _)| {
-        done.values()
-            .any(|p| matches!(p, EarlierOutcome::Unchanged { .. }))
-    });
+    let resumed_unchanged = resume.as_ref().is_some_and(|r| r.has_unchanged());
     if resumed_unchanged && s.state.is_none() {
         warn(
             &s,
@@ -191,15 +182,6 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     let (batch_tx, batch_rx) = mpsc::channel(s.concurrency.max(2));
     let (ev_tx, ev_rx) = mpsc::channel(4 * s.concurrency + 64);
 
-    let (previous, skip, in_flight) = match resume {
-        Some((done, in_flight)) => {
-            let done = Arc::new(done);
-            let skip: Arc<dyn Skip> = Arc::new(DoneRows((*done).clone()));
-            (Some(done), Some(skip), Some(Arc::new(in_flight)))
-        }
-        None => (None, None, None),
-    };
-
     let (filter_state, recorder) = match incremental {
         Some(i) => (i.filter, i.recorder),
         None => (None, None),
@@ -212,7 +194,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
             unchanged,
         },
         journal: journal.clone(),
-        previous,
+        resume: resume.clone(),
         progress,
         stop: stop.clone(),
         quiet: s.quiet,
@@ -221,6 +203,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         write_failure: write_failure.clone(),
         journaled: 0,
         recorder,
+        reported_earlier: 0,
     };
     let collector = std::thread::Builder::new()
         .name("custimport-report".into())
@@ -243,7 +226,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         mapper,
         batch_size: s.batch_size,
         stop: stop.clone(),
-        skip,
+        resume: resume.clone(),
         // A text file's lines (a workbook's bytes say nothing of its rows).
         expected_rows: (!s.input.format.is_sheet())
             .then(|| input.origin.line_count())
@@ -291,9 +274,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
     ctx.journal = journal;
     ctx.budget = Budget::new(s.max_failures);
     ctx.write_failure = write_failure.clone();
-    if let Some(set) = in_flight {
-        ctx.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
-    }
+    ctx.resume = resume;
     let ctx = Arc::new(ctx);
     let counters = ctx.counters.clone();
     dispatch(ctx.clone(), batch_rx, s.dry_run).await;

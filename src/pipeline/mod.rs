@@ -55,8 +55,13 @@ pub enum Event<C> {
     Unread(Vec<(u64, RecordData)>),
     /// Answer lines that matched no row.
     Unattributed(Vec<String>),
-    /// Resumed run: a row whose final outcome the journal already holds.
-    Resumed { row: u64, data: RecordData },
+    /// Resumed run: a row whose final outcome the journal already holds (with the row as
+    /// prepared now, when it could be: `unchanged.csv` cells are computed from it).
+    Resumed {
+        row: u64,
+        data: RecordData,
+        customer: Option<C>,
+    },
     /// Dry run: a batch that would have been sent.
     Valid { rows: u64 },
     /// `--skip-unchanged`: rows the state remembers as sent with the same content; not sent.

@@ -220,5 +220,4 @@ impl Recorder {
 }
 
 #[cfg(test)]
-#[path = "unchanged_tests.rs"]
 mod tests;
