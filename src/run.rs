@@ -203,7 +203,7 @@ async fn import_with<P: Provider>(provider: Arc<P>, s: Settings) -> Result<RunRe
         write_failure: write_failure.clone(),
         journaled: 0,
         recorder,
-        reported_earlier: 0,
+        written: Default::default(),
     };
     let collector = std::thread::Builder::new()
         .name("custimport-report".into())

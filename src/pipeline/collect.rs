@@ -125,8 +125,17 @@ pub struct Collector<P: Provider> {
     /// `--skip-unchanged` (not in a dry run): records final outcomes in the state, after the
     /// journal.
     pub recorder: Option<Recorder>,
+    /// What the journal and `--resume` depend on in the success report.
+    pub written: Written,
+}
+
+/// What the collector wrote to the success report that others depend on.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Rows recorded as succeeded in the journal since the success report was last synced.
+    unsynced: bool,
     /// Success lines of the resumed run written again to this run's `success.csv`.
-    pub reported_earlier: u64,
+    earlier: u64,
 }
 
 /// What the collector ends with.
@@ -189,7 +198,7 @@ impl<P: Provider> Collector<P> {
             let success = self.reports.success.is_some();
             match self.reports.commit() {
                 Ok(()) if success => {
-                    earlier_reported(self.resume.as_deref(), self.reported_earlier, self.quiet)
+                    earlier_reported(self.resume.as_deref(), self.written.earlier, self.quiet)
                 }
                 Ok(()) => {}
                 Err(e) => broke(&self.write_failure, &self.stop, "the reports", &e),
@@ -215,10 +224,11 @@ impl<P: Provider> Collector<P> {
         let Some(j) = &self.journal else {
             return;
         };
-        if let Some((_, w)) = &mut self.reports.success {
+        if let (Some((_, w)), true) = (&mut self.reports.success, self.written.unsynced) {
             if let Err(e) = w.sync() {
                 return self.broke("success.csv", &e);
             }
+            self.written.unsynced = false;
         }
         if let Err(e) = j.sync() {
             self.broke("the journal", &e);
@@ -285,11 +295,11 @@ impl<P: Provider> Collector<P> {
                 }
             }
             Event::Done(items) => self.done(items),
-            Event::Resumed {
-                row,
-                data,
-                customer,
-            } => self.resumed(row, &data, customer.as_ref()),
+            Event::Resumed(rows) => {
+                for r in rows {
+                    self.resumed(r.row, &r.data, r.customer.as_ref());
+                }
+            }
             Event::Unchanged(items) => self.unchanged(items),
             Event::Unattributed(lines) => self.unattributed(lines),
             Event::Valid { rows } => {
@@ -385,6 +395,9 @@ impl<P: Provider> Collector<P> {
         let rows: Vec<(u64, &Outcome)> = items.iter().map(|(it, o)| (it.row, o)).collect();
         match j.done(&rows) {
             Ok(()) => {
+                self.written.unsynced |= items
+                    .iter()
+                    .any(|(_, o)| matches!(o, Outcome::Succeeded { .. }));
                 self.journaled += items
                     .iter()
                     .filter(|(_, o)| !matches!(o, Outcome::Pending))
@@ -422,7 +435,7 @@ impl<P: Provider> Collector<P> {
                 // Resume::load made sure that every row that succeeded has its line.
                 let cells = resume.success_cells(row).unwrap_or_default();
                 self.write_success(row, &cells);
-                self.reported_earlier += 1;
+                self.written.earlier += 1;
             }
             EarlierOutcome::Failed { code, message } => {
                 self.counts.failed += 1;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
 use super::seen::{First, Seen};
-use super::{Batch, Event, Item};
+use super::{Batch, EarlierRow, Event, Item};
 use crate::input::{place, Input, InputError, Record, RecordData};
 use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
 use crate::provider::Provider;
@@ -56,7 +56,11 @@ struct Pass<C> {
     seen: Seen,
     batch: Vec<Item<C>>,
     unread: Vec<(u64, RecordData)>,
+    resumed: Vec<EarlierRow<C>>,
 }
+
+/// Rows told to the collector together (unread, or finished by the resumed run).
+const GROUP: usize = 1024;
 
 impl<C> Pass<C> {
     fn event(&self, ev: Event<C>) -> Result<(), Gone> {
@@ -82,11 +86,21 @@ impl<C> Pass<C> {
     /// Records not read because the run stopped: told in groups.
     fn unread(&mut self, row: u64, data: RecordData) {
         self.unread.push((row, data));
-        if self.unread.len() >= 1024 {
+        if self.unread.len() >= GROUP {
             let _ = self
                 .events
                 .blocking_send(Event::Unread(std::mem::take(&mut self.unread)));
         }
+    }
+
+    /// A row the resumed run finished: told in groups.
+    fn resumed(&mut self, row: EarlierRow<C>) -> Result<(), Gone> {
+        self.resumed.push(row);
+        if self.resumed.len() >= GROUP {
+            let rows = std::mem::take(&mut self.resumed);
+            return self.event(Event::Resumed(rows));
+        }
+        Ok(())
     }
 }
 
@@ -109,6 +123,7 @@ impl<P: Provider> Reader<P> {
                 .map_or_else(Seen::default, Seen::with_capacity),
             batch: Vec::with_capacity(self.batch_size),
             unread: Vec::new(),
+            resumed: Vec::new(),
         };
         let mut result = Ok(());
         let sheet = input.sheet.as_ref().map(|s| s.name.clone());
@@ -132,6 +147,9 @@ impl<P: Provider> Reader<P> {
             }
         }
         pass.send_batch(0);
+        if !pass.resumed.is_empty() {
+            let _ = pass.events.blocking_send(Event::Resumed(pass.resumed));
+        }
         if !pass.unread.is_empty() {
             let _ = pass.events.blocking_send(Event::Unread(pass.unread));
         }
@@ -161,7 +179,7 @@ impl<P: Provider> Reader<P> {
     ) -> Result<(), Gone> {
         if self.is_done(rec.row) {
             let customer = self.prepare(&rec, sheet).ok();
-            return pass.event(Event::Resumed {
+            return pass.resumed(EarlierRow {
                 row: rec.row,
                 data: rec.data,
                 customer,
@@ -209,7 +227,7 @@ impl<P: Provider> Reader<P> {
         }
         if self.is_done(rec.row) {
             // Resumed run: this row has its final outcome already.
-            return pass.event(Event::Resumed {
+            return pass.resumed(EarlierRow {
                 row: rec.row,
                 data: rec.data,
                 customer: Some(customer),
@@ -315,9 +333,11 @@ mod tests {
         let mut unread = vec![];
         while let Ok(ev) = erx.try_recv() {
             match ev {
-                Event::Resumed { row, customer, .. } => {
-                    assert!(customer.is_some(), "prepared, for its report cells");
-                    resumed.push(row)
+                Event::Resumed(rows) => {
+                    for r in rows {
+                        assert!(r.customer.is_some(), "prepared, for its report cells");
+                        resumed.push(r.row)
+                    }
                 }
                 Event::Unread(rows) => unread.extend(rows.into_iter().map(|(r, _)| r)),
                 other => panic!("unexpected {other:?}"),
