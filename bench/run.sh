@@ -6,6 +6,7 @@
 #   bash bench/run.sh --quick        # smoke run: ~30 s; its figures are dominated by start-up
 #   bash bench/run.sh --rows 50000   # every run with 50,000 rows
 #   bash bench/run.sh incremental    # only the --skip-unchanged stage: ~1 minute (see below)
+#   bash bench/run.sh journal        # only the journal-size stage: ~1 minute (see below)
 #
 # Options:
 #   --rows N        rows of every run (default: 300000 at latency 0, 100000 at 50 ms)
@@ -17,6 +18,7 @@
 #   --keep          keep the per-run report directories
 #   --bin PATH      benchmark this custimport binary instead of building target/release
 #   --inc-rows N    rows of the incremental stage (default 1000000)
+#   --journal-rows N  rows of the journal stage (default 1000000)
 #
 # Stage `incremental` (alone: `bash bench/run.sh incremental`): latency 0, concurrency 4, on one
 # input of --inc-rows rows. A --dry-run of it and a --skip-unchanged run of it with a state that
@@ -24,6 +26,13 @@
 # run's wall time and at most 64 MB peak RSS); before them, the run that fills the state; after
 # them, a run over the same file with 1 % of the rows edited, which must send exactly those.
 # Results: bench/results/<UTC>/incremental.tsv and incremental.md.
+#
+# Stage `journal` (alone: `bash bench/run.sh journal`): one clean nxlink import (latency 0,
+# concurrency 4) of --journal-rows rows, for each of two inputs: `short` (name and phone, about
+# 28 bytes a row, where the journal weighs most against the input) and the generator's rows
+# (about 89 bytes a row, no invalid row). Per run: input, journal.jsonl and success.csv bytes,
+# and the client's wall time, user+sys CPU and peak RSS (GNU time); the target is a journal of
+# at most 10 % of the input. Results: bench/results/<UTC>/journal.tsv and journal.md.
 #
 # Matrix: latency {0, 50 ms} × concurrency {1, 8, 32} × {custimport, peer}; each pair is checked
 # for identical per-row outcomes. Per run: wall time, user+sys CPU and peak RSS of the client
@@ -47,11 +56,14 @@ CONCURRENCIES="1 8 32"
 LATENCIES="0 50"
 STAGE=all
 INC_ROWS=1000000
+JOURNAL_ROWS=1000000
 
 while [[ $# -gt 0 ]]; do
     case $1 in
         incremental) STAGE=incremental; PEER=0; shift ;;
         --inc-rows) INC_ROWS=$2; shift 2 ;;
+        journal) STAGE=journal; PEER=0; shift ;;
+        --journal-rows) JOURNAL_ROWS=$2; shift 2 ;;
         --rows) ROWS0=$2; ROWS50=$2; shift 2 ;;
         --rows-50) ROWS50=$2; shift 2 ;;
         --quick) ROWS0=20000; ROWS50=10000; MEM_ROWS="20000 200000"; shift ;;
@@ -317,6 +329,74 @@ PY
     if [[ $KEEP == 0 ]]; then rm -rf "$dir" "$state" "$state-wal" "$state-shm"; fi
     return "$verdict"
 }
+
+# --- journal: its size against the input's, on a clean import ------------------------------
+journal_stage() {
+    local rows=$JOURNAL_ROWS short gen dir name file out rc timef=$RES/time.txt
+    short=$DATA/short-$rows.csv
+    if [[ ! -s $short ]]; then
+        python3 - "$rows" "$short.tmp" <<'PY'
+import sys
+with open(sys.argv[2], "w") as f:
+    f.write("name,phone\n")
+    for i in range(1, int(sys.argv[1]) + 1):
+        f.write(f"Customer {i},6281{i:07}\n")
+PY
+        mv "$short.tmp" "$short"
+    fi
+    gen=$DATA/clean-$rows-seed$SEED.csv
+    if [[ ! -s $gen ]]; then
+        python3 "$ROOT/bench/gen.py" --rows "$rows" --seed "$SEED" --invalid-rate 0 --out "$gen.tmp" && mv "$gen.tmp" "$gen"
+    fi
+    dir=$RES/journal
+    mkdir -p "$dir"
+    printf 'input\trows\tinput_bytes\tjournal_bytes\tsuccess_bytes\twall_s\tuser_s\tsys_s\tmaxrss_kb\texit\n' >"$RES/journal.tsv"
+    start_sandbox 0
+    for name in short generated; do
+        if [[ $name == short ]]; then file=$short; else file=$gen; fi
+        out=$dir/$name
+        rm -rf "$out"
+        curl -sf -X POST "$SB_URL/_sandbox/reset" >/dev/null
+        rc=0
+        /usr/bin/time -f '%e %U %S %M' -o "$timef" \
+            "$BIN" nxlink "$file" --base-url "$SB_URL" --out "$out" --no-progress -q --json \
+            --concurrency 4 >"$out.stdout" 2>"$out.stderr" || rc=$?
+        local wall user sys rss
+        read -r wall user sys rss < <(tail -n 1 "$timef")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rows" "$(stat -c %s "$file")" \
+            "$(stat -c %s "$out/journal.jsonl")" "$(stat -c %s "$out/success.csv")" \
+            "$wall" "$user" "$sys" "$rss" "$rc" >>"$RES/journal.tsv"
+        log "journal $name: exit $rc, wall ${wall}s cpu ${user}+${sys}s rss ${rss}KB"
+    done
+    stop_sandbox
+    python3 - "$RES/journal.tsv" <<'PY' | tee "$RES/journal.md"
+import csv, sys
+runs = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+mb = lambda b: f"{int(b) / 1e6:.1f} MB"
+print("| input | rows | input | journal.jsonl | journal / input | success.csv | wall s | CPU s (user+sys) | peak RSS MB | exit |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+ok = True
+for r in runs:
+    ratio = int(r["journal_bytes"]) / int(r["input_bytes"])
+    ok &= ratio <= 0.10 and r["exit"] == "0"
+    cpu = float(r["user_s"]) + float(r["sys_s"])
+    print(f"| {r['input']} | {int(r['rows']):,} | {mb(r['input_bytes'])} | {int(r['journal_bytes']):,} B | {100 * ratio:.2f} % | {mb(r['success_bytes'])} | {float(r['wall_s']):.2f} | {cpu:.2f} ({r['user_s']}+{r['sys_s']}) | {int(r['maxrss_kb']) / 1024:.1f} | {r['exit']} |")
+print()
+print(f"Target (journal <= 10 % of the input, exit 0): {'**met**' if ok else '**not met**'}")
+sys.exit(0 if ok else 1)
+PY
+    local verdict=${PIPESTATUS[0]}
+    if [[ $KEEP == 0 ]]; then rm -rf "$dir"; fi
+    return "$verdict"
+}
+
+if [[ $STAGE == journal ]]; then
+    rc=0
+    journal_stage || rc=$?
+    log "done in $(( $(date +%s) - STARTED )) s; results in $RES"
+    rm -f "$RES/custimport" "$RES/time.txt"
+    exit $rc
+fi
 
 if [[ $STAGE == incremental ]]; then
     rc=0

@@ -1,14 +1,37 @@
-//! The resume journal: an append-only JSON-lines ledger in the report directory (mode 0600).
-//! Before a batch is sent its rows are recorded (and, for itnio, synced to disk first); after,
-//! each row's final outcome. Entries are written at once and synced at least every 100 ms.
-//! `--resume` replays it: rows with a final outcome are skipped, rows sent without one are
-//! sent again (and an "already exists" answer for them counts as success).
+//! The resume journal: an append-only JSON-lines ledger in the report directory (mode 0600)
+//! holding what `--resume` needs and can find nowhere else: which rows were sent, and each
+//! row's final outcome, as ranges of row numbers. Entries are written at once and synced at
+//! least every 100 ms. `--resume` replays it (see `crate::resume`): rows with a final outcome
+//! are skipped, rows sent without one are sent again (and an "already exists" answer for them
+//! counts as success).
 //!
-//! Invariant: a row is recorded as final only after the provider's answer was interpreted;
-//! a crash of the process at any instant leaves a journal from which no acknowledged row is
-//! resent and no unacknowledged row is forgotten. A power failure can lose the last 100 ms of
-//! entries: their rows are sent again on `--resume`, which both providers deduplicate (and
-//! itnio's batch records, on which its answers depend, were on disk before sending).
+//! Format (version 3), one JSON object a line, rows as inclusive ranges `[first, last]`:
+//! - `{"start": {header}}`, first;
+//! - `{"sent": [[1,100],[201,300]]}`: the rows of batches about to leave (for itnio, synced to
+//!   disk before they do);
+//! - `{"done": {"ok": [[1,6],[8,100]], "present": [[9,9]], "failed": [["code","message",[[7,7]]]],
+//!   "unknown": [...], "unchanged": [...]}}`: final outcomes of a part of a batch: `ok`
+//!   succeeded, `present` succeeded as already held by the provider, `failed` and `unknown`
+//!   grouped by code and message, `unchanged` not sent (`--skip-unchanged`). Keys without rows
+//!   are left out; rows left pending are not recorded.
+//!
+//! A clean run thus writes two short lines per batch, whatever its rows hold. The cells of the
+//! reports are not in the journal: failed rows are read again from the identical input, the
+//! cells of `unchanged.csv` are computed again from it, and the `success.csv` line of a row
+//! (nxlink's customer id above all) is in the earlier run's `success.csv` or
+//! `.success.csv.part`, read back by `--resume`.
+//!
+//! Invariants: a row is recorded as final only after the provider's answer was interpreted, and
+//! a row is recorded as succeeded only after its `success.csv` line was written to the report's
+//! file (the collector flushes it first, and syncs that file before the journal). A crash of
+//! the process at any instant leaves a journal from which no acknowledged row is resent and no
+//! unacknowledged row is forgotten, and a report file holding the line of every row the journal
+//! calls succeeded. A power failure can lose the last 100 ms of entries: their rows are sent
+//! again on `--resume`, which both providers deduplicate (and itnio's batch records, on which
+//! its answers depend, were on disk before sending).
+//!
+//! Journals of version 2 (one entry per row, success cells included) are read as well, and a
+//! resumed one is continued in version 3 entries.
 //!
 //! The journal's header names the input by its [`Identity`]: its length and a BLAKE3 hash of
 //! every byte. `--resume` continues only a run of exactly the same bytes, since rows are known
@@ -16,12 +39,10 @@
 //! every later row onto an entry of its neighbour. A run from a stream records no identity and
 //! cannot be resumed.
 
-use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -31,12 +52,19 @@ use crate::outcome::Outcome;
 
 pub const FILE: &str = "journal.jsonl";
 
-/// The journal format written by this version: 2 identifies the input by [`Identity`]
-/// (version 1 compared the size and the first and last MiB only).
-pub const VERSION: u32 = 2;
+/// The journal format written by this version: 3 records rows as ranges and no report cells
+/// (2 listed every row, with its success cells; 1 compared the input's size and its first and
+/// last MiB only).
+pub const VERSION: u32 = 3;
+
+/// The oldest format `--resume` reads.
+pub const OLDEST: u32 = 2;
 
 /// The `fingerprint` of a run whose input was a stream.
 const STREAM: &str = "stream";
+
+/// Rows `first..=last`, written `[first, last]`.
+pub type Span = (u64, u64);
 
 /// What identifies a run: provider, input and its fingerprint (the input's [`Identity`] as
 /// text, or `stream`).
@@ -54,32 +82,33 @@ pub struct Header {
 /// A final outcome recorded by an earlier run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EarlierOutcome {
+    /// Its `success.csv` line is in the earlier run's report (or, version 2, in the journal).
     Succeeded {
-        cells: Vec<String>,
         already_present: bool,
     },
     Failed {
-        code: String,
-        message: String,
+        code: Arc<str>,
+        message: Arc<str>,
     },
     Unknown {
-        code: String,
-        message: String,
+        code: Arc<str>,
+        message: Arc<str>,
     },
-    /// Not sent: the state remembered it as sent with the same content (`--skip-unchanged`);
-    /// `cells` are its `unchanged.csv` cells.
-    Unchanged {
-        cells: Vec<String>,
-    },
+    /// Not sent: the state remembered it as sent with the same content (`--skip-unchanged`).
+    Unchanged,
 }
 
 /// What an earlier run left.
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub header: Option<Header>,
-    pub done: HashMap<u64, EarlierOutcome>,
-    /// Rows sent without a recorded outcome: possibly applied.
-    pub in_flight: HashSet<u64>,
+    /// Rows with a final outcome: sorted, disjoint ranges (adjacent ones of equal outcomes
+    /// merged).
+    pub done: Vec<(Span, EarlierOutcome)>,
+    /// Rows recorded as sent (with an outcome or not): sorted, disjoint ranges.
+    pub sent: Vec<Span>,
+    /// The `success.csv` cells (after `row`) of succeeded rows, from entries of version 2.
+    pub cells: Vec<(u64, Vec<String>)>,
 }
 
 impl Header {
@@ -104,7 +133,7 @@ impl Header {
         out: &Path,
     ) -> Result<(), String> {
         let out = out.display();
-        if self.version < VERSION {
+        if self.version < OLDEST {
             return Err(format!(
                 "the journal in {out} was written by an older version of custimport, which did not record enough of its input to resume it safely; start a new --out"
             ));
@@ -148,12 +177,99 @@ impl Header {
     }
 }
 
-#[derive(Serialize, Deserialize)]
+/// Extend `spans` with `row`: the last range when it is the next row, else a new one.
+fn push_row(spans: &mut Vec<Span>, row: u64) {
+    match spans.last_mut() {
+        Some((_, last)) if last.checked_add(1) == Some(row) => *last = row,
+        _ => spans.push((row, row)),
+    }
+}
+
+/// Rows refused alike: code, message, rows.
+type Group<'a> = (&'a str, &'a str, Vec<Span>);
+
+/// Add `row` to the group of its code and message.
+fn push_grouped<'a>(groups: &mut Vec<Group<'a>>, code: &'a str, message: &'a str, row: u64) {
+    match groups
+        .iter_mut()
+        .find(|(c, m, _)| *c == code && *m == message)
+    {
+        Some((_, _, spans)) => push_row(spans, row),
+        None => groups.push((code, message, vec![(row, row)])),
+    }
+}
+
+/// One `done` entry as written.
+#[derive(Debug, Default, Serialize)]
+struct DoneOut<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ok: Vec<Span>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    present: Vec<Span>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    failed: Vec<Group<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unknown: Vec<Group<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unchanged: Vec<Span>,
+}
+
+impl DoneOut<'_> {
+    fn is_empty(&self) -> bool {
+        self.ok.is_empty()
+            && self.present.is_empty()
+            && self.failed.is_empty()
+            && self.unknown.is_empty()
+            && self.unchanged.is_empty()
+    }
+}
+
+/// One `done` entry as read (version 3).
+#[derive(Debug, Default, Deserialize)]
+struct DoneIn {
+    #[serde(default)]
+    ok: Vec<Span>,
+    #[serde(default)]
+    present: Vec<Span>,
+    #[serde(default)]
+    failed: Vec<(String, String, Vec<Span>)>,
+    #[serde(default)]
+    unknown: Vec<(String, String, Vec<Span>)>,
+    #[serde(default)]
+    unchanged: Vec<Span>,
+}
+
+#[derive(Serialize)]
 #[serde(rename_all = "snake_case")]
-enum Entry {
+enum EntryOut<'a> {
+    Start(&'a Header),
+    Sent(&'a [Span]),
+    Done(&'a DoneOut<'a>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum EntryIn {
     Start(Header),
-    Sent { batch: u64, rows: Vec<u64> },
-    Done(Vec<Value>),
+    Sent(SentIn),
+    Done(DoneEntryIn),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SentIn {
+    /// First: the version 2 object would also read a sequence.
+    Spans(Vec<Span>),
+    /// Version 2: `{"batch": id, "rows": [...]}`.
+    Rows { rows: Vec<u64> },
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum DoneEntryIn {
+    /// Version 2: one array per row (first: an object would also read as a sequence).
+    Rows(Vec<Value>),
+    Spans(DoneIn),
 }
 
 /// The open journal.
@@ -162,10 +278,6 @@ pub struct Journal {
     file: Mutex<File>,
 }
 
-/// A row's final outcome for [`Journal::done`]: row, outcome, and its `success.csv` cells when
-/// it succeeded.
-pub type DoneRow<'a> = (u64, &'a Outcome, Option<&'a [Cow<'a, str>]>);
-
 impl Journal {
     /// Start a new journal (truncating any old one) with its header.
     pub fn create(dir: &Path, header: &Header) -> io::Result<Journal> {
@@ -173,7 +285,7 @@ impl Journal {
         let j = Journal {
             file: Mutex::new(f),
         };
-        j.append(&Entry::Start(header.clone()), true)?;
+        j.append(&EntryOut::Start(header), true)?;
         Ok(j)
     }
 
@@ -189,7 +301,8 @@ impl Journal {
         })
     }
 
-    fn append(&self, e: &Entry, sync: bool) -> io::Result<()> {
+    /// Write one entry as a line; with `sync`, on disk before returning.
+    fn append(&self, e: &EntryOut<'_>, sync: bool) -> io::Result<()> {
         let mut line = serde_json::to_vec(e)?;
         line.push(b'\n');
         let mut f = self
@@ -203,88 +316,63 @@ impl Journal {
         Ok(())
     }
 
-    /// Record batches about to be sent, `(batch id, rows)`; with `sync`, on disk before
-    /// returning (otherwise with the next [`Journal::sync`]).
-    pub fn sent(&self, batches: &[(u64, Vec<u64>)], sync: bool) -> io::Result<()> {
-        let mut text = Vec::new();
-        for (batch, rows) in batches {
-            serde_json::to_writer(
-                &mut text,
-                &Entry::Sent {
-                    batch: *batch,
-                    rows: rows.clone(),
-                },
-            )?;
-            text.push(b'\n');
+    /// Record the rows of batches about to be sent; with `sync`, on disk before returning
+    /// (otherwise with the next [`Journal::sync`]).
+    pub fn sent(&self, rows: &[u64], sync: bool) -> io::Result<()> {
+        let mut sorted = rows.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let mut spans = Vec::new();
+        for row in sorted {
+            push_row(&mut spans, row);
         }
-        let mut f = self
-            .file
-            .lock()
-            .map_err(|_| io::Error::other("journal lock poisoned"))?;
-        f.write_all(&text)?;
-        if sync {
-            f.sync_data()?;
+        if spans.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        self.append(&EntryOut::Sent(&spans), sync)
     }
 
-    /// Record final outcomes (call [`Journal::sync`] after a group of these).
-    pub fn done(&self, rows: &[DoneRow<'_>]) -> io::Result<()> {
-        /// One row as a JSON array, written without building a `Value`.
-        #[derive(Serialize)]
-        #[serde(untagged)]
-        enum Done<'a> {
-            Ok(u64, &'static str, bool, &'a [Cow<'a, str>]),
-            Not(u64, &'static str, &'a str, &'a str),
-        }
-        let entries: Vec<Done<'_>> = rows
-            .iter()
-            .filter_map(|(row, o, cells)| match o {
+    /// Record final outcomes (`pending` rows are not final and left out; call
+    /// [`Journal::sync`] after a group of these). The `success.csv` lines of succeeded rows
+    /// must be in the report's file already.
+    pub fn done(&self, rows: &[(u64, &Outcome)]) -> io::Result<()> {
+        let mut e = DoneOut::default();
+        for (row, o) in rows {
+            match o {
                 Outcome::Succeeded {
-                    already_present, ..
-                } => Some(Done::Ok(
-                    *row,
-                    "succeeded",
-                    *already_present,
-                    cells.unwrap_or_default(),
-                )),
-                Outcome::Failed { code, message } => Some(Done::Not(*row, "failed", code, message)),
-                Outcome::Unknown { code, message } => {
-                    Some(Done::Not(*row, "unknown", code, message))
+                    already_present: false,
+                    ..
+                } => push_row(&mut e.ok, *row),
+                Outcome::Succeeded {
+                    already_present: true,
+                    ..
+                } => push_row(&mut e.present, *row),
+                Outcome::Failed { code, message } => {
+                    push_grouped(&mut e.failed, code, message, *row)
                 }
-                Outcome::Pending => None,
-            })
-            .collect();
-        if entries.is_empty() {
+                Outcome::Unknown { code, message } => {
+                    push_grouped(&mut e.unknown, code, message, *row)
+                }
+                Outcome::Pending => {}
+            }
+        }
+        if e.is_empty() {
             return Ok(());
         }
-        self.write_done(&entries, 64)
+        self.append(&EntryOut::Done(&e), false)
     }
 
-    /// Record rows found unchanged (`row`, their `unchanged.csv` cells): final outcomes, so
-    /// that `--resume` reports them as unchanged again whatever the state holds by then.
-    pub fn unchanged(&self, rows: &[(u64, &[Cow<'_, str>])]) -> io::Result<()> {
-        if rows.is_empty() {
+    /// Record rows found unchanged: final outcomes, so that `--resume` reports them as
+    /// unchanged again whatever the state holds by then.
+    pub fn unchanged(&self, rows: &[u64]) -> io::Result<()> {
+        let mut e = DoneOut::default();
+        for row in rows {
+            push_row(&mut e.unchanged, *row);
+        }
+        if e.is_empty() {
             return Ok(());
         }
-        let entries: Vec<(u64, &str, &[Cow<'_, str>])> = rows
-            .iter()
-            .map(|(row, cells)| (*row, "unchanged", *cells))
-            .collect();
-        self.write_done(&entries, 48)
-    }
-
-    /// Write one `{"done": [...]}` line of these entries (about `each` bytes apiece).
-    fn write_done<T: Serialize>(&self, entries: &[T], each: usize) -> io::Result<()> {
-        let mut line = Vec::with_capacity(each * entries.len() + 16);
-        line.extend_from_slice(b"{\"done\":");
-        serde_json::to_writer(&mut line, entries)?;
-        line.extend_from_slice(b"}\n");
-        let mut f = self
-            .file
-            .lock()
-            .map_err(|_| io::Error::other("journal lock poisoned"))?;
-        f.write_all(&line)
+        self.append(&EntryOut::Done(&e), false)
     }
 
     pub fn sync(&self) -> io::Result<()> {
@@ -295,38 +383,106 @@ impl Journal {
         f.sync_data()
     }
 
-    /// Read what an earlier run recorded. A torn last line (crash mid-write) is ignored.
+    /// Read what an earlier run recorded (entries of version 3 and 2). A torn last line (crash
+    /// mid-write) is ignored.
     pub fn load(dir: &Path) -> io::Result<Loaded> {
         let f = crate::private_file::open_existing(&dir.join(FILE), false)?;
         let mut loaded = Loaded::default();
-        let mut sent: HashSet<u64> = HashSet::new();
         for line in BufReader::new(f).split(b'\n') {
             let line = line?;
-            let Ok(entry) = serde_json::from_slice::<Entry>(&line) else {
+            let Ok(entry) = serde_json::from_slice::<EntryIn>(&line) else {
                 continue;
             };
             match entry {
-                Entry::Start(h) => loaded.header = Some(h),
-                Entry::Sent { rows, .. } => sent.extend(rows),
-                Entry::Done(items) => {
+                EntryIn::Start(h) => loaded.header = Some(h),
+                EntryIn::Sent(SentIn::Spans(spans)) => loaded.sent.extend(spans),
+                EntryIn::Sent(SentIn::Rows { rows }) => {
+                    loaded.sent.extend(rows.into_iter().map(|r| (r, r)))
+                }
+                EntryIn::Done(DoneEntryIn::Spans(d)) => loaded.add_done(d),
+                EntryIn::Done(DoneEntryIn::Rows(items)) => {
                     for it in items {
-                        if let Some((row, prev)) = parse_done(&it) {
-                            loaded.done.insert(row, prev);
+                        if let Some((row, prev, cells)) = parse_done_v2(&it) {
+                            loaded.done.push(((row, row), prev));
+                            loaded.cells.extend(cells.map(|c| (row, c)));
                         }
                     }
                 }
             }
         }
-        loaded.in_flight = sent
-            .into_iter()
-            .filter(|r| !loaded.done.contains_key(r))
-            .collect();
+        loaded.normalise();
         Ok(loaded)
     }
 }
 
+impl Loaded {
+    fn add_done(&mut self, d: DoneIn) {
+        let mut add = |spans: Vec<Span>, o: EarlierOutcome| {
+            self.done.extend(
+                spans
+                    .into_iter()
+                    .filter(|(a, b)| a <= b)
+                    .map(|s| (s, o.clone())),
+            );
+        };
+        add(
+            d.ok,
+            EarlierOutcome::Succeeded {
+                already_present: false,
+            },
+        );
+        add(
+            d.present,
+            EarlierOutcome::Succeeded {
+                already_present: true,
+            },
+        );
+        for (code, message, spans) in d.failed {
+            let o = EarlierOutcome::Failed {
+                code: code.into(),
+                message: message.into(),
+            };
+            add(spans, o);
+        }
+        for (code, message, spans) in d.unknown {
+            let o = EarlierOutcome::Unknown {
+                code: code.into(),
+                message: message.into(),
+            };
+            add(spans, o);
+        }
+        add(d.unchanged, EarlierOutcome::Unchanged);
+    }
+
+    /// Sort the ranges and merge neighbours: adjacent or overlapping sent rows, adjacent rows
+    /// of equal outcomes. A row is final once, so final ranges never overlap.
+    fn normalise(&mut self) {
+        self.sent.retain(|(a, b)| a <= b);
+        self.sent.sort_unstable();
+        let mut sent: Vec<Span> = Vec::with_capacity(self.sent.len());
+        for (a, b) in self.sent.drain(..) {
+            match sent.last_mut() {
+                Some((_, last)) if a <= last.saturating_add(1) => *last = (*last).max(b),
+                _ => sent.push((a, b)),
+            }
+        }
+        self.sent = sent;
+        self.done.sort_by_key(|((a, _), _)| *a);
+        let mut done: Vec<(Span, EarlierOutcome)> = Vec::with_capacity(self.done.len());
+        for ((a, b), o) in self.done.drain(..) {
+            match done.last_mut() {
+                Some(((_, last), prev)) if last.checked_add(1) == Some(a) && *prev == o => {
+                    *last = b
+                }
+                _ => done.push(((a, b), o)),
+            }
+        }
+        self.done = done;
+    }
+}
+
 /// Whether a file is empty or ends with a newline.
-fn ends_with_newline(path: &Path) -> io::Result<bool> {
+pub fn ends_with_newline(path: &Path) -> io::Result<bool> {
     let mut f = crate::private_file::open_existing(path, false)?;
     let len = f.metadata()?.len();
     if len == 0 {
@@ -338,19 +494,15 @@ fn ends_with_newline(path: &Path) -> io::Result<bool> {
     Ok(last[0] == b'\n')
 }
 
-fn parse_done(v: &Value) -> Option<(u64, EarlierOutcome)> {
+/// One row of a version 2 `done` entry: `[row, "succeeded", already_present, [cells]]`,
+/// `[row, "failed"|"unknown", code, message]` or `[row, "unchanged", [cells]]`.
+fn parse_done_v2(v: &Value) -> Option<(u64, EarlierOutcome, Option<Vec<String>>)> {
     let a = v.as_array()?;
     let row = a.first()?.as_u64()?;
-    let s = |i: usize| {
-        a.get(i)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let prev = match a.get(1)?.as_str()? {
-        "succeeded" => EarlierOutcome::Succeeded {
-            already_present: a.get(2).and_then(Value::as_bool).unwrap_or(false),
-            cells: a
+    let s = |i: usize| -> Arc<str> { a.get(i).and_then(Value::as_str).unwrap_or_default().into() };
+    Some(match a.get(1)?.as_str()? {
+        "succeeded" => {
+            let cells = a
                 .get(3)
                 .and_then(Value::as_array)
                 .map(|c| {
@@ -358,93 +510,212 @@ fn parse_done(v: &Value) -> Option<(u64, EarlierOutcome)> {
                         .map(|x| x.as_str().unwrap_or_default().to_owned())
                         .collect()
                 })
-                .unwrap_or_default(),
-        },
-        "failed" => EarlierOutcome::Failed {
-            code: s(2),
-            message: s(3),
-        },
-        "unknown" => EarlierOutcome::Unknown {
-            code: s(2),
-            message: s(3),
-        },
-        "unchanged" => EarlierOutcome::Unchanged {
-            cells: a
-                .get(2)
-                .and_then(Value::as_array)
-                .map(|c| {
-                    c.iter()
-                        .map(|x| x.as_str().unwrap_or_default().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default(),
-        },
+                .unwrap_or_default();
+            let already_present = a.get(2).and_then(Value::as_bool).unwrap_or(false);
+            (
+                row,
+                EarlierOutcome::Succeeded { already_present },
+                Some(cells),
+            )
+        }
+        "failed" => (
+            row,
+            EarlierOutcome::Failed {
+                code: s(2),
+                message: s(3),
+            },
+            None,
+        ),
+        "unknown" => (
+            row,
+            EarlierOutcome::Unknown {
+                code: s(2),
+                message: s(3),
+            },
+            None,
+        ),
+        "unchanged" => (row, EarlierOutcome::Unchanged, None),
         _ => return None,
-    };
-    Some((row, prev))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trip_and_torn_tail() {
-        let dir = tempfile::tempdir().unwrap();
-        let h = Header {
-            version: 1,
+    fn header() -> Header {
+        Header {
+            version: VERSION,
             provider: "nxlink".into(),
             input: "a.csv".into(),
             fingerprint: "1:x".into(),
             sheet: None,
-        };
+        }
+    }
+
+    fn lines(dir: &Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join(FILE))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn failed(code: &str, message: &str) -> EarlierOutcome {
+        EarlierOutcome::Failed {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
+    const OK: EarlierOutcome = EarlierOutcome::Succeeded {
+        already_present: false,
+    };
+
+    #[test]
+    fn ranges_round_trip_and_a_torn_tail_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let h = header();
         let j = Journal::create(dir.path(), &h).unwrap();
-        j.sent(&[(1, vec![1, 2, 3])], true).unwrap();
-        j.sent(&[(2, vec![4, 5])], false).unwrap();
+        j.sent(&[3, 1, 2, 4, 5, 8], true).unwrap();
         let ok = Outcome::Succeeded {
             id: Some("9".into()),
             already_present: false,
         };
-        let bad = Outcome::Failed {
+        let present = Outcome::Succeeded {
+            id: None,
+            already_present: true,
+        };
+        let seat = Outcome::Failed {
             code: "12148".into(),
             message: "seat".into(),
         };
-        let cells = [Cow::from("9"), "628".into(), "A".into()];
+        let lost = Outcome::Unknown {
+            code: "timeout".into(),
+            message: "no answer".into(),
+        };
         j.done(&[
-            (1, &ok, Some(&cells[..])),
-            (2, &bad, None),
-            (3, &Outcome::Pending, None),
+            (1, &ok),
+            (2, &seat),
+            (3, &ok),
+            (4, &seat),
+            (5, &present),
+            (8, &Outcome::Pending),
         ])
         .unwrap();
-        j.unchanged(&[(6, &[Cow::from("628"), "".into(), "a@b".into()][..])])
-            .unwrap();
+        j.done(&[(6, &lost), (7, &Outcome::Pending)]).unwrap();
+        j.done(&[(9, &Outcome::Pending)]).unwrap();
+        j.unchanged(&[10, 11, 13]).unwrap();
         j.sync().unwrap();
         drop(j);
+        assert_eq!(
+            lines(dir.path())[1..],
+            [
+                r#"{"sent":[[1,5],[8,8]]}"#,
+                r#"{"done":{"ok":[[1,1],[3,3]],"present":[[5,5]],"failed":[["12148","seat",[[2,2],[4,4]]]]}}"#,
+                r#"{"done":{"unknown":[["timeout","no answer",[[6,6]]]]}}"#,
+                r#"{"done":{"unchanged":[[10,11],[13,13]]}}"#,
+            ]
+        );
         // A crash mid-line leaves a torn tail.
         let mut f = std::fs::OpenOptions::new()
             .append(true)
             .open(dir.path().join(FILE))
             .unwrap();
-        f.write_all(b"{\"done\":[[4,\"succ").unwrap();
+        f.write_all(b"{\"done\":{\"ok\":[[8,").unwrap();
         let l = Journal::load(dir.path()).unwrap();
         assert_eq!(l.header, Some(h));
-        assert_eq!(l.done.len(), 3);
+        assert_eq!(l.sent, vec![(1, 5), (8, 8)]);
+        let unknown = EarlierOutcome::Unknown {
+            code: "timeout".into(),
+            message: "no answer".into(),
+        };
         assert_eq!(
-            l.done.get(&6),
-            Some(&EarlierOutcome::Unchanged {
-                cells: vec!["628".into(), "".into(), "a@b".into()]
-            })
+            l.done,
+            vec![
+                ((1, 1), OK),
+                ((2, 2), failed("12148", "seat")),
+                ((3, 3), OK),
+                ((4, 4), failed("12148", "seat")),
+                (
+                    (5, 5),
+                    EarlierOutcome::Succeeded {
+                        already_present: true
+                    }
+                ),
+                ((6, 6), unknown),
+                ((10, 11), EarlierOutcome::Unchanged),
+                ((13, 13), EarlierOutcome::Unchanged),
+            ]
         );
+        assert!(l.cells.is_empty());
+    }
+
+    #[test]
+    fn a_clean_batch_takes_two_short_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::create(dir.path(), &header()).unwrap();
+        let ok = Outcome::Succeeded {
+            id: Some("123456789012345678".into()),
+            already_present: false,
+        };
+        let rows: Vec<u64> = (101..=200).collect();
+        j.sent(&rows, false).unwrap();
+        let done: Vec<(u64, &Outcome)> = rows.iter().map(|r| (*r, &ok)).collect();
+        j.done(&done).unwrap();
+        drop(j);
         assert_eq!(
-            l.done.get(&1),
-            Some(&EarlierOutcome::Succeeded {
-                cells: vec!["9".into(), "628".into(), "A".into()],
-                already_present: false
-            })
+            lines(dir.path())[1..],
+            [r#"{"sent":[[101,200]]}"#, r#"{"done":{"ok":[[101,200]]}}"#]
         );
-        let mut fl: Vec<u64> = l.in_flight.into_iter().collect();
-        fl.sort();
-        assert_eq!(fl, vec![3, 4, 5]);
+        let l = Journal::load(dir.path()).unwrap();
+        assert_eq!(l.done, vec![((101, 200), OK)]);
+    }
+
+    #[test]
+    fn version_2_entries_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let v2 = [
+            r#"{"start":{"version":2,"provider":"nxlink","input":"a.csv","fingerprint":"1:x"}}"#,
+            r#"{"sent":{"batch":1,"rows":[1,2,3,4]}}"#,
+            r#"{"sent":{"batch":2,"rows":[5,6]}}"#,
+            r#"{"done":[[1,"succeeded",false,["9","628","A"]],[2,"failed","12148","seat"],[3,"succeeded",true,["","629","B"]]]}"#,
+            r#"{"done":[[4,"unknown","timeout","no answer"],[7,"unchanged",["630","",""]]]}"#,
+            // A resumed version 2 journal goes on in version 3.
+            r#"{"sent":[[5,6]]}"#,
+            r#"{"done":{"ok":[[5,5]]}}"#,
+        ];
+        std::fs::write(dir.path().join(FILE), v2.join("\n") + "\n").unwrap();
+        let l = Journal::load(dir.path()).unwrap();
+        assert_eq!(l.header.as_ref().map(|h| h.version), Some(2));
+        assert_eq!(l.sent, vec![(1, 6)]);
+        assert_eq!(
+            l.done,
+            vec![
+                ((1, 1), OK),
+                ((2, 2), failed("12148", "seat")),
+                (
+                    (3, 3),
+                    EarlierOutcome::Succeeded {
+                        already_present: true
+                    }
+                ),
+                (
+                    (4, 4),
+                    EarlierOutcome::Unknown {
+                        code: "timeout".into(),
+                        message: "no answer".into()
+                    }
+                ),
+                ((5, 5), OK),
+                ((7, 7), EarlierOutcome::Unchanged),
+            ]
+        );
+        let cells = |c: [&str; 3]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            l.cells,
+            vec![(1, cells(["9", "628", "A"])), (3, cells(["", "629", "B"]))]
+        );
     }
 
     #[test]
@@ -469,6 +740,11 @@ mod tests {
             e.starts_with("the run in out read its input from a stream"),
             "{e}"
         );
+        let v2 = Header {
+            version: 2,
+            ..h.clone()
+        };
+        assert_eq!(v2.same_input("a.csv", Some(&id(8, 1)), o), Ok(()));
         let old = Header {
             version: 1,
             fingerprint: "8:0123".into(),
@@ -479,5 +755,11 @@ mod tests {
             e.starts_with("the journal in out was written by an older version"),
             "{e}"
         );
+        let newer = Header {
+            version: VERSION + 1,
+            ..h.clone()
+        };
+        let e = newer.same_input("a.csv", Some(&id(8, 1)), o).unwrap_err();
+        assert!(e.contains("written by a newer version"), "{e}");
     }
 }

@@ -21,6 +21,7 @@ pub mod private_file;
 pub mod progress;
 pub mod provider;
 pub mod report;
+pub mod resume;
 pub mod run;
 #[cfg(feature = "sandbox")]
 pub use custimport_sandbox as sandbox;

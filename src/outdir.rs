@@ -1,7 +1,8 @@
 //! The report directory: created private (0700), or, when it exists, used only if it is a
 //! real directory of the user's own that nobody else may write; locked for the duration of a
 //! run (a lock left by a dead process is taken over; the lock file is removed at every exit);
-//! never silently reused; read back for `--resume`. Also the one home of the file operations
+//! never silently reused (its earlier reports are read back for `--resume` by
+//! `crate::resume`). Also the one home of the file operations
 //! in it: every file is created new (never through a symbolic link, never reusing what is
 //! there), an existing one is opened without following a link, and the directory is synced
 //! after a rename.
@@ -9,7 +10,6 @@
 //! Invariants: two live runs never write the same report directory; nothing custimport writes
 //! in it lands outside it; the content of a file it did not write is never printed.
 
-use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -17,10 +17,8 @@ use std::sync::Mutex;
 
 use anyhow::anyhow;
 
-use crate::config::Settings;
 use crate::exit::Fatal;
-use crate::input::Identity;
-use crate::journal::{self, EarlierOutcome, Journal};
+use crate::journal;
 
 /// The lock file's name.
 pub const LOCK: &str = ".lock";
@@ -73,8 +71,8 @@ pub fn remove_lock_now() {
 }
 
 /// Create or check the report directory, take its lock, and refuse to overwrite another run's
-/// reports unless resuming.
-pub fn lock_out_dir(out: &Path, resume: bool) -> Result<DirLock, Fatal> {
+/// reports unless resuming (a dry run only reads).
+pub fn lock_out_dir(out: &Path, resume: bool, dry_run: bool) -> Result<DirLock, Fatal> {
     prepare_dir(out)?;
     check_entries(out)?;
     let lock = take_lock(out)?;
@@ -89,6 +87,10 @@ pub fn lock_out_dir(out: &Path, resume: bool) -> Result<DirLock, Fatal> {
                 out.display(),
                 taken.join(", ")
             )));
+        }
+        if !dry_run {
+            // Success lines a resumed run kept of a run whose journal is gone: not this run's.
+            let _ = std::fs::remove_file(out.join(crate::resume::EARLIER));
         }
     }
     Ok(lock)
@@ -216,99 +218,112 @@ fn links(_m: &std::fs::Metadata) -> u64 {
 fn take_lock(out: &Path) -> Result<DirLock, Fatal> {
     let path = out.join(LOCK);
     for _ in 0..8 {
-        let f = match open_lock(&path) {
-            Ok(f) => f,
-            Err(e) if is_link(&path) => {
-                // A link is no lock of ours: remove the link (never what it points to).
-                std::fs::remove_file(&path)
-                    .map_err(|_| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
-                crate::messages::warn(format_args!(
-                    "removed {}: it was a symbolic link, not a lock (not followed)",
-                    path.display()
-                ));
-                continue;
-            }
-            Err(e) => {
-                return Err(Fatal::usage(anyhow!(
-                    "cannot create {}: {e}",
-                    path.display()
-                )))
-            }
-        };
-        let meta = f
-            .metadata()
-            .map_err(|e| Fatal::usage(anyhow!("cannot use {}: {e}", path.display())))?;
-        if !meta.is_file() {
-            return Err(Fatal::usage(anyhow!(
-                "{} is not a regular file; remove it",
-                path.display()
-            )));
-        }
-        if links(&meta) > 1 {
-            // Another name for some other file: writing the process id would overwrite it.
-            // Removing this name leaves that file alone.
-            drop(f);
-            std::fs::remove_file(&path)
-                .map_err(|e| Fatal::usage(anyhow!("cannot remove {}: {e}", path.display())))?;
-            crate::messages::warn(format_args!(
-                "removed {}: it was a hard link to another file, not a lock",
-                path.display()
-            ));
+        let Some(f) = open_lock_file(&path)? else {
             continue;
-        }
-        match f.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(Fatal::stopped(anyhow!(
-                    "report directory {} is in use by another live run{}; wait for it or choose another --out",
-                    out.display(),
-                    read_pid(&f).map(|p| format!(" (pid {p})")).unwrap_or_default()
-                )))
-            }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(Fatal::stopped(anyhow!(
-                    "cannot lock {}: {e}",
-                    path.display()
-                )))
-            }
-        }
+        };
+        lock_or_refuse(&f, out, &path)?;
         if !same_file(&f, &path) {
             // The run that held it ended and removed it meanwhile: lock the new one.
             continue;
         }
-        let previous = read_pid(&f);
-        let lock = DirLock {
-            file: f,
-            path: path.clone(),
-        };
-        if let Ok(mut held) = HELD.lock() {
-            *held = Some((out.to_path_buf(), path.clone()));
-        }
-        match previous {
-            Some(pid) => crate::messages::warn(format_args!(
-                "taking over the lock of {} left by process {pid}, which is gone",
-                out.display()
-            )),
-            None if lock.file.metadata().is_ok_and(|m| m.len() > 0) => {
-                crate::messages::warn(format_args!(
-                    "taking over the lock of {} left by a process that is gone",
-                    out.display()
-                ))
-            }
-            None => {}
-        }
-        // The process id is for people and for the message above; the lock itself is the
-        // file lock, so a full disk here is told later, by the journal.
-        let _ = lock
-            .file
-            .set_len(0)
-            .and_then(|()| writeln!(&lock.file, "{}", std::process::id()));
-        return Ok(lock);
+        return Ok(hold(f, out, path));
     }
     Err(Fatal::stopped(anyhow!(
         "cannot take the lock of {}: it keeps changing; is another run starting there?",
         out.display()
     )))
+}
+
+/// Open the lock file, a regular file of one name. `None`: what had the name was a link
+/// (symbolic, or a hard link to another file) and was removed (never followed); try again.
+fn open_lock_file(path: &Path) -> Result<Option<File>, Fatal> {
+    let f = match open_lock(path) {
+        Ok(f) => f,
+        Err(e) if is_link(path) => {
+            // A link is no lock of ours: remove the link (never what it points to).
+            std::fs::remove_file(path)
+                .map_err(|_| Fatal::usage(anyhow!("cannot create {}: {e}", path.display())))?;
+            crate::messages::warn(format_args!(
+                "removed {}: it was a symbolic link, not a lock (not followed)",
+                path.display()
+            ));
+            return Ok(None);
+        }
+        Err(e) => {
+            return Err(Fatal::usage(anyhow!(
+                "cannot create {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let meta = f
+        .metadata()
+        .map_err(|e| Fatal::usage(anyhow!("cannot use {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(Fatal::usage(anyhow!(
+            "{} is not a regular file; remove it",
+            path.display()
+        )));
+    }
+    if links(&meta) > 1 {
+        // Another name for some other file: writing the process id would overwrite it.
+        // Removing this name leaves that file alone.
+        drop(f);
+        std::fs::remove_file(path)
+            .map_err(|e| Fatal::usage(anyhow!("cannot remove {}: {e}", path.display())))?;
+        crate::messages::warn(format_args!(
+            "removed {}: it was a hard link to another file, not a lock",
+            path.display()
+        ));
+        return Ok(None);
+    }
+    Ok(Some(f))
+}
+
+/// Lock the open lock file, or refuse: another live run holds it (exit 3).
+fn lock_or_refuse(f: &File, out: &Path, path: &Path) -> Result<(), Fatal> {
+    match f.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Fatal::stopped(anyhow!(
+            "report directory {} is in use by another live run{}; wait for it or choose another --out",
+            out.display(),
+            read_pid(f).map(|p| format!(" (pid {p})")).unwrap_or_default()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(Fatal::stopped(anyhow!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// The lock is ours: note it for exits that skip destructors, say whose lock it takes over,
+/// and write this process's id in it.
+fn hold(f: File, out: &Path, path: PathBuf) -> DirLock {
+    let previous = read_pid(&f);
+    let lock = DirLock { file: f, path };
+    if let Ok(mut held) = HELD.lock() {
+        *held = Some((out.to_path_buf(), lock.path.clone()));
+    }
+    match previous {
+        Some(pid) => crate::messages::warn(format_args!(
+            "taking over the lock of {} left by process {pid}, which is gone",
+            out.display()
+        )),
+        None if lock.file.metadata().is_ok_and(|m| m.len() > 0) => {
+            crate::messages::warn(format_args!(
+                "taking over the lock of {} left by a process that is gone",
+                out.display()
+            ))
+        }
+        None => {}
+    }
+    // The process id is for people and for the message above; the lock itself is the
+    // file lock, so a full disk here is told later, by the journal.
+    let _ = lock
+        .file
+        .set_len(0)
+        .and_then(|()| writeln!(&lock.file, "{}", std::process::id()));
+    lock
 }
 
 fn open_lock(path: &Path) -> io::Result<File> {
@@ -370,49 +385,4 @@ fn create_dir_private(dir: &Path) -> io::Result<()> {
         b.mode(0o700);
     }
     b.create(dir)
-}
-
-pub type ResumeState = (HashMap<u64, EarlierOutcome>, HashSet<u64>);
-
-pub fn load_resume(
-    out: &Path,
-    settings: &Settings,
-    provider: &str,
-    identity: Option<&Identity>,
-) -> Result<ResumeState, Fatal> {
-    let loaded = Journal::load(out).map_err(|e| {
-        Fatal::usage(anyhow!(
-            "--resume: {} holds no readable journal ({e}); nothing to resume",
-            out.display()
-        ))
-    })?;
-    let Some(h) = loaded.header else {
-        return Err(Fatal::usage(anyhow!(
-            "--resume: the journal in {} has no header",
-            out.display()
-        )));
-    };
-    if h.provider != provider {
-        return Err(Fatal::usage(anyhow!(
-            "--resume: {} holds a {} run, not {provider}",
-            out.display(),
-            h.provider
-        )));
-    }
-    h.same_input(&settings.input.path.display().to_string(), identity, out)
-        .map_err(|why| Fatal::usage(anyhow!("--resume: {why}")))?;
-    if h.sheet != settings.input.sheet_read() {
-        let name = |sheet: &Option<String>| match sheet {
-            Some(sheet) => format!("sheet {sheet:?}"),
-            None => "no sheet".to_owned(),
-        };
-        return Err(Fatal::usage(anyhow!(
-            "--resume: the run in {} read {} of {}, not {}; another sheet is another input: import it with a new --out",
-            out.display(),
-            name(&h.sheet),
-            h.input,
-            name(&settings.input.sheet_read())
-        )));
-    }
-    Ok((loaded.done, loaded.in_flight))
 }

@@ -91,8 +91,22 @@ impl<W: Write> SuccessWriter<W> {
         Ok(())
     }
 
+    /// Hand what was written to the file (the journal may then say these rows succeeded).
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.csv.flush()
+    }
+
     pub fn into_inner(self) -> io::Result<W> {
         self.csv.into_inner().map_err(|e| e.into_error())
+    }
+}
+
+impl SuccessWriter<BufWriter<File>> {
+    /// Flush, then sync the file's data to disk (before the journal is synced, so that the
+    /// journal on disk never calls a row succeeded whose line is not).
+    pub fn sync(&mut self) -> io::Result<()> {
+        self.csv.flush()?;
+        self.csv.get_ref().get_ref().sync_data()
     }
 }
 
@@ -392,16 +406,23 @@ use crate::private_file::create_private;
 use crate::provider::rules::mask_phone;
 
 /// A report written under a temporary name and renamed into place once complete, so a
-/// report file is never seen half-written.
+/// report file is never seen half-written. What is written reaches the temporary file as the
+/// run goes (see [`SuccessWriter::flush`]): `--resume` of a killed run reads its success lines
+/// back from there.
 pub struct ReportFile {
     tmp: PathBuf,
     dest: PathBuf,
 }
 
 impl ReportFile {
+    /// The temporary name of report `name` while it is written.
+    pub fn part_name(name: &str) -> String {
+        format!(".{name}.part")
+    }
+
     pub fn create(dir: &Path, name: &str) -> io::Result<(ReportFile, BufWriter<File>)> {
         let dest = dir.join(name);
-        let tmp = dir.join(format!(".{name}.part"));
+        let tmp = dir.join(Self::part_name(name));
         let f = create_private(&tmp)?;
         Ok((
             ReportFile { tmp, dest },

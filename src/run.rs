@@ -20,20 +20,21 @@ use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal, UsageContext};
 use crate::http::Http;
 use crate::input::{Format, Identity, Input};
-use crate::journal::{self, EarlierOutcome, Journal};
+use crate::journal::{self, Journal};
 use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema, Target};
 use crate::messages;
 use crate::outcome::Counts;
-use crate::outdir::{load_resume, lock_out_dir, ResumeState};
+use crate::outdir::lock_out_dir;
 use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collected, Collector, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
-use crate::pipeline::read::{Mapper, ReadStats, Reader, Skip};
+use crate::pipeline::read::{Mapper, ReadStats, Reader};
 use crate::pipeline::send::{dispatch, plan_only, Counters, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::{Batch, Event, WriteFailure};
 use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, RunFacts, SuccessWriter, Summary};
+use crate::resume::Resume;
 use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
 
@@ -91,15 +92,6 @@ struct Stages {
 type SuccessReport = Option<(ReportFile, SuccessWriter<std::io::BufWriter<File>>)>;
 type FailedReport = (ReportFile, FailedWriter<std::io::BufWriter<File>>);
 
-/// Rows the run being resumed gave a final outcome: the reader skips them.
-struct DoneRows(std::collections::HashMap<u64, EarlierOutcome>);
-
-impl Skip for DoneRows {
-    fn done(&self, row: u64) -> bool {
-        self.0.contains_key(&row)
-    }
-}
-
 async fn import_with<P: Provider>(
     provider: Arc<P>,
     settings: Settings,
@@ -114,15 +106,16 @@ async fn import_with<P: Provider>(
         messages::warn(w);
     }
     let opened = run.open_input()?;
-    let lock = lock_out_dir(&run.settings.out_dir, run.settings.resume)?;
+    let lock = lock_out_dir(
+        &run.settings.out_dir,
+        run.settings.resume,
+        run.settings.dry_run(),
+    )?;
     let identity = run.identity(&opened.input)?;
     let resume = run.load_resume(identity.as_ref())?;
     let (sandbox, http) = run.transport().await?;
     let incremental = open_state(&*run.provider, &run.settings)?;
-    let resumed_unchanged = resume.as_ref().is_some_and(|(done, _)| {
-        done.values()
-            .any(|p| matches!(p, EarlierOutcome::Unchanged { .. }))
-    });
+    let resumed_unchanged = resume.as_ref().is_some_and(|r| r.has_unchanged());
     if resumed_unchanged && run.settings.state.is_none() {
         messages::warn(
             "the run being resumed was started with --skip-unchanged: its remaining rows are sent without checking the state, and not remembered; add --skip-unchanged to check them",
@@ -207,7 +200,7 @@ impl<P: Provider> Run<P> {
 
     /// With `--resume`: what the run being resumed recorded (nothing when it was killed before
     /// it recorded anything: the run then starts afresh).
-    fn load_resume(&mut self, identity: Option<&Identity>) -> Result<Option<ResumeState>, Fatal> {
+    fn load_resume(&mut self, identity: Option<&Identity>) -> Result<Option<Arc<Resume>>, Fatal> {
         let settings = &mut self.settings;
         if !settings.resume {
             return Ok(None);
@@ -220,7 +213,16 @@ impl<P: Provider> Run<P> {
             settings.resume = false;
             return Ok(None);
         }
-        load_resume(&settings.out_dir, settings, self.provider.name(), identity).map(Some)
+        let provider = &*self.provider;
+        let header = provider.success_header();
+        Resume::load(
+            &settings.out_dir,
+            settings,
+            provider.name(),
+            header,
+            identity,
+        )
+        .map(|r| Some(Arc::new(r)))
     }
 
     /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`;
@@ -321,7 +323,7 @@ impl<P: Provider> Run<P> {
         &self,
         opened: Opened,
         outputs: Outputs,
-        resume: Option<ResumeState>,
+        resume: Option<Arc<Resume>>,
         incremental: Option<Incremental>,
         http: Option<Http>,
         identity: Option<&Identity>,
@@ -332,14 +334,6 @@ impl<P: Provider> Run<P> {
         let write_failure = WriteFailure::default();
         let (batch_tx, batch_rx) = mpsc::channel(settings.concurrency.max(2));
         let (ev_tx, ev_rx) = mpsc::channel(4 * settings.concurrency + 64);
-        let (previous, skip, in_flight) = match resume {
-            Some((done, in_flight)) => {
-                let done = Arc::new(done);
-                let skip: Arc<dyn Skip> = Arc::new(DoneRows((*done).clone()));
-                (Some(done), Some(skip), Some(in_flight))
-            }
-            None => (None, None, None),
-        };
         let Incremental { filter, recorder } = incremental.unwrap_or_default();
         let journal = outputs.journal.clone();
         let input = opened.input;
@@ -353,7 +347,7 @@ impl<P: Provider> Run<P> {
                 unchanged: outputs.unchanged,
             },
             journal: outputs.journal,
-            previous,
+            resume: resume.clone(),
             progress: crate::progress::progress_bar(
                 settings,
                 !input.is_stream(),
@@ -365,6 +359,7 @@ impl<P: Provider> Run<P> {
             write_failure: write_failure.clone(),
             journaled: 0,
             recorder,
+            written: Default::default(),
         };
         let collector = start_collector(collector, ev_rx, &stop)?;
         let reader = Reader {
@@ -372,7 +367,7 @@ impl<P: Provider> Run<P> {
             mapper: opened.mapper,
             batch_size: settings.batch_size,
             stop: stop.clone(),
-            skip,
+            resume: resume.clone(),
             expected_rows: None,
         };
         let (reader, filter) = self.start_reading(reader, input, filter, batch_tx, &ev_tx)?;
@@ -385,9 +380,7 @@ impl<P: Provider> Run<P> {
                 let mut stage = self.send_stage(http, &stop, ev_tx);
                 stage.journal = journal;
                 stage.write_failure = write_failure.clone();
-                if let Some(set) = in_flight {
-                    stage.resumed_in_flight = Some(Arc::new(move |row| set.contains(&row)));
-                }
+                stage.resume = resume;
                 let counters = stage.counters.clone();
                 dispatch(Arc::new(stage), batch_rx).await;
                 Some(counters)

@@ -3,13 +3,14 @@
 //! `--max-failures` is exceeded. Runs on its own thread.
 //!
 //! Invariant: each event's rows are written to exactly one report (success, failed or, with
-//! `--skip-unchanged`, unchanged) and counted exactly once; the state hears of an outcome only
-//! after the journal recorded it. When writing fails (a full disk), the run is stopped, nothing more is
+//! `--skip-unchanged`, unchanged) and counted exactly once; a row's success line is in the
+//! report's file (flushed; synced before the journal is) before the journal records that it
+//! succeeded, so that `--resume` of a killed run finds it there (see `crate::journal`); the
+//! state hears of an outcome only after the journal recorded it. When writing fails (a full disk), the run is stopped, nothing more is
 //! written, and every row is still counted, so that the summary tells what happened; the
 //! journal then holds what was recorded before, for `--resume`.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufWriter};
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use crate::messages;
 use crate::outcome::Counts;
 use crate::provider::Provider;
 use crate::report::{FailedWriter, ReportFile, SuccessWriter};
+use crate::resume::Resume;
 use crate::stop::{Reason, Stop};
 
 /// How often recorded outcomes are synced to disk.
@@ -77,11 +79,23 @@ fn broke(failure: &WriteFailure, stop: &Stop, what: &str, e: &io::Error) {
     }
 }
 
+/// The committed `success.csv` holds `reported` of the resumed run's success lines, written
+/// again: once it holds them all, the copy kept of them goes.
+fn earlier_reported(resume: Option<&Resume>, reported: u64) {
+    if let Some(Err(e)) = resume.map(|r| r.reported(reported)) {
+        messages::warn(format_args!(
+            "cannot remove {}: {e}",
+            crate::resume::EARLIER
+        ));
+    }
+}
+
 pub struct Collector<P: Provider> {
     pub provider: Arc<P>,
     pub reports: Reports,
     pub journal: Option<Arc<Journal>>,
-    pub previous: Option<Arc<HashMap<u64, EarlierOutcome>>>,
+    /// The run being resumed: what to report for the rows it finished.
+    pub resume: Option<Arc<Resume>>,
     pub progress: ProgressBar,
     pub stop: Stop,
     pub input_name: String,
@@ -93,6 +107,17 @@ pub struct Collector<P: Provider> {
     /// `--skip-unchanged` (not in a dry run): records final outcomes in the state, after the
     /// journal.
     pub recorder: Option<Recorder>,
+    /// What the journal and `--resume` depend on in the success report.
+    pub written: Written,
+}
+
+/// What the collector wrote to the success report that others depend on.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// Rows recorded as succeeded in the journal since the success report was last synced.
+    unsynced: bool,
+    /// Success lines of the resumed run written again to this run's `success.csv`.
+    earlier: u64,
 }
 
 /// What the collector ends with.
@@ -150,8 +175,11 @@ impl<P: Provider> Collector<P> {
         }
         self.progress.finish_and_clear();
         if !self.write_failure.is_set() {
-            if let Err(e) = self.reports.commit() {
-                broke(&self.write_failure, &self.stop, "the reports", &e);
+            let success = self.reports.success.is_some();
+            match self.reports.commit() {
+                Ok(()) if success => earlier_reported(self.resume.as_deref(), self.written.earlier),
+                Ok(()) => {}
+                Err(e) => broke(&self.write_failure, &self.stop, "the reports", &e),
             }
         }
         Collected {
@@ -165,14 +193,23 @@ impl<P: Provider> Collector<P> {
         broke(&self.write_failure, &self.stop, what, e);
     }
 
-    fn sync_journal(&self) {
+    /// Sync the success report, then the journal: on disk, the journal never calls a row
+    /// succeeded whose success line is not.
+    fn sync_journal(&mut self) {
         if self.write_failure.is_set() {
             return;
         }
-        if let Some(j) = &self.journal {
-            if let Err(e) = j.sync() {
-                self.broke("the journal", &e);
+        let Some(j) = &self.journal else {
+            return;
+        };
+        if let (Some((_, w)), true) = (&mut self.reports.success, self.written.unsynced) {
+            if let Err(e) = w.sync() {
+                return self.broke("success.csv", &e);
             }
+            self.written.unsynced = false;
+        }
+        if let Err(e) = j.sync() {
+            self.broke("the journal", &e);
         }
     }
 
@@ -229,166 +266,205 @@ impl<P: Provider> Collector<P> {
                 data,
                 code,
                 message,
-            } => {
-                self.counts.total += 1;
-                self.counts.rejected += 1;
-                let entry = self.counts.rejections.entry(code.clone()).or_default();
-                entry.0 += 1;
-                if entry.1.len() < EXAMPLE_ROWS {
-                    entry.1.push(row);
-                }
-                if self.counts.rejected <= SHOWN_REJECTIONS {
-                    self.progress.suspend(|| {
-                        messages::warn(format_args!(
-                            "{}: row {row} rejected: {message}",
-                            self.input_name
-                        ))
-                    });
-                }
-                self.write_failed(row, &data, "rejected", &code, &message);
-            }
+            } => self.rejected(row, &data, &code, &message),
             Event::Unread(rows) => {
                 for (row, data) in rows {
                     self.pending(row, &data);
                 }
             }
-            Event::Done(items) => {
-                #[cfg(debug_assertions)]
-                debug_panic();
-                // Success cells are computed once, for the journal and the report.
-                let cells: Vec<Option<Vec<Cow<'_, str>>>> = items
-                    .iter()
-                    .map(|(it, o)| match o {
-                        Outcome::Succeeded { id, .. } => {
-                            Some(self.provider.success_cells(&it.customer, id.as_deref()))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                if let (Some(j), false) = (&self.journal, self.write_failure.is_set()) {
-                    let rows: Vec<crate::journal::DoneRow<'_>> = items
-                        .iter()
-                        .zip(&cells)
-                        .map(|((it, o), c)| (it.row, o, c.as_deref()))
-                        .collect();
-                    match j.done(&rows) {
-                        Ok(()) => {
-                            self.journaled += items
-                                .iter()
-                                .filter(|(_, o)| !matches!(o, Outcome::Pending))
-                                .count() as u64;
-                            // Only what the journal holds goes into the state.
-                            if let Some(r) = &mut self.recorder {
-                                for (it, o) in &items {
-                                    r.note(&*self.provider, &it.customer, o);
-                                }
-                            }
-                        }
-                        Err(e) => self.broke("the journal", &e),
-                    }
-                }
-                for ((item, outcome), cells) in items.iter().zip(&cells) {
-                    match outcome {
-                        Outcome::Succeeded {
-                            already_present, ..
-                        } => {
-                            self.counts.total += 1;
-                            self.counts.succeeded += 1;
-                            self.counts.already_present += u64::from(*already_present);
-                            tracing::debug!(row = item.row, "succeeded");
-                            self.write_success(item.row, cells.as_deref().unwrap_or_default());
-                        }
-                        Outcome::Failed { code, message } => {
-                            self.counts.total += 1;
-                            self.counts.failed += 1;
-                            tracing::debug!(row = item.row, code = %code, "failed: {message}");
-                            self.write_failed(item.row, &item.data, "failed", code, message);
-                        }
-                        Outcome::Unknown { code, message } => {
-                            self.counts.total += 1;
-                            self.counts.unknown += 1;
-                            tracing::debug!(row = item.row, code = %code, "unknown: {message}");
-                            self.write_failed(item.row, &item.data, "unknown", code, message);
-                        }
-                        Outcome::Pending => self.pending(item.row, &item.data),
-                    }
+            Event::Done(items) => self.done(items),
+            Event::Resumed(rows) => {
+                for r in rows {
+                    self.resumed(r.row, &r.data, r.customer.as_ref());
                 }
             }
-            Event::Resumed { row, data } => {
-                self.counts.total += 1;
-                self.journaled += 1;
-                let prev = self.previous.as_ref().and_then(|p| p.get(&row)).cloned();
-                match prev {
-                    Some(EarlierOutcome::Succeeded {
-                        cells,
-                        already_present,
-                    }) => {
-                        self.counts.succeeded += 1;
-                        self.counts.already_present += u64::from(already_present);
-                        self.write_success(row, &cells);
-                    }
-                    Some(EarlierOutcome::Failed { code, message }) => {
-                        self.counts.failed += 1;
-                        self.write_failed(row, &data, "failed", &code, &message);
-                    }
-                    Some(EarlierOutcome::Unknown { code, message }) => {
-                        self.counts.unknown += 1;
-                        self.write_failed(row, &data, "unknown", &code, &message);
-                    }
-                    Some(EarlierOutcome::Unchanged { cells }) => {
-                        self.counts.unchanged += 1;
-                        self.write_unchanged(row, &cells);
-                    }
-                    None => {
-                        self.counts.total -= 1;
-                        self.journaled -= 1;
-                        self.pending(row, &data);
-                    }
-                }
-            }
-            Event::Unchanged(items) => {
-                let cells: Vec<Vec<Cow<'_, str>>> = items
-                    .iter()
-                    .map(|it| self.provider.unchanged_cells(&it.customer))
-                    .collect();
-                if let (Some(j), false) = (&self.journal, self.write_failure.is_set()) {
-                    let rows: Vec<(u64, &[Cow<'_, str>])> = items
-                        .iter()
-                        .zip(&cells)
-                        .map(|(it, c)| (it.row, c.as_slice()))
-                        .collect();
-                    match j.unchanged(&rows) {
-                        Ok(()) => self.journaled += items.len() as u64,
-                        Err(e) => self.broke("the journal", &e),
-                    }
-                }
-                self.counts.total += items.len() as u64;
-                self.counts.unchanged += items.len() as u64;
-                for (it, c) in items.iter().zip(&cells) {
-                    self.write_unchanged(it.row, c);
-                }
-            }
-            Event::Unattributed(lines) => {
-                self.counts.unattributed += lines.len() as u64;
-                for l in lines {
-                    // Never log a phone number in full.
-                    let masked = match l.rsplit_once(':') {
-                        Some((head, phone)) => {
-                            format!(
-                                "{head}:{}",
-                                crate::provider::rules::mask_phone(phone.trim())
-                            )
-                        }
-                        None => l,
-                    };
-                    tracing::warn!("answer line matching no row of its request: {masked}");
-                }
-            }
+            Event::Unchanged(items) => self.unchanged(items),
+            Event::Unattributed(lines) => self.unattributed(lines),
             Event::Valid { rows } => {
                 self.counts.total += rows;
                 self.counts.valid += rows;
                 self.counts.planned_requests += 1;
             }
+        }
+    }
+
+    fn rejected(&mut self, row: u64, data: &crate::input::RecordData, code: &str, message: &str) {
+        self.counts.total += 1;
+        self.counts.rejected += 1;
+        let entry = self.counts.rejections.entry(code.to_owned()).or_default();
+        entry.0 += 1;
+        if entry.1.len() < EXAMPLE_ROWS {
+            entry.1.push(row);
+        }
+        if self.counts.rejected <= SHOWN_REJECTIONS {
+            self.progress.suspend(|| {
+                messages::warn(format_args!(
+                    "{}: row {row} rejected: {message}",
+                    self.input_name
+                ))
+            });
+        }
+        self.write_failed(row, data, "rejected", code, message);
+    }
+
+    /// Rows with their outcome: into the reports first (success lines flushed to the file),
+    /// then into the journal, then (noted for) the state.
+    fn done(&mut self, items: Vec<(super::Item<P::Customer>, Outcome)>) {
+        #[cfg(debug_assertions)]
+        debug_panic();
+        let mut succeeded = false;
+        for (item, outcome) in &items {
+            match outcome {
+                Outcome::Succeeded {
+                    id,
+                    already_present,
+                } => {
+                    self.counts.total += 1;
+                    self.counts.succeeded += 1;
+                    self.counts.already_present += u64::from(*already_present);
+                    tracing::debug!(row = item.row, "succeeded");
+                    let cells = self.provider.success_cells(&item.customer, id.as_deref());
+                    self.write_success(item.row, &cells);
+                    succeeded = true;
+                }
+                Outcome::Failed { code, message } => {
+                    self.counts.total += 1;
+                    self.counts.failed += 1;
+                    tracing::debug!(row = item.row, code = %code, "failed: {message}");
+                    self.write_failed(item.row, &item.data, "failed", code, message);
+                }
+                Outcome::Unknown { code, message } => {
+                    self.counts.total += 1;
+                    self.counts.unknown += 1;
+                    tracing::debug!(row = item.row, code = %code, "unknown: {message}");
+                    self.write_failed(item.row, &item.data, "unknown", code, message);
+                }
+                Outcome::Pending => self.pending(item.row, &item.data),
+            }
+        }
+        if succeeded {
+            self.flush_success();
+        }
+        self.journal_done(&items);
+    }
+
+    /// Hand the success lines written so far to the file, before the journal mentions them.
+    fn flush_success(&mut self) {
+        if self.write_failure.is_set() {
+            return;
+        }
+        if let Some((_, w)) = &mut self.reports.success {
+            if let Err(e) = w.flush() {
+                self.broke("success.csv", &e);
+            }
+        }
+    }
+
+    /// Record final outcomes in the journal (unless writing failed), then note them for the
+    /// state.
+    fn journal_done(&mut self, items: &[(super::Item<P::Customer>, Outcome)]) {
+        let Some(j) = self
+            .journal
+            .as_ref()
+            .filter(|_| !self.write_failure.is_set())
+        else {
+            return;
+        };
+        let rows: Vec<(u64, &Outcome)> = items.iter().map(|(it, o)| (it.row, o)).collect();
+        match j.done(&rows) {
+            Ok(()) => {
+                self.written.unsynced |= items
+                    .iter()
+                    .any(|(_, o)| matches!(o, Outcome::Succeeded { .. }));
+                self.journaled += items
+                    .iter()
+                    .filter(|(_, o)| !matches!(o, Outcome::Pending))
+                    .count() as u64;
+                // Only what the journal holds goes into the state.
+                if let Some(r) = &mut self.recorder {
+                    for (it, o) in items {
+                        r.note(&*self.provider, &it.customer, o);
+                    }
+                }
+            }
+            Err(e) => self.broke("the journal", &e),
+        }
+    }
+
+    /// A row the resumed run finished: reported again as it ended then.
+    fn resumed(
+        &mut self,
+        row: u64,
+        data: &crate::input::RecordData,
+        customer: Option<&P::Customer>,
+    ) {
+        let Some(resume) = self.resume.clone() else {
+            return self.pending(row, data);
+        };
+        let Some(earlier) = resume.earlier(row) else {
+            return self.pending(row, data);
+        };
+        self.counts.total += 1;
+        self.journaled += 1;
+        match earlier {
+            EarlierOutcome::Succeeded { already_present } => {
+                self.counts.succeeded += 1;
+                self.counts.already_present += u64::from(*already_present);
+                // Resume::load made sure that every row that succeeded has its line.
+                let cells = resume.success_cells(row).unwrap_or_default();
+                self.write_success(row, &cells);
+                self.written.earlier += 1;
+            }
+            EarlierOutcome::Failed { code, message } => {
+                self.counts.failed += 1;
+                self.write_failed(row, data, "failed", code, message);
+            }
+            EarlierOutcome::Unknown { code, message } => {
+                self.counts.unknown += 1;
+                self.write_failed(row, data, "unknown", code, message);
+            }
+            EarlierOutcome::Unchanged => {
+                self.counts.unchanged += 1;
+                let cells = customer
+                    .map(|c| self.provider.unchanged_cells(c))
+                    .unwrap_or_default();
+                self.write_unchanged(row, &cells);
+            }
+        }
+    }
+
+    /// Rows not sent, the state remembering them unchanged: journaled, then reported.
+    fn unchanged(&mut self, items: Vec<super::Item<P::Customer>>) {
+        if let (Some(j), false) = (&self.journal, self.write_failure.is_set()) {
+            let rows: Vec<u64> = items.iter().map(|it| it.row).collect();
+            match j.unchanged(&rows) {
+                Ok(()) => self.journaled += items.len() as u64,
+                Err(e) => self.broke("the journal", &e),
+            }
+        }
+        self.counts.total += items.len() as u64;
+        self.counts.unchanged += items.len() as u64;
+        for it in &items {
+            let cells: Vec<Cow<'_, str>> = self.provider.unchanged_cells(&it.customer);
+            self.write_unchanged(it.row, &cells);
+        }
+    }
+
+    /// Answer lines that name no row: counted, and logged with the phone masked.
+    fn unattributed(&mut self, lines: Vec<String>) {
+        self.counts.unattributed += lines.len() as u64;
+        for l in lines {
+            // Never log a phone number in full.
+            let masked = match l.rsplit_once(':') {
+                Some((head, phone)) => {
+                    format!(
+                        "{head}:{}",
+                        crate::provider::rules::mask_phone(phone.trim())
+                    )
+                }
+                None => l,
+            };
+            tracing::warn!("answer line matching no row of its request: {masked}");
         }
     }
 

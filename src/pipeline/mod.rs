@@ -39,6 +39,15 @@ pub struct Batch<C> {
 
 pub use crate::outcome::Outcome;
 
+/// A row the run being resumed finished, read again: reported as it ended then.
+#[derive(Debug)]
+pub struct EarlierRow<C> {
+    pub row: u64,
+    pub data: RecordData,
+    /// The row as prepared now, when it could be (`unchanged.csv` cells are computed from it).
+    pub customer: Option<C>,
+}
+
 /// What the collector hears about.
 #[derive(Debug)]
 pub enum Event<C> {
@@ -55,8 +64,8 @@ pub enum Event<C> {
     Unread(Vec<(u64, RecordData)>),
     /// Answer lines that matched no row.
     Unattributed(Vec<String>),
-    /// Resumed run: a row whose final outcome the journal already holds.
-    Resumed { row: u64, data: RecordData },
+    /// Resumed run: rows whose final outcome the journal already holds.
+    Resumed(Vec<EarlierRow<C>>),
     /// Dry run: a batch that would have been sent.
     Valid { rows: u64 },
     /// `--skip-unchanged`: rows the state remembers as sent with the same content; not sent.

@@ -9,21 +9,17 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
 use super::seen::{First, Seen};
-use super::{Batch, Event, Item};
+use super::{Batch, EarlierRow, Event, Item};
 use crate::input::{place, Input, InputError, Record, RecordData};
 use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
 use crate::provider::Provider;
+use crate::resume::Resume;
 use crate::stop::Stop;
 
 /// How records are mapped: by column position (CSV/TSV) or by key (JSONL).
 pub enum Mapper {
     Csv { plan: Plan, header: Vec<String> },
     Json(KeyPlan),
-}
-
-/// Rows already done in the run being resumed (skipped here, reported by the collector).
-pub trait Skip: Send + Sync {
-    fn done(&self, row: u64) -> bool;
 }
 
 /// What the reader saw.
@@ -42,10 +38,70 @@ pub struct Reader<P: Provider> {
     pub mapper: Mapper,
     pub batch_size: usize,
     pub stop: Stop,
-    pub skip: Option<Arc<dyn Skip>>,
+    /// The run being resumed: rows with a final outcome are not sent again.
+    pub resume: Option<Arc<Resume>>,
     /// About how many records the input holds (a file's line count), to size the duplicate
     /// check once; `None` for a stream.
     pub expected_rows: Option<u64>,
+}
+
+/// The collector is gone: reading stops.
+struct Gone;
+
+/// What one pass over the input carries from record to record.
+struct Pass<C> {
+    batches: Sender<Batch<C>>,
+    events: Sender<Event<C>>,
+    stats: ReadStats,
+    seen: Seen,
+    batch: Vec<Item<C>>,
+    unread: Vec<(u64, RecordData)>,
+    resumed: Vec<EarlierRow<C>>,
+}
+
+/// Rows told to the collector together (unread, or finished by the resumed run).
+const GROUP: usize = 1024;
+
+impl<C> Pass<C> {
+    fn event(&self, ev: Event<C>) -> Result<(), Gone> {
+        self.events.blocking_send(ev).map_err(|_| Gone)
+    }
+
+    /// Send the batch gathered so far (if any) to the dispatcher.
+    fn send_batch(&mut self, capacity: usize) {
+        if self.batch.is_empty() {
+            return;
+        }
+        self.stats.batches += 1;
+        let items = std::mem::replace(&mut self.batch, Vec::with_capacity(capacity));
+        if let Err(e) = self.batches.blocking_send(Batch {
+            id: self.stats.batches,
+            items,
+        }) {
+            // The dispatcher is gone: these rows were never sent.
+            let _ = self.events.blocking_send(Event::pending(e.0.items));
+        }
+    }
+
+    /// Records not read because the run stopped: told in groups.
+    fn unread(&mut self, row: u64, data: RecordData) {
+        self.unread.push((row, data));
+        if self.unread.len() >= GROUP {
+            let _ = self
+                .events
+                .blocking_send(Event::Unread(std::mem::take(&mut self.unread)));
+        }
+    }
+
+    /// A row the resumed run finished: told in groups.
+    fn resumed(&mut self, row: EarlierRow<C>) -> Result<(), Gone> {
+        self.resumed.push(row);
+        if self.resumed.len() >= GROUP {
+            let rows = std::mem::take(&mut self.resumed);
+            return self.event(Event::Resumed(rows));
+        }
+        Ok(())
+    }
 }
 
 impl<P: Provider> Reader<P> {
@@ -57,13 +113,18 @@ impl<P: Provider> Reader<P> {
         batches: Sender<Batch<P::Customer>>,
         events: Sender<Event<P::Customer>>,
     ) -> Result<ReadStats, InputError> {
-        let mut stats = ReadStats::default();
-        // Sized once for the rows to come (a file's lines).
-        let mut seen = self
-            .expected_rows
-            .map_or_else(Seen::default, Seen::with_capacity);
-        let mut batch: Vec<Item<P::Customer>> = Vec::with_capacity(self.batch_size);
-        let mut unread: Vec<(u64, RecordData)> = Vec::new();
+        let mut pass = Pass {
+            batches,
+            events,
+            stats: ReadStats::default(),
+            // Sized once for the rows to come (a file's lines).
+            seen: self
+                .expected_rows
+                .map_or_else(Seen::default, Seen::with_capacity),
+            batch: Vec::with_capacity(self.batch_size),
+            unread: Vec::new(),
+            resumed: Vec::new(),
+        };
         let mut result = Ok(());
         let sheet = input.sheet.as_ref().map(|s| s.name.clone());
         let sheet = sheet.as_deref();
@@ -75,108 +136,24 @@ impl<P: Provider> Reader<P> {
                     break;
                 }
             };
-            stats.records += 1;
-            if self.stop.is_set() {
-                if self.skip.as_ref().is_some_and(|s| s.done(rec.row)) {
-                    // Resumed run: its final outcome is known, stopping does not make it pending.
-                    let ev = Event::Resumed {
-                        row: rec.row,
-                        data: rec.data,
-                    };
-                    if events.blocking_send(ev).is_err() {
-                        break;
-                    }
-                    continue;
-                }
-                unread.push((rec.row, rec.data));
-                if unread.len() >= 1024 {
-                    let _ = events.blocking_send(Event::Unread(std::mem::take(&mut unread)));
-                }
-                continue;
-            }
-            let prepared = self.prepare(&rec, sheet);
-            let already = self.skip.as_ref().is_some_and(|s| s.done(rec.row));
-            match prepared {
-                Err((code, message)) => {
-                    let ev = Event::Rejected {
-                        row: rec.row,
-                        data: rec.data,
-                        code,
-                        message,
-                    };
-                    if events.blocking_send(ev).is_err() {
-                        break;
-                    }
-                }
-                Ok(customer) => {
-                    let first = self
-                        .provider
-                        .dedup_key(&customer)
-                        .map(|key| seen.first(key, rec.row));
-                    if let Some(First::At(first)) = first {
-                        let first =
-                            first.map_or_else(|| "an earlier row".into(), |r| format!("row {r}"));
-                        let ev = Event::Rejected {
-                            row: rec.row,
-                            data: rec.data,
-                            code: "duplicate_in_file".into(),
-                            message: format!(
-                                "{}: the same {} as {first} (sent once, from {first})",
-                                place(sheet, rec.line),
-                                self.provider.dedup_noun()
-                            ),
-                        };
-                        if events.blocking_send(ev).is_err() {
-                            break;
-                        }
-                        continue;
-                    }
-                    if already {
-                        // Resumed run: this row has its final outcome already.
-                        if events
-                            .blocking_send(Event::Resumed {
-                                row: rec.row,
-                                data: rec.data,
-                            })
-                            .is_err()
-                        {
-                            break;
-                        }
-                        continue;
-                    }
-                    batch.push(Item {
-                        row: rec.row,
-                        line: rec.line,
-                        customer,
-                        data: rec.data,
-                    });
-                    if batch.len() >= self.batch_size {
-                        stats.batches += 1;
-                        let full =
-                            std::mem::replace(&mut batch, Vec::with_capacity(self.batch_size));
-                        if let Err(e) = batches.blocking_send(Batch {
-                            id: stats.batches,
-                            items: full,
-                        }) {
-                            // The dispatcher is gone: these rows were never sent.
-                            let _ = events.blocking_send(Event::pending(e.0.items));
-                        }
-                    }
-                }
+            pass.stats.records += 1;
+            let went = if self.stop.is_set() {
+                self.after_stop(rec, sheet, &mut pass)
+            } else {
+                self.take(rec, sheet, &mut pass)
+            };
+            if went.is_err() {
+                break;
             }
         }
-        if !batch.is_empty() {
-            stats.batches += 1;
-            if let Err(e) = batches.blocking_send(Batch {
-                id: stats.batches,
-                items: batch,
-            }) {
-                let _ = events.blocking_send(Event::pending(e.0.items));
-            }
+        pass.send_batch(0);
+        if !pass.resumed.is_empty() {
+            let _ = pass.events.blocking_send(Event::Resumed(pass.resumed));
         }
-        if !unread.is_empty() {
-            let _ = events.blocking_send(Event::Unread(unread));
+        if !pass.unread.is_empty() {
+            let _ = pass.events.blocking_send(Event::Unread(pass.unread));
         }
+        let mut stats = pass.stats;
         let schema = Schema::of(&*self.provider);
         stats.plan = match &self.mapper {
             Mapper::Csv { plan, header } => plan.lines(&schema, header),
@@ -186,6 +163,86 @@ impl<P: Provider> Reader<P> {
             }
         };
         result.map(|()| stats)
+    }
+
+    fn is_done(&self, row: u64) -> bool {
+        self.resume.as_ref().is_some_and(|r| r.is_done(row))
+    }
+
+    /// A record read after the run was stopped: unread, unless its final outcome is known
+    /// (stopping does not make it pending).
+    fn after_stop(
+        &mut self,
+        rec: Record,
+        sheet: Option<&str>,
+        pass: &mut Pass<P::Customer>,
+    ) -> Result<(), Gone> {
+        if self.is_done(rec.row) {
+            let customer = self.prepare(&rec, sheet).ok();
+            return pass.resumed(EarlierRow {
+                row: rec.row,
+                data: rec.data,
+                customer,
+            });
+        }
+        pass.unread(rec.row, rec.data);
+        Ok(())
+    }
+
+    /// A record of a running import: rejected, a duplicate, done in the resumed run, or
+    /// into the batch.
+    fn take(
+        &mut self,
+        rec: Record,
+        sheet: Option<&str>,
+        pass: &mut Pass<P::Customer>,
+    ) -> Result<(), Gone> {
+        let customer = match self.prepare(&rec, sheet) {
+            Ok(c) => c,
+            Err((code, message)) => {
+                return pass.event(Event::Rejected {
+                    row: rec.row,
+                    data: rec.data,
+                    code,
+                    message,
+                })
+            }
+        };
+        let first = self
+            .provider
+            .dedup_key(&customer)
+            .map(|key| pass.seen.first(key, rec.row));
+        if let Some(First::At(first)) = first {
+            let first = first.map_or_else(|| "an earlier row".into(), |r| format!("row {r}"));
+            return pass.event(Event::Rejected {
+                row: rec.row,
+                data: rec.data,
+                code: "duplicate_in_file".into(),
+                message: format!(
+                    "{}: the same {} as {first} (sent once, from {first})",
+                    place(sheet, rec.line),
+                    self.provider.dedup_noun()
+                ),
+            });
+        }
+        if self.is_done(rec.row) {
+            // Resumed run: this row has its final outcome already.
+            return pass.resumed(EarlierRow {
+                row: rec.row,
+                data: rec.data,
+                customer: Some(customer),
+            });
+        }
+        pass.batch.push(Item {
+            row: rec.row,
+            line: rec.line,
+            customer,
+            data: rec.data,
+        });
+        if pass.batch.len() >= self.batch_size {
+            pass.send_batch(self.batch_size);
+        }
+        Ok(())
     }
 
     /// Map and validate one record; rejection as (code, message naming the line, or the sheet
@@ -224,13 +281,6 @@ mod tests {
     use crate::secret::Secret;
     use crate::stop::Reason;
 
-    struct Done(Vec<u64>);
-    impl Skip for Done {
-        fn done(&self, row: u64) -> bool {
-            self.0.contains(&row)
-        }
-    }
-
     #[test]
     fn after_a_stop_done_rows_stay_done_and_the_rest_is_unread() {
         let dir = tempfile::tempdir().unwrap();
@@ -265,7 +315,14 @@ mod tests {
             mapper: Mapper::Csv { plan, header },
             batch_size: 100,
             stop,
-            skip: Some(Arc::new(Done(vec![1, 2]))),
+            resume: Some(Arc::new(Resume::new(
+                dir.path(),
+                crate::journal::Loaded {
+                    done: vec![((1, 2), crate::journal::EarlierOutcome::Unchanged)],
+                    ..Default::default()
+                },
+                3,
+            ))),
             expected_rows: None,
         };
         let (btx, mut brx) = tokio::sync::mpsc::channel(4);
@@ -276,7 +333,12 @@ mod tests {
         let mut unread = vec![];
         while let Ok(ev) = erx.try_recv() {
             match ev {
-                Event::Resumed { row, .. } => resumed.push(row),
+                Event::Resumed(rows) => {
+                    for r in rows {
+                        assert!(r.customer.is_some(), "prepared, for its report cells");
+                        resumed.push(r.row)
+                    }
+                }
                 Event::Unread(rows) => unread.extend(rows.into_iter().map(|(r, _)| r)),
                 other => panic!("unexpected {other:?}"),
             }

@@ -24,6 +24,7 @@ use super::{Batch, Event, Item, Outcome, WriteFailure};
 use crate::http::{backoff, Http};
 use crate::journal::Journal;
 use crate::provider::{Provider, RowAnswer};
+use crate::resume::Resume;
 use crate::stop::{Reason, Stop};
 
 /// Request counters shared with the summary.
@@ -49,8 +50,8 @@ pub struct SendStage<P: Provider> {
     pub journal: Option<Arc<Journal>>,
     /// `--max-failures`, judged here as each part of a batch ends.
     pub budget: Budget,
-    /// Rows of these batches may already be held by the provider (resumed in-flight batches).
-    pub resumed_in_flight: Option<Arc<dyn Fn(u64) -> bool + Send + Sync>>,
+    /// The run being resumed: its rows sent without an outcome may be held by the provider.
+    pub resume: Option<Arc<Resume>>,
     /// Set when the journal cannot be written (the collector shares it).
     pub write_failure: WriteFailure,
     throttle_said: AtomicBool,
@@ -101,7 +102,7 @@ impl<P: Provider> SendStage<P> {
             events,
             journal: None,
             budget: Budget::default(),
-            resumed_in_flight: None,
+            resume: None,
             write_failure: WriteFailure::default(),
             throttle_said: AtomicBool::new(false),
             reached: AtomicBool::new(false),
@@ -157,20 +158,20 @@ pub async fn dispatch<P: Provider>(
             }
         }
         if let Some(j) = &ctx.journal {
-            let entries: Vec<(u64, Vec<u64>)> = ready
+            let rows: Vec<u64> = ready
                 .iter()
-                .map(|(b, _)| (b.id, b.items.iter().map(|i| i.row).collect()))
+                .flat_map(|(b, _)| b.items.iter().map(|i| i.row))
                 .collect();
             // The journal entries are written (and, where the provider's answers depend on
             // them, synced to disk) before the batches may leave.
             let written = if ctx.provider.resend_needs_history() {
                 // A disk flush takes a while: off the async thread, so answers keep flowing.
                 let j = j.clone();
-                tokio::task::spawn_blocking(move || j.sent(&entries, true))
+                tokio::task::spawn_blocking(move || j.sent(&rows, true))
                     .await
                     .unwrap_or_else(|e| Err(std::io::Error::other(e)))
             } else {
-                j.sent(&entries, false)
+                j.sent(&rows, false)
             };
             if let Err(e) = written {
                 ctx.write_failure.set("the journal", &e);
@@ -394,7 +395,8 @@ fn row_outcome<P: Provider>(
         RowAnswer::Refused { code, message } => Outcome::Failed { code, message },
         RowAnswer::Unknown { code, message } => Outcome::Unknown { code, message },
         RowAnswer::AlreadyExists { code, message } => {
-            let earlier = maybe_applied || ctx.resumed_in_flight.as_ref().is_some_and(|f| f(row));
+            let earlier =
+                maybe_applied || ctx.resume.as_ref().is_some_and(|r| r.was_in_flight(row));
             if earlier {
                 Outcome::Succeeded {
                     id: None,

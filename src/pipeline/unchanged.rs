@@ -219,5 +219,4 @@ impl Recorder {
 }
 
 #[cfg(test)]
-#[path = "unchanged_tests.rs"]
 mod tests;

@@ -517,19 +517,26 @@ fn journaled(out: &Path) -> Journaled {
         let Ok(v) = serde_json::from_str::<Value>(line) else {
             continue;
         };
-        if let Some(rows) = v["sent"]["rows"].as_array() {
-            j.sent.extend(rows.iter().filter_map(Value::as_u64));
-        }
-        for d in v["done"].as_array().into_iter().flatten() {
-            let row = d[0].as_u64().unwrap();
-            match d[1].as_str() {
-                Some("succeeded") => j.succeeded.insert(row),
-                Some("unchanged") => j.unchanged.insert(row),
-                _ => j.other.insert(row),
-            };
+        j.sent.extend(span_rows(&v["sent"]));
+        let done = &v["done"];
+        j.succeeded
+            .extend(span_rows(&done["ok"]).chain(span_rows(&done["present"])));
+        j.unchanged.extend(span_rows(&done["unchanged"]));
+        for kind in ["failed", "unknown"] {
+            for group in done[kind].as_array().into_iter().flatten() {
+                j.other.extend(span_rows(&group[2]));
+            }
         }
     }
     j
+}
+
+/// The rows of a journal's list of ranges, `[[first, last], ...]`.
+fn span_rows(spans: &Value) -> impl Iterator<Item = u64> + '_ {
+    spans.as_array().into_iter().flatten().flat_map(|s| {
+        let (a, b) = (s[0].as_u64().unwrap(), s[1].as_u64().unwrap());
+        a..=b
+    })
 }
 
 /// Wait until the journal satisfies `ready`, polling it (the run's own record of progress,

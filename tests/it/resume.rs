@@ -259,3 +259,200 @@ fn resume_without_a_journal_starts_afresh() {
         .stderr(predicates::str::contains("nothing to resume"));
     check_complete(&env, 3);
 }
+
+/// Every succeeded row's `customer_id` in success.csv is the id the sandbox gave its phone.
+fn check_ids(env: &TestEnv) {
+    let held: std::collections::HashMap<String, String> = env
+        .held_nxlink()
+        .iter()
+        .map(|c| {
+            (
+                c["whats_app_phone"].as_str().unwrap().to_owned(),
+                c["customerId"].to_string(),
+            )
+        })
+        .collect();
+    let rows = env.csv_rows("success.csv");
+    assert!(!rows.is_empty());
+    for r in rows {
+        let phone = cell(&r, "whats_app_phone");
+        assert_eq!(
+            Some(cell(&r, "customer_id")),
+            held.get(phone).map(String::as_str),
+            "row {}",
+            cell(&r, "row")
+        );
+    }
+}
+
+/// Wait until the journal's text satisfies `ready` (the run's own record of its progress).
+fn wait_for_journal(env: &TestEnv, ready: impl Fn(&str) -> bool) {
+    let journal = env.out().join("journal.jsonl");
+    let start = Instant::now();
+    while !ready(&std::fs::read_to_string(&journal).unwrap_or_default()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the journal never showed the expected progress: {}",
+            said(env)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn sorted_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn a_clean_run_journals_a_tenth_of_its_input_and_no_report_cells() {
+    let env = TestEnv::new();
+    let input = env.write("big.csv", rows_csv(20_000));
+    env.cmd("nxlink").arg(&input).assert().code(0);
+    let input_len = std::fs::metadata(&input).unwrap().len();
+    let journal = env.read("journal.jsonl");
+    assert!(
+        journal.len() as u64 * 10 <= input_len,
+        "journal {} bytes for an input of {input_len}",
+        journal.len()
+    );
+    let success = env.read("success.csv");
+    let first = &env.csv_rows("success.csv")[0];
+    for cell_of_report in [cell(first, "customer_id"), cell(first, "whats_app_phone")] {
+        assert!(
+            !journal.contains(cell_of_report),
+            "{cell_of_report} in the journal"
+        );
+    }
+    check_ids(&env);
+
+    // Resuming the finished run sends nothing and writes the same success lines (the customer
+    // ids read back from its success.csv).
+    let requests = env.stats()["requests"].as_u64().unwrap();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0);
+    assert_eq!(env.stats()["requests"].as_u64().unwrap(), requests);
+    assert_eq!(
+        sorted_lines(&env.read("success.csv")),
+        sorted_lines(&success)
+    );
+    assert!(!env.out().join(".success.csv.earlier").exists());
+}
+
+#[test]
+fn resume_refuses_when_the_success_report_is_gone() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", rows_csv(5));
+    env.cmd("nxlink").arg(&input).assert().code(0);
+    std::fs::remove_file(env.out().join("success.csv")).unwrap();
+    let requests = env.stats()["requests"].as_u64().unwrap();
+    let out = env.out().display().to_string();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(format!(
+            "error: --resume: the journal in {out} records 5 row(s) as succeeded (the first: row 1) whose line is in none of {out}/success.csv, {out}/.success.csv.part and {out}/.success.csv.earlier: the earlier run's success report was removed or damaged. Those rows are held by the provider and are not sent again"
+        )));
+    assert_eq!(env.stats()["requests"].as_u64().unwrap(), requests);
+    assert!(!env.out().join(".success.csv.part").exists());
+}
+
+#[test]
+fn a_version_2_journal_is_resumed_with_its_own_success_cells() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", rows_csv(6));
+    env.cmd("nxlink").arg(&input).assert().code(0);
+    // The same run as a journal of version 2 would have recorded it, killed after its first
+    // batch: rows 1-3 succeeded (cells in the journal), 4 sent without an answer, 5-6 unsent.
+    let journal = env.read("journal.jsonl");
+    let header = journal
+        .lines()
+        .next()
+        .unwrap()
+        .replace(&format!("\"version\":{}", 3), "\"version\":2");
+    assert!(header.contains("\"version\":2"), "{header}");
+    let v2 = [
+        header.as_str(),
+        r#"{"sent":{"batch":1,"rows":[1,2,3,4]}}"#,
+        r#"{"done":[[1,"succeeded",false,["11","62810000001","N1"]],[2,"succeeded",false,["12","62810000002","N2"]],[3,"succeeded",true,["","62810000003","N3"]]]}"#,
+    ];
+    for name in ["success.csv", "failed.csv", "summary.json"] {
+        std::fs::remove_file(env.out().join(name)).unwrap();
+    }
+    std::fs::write(env.out().join("journal.jsonl"), v2.join("\n") + "\n").unwrap();
+    let received = env.stats()["rows_received"].as_u64().unwrap();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0);
+    assert_eq!(
+        env.stats()["rows_received"].as_u64().unwrap(),
+        received + 3,
+        "rows 4-6 sent again, 1-3 not"
+    );
+    let ids: Vec<(String, String)> = {
+        let mut rows: Vec<(String, String)> = env
+            .csv_rows("success.csv")
+            .iter()
+            .map(|r| (cell(r, "row").to_owned(), cell(r, "customer_id").to_owned()))
+            .collect();
+        rows.sort();
+        rows
+    };
+    assert_eq!(
+        ids[..3],
+        [
+            ("1".into(), "11".into()),
+            ("2".into(), "12".into()),
+            ("3".into(), "".into())
+        ]
+    );
+    assert_eq!(ids.len(), 6);
+    assert!(ids[3..].iter().all(|(_, id)| !id.is_empty()), "{ids:?}");
+    let s = env.summary();
+    assert_eq!(s["succeeded"], json!(6));
+    assert_eq!(s["already_present"], json!(1));
+}
+
+#[test]
+fn killed_twice_then_resumed_keeps_every_customer_id() {
+    let env = TestEnv::latency(100);
+    let input = env.write("k.csv", rows_csv(300));
+    let args = ["--batch-size", "10", "--concurrency", "3"];
+    let child = spawn(&env, &input, &args);
+    // Killed once rows have succeeded: their lines are only in .success.csv.part.
+    wait_for_journal(&env, |j| j.contains("\"ok\""));
+    signal(&child, libc::SIGKILL);
+    let _ = wait(child, Duration::from_secs(10));
+    assert!(env.out().join(".success.csv.part").exists());
+    let len = std::fs::metadata(env.out().join("journal.jsonl"))
+        .unwrap()
+        .len() as usize;
+
+    // Killed again once the resumed run recorded outcomes of its own: the earlier lines are
+    // kept in .success.csv.earlier meanwhile.
+    let child = spawn(&env, &input, &[&args[..], &["--resume"]].concat());
+    wait_for_journal(&env, |j| j.len() > len && j[len..].contains("\"ok\""));
+    signal(&child, libc::SIGKILL);
+    let _ = wait(child, Duration::from_secs(10));
+    assert!(env.out().join(".success.csv.earlier").exists());
+    assert!(
+        env.stats()["rows_received"].as_u64().unwrap() < 300,
+        "the run finished before the kill; raise the latency"
+    );
+
+    let child = spawn(&env, &input, &[&args[..], &["--resume"]].concat());
+    assert_eq!(wait(child, Duration::from_secs(60)), 0, "{}", said(&env));
+    check_complete(&env, 300);
+    check_ids(&env);
+    for gone in [".success.csv.earlier", ".success.csv.part"] {
+        assert!(!env.out().join(gone).exists(), "{gone}");
+    }
+}

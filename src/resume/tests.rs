@@ -1,0 +1,139 @@
+use super::*;
+use crate::journal::Header;
+
+const HEADER: [&str; 3] = ["customer_id", "whats_app_phone", "full_name"];
+
+fn ok() -> EarlierOutcome {
+    EarlierOutcome::Succeeded {
+        already_present: false,
+    }
+}
+
+/// Rows 1-4 and 6 succeeded (5 failed), 1-8 sent.
+fn loaded() -> Loaded {
+    Loaded {
+        header: Some(Header::new("nxlink", "a.csv", None)),
+        done: vec![
+            ((1, 4), ok()),
+            (
+                (5, 5),
+                EarlierOutcome::Failed {
+                    code: "12148".into(),
+                    message: "seat".into(),
+                },
+            ),
+            (
+                (6, 6),
+                EarlierOutcome::Succeeded {
+                    already_present: true,
+                },
+            ),
+            ((9, 10), EarlierOutcome::Unchanged),
+        ],
+        sent: vec![(1, 8)],
+        cells: vec![],
+    }
+}
+
+#[test]
+fn rows_are_looked_up_in_the_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Resume::new(dir.path(), loaded(), 3);
+    assert!(r.is_done(1) && r.is_done(4) && r.is_done(5) && r.is_done(10));
+    assert!(!r.is_done(0) && !r.is_done(7) && !r.is_done(11));
+    assert_eq!(r.earlier(3), Some(&ok()));
+    assert!(
+        matches!(r.earlier(5), Some(EarlierOutcome::Failed { code, .. }) if &**code == "12148")
+    );
+    assert_eq!(r.earlier(9), Some(&EarlierOutcome::Unchanged));
+    assert!(r.was_in_flight(7) && r.was_in_flight(8));
+    assert!(!r.was_in_flight(6) && !r.was_in_flight(9) && !r.was_in_flight(11));
+    assert!(r.has_unchanged());
+    assert_eq!(r.succeeded(), 5);
+}
+
+#[test]
+fn success_lines_come_from_the_reports_and_a_torn_or_unrecorded_line_is_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    // The finished part of an earlier run, then the killed run's part file: row 7 was written
+    // but its outcome never reached the journal; the last line is torn.
+    std::fs::write(
+        out.join("success.csv"),
+        "row,customer_id,whats_app_phone,full_name\n1,101,6281,A\n2,102,6282,\"B, b\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        out.join(".success.csv.part"),
+        "row,customer_id,whats_app_phone,full_name\n3,103,6283,C\n7,107,6287,G\n4,104,6284,D\n6,,6286,F\n1,10",
+    )
+    .unwrap();
+    let mut r = Resume::new(out, loaded(), 3);
+    assert!(r.read_success_files(&HEADER).unwrap(), "a killed run");
+    r.check_lines().unwrap();
+    assert_eq!(r.success_cells(2), Some(vec!["102", "6282", "B, b"]));
+    assert_eq!(r.success_cells(1), Some(vec!["101", "6281", "A"]));
+    assert_eq!(r.success_cells(6), Some(vec!["", "6286", "F"]));
+    assert_eq!(r.success_cells(7), None, "not in the journal");
+    assert_eq!(r.success_cells(5), None, "failed");
+
+    // Kept before the new run replaces the part file, and read back from there.
+    r.keep_lines(&HEADER).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.join(EARLIER)).unwrap(),
+        "row,customer_id,whats_app_phone,full_name\n1,101,6281,A\n2,102,6282,\"B, b\"\n3,103,6283,C\n4,104,6284,D\n6,,6286,F\n"
+    );
+    std::fs::remove_file(out.join("success.csv")).unwrap();
+    std::fs::write(
+        out.join(".success.csv.part"),
+        "row,customer_id,whats_app_phone,full_name\n",
+    )
+    .unwrap();
+    let mut again = Resume::new(out, loaded(), 3);
+    again.read_success_files(&HEADER).unwrap();
+    again.check_lines().unwrap();
+    assert_eq!(again.success_cells(4), Some(vec!["104", "6284", "D"]));
+
+    // Removed once the new success.csv holds them all, not before.
+    again.reported(4).unwrap();
+    assert!(out.join(EARLIER).exists());
+    again.reported(5).unwrap();
+    assert!(!out.join(EARLIER).exists());
+}
+
+#[test]
+fn a_succeeded_row_without_its_line_refuses_the_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    std::fs::write(
+        out.join("success.csv"),
+        "row,customer_id,whats_app_phone,full_name\n1,101,6281,A\n3,103,6283,C\n",
+    )
+    .unwrap();
+    let mut r = Resume::new(out, loaded(), 3);
+    assert!(!r.read_success_files(&HEADER).unwrap(), "a finished run");
+    let e = r.check_lines().unwrap_err();
+    assert_eq!(e.exit, crate::exit::Exit::Usage);
+    let msg = e.error.to_string();
+    assert!(
+        msg.starts_with(&format!(
+            "--resume: the journal in {0} records 3 row(s) as succeeded (the first: row 2) whose line is in none of {0}/success.csv, {0}/.success.csv.part and {0}/.success.csv.earlier",
+            out.display()
+        )),
+        "{msg}"
+    );
+}
+
+#[test]
+fn version_2_cells_need_no_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut l = loaded();
+    l.done.truncate(1);
+    l.cells = (1..=4)
+        .map(|r| (r, vec![format!("10{r}"), format!("628{r}"), "N".into()]))
+        .collect();
+    let mut r = Resume::new(dir.path(), l, 3);
+    r.read_success_files(&HEADER).unwrap();
+    r.check_lines().unwrap();
+    assert_eq!(r.success_cells(4), Some(vec!["104", "6284", "N"]));
+}
