@@ -15,17 +15,15 @@
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-use custimport::config::Secret;
+use custimport::bench::{Header, Journal};
 use custimport::input::{Format, Input, InputOptions, RecordData};
-use custimport::journal::{Header, Journal};
 
-use custimport::mapping::{parse_maps, Plan, Schema};
-use custimport::pipeline::Outcome;
+use custimport::bench::SuccessWriter;
+use custimport::bench::{parse_maps, Outcome, Plan, Schema};
 use custimport::provider::nxlink::{Nxlink, Prepared as Customer};
 use custimport::provider::phone::{Phones, Region};
 use custimport::provider::Provider;
-use custimport::report::SuccessWriter;
-use custimport::sign::Algorithm;
+use custimport::provider::{Algorithm, Secret};
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 
@@ -320,7 +318,7 @@ mod collect {
         let j = Journal::create(
             dir.path(),
             &Header {
-                version: custimport::journal::VERSION,
+                version: custimport::bench::VERSION,
                 provider: "nxlink".into(),
                 input: "bench.csv".into(),
                 fingerprint: "0:0".into(),

@@ -233,13 +233,6 @@ impl Settings {
     pub fn dry_run(&self) -> bool {
         self.endpoint.is_dry_run()
     }
-
-    pub fn provider_name(&self) -> &'static str {
-        match self.provider {
-            ProviderChoice::Nxlink(_) => "nxlink",
-            ProviderChoice::Itnio(_) => "itnio",
-        }
-    }
 }
 
 /// Credential lookup: flag, then environment, then file.

@@ -4,32 +4,45 @@
 //! input → mapping → provider.prepare → batch → send (sign, retry) → provider.interpret →
 //! journal and reports. Every input record ends in exactly one outcome.
 
-pub mod cli;
-pub mod config;
-pub mod dry_run;
-pub mod embedded;
-pub mod exit;
-pub mod http;
-pub mod input;
-pub mod journal;
-pub mod mapping;
-pub mod messages;
-pub mod outcome;
-pub mod outdir;
-pub mod pipeline;
-pub mod private_file;
-pub mod progress;
-pub mod provider;
-pub mod report;
-pub mod resume;
-pub mod run;
-#[cfg(feature = "sandbox")]
-pub use custimport_sandbox as sandbox;
-pub mod secret;
-pub mod sign;
-pub mod state;
-pub mod stop;
-
 mod app;
+mod cli;
+mod config;
+mod dry_run;
+mod embedded;
+mod exit;
+mod http;
+mod journal;
+mod mapping;
+mod messages;
+mod outcome;
+mod outdir;
+mod pipeline;
+mod private_file;
+mod progress;
+mod report;
+mod resume;
+mod run;
+mod secret;
+mod sign;
+mod state;
+mod stop;
 
+/// The command line's entry point: parse the arguments, run the command, return its exit
+/// code. `main.rs` calls only this.
 pub use app::main;
+
+/// Reading the input files (CSV, TSV, JSONL, spreadsheets) into records.
+pub mod input;
+
+/// The two providers as pure code: fields, validation, request bodies, signatures, answers.
+pub mod provider;
+
+/// What the benchmarks (`benches/provider.rs`) time, from modules that are otherwise private:
+/// the mapping plan, the success report and the journal. Not an interface to build on.
+#[doc(hidden)]
+pub mod bench {
+    pub use crate::journal::{Header, Journal, VERSION};
+    pub use crate::mapping::{parse_maps, Plan, Schema};
+    pub use crate::outcome::Outcome;
+    pub use crate::report::SuccessWriter;
+}

@@ -140,6 +140,7 @@ impl Resume {
     }
 
     /// How many rows succeeded in the earlier run.
+    #[cfg(test)]
     pub fn succeeded(&self) -> u64 {
         self.succeeded
     }

@@ -95,6 +95,7 @@ impl Limiter {
         Some(s.current)
     }
 
+    #[cfg(test)]
     pub fn current(&self) -> usize {
         self.state.lock().map(|s| s.current).unwrap_or(self.max)
     }

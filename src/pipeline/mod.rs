@@ -25,7 +25,6 @@ pub mod unchanged;
 #[derive(Debug)]
 pub struct Item<C> {
     pub row: u64,
-    pub line: u64,
     pub customer: C,
     pub data: RecordData,
 }

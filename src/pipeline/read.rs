@@ -235,7 +235,6 @@ impl<P: Provider> Reader<P> {
         }
         pass.batch.push(Item {
             row: rec.row,
-            line: rec.line,
             customer,
             data: rec.data,
         });

@@ -16,6 +16,9 @@ pub mod nxlink;
 pub mod phone;
 pub mod rules;
 
+pub use crate::secret::Secret;
+pub use crate::sign::Algorithm;
+
 /// A provider field that input columns can be mapped to.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldDef {

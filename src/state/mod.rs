@@ -357,10 +357,6 @@ impl State {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The scope's id, created when new; its `last_run_at` becomes `now`.
     pub fn enter_scope(&mut self, spec: &ScopeSpec, now: i64) -> Result<i64, StateError> {
         let key = spec.key();
@@ -679,6 +675,7 @@ pub struct Remembered {
 
 impl Remembered {
     /// Rows held in memory (`None`: the scope is looked up in SQLite).
+    #[cfg(test)]
     pub fn indexed_rows(&self) -> Option<usize> {
         self.index.as_ref().map(|i| i.entries.len())
     }

@@ -27,7 +27,6 @@ fn itnio() -> Arc<Itnio> {
 fn item(row: u64) -> Item<Person> {
     Item {
         row,
-        line: row + 1,
         customer: Person {
             name: None,
             phone_number: format!("62811000000{row}"),

@@ -36,7 +36,6 @@ fn customer(name: &str, wa: Option<&str>, sms: Option<&str>, email: Option<&str>
 fn item(row: u64, c: Prepared) -> Item<Prepared> {
     Item {
         row,
-        line: row + 1,
         customer: c,
         data: RecordData::Line(String::new()),
     }
