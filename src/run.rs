@@ -82,6 +82,15 @@ struct Outputs {
     unchanged: SuccessReport,
 }
 
+/// What the stages share: the stop, the first failure to write, the journal and the run
+/// being resumed.
+struct Shared {
+    stop: Stop,
+    write_failure: WriteFailure,
+    journal: Option<Arc<Journal>>,
+    resume: Option<Arc<Resume>>,
+}
+
 /// The stages running on their own threads.
 struct Stages {
     reader: JoinHandle<Result<ReadStats, crate::input::InputError>>,
@@ -329,69 +338,37 @@ impl<P: Provider> Run<P> {
         identity: Option<&Identity>,
     ) -> Result<RunResult, Fatal> {
         let settings = &self.settings;
-        let stop = Stop::default();
-        stop::listen_for_signals(stop.clone());
-        let write_failure = WriteFailure::default();
+        let shared = Shared {
+            stop: Stop::default(),
+            write_failure: WriteFailure::default(),
+            journal: outputs.journal.clone(),
+            resume,
+        };
+        stop::listen_for_signals(shared.stop.clone());
         let (batch_tx, batch_rx) = mpsc::channel(settings.concurrency.max(2));
         let (ev_tx, ev_rx) = mpsc::channel(4 * settings.concurrency + 64);
         let Incremental { filter, recorder } = incremental.unwrap_or_default();
-        let journal = outputs.journal.clone();
         let input = opened.input;
         let origin = input.origin.clone();
         let blank_lines = input.blank_counter();
-        let collector = Collector {
-            provider: self.provider.clone(),
-            reports: Reports {
-                success: outputs.success,
-                failed: outputs.failed,
-                unchanged: outputs.unchanged,
-            },
-            journal: outputs.journal,
-            resume: resume.clone(),
-            progress: crate::progress::progress_bar(
-                settings,
-                !input.is_stream(),
-                input.sheet.as_ref().and_then(|sh| sh.rows),
-            ),
-            stop: stop.clone(),
-            input_name: self.input_name.clone(),
-            counts: Counts::default(),
-            write_failure: write_failure.clone(),
-            journaled: 0,
-            recorder,
-            written: Default::default(),
-        };
-        let collector = start_collector(collector, ev_rx, &stop)?;
+        let collector = self.collector(outputs, &input, recorder, &shared);
+        let collector = start_collector(collector, ev_rx, &shared.stop)?;
         let reader = Reader {
             provider: self.provider.clone(),
             mapper: opened.mapper,
             batch_size: settings.batch_size,
-            stop: stop.clone(),
-            resume: resume.clone(),
+            stop: shared.stop.clone(),
+            resume: shared.resume.clone(),
             expected_rows: None,
         };
         let (reader, filter) = self.start_reading(reader, input, filter, batch_tx, &ev_tx)?;
-        let counters = match http {
-            None => {
-                plan_only(batch_rx, ev_tx).await;
-                None
-            }
-            Some(http) => {
-                let mut stage = self.send_stage(http, &stop, ev_tx);
-                stage.journal = journal;
-                stage.write_failure = write_failure.clone();
-                stage.resume = resume;
-                let counters = stage.counters.clone();
-                dispatch(Arc::new(stage), batch_rx).await;
-                Some(counters)
-            }
-        };
+        let counters = self.send(http, batch_rx, ev_tx, &shared).await;
         let stages = Stages {
             reader,
             filter,
             collector,
         };
-        let (plan, collected) = self.join(stages, &stop).await?;
+        let (plan, collected) = self.join(stages, &shared.stop).await?;
         let ended = Ended {
             collected,
             plan,
@@ -401,7 +378,72 @@ impl<P: Provider> Run<P> {
             counters,
             blank_lines: blank_lines.load(Ordering::Relaxed),
         };
-        Ok(self.finish(ended, &stop, &write_failure, &opened.failed_header))
+        Ok(self.finish(ended, &shared, &opened.failed_header))
+    }
+
+    /// The collector, the single writer of the reports and of the journal's outcomes.
+    fn collector(
+        &self,
+        outputs: Outputs,
+        input: &Input,
+        recorder: Option<Recorder>,
+        shared: &Shared,
+    ) -> Collector<P> {
+        Collector {
+            provider: self.provider.clone(),
+            reports: Reports {
+                success: outputs.success,
+                failed: outputs.failed,
+                unchanged: outputs.unchanged,
+            },
+            journal: outputs.journal,
+            resume: shared.resume.clone(),
+            progress: crate::progress::progress_bar(
+                &self.settings,
+                !input.is_stream(),
+                input.sheet.as_ref().and_then(|sh| sh.rows),
+            ),
+            stop: shared.stop.clone(),
+            input_name: self.input_name.clone(),
+            counts: Counts::default(),
+            write_failure: shared.write_failure.clone(),
+            journaled: 0,
+            recorder,
+            written: Default::default(),
+        }
+    }
+
+    /// Send every batch (a dry run only counts them). Returns the request counters.
+    async fn send(
+        &self,
+        http: Option<Http>,
+        batches: mpsc::Receiver<Batch<P::Customer>>,
+        events: mpsc::Sender<Event<P::Customer>>,
+        shared: &Shared,
+    ) -> Option<Arc<Counters>> {
+        let Some(http) = http else {
+            plan_only(batches, events).await;
+            return None;
+        };
+        let settings = &self.settings;
+        let mut stage = SendStage::new(
+            self.provider.clone(),
+            http,
+            settings.retries,
+            settings.backoff,
+            settings.bisect,
+            shared.stop.clone(),
+            Limiter::new(settings.concurrency),
+            settings.rate.and_then(rate_limiter),
+            events,
+        );
+        stage.budget = Budget::new(settings.max_failures);
+        stage.journal = shared.journal.clone();
+        stage.write_failure = shared.write_failure.clone();
+        stage.resume = shared.resume.clone();
+        let counters = stage.counters.clone();
+        dispatch(Arc::new(stage), batches).await;
+        Some(counters)
     }
 
     /// The reader's thread and, with `--skip-unchanged`, the state filter's between it and the
@@ -452,28 +494,6 @@ impl<P: Provider> Run<P> {
         Ok((reader, filter))
     }
 
-    fn send_stage(
-        &self,
-        http: Http,
-        stop: &Stop,
-        events: mpsc::Sender<Event<P::Customer>>,
-    ) -> SendStage<P> {
-        let settings = &self.settings;
-        let mut stage = SendStage::new(
-            self.provider.clone(),
-            http,
-            settings.retries,
-            settings.backoff,
-            settings.bisect,
-            stop.clone(),
-            Limiter::new(settings.concurrency),
-            settings.rate.and_then(rate_limiter),
-            events,
-        );
-        stage.budget = Budget::new(settings.max_failures);
-        stage
-    }
-
     /// Wait for the stages. A panic in one is a bug: it goes on unwinding here (exit 101,
     /// lock removed). A reading error stops the run; the rows read are all accounted for.
     async fn join(&self, stages: Stages, stop: &Stop) -> Result<(Vec<PlanLine>, Collected), Fatal> {
@@ -504,13 +524,7 @@ impl<P: Provider> Run<P> {
     }
 
     /// The closing messages, the plan view of a dry run, and the summary, written.
-    fn finish(
-        &self,
-        ended: Ended,
-        stop: &Stop,
-        write_failure: &WriteFailure,
-        failed_header: &[String],
-    ) -> RunResult {
+    fn finish(&self, ended: Ended, shared: &Shared, failed_header: &[String]) -> RunResult {
         let settings = &self.settings;
         let name = &self.input_name;
         let counts = &ended.collected.counts;
@@ -547,12 +561,12 @@ impl<P: Provider> Run<P> {
             )
         });
         let facts = self.facts(requests, retries, ended.blank_lines);
-        let (mut summary, mut exit) = Summary::of(facts, counts, stop);
+        let (mut summary, mut exit) = Summary::of(facts, counts, &shared.stop);
         if let Some(why) = ended.changed {
             exit = summary.input_changed(exit, why);
         }
         let journaled = ended.collected.journaled;
-        if let Some(what) = write_failure.get() {
+        if let Some(what) = shared.write_failure.get() {
             exit = summary.write_failed(exit, what, journaled);
         } else if let Err(e) = crate::report::write_summary(&settings.out_dir, &summary) {
             let what = format!("cannot write summary.json: {e}");

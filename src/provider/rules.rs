@@ -267,15 +267,14 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
     let (Some(y), Some(m), Some(d)) = (num(y, 4..=4), num(m, 1..=2), num(d, 1..=2)) else {
         return Err(bad());
     };
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let days = match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return Err(bad()),
+    // The calendar's rules (month lengths, leap years) are the `time` crate's.
+    let real = match (i32::try_from(y), u8::try_from(m), u8::try_from(d)) {
+        (Ok(y), Ok(m), Ok(d)) => time::Month::try_from(m)
+            .and_then(|m| time::Date::from_calendar_date(y, m, d))
+            .is_ok(),
+        _ => false,
     };
-    if d == 0 || d > days {
+    if !real {
         return Err(bad());
     }
     let mut out = String::with_capacity(10);

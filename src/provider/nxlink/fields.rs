@@ -111,13 +111,3 @@ pub static FIELDS: [FieldDef; 21] = [
 
 pub(super) const PHONE_FIELDS: [usize; 3] =
     [field::SMS_PHONE, field::WHATS_APP_PHONE, field::VIBER_PHONE];
-pub(super) const CHANNELS: [&str; 8] = [
-    "sms_phone",
-    "whats_app_phone",
-    "email",
-    "viber_phone",
-    "messenger",
-    "instagram",
-    "line",
-    "zalo",
-];

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::fields::{field, CHANNELS, FIELDS, PHONE_FIELDS};
+use super::fields::{field, FIELDS, PHONE_FIELDS};
 use super::Nxlink;
 use crate::provider::phone::Region;
 use crate::provider::rules::{self, json_kind};
@@ -71,29 +71,30 @@ impl Customer<'_> {
             .or(self.email.as_deref())
     }
 
+    /// The contact channels: each field's name, and whether this customer has it.
+    fn channels(&self) -> [(&'static str, bool); 8] {
+        [
+            ("sms_phone", self.sms_phone.is_some()),
+            ("whats_app_phone", self.whats_app_phone.is_some()),
+            ("email", self.email.is_some()),
+            ("viber_phone", self.viber_phone.is_some()),
+            ("messenger", self.messenger.is_some()),
+            ("instagram", self.instagram.is_some()),
+            ("line", self.line.is_some()),
+            ("zalo", self.zalo.is_some()),
+        ]
+    }
+
     /// A customer needs at least one contact channel.
     fn require_channel(&self) -> Result<(), Rejection> {
-        let has_channel = [
-            &self.sms_phone,
-            &self.whats_app_phone,
-            &self.email,
-            &self.viber_phone,
-            &self.messenger,
-            &self.instagram,
-            &self.line,
-            &self.zalo,
-        ]
-        .iter()
-        .any(|v| v.is_some());
-        if has_channel {
+        let channels = self.channels();
+        if channels.iter().any(|(_, has)| *has) {
             return Ok(());
         }
+        let names: Vec<&str> = channels.iter().map(|(name, _)| *name).collect();
         Err(Rejection::new(
             "no_contact",
-            format!(
-                "needs at least one contact channel: {}",
-                CHANNELS.join(", ")
-            ),
+            format!("needs at least one contact channel: {}", names.join(", ")),
         ))
     }
 }
