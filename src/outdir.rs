@@ -23,6 +23,9 @@ use crate::journal;
 /// The lock file's name.
 pub const LOCK: &str = ".lock";
 
+/// Where a resumed run keeps the earlier run's success lines until its own report holds them.
+pub const EARLIER: &str = ".success.csv.earlier";
+
 /// The files a run leaves in its report directory.
 pub const REPORTS: [&str; 5] = [
     journal::FILE,
@@ -90,7 +93,7 @@ pub fn lock_out_dir(out: &Path, resume: bool, dry_run: bool) -> Result<DirLock, 
         }
         if !dry_run {
             // Success lines a resumed run kept of a run whose journal is gone: not this run's.
-            let _ = std::fs::remove_file(out.join(crate::resume::EARLIER));
+            let _ = std::fs::remove_file(out.join(EARLIER));
         }
     }
     Ok(lock)

@@ -29,8 +29,7 @@ use crate::report::ReportFile;
 /// The success report's name.
 const SUCCESS: &str = "success.csv";
 
-/// Where a resumed run keeps the earlier run's success lines until its own report holds them.
-pub const EARLIER: &str = ".success.csv.earlier";
+pub use crate::outdir::EARLIER;
 
 /// The run being resumed.
 #[derive(Debug)]
