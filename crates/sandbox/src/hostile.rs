@@ -16,7 +16,8 @@ use tokio::sync::Notify;
 use super::body::{Body, Generated};
 use super::events::Event;
 use super::faults::{Fault, FaultKind};
-use super::server::{json, plain, retry_after, to_json, App, REDIRECTED_PREFIX};
+use super::http::{json, plain, retry_after, to_json, JSON, REDIRECTED_PREFIX};
+use super::server::App;
 use super::{itnio, nxlink, Provider};
 
 const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
@@ -234,10 +235,8 @@ fn redirect(kind: FaultKind, location: &str) -> Response<Body> {
 
 fn stream(body: Generated) -> Response<Body> {
     let mut r = Response::new(Body::Stream(body));
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=UTF-8"),
-    );
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     r
 }
 

@@ -19,9 +19,10 @@ use hyper::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::events::Event;
+use super::http::{header, is_json_content_type, rows_of};
 use super::nxlink_fields::utf16_len;
 use super::phones;
-use super::server::{header, is_json_content_type, rows_of, App};
+use super::server::App;
 use super::verify;
 use super::{Provider, ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
 

@@ -18,6 +18,7 @@ mod body;
 mod events;
 mod faults;
 mod hostile;
+mod http;
 mod itnio;
 mod nxlink;
 mod nxlink_fields;

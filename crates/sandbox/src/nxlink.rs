@@ -16,10 +16,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::events::Event;
+use super::http::{header, is_json_content_type, rows_of, trace_id};
 use super::nxlink_fields::check_customer;
 use super::phones;
 use super::scan::customer_texts;
-use super::server::{header, is_json_content_type, rows_of, trace_id, App};
+use super::server::App;
 use super::verify::{self, Hash};
 use super::{Provider, NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
 
