@@ -18,7 +18,7 @@ use super::events::Event;
 use super::faults::{Fault, FaultKind};
 use super::http::{json, plain, retry_after, to_json, JSON, REDIRECTED_PREFIX};
 use super::server::App;
-use super::{itnio, nxlink, Provider};
+use super::{itnio, nxlink, nxlink_store, Provider};
 
 const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
                        <body><center><h1>502 Bad Gateway</h1></center></body></html>";
@@ -358,7 +358,7 @@ fn reshape_items(kind: FaultKind, row: Option<usize>, rows: usize, answer: Vec<u
             } else {
                 (
                     SUCCESS_ITEMS,
-                    json!({"index": k, "customerId": nxlink::FIRST_CUSTOMER_ID, "whatsAppPhone": null}),
+                    json!({"index": k, "customerId": nxlink_store::FIRST_CUSTOMER_ID, "whatsAppPhone": null}),
                 )
             };
             if let Some(items) = data.get_mut(other).and_then(Value::as_array_mut) {

@@ -20,8 +20,10 @@ mod faults;
 mod hostile;
 mod http;
 mod itnio;
+mod itnio_store;
 mod nxlink;
 mod nxlink_fields;
+mod nxlink_store;
 mod phones;
 mod scan;
 mod server;
@@ -44,9 +46,8 @@ use tokio::task::JoinHandle;
 pub use events::Event;
 pub use faults::{FaultKind, FaultPlan, FaultPlanError};
 pub use itnio::{SCRIPT_JOBS as ITNIO_SCRIPT_JOBS, SCRIPT_PROPERTY as ITNIO_SCRIPT_PROPERTY};
-pub use nxlink::{
-    FIRST_CUSTOMER_ID as NXLINK_FIRST_CUSTOMER_ID, SEAT_DOMAIN as NXLINK_SEAT_DOMAIN,
-};
+pub use nxlink::SEAT_DOMAIN as NXLINK_SEAT_DOMAIN;
+pub use nxlink_store::FIRST_CUSTOMER_ID as NXLINK_FIRST_CUSTOMER_ID;
 pub use stats::Stats;
 
 pub const NXLINK_ACCESS_KEY: &str = "sandbox";

@@ -29,7 +29,7 @@ use super::events::Events;
 use super::faults::{Fault, Injector};
 use super::http::{header, json, now_millis, plain, rows_of, to_json, REDIRECTED_PREFIX};
 use super::stats::{has_replacement_char, Counters};
-use super::{hostile, itnio, nxlink, Provider, SandboxConfig};
+use super::{hostile, itnio, itnio_store, nxlink, nxlink_store, Provider, SandboxConfig};
 
 const NXLINK_PATHS: [&str; 2] = [
     "/saas/cdp/openapi/customers/batch_create",
@@ -48,8 +48,8 @@ pub struct App {
     pub latency: Duration,
     pub counters: Arc<Counters>,
     pub injector: Injector,
-    pub nxlink: Mutex<nxlink::Store>,
-    pub itnio: Mutex<itnio::Store>,
+    pub nxlink: Mutex<nxlink_store::Store>,
+    pub itnio: Mutex<itnio_store::Store>,
     /// The faults and refusals answered.
     pub events: Events,
     /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
@@ -87,8 +87,8 @@ impl App {
     /// seed.
     pub fn reset(&self) {
         self.events.reset();
-        *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink::Store::default();
-        *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio::Store::default();
+        *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink_store::Store::default();
+        *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio_store::Store::default();
         self.counters.reset();
         self.injector.reseed();
     }
