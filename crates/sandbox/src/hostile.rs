@@ -17,7 +17,7 @@ use super::body::{Body, Generated};
 use super::events::Event;
 use super::faults::{Fault, FaultKind};
 use super::http::{json, plain, retry_after, to_json, JSON, REDIRECTED_PREFIX};
-use super::server::App;
+use super::state::App;
 use super::{itnio, nxlink, nxlink_store, Provider};
 
 const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\

@@ -21,7 +21,7 @@ use super::events::Event;
 use super::http::{header, is_json_content_type, rows_of};
 use super::nxlink_fields::utf16_len;
 use super::phones;
-use super::server::App;
+use super::state::App;
 use super::verify;
 use super::{Provider, ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
 

@@ -27,6 +27,7 @@ mod nxlink_store;
 mod phones;
 mod scan;
 mod server;
+mod state;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -104,7 +105,7 @@ pub struct SandboxConfig {
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
-    app: Arc<server::App>,
+    app: Arc<state::App>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -114,7 +115,7 @@ impl Sandbox {
     pub async fn start(addr: SocketAddr, cfg: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = Arc::new(server::App::new(cfg));
+        let app = Arc::new(state::App::new(cfg));
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, Arc::clone(&app), stopped));
         Ok(Sandbox {

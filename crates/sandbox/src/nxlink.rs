@@ -20,7 +20,7 @@ use super::nxlink_fields::check_customer;
 use super::nxlink_store::{read_contacts, to_text, Mode, FIRST_CUSTOMER_ID};
 use super::phones;
 use super::scan::customer_texts;
-use super::server::App;
+use super::state::App;
 use super::verify::{self, Hash};
 use super::{Provider, NXLINK_ACCESS_KEY, NXLINK_ACCESS_SECRET, NXLINK_APP_KEY, NXLINK_TENANT_ID};
 

@@ -9,12 +9,11 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
-use hyper::header::HeaderValue;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
@@ -25,11 +24,11 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use super::body::Body;
-use super::events::Events;
-use super::faults::{Fault, Injector};
-use super::http::{header, json, now_millis, plain, rows_of, to_json, REDIRECTED_PREFIX};
-use super::stats::{has_replacement_char, Counters};
-use super::{hostile, itnio, itnio_store, nxlink, nxlink_store, Provider, SandboxConfig};
+use super::faults::Fault;
+use super::http::{header, json, plain, rows_of, to_json, REDIRECTED_PREFIX};
+use super::state::App;
+use super::stats::has_replacement_char;
+use super::{hostile, itnio, nxlink, Provider};
 
 const NXLINK_PATHS: [&str; 2] = [
     "/saas/cdp/openapi/customers/batch_create",
@@ -41,58 +40,6 @@ const JOBS_PREFIX: &str = "/_sandbox/itnio/jobs/";
 const MAX_BODY: usize = 16 << 20;
 /// How long a shutdown waits for in-flight requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-
-/// Everything the request handlers share.
-#[derive(Debug)]
-pub struct App {
-    pub latency: Duration,
-    pub counters: Arc<Counters>,
-    pub injector: Injector,
-    pub nxlink: Mutex<nxlink_store::Store>,
-    pub itnio: Mutex<itnio_store::Store>,
-    /// The faults and refusals answered.
-    pub events: Events,
-    /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
-    pub clock_offset_ms: i64,
-    /// The strict phone rule (`SandboxConfig::strict_phones`).
-    pub strict_phones: bool,
-}
-
-impl App {
-    pub fn new(cfg: SandboxConfig) -> Self {
-        App {
-            latency: cfg.latency,
-            counters: Arc::default(),
-            injector: Injector::new(cfg.faults, cfg.fault_seed),
-            nxlink: Mutex::default(),
-            itnio: Mutex::default(),
-            events: Events::default(),
-            clock_offset_ms: cfg.clock_offset_ms,
-            strict_phones: cfg.strict_phones,
-        }
-    }
-
-    /// The provider's clock in milliseconds since the epoch.
-    pub fn now_millis(&self) -> i64 {
-        now_millis() + self.clock_offset_ms
-    }
-
-    /// The provider's clock as an HTTP `Date` value.
-    fn http_date(&self) -> Option<HeaderValue> {
-        let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(self.now_millis()).ok()?);
-        HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
-    }
-
-    /// Forgets every customer, person, count and event; the fault sequence restarts from its
-    /// seed.
-    pub fn reset(&self) {
-        self.events.reset();
-        *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink_store::Store::default();
-        *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio_store::Store::default();
-        self.counters.reset();
-        self.injector.reseed();
-    }
-}
 
 /// Serves connections until `shutdown` changes, then drains them for at most [`SHUTDOWN_GRACE`].
 pub async fn run(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
