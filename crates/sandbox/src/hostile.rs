@@ -16,8 +16,9 @@ use tokio::sync::Notify;
 use super::body::{Body, Generated};
 use super::events::Event;
 use super::faults::{Fault, FaultKind};
-use super::server::{json, plain, retry_after, to_json, App, REDIRECTED_PREFIX};
-use super::{itnio, nxlink, Provider};
+use super::http::{json, plain, retry_after, to_json, JSON, REDIRECTED_PREFIX};
+use super::state::App;
+use super::{itnio, nxlink, nxlink_store, Provider};
 
 const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
                        <body><center><h1>502 Bad Gateway</h1></center></body></html>";
@@ -234,10 +235,8 @@ fn redirect(kind: FaultKind, location: &str) -> Response<Body> {
 
 fn stream(body: Generated) -> Response<Body> {
     let mut r = Response::new(Body::Stream(body));
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("application/json;charset=UTF-8"),
-    );
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
     r
 }
 
@@ -359,7 +358,7 @@ fn reshape_items(kind: FaultKind, row: Option<usize>, rows: usize, answer: Vec<u
             } else {
                 (
                     SUCCESS_ITEMS,
-                    json!({"index": k, "customerId": nxlink::FIRST_CUSTOMER_ID, "whatsAppPhone": null}),
+                    json!({"index": k, "customerId": nxlink_store::FIRST_CUSTOMER_ID, "whatsAppPhone": null}),
                 )
             };
             if let Some(items) = data.get_mut(other).and_then(Value::as_array_mut) {

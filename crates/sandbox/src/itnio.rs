@@ -1,5 +1,6 @@
 //! The itnio `aivoice/importCustomer` emulator: header and signature checks, body validation, and
-//! the per-job person store with phone uniqueness and the script-variable rule of jobs 1000–1999.
+//! the per-person outcomes (phone uniqueness in the job, the script-variable rule of jobs
+//! 1000–1999) as the persons are kept in the person store (`itnio_store.rs`).
 //!
 //! Test hooks: the `--refuse PHONE=CODE` rules with a negative code refuse, with that status,
 //! any batch holding a person whose `phoneNumber` is PHONE; and (kept for older tests) a batch
@@ -13,15 +14,14 @@
 //! either kept in the job or named (by phone) in exactly one `data` line, and a job never holds
 //! the same phone twice.
 
-use std::collections::{HashMap, HashSet};
-
 use hyper::HeaderMap;
 use serde_json::{json, Map, Value};
 
 use super::events::Event;
+use super::http::{header, is_json_content_type, rows_of};
 use super::nxlink_fields::utf16_len;
 use super::phones;
-use super::server::{header, is_json_content_type, rows_of, App};
+use super::state::App;
 use super::verify;
 use super::{Provider, ITNIO_API_KEY, ITNIO_API_SECRET, ITNIO_APP_ID};
 
@@ -155,7 +155,7 @@ fn process(
         return Err(r);
     }
     let mut store = app.itnio.lock().unwrap_or_else(|e| e.into_inner());
-    let held = store.jobs.entry(job).or_default();
+    let held = store.job(job);
     let mut lines = Vec::new();
     for (i, (phone, person, text)) in checked.into_iter().enumerate() {
         if withhold == Some(i) {
@@ -169,12 +169,10 @@ fn process(
             lines.push(Value::from(format!(
                 "Customer custom property is incomplete,Phone Number:{phone}"
             )));
-        } else if !held.phones.insert(phone.into()) {
+        } else if !held.keep(phone, text) {
             lines.push(Value::from(format!(
                 "The customer already exists in this task,Phone Number:{phone}"
             )));
-        } else {
-            held.persons.push(text);
         }
     }
     Ok(lines)
@@ -284,33 +282,5 @@ fn has_property(person: &Map<String, Value>, name: &str) -> bool {
         None | Some(Value::Null) => false,
         Some(Value::String(s)) => !s.is_empty(),
         Some(_) => true,
-    }
-}
-
-/// The persons held in one job, as compact JSON text (a benchmark holds millions).
-#[derive(Debug, Default)]
-struct Job {
-    phones: HashSet<Box<str>>,
-    persons: Vec<Box<str>>,
-}
-
-/// The persons held by the sandbox, per job.
-#[derive(Debug, Default)]
-pub struct Store {
-    jobs: HashMap<i64, Job>,
-}
-
-impl Store {
-    /// The persons held in `job`, as received, in import order.
-    pub fn persons(&self, job: i64) -> Vec<Value> {
-        self.jobs
-            .get(&job)
-            .map(|j| {
-                j.persons
-                    .iter()
-                    .map(|p| serde_json::from_str(p).unwrap_or_default())
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 }

@@ -18,12 +18,16 @@ mod body;
 mod events;
 mod faults;
 mod hostile;
+mod http;
 mod itnio;
+mod itnio_store;
 mod nxlink;
 mod nxlink_fields;
+mod nxlink_store;
 mod phones;
 mod scan;
 mod server;
+mod state;
 mod stats;
 #[cfg(test)]
 mod tests;
@@ -43,9 +47,8 @@ use tokio::task::JoinHandle;
 pub use events::Event;
 pub use faults::{FaultKind, FaultPlan, FaultPlanError};
 pub use itnio::{SCRIPT_JOBS as ITNIO_SCRIPT_JOBS, SCRIPT_PROPERTY as ITNIO_SCRIPT_PROPERTY};
-pub use nxlink::{
-    FIRST_CUSTOMER_ID as NXLINK_FIRST_CUSTOMER_ID, SEAT_DOMAIN as NXLINK_SEAT_DOMAIN,
-};
+pub use nxlink::SEAT_DOMAIN as NXLINK_SEAT_DOMAIN;
+pub use nxlink_store::FIRST_CUSTOMER_ID as NXLINK_FIRST_CUSTOMER_ID;
 pub use stats::Stats;
 
 pub const NXLINK_ACCESS_KEY: &str = "sandbox";
@@ -102,7 +105,7 @@ pub struct SandboxConfig {
 #[derive(Debug)]
 pub struct Sandbox {
     addr: SocketAddr,
-    app: Arc<server::App>,
+    app: Arc<state::App>,
     stop: watch::Sender<bool>,
     task: Option<JoinHandle<()>>,
 }
@@ -112,7 +115,7 @@ impl Sandbox {
     pub async fn start(addr: SocketAddr, cfg: SandboxConfig) -> std::io::Result<Sandbox> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let app = Arc::new(server::App::new(cfg));
+        let app = Arc::new(state::App::new(cfg));
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(server::run(listener, Arc::clone(&app), stopped));
         Ok(Sandbox {

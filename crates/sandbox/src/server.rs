@@ -9,15 +9,14 @@
 
 use std::convert::Infallible;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::Duration;
 
 use http_body_util::{BodyExt, Limited};
-use hyper::body::{Bytes, Incoming};
-use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{HeaderMap, Method, Request, Response, StatusCode};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::{TcpListener, TcpStream};
@@ -25,10 +24,11 @@ use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 
 use super::body::Body;
-use super::events::Events;
-use super::faults::{Fault, Injector};
-use super::stats::{has_replacement_char, Counters};
-use super::{hostile, itnio, nxlink, Provider, SandboxConfig};
+use super::faults::Fault;
+use super::http::{header, json, plain, rows_of, to_json, REDIRECTED_PREFIX};
+use super::state::App;
+use super::stats::has_replacement_char;
+use super::{hostile, itnio, nxlink, Provider};
 
 const NXLINK_PATHS: [&str; 2] = [
     "/saas/cdp/openapi/customers/batch_create",
@@ -36,65 +36,10 @@ const NXLINK_PATHS: [&str; 2] = [
 ];
 const ITNIO_PATH: &str = "/aivoice/importCustomer";
 const JOBS_PREFIX: &str = "/_sandbox/itnio/jobs/";
-/// Where the `redirect` faults point: `{REDIRECTED_PREFIX}{provider}/{rows}`.
-pub const REDIRECTED_PREFIX: &str = "/_sandbox/redirected/";
 /// Largest request body read (a batch of 100 customers is far below).
 const MAX_BODY: usize = 16 << 20;
 /// How long a shutdown waits for in-flight requests before dropping them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
-const JSON: &str = "application/json;charset=UTF-8";
-
-/// Everything the request handlers share.
-#[derive(Debug)]
-pub struct App {
-    pub latency: Duration,
-    pub counters: Arc<Counters>,
-    pub injector: Injector,
-    pub nxlink: Mutex<nxlink::Store>,
-    pub itnio: Mutex<itnio::Store>,
-    /// The faults and refusals answered.
-    pub events: Events,
-    /// This sandbox's clock, relative to the machine's (to emulate a skewed client).
-    pub clock_offset_ms: i64,
-    /// The strict phone rule (`SandboxConfig::strict_phones`).
-    pub strict_phones: bool,
-}
-
-impl App {
-    pub fn new(cfg: SandboxConfig) -> Self {
-        App {
-            latency: cfg.latency,
-            counters: Arc::default(),
-            injector: Injector::new(cfg.faults, cfg.fault_seed),
-            nxlink: Mutex::default(),
-            itnio: Mutex::default(),
-            events: Events::default(),
-            clock_offset_ms: cfg.clock_offset_ms,
-            strict_phones: cfg.strict_phones,
-        }
-    }
-
-    /// The provider's clock in milliseconds since the epoch.
-    pub fn now_millis(&self) -> i64 {
-        now_millis() + self.clock_offset_ms
-    }
-
-    /// The provider's clock as an HTTP `Date` value.
-    fn http_date(&self) -> Option<HeaderValue> {
-        let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(self.now_millis()).ok()?);
-        HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
-    }
-
-    /// Forgets every customer, person, count and event; the fault sequence restarts from its
-    /// seed.
-    pub fn reset(&self) {
-        self.events.reset();
-        *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink::Store::default();
-        *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio::Store::default();
-        self.counters.reset();
-        self.injector.reseed();
-    }
-}
 
 /// Serves connections until `shutdown` changes, then drains them for at most [`SHUTDOWN_GRACE`].
 pub async fn run(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
@@ -272,14 +217,6 @@ async fn provider(
     response
 }
 
-/// The number of rows (customers or persons) of a parsed request body.
-pub fn rows_of(which: Provider, parsed: Option<&Value>) -> usize {
-    parsed
-        .and_then(|v| v.get(which.rows_key()))
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len)
-}
-
 /// `/_sandbox/redirected/{provider}/{rows}`: a perfect success for any request, applying
 /// nothing; reached only by a client that follows the `redirect` faults.
 fn redirected(app: &App, path: &str) -> Response<Body> {
@@ -292,59 +229,4 @@ fn redirected(app: &App, path: &str) -> Response<Body> {
         (Some("itnio"), Some(_), None) => json(StatusCode::OK, itnio::perfect()),
         _ => plain(StatusCode::NOT_FOUND, "not found"),
     }
-}
-
-pub fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    serde_json::to_vec(v).unwrap_or_default()
-}
-
-pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
-    let mut r = Response::new(Body::whole(body));
-    *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-    r
-}
-
-pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut r = Response::new(Body::whole(Bytes::from_static(text.as_bytes())));
-    *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-    r
-}
-
-pub fn retry_after(status: StatusCode, text: &'static str) -> Response<Body> {
-    let mut r = plain(status, text);
-    r.headers_mut()
-        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
-    r
-}
-
-/// A request header as text; `None` when missing or blank. A value that is not visible ASCII
-/// reads as U+FFFD, which matches nothing.
-pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    let v = headers.get(name)?;
-    let s = v.to_str().unwrap_or("\u{FFFD}");
-    (!s.trim().is_empty()).then_some(s)
-}
-
-/// True when `Content-Type` is `application/json`, with or without parameters.
-pub fn is_json_content_type(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.split(';').next())
-        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
-}
-
-pub fn now_millis() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// A random 32-hex-digit trace id.
-pub fn trace_id() -> String {
-    format!("{:032x}", rand::random::<u128>())
 }
