@@ -1,3 +1,4 @@
+//! Unit tests of `config`.
 use super::*;
 
 #[test]

@@ -1,3 +1,4 @@
+//! Unit tests of `mapping`.
 use super::*;
 use crate::provider::{itnio, nxlink};
 

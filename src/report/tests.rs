@@ -1,3 +1,4 @@
+//! Unit tests of `report`.
 use super::*;
 
 #[test]

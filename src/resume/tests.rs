@@ -1,3 +1,4 @@
+//! Unit tests of `resume`.
 use super::*;
 use crate::journal::Header;
 

@@ -1,3 +1,4 @@
+//! Unit tests of `state`.
 use std::borrow::Cow;
 
 use super::*;

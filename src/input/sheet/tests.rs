@@ -1,3 +1,4 @@
+//! Unit tests of `input::sheet`.
 use std::borrow::Cow;
 
 use calamine::{CellErrorType, Data, DataRef, ExcelDateTime, ExcelDateTimeType};

@@ -1,3 +1,4 @@
+//! Unit tests of `pipeline::unchanged`.
 use std::borrow::Cow;
 use std::sync::Arc;
 
