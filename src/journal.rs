@@ -28,7 +28,9 @@
 //! unacknowledged row is forgotten, and a report file holding the line of every row the journal
 //! calls succeeded. A power failure can lose the last 100 ms of entries: their rows are sent
 //! again on `--resume`, which both providers deduplicate (and itnio's batch records, on which
-//! its answers depend, were on disk before sending).
+//! its answers depend, were on disk before sending). It can also leave outcomes on disk whose
+//! success lines are not: each [`Journal::checkpoint`] marks the point up to which both were,
+//! and `--resume` sends again the rows past the last mark that lack their line.
 //!
 //! Journals of version 2 (one entry per row, success cells included) are read as well, and a
 //! resumed one is continued in version 3 entries.
@@ -109,6 +111,9 @@ pub struct Loaded {
     pub sent: Vec<Span>,
     /// The `success.csv` cells (after `row`) of succeeded rows, from entries of version 2.
     pub cells: Vec<(u64, Vec<String>)>,
+    /// Rows recorded as succeeded after the last checkpoint's mark (sorted ranges): their
+    /// success lines may not have reached the disk before a power failure.
+    pub unmarked: Vec<Span>,
 }
 
 impl Header {
@@ -245,6 +250,9 @@ enum EntryOut<'a> {
     Start(&'a Header),
     Sent(&'a [Span]),
     Done(&'a DoneOut<'a>),
+    /// `{"synced":true}`: every entry above, and the success line of every row they call
+    /// succeeded, were on disk (see [`Journal::checkpoint`]).
+    Synced(bool),
 }
 
 #[derive(Deserialize)]
@@ -253,6 +261,7 @@ enum EntryIn {
     Start(Header),
     Sent(SentIn),
     Done(DoneEntryIn),
+    Synced(serde::de::IgnoredAny),
 }
 
 #[derive(Deserialize)]
@@ -276,6 +285,8 @@ enum DoneEntryIn {
 #[derive(Debug)]
 pub struct Journal {
     file: Mutex<File>,
+    /// Outcomes were recorded since the last [`Journal::checkpoint`].
+    unmarked: std::sync::atomic::AtomicBool,
 }
 
 impl Journal {
@@ -284,6 +295,7 @@ impl Journal {
         let f = crate::private_file::create_private(&dir.join(FILE))?;
         let j = Journal {
             file: Mutex::new(f),
+            unmarked: Default::default(),
         };
         j.append(&EntryOut::Start(header), true)?;
         Ok(j)
@@ -298,6 +310,7 @@ impl Journal {
         }
         Ok(Journal {
             file: Mutex::new(f),
+            unmarked: Default::default(),
         })
     }
 
@@ -359,6 +372,8 @@ impl Journal {
         if e.is_empty() {
             return Ok(());
         }
+        self.unmarked
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.append(&EntryOut::Done(&e), false)
     }
 
@@ -372,6 +387,8 @@ impl Journal {
         if e.is_empty() {
             return Ok(());
         }
+        self.unmarked
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         self.append(&EntryOut::Done(&e), false)
     }
 
@@ -383,11 +400,32 @@ impl Journal {
         f.sync_data()
     }
 
+    /// Sync, then mark the point: every outcome recorded so far is on disk. Called by the
+    /// collector after it synced the success report, so the mark also says that the success
+    /// line of every row recorded as succeeded above it is on disk. The mark itself reaches
+    /// the disk with the next sync; one lost only makes `--resume` more careful.
+    ///
+    /// A power failure can leave on disk outcomes written after the last mark whose success
+    /// lines were not (the system writes files back in any order): `--resume` sends such rows
+    /// again, as rows sent without an outcome, instead of refusing to go on.
+    pub fn checkpoint(&self) -> io::Result<()> {
+        self.sync()?;
+        if self
+            .unmarked
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.append(&EntryOut::Synced(true), false)?;
+        }
+        Ok(())
+    }
+
     /// Read what an earlier run recorded (entries of version 3 and 2). A torn last line (crash
     /// mid-write) is ignored.
     pub fn load(dir: &Path) -> io::Result<Loaded> {
         let f = crate::private_file::open_existing(&dir.join(FILE), false)?;
         let mut loaded = Loaded::default();
+        // Rows recorded as succeeded (version 3) since the last mark of a checkpoint.
+        let mut unmarked: Vec<Span> = Vec::new();
         for line in BufReader::new(f).split(b'\n') {
             let line = line?;
             let Ok(entry) = serde_json::from_slice::<EntryIn>(&line) else {
@@ -399,7 +437,11 @@ impl Journal {
                 EntryIn::Sent(SentIn::Rows { rows }) => {
                     loaded.sent.extend(rows.into_iter().map(|r| (r, r)))
                 }
-                EntryIn::Done(DoneEntryIn::Spans(d)) => loaded.add_done(d),
+                EntryIn::Done(DoneEntryIn::Spans(d)) => {
+                    unmarked.extend(d.ok.iter().chain(&d.present).copied());
+                    loaded.add_done(d)
+                }
+                EntryIn::Synced(_) => unmarked.clear(),
                 EntryIn::Done(DoneEntryIn::Rows(items)) => {
                     for it in items {
                         if let Some((row, prev, cells)) = parse_done_v2(&it) {
@@ -410,6 +452,9 @@ impl Journal {
                 }
             }
         }
+        unmarked.retain(|(a, b)| a <= b);
+        unmarked.sort_unstable();
+        loaded.unmarked = unmarked;
         loaded.normalise();
         Ok(loaded)
     }
@@ -670,6 +715,48 @@ mod tests {
         );
         let l = Journal::load(dir.path()).unwrap();
         assert_eq!(l.done, vec![((101, 200), OK)]);
+    }
+
+    #[test]
+    fn a_checkpoint_marks_the_outcomes_on_disk_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::create(dir.path(), &header()).unwrap();
+        let ok = Outcome::Succeeded {
+            id: None,
+            already_present: false,
+        };
+        let present = Outcome::Succeeded {
+            id: None,
+            already_present: true,
+        };
+        let refused = Outcome::Failed {
+            code: "1002".into(),
+            message: "bad".into(),
+        };
+        j.sent(&(1..=30).collect::<Vec<_>>(), false).unwrap();
+        j.done(&[(1, &ok), (2, &ok)]).unwrap();
+        j.checkpoint().unwrap();
+        j.checkpoint().unwrap();
+        j.done(&[(11, &ok), (12, &present), (13, &refused)])
+            .unwrap();
+        assert_eq!(
+            lines(dir.path())[1..],
+            [
+                r#"{"sent":[[1,30]]}"#,
+                r#"{"done":{"ok":[[1,2]]}}"#,
+                r#"{"synced":true}"#,
+                r#"{"done":{"ok":[[11,11]],"present":[[12,12]],"failed":[["1002","bad",[[13,13]]]]}}"#,
+            ],
+            "one mark, and none without new outcomes"
+        );
+        let l = Journal::load(dir.path()).unwrap();
+        assert_eq!(
+            l.unmarked,
+            vec![(11, 11), (12, 12)],
+            "succeeded after the mark"
+        );
+        j.checkpoint().unwrap();
+        assert!(Journal::load(dir.path()).unwrap().unmarked.is_empty());
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Resume {
     /// How many rows succeeded.
     succeeded: u64,
     has_unchanged: bool,
+    /// Rows recorded as succeeded after the journal's last checkpoint (sorted ranges).
+    unmarked: Vec<Span>,
 }
 
 impl Resume {
@@ -67,7 +69,7 @@ impl Resume {
         check_header(&loaded, out, settings, provider, identity)?;
         let mut resume = Resume::new(out, loaded, success_header.len());
         let killed = resume.read_success_files(success_header)?;
-        resume.check_lines()?;
+        resume.settle_missing_lines()?;
         if killed && !settings.dry_run() && resume.succeeded > 0 {
             resume.keep_lines(success_header).map_err(|e| {
                 Fatal::usage(anyhow!(
@@ -103,6 +105,7 @@ impl Resume {
             lines,
             succeeded,
             has_unchanged,
+            unmarked: loaded.unmarked,
         }
     }
 
@@ -173,29 +176,48 @@ impl Resume {
         Ok(killed)
     }
 
-    /// Every row that succeeded must have its success line.
-    fn check_lines(&self) -> Result<(), Fatal> {
+    /// Every row that succeeded must have its success line. A row recorded after the journal's
+    /// last checkpoint may lack it after a power failure (its outcome reached the disk, its line
+    /// did not): it is then sent again, as a row sent without an outcome (the provider holds
+    /// it; an "already exists" answer counts as success). Any other row without its line means
+    /// the report was removed or damaged: `--resume` refuses rather than send it again or leave
+    /// it out of the report.
+    fn settle_missing_lines(&mut self) -> Result<(), Fatal> {
         let mut missing = 0u64;
         let mut first = None;
+        let mut resend = Vec::new();
         for ((a, b), o) in &self.done {
             if !matches!(o, EarlierOutcome::Succeeded { .. }) {
                 continue;
             }
             for row in *a..=*b {
-                if !self.lines.contains(row) {
+                if self.lines.contains(row) {
+                    continue;
+                }
+                if in_spans(&self.unmarked, row) {
+                    resend.push(row);
+                } else {
                     missing += 1;
                     first.get_or_insert(row);
                 }
             }
         }
-        let Some(first) = first else {
-            return Ok(());
-        };
-        let out = self.out.display();
-        Err(Fatal::usage(anyhow!(
-            "--resume: the journal in {out} records {missing} row(s) as succeeded (the first: row {first}) whose line is in none of {out}/{SUCCESS}, {out}/{} and {out}/{EARLIER}: the earlier run's success report was removed or damaged. Those rows are held by the provider and are not sent again, but their success lines cannot be written again: restore {out}/{SUCCESS}, or import the input with a new --out",
-            ReportFile::part_name(SUCCESS),
-        )))
+        if let Some(first) = first {
+            let out = self.out.display();
+            return Err(Fatal::usage(anyhow!(
+                "--resume: the journal in {out} records {missing} row(s) as succeeded (the first: row {first}) whose line is in none of {out}/{SUCCESS}, {out}/{} and {out}/{EARLIER}: the earlier run's success report was removed or damaged. Those rows are held by the provider and are not sent again, but their success lines cannot be written again: restore {out}/{SUCCESS}, or import the input with a new --out",
+                ReportFile::part_name(SUCCESS),
+            )));
+        }
+        if !resend.is_empty() {
+            tracing::info!(
+                rows = resend.len(),
+                "rows recorded as succeeded after the journal's last checkpoint have no success line: sending them again"
+            );
+            self.done = without_rows(std::mem::take(&mut self.done), &resend);
+            self.succeeded -= resend.len() as u64;
+        }
+        Ok(())
     }
 
     /// Write every success line read to [`EARLIER`] (a new file, synced, renamed into place).
@@ -378,6 +400,40 @@ impl SuccessLines {
             .iter()
             .map(|(row, place)| (*row, self.cells_at(*place)))
     }
+}
+
+/// Whether `row` is in one of the sorted ranges.
+fn in_spans(spans: &[Span], row: u64) -> bool {
+    let i = spans.partition_point(|(first, _)| *first <= row);
+    i.checked_sub(1)
+        .and_then(|i| spans.get(i))
+        .is_some_and(|(_, last)| row <= *last)
+}
+
+/// The ranges of `done` without the rows of `rows` (sorted).
+fn without_rows(done: Vec<(Span, EarlierOutcome)>, rows: &[u64]) -> Vec<(Span, EarlierOutcome)> {
+    let mut out = Vec::with_capacity(done.len() + rows.len());
+    let mut rows = rows.iter().copied().peekable();
+    for ((a, b), o) in done {
+        let mut start = a;
+        while let Some(&row) = rows.peek() {
+            if row > b {
+                break;
+            }
+            rows.next();
+            if row < start {
+                continue;
+            }
+            if row > start {
+                out.push(((start, row - 1), o.clone()));
+            }
+            start = row + 1;
+        }
+        if start <= b {
+            out.push(((start, b), o));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -193,8 +193,8 @@ impl<P: Provider> Collector<P> {
         broke(&self.write_failure, &self.stop, what, e);
     }
 
-    /// Sync the success report, then the journal: on disk, the journal never calls a row
-    /// succeeded whose success line is not.
+    /// Sync the success report, then the journal, and mark that point in the journal: outcomes
+    /// above the mark have their success lines on disk (see [`Journal::checkpoint`]).
     fn sync_journal(&mut self) {
         if self.write_failure.is_set() {
             return;
@@ -208,7 +208,7 @@ impl<P: Provider> Collector<P> {
             }
             self.written.unsynced = false;
         }
-        if let Err(e) = j.sync() {
+        if let Err(e) = j.checkpoint() {
             self.broke("the journal", &e);
         }
     }

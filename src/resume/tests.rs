@@ -33,6 +33,7 @@ fn loaded() -> Loaded {
         ],
         sent: vec![(1, 8)],
         cells: vec![],
+        unmarked: vec![],
     }
 }
 
@@ -71,7 +72,7 @@ fn success_lines_come_from_the_reports_and_a_torn_or_unrecorded_line_is_left_out
     .unwrap();
     let mut r = Resume::new(out, loaded(), 3);
     assert!(r.read_success_files(&HEADER).unwrap(), "a killed run");
-    r.check_lines().unwrap();
+    r.settle_missing_lines().unwrap();
     assert_eq!(r.success_cells(2), Some(vec!["102", "6282", "B, b"]));
     assert_eq!(r.success_cells(1), Some(vec!["101", "6281", "A"]));
     assert_eq!(r.success_cells(6), Some(vec!["", "6286", "F"]));
@@ -92,7 +93,7 @@ fn success_lines_come_from_the_reports_and_a_torn_or_unrecorded_line_is_left_out
     .unwrap();
     let mut again = Resume::new(out, loaded(), 3);
     again.read_success_files(&HEADER).unwrap();
-    again.check_lines().unwrap();
+    again.settle_missing_lines().unwrap();
     assert_eq!(again.success_cells(4), Some(vec!["104", "6284", "D"]));
 
     // Removed once the new success.csv holds them all, not before.
@@ -113,7 +114,7 @@ fn a_succeeded_row_without_its_line_refuses_the_resume() {
     .unwrap();
     let mut r = Resume::new(out, loaded(), 3);
     assert!(!r.read_success_files(&HEADER).unwrap(), "a finished run");
-    let e = r.check_lines().unwrap_err();
+    let e = r.settle_missing_lines().unwrap_err();
     assert_eq!(e.exit, crate::exit::Exit::Usage);
     let msg = e.error.to_string();
     assert!(
@@ -135,6 +136,67 @@ fn version_2_cells_need_no_report() {
         .collect();
     let mut r = Resume::new(dir.path(), l, 3);
     r.read_success_files(&HEADER).unwrap();
-    r.check_lines().unwrap();
+    r.settle_missing_lines().unwrap();
     assert_eq!(r.success_cells(4), Some(vec!["104", "6284", "N"]));
+}
+
+#[test]
+fn rows_after_the_last_checkpoint_without_their_line_are_sent_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    // A power failure: the outcomes of rows 3 and 4 reached the disk after the last mark,
+    // their success lines did not.
+    std::fs::write(
+        out.join(".success.csv.part"),
+        "row,customer_id,whats_app_phone,full_name\n1,101,6281,A\n2,102,6282,B\n6,,6286,F\n",
+    )
+    .unwrap();
+    let mut l = loaded();
+    l.unmarked = vec![(3, 4), (6, 6)];
+    let mut r = Resume::new(out, l, 3);
+    r.read_success_files(&HEADER).unwrap();
+    r.settle_missing_lines().unwrap();
+    assert!(r.is_done(1) && r.is_done(2) && r.is_done(5) && r.is_done(6));
+    assert!(!r.is_done(3) && !r.is_done(4));
+    assert!(
+        r.was_in_flight(3) && r.was_in_flight(4),
+        "sent again, may be held"
+    );
+    assert_eq!(r.succeeded(), 3);
+    assert_eq!(r.success_cells(6), Some(vec!["", "6286", "F"]));
+
+    // A missing line before the mark is a removed report: refused.
+    let mut l = loaded();
+    l.unmarked = vec![(4, 4)];
+    let mut r = Resume::new(out, l, 3);
+    r.read_success_files(&HEADER).unwrap();
+    let e = r.settle_missing_lines().unwrap_err();
+    assert!(
+        e.error
+            .to_string()
+            .contains("records 1 row(s) as succeeded (the first: row 3)"),
+        "{}",
+        e.error
+    );
+}
+
+#[test]
+fn rows_are_taken_out_of_ranges() {
+    let ok = ok();
+    let done = vec![
+        ((1, 4), ok.clone()),
+        ((6, 6), ok.clone()),
+        ((8, 9), ok.clone()),
+    ];
+    assert_eq!(
+        without_rows(done.clone(), &[1, 3, 6, 9]),
+        vec![
+            ((2, 2), ok.clone()),
+            ((4, 4), ok.clone()),
+            ((8, 8), ok.clone())
+        ]
+    );
+    assert_eq!(without_rows(done.clone(), &[]), done);
+    assert_eq!(without_rows(done.clone(), &[5, 7, 10]), done);
+    assert!(in_spans(&[(1, 4), (8, 9)], 9) && !in_spans(&[(1, 4), (8, 9)], 5));
 }

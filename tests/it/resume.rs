@@ -3,7 +3,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::env::{cell, TestEnv};
 
@@ -361,6 +361,72 @@ fn resume_refuses_when_the_success_report_is_gone() {
         )));
     assert_eq!(env.stats()["requests"].as_u64().unwrap(), requests);
     assert!(!env.out().join(".success.csv.part").exists());
+}
+
+#[test]
+fn after_a_power_failure_rows_past_the_last_checkpoint_without_their_line_are_sent_again() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", rows_csv(250));
+    env.cmd("nxlink").arg(&input).assert().code(0);
+    // What a power failure can leave: the journal's last outcomes reached the disk, but
+    // neither the mark of the checkpoint after them nor the success lines synced with them.
+    let journal = env.read("journal.jsonl");
+    let lines: Vec<&str> = journal.lines().collect();
+    assert_eq!(lines.last(), Some(&r#"{"synced":true}"#), "{journal}");
+    let kept: Vec<&str> = lines[..lines.len() - 1]
+        .iter()
+        .rev()
+        .skip_while(|l| l.starts_with(r#"{"done""#))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .copied()
+        .collect();
+    let mut unmarked = Vec::new();
+    for l in lines[kept.len()..lines.len() - 1].iter() {
+        let v: Value = serde_json::from_str(l).unwrap();
+        for span in v["done"]["ok"].as_array().unwrap() {
+            unmarked.extend(span[0].as_u64().unwrap()..=span[1].as_u64().unwrap());
+        }
+    }
+    assert!(!unmarked.is_empty(), "{journal}");
+    let all = lines[..lines.len() - 1].join("\n") + "\n";
+    std::fs::write(env.out().join("journal.jsonl"), all).unwrap();
+    let success = env.read("success.csv");
+    let lost: String = success
+        .lines()
+        .filter(|l| {
+            let row: u64 = l.split(',').next().unwrap().parse().unwrap_or(0);
+            !unmarked.contains(&row)
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::remove_file(env.out().join("success.csv")).unwrap();
+    std::fs::write(env.out().join(".success.csv.part"), lost).unwrap();
+    std::fs::remove_file(env.out().join("summary.json")).unwrap();
+    std::fs::remove_file(env.out().join("failed.csv")).unwrap();
+
+    let received = env.stats()["rows_received"].as_u64().unwrap();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0);
+    // Exactly those rows went again, and every row has its line with the provider's id.
+    assert_eq!(
+        env.stats()["rows_received"].as_u64().unwrap(),
+        received + unmarked.len() as u64
+    );
+    let rows = env.csv_rows("success.csv");
+    let mut numbers: Vec<u64> = rows
+        .iter()
+        .map(|r| cell(r, "row").parse().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, (1..=250).collect::<Vec<_>>());
+    assert!(rows.iter().all(|r| !cell(r, "customer_id").is_empty()));
+    assert_eq!(env.held_nxlink().len(), 250);
+    assert_eq!(env.summary()["succeeded"], json!(250));
 }
 
 #[test]
