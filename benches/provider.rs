@@ -21,9 +21,9 @@ use custimport::input::{Format, Input, InputOptions, RecordData};
 use custimport::bench::SuccessWriter;
 use custimport::bench::{parse_maps, Outcome, Plan, Schema};
 use custimport::provider::nxlink::{Nxlink, Prepared as Customer};
-use custimport::provider::phone::{Phones, Region};
+use custimport::provider::phone::Region;
 use custimport::provider::Provider;
-use custimport::provider::{Algorithm, Secret};
+use custimport::provider::Secret;
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 
@@ -47,16 +47,23 @@ const HEADER: [&str; 7] = [
 ];
 
 fn provider() -> Nxlink {
-    Nxlink {
-        access_key: "sandbox".into(),
-        access_secret: Secret::new("sandbox-secret"),
-        tenant_id: 1,
-        app_key: "sandbox".into(),
-        mode: 1,
-        strict_binding: false,
-        algorithm: Algorithm::Md5,
-        phones: Phones::default(),
-    }
+    provider_in(None)
+}
+
+/// The sandbox account's provider, reading numbers in `region` (`--phone-region`).
+fn provider_in(region: Option<Region>) -> Nxlink {
+    Nxlink::new(
+        custimport::provider::nxlink::Credentials {
+            access_key: "sandbox".into(),
+            access_secret: Secret::new("sandbox-secret"),
+            tenant_id: 1,
+            app_key: "sandbox".into(),
+        },
+        custimport::provider::nxlink::Options {
+            phone_region: region,
+            ..Default::default()
+        },
+    )
 }
 
 /// Rows shaped like `bench/gen.py`'s (valid ones): names (some Chinese), formatted phones,
@@ -208,10 +215,7 @@ mod phone {
     /// Map + validate + normalise 100 rows, one phone field each.
     #[divan::bench(args = ["none", "ID"])]
     fn prepare(bencher: Bencher, region: &str) {
-        let p = Nxlink {
-            phones: Phones::new(Region::from_code(region), false),
-            ..provider()
-        };
+        let p = provider_in(Region::from_code(region));
         let header = header();
         let maps = parse_maps(&schema(&p), &[]).expect("no maps");
         let (plan, _) = Plan::for_header(&schema(&p), &header, &maps).expect("plan");

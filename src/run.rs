@@ -611,10 +611,11 @@ async fn join_thread<T: Send + 'static>(handle: JoinHandle<T>, what: &str) -> Re
 /// The in-process emulator for `--sandbox`. Numbers read with a region are E.164: the
 /// sandbox then checks that they are.
 async fn start_sandbox(settings: &Settings) -> Result<Emulator, Fatal> {
-    let strict_phones = match &settings.provider {
-        ProviderChoice::Nxlink(p) => p.phones.region().is_some(),
-        ProviderChoice::Itnio(p) => p.phones.region().is_some() && !p.phones.encrypted(),
+    let phones = match &settings.provider {
+        ProviderChoice::Nxlink(p) => p.phones(),
+        ProviderChoice::Itnio(p) => p.phones(),
     };
+    let strict_phones = phones.is_some_and(|p| p.region().is_some() && !p.encrypted());
     let sb = Emulator::start(strict_phones)
         .await
         .map_err(|e| Fatal::usage(anyhow!("cannot start the sandbox: {e}")))?;

@@ -6,16 +6,20 @@ fn secrets_are_redacted() {
     let s = Secret::new("hunter2");
     assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
     assert_eq!(format!("{s}"), "<redacted>");
-    let nx = Nxlink {
-        access_key: "ak".into(),
-        access_secret: s,
-        tenant_id: 1,
-        app_key: "k".into(),
-        mode: 1,
-        strict_binding: false,
-        algorithm: Algorithm::Md5,
-        phones: Default::default(),
-    };
+    let nx = Nxlink::new(
+        crate::provider::nxlink::Credentials {
+            access_key: "ak".into(),
+            access_secret: s,
+            tenant_id: 1,
+            app_key: "k".into(),
+        },
+        crate::provider::nxlink::Options {
+            mode: 1,
+            strict_binding: false,
+            algorithm: Algorithm::Md5,
+            phone_region: None,
+        },
+    );
     assert!(!format!("{nx:?}").contains("hunter2"));
 }
 
@@ -151,10 +155,10 @@ fn credentials_layering() {
     };
     assert_eq!(
         (
-            nx.access_key.as_str(),
-            nx.access_secret.expose(),
-            nx.tenant_id,
-            nx.app_key.as_str()
+            nx.credentials().access_key.as_str(),
+            nx.credentials().access_secret.expose(),
+            nx.credentials().tenant_id,
+            nx.credentials().app_key.as_str()
         ),
         ("ak", "sk", 9, "app")
     );

@@ -294,16 +294,20 @@ mod tests {
             sheet: None,
         })
         .unwrap();
-        let provider = Arc::new(Nxlink {
-            access_key: "k".into(),
-            access_secret: Secret::new("s"),
-            tenant_id: 1,
-            app_key: "a".into(),
-            mode: 1,
-            strict_binding: false,
-            algorithm: crate::sign::Algorithm::Md5,
-            phones: Default::default(),
-        });
+        let provider = Arc::new(Nxlink::new(
+            crate::provider::nxlink::Credentials {
+                access_key: "k".into(),
+                access_secret: Secret::new("s"),
+                tenant_id: 1,
+                app_key: "a".into(),
+            },
+            crate::provider::nxlink::Options {
+                mode: 1,
+                strict_binding: false,
+                algorithm: crate::sign::Algorithm::Md5,
+                phone_region: None,
+            },
+        ));
         let schema = Schema::of(&*provider);
         let header: Vec<String> = vec!["name".into(), "phone".into()];
         let (plan, _) = Plan::for_header(&schema, &header, &[]).unwrap();

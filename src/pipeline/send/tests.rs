@@ -14,14 +14,18 @@ use crate::provider::itnio::{Itnio, Person};
 use crate::secret::Secret;
 
 fn itnio() -> Arc<Itnio> {
-    Arc::new(Itnio {
-        api_key: "k".into(),
-        api_secret: Secret::new("s"),
-        app_id: "a".into(),
-        job_id: 9,
-        call_record_dup: false,
-        phones: Default::default(),
-    })
+    Arc::new(Itnio::new(
+        crate::provider::itnio::Credentials {
+            api_key: "k".into(),
+            api_secret: Secret::new("s"),
+            app_id: "a".into(),
+            job_id: 9,
+        },
+        crate::provider::itnio::Options {
+            call_record_dup: false,
+            ..Default::default()
+        },
+    ))
 }
 
 fn item(row: u64) -> Item<Person> {

@@ -11,16 +11,20 @@ use crate::provider::nxlink::{Customer, Nxlink, Prepared};
 use crate::state::ScopeSpec;
 
 fn nx(mode: u8) -> Nxlink {
-    Nxlink {
-        access_key: "AK".into(),
-        access_secret: Secret::new("never stored"),
-        tenant_id: 7,
-        app_key: "app".into(),
-        mode,
-        strict_binding: false,
-        algorithm: crate::sign::Algorithm::Md5,
-        phones: Default::default(),
-    }
+    Nxlink::new(
+        crate::provider::nxlink::Credentials {
+            access_key: "AK".into(),
+            access_secret: Secret::new("never stored"),
+            tenant_id: 7,
+            app_key: "app".into(),
+        },
+        crate::provider::nxlink::Options {
+            mode,
+            strict_binding: false,
+            algorithm: crate::sign::Algorithm::Md5,
+            phone_region: None,
+        },
+    )
 }
 
 fn customer(name: &str, wa: Option<&str>, sms: Option<&str>, email: Option<&str>) -> Prepared {
@@ -87,14 +91,18 @@ fn nxlink_keys_are_the_first_contact() {
 
 #[test]
 fn itnio_sends_what_the_body_carries_keyed_by_phone() {
-    let p = Itnio {
-        api_key: "K".into(),
-        api_secret: Secret::new("never stored"),
-        app_id: "A".into(),
-        job_id: 9,
-        call_record_dup: false,
-        phones: Default::default(),
-    };
+    let p = Itnio::new(
+        crate::provider::itnio::Credentials {
+            api_key: "K".into(),
+            api_secret: Secret::new("never stored"),
+            app_id: "A".into(),
+            job_id: 9,
+        },
+        crate::provider::itnio::Options {
+            call_record_dup: false,
+            ..Default::default()
+        },
+    );
     let mut properties = serde_json::Map::new();
     properties.insert("amount".into(), "100".into());
     let person = Person {

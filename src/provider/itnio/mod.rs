@@ -60,33 +60,26 @@ pub struct Options {
 /// Credentials and request options of an itnio run.
 #[derive(Debug, Clone)]
 pub struct Itnio {
-    pub api_key: String,
-    pub api_secret: Secret,
-    pub app_id: String,
-    pub job_id: u64,
-    pub call_record_dup: bool,
+    credentials: Credentials,
+    call_record_dup: bool,
     /// How `phoneNumber` is read (`--phone-region`, the country property, `--encrypted-phones`).
-    pub phones: Phones,
+    phones: Phones,
 }
 
 impl Itnio {
     /// The provider for these credentials and options (its phone reading starts with nothing
     /// seen).
     pub fn new(credentials: Credentials, options: Options) -> Itnio {
-        let Credentials {
-            api_key,
-            api_secret,
-            app_id,
-            job_id,
-        } = credentials;
         Itnio {
-            api_key,
-            api_secret,
-            app_id,
-            job_id,
+            credentials,
             call_record_dup: options.call_record_dup,
             phones: Phones::new(options.phone_region, options.encrypted_phones),
         }
+    }
+
+    /// The account and job this provider signs and imports for.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 }
 
@@ -165,8 +158,8 @@ impl Provider for Itnio {
         // About a hundred bytes per person: few reallocations as the body grows.
         buf.reserve(128 + 128 * customers.len());
         let body = Body {
-            app_id: &self.app_id,
-            job_id: self.job_id,
+            app_id: &self.credentials.app_id,
+            job_id: self.credentials.job_id,
             call_record_dup: self.call_record_dup,
             persons: customers,
         };
@@ -176,10 +169,14 @@ impl Provider for Itnio {
 
     fn headers(&self, _body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
         let ts = now_ms.div_euclid(1000).to_string();
-        let sign = sign::itnio_sign(&self.api_key, self.api_secret.expose(), &ts);
+        let sign = sign::itnio_sign(
+            &self.credentials.api_key,
+            self.credentials.api_secret.expose(),
+            &ts,
+        );
         vec![
             ("Content-Type", "application/json;charset=UTF-8".to_owned()),
-            ("Api-Key", self.api_key.clone()),
+            ("Api-Key", self.credentials.api_key.clone()),
             ("Timestamp", ts),
             ("Sign", sign),
         ]
@@ -187,7 +184,12 @@ impl Provider for Itnio {
 
     fn interpret(&self, body: &[u8], customers: &[&Person]) -> Answer {
         let phones: Vec<&str> = customers.iter().map(|p| p.phone_number.as_str()).collect();
-        interpret(body, &phones, self.job_id, &self.app_id)
+        interpret(
+            body,
+            &phones,
+            self.credentials.job_id,
+            &self.credentials.app_id,
+        )
     }
 
     fn success_header(&self) -> &'static [&'static str] {
@@ -219,10 +221,10 @@ impl Provider for Itnio {
 
     fn state_account(&self) -> StateAccount {
         StateAccount {
-            account: self.api_key.clone(),
+            account: self.credentials.api_key.clone(),
             tenant: None,
-            app: self.app_id.clone(),
-            job: Some(self.job_id),
+            app: self.credentials.app_id.clone(),
+            job: Some(self.credentials.job_id),
         }
     }
 

@@ -5,14 +5,18 @@ use super::*;
 use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
 
 fn it() -> Itnio {
-    Itnio {
-        api_key: "bD8JFiq9".into(),
-        api_secret: Secret::new("secretExample"),
-        app_id: "LILIN888".into(),
-        job_id: 9,
-        call_record_dup: false,
-        phones: Default::default(),
-    }
+    Itnio::new(
+        crate::provider::itnio::Credentials {
+            api_key: "bD8JFiq9".into(),
+            api_secret: Secret::new("secretExample"),
+            app_id: "LILIN888".into(),
+            job_id: 9,
+        },
+        crate::provider::itnio::Options {
+            call_record_dup: false,
+            ..Default::default()
+        },
+    )
 }
 
 fn mapped<'a>(
@@ -371,7 +375,7 @@ fn new_builds_the_provider_from_credentials_and_options() {
     assert!(!format!("{credentials:?}").contains("secretExample"));
     let p = Itnio::new(credentials, Options::default());
     assert_eq!(format!("{p:?}"), format!("{:?}", it()));
-    assert_eq!(p.api_secret.expose(), "secretExample");
+    assert_eq!(p.credentials().api_secret.expose(), "secretExample");
     assert_eq!(p.headers(b"{}", 7_000), it().headers(b"{}", 7_000));
 
     let region = crate::provider::phone::Region::from_code("ID");

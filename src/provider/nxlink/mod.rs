@@ -61,38 +61,31 @@ impl Default for Options {
 /// Credentials and request options of an nxlink run.
 #[derive(Debug, Clone)]
 pub struct Nxlink {
-    pub access_key: String,
-    pub access_secret: Secret,
-    pub tenant_id: i64,
-    pub app_key: String,
+    credentials: Credentials,
     /// Body `type`: 0 replace, 1 merge, 2 keep.
-    pub mode: u8,
-    pub strict_binding: bool,
-    pub algorithm: Algorithm,
+    mode: u8,
+    strict_binding: bool,
+    algorithm: Algorithm,
     /// How phone-like fields are read (`--phone-region`, the country column).
-    pub phones: Phones,
+    phones: Phones,
 }
 
 impl Nxlink {
     /// The provider for these credentials and options (its phone reading starts with nothing
     /// seen).
     pub fn new(credentials: Credentials, options: Options) -> Nxlink {
-        let Credentials {
-            access_key,
-            access_secret,
-            tenant_id,
-            app_key,
-        } = credentials;
         Nxlink {
-            access_key,
-            access_secret,
-            tenant_id,
-            app_key,
+            credentials,
             mode: options.mode,
             strict_binding: options.strict_binding,
             algorithm: options.algorithm,
             phones: Phones::new(options.phone_region, false),
         }
+    }
+
+    /// The account this provider signs for.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 }
 
@@ -144,7 +137,7 @@ impl Provider for Nxlink {
 
     fn interpret(&self, body: &[u8], customers: &[&Prepared]) -> Answer {
         let phones: Vec<Option<&str>> = customers.iter().map(|c| c.whats_app_phone()).collect();
-        interpret(body, &phones, self.tenant_id)
+        interpret(body, &phones, self.credentials.tenant_id)
     }
 
     fn success_header(&self) -> &'static [&'static str] {
@@ -177,9 +170,9 @@ impl Provider for Nxlink {
 
     fn state_account(&self) -> StateAccount {
         StateAccount {
-            account: self.access_key.clone(),
-            tenant: Some(self.tenant_id),
-            app: self.app_key.clone(),
+            account: self.credentials.access_key.clone(),
+            tenant: Some(self.credentials.tenant_id),
+            app: self.credentials.app_key.clone(),
             job: None,
         }
     }

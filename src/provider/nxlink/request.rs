@@ -116,17 +116,17 @@ impl Nxlink {
         buf.reserve(
             customers.iter().map(|c| c.json().len() + 1).sum::<usize>()
                 + 96
-                + self.app_key.len() * 6,
+                + self.credentials.app_key.len() * 6,
         );
         // The same text serde_json writes for a struct of these fields, customers included.
         // Writing into a Vec cannot fail.
         let _ = write!(
             buf,
             "{{\"type\":{},\"tenant_id\":{},\"app_key\":",
-            self.mode, self.tenant_id
+            self.mode, self.credentials.tenant_id
         );
         // Serialising a string into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *buf, &self.app_key);
+        let _ = serde_json::to_writer(&mut *buf, &self.credentials.app_key);
         buf.extend_from_slice(if self.strict_binding {
             b",\"strict_binding\":true,\"customers\":["
         } else {
@@ -145,17 +145,17 @@ impl Nxlink {
     pub(super) fn signed_headers(&self, body: &[u8], now_ms: i64) -> Vec<(&'static str, String)> {
         let ts = now_ms.to_string();
         let sign = sign::nxlink_sign(
-            &self.access_key,
+            &self.credentials.access_key,
             "mt",
             "2",
             &ts,
             body,
-            self.access_secret.expose(),
+            self.credentials.access_secret.expose(),
             self.algorithm,
         );
         let mut h = vec![
             ("Content-Type", "application/json".to_owned()),
-            ("accessKey", self.access_key.clone()),
+            ("accessKey", self.credentials.access_key.clone()),
             ("ts", ts),
             ("bizType", "2".to_owned()),
             ("action", "mt".to_owned()),

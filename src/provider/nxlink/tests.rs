@@ -9,16 +9,20 @@ use super::*;
 use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
 
 fn nx() -> Nxlink {
-    Nxlink {
-        access_key: "fme2na3kdi3ki".into(),
-        access_secret: Secret::new("abciiiko2k3"),
-        tenant_id: 123,
-        app_key: "46oKF=os".into(),
-        mode: 1,
-        strict_binding: false,
-        algorithm: Algorithm::Md5,
-        phones: Default::default(),
-    }
+    Nxlink::new(
+        crate::provider::nxlink::Credentials {
+            access_key: "fme2na3kdi3ki".into(),
+            access_secret: Secret::new("abciiiko2k3"),
+            tenant_id: 123,
+            app_key: "46oKF=os".into(),
+        },
+        crate::provider::nxlink::Options {
+            mode: 1,
+            strict_binding: false,
+            algorithm: Algorithm::Md5,
+            phone_region: None,
+        },
+    )
 }
 
 fn field(name: &str) -> usize {
@@ -579,8 +583,8 @@ fn serde_body(p: &Nxlink, customers: &[Customer<'_>]) -> String {
     }
     serde_json::to_string(&Body {
         kind: p.mode,
-        tenant_id: p.tenant_id,
-        app_key: &p.app_key,
+        tenant_id: p.credentials.tenant_id,
+        app_key: &p.credentials.app_key,
         strict_binding: p.strict_binding,
         customers,
     })
@@ -626,8 +630,8 @@ fn prepared_customers_make_the_same_body_as_serde() {
     for (mode, strict, app_key, tenant) in [(0, false, "46oKF=os", 123), (2, true, "k\"\\é", -7)] {
         p.mode = mode;
         p.strict_binding = strict;
-        p.app_key = app_key.into();
-        p.tenant_id = tenant;
+        p.credentials.app_key = app_key.into();
+        p.credentials.tenant_id = tenant;
         let mut buf = vec![];
         p.write_body(&refs, &mut buf);
         assert_eq!(String::from_utf8(buf).unwrap(), serde_body(&p, &customers));
@@ -722,7 +726,7 @@ fn new_builds_the_provider_from_credentials_and_options() {
     assert!(!format!("{credentials:?}").contains("abciiiko2k3"));
     let p = Nxlink::new(credentials, Options::default());
     assert_eq!(format!("{p:?}"), format!("{:?}", nx()));
-    assert_eq!(p.access_secret.expose(), "abciiiko2k3");
+    assert_eq!(p.credentials().access_secret.expose(), "abciiiko2k3");
     assert_eq!(p.headers(b"{}", 7), nx().headers(b"{}", 7));
 
     let region = crate::provider::phone::Region::from_code("ID");
