@@ -128,12 +128,7 @@ impl Resume {
 
     /// Whether the row was sent without a final outcome: the provider may hold it.
     pub fn was_in_flight(&self, row: u64) -> bool {
-        let i = self.sent.partition_point(|(first, _)| *first <= row);
-        let sent = i
-            .checked_sub(1)
-            .and_then(|i| self.sent.get(i))
-            .is_some_and(|(_, last)| row <= *last);
-        sent && !self.is_done(row)
+        in_spans(&self.sent, row) && !self.is_done(row)
     }
 
     /// Whether some rows were found unchanged (the run used `--skip-unchanged`).

@@ -253,7 +253,8 @@ impl<P: Provider> Run<P> {
     }
 
     /// The journal and the reports. A report directory that cannot be written (a full disk)
-    /// is told like a failure during the run (see [`Run::never_started`]).
+    /// is told like a failure during the run, and the journal just created is removed (see
+    /// [`Run::never_started`]).
     fn open_outputs(
         &self,
         opened: &Opened,
@@ -269,13 +270,9 @@ impl<P: Provider> Run<P> {
             settings,
             &opened.failed_header,
             &opened.phone_cols,
-        )
-        .inspect_err(|_| self.forget_journal())?;
+        )?;
         let unchanged = if settings.state.is_some() || resumed_unchanged {
-            Some(
-                open_unchanged_report(provider, out, settings)
-                    .inspect_err(|_| self.forget_journal())?,
-            )
+            Some(open_unchanged_report(provider, out, settings)?)
         } else {
             None
         };

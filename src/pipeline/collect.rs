@@ -6,9 +6,10 @@
 //! `--skip-unchanged`, unchanged) and counted exactly once; a row's success line is in the
 //! report's file (flushed; synced before the journal is) before the journal records that it
 //! succeeded, so that `--resume` of a killed run finds it there (see `crate::journal`); the
-//! state hears of an outcome only after the journal recorded it. When writing fails (a full disk), the run is stopped, nothing more is
-//! written, and every row is still counted, so that the summary tells what happened; the
-//! journal then holds what was recorded before, for `--resume`.
+//! state hears of an outcome only after the journal recorded it. When writing fails (a full
+//! disk), the run is stopped, nothing more is written, and every row is still counted, so that
+//! the summary tells what happened; the journal then holds what was recorded before, for
+//! `--resume`.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -345,7 +346,7 @@ impl<P: Provider> Collector<P> {
         if succeeded {
             self.flush_success();
         }
-        self.journal_done(&items);
+        self.journal_done(&items, succeeded);
     }
 
     /// Hand the success lines written so far to the file, before the journal mentions them.
@@ -361,8 +362,8 @@ impl<P: Provider> Collector<P> {
     }
 
     /// Record final outcomes in the journal (unless writing failed), then note them for the
-    /// state.
-    fn journal_done(&mut self, items: &[(super::Item<P::Customer>, Outcome)]) {
+    /// state. `succeeded`: some of them did (their lines are to be synced before the journal).
+    fn journal_done(&mut self, items: &[(super::Item<P::Customer>, Outcome)], succeeded: bool) {
         let Some(j) = self
             .journal
             .as_ref()
@@ -373,9 +374,7 @@ impl<P: Provider> Collector<P> {
         let rows: Vec<(u64, &Outcome)> = items.iter().map(|(it, o)| (it.row, o)).collect();
         match j.done(&rows) {
             Ok(()) => {
-                self.written.unsynced |= items
-                    .iter()
-                    .any(|(_, o)| matches!(o, Outcome::Succeeded { .. }));
+                self.written.unsynced |= succeeded;
                 self.journaled += items
                     .iter()
                     .filter(|(_, o)| !matches!(o, Outcome::Pending))

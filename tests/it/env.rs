@@ -214,3 +214,19 @@ pub fn by_row(
         .map(|r| (cell(r, col).parse().unwrap(), r.clone()))
         .collect()
 }
+
+/// Wait for a spawned `custimport` to exit and return its code; kill it and fail the test
+/// after `limit` (a hang, not a slow run: limits are tens of seconds).
+pub fn wait_for_exit(mut child: std::process::Child, limit: Duration) -> i32 {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            return st.code().unwrap_or(-1);
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("custimport did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::env::{cell, read_csv, TestEnv};
+use crate::env::{cell, read_csv, wait_for_exit, TestEnv};
 
 /// nxlink rows `N{i}` with WhatsApp numbers `6281{i:07}`, for `rows`.
 fn nx_csv(rows: impl IntoIterator<Item = u64>) -> String {
@@ -486,20 +486,6 @@ fn spawn(env: &TestEnv, input: &Path, out: &Path, extra: &[&str]) -> Child {
         .unwrap()
 }
 
-fn wait(mut child: Child, limit: Duration) -> i32 {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code().unwrap_or(-1);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("custimport did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
 /// What a run's journal recorded so far: rows sent, and rows with a final outcome by outcome.
 #[derive(Default, Debug)]
 struct Journaled {
@@ -619,7 +605,7 @@ fn kill_9_mid_run_then_a_new_run_resends_at_most_what_was_in_flight() {
     assert!(lag <= 30, "the state lagged the journal by {lag} rows");
 
     // A new run (not a resume) completes the import.
-    let code = wait(
+    let code = wait_for_exit(
         spawn(
             &env,
             &input,
@@ -651,7 +637,7 @@ fn resume_of_an_incremental_run_keeps_unchanged_rows_unchanged() {
     let input = env.write("a.csv", nx_csv(1..=60));
     let out1 = env.path("r1");
     assert_eq!(
-        wait(spawn(&env, &input, &out1, &[]), Duration::from_secs(60)),
+        wait_for_exit(spawn(&env, &input, &out1, &[]), Duration::from_secs(60)),
         0
     );
     // Every even row edited.
@@ -686,7 +672,7 @@ fn resume_of_an_incremental_run_keeps_unchanged_rows_unchanged() {
     let mut resume_opts = vec!["--resume"];
     resume_opts.extend(opts);
     assert_eq!(
-        wait(
+        wait_for_exit(
             spawn(&env, &input, &out2, &resume_opts),
             Duration::from_secs(60)
         ),
@@ -714,8 +700,8 @@ fn two_concurrent_runs_on_one_state_both_finish_correctly() {
     let opts = ["--batch-size", "10", "--concurrency", "2"];
     let ca = spawn(&env, &a, &env.path("ra"), &opts);
     let cb = spawn(&env, &b, &env.path("rb"), &opts);
-    assert_eq!(wait(ca, Duration::from_secs(60)), 0);
-    assert_eq!(wait(cb, Duration::from_secs(60)), 0);
+    assert_eq!(wait_for_exit(ca, Duration::from_secs(60)), 0);
+    assert_eq!(wait_for_exit(cb, Duration::from_secs(60)), 0);
     for (out, n) in [("ra", 200), ("rb", 200)] {
         let s = summary(&env.path(out));
         assert_eq!(
@@ -756,7 +742,7 @@ fn runs_starting_together_on_a_new_state_all_open_it() {
             .collect();
         for (k, run) in runs.into_iter().enumerate() {
             assert_eq!(
-                wait(run, Duration::from_secs(60)),
+                wait_for_exit(run, Duration::from_secs(60)),
                 0,
                 "round {round}, run {k}"
             );

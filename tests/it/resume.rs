@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::env::{cell, TestEnv};
+use crate::env::{cell, wait_for_exit, TestEnv};
 
 fn rows_csv(n: usize) -> String {
     let mut s = String::from("name,phone\n");
@@ -77,20 +77,6 @@ fn wait_for_said(env: &TestEnv, what: &str) {
     }
 }
 
-fn wait(mut child: Child, limit: Duration) -> i32 {
-    let start = Instant::now();
-    loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            return st.code().unwrap_or(-1);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("custimport did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn signal(child: &Child, sig: i32) {
     // SAFETY: sending a signal to our own child process.
     unsafe {
@@ -98,15 +84,20 @@ fn signal(child: &Child, sig: i32) {
     }
 }
 
-/// Each row exactly once across the reports, all succeeded, all held.
-fn check_complete(env: &TestEnv, n: usize) {
+/// The row numbers of `success.csv`, sorted.
+fn success_rows(env: &TestEnv) -> Vec<u64> {
     let mut rows: Vec<u64> = env
         .csv_rows("success.csv")
         .iter()
         .map(|r| cell(r, "row").parse().unwrap())
         .collect();
     rows.sort();
-    assert_eq!(rows, (1..=n as u64).collect::<Vec<_>>());
+    rows
+}
+
+/// Each row exactly once across the reports, all succeeded, all held.
+fn check_complete(env: &TestEnv, n: usize) {
+    assert_eq!(success_rows(env), (1..=n as u64).collect::<Vec<_>>());
     assert!(env.csv_rows("failed.csv").is_empty());
     assert_eq!(env.held_nxlink().len(), n);
     let s = env.summary();
@@ -121,7 +112,7 @@ fn sigterm_drains_then_resume_completes() {
     let child = spawn(&env, &input, &["--batch-size", "2", "--concurrency", "2"]);
     wait_for_sending(&env);
     signal(&child, libc::SIGTERM);
-    assert_eq!(wait(child, Duration::from_secs(30)), 143);
+    assert_eq!(wait_for_exit(child, Duration::from_secs(30)), 143);
     let s = env.summary();
     assert_eq!(s["interrupted"], json!(true));
     assert_eq!(s["exit_code"], json!(143));
@@ -138,7 +129,7 @@ fn sigterm_drains_then_resume_completes() {
         &input,
         &["--batch-size", "2", "--concurrency", "4", "--resume"],
     );
-    assert_eq!(wait(child, Duration::from_secs(60)), 0);
+    assert_eq!(wait_for_exit(child, Duration::from_secs(60)), 0);
     check_complete(&env, 60);
 }
 
@@ -154,7 +145,7 @@ fn sigkill_then_resume_loses_nothing_and_resends_no_acknowledged_batch() {
         wait_for_sending(&env);
         std::thread::sleep(Duration::from_millis(delay));
         signal(&child, libc::SIGKILL);
-        let _ = wait(child, Duration::from_secs(10));
+        let _ = wait_for_exit(child, Duration::from_secs(10));
         let before = env.stats()["rows_received"].as_u64().unwrap();
         assert!(
             before < 300,
@@ -169,7 +160,7 @@ fn sigkill_then_resume_loses_nothing_and_resends_no_acknowledged_batch() {
             &["--batch-size", "10", "--concurrency", "3", "--resume"],
         );
         assert_eq!(
-            wait(child, Duration::from_secs(60)),
+            wait_for_exit(child, Duration::from_secs(60)),
             0,
             "case {i} (kill after {delay} ms): {}",
             said(&env)
@@ -219,7 +210,12 @@ fn a_second_signal_exits_at_once_and_resume_still_works() {
     // The second signal comes once the first was heard (the run says it is stopping).
     wait_for_said(&slow, "custimport: stopping:");
     signal(&child, libc::SIGINT);
-    assert_eq!(wait(child, Duration::from_secs(30)), 130, "{}", said(&slow));
+    assert_eq!(
+        wait_for_exit(child, Duration::from_secs(30)),
+        130,
+        "{}",
+        said(&slow)
+    );
     assert!(
         said(&slow).contains("second signal, exiting now"),
         "{}",
@@ -234,14 +230,13 @@ fn a_second_signal_exits_at_once_and_resume_still_works() {
         &input,
         &["--batch-size", "2", "--concurrency", "4", "--resume"],
     );
-    assert_eq!(wait(child, Duration::from_secs(60)), 0, "{}", said(&slow));
-    let mut rows: Vec<u64> = slow
-        .csv_rows("success.csv")
-        .iter()
-        .map(|r| cell(r, "row").parse().unwrap())
-        .collect();
-    rows.sort();
-    assert_eq!(rows, (1..=40).collect::<Vec<_>>());
+    assert_eq!(
+        wait_for_exit(child, Duration::from_secs(60)),
+        0,
+        "{}",
+        said(&slow)
+    );
+    assert_eq!(success_rows(&slow), (1..=40).collect::<Vec<_>>());
     assert_eq!(fast.held_nxlink().len(), 40);
     assert_eq!(fast.stats()["rows_received"], json!(40));
     assert_eq!(slow.summary()["succeeded"], json!(40));
@@ -373,24 +368,21 @@ fn after_a_power_failure_rows_past_the_last_checkpoint_without_their_line_are_se
     let journal = env.read("journal.jsonl");
     let lines: Vec<&str> = journal.lines().collect();
     assert_eq!(lines.last(), Some(&r#"{"synced":true}"#), "{journal}");
-    let kept: Vec<&str> = lines[..lines.len() - 1]
+    // The outcomes written after the mark before the last one: the trailing `done` lines.
+    let marked = lines.len() - 1;
+    let first_unmarked = lines[..marked]
         .iter()
-        .rev()
-        .skip_while(|l| l.starts_with(r#"{"done""#))
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .copied()
-        .collect();
+        .rposition(|l| !l.starts_with(r#"{"done""#))
+        .map_or(0, |i| i + 1);
     let mut unmarked = Vec::new();
-    for l in lines[kept.len()..lines.len() - 1].iter() {
+    for l in &lines[first_unmarked..marked] {
         let v: Value = serde_json::from_str(l).unwrap();
         for span in v["done"]["ok"].as_array().unwrap() {
             unmarked.extend(span[0].as_u64().unwrap()..=span[1].as_u64().unwrap());
         }
     }
     assert!(!unmarked.is_empty(), "{journal}");
-    let all = lines[..lines.len() - 1].join("\n") + "\n";
+    let all = lines[..marked].join("\n") + "\n";
     std::fs::write(env.out().join("journal.jsonl"), all).unwrap();
     let success = env.read("success.csv");
     let lost: String = success
@@ -417,13 +409,8 @@ fn after_a_power_failure_rows_past_the_last_checkpoint_without_their_line_are_se
         env.stats()["rows_received"].as_u64().unwrap(),
         received + unmarked.len() as u64
     );
+    assert_eq!(success_rows(&env), (1..=250).collect::<Vec<_>>());
     let rows = env.csv_rows("success.csv");
-    let mut numbers: Vec<u64> = rows
-        .iter()
-        .map(|r| cell(r, "row").parse().unwrap())
-        .collect();
-    numbers.sort();
-    assert_eq!(numbers, (1..=250).collect::<Vec<_>>());
     assert!(rows.iter().all(|r| !cell(r, "customer_id").is_empty()));
     assert_eq!(env.held_nxlink().len(), 250);
     assert_eq!(env.summary()["succeeded"], json!(250));
@@ -496,7 +483,7 @@ fn killed_twice_then_resumed_keeps_every_customer_id() {
     // Killed once rows have succeeded: their lines are only in .success.csv.part.
     wait_for_journal(&env, |j| j.contains("\"ok\""));
     signal(&child, libc::SIGKILL);
-    let _ = wait(child, Duration::from_secs(10));
+    let _ = wait_for_exit(child, Duration::from_secs(10));
     assert!(env.out().join(".success.csv.part").exists());
     let len = std::fs::metadata(env.out().join("journal.jsonl"))
         .unwrap()
@@ -507,7 +494,7 @@ fn killed_twice_then_resumed_keeps_every_customer_id() {
     let child = spawn(&env, &input, &[&args[..], &["--resume"]].concat());
     wait_for_journal(&env, |j| j.len() > len && j[len..].contains("\"ok\""));
     signal(&child, libc::SIGKILL);
-    let _ = wait(child, Duration::from_secs(10));
+    let _ = wait_for_exit(child, Duration::from_secs(10));
     assert!(env.out().join(".success.csv.earlier").exists());
     assert!(
         env.stats()["rows_received"].as_u64().unwrap() < 300,
@@ -515,7 +502,12 @@ fn killed_twice_then_resumed_keeps_every_customer_id() {
     );
 
     let child = spawn(&env, &input, &[&args[..], &["--resume"]].concat());
-    assert_eq!(wait(child, Duration::from_secs(60)), 0, "{}", said(&env));
+    assert_eq!(
+        wait_for_exit(child, Duration::from_secs(60)),
+        0,
+        "{}",
+        said(&env)
+    );
     check_complete(&env, 300);
     check_ids(&env);
     for gone in [".success.csv.earlier", ".success.csv.part"] {
