@@ -327,6 +327,7 @@ mod collect {
                 input: "bench.csv".into(),
                 fingerprint: "0:0".into(),
                 sheet: None,
+                options: None,
             },
         )
         .expect("journal");

@@ -154,9 +154,9 @@ pub struct CommonArgs {
     #[arg(long = "map", value_name = "FIELD=COLUMN", global = true)]
     pub maps: Vec<String>,
 
-    /// Records per request (1..=100)
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
-    pub batch_size: u16,
+    /// Records per request (1..=100) [default: 100]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
+    pub batch_size: Option<u16>,
 
     /// Requests in flight at once
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024), global = true)]
@@ -280,9 +280,9 @@ pub struct NxlinkArgs {
     #[arg(long, value_name = "KEY")]
     pub app_key: Option<String>,
 
-    /// What to do with customers nxlink already holds
-    #[arg(long, value_enum, default_value_t = Mode::Merge)]
-    pub mode: Mode,
+    /// What to do with customers nxlink already holds [default: merge]
+    #[arg(long, value_enum)]
+    pub mode: Option<Mode>,
 
     /// Fail only the rows whose seat (belong_seat_user) does not exist, instead of the whole request
     #[arg(long)]
@@ -300,9 +300,10 @@ pub struct ItnioArgs {
     #[arg(value_name = "INPUT")]
     pub input: PathBuf,
 
-    /// Calling job to import into (a JSON integer the provider reads as a signed 64-bit number)
+    /// Calling job to import into (a JSON integer the provider reads as a signed 64-bit number);
+    /// required, except with --resume, which takes the resumed run's
     #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
-    pub job: u64,
+    pub job: Option<u64>,
 
     /// Application ID (or `app_id` in config, CUSTIMPORT_ITNIO_APP_ID)
     #[arg(long, value_name = "ID")]

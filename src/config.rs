@@ -10,6 +10,9 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use serde::Deserialize;
 
+use clap::ValueEnum;
+use serde_json::{json, Value};
+
 use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
@@ -185,6 +188,8 @@ pub struct Settings {
     pub state: Option<PathBuf>,
     /// Warnings found while configuring (shown unless --quiet).
     pub warnings: Vec<String>,
+    /// The options that shape what the run reads and sends, recorded in the journal.
+    pub shape: recorded::Shape,
 }
 
 /// Where a run's requests go.
@@ -278,13 +283,34 @@ impl Lookup<'_> {
     }
 }
 
-/// Turn nxlink arguments into settings.
+/// Turn nxlink arguments into settings; with `--resume`, the options not given again are the
+/// resumed run's (see [`recorded`]).
 pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let mut settings = nxlink_once(args, c, env)?;
+    let Some(taken) = resumed_options(&mut settings)? else {
+        return Ok(settings);
+    };
+    let (mut args, mut c) = (args.clone(), c.clone());
+    recorded::apply(&taken, &mut c, recorded::ProviderArgs::Nxlink(&mut args))?;
+    nxlink_once(&args, &c, env)
+}
+
+/// With `--resume`: the recorded values of the options this invocation left out (an option
+/// given with another value is an error).
+fn resumed_options(settings: &mut Settings) -> Result<Option<recorded::Options>, Fatal> {
+    if !settings.resume {
+        return Ok(None);
+    }
+    recorded::reconcile(&settings.shape, &settings.out_dir, &mut settings.warnings)
+}
+
+fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
     let (file, warnings) = load_file(c.config.as_deref(), env)?;
     let s = &file.nxlink;
     let mut credentials = nxlink_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
+    let mode = args.mode.unwrap_or_default();
     let options = nxlink::Options {
-        mode: match args.mode {
+        mode: match mode {
             Mode::Replace => 0,
             Mode::Merge => 1,
             Mode::Keep => 2,
@@ -296,6 +322,12 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
     if c.sandbox {
         crate::embedded::nxlink_credentials(&mut credentials)?;
     }
+    let account = json!({
+        "access_key": credentials.access_key,
+        "tenant_id": credentials.tenant_id,
+        "app_key": credentials.app_key,
+    });
+    let region_used = options.phone_region;
     let nx = Nxlink::new(credentials, options);
     let region = args.region.map(|r| match r {
         Region::Idn => "https://api-idn.nxlink.ai",
@@ -312,8 +344,52 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         "https://api-idn.nxlink.ai",
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
-    common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
-        .map(|s| Settings { state, ..s })
+    let mut settings = common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)?;
+    let shape = &mut settings.shape;
+    common_shape(shape, c, s.phone_region.is_some(), region_used);
+    state_shape(shape, c, file.state.is_some(), state.as_deref());
+    shape.set("account", account, true);
+    shape.set("mode", name_of(mode), args.mode.is_some());
+    let strict = args.strict_binding;
+    shape.set("strict_binding", json!(strict), strict);
+    Ok(Settings { state, ..settings })
+}
+
+/// A value-enum's name as the command line spells it.
+fn name_of<E: ValueEnum>(e: E) -> Value {
+    e.to_possible_value()
+        .map_or(Value::Null, |v| json!(v.get_name()))
+}
+
+/// The recorded options both providers have, besides the endpoint and input options that
+/// [`common`] records.
+fn common_shape(
+    shape: &mut recorded::Shape,
+    c: &CommonArgs,
+    region_in_file: bool,
+    region: Option<phone::Region>,
+) {
+    let region_given = c.phone_region.is_some() || region_in_file;
+    shape.set(
+        "phone_region",
+        region.map_or(Value::Null, |r| json!(r.id())),
+        region_given,
+    );
+    shape.set("mask_pii", json!(c.mask_pii), c.mask_pii);
+}
+
+/// `--skip-unchanged` and its state database.
+fn state_shape(shape: &mut recorded::Shape, c: &CommonArgs, in_file: bool, state: Option<&Path>) {
+    shape.set("skip_unchanged", json!(c.skip_unchanged), c.skip_unchanged);
+    let path = state.map_or(Value::Null, |p| {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        json!(p.to_string_lossy())
+    });
+    shape.set(
+        "state",
+        path,
+        c.state.is_some() || (in_file && c.skip_unchanged),
+    );
 }
 
 /// nxlink's credentials: each from its flag, the environment or the `[nxlink]` section.
@@ -394,8 +470,36 @@ fn tenant_id(tenant: &str, args: &NxlinkArgs, env: Env<'_>) -> Result<i64, Fatal
         .usage()
 }
 
-/// Turn itnio arguments into settings.
+/// Turn itnio arguments into settings; with `--resume`, the options not given again (the job
+/// among them) are the resumed run's (see [`recorded`]).
 pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let mut settings = itnio_once(args, c, env)?;
+    let settings = match resumed_options(&mut settings)? {
+        None => {
+            job_given(args)?;
+            settings
+        }
+        Some(taken) => {
+            let (mut args, mut c) = (args.clone(), c.clone());
+            recorded::apply(&taken, &mut c, recorded::ProviderArgs::Itnio(&mut args))?;
+            job_given(&args)?;
+            itnio_once(&args, &c, env)?
+        }
+    };
+    Ok(settings)
+}
+
+/// `--job` is required, unless a resume took it from the resumed run.
+fn job_given(args: &ItnioArgs) -> Result<(), Fatal> {
+    if args.job.is_some() {
+        return Ok(());
+    }
+    Err(Fatal::usage(anyhow!(
+        "the following required argument was not provided: --job <ID> (the calling job to import into)"
+    )))
+}
+
+fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
     let (file, warnings) = load_file(c.config.as_deref(), env)?;
     let s = &file.itnio;
     let mut credentials = itnio_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
@@ -407,6 +511,8 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
     if c.sandbox {
         crate::embedded::itnio_credentials(&mut credentials)?;
     }
+    let account = json!({"api_key": credentials.api_key, "app_id": credentials.app_id});
+    let (region_used, encrypted) = (options.phone_region, options.encrypted_phones);
     let it = Itnio::new(credentials, options);
     let base = pick_base_url(
         c,
@@ -418,8 +524,24 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         "https://api.itniotech.com",
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
-    common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
-        .map(|s| Settings { state, ..s })
+    let mut settings = common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)?;
+    let shape = &mut settings.shape;
+    common_shape(shape, c, s.phone_region.is_some(), region_used);
+    state_shape(shape, c, file.state.is_some(), state.as_deref());
+    shape.set("account", account, true);
+    shape.set(
+        "job",
+        args.job.map_or(Value::Null, |j| json!(j)),
+        args.job.is_some(),
+    );
+    let dup = args.call_record_dup;
+    shape.set("call_record_dup", json!(dup), dup);
+    shape.set(
+        "encrypted_phones",
+        json!(encrypted),
+        args.encrypted_phones || s.encrypted_phones.is_some(),
+    );
+    Ok(Settings { state, ..settings })
 }
 
 /// itnio's credentials and job: each from its flag, the environment or the `[itnio]` section.
@@ -463,7 +585,8 @@ fn itnio_credentials(
         api_key,
         api_secret: Secret::new(secret),
         app_id,
-        job_id: args.job,
+        // Checked once the resumed run's options are known (see `job_given`).
+        job_id: args.job.unwrap_or(0),
     })
 }
 
@@ -501,6 +624,8 @@ fn state_for_import(
 struct GivenBaseUrl {
     url: String,
     source: String,
+    /// Given (by a flag, the environment or the config file), not the default.
+    given: bool,
 }
 
 /// The base URL: `--base-url`, then `--region`, then the environment, then the config file.
@@ -527,7 +652,8 @@ fn pick_base_url(
     } else {
         (default.to_owned(), "the default base URL".to_owned())
     };
-    GivenBaseUrl { url, source }
+    let given = c.sandbox || c.base_url.is_some() || region.is_some() || url != default;
+    GivenBaseUrl { url, source, given }
 }
 
 fn common(
@@ -557,11 +683,13 @@ fn common(
         )));
     }
     let out_dir = a.out.clone().unwrap_or_else(|| default_out_dir(name));
+    let batch_size = a.batch_size.unwrap_or(100);
+    let shape = input_shape(a, &input, &endpoint, base.given, batch_size);
     Ok(Settings {
         provider,
         input,
         maps: a.maps.clone(),
-        batch_size: usize::from(a.batch_size),
+        batch_size: usize::from(batch_size),
         concurrency: usize::from(a.concurrency),
         rate: a.rate,
         retries: a.retries,
@@ -579,7 +707,36 @@ fn common(
         mask_pii: a.mask_pii,
         state: None,
         warnings,
+        shape,
     })
+}
+
+/// The recorded options of [`common`]: where requests go, how the input is read and batched.
+fn input_shape(
+    a: &CommonArgs,
+    input: &InputOptions,
+    endpoint: &Endpoint,
+    endpoint_given: bool,
+    batch_size: u16,
+) -> recorded::Shape {
+    let mut shape = recorded::Shape::default();
+    let target = match endpoint.target() {
+        Endpoint::Remote(b) => json!(b.as_str()),
+        _ => json!("sandbox"),
+    };
+    shape.set("endpoint", target, endpoint_given);
+    shape.set("format", name_of(input.format), a.format.is_some());
+    // Recorded as resolved once the input is open (see `run::open_journal`).
+    shape.set("sheet", json!(a.sheet), a.sheet.is_some());
+    let delimiter = input
+        .delimiter
+        .map_or(Value::Null, |d| json!(char::from(d).to_string()));
+    shape.set("delimiter", delimiter, a.delimiter.is_some());
+    let encoding = input.encoding.map_or("UTF-8", encoding_rs::Encoding::name);
+    shape.set("encoding", json!(encoding), a.encoding.is_some());
+    shape.set("map", json!(a.maps), !a.maps.is_empty());
+    shape.set("batch_size", json!(batch_size), a.batch_size.is_some());
+    shape
 }
 
 /// How to read the input: its format (`--format`, else from the file name), sheet,
@@ -773,6 +930,7 @@ fn default_out_dir(provider: &str) -> PathBuf {
 }
 
 mod file_error;
+pub mod recorded;
 
 #[cfg(test)]
 mod tests;

@@ -54,10 +54,10 @@ use crate::outcome::Outcome;
 
 pub const FILE: &str = "journal.jsonl";
 
-/// The journal format written by this version: 3 records rows as ranges and no report cells
-/// (2 listed every row, with its success cells; 1 compared the input's size and its first and
-/// last MiB only).
-pub const VERSION: u32 = 3;
+/// The journal format written by this version: 4 records the options that shaped the run in
+/// its header (3 did not; 3 and 4 record rows as ranges and no report cells; 2 listed every
+/// row, with its success cells; 1 compared the input's size and its first and last MiB only).
+pub const VERSION: u32 = 4;
 
 /// The oldest format `--resume` reads.
 pub const OLDEST: u32 = 2;
@@ -79,6 +79,10 @@ pub struct Header {
     /// The sheet read, for a spreadsheet (another sheet of the same file is another input).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sheet: Option<String>,
+    /// The options that shaped what the run read and sent (version 4 on; see
+    /// `crate::config::recorded`): `--resume` takes them back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<crate::config::recorded::Options>,
 }
 
 /// A final outcome recorded by an earlier run.
@@ -125,6 +129,7 @@ impl Header {
             input: input.to_owned(),
             fingerprint: identity.map_or_else(|| STREAM.to_owned(), Identity::to_string),
             sheet: None,
+            options: None,
         }
     }
 
@@ -180,6 +185,25 @@ impl Header {
             self.input
         ))
     }
+}
+
+/// The header of the journal in `dir`, read from its first line; `None` when there is no
+/// journal or its first line is not a header.
+pub fn read_header(dir: &Path) -> io::Result<Option<Header>> {
+    let f = match crate::private_file::open_existing(&dir.join(FILE), false) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    // A header is short; a first line past 1 MiB is no header of ours.
+    let mut line = Vec::new();
+    BufReader::new(f)
+        .take(1 << 20)
+        .read_until(b'\n', &mut line)?;
+    Ok(match serde_json::from_slice::<EntryIn>(&line) {
+        Ok(EntryIn::Start(h)) => Some(h),
+        _ => None,
+    })
 }
 
 /// Extend `spans` with `row`: the last range when it is the next row, else a new one.
@@ -595,6 +619,7 @@ mod tests {
             input: "a.csv".into(),
             fingerprint: "1:x".into(),
             sheet: None,
+            options: None,
         }
     }
 

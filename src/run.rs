@@ -791,6 +791,9 @@ fn open_journal(
     } else {
         let mut h = journal::Header::new(provider, input_name, identity);
         h.sheet = settings.input.sheet_read();
+        let mut options = settings.shape.values.clone();
+        options.insert("sheet".into(), h.sheet.clone().into());
+        h.options = Some(options);
         Some(Arc::new(Journal::create(out, &h).map_err(|e| {
             Fatal::usage(anyhow!(
                 "cannot write the journal in {}: {e}",

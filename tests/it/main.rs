@@ -1,6 +1,7 @@
 //! Integration tests: the `custimport` binary against the sandbox emulator on port 0.
 
 mod env;
+mod fix_loop;
 
 mod cli;
 mod hardening;

@@ -1,0 +1,338 @@
+//! The fix loop across runs: a resume keeps the options its run was made with (job, endpoint,
+//! phone region, …), refuses other values without touching the report directory, and reports
+//! keep their provenance and form through fix-and-reimport rounds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::env::{cell, wait_for_exit, TestEnv};
+
+/// `n` rows whose phones are national Indonesian numbers (`0812…`), valid with `--phone-region ID`.
+fn national_rows(n: usize) -> String {
+    let mut s = String::from("name,phone\n");
+    for i in 1..=n {
+        s.push_str(&format!("N{i},0812{i:07}\n"));
+    }
+    s
+}
+
+/// `custimport PROVIDER INPUT --out out ARGS…` in the background, stderr kept in a file.
+fn spawn(env: &TestEnv, provider: &str, input: &Path, extra: &[&str]) -> Child {
+    let mut c = env.std_cmd(provider);
+    c.arg(input)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(env.path("stderr.txt"))
+                .unwrap(),
+        ));
+    c.spawn().unwrap()
+}
+
+fn said(env: &TestEnv) -> String {
+    std::fs::read_to_string(env.path("stderr.txt")).unwrap_or_default()
+}
+
+/// Start a slow run and stop it with `sig` once it has sent something: rows stay pending.
+fn interrupted(env: &TestEnv, provider: &str, input: &Path, extra: &[&str], sig: i32) {
+    let mut args = vec!["--batch-size", "2", "--concurrency", "1"];
+    args.extend_from_slice(extra);
+    let child = spawn(env, provider, input, &args);
+    let journal = env.out().join("journal.jsonl");
+    let start = Instant::now();
+    while !std::fs::read_to_string(&journal).is_ok_and(|j| j.matches("\"done\"").count() >= 2) {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "never sent: {}",
+            said(env)
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: a signal to our own child.
+    unsafe {
+        libc::kill(child.id() as i32, sig);
+    }
+    let code = wait_for_exit(child, Duration::from_secs(60));
+    let want = match sig {
+        libc::SIGKILL => -1,
+        libc::SIGINT => 130,
+        _ => 143,
+    };
+    assert_eq!(code, want, "{}", said(env));
+}
+
+/// Every file of the report directory, by name, with its bytes and mode.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let mode = std::fs::symlink_metadata(&p).unwrap().permissions().mode();
+            let bytes = if p.is_file() {
+                std::fs::read(&p).unwrap()
+            } else {
+                vec![]
+            };
+            (p, (bytes, mode))
+        })
+        .collect()
+}
+
+/// A resume given `extra` is refused (exit 2) naming both values, and leaves the report
+/// directory exactly as it was.
+fn refused(env: &TestEnv, provider: &str, input: &Path, extra: &[&str], names: &[&str]) {
+    let before = snapshot(&env.out());
+    let out = env
+        .cmd(provider)
+        .arg(input)
+        .arg("--resume")
+        .args(extra)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for n in names {
+        assert!(err.contains(n), "{n:?} not named in: {err}");
+    }
+    assert!(err.contains("nothing was sent or written"), "{err}");
+    assert_eq!(
+        snapshot(&env.out()),
+        before,
+        "the refused resume changed the directory"
+    );
+}
+
+fn phones(held: &[Value], key: &str) -> Vec<String> {
+    let mut v: Vec<String> = held
+        .iter()
+        .map(|c| c[key].as_str().unwrap_or_default().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_resume_with_another_itnio_job_is_refused_and_without_it_continues_the_same_job() {
+    for sig in [libc::SIGKILL, libc::SIGINT] {
+        let env = TestEnv::latency(60);
+        let input = env.write("l.csv", national_rows(40).replace("0812", "62812"));
+        interrupted(&env, "itnio", &input, &["--job", "9"], sig);
+        let pending = 40 - env.held_itnio(9).len();
+        assert!(pending > 0, "the run was not interrupted early enough");
+        refused(
+            &env,
+            "itnio",
+            &input,
+            &["--job", "10"],
+            &["--job 9", "--job 10"],
+        );
+        assert!(env.held_itnio(10).is_empty());
+
+        // Without --job: the recorded job.
+        env.cmd("itnio")
+            .arg(&input)
+            .arg("--resume")
+            .assert()
+            .code(0);
+        assert_eq!(env.held_itnio(9).len(), 40);
+        assert!(env.held_itnio(10).is_empty());
+        let s = env.summary();
+        assert_eq!(s["succeeded"], json!(40), "{s}");
+        assert_eq!(env.csv_rows("success.csv").len(), 40);
+    }
+}
+
+#[test]
+fn a_resume_keeps_the_phone_region_of_its_run() {
+    let env = TestEnv::latency(60);
+    let input = env.write("c.csv", national_rows(40));
+    interrupted(
+        &env,
+        "nxlink",
+        &input,
+        &["--phone-region", "ID"],
+        libc::SIGKILL,
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--phone-region", "CN"],
+        &["--phone-region ID", "--phone-region CN"],
+    );
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0);
+    let held = phones(&env.held_nxlink(), "whats_app_phone");
+    let want: Vec<String> = (1..=40).map(|i| format!("62812{i:07}")).collect();
+    assert_eq!(held, want, "every row in one form, E.164 for Indonesia");
+    // And a resume of the finished run is refused for nothing and sends nothing.
+    let requests = env.stats()["requests"].clone();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0);
+    assert_eq!(env.stats()["requests"], requests);
+}
+
+#[test]
+fn a_resume_to_another_endpoint_or_with_other_shaping_options_is_refused() {
+    let env = TestEnv::latency(60);
+    let other = TestEnv::new();
+    let input = env.write("c.csv", national_rows(30));
+    interrupted(
+        &env,
+        "nxlink",
+        &input,
+        &[
+            "--phone-region",
+            "ID",
+            "--mode",
+            "keep",
+            "--map",
+            "full_name=name",
+        ],
+        libc::SIGTERM,
+    );
+    // std_cmd gives --base-url first: a later --base-url wins.
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--base-url", &other.base_url],
+        &[&env.base_url, &other.base_url],
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--mode", "replace"],
+        &["--mode keep", "--mode replace"],
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--map", "full_name=phone"],
+        &["--map full_name=name", "--map full_name=phone"],
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--batch-size", "50"],
+        &["--batch-size 2", "--batch-size 50"],
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--encoding", "gbk"],
+        &["--encoding UTF-8", "--encoding GBK"],
+    );
+    assert!(other.held_nxlink().is_empty());
+    // The same values again, and transport options changed, are accepted.
+    env.cmd("nxlink")
+        .arg(&input)
+        .args([
+            "--resume",
+            "--mode",
+            "keep",
+            "--concurrency",
+            "8",
+            "--retries",
+            "2",
+        ])
+        .assert()
+        .code(0);
+    assert_eq!(env.held_nxlink().len(), 30);
+}
+
+#[test]
+fn a_resume_under_another_account_is_refused_without_printing_a_secret() {
+    let env = TestEnv::latency(60);
+    let input = env.write("c.csv", national_rows(30).replace("0812", "62812"));
+    interrupted(&env, "nxlink", &input, &[], libc::SIGKILL);
+    let before = snapshot(&env.out());
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .env("CUSTIMPORT_NXLINK_TENANT_ID", "2")
+        .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "another-secret")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("tenant id 1") && err.contains("tenant id 2"),
+        "{err}"
+    );
+    assert!(!err.contains("secret"), "{err}");
+    assert_eq!(snapshot(&env.out()), before);
+}
+
+#[test]
+fn the_journal_records_the_options_of_the_run() {
+    let env = TestEnv::new();
+    let input = env.write("l.csv", "name,phone\nA,6281200000001\n");
+    env.cmd("itnio")
+        .arg(&input)
+        .args(["--job", "12", "--call-record-dup", "--phone-region", "ID"])
+        .assert()
+        .code(0);
+    let journal = env.read("journal.jsonl");
+    let first: Value = serde_json::from_str(journal.lines().next().unwrap()).unwrap();
+    let o = &first["start"]["options"];
+    assert_eq!(first["start"]["version"], json!(4));
+    assert_eq!(o["job"], json!(12));
+    assert_eq!(o["call_record_dup"], json!(true));
+    assert_eq!(o["phone_region"], json!("ID"));
+    assert_eq!(
+        o["account"],
+        json!({"api_key": "sandbox", "app_id": "sandbox"})
+    );
+    assert!(!journal.contains("sandbox-secret"));
+}
+
+#[test]
+fn a_version_3_journal_is_resumed_with_a_warning_that_it_records_no_options() {
+    let env = TestEnv::latency(60);
+    let input = env.write("c.csv", national_rows(20).replace("0812", "62812"));
+    interrupted(&env, "nxlink", &input, &[], libc::SIGKILL);
+    // Rewrite the header as version 3 wrote it: no options.
+    let path = env.out().join("journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    let mut h: Value = serde_json::from_str(first).unwrap();
+    h["start"]["version"] = json!(3);
+    h["start"].as_object_mut().unwrap().remove("options");
+    std::fs::write(&path, format!("{h}\n{rest}")).unwrap();
+    env.cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .assert()
+        .code(0)
+        .stderr(predicates::str::contains(
+            "did not record the run's options",
+        ));
+    assert_eq!(env.held_nxlink().len(), 20);
+    assert_eq!(
+        env.csv_rows("success.csv")
+            .iter()
+            .map(|r| cell(r, "row").parse::<u64>().unwrap())
+            .max(),
+        Some(20)
+    );
+}
