@@ -28,11 +28,69 @@ pub const FAILED_COLUMNS: [&str; 4] = [
     "custimport_error",
 ];
 
-/// Prefix `'` to a cell a spreadsheet would run as a formula.
+/// The column of `success.csv` after the provider's: the row's number in the first file of a
+/// fix-and-reimport loop (the input's `custimport_row`), empty for a first import.
+pub const SOURCE_ROW: &str = "source_row";
+
+/// Prefix `'` to a cell a spreadsheet would run as a formula. A negative plain number
+/// (`-27`, `-1.5`) is a number to a spreadsheet, not a formula, and is kept as it is.
 pub fn guard(cell: &str) -> Cow<'_, str> {
     match cell.as_bytes().first() {
+        Some(b'-') if is_negative_number(cell) => Cow::Borrowed(cell),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
         _ => Cow::Borrowed(cell),
+    }
+}
+
+/// `-` then digits, with at most one `.` between digits: `-27`, `-1.5`.
+fn is_negative_number(cell: &str) -> bool {
+    let Some(rest) = cell.strip_prefix('-') else {
+        return false;
+    };
+    let (whole, frac) = rest.split_once('.').unwrap_or((rest, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(frac)
+}
+
+/// Where a record says which row of the first file it is: the input's own `custimport_row`
+/// (a CSV or sheet column, or `"custimport": {"row": …}` of a JSONL object), so that a row keeps
+/// its first file's number through any number of fix-and-reimport rounds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Provenance {
+    /// The index of the input's `custimport_row` column (CSV, sheets).
+    column: Option<usize>,
+}
+
+impl Provenance {
+    /// For an input with this header (`None`: JSONL).
+    pub fn of(header: Option<&[String]>) -> Provenance {
+        Provenance {
+            column: header.and_then(|h| {
+                h.iter()
+                    .position(|c| c.trim().eq_ignore_ascii_case(FAILED_COLUMNS[0]))
+            }),
+        }
+    }
+
+    /// The record's first-file row number, if it carries one (trimmed, not empty).
+    pub fn source<'d>(&self, data: &'d RecordData) -> Option<Cow<'d, str>> {
+        let text: Cow<'d, str> = match data {
+            RecordData::Cells(c) => Cow::Borrowed(c.get(self.column?)?),
+            RecordData::Object(o) => match o.get("custimport")?.get("row")? {
+                Value::String(s) => Cow::Borrowed(s.as_str()),
+                Value::Number(n) => Cow::Owned(n.to_string()),
+                _ => return None,
+            },
+            RecordData::Line(_) => return None,
+        };
+        let trimmed = text.trim();
+        if trimmed.is_empty() {
+            return None;
+        }
+        Some(match text {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
+        })
     }
 }
 
@@ -74,6 +132,26 @@ impl<W: Write> SuccessWriter<W> {
     }
 
     pub fn write<S: AsRef<str>>(&mut self, row: u64, cells: &[S]) -> io::Result<()> {
+        self.write_cells(row, cells)?;
+        self.csv.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    /// [`SuccessWriter::write`], then the [`SOURCE_ROW`] cell (success.csv).
+    pub fn write_sourced<S: AsRef<str>>(
+        &mut self,
+        row: u64,
+        cells: &[S],
+        source: Option<&str>,
+    ) -> io::Result<()> {
+        self.write_cells(row, cells)?;
+        self.csv
+            .write_field(guard(source.unwrap_or_default()).as_ref())?;
+        self.csv.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    fn write_cells<S: AsRef<str>>(&mut self, row: u64, cells: &[S]) -> io::Result<()> {
         self.csv.write_field(row.to_string())?;
         for (cell, phone) in cells.iter().zip(&self.phone_cols) {
             let cell = cell.as_ref();
@@ -87,7 +165,6 @@ impl<W: Write> SuccessWriter<W> {
                 self.csv.write_field(guard(cell).as_ref())?;
             }
         }
-        self.csv.write_record(None::<&[u8]>)?;
         Ok(())
     }
 
@@ -123,6 +200,8 @@ pub struct CsvLayout<W: Write> {
     phone_cols: Vec<bool>,
     /// Per input column: written (an input's own `custimport_*` columns are not).
     keep: Vec<bool>,
+    /// The input's own `custimport_row`, kept in ours.
+    provenance: Provenance,
 }
 
 /// The cells of a record for `failed.csv`: a CSV record's cells, or one cell holding a JSONL
@@ -163,18 +242,20 @@ impl<W: Write> FailedWriter<W> {
             .iter()
             .map(|h| !crate::mapping::is_reserved(h))
             .collect();
-        let mut row: Vec<&str> = header
+        // Header cells are guarded like data cells (the input's header is text from anyone).
+        let mut row: Vec<Cow<'_, str>> = header
             .iter()
             .zip(&keep)
             .filter(|(_, k)| **k)
-            .map(|(h, _)| h.as_str())
+            .map(|(h, _)| guard(h))
             .collect();
-        row.extend(FAILED_COLUMNS);
-        csv.write_record(&row)?;
+        row.extend(FAILED_COLUMNS.map(Cow::Borrowed));
+        csv.write_record(row.iter().map(|c| c.as_bytes()))?;
         Ok(FailedWriter::Csv(Box::new(CsvLayout {
             csv,
             phone_cols,
             keep,
+            provenance: Provenance::of(Some(header)),
         })))
     }
 
@@ -217,9 +298,13 @@ impl<W: Write> FailedWriter<W> {
                         l.csv.write_field(guard(cell).as_ref())?;
                     }
                 }
-                l.csv.write_field(row.to_string())?;
+                match l.provenance.source(data) {
+                    Some(first) => l.csv.write_field(guard(&first).as_ref())?,
+                    None => l.csv.write_field(row.to_string())?,
+                }
                 l.csv.write_field(outcome)?;
-                l.csv.write_field(guard(code).as_ref())?;
+                // A code is ours or the provider's (`-27`), never a formula.
+                l.csv.write_field(code)?;
                 l.csv.write_field(guard(error).as_ref())?;
                 if width > 0 {
                     for cell in cells.iter().skip(width) {
@@ -229,6 +314,12 @@ impl<W: Write> FailedWriter<W> {
                 l.csv.write_record(None::<&[u8]>)?;
             }
             FailedWriter::Jsonl(w) => {
+                let row = match Provenance::default().source(data) {
+                    Some(first) => first
+                        .parse::<u64>()
+                        .map_or_else(|_| Value::String(first.into_owned()), Value::from),
+                    None => Value::from(row),
+                };
                 let meta = serde_json::json!({
                     "row": row, "outcome": outcome, "code": code, "error": error,
                 });
@@ -446,6 +537,9 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
     w.write_all(b"\n")?;
     rf.commit(w)
 }
+
+mod xlsx;
+pub use xlsx::FailedXlsx;
 
 #[cfg(test)]
 mod tests;

@@ -25,6 +25,7 @@ use crate::exit::Fatal;
 use crate::input::Identity;
 use crate::journal::{EarlierOutcome, Journal, Loaded, Span};
 use crate::report::ReportFile;
+use crate::report::SOURCE_ROW;
 
 /// The success report's name.
 const SUCCESS: &str = "success.csv";
@@ -303,16 +304,24 @@ fn read_success_file(
         .from_reader(BufReader::with_capacity(256 * 1024, f));
     let mut cur = csv::StringRecord::new();
     let mut prev = csv::StringRecord::new();
+    // The provider's columns, then (written since provenance is kept) `source_row`, which is
+    // computed again from the input and not read back.
     let ours = csv.read_record(&mut cur).unwrap_or(false)
         && cur.get(0) == Some("row")
-        && cur.iter().skip(1).eq(header.iter().copied());
-    if !ours {
+        && cur
+            .iter()
+            .skip(1)
+            .take(header.len())
+            .eq(header.iter().copied());
+    let extra = cur.len().saturating_sub(header.len() + 1);
+    if !ours || extra > 1 || (extra == 1 && cur.get(cur.len() - 1) != Some(SOURCE_ROW)) {
         return Ok(true);
     }
+    let width = header.len() + 1 + extra;
     let mut take = |rec: &csv::StringRecord| {
         let row = rec.get(0).and_then(|r| r.parse::<u64>().ok());
         if let Some(row) = row {
-            if rec.len() == header.len() + 1 && succeeded_in(done, row) {
+            if rec.len() == width && succeeded_in(done, row) {
                 lines.add(row, rec.iter().skip(1));
             }
         }

@@ -5,7 +5,7 @@
 //! them. What each step does lives in its own module; this one only connects them.
 
 use std::fs::File;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ use crate::pipeline::send::{dispatch, plan_only, Counters, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::{Batch, Event, WriteFailure};
 use crate::provider::Provider;
-use crate::report::{FailedWriter, ReportFile, RunFacts, SuccessWriter, Summary};
+use crate::report::{FailedWriter, FailedXlsx, ReportFile, RunFacts, SuccessWriter, Summary};
 use crate::resume::Resume;
 use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
@@ -80,6 +80,7 @@ struct Outputs {
     success: SuccessReport,
     failed: FailedReport,
     unchanged: SuccessReport,
+    failed_xlsx: Option<(ReportFile, std::io::BufWriter<File>, FailedXlsx)>,
 }
 
 /// What the stages share: the stop, the first failure to write, the journal and the run
@@ -276,11 +277,13 @@ impl<P: Provider> Run<P> {
         } else {
             None
         };
+        let failed_xlsx = open_failed_xlsx(settings, &opened.failed_header)?;
         Ok(Outputs {
             journal,
             success,
             failed,
             unchanged,
+            failed_xlsx,
         })
     }
 
@@ -392,6 +395,7 @@ impl<P: Provider> Run<P> {
                 success: outputs.success,
                 failed: outputs.failed,
                 unchanged: outputs.unchanged,
+                failed_xlsx: outputs.failed_xlsx,
             },
             journal: outputs.journal,
             resume: shared.resume.clone(),
@@ -407,6 +411,7 @@ impl<P: Provider> Run<P> {
             journaled: 0,
             recorder,
             written: Default::default(),
+            provenance: crate::report::Provenance::of(input.original_headers.as_deref()),
         }
     }
 
@@ -766,7 +771,10 @@ fn open_unchanged_report<P: Provider>(
 ) -> Result<(ReportFile, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
-    let (rf, w) = ReportFile::create(out, "unchanged.csv").map_err(io_err)?;
+    let (rf, mut w) = ReportFile::create(out, "unchanged.csv").map_err(io_err)?;
+    if reports_bom(settings) {
+        w.write_all(BOM).map_err(io_err)?;
+    }
     let header = provider.unchanged_header();
     let phone_like = provider.unchanged_phone_columns();
     let w = SuccessWriter::new(w, header, phone_like, settings.mask_pii).map_err(io_err)?;
@@ -803,6 +811,36 @@ fn open_journal(
     })
 }
 
+/// `failed.xlsx` beside `failed.csv`, for a spreadsheet input.
+fn open_failed_xlsx(
+    settings: &Settings,
+    header: &[String],
+) -> Result<Option<(ReportFile, std::io::BufWriter<File>, FailedXlsx)>, Fatal> {
+    if !settings.input.format.is_sheet() {
+        return Ok(None);
+    }
+    let out = &settings.out_dir;
+    let io_err =
+        |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
+    let Some(book) = FailedXlsx::new(header).map_err(io_err)? else {
+        messages::warn(format_args!(
+            "the sheet has too many columns for failed.xlsx; failed.csv holds the failures"
+        ));
+        return Ok(None);
+    };
+    let (rf, w) = ReportFile::create(out, "failed.xlsx").map_err(io_err)?;
+    Ok(Some((rf, w, book)))
+}
+
+/// The byte order mark that CSV reports start with when [`reports_bom`].
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Whether CSV reports start with a UTF-8 BOM: when the input had one, or was a spreadsheet
+/// (Excel then reads the report's text as UTF-8, and its phone numbers as text).
+fn reports_bom(settings: &Settings) -> bool {
+    settings.input.format.is_sheet() || crate::input::starts_with_bom(&settings.input.path)
+}
+
 /// The report files, under temporary names until the run commits them: `success.csv`
 /// (not for a dry run) and `failed.csv` or `failed.jsonl`.
 fn open_reports<P: Provider>(
@@ -814,22 +852,30 @@ fn open_reports<P: Provider>(
     let out = &settings.out_dir;
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
+    let bom = reports_bom(settings);
     let success = if settings.dry_run() {
         None
     } else {
-        let (rf, w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
+        let (rf, mut w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
+        if bom {
+            w.write_all(BOM).map_err(io_err)?;
+        }
         let phone_like = provider.success_phone_columns();
+        let mut header = provider.success_header().to_vec();
+        header.push(crate::report::SOURCE_ROW);
         Some((
             rf,
-            SuccessWriter::new(w, provider.success_header(), phone_like, settings.mask_pii)
-                .map_err(io_err)?,
+            SuccessWriter::new(w, &header, phone_like, settings.mask_pii).map_err(io_err)?,
         ))
     };
     let failed = if settings.input.format == Format::Jsonl {
         let (rf, w) = ReportFile::create(out, "failed.jsonl").map_err(io_err)?;
         (rf, FailedWriter::jsonl(w))
     } else {
-        let (rf, w) = ReportFile::create(out, "failed.csv").map_err(io_err)?;
+        let (rf, mut w) = ReportFile::create(out, "failed.csv").map_err(io_err)?;
+        if bom {
+            w.write_all(BOM).map_err(io_err)?;
+        }
         (
             rf,
             FailedWriter::csv(w, failed_header, phone_cols.to_vec(), b',').map_err(io_err)?,

@@ -291,3 +291,20 @@ impl Iterator for Input {
         self.records.next()
     }
 }
+
+/// Whether the file at `path` starts with a byte order mark (UTF-8 or UTF-16). Only a
+/// regular file is looked at: reading a stream's first bytes here would take them from the
+/// run.
+pub fn starts_with_bom(path: &std::path::Path) -> bool {
+    use std::io::Read;
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
+    let mut head = [0u8; 3];
+    let n = std::fs::File::open(path)
+        .and_then(|f| f.take(3).read(&mut head))
+        .unwrap_or(0);
+    head[..n].starts_with(&[0xEF, 0xBB, 0xBF])
+        || head[..n].starts_with(&[0xFF, 0xFE])
+        || head[..n].starts_with(&[0xFE, 0xFF])
+}

@@ -25,7 +25,7 @@ use crate::journal::{EarlierOutcome, Journal};
 use crate::messages;
 use crate::outcome::Counts;
 use crate::provider::Provider;
-use crate::report::{FailedWriter, ReportFile, SuccessWriter};
+use crate::report::{FailedWriter, FailedXlsx, Provenance, ReportFile, SuccessWriter};
 use crate::resume::Resume;
 use crate::stop::{Reason, Stop};
 
@@ -48,6 +48,8 @@ pub struct Reports {
     pub failed: (ReportFile, FailedWriter<BufWriter<File>>),
     /// `unchanged.csv`, with `--skip-unchanged`.
     pub unchanged: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
+    /// `failed.xlsx`, for a spreadsheet input.
+    pub failed_xlsx: Option<(ReportFile, BufWriter<File>, FailedXlsx)>,
 }
 
 impl Reports {
@@ -58,6 +60,16 @@ impl Reports {
         }
         if let Some((rf, w)) = self.unchanged {
             rf.commit(w.into_inner()?)?;
+        }
+        if let Some((rf, mut w, x)) = self.failed_xlsx {
+            if x.left_out > 0 || x.cut_cells > 0 {
+                messages::warn(format_args!(
+                    "failed.xlsx holds {} fewer row(s) and {} shortened cell(s) than failed.csv: a sheet holds at most 1,048,576 rows of cells of at most 32,767 characters; failed.csv has every row whole",
+                    x.left_out, x.cut_cells
+                ));
+            }
+            x.save(&mut w)?;
+            rf.commit(w)?;
         }
         let (rf, w) = self.failed;
         rf.commit(w.into_inner()?)
@@ -110,6 +122,8 @@ pub struct Collector<P: Provider> {
     pub recorder: Option<Recorder>,
     /// What the journal and `--resume` depend on in the success report.
     pub written: Written,
+    /// Where a fed-back report's rows say which row of the first file they are.
+    pub provenance: Provenance,
 }
 
 /// What the collector wrote to the success report that others depend on.
@@ -232,17 +246,29 @@ impl<P: Provider> Collector<P> {
             .1
             .write(row, data, outcome, code, message)
         {
-            self.broke("the failure report", &e);
+            return self.broke("the failure report", &e);
+        }
+        if let Some((_, _, x)) = &mut self.reports.failed_xlsx {
+            if let Err(e) = x.write(row, data, outcome, code, message) {
+                self.broke("failed.xlsx", &e);
+            }
         }
     }
 
-    /// Write one row to `success.csv` (unless writing already failed).
-    fn write_success<S: AsRef<str>>(&mut self, row: u64, cells: &[S]) {
+    /// Write one row to `success.csv` (unless writing already failed), with its first file's
+    /// row number when `data` carries one.
+    fn write_success<S: AsRef<str>>(
+        &mut self,
+        row: u64,
+        cells: &[S],
+        data: &crate::input::RecordData,
+    ) {
         if self.write_failure.is_set() {
             return;
         }
         if let Some((_, w)) = &mut self.reports.success {
-            if let Err(e) = w.write(row, cells) {
+            let source = self.provenance.source(data);
+            if let Err(e) = w.write_sourced(row, cells, source.as_deref()) {
                 self.broke("success.csv", &e);
             }
         }
@@ -325,7 +351,7 @@ impl<P: Provider> Collector<P> {
                     self.counts.already_present += u64::from(*already_present);
                     tracing::debug!(row = item.row, "succeeded");
                     let cells = self.provider.success_cells(&item.customer, id.as_deref());
-                    self.write_success(item.row, &cells);
+                    self.write_success(item.row, &cells, &item.data);
                     succeeded = true;
                 }
                 Outcome::Failed { code, message } => {
@@ -411,7 +437,7 @@ impl<P: Provider> Collector<P> {
                 self.counts.already_present += u64::from(*already_present);
                 // Resume::load made sure that every row that succeeded has its line.
                 let cells = resume.success_cells(row).unwrap_or_default();
-                self.write_success(row, &cells);
+                self.write_success(row, &cells, data);
                 self.written.earlier += 1;
             }
             EarlierOutcome::Failed { code, message } => {

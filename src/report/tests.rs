@@ -92,8 +92,62 @@ fn failed_csv_drops_reserved_columns_and_puts_surplus_cells_last() {
     assert_eq!(
         out,
         "name,phone,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
-         A,x,1,rejected,wrong_field_count,e,extra\n"
+         A,x,3,rejected,wrong_field_count,e,extra\n"
     );
+}
+
+#[test]
+fn the_input_row_number_is_kept_and_an_empty_one_is_replaced() {
+    let header: Vec<String> = ["name", "custimport_row"].map(str::to_owned).to_vec();
+    let mut w = FailedWriter::csv(Vec::new(), &header, vec![false; 2], b',').unwrap();
+    for (row, kept) in [(1, " 110 "), (2, ""), (3, "  ")] {
+        let cells = RecordData::Cells(["A", kept].into_iter().collect());
+        w.write(row, &cells, "rejected", "c", "e").unwrap();
+    }
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "name,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
+         A,110,rejected,c,e\nA,2,rejected,c,e\nA,3,rejected,c,e\n"
+    );
+    let p = Provenance::of(Some(&header));
+    let data = RecordData::Cells(["A", "7"].into_iter().collect());
+    assert_eq!(p.source(&data).as_deref(), Some("7"));
+    let obj = |v: Value| {
+        let mut m = Map::new();
+        m.insert("custimport".into(), serde_json::json!({ "row": v }));
+        RecordData::Object(m)
+    };
+    let none = Provenance::of(None);
+    assert_eq!(none.source(&obj(Value::from(12))).as_deref(), Some("12"));
+    assert_eq!(none.source(&obj(Value::from("12"))).as_deref(), Some("12"));
+    assert_eq!(none.source(&obj(Value::Null)), None);
+}
+
+#[test]
+fn header_cells_are_guarded_and_negative_numbers_and_codes_are_not() {
+    let header: Vec<String> = ["=HDR()", "n"].map(str::to_owned).to_vec();
+    let mut w = FailedWriter::csv(Vec::new(), &header, vec![false; 2], b',').unwrap();
+    let cells = RecordData::Cells(["-1.5", "-27"].into_iter().collect());
+    w.write(1, &cells, "failed", "-27", "-x").unwrap();
+    let cells = RecordData::Cells(["-1.", "-1+1"].into_iter().collect());
+    w.write(2, &cells, "failed", "=cmd", "=e").unwrap();
+    let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    assert_eq!(
+        out,
+        "'=HDR(),n,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
+         -1.5,-27,1,failed,-27,'-x\n\
+         '-1.,'-1+1,2,failed,=cmd,'=e\n"
+    );
+    for (i, o) in [
+        ("-27", "-27"),
+        ("-1.5", "-1.5"),
+        ("-.5", "'-.5"),
+        ("-", "'-"),
+        ("-1e5", "'-1e5"),
+    ] {
+        assert_eq!(guard(i), o, "{i}");
+    }
 }
 
 #[test]

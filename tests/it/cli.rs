@@ -379,7 +379,7 @@ fn mask_pii_masks_success_phones() {
         .code(0);
     assert_eq!(
         env.read("success.csv"),
-        "row,phone_number,name\n1,*********7890,A\n"
+        "row,phone_number,name,source_row\n1,*********7890,A,\n"
     );
     // The provider still received the real number.
     assert_eq!(env.held_itnio(9)[0]["phoneNumber"], "6281234567890");

@@ -336,3 +336,274 @@ fn a_version_3_journal_is_resumed_with_a_warning_that_it_records_no_options() {
         Some(20)
     );
 }
+
+/// Rows of a report as (custimport_row or row, code) pairs.
+fn numbered(env: &TestEnv, report: &str, col: &str, code: &str) -> Vec<(String, String)> {
+    env.csv_rows(report)
+        .iter()
+        .map(|r| (cell(r, col).to_owned(), cell(r, code).to_owned()))
+        .collect()
+}
+
+fn held_by_phone(env: &TestEnv) -> BTreeMap<String, Value> {
+    env.held_nxlink()
+        .into_iter()
+        .map(|c| {
+            (
+                c["whats_app_phone"].as_str().unwrap_or_default().to_owned(),
+                c,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn two_fix_and_reimport_rounds_keep_the_first_files_row_numbers() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "c.csv",
+        "name,phone,email\n\
+         A,6281200000001,\n\
+         B,62812bad,\n\
+         C,6281200000003,\n\
+         ,6281200000004,\n\
+         E,6281200000005,not-an-email\n\
+         F,6281200000006,\n",
+    );
+    env.cmd("nxlink").arg(&input).assert().code(1);
+    assert_eq!(
+        numbered(&env, "failed.csv", "custimport_row", "custimport_code"),
+        [
+            ("2".into(), "invalid_phone".into()),
+            ("4".into(), "missing_full_name".into()),
+            ("5".into(), "invalid_email".into())
+        ]
+    );
+    // Round 2: row 2's phone fixed in the failure report, fed back as it is.
+    let fixed = env.read("failed.csv").replace("62812bad", "6281200000002");
+    let round2 = env.write("round2.csv", fixed);
+    std::fs::remove_dir_all(env.out()).unwrap();
+    env.cmd("nxlink").arg(&round2).assert().code(1);
+    assert_eq!(
+        numbered(&env, "success.csv", "row", "source_row"),
+        [("1".to_owned(), "2".to_owned())]
+    );
+    assert_eq!(
+        numbered(&env, "failed.csv", "custimport_row", "custimport_code"),
+        [
+            ("4".into(), "missing_full_name".into()),
+            ("5".into(), "invalid_email".into())
+        ]
+    );
+    // Round 3: the name fixed; row 5 still fails, still as row 5.
+    let fixed = env
+        .read("failed.csv")
+        .replacen("\n,6281200000004", "\nD,6281200000004", 1);
+    let round3 = env.write("round3.csv", fixed);
+    std::fs::remove_dir_all(env.out()).unwrap();
+    env.cmd("nxlink").arg(&round3).assert().code(1);
+    assert_eq!(
+        numbered(&env, "success.csv", "row", "source_row"),
+        [("1".to_owned(), "4".to_owned())]
+    );
+    assert_eq!(
+        numbered(&env, "failed.csv", "custimport_row", "custimport_code"),
+        [("5".into(), "invalid_email".into())]
+    );
+    let held = held_by_phone(&env);
+    assert_eq!(held["6281200000002"]["full_name"], "B");
+    assert_eq!(held["6281200000004"]["full_name"], "D");
+    assert_eq!(held.len(), 5);
+}
+
+#[test]
+fn a_jsonl_failure_report_fed_back_keeps_its_row_numbers() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "c.jsonl",
+        "{\"name\":\"A\",\"phone\":\"6281200000001\"}\n{\"name\":\"B\",\"phone\":\"bad\"}\n",
+    );
+    env.cmd("nxlink").arg(&input).assert().code(1);
+    let failed = env.read("failed.jsonl");
+    let fixed = env.write(
+        "fixed.jsonl",
+        failed.replace("\"bad\"", "\"6281200000002\""),
+    );
+    std::fs::remove_dir_all(env.out()).unwrap();
+    env.cmd("nxlink").arg(&fixed).assert().code(0);
+    assert_eq!(
+        numbered(&env, "success.csv", "row", "source_row"),
+        [("1".to_owned(), "2".to_owned())]
+    );
+}
+
+#[test]
+fn csv_reports_start_with_a_bom_when_the_input_had_one_and_feed_back_as_is() {
+    let env = TestEnv::new();
+    let body = "姓名,手机\nBudi,6281200000001\nSiti,0812-bad\n";
+    let plain = env.write("plain.csv", body);
+    env.cmd("nxlink").arg(&plain).assert().code(1);
+    for report in ["success.csv", "failed.csv"] {
+        assert!(!env.read(report).starts_with('\u{feff}'), "{report}");
+    }
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let bom = env.write("bom.csv", format!("\u{feff}{body}"));
+    env.cmd("nxlink").arg(&bom).assert().code(1);
+    for report in ["success.csv", "failed.csv"] {
+        let text = env.read(report);
+        assert!(text.starts_with('\u{feff}'), "{report}: {text:?}");
+        assert_eq!(text.matches('\u{feff}').count(), 1, "{report}");
+    }
+    // Fixed and fed back with its BOM: the header is read as written.
+    let fixed = env.read("failed.csv").replace("0812-bad", "6281200000002");
+    let fixed = env.write("fixed.csv", fixed);
+    std::fs::remove_dir_all(env.out()).unwrap();
+    env.cmd("nxlink").arg(&fixed).assert().code(0);
+    assert_eq!(held_by_phone(&env)["6281200000002"]["full_name"], "Siti");
+    assert_eq!(
+        numbered(&env, "success.csv", "row", "source_row"),
+        [("1".to_owned(), "2".to_owned())]
+    );
+}
+
+/// The cells of the first sheet of a workbook, as text.
+fn sheet_cells(path: &Path) -> Vec<Vec<String>> {
+    use calamine::{open_workbook_auto, Data, Reader};
+    let mut book = open_workbook_auto(path).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range
+        .rows()
+        .map(|r| {
+            r.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    other => panic!("a cell that is not text: {other:?}"),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn write_xlsx(path: &Path, rows: &[Vec<String>]) {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, row) in rows.iter().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            if !cell.is_empty() {
+                sheet.write_string(r as u32, c as u16, cell).unwrap();
+            }
+        }
+    }
+    book.save(path).unwrap();
+}
+
+#[test]
+fn a_workbook_gets_failed_xlsx_that_imports_as_is_and_after_a_fix() {
+    let env = TestEnv::new();
+    let input = env.path("leads.xlsx");
+    let rows: Vec<Vec<String>> = [
+        ["Nama", "No HP", "Kode"],
+        ["Budi", "081200000001", "007"],
+        ["Siti", "0812-12ab", "0042"],
+        ["", "081200000003", "=1+1"],
+    ]
+    .iter()
+    .map(|r| r.iter().map(|c| c.to_string()).collect())
+    .collect();
+    write_xlsx(&input, &rows);
+    let map = ["--phone-region", "ID", "--map", "customize.kode=Kode"];
+    env.cmd("nxlink").arg(&input).args(map).assert().code(1);
+    // failed.csv and failed.xlsx side by side, the CSV with a BOM.
+    assert!(env.read("failed.csv").starts_with('\u{feff}'));
+    let xlsx = env.out().join("failed.xlsx");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&xlsx).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let cells = sheet_cells(&xlsx);
+    assert_eq!(
+        cells[0],
+        [
+            "Nama",
+            "No HP",
+            "Kode",
+            "custimport_row",
+            "custimport_outcome",
+            "custimport_code",
+            "custimport_error"
+        ]
+    );
+    assert_eq!(cells.len(), 3);
+    assert_eq!(
+        cells[1][..6],
+        [
+            "Siti",
+            "0812-12ab",
+            "0042",
+            "2",
+            "rejected",
+            "invalid_phone"
+        ]
+    );
+    // Text, never a formula, and no guard: the cell as it was.
+    assert_eq!(
+        cells[2][..6],
+        [
+            "",
+            "081200000003",
+            "=1+1",
+            "3",
+            "rejected",
+            "missing_full_name"
+        ]
+    );
+
+    // Imported as it is: the same failures, the same row numbers.
+    let again = env.path("again.xlsx");
+    std::fs::copy(&xlsx, &again).unwrap();
+    std::fs::remove_dir_all(env.out()).unwrap();
+    env.cmd("nxlink").arg(&again).args(map).assert().code(1);
+    let first6 = |rows: &[Vec<String>]| -> Vec<Vec<String>> {
+        rows.iter().map(|r| r[..6].to_vec()).collect()
+    };
+    assert_eq!(
+        first6(&sheet_cells(&env.out().join("failed.xlsx"))[1..]),
+        first6(&cells[1..])
+    );
+
+    // Fixed (one phone, one name) and imported: both succeed under their first numbers.
+    let mut fixed = sheet_cells(&env.out().join("failed.xlsx"));
+    fixed[1][1] = "081200000002".into();
+    fixed[2][0] = "Ani".into();
+    let fixed_path = env.path("fixed.xlsx");
+    write_xlsx(&fixed_path, &fixed);
+    std::fs::remove_dir_all(env.out()).unwrap();
+    env.cmd("nxlink")
+        .arg(&fixed_path)
+        .args(map)
+        .assert()
+        .code(0);
+    assert_eq!(
+        numbered(&env, "success.csv", "row", "source_row"),
+        [
+            ("1".to_owned(), "2".to_owned()),
+            ("2".to_owned(), "3".to_owned())
+        ]
+    );
+    let held = held_by_phone(&env);
+    assert_eq!(held["6281200000002"]["full_name"], "Siti");
+    assert_eq!(
+        held["6281200000002"]["customize_field"],
+        json!("{\"kode\":\"0042\"}")
+    );
+    assert_eq!(
+        held["6281200000003"]["customize_field"],
+        json!("{\"kode\":\"=1+1\"}")
+    );
+    assert!(
+        !env.out().join("failed.xlsx").exists()
+            || sheet_cells(&env.out().join("failed.xlsx")).len() == 1
+    );
+}

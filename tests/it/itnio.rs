@@ -55,7 +55,7 @@ fn leads_fixture_into_job_9() {
             .iter()
             .map(|(k, _)| k.as_str())
             .collect::<Vec<_>>(),
-        vec!["row", "phone_number", "name"]
+        vec!["row", "phone_number", "name", "source_row"]
     );
 }
 
@@ -291,10 +291,11 @@ fn check_bisection(batch: u64, bad: &[u64], requests: u64) {
             vec![
                 ("name", format!("N{r}")),
                 ("phone", phone(*r)),
-                ("sandbox_refuse", "'-35".to_owned()),
+                // A negative plain number is not a formula: not guarded.
+                ("sandbox_refuse", "-35".to_owned()),
                 ("custimport_row", r.to_string()),
                 ("custimport_outcome", "failed".to_owned()),
-                ("custimport_code", "'-35".to_owned()),
+                ("custimport_code", "-35".to_owned()),
                 ("custimport_error", "import failed".to_owned()),
             ]
         );
@@ -347,8 +348,8 @@ fn batch_refusal_without_bisection_fails_the_whole_batch() {
         .code(1);
     // Batches 1–4 and 9–12 are refused whole; 5–8 is imported.
     let refused: Vec<(u64, &str, &str)> = (1..=4)
-        .map(|r| (r, "'-35", "import failed"))
-        .chain((9..=12).map(|r| (r, "'-51", "customer properties incomplete")))
+        .map(|r| (r, "-35", "import failed"))
+        .chain((9..=12).map(|r| (r, "-51", "customer properties incomplete")))
         .collect();
     let failed = by_row(&env.csv_rows("failed.csv"), "custimport_row");
     assert_eq!(failed.len(), refused.len());

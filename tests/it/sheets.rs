@@ -150,10 +150,11 @@ fn xlsx_cells_reach_nxlink_as_the_person_sees_them() {
     assert_eq!(success.keys().copied().collect::<Vec<_>>(), [1, 2, 3, 6]);
     assert_eq!(cell(&success[&6], "full_name"), "王芳");
 
-    // The failure report: the original cells as text, then ours; a comma CSV.
+    // The failure report: the original cells as text, then ours; a comma CSV, starting with
+    // a BOM so that Excel reads it as UTF-8.
     assert_eq!(
         env.read("failed.csv"),
-        "姓名,手机,生日,备注,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
+        "\u{feff}姓名,手机,生日,备注,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
          Long,6.28123456789012E+15,,true,4,rejected,invalid_phone,\"sheet \"\"Customers\"\" row 6: whats_app_phone: looks like a number a spreadsheet rounded to scientific notation; format the column as text and export again\"\n\
          Err,#N/A,,,5,rejected,invalid_cell,\"sheet \"\"Customers\"\", cell B7 (column \"\"手机\"\"): holds the error value #N/A; fix its formula or clear the cell\"\n"
     );
@@ -198,7 +199,7 @@ fn the_second_sheet_by_name_or_number_into_itnio() {
         );
         assert_eq!(
             env.read("success.csv"),
-            "row,phone_number,name\n1,6285700000001,Old One\n"
+            "\u{feff}row,phone_number,name,source_row\n1,6285700000001,Old One,\n"
         );
     }
 }
@@ -420,7 +421,7 @@ fn ods_cells_reach_itnio_as_the_person_sees_them() {
     );
     assert_eq!(
         env.read("failed.csv"),
-        "name,phone,due_date,证件后4位,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
+        "\u{feff}name,phone,due_date,证件后4位,custimport_row,custimport_outcome,custimport_code,custimport_error\n\
          Broken,#DIV/0!,,0007,2,rejected,invalid_cell,\"sheet \"\"Kunden\"\", cell B5 (column \"\"phone\"\"): holds the error value #DIV/0!; fix its formula or clear the cell\"\n"
     );
 }

@@ -43,7 +43,7 @@ fn gbk_with_encoding_arrives_intact() {
     for (i, (n, p, _)) in GBK_ROWS.iter().enumerate() {
         let id = held[*p]["customerId"].to_string();
         assert!(
-            success.contains(&format!("{},{id},{p},{n}\n", i + 1)),
+            success.contains(&format!("{},{id},{p},{n},\n", i + 1)),
             "{success}"
         );
     }
@@ -176,7 +176,7 @@ fn utf16_with_bom_imports_correctly() {
         assert_eq!(held["628100022"]["remark"], "a,b\r\nc");
         assert_eq!(env.stats()["replacement_chars"], json!(0));
         let success = std::fs::read_to_string(env.out().join("success.csv")).unwrap();
-        assert!(success.contains(",6281000021,张伟\n"), "{success}");
+        assert!(success.contains(",6281000021,张伟,\n"), "{success}");
     }
     // JSONL in UTF-16LE too.
     let env = TestEnv::new();
