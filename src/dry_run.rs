@@ -34,6 +34,7 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
     // A target is a field name or `customize.KEY` / `properties.KEY` with KEY from the input.
     let target = |l: &PlanLine| -> String {
         let (kept, more) = cut(l.target.as_deref().unwrap_or_default());
+        let kept = crate::provider::answer::escape_control(kept);
         format!("{kept}{}", if more { "…" } else { "" })
     };
     let width = lines
@@ -74,7 +75,7 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
         })
         .collect();
     if !ignored.is_empty() {
-        let _ = writeln!(out, "  not sent: {}", ignored.join(", "));
+        let _ = writeln!(out, "  not sent: {}", crate::messages::list(&ignored, 2048));
     }
     let _ = writeln!(
         out,

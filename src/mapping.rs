@@ -396,11 +396,7 @@ fn check_maps(header: &[String], maps: &[MapSpec]) -> anyhow::Result<()> {
                 "--map {}: the input has no column {:?}; its columns are: {}",
                 m.text,
                 m.column,
-                header
-                    .iter()
-                    .map(|h| shown(h))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                crate::messages::list(header.iter().map(|h| shown(h)), 2048)
             ));
         }
     }
@@ -419,7 +415,7 @@ fn ignored_warning(header: &[String], targets: &[Target], how: &[MatchedBy]) -> 
     (!ignored.is_empty()).then(|| {
         format!(
             "columns not mapped to any field, ignored: {}",
-            ignored.join(", ")
+            crate::messages::list(&ignored, 2048)
         )
     })
 }

@@ -5,9 +5,69 @@
 //! Diagnostics meant for support (requests, answers, timings) go to `tracing` instead (`-v`).
 //! Errors that end a run are printed by `app.rs`, once, after the reports are written.
 
+use std::borrow::Cow;
 use std::fmt::Display;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The longest line custimport prints, in bytes: a longer one (a list of ten thousand column
+/// names, a header of one giant line) is cut, saying how much was left out. Lists are better
+/// cut by [`list`], which counts the items left out.
+pub const MAX_LINE: usize = 4096;
+
+/// `text` with each line cut to [`MAX_LINE`] bytes (at a character boundary).
+pub fn bounded(text: &str) -> Cow<'_, str> {
+    if text.len() <= MAX_LINE || text.split('\n').all(|l| l.len() <= MAX_LINE) {
+        return Cow::Borrowed(text);
+    }
+    let lines: Vec<Cow<'_, str>> = text
+        .split('\n')
+        .map(|line| {
+            if line.len() <= MAX_LINE {
+                return Cow::Borrowed(line);
+            }
+            let mut end = MAX_LINE - 64;
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
+            Cow::Owned(format!(
+                "{}… ({} more bytes not shown)",
+                &line[..end],
+                line.len() - end
+            ))
+        })
+        .collect();
+    Cow::Owned(lines.join("\n"))
+}
+
+/// `items` joined by `, `, as many as fit in about `budget` bytes, then `… and N more`.
+pub fn list<I, S>(items: I, budget: usize) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    let mut out = String::new();
+    let mut left_out = 0u64;
+    for item in items {
+        let item = item.as_ref();
+        if left_out > 0 || out.len() + item.len() + 2 > budget {
+            left_out += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
+    if left_out > 0 {
+        out.push_str(&format!(" … and {left_out} more"));
+    }
+    out
+}
+
+fn line(message: impl Display) -> String {
+    bounded(&message.to_string()).into_owned()
+}
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 
@@ -24,14 +84,14 @@ pub fn quiet() -> bool {
 /// `warning: …`, unless `--quiet`.
 pub fn warn(message: impl Display) {
     if !quiet() {
-        eprintln!("warning: {message}");
+        eprintln!("warning: {}", line(message));
     }
 }
 
 /// A line of its own (`custimport: stopping …`), unless `--quiet`.
 pub fn note(message: impl Display) {
     if !quiet() {
-        eprintln!("{message}");
+        eprintln!("{}", line(message));
     }
 }
 
@@ -39,13 +99,13 @@ pub fn note(message: impl Display) {
 pub fn block(text: impl Display) {
     if !quiet() {
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{text}");
+        let _ = write!(err, "{}", line(text));
     }
 }
 
 /// A line shown even with `--quiet`: what ends the run, or what the user must act on.
 pub fn always(message: impl Display) {
-    eprintln!("{message}");
+    eprintln!("{}", line(message));
 }
 
 /// A question, without a line break, shown even with `--quiet` (the answer is read next).
@@ -57,5 +117,25 @@ pub fn prompt(question: impl Display) {
 
 /// `error: …`, always shown.
 pub fn error(message: impl Display) {
-    eprintln!("error: {message}");
+    eprintln!("error: {}", line(message));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_cut_and_lists_counted() {
+        let long = "é".repeat(5000);
+        let text = format!("short\n{long}\nend");
+        let b = bounded(&text);
+        assert!(b.split('\n').all(|l| l.len() <= MAX_LINE), "{}", b.len());
+        assert!(b.starts_with("short\n") && b.ends_with("bytes not shown)\nend"));
+        assert!(b.contains(&format!("({} more bytes not shown)", 10_000 - 4032)));
+        assert_eq!(bounded("a\nb"), "a\nb");
+        let items = (0..1000).map(|i| format!("col{i}"));
+        let l = list(items, 40);
+        assert_eq!(l, "col0, col1, col2, col3, col4, col5, col6 … and 993 more");
+        assert_eq!(list(["a", "b"], 40), "a, b");
+    }
 }

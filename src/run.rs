@@ -507,11 +507,10 @@ impl<P: Provider> Run<P> {
         let plan = match read {
             Ok(st) => {
                 if !st.ignored_keys.is_empty() {
-                    let keys: Vec<String> =
-                        st.ignored_keys.iter().map(|k| format!("{k:?}")).collect();
+                    let keys = st.ignored_keys.iter().map(|k| format!("{k:?}"));
                     messages::warn(format_args!(
                         "{name}: keys not mapped to any field, ignored: {}",
-                        keys.join(", ")
+                        messages::list(keys, 2048)
                     ));
                 }
                 st.plan

@@ -13,6 +13,7 @@ mod itnio;
 mod nxlink;
 mod parity;
 mod phones;
+mod printing;
 mod props;
 mod reliability;
 mod resume;
