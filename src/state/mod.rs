@@ -65,6 +65,19 @@ use serde::Serialize;
 /// The schema this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i32 = 1;
 
+/// custimport's mark in the database header (`PRAGMA application_id`): "CIMP". Set when the
+/// database is created; a database without it is another program's and is never altered.
+pub const APPLICATION_ID: i32 = 0x4349_4d50;
+
+/// What a state database written before [`APPLICATION_ID`] existed holds, exactly
+/// (`type name` of `sqlite_master`, sorted): such a file is adopted.
+const EARLIER_OBJECTS: [&str; 4] = [
+    "index scopes_job",
+    "table customers",
+    "table outcomes",
+    "table scopes",
+];
+
 /// How long a statement waits for another process's write transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -117,8 +130,23 @@ pub enum StateError {
         #[source]
         source: std::io::Error,
     },
+    #[error("--state {path}: {why}")]
+    Refused { path: String, why: String },
     #[error("state database {path} has schema version {found}, newer than this custimport understands ({SCHEMA_VERSION}): upgrade custimport or use another --state")]
     TooNew { path: String, found: i32 },
+}
+
+impl StateError {
+    /// Whether another process holding the database is all that went wrong.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StateError::Sqlite {
+            source: rusqlite::Error::SqliteFailure(e, _),
+            ..
+        } if matches!(
+            e.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        ))
+    }
 }
 
 /// The 128-bit fingerprint of what was sent for a row.
@@ -204,45 +232,33 @@ impl std::fmt::Debug for State {
     }
 }
 
-/// Create `dir` and its missing parents with mode 0700.
-fn create_dir_private(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
+/// What a file at `--state` holds, as [`State::identify`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    /// Nothing yet (a new or empty file): custimport's to fill.
+    Empty,
+    /// custimport's (its `application_id`).
+    Ours,
+    /// custimport's, written before the `application_id` was set: no id, but exactly
+    /// custimport's tables at schema version 1. Adopted: the id is set.
+    Earlier,
 }
 
 impl State {
     /// Open the database at `path` for reading and writing, creating it (0600, in a directory
-    /// created 0700) and its schema when missing.
+    /// created 0700) and its schema when missing. The file is checked first (see `file.rs`);
+    /// another program's database is refused and left as it was.
     pub fn open(path: &Path) -> Result<State, StateError> {
-        let io = |source| StateError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                create_dir_private(dir).map_err(io)?;
-            }
-        }
-        if !path.exists() {
-            // Created here, private, before SQLite opens it: its -wal and -shm files take the
-            // same mode.
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true).truncate(false);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                o.mode(0o600);
-            }
-            o.open(path).map_err(io)?;
-        }
+        file::prepare(path, true)?;
         State::retry_busy(|| {
             let state = State::connect(path)?;
+            let identity = state.identify()?;
+            state.setup()?;
+            if identity == Identity::Earlier {
+                // Taking it over is a write: another process holding the database only
+                // postpones it to a later run.
+                let _ = state.sql(|c| c.pragma_update(None, "application_id", APPLICATION_ID));
+            }
             state.migrate()?;
             Ok(state)
         })
@@ -255,14 +271,7 @@ impl State {
         let start = std::time::Instant::now();
         loop {
             match step() {
-                Err(StateError::Sqlite {
-                    source: rusqlite::Error::SqliteFailure(e, _),
-                    ..
-                }) if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) && start.elapsed() < BUSY_TIMEOUT =>
-                {
+                Err(e) if e.is_busy() && start.elapsed() < BUSY_TIMEOUT => {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 other => return other,
@@ -270,31 +279,37 @@ impl State {
         }
     }
 
-    /// Open an existing database without creating anything; `None` when there is none.
+    /// Open an existing database without creating anything; `None` when there is none (or it
+    /// is empty). The file is checked as by [`State::open`]; another program's is refused.
     pub fn open_existing(path: &Path) -> Result<Option<State>, StateError> {
-        if !path.exists() {
+        if !file::prepare(path, false)? {
             return Ok(None);
         }
-        let (state, version) = State::retry_busy(|| {
+        let (state, identity, version) = State::retry_busy(|| {
             let state = State::connect(path)?;
+            let identity = state.identify()?;
             let version = state.user_version()?;
-            Ok((state, version))
+            Ok((state, identity, version))
         })?;
+        if identity == Identity::Empty {
+            return Ok(None);
+        }
         if version > SCHEMA_VERSION {
             return Err(StateError::TooNew {
                 path: path.display().to_string(),
                 found: version,
             });
         }
-        if version < SCHEMA_VERSION {
-            // An empty file (or one from before the schema existed): nothing remembered.
-            return Ok(None);
-        }
+        State::retry_busy(|| state.setup())?;
         Ok(Some(state))
     }
 
+    /// A connection to the file, which nothing has read or written yet. SQLite refuses to
+    /// open it through a symbolic link too.
     fn connect(path: &Path) -> Result<State, StateError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let conn =
             Connection::open_with_flags(path, flags).map_err(|source| StateError::Sqlite {
                 path: path.display().to_string(),
@@ -304,8 +319,49 @@ impl State {
             conn,
             path: path.to_path_buf(),
         };
-        state.sql(|c| {
-            c.busy_timeout(BUSY_TIMEOUT)?;
+        state.sql(|c| c.busy_timeout(BUSY_TIMEOUT))?;
+        Ok(state)
+    }
+
+    /// Whose database this is, read without writing anything. A file that is not SQLite at
+    /// all, and another program's database, are refused.
+    fn identify(&self) -> Result<Identity, StateError> {
+        let foreign = |why: &str| {
+            StateError::Refused {
+            path: self.path.display().to_string(),
+            why: format!("{why}; custimport does not touch it: give the path of a state database of its own (or of one to create)"),
+        }
+        };
+        let read = self.sql(|c| {
+            let id: i32 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let mut st = c.prepare(
+                "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
+            )?;
+            let objects: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok((id, objects))
+        });
+        let (id, objects) = match read {
+            Err(StateError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            }) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Err(foreign("is not a SQLite database"))
+            }
+            other => other?,
+        };
+        let version = self.user_version()?;
+        Ok(match id {
+            APPLICATION_ID => Identity::Ours,
+            0 if objects.is_empty() && version == 0 => Identity::Empty,
+            0 if version == 1 && objects == EARLIER_OBJECTS => Identity::Earlier,
+            _ => return Err(foreign("is another program's SQLite database")),
+        })
+    }
+
+    /// The connection's settings: WAL mode (written once into a new database), durability and
+    /// foreign keys.
+    fn setup(&self) -> Result<(), StateError> {
+        self.sql(|c| {
             let mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 tracing::warn!("state database: journal mode {mode}, not WAL");
@@ -315,8 +371,7 @@ impl State {
             c.pragma_update(None, "synchronous", "NORMAL")?;
             c.pragma_update(None, "foreign_keys", "ON")?;
             Ok(())
-        })?;
-        Ok(state)
+        })
     }
 
     fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
@@ -353,6 +408,8 @@ impl State {
             .map_err(|e| self.err(e))?;
         tx.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(|e| self.err(e))?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
@@ -764,6 +821,7 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 pub mod command;
+mod file;
 
 #[cfg(test)]
 mod tests;
