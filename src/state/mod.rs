@@ -374,6 +374,11 @@ impl State {
         })
     }
 
+    /// How long a statement waits for another process's write transaction.
+    pub fn set_busy_timeout(&mut self, wait: Duration) {
+        let _ = self.conn.busy_timeout(wait);
+    }
+
     fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
         f(&self.conn).map_err(|source| self.err(source))
     }
@@ -597,7 +602,10 @@ impl State {
     }
 
     /// What the scope remembers, ready for [`State::unchanged`]: an in-memory [`Index`] of up
-    /// to `max_index_rows` rows, or, for a larger scope, nothing (lookups go to SQLite).
+    /// to `max_index_rows` rows, or, for a larger scope, nothing (lookups go to SQLite); and
+    /// the outcomes runs recorded in the scope that are not merged yet (a killed run's, or
+    /// those of a run that could not merge), which take precedence. Only reads: a state
+    /// another process holds for writing does not delay it.
     pub fn remembered(&self, scope: i64, max_index_rows: usize) -> Result<Remembered, StateError> {
         let index = self.sql(|c| {
             // Counted first: a scope too large for the index is never loaded, and the index is
@@ -627,12 +635,36 @@ impl State {
             }
             Ok(Some(Index::new(entries)))
         })?;
-        Ok(Remembered { scope, index })
+        let unmerged = self.sql(|c| {
+            let mut st = c.prepare(
+                "SELECT key, fingerprint FROM outcomes WHERE scope_id = ?1 ORDER BY seq",
+            )?;
+            let mut rows = st.query([scope])?;
+            let mut latest = HashMap::new();
+            while let Some(r) = rows.next()? {
+                let key = r.get_ref(0)?.as_str()?;
+                // A key forgotten, or (unreadable) taken as forgotten: its row is sent.
+                let fp = r
+                    .get_ref(1)?
+                    .as_blob_or_null()?
+                    .and_then(|b| <Fingerprint>::try_from(b).ok());
+                latest.insert(key_hash(key), fp);
+            }
+            Ok(latest)
+        })?;
+        Ok(Remembered {
+            scope,
+            index,
+            unmerged,
+        })
     }
 
     /// For each row of a batch, given its key (`None`: it has none), whether the scope
     /// remembers the key with the row's fingerprint. `fingerprint_of(i)` is asked only for
     /// rows whose key is remembered.
+    ///
+    /// An unmerged outcome is found by the key's hash: a key sharing it with another key's
+    /// outcome is compared with that outcome's fingerprint, and so is sent (never skipped).
     pub fn unchanged(
         &self,
         remembered: &Remembered,
@@ -640,29 +672,32 @@ impl State {
         mut fingerprint_of: impl FnMut(usize) -> Fingerprint,
     ) -> Result<Vec<bool>, StateError> {
         let mut out = vec![false; keys.len()];
-        match &remembered.index {
-            Some(index) => {
-                for (i, key) in keys.iter().enumerate() {
-                    let Some(key) = key else { continue };
-                    let recorded = index.get(key_hash(key));
+        let (mut slots, mut refs) = (Vec::new(), Vec::new());
+        for (i, key) in keys.iter().enumerate() {
+            let Some(key) = key else { continue };
+            let hash = key_hash(key);
+            if let Some(latest) = remembered.unmerged.get(&hash) {
+                out[i] = latest.is_some_and(|fp| fingerprint_of(i) == fp);
+                continue;
+            }
+            match &remembered.index {
+                Some(index) => {
+                    let recorded = index.get(hash);
                     if !recorded.is_empty() {
                         let fp = fp_prefix(&fingerprint_of(i));
                         out[i] = recorded.iter().any(|&(_, r)| r == fp);
                     }
                 }
-            }
-            None => {
-                let (slots, refs): (Vec<usize>, Vec<&str>) = keys
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, k)| k.map(|k| (i, k)))
-                    .unzip();
-                self.lookup(remembered.scope, &refs, |j, recorded| {
-                    let i = slots[j];
-                    out[i] = fingerprint_of(i) == recorded;
-                })?;
+                None => {
+                    slots.push(i);
+                    refs.push(*key);
+                }
             }
         }
+        self.lookup(remembered.scope, &refs, |j, recorded| {
+            let i = slots[j];
+            out[i] = fingerprint_of(i) == recorded;
+        })?;
         Ok(out)
     }
 
@@ -728,6 +763,8 @@ impl State {
 pub struct Remembered {
     scope: i64,
     index: Option<Index>,
+    /// Key hash → the latest unmerged outcome's fingerprint (`None`: forgotten).
+    unmerged: HashMap<u64, Option<Fingerprint>>,
 }
 
 impl Remembered {
@@ -822,6 +859,7 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 
 pub mod command;
 mod file;
+pub mod writer;
 
 #[cfg(test)]
 mod tests;
