@@ -62,9 +62,15 @@ fn utc(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// Text from the database (or a path), with control characters escaped: whoever can write
+/// the database cannot move the cursor or rewrite the terminal.
+fn esc(s: &str) -> String {
+    crate::provider::answer::escape_control(s).into_owned()
+}
+
 /// The human listing: one line per scope.
 pub fn table(path: &Path, scopes: &[ScopeInfo]) -> String {
-    let mut s = format!("state: {}\n", path.display());
+    let mut s = format!("state: {}\n", esc(&path.display().to_string()));
     if scopes.is_empty() {
         s.push_str("nothing remembered yet (runs with --skip-unchanged fill it)\n");
         return s;
@@ -86,11 +92,11 @@ pub fn table(path: &Path, scopes: &[ScopeInfo]) -> String {
         .map(|x| {
             [
                 x.id.to_string(),
-                x.spec.provider.clone(),
-                x.spec.endpoint.clone(),
-                x.spec.account.clone(),
+                esc(&x.spec.provider),
+                esc(&x.spec.endpoint),
+                esc(&x.spec.account),
                 opt(x.spec.tenant.map(|t| t.to_string())),
-                x.spec.app.clone(),
+                esc(&x.spec.app),
                 opt(x.spec.job.map(|j| j.to_string())),
                 x.rows.to_string(),
                 utc(x.last_run_at),
