@@ -36,9 +36,10 @@
 //! Why two tables: a run's outcomes arrive in input order, which is random in key order, and
 //! committing each group of them into the key-ordered `customers` B-tree would rewrite a
 //! 4 KiB page per row (measured: ~50 µs a row on a 1M-row state). They are appended to
-//! `outcomes` instead (cheap, in small crash-safe transactions) and merged into `customers`
-//! in key order, in one transaction, when the run ends, when the next run starts (the
-//! outcomes of a killed run), and before `custimport state` reads or forgets.
+//! `outcomes` instead (cheap, in small crash-safe transactions, by the writer thread of
+//! `writer.rs`) and merged into `customers` in key order, in one transaction, when a run ends
+//! (a killed run's by the next run) and before `custimport state` reads or forgets; until
+//! then [`State::remembered`] reads them beside `customers`, so that a run's start only reads.
 //!
 //! Lookups: when a run starts, the scope's remembered rows are loaded into a compact
 //! in-memory [`Index`] (16 bytes a row: 64-bit key hash and fingerprint prefix, sorted, with a
@@ -50,9 +51,12 @@
 //! Invariants: a key's fingerprint is written only for a row the provider confirmed
 //! (`succeeded`), after the run's journal recorded that outcome; a row sent without a definite
 //! answer (`unknown`) erases its key's record, since the provider may now hold something no
-//! record describes. Writes are short `BEGIN IMMEDIATE` transactions; the database runs in WAL
-//! mode with a busy timeout, so concurrent runs and readers (`sqlite3`) never corrupt it and
-//! at worst wait. Secrets are never stored. The file is created 0600 in a 0700 directory.
+//! record describes; so does a row answered "already exists" (`already_present`). Writes are
+//! short `BEGIN IMMEDIATE` transactions; the database runs in WAL mode, so concurrent runs and
+//! readers (`sqlite3`) never corrupt it, and a run waits for them at most 30 s in all, off the
+//! send path (`writer.rs`). Secrets are never stored. The file is checked like `--out`
+//! (`file.rs`: no link, no other owner or writer), created 0600 in a 0700 directory, and marked
+//! with [`APPLICATION_ID`]: another program's SQLite file is refused, never altered.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
