@@ -11,10 +11,11 @@
 //! The recorder hands the state's writer thread, after the journal recorded them,
 //! `succeeded` rows (key and fingerprint) and the keys to forget: `unknown` rows, and
 //! `succeeded` rows answered "already exists" (`already_present`: the provider holds the key,
-//! maybe with older data), once per collector wake-up. `failed` rows leave their key's record as it was: the provider refused them, so it
-//! still holds what the record describes, and a changed row differs from it anyway, so it is
-//! sent again; `unknown` rows may have been applied, so no record may claim what the
-//! provider holds. `pending` and `rejected` rows were not sent.
+//! maybe with older data), once per collector wake-up. `failed` rows leave their key's record
+//! as it was: the provider refused them, so it still holds what the record describes, and a
+//! changed row differs from it anyway, so it is sent again; `unknown` rows may have been
+//! applied, so no record may claim what the provider holds. `pending` and `rejected` rows were
+//! not sent.
 //!
 //! Invariant: every row the filter receives leaves it exactly once: in a batch to the
 //! dispatcher, in an `Unchanged` event, or as pending when the dispatcher is gone.

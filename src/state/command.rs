@@ -32,8 +32,16 @@ pub fn run(action: Option<&StateAction>, path: &Path, json: bool) -> Result<Exit
 fn list(path: &Path, json: bool) -> Result<Exit, Fatal> {
     let scopes = match State::open_existing(path).map_err(fatal)? {
         Some(mut state) => {
-            // Fold in what runs recorded (a killed run's outcomes too), so counts are current.
-            state.merge().map_err(fatal)?;
+            // Fold in what runs recorded (a killed run's outcomes too), so counts are current;
+            // a state another process holds is listed as it is, after a short wait.
+            state.set_busy_timeout(std::time::Duration::from_secs(2));
+            match state.merge() {
+                Ok(_) => {}
+                Err(e) if e.is_busy() => crate::messages::note(
+                    "custimport: the state is locked by another process; rows of runs not merged into it yet are not counted",
+                ),
+                Err(e) => return Err(fatal(e)),
+            }
             state.scopes().map_err(fatal)?
         }
         None => vec![],

@@ -358,3 +358,28 @@ fn itnio_already_present_rows_are_forgotten_not_remembered_as_sent() {
     assert_eq!(s["unchanged"], json!(0));
     assert_eq!((code, sent, &s["failed"]), (1, 1, &json!(1)));
 }
+
+#[test]
+fn state_lists_a_locked_state_after_a_short_wait() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", nx_csv(1..=5, ""));
+    let state = made_state(&env, &input);
+    let lock = rusqlite::Connection::open(&state).unwrap();
+    // An outcome not merged yet (a killed run's), so that listing has something to merge.
+    lock.execute_batch(
+        "INSERT INTO outcomes (scope_id, key, fingerprint, at) VALUES (1, 'k', NULL, 1); BEGIN EXCLUSIVE",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let o = env
+        .bare()
+        .args(["state", "--json", "--state"])
+        .arg(&state)
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("locked by another process"));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["scopes"][0]["rows"], json!(5));
+}
