@@ -116,14 +116,23 @@ fn check_dir(path: &Path, dir: &Path, m: &std::fs::Metadata) -> Result<(), State
         ));
     }
     if m.mode() & 0o022 != 0 {
+        // A shared directory (`/tmp`) is not to be changed: only one of the user's own.
+        let fix = if m.uid() == me && m.mode() & 0o1000 == 0 {
+            format!(
+                "run `chmod go-w {}` or keep the state elsewhere",
+                dir.display()
+            )
+        } else {
+            "keep the state in a directory of your own (the default is ~/.local/state/custimport)"
+                .to_owned()
+        };
         return Err(refused(
             path,
             format!(
-                "its directory {} is writable by {} (mode {:o}), who could plant files beside the database; run `chmod go-w {}` or keep the state elsewhere",
+                "its directory {} is writable by {} (mode {:o}), who could plant files beside the database; {fix}",
                 dir.display(),
                 writers(m.mode()),
                 m.mode() & 0o7777,
-                dir.display()
             ),
         ));
     }

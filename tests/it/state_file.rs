@@ -102,7 +102,18 @@ fn a_state_of_another_user_or_writable_by_others_is_refused() {
     chmod(state.parent().unwrap(), 0o777);
     let (code, stderr, _) = run(&env, &input, &state, "r2");
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("writable by group and others"), "{stderr}");
+    assert!(
+        stderr.contains("is writable by group and others (mode 777), who could plant files beside the database; run `chmod go-w"),
+        "{stderr}"
+    );
+    // A shared directory such as /tmp is not to be changed.
+    chmod(state.parent().unwrap(), 0o1777);
+    let (code, stderr, _) = run(&env, &input, &state, "r2b");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("(mode 1777), who could plant files beside the database; keep the state in a directory of your own"),
+        "{stderr}"
+    );
     chmod(state.parent().unwrap(), 0o700);
     // Another user's file (the tests run as root: make it uid 4242's).
     // SAFETY: geteuid has no preconditions.
