@@ -35,6 +35,7 @@ use crate::pipeline::{Batch, Event, WriteFailure};
 use crate::provider::Provider;
 use crate::report::{FailedWriter, FailedXlsx, ReportFile, RunFacts, SuccessWriter, Summary};
 use crate::resume::Resume;
+use crate::state::writer::Writer;
 use crate::state::{ScopeSpec, State};
 use crate::stop::{self, Stop};
 
@@ -737,14 +738,16 @@ fn open_state<P: Provider>(
         job: account.job,
     };
     let err = |e: crate::state::StateError| Fatal::usage(anyhow!("{e}"));
+    // Only reads here (outcomes not merged yet are looked up too): a state another process
+    // holds delays nothing but the writer, which enters the scope and records off the send
+    // path.
     if settings.dry_run() {
-        let Some(mut state) = State::open_existing(path).map_err(err)? else {
+        let Some(state) = State::open_existing(path).map_err(err)? else {
             return Ok(Some(Incremental {
                 filter: None,
                 recorder: None,
             }));
         };
-        state.merge().map_err(err)?;
         let scope = state.find_scope(&spec).map_err(err)?;
         return Ok(Some(Incremental {
             filter: scope.map(|id| (state, id)),
@@ -752,13 +755,17 @@ fn open_state<P: Provider>(
         }));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let mut state = State::open(path).map_err(err)?;
-    state.merge().map_err(err)?;
-    let scope = state.enter_scope(&spec, now).map_err(err)?;
-    let writer = State::open(path).map_err(err)?;
+    let state = State::open(path).map_err(err)?;
+    let scope = state.find_scope(&spec).map_err(err)?;
+    let writer = Writer::start(
+        State::open(path).map_err(err)?,
+        spec,
+        now,
+        crate::state::writer::wait_budget(),
+    );
     Ok(Some(Incremental {
-        filter: Some((state, scope)),
-        recorder: Some(Recorder::new(writer, scope, now, provider.state_salt())),
+        filter: scope.map(|id| (state, id)),
+        recorder: Some(Recorder::new(writer, provider.state_salt())),
     }))
 }
 

@@ -8,12 +8,14 @@
 //! still go 100 to a request. It runs on its own thread (SQLite blocks), keeping the reader's
 //! hot path as it is; only rows whose key is remembered are hashed.
 //!
-//! The recorder writes, after the journal recorded them, `succeeded` rows (key and
-//! fingerprint) and forgets the keys of `unknown` rows, in one transaction per collector
-//! wake-up. `failed` rows leave their key's record as it was: the provider refused them, so it
-//! still holds what the record describes, and a changed row differs from it anyway, so it is
-//! sent again; `unknown` rows may have been applied, so no record may claim what the
-//! provider holds. `pending` and `rejected` rows were not sent.
+//! The recorder hands the state's writer thread, after the journal recorded them,
+//! `succeeded` rows (key and fingerprint) and the keys to forget: `unknown` rows, and
+//! `succeeded` rows answered "already exists" (`already_present`: the provider holds the key,
+//! maybe with older data), once per collector wake-up. `failed` rows leave their key's record
+//! as it was: the provider refused them, so it still holds what the record describes, and a
+//! changed row differs from it anyway, so it is sent again; `unknown` rows may have been
+//! applied, so no record may claim what the provider holds. `pending` and `rejected` rows were
+//! not sent.
 //!
 //! Invariant: every row the filter receives leaves it exactly once: in a batch to the
 //! dispatcher, in an `Unchanged` event, or as pending when the dispatcher is gone.
@@ -25,7 +27,8 @@ use tokio::sync::mpsc::{Receiver, Sender};
 
 use super::{Batch, Event, Item, Outcome};
 use crate::provider::Provider;
-use crate::state::{fingerprint, Fingerprint, Remembered, State, MAX_INDEX_ROWS};
+use crate::state::writer::{Outcomes, Writer};
+use crate::state::{fingerprint, Remembered, State, MAX_INDEX_ROWS};
 
 /// The filter stage.
 pub struct Filter<P: Provider> {
@@ -134,87 +137,67 @@ impl<P: Provider> Filter<P> {
     }
 }
 
-/// Writes final outcomes into the state for the collector.
+/// Notes final outcomes for the state, for the collector, and hands them to the state's
+/// writer thread (`crate::state::writer`) once per collector wake-up, without waiting.
 pub struct Recorder {
-    pub state: State,
-    pub scope: i64,
-    /// The run's start (unix seconds), recorded with each success.
-    pub at: i64,
+    writer: Writer,
     salt: String,
     buf: Vec<u8>,
-    succeeded: Vec<(Cow<'static, str>, Fingerprint)>,
-    forget: Vec<Cow<'static, str>>,
-    /// Rows whose success could not be recorded.
-    pub unrecorded: u64,
-    pub error: Option<String>,
+    noted: Outcomes,
 }
 
 impl Recorder {
-    pub fn new(state: State, scope: i64, at: i64, salt: String) -> Recorder {
+    pub fn new(writer: Writer, salt: String) -> Recorder {
         Recorder {
-            state,
-            scope,
-            at,
+            writer,
             salt,
             buf: Vec::new(),
-            succeeded: Vec::new(),
-            forget: Vec::new(),
-            unrecorded: 0,
-            error: None,
+            noted: Outcomes::default(),
         }
     }
 
-    /// Note a row's final outcome (written by the next [`Recorder::flush`]).
+    /// Note a row's final outcome (handed over by the next [`Recorder::flush`]). A row the
+    /// provider answered "already exists" (`already_present`) is forgotten, not remembered:
+    /// what the provider holds for it may be older data than this row.
     pub fn note<P: Provider>(&mut self, provider: &P, customer: &P::Customer, outcome: &Outcome) {
         match outcome {
-            Outcome::Succeeded { .. } => {
+            Outcome::Succeeded {
+                already_present: false,
+                ..
+            } => {
                 if let Some(key) = provider.state_key(customer) {
                     let sent = provider.sent_bytes(customer, &mut self.buf);
                     let fp = fingerprint(self.salt.as_bytes(), sent);
-                    self.succeeded.push((Cow::Owned(key.into_owned()), fp));
+                    self.noted
+                        .succeeded
+                        .push((Cow::Owned(key.into_owned()), fp));
                 }
             }
-            Outcome::Unknown { .. } => {
+            Outcome::Succeeded {
+                already_present: true,
+                ..
+            }
+            | Outcome::Unknown { .. } => {
                 if let Some(key) = provider.state_key(customer) {
-                    self.forget.push(Cow::Owned(key.into_owned()));
+                    self.noted.forget.push(Cow::Owned(key.into_owned()));
                 }
             }
             Outcome::Failed { .. } | Outcome::Pending => {}
         }
     }
 
-    /// At the end of the run: write what is left, then merge the run's outcomes into the
-    /// remembered rows. Returns a warning to show when something could not be recorded.
+    /// At the end of the run: hand over what is left and wait for the writer to record and
+    /// merge it. Returns a warning to show when something could not be recorded.
     pub fn finish(&mut self) -> Option<String> {
         self.flush();
-        if let Err(e) = self.state.merge() {
-            // Recorded, only not merged yet: the next run (or `custimport state`) merges them.
-            tracing::warn!("{e}");
-        }
-        let e = self.error.as_ref()?;
-        Some(format!(
-            "the state could not record {} succeeded row(s), which will be sent again next time: {e}",
-            self.unrecorded
-        ))
+        self.writer.finish()
     }
 
-    /// Write what was noted, in one transaction. A failure is kept for the end of the run
-    /// (the rows are sent again next time), not raised: the import itself went through.
+    /// Hand what was noted to the writer (it never waits).
     pub fn flush(&mut self) {
-        if self.succeeded.is_empty() && self.forget.is_empty() {
-            return;
+        if !self.noted.succeeded.is_empty() || !self.noted.forget.is_empty() {
+            self.writer.send(std::mem::take(&mut self.noted));
         }
-        if let Err(e) = self
-            .state
-            .record(self.scope, &self.succeeded, &self.forget, self.at)
-        {
-            self.unrecorded += self.succeeded.len() as u64;
-            if self.error.is_none() {
-                self.error = Some(e.to_string());
-            }
-        }
-        self.succeeded.clear();
-        self.forget.clear();
     }
 }
 

@@ -32,8 +32,16 @@ pub fn run(action: Option<&StateAction>, path: &Path, json: bool) -> Result<Exit
 fn list(path: &Path, json: bool) -> Result<Exit, Fatal> {
     let scopes = match State::open_existing(path).map_err(fatal)? {
         Some(mut state) => {
-            // Fold in what runs recorded (a killed run's outcomes too), so counts are current.
-            state.merge().map_err(fatal)?;
+            // Fold in what runs recorded (a killed run's outcomes too), so counts are current;
+            // a state another process holds is listed as it is, after a short wait.
+            state.set_busy_timeout(std::time::Duration::from_secs(2));
+            match state.merge() {
+                Ok(_) => {}
+                Err(e) if e.is_busy() => crate::messages::note(
+                    "custimport: the state is locked by another process; rows of runs not merged into it yet are not counted",
+                ),
+                Err(e) => return Err(fatal(e)),
+            }
             state.scopes().map_err(fatal)?
         }
         None => vec![],
@@ -62,9 +70,15 @@ fn utc(t: i64) -> String {
         .unwrap_or_else(|| t.to_string())
 }
 
+/// Text from the database (or a path), with control characters escaped: whoever can write
+/// the database cannot move the cursor or rewrite the terminal.
+fn esc(s: &str) -> String {
+    crate::provider::answer::escape_control(s).into_owned()
+}
+
 /// The human listing: one line per scope.
 pub fn table(path: &Path, scopes: &[ScopeInfo]) -> String {
-    let mut s = format!("state: {}\n", path.display());
+    let mut s = format!("state: {}\n", esc(&path.display().to_string()));
     if scopes.is_empty() {
         s.push_str("nothing remembered yet (runs with --skip-unchanged fill it)\n");
         return s;
@@ -86,11 +100,11 @@ pub fn table(path: &Path, scopes: &[ScopeInfo]) -> String {
         .map(|x| {
             [
                 x.id.to_string(),
-                x.spec.provider.clone(),
-                x.spec.endpoint.clone(),
-                x.spec.account.clone(),
+                esc(&x.spec.provider),
+                esc(&x.spec.endpoint),
+                esc(&x.spec.account),
                 opt(x.spec.tenant.map(|t| t.to_string())),
-                x.spec.app.clone(),
+                esc(&x.spec.app),
                 opt(x.spec.job.map(|j| j.to_string())),
                 x.rows.to_string(),
                 utc(x.last_run_at),

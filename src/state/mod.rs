@@ -36,9 +36,10 @@
 //! Why two tables: a run's outcomes arrive in input order, which is random in key order, and
 //! committing each group of them into the key-ordered `customers` B-tree would rewrite a
 //! 4 KiB page per row (measured: ~50 µs a row on a 1M-row state). They are appended to
-//! `outcomes` instead (cheap, in small crash-safe transactions) and merged into `customers`
-//! in key order, in one transaction, when the run ends, when the next run starts (the
-//! outcomes of a killed run), and before `custimport state` reads or forgets.
+//! `outcomes` instead (cheap, in small crash-safe transactions, by the writer thread of
+//! `writer.rs`) and merged into `customers` in key order, in one transaction, when a run ends
+//! (a killed run's by the next run) and before `custimport state` reads or forgets; until
+//! then [`State::remembered`] reads them beside `customers`, so that a run's start only reads.
 //!
 //! Lookups: when a run starts, the scope's remembered rows are loaded into a compact
 //! in-memory [`Index`] (16 bytes a row: 64-bit key hash and fingerprint prefix, sorted, with a
@@ -50,9 +51,12 @@
 //! Invariants: a key's fingerprint is written only for a row the provider confirmed
 //! (`succeeded`), after the run's journal recorded that outcome; a row sent without a definite
 //! answer (`unknown`) erases its key's record, since the provider may now hold something no
-//! record describes. Writes are short `BEGIN IMMEDIATE` transactions; the database runs in WAL
-//! mode with a busy timeout, so concurrent runs and readers (`sqlite3`) never corrupt it and
-//! at worst wait. Secrets are never stored. The file is created 0600 in a 0700 directory.
+//! record describes; so does a row answered "already exists" (`already_present`). Writes are
+//! short `BEGIN IMMEDIATE` transactions; the database runs in WAL mode, so concurrent runs and
+//! readers (`sqlite3`) never corrupt it, and a run waits for them at most 30 s in all, off the
+//! send path (`writer.rs`). Secrets are never stored. The file is checked like `--out`
+//! (`file.rs`: no link, no other owner or writer), created 0600 in a 0700 directory, and marked
+//! with [`APPLICATION_ID`]: another program's SQLite file is refused, never altered.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -64,6 +68,19 @@ use serde::Serialize;
 
 /// The schema this code writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i32 = 1;
+
+/// custimport's mark in the database header (`PRAGMA application_id`): "CIMP". Set when the
+/// database is created; a database without it is another program's and is never altered.
+pub const APPLICATION_ID: i32 = 0x4349_4d50;
+
+/// What a state database written before [`APPLICATION_ID`] existed holds, exactly
+/// (`type name` of `sqlite_master`, sorted): such a file is adopted.
+const EARLIER_OBJECTS: [&str; 4] = [
+    "index scopes_job",
+    "table customers",
+    "table outcomes",
+    "table scopes",
+];
 
 /// How long a statement waits for another process's write transaction before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -117,8 +134,23 @@ pub enum StateError {
         #[source]
         source: std::io::Error,
     },
+    #[error("--state {path}: {why}")]
+    Refused { path: String, why: String },
     #[error("state database {path} has schema version {found}, newer than this custimport understands ({SCHEMA_VERSION}): upgrade custimport or use another --state")]
     TooNew { path: String, found: i32 },
+}
+
+impl StateError {
+    /// Whether another process holding the database is all that went wrong.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StateError::Sqlite {
+            source: rusqlite::Error::SqliteFailure(e, _),
+            ..
+        } if matches!(
+            e.code,
+            rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+        ))
+    }
 }
 
 /// The 128-bit fingerprint of what was sent for a row.
@@ -204,45 +236,33 @@ impl std::fmt::Debug for State {
     }
 }
 
-/// Create `dir` and its missing parents with mode 0700.
-fn create_dir_private(dir: &Path) -> std::io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
+/// What a file at `--state` holds, as [`State::identify`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    /// Nothing yet (a new or empty file): custimport's to fill.
+    Empty,
+    /// custimport's (its `application_id`).
+    Ours,
+    /// custimport's, written before the `application_id` was set: no id, but exactly
+    /// custimport's tables at schema version 1. Adopted: the id is set.
+    Earlier,
 }
 
 impl State {
     /// Open the database at `path` for reading and writing, creating it (0600, in a directory
-    /// created 0700) and its schema when missing.
+    /// created 0700) and its schema when missing. The file is checked first (see `file.rs`);
+    /// another program's database is refused and left as it was.
     pub fn open(path: &Path) -> Result<State, StateError> {
-        let io = |source| StateError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            if !dir.exists() {
-                create_dir_private(dir).map_err(io)?;
-            }
-        }
-        if !path.exists() {
-            // Created here, private, before SQLite opens it: its -wal and -shm files take the
-            // same mode.
-            let mut o = std::fs::OpenOptions::new();
-            o.write(true).create(true).truncate(false);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                o.mode(0o600);
-            }
-            o.open(path).map_err(io)?;
-        }
+        file::prepare(path, true)?;
         State::retry_busy(|| {
             let state = State::connect(path)?;
+            let identity = state.identify()?;
+            state.setup()?;
+            if identity == Identity::Earlier {
+                // Taking it over is a write: another process holding the database only
+                // postpones it to a later run.
+                let _ = state.sql(|c| c.pragma_update(None, "application_id", APPLICATION_ID));
+            }
             state.migrate()?;
             Ok(state)
         })
@@ -255,14 +275,7 @@ impl State {
         let start = std::time::Instant::now();
         loop {
             match step() {
-                Err(StateError::Sqlite {
-                    source: rusqlite::Error::SqliteFailure(e, _),
-                    ..
-                }) if matches!(
-                    e.code,
-                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
-                ) && start.elapsed() < BUSY_TIMEOUT =>
-                {
+                Err(e) if e.is_busy() && start.elapsed() < BUSY_TIMEOUT => {
                     std::thread::sleep(Duration::from_millis(10));
                 }
                 other => return other,
@@ -270,31 +283,37 @@ impl State {
         }
     }
 
-    /// Open an existing database without creating anything; `None` when there is none.
+    /// Open an existing database without creating anything; `None` when there is none (or it
+    /// is empty). The file is checked as by [`State::open`]; another program's is refused.
     pub fn open_existing(path: &Path) -> Result<Option<State>, StateError> {
-        if !path.exists() {
+        if !file::prepare(path, false)? {
             return Ok(None);
         }
-        let (state, version) = State::retry_busy(|| {
+        let (state, identity, version) = State::retry_busy(|| {
             let state = State::connect(path)?;
+            let identity = state.identify()?;
             let version = state.user_version()?;
-            Ok((state, version))
+            Ok((state, identity, version))
         })?;
+        if identity == Identity::Empty {
+            return Ok(None);
+        }
         if version > SCHEMA_VERSION {
             return Err(StateError::TooNew {
                 path: path.display().to_string(),
                 found: version,
             });
         }
-        if version < SCHEMA_VERSION {
-            // An empty file (or one from before the schema existed): nothing remembered.
-            return Ok(None);
-        }
+        State::retry_busy(|| state.setup())?;
         Ok(Some(state))
     }
 
+    /// A connection to the file, which nothing has read or written yet. SQLite refuses to
+    /// open it through a symbolic link too.
     fn connect(path: &Path) -> Result<State, StateError> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
         let conn =
             Connection::open_with_flags(path, flags).map_err(|source| StateError::Sqlite {
                 path: path.display().to_string(),
@@ -304,8 +323,49 @@ impl State {
             conn,
             path: path.to_path_buf(),
         };
-        state.sql(|c| {
-            c.busy_timeout(BUSY_TIMEOUT)?;
+        state.sql(|c| c.busy_timeout(BUSY_TIMEOUT))?;
+        Ok(state)
+    }
+
+    /// Whose database this is, read without writing anything. A file that is not SQLite at
+    /// all, and another program's database, are refused.
+    fn identify(&self) -> Result<Identity, StateError> {
+        let foreign = |why: &str| {
+            StateError::Refused {
+            path: self.path.display().to_string(),
+            why: format!("{why}; custimport does not touch it: give the path of a state database of its own (or of one to create)"),
+        }
+        };
+        let read = self.sql(|c| {
+            let id: i32 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let mut st = c.prepare(
+                "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
+            )?;
+            let objects: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok((id, objects))
+        });
+        let (id, objects) = match read {
+            Err(StateError::Sqlite {
+                source: rusqlite::Error::SqliteFailure(e, _),
+                ..
+            }) if e.code == rusqlite::ErrorCode::NotADatabase => {
+                return Err(foreign("is not a SQLite database"))
+            }
+            other => other?,
+        };
+        let version = self.user_version()?;
+        Ok(match id {
+            APPLICATION_ID => Identity::Ours,
+            0 if objects.is_empty() && version == 0 => Identity::Empty,
+            0 if version == 1 && objects == EARLIER_OBJECTS => Identity::Earlier,
+            _ => return Err(foreign("is another program's SQLite database")),
+        })
+    }
+
+    /// The connection's settings: WAL mode (written once into a new database), durability and
+    /// foreign keys.
+    fn setup(&self) -> Result<(), StateError> {
+        self.sql(|c| {
             let mode: String = c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
                 tracing::warn!("state database: journal mode {mode}, not WAL");
@@ -315,8 +375,12 @@ impl State {
             c.pragma_update(None, "synchronous", "NORMAL")?;
             c.pragma_update(None, "foreign_keys", "ON")?;
             Ok(())
-        })?;
-        Ok(state)
+        })
+    }
+
+    /// How long a statement waits for another process's write transaction.
+    pub fn set_busy_timeout(&mut self, wait: Duration) {
+        let _ = self.conn.busy_timeout(wait);
     }
 
     fn sql<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, StateError> {
@@ -353,6 +417,8 @@ impl State {
             .map_err(|e| self.err(e))?;
         tx.execute_batch(SCHEMA).map_err(|e| self.err(e))?;
         tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(|e| self.err(e))?;
+        tx.pragma_update(None, "application_id", APPLICATION_ID)
             .map_err(|e| self.err(e))?;
         tx.commit().map_err(|e| self.err(e))
     }
@@ -540,7 +606,10 @@ impl State {
     }
 
     /// What the scope remembers, ready for [`State::unchanged`]: an in-memory [`Index`] of up
-    /// to `max_index_rows` rows, or, for a larger scope, nothing (lookups go to SQLite).
+    /// to `max_index_rows` rows, or, for a larger scope, nothing (lookups go to SQLite); and
+    /// the outcomes runs recorded in the scope that are not merged yet (a killed run's, or
+    /// those of a run that could not merge), which take precedence. Only reads: a state
+    /// another process holds for writing does not delay it.
     pub fn remembered(&self, scope: i64, max_index_rows: usize) -> Result<Remembered, StateError> {
         let index = self.sql(|c| {
             // Counted first: a scope too large for the index is never loaded, and the index is
@@ -570,12 +639,36 @@ impl State {
             }
             Ok(Some(Index::new(entries)))
         })?;
-        Ok(Remembered { scope, index })
+        let unmerged = self.sql(|c| {
+            let mut st = c.prepare(
+                "SELECT key, fingerprint FROM outcomes WHERE scope_id = ?1 ORDER BY seq",
+            )?;
+            let mut rows = st.query([scope])?;
+            let mut latest = HashMap::new();
+            while let Some(r) = rows.next()? {
+                let key = r.get_ref(0)?.as_str()?;
+                // A key forgotten, or (unreadable) taken as forgotten: its row is sent.
+                let fp = r
+                    .get_ref(1)?
+                    .as_blob_or_null()?
+                    .and_then(|b| <Fingerprint>::try_from(b).ok());
+                latest.insert(key_hash(key), fp);
+            }
+            Ok(latest)
+        })?;
+        Ok(Remembered {
+            scope,
+            index,
+            unmerged,
+        })
     }
 
     /// For each row of a batch, given its key (`None`: it has none), whether the scope
     /// remembers the key with the row's fingerprint. `fingerprint_of(i)` is asked only for
     /// rows whose key is remembered.
+    ///
+    /// An unmerged outcome is found by the key's hash: a key sharing it with another key's
+    /// outcome is compared with that outcome's fingerprint, and so is sent (never skipped).
     pub fn unchanged(
         &self,
         remembered: &Remembered,
@@ -583,29 +676,32 @@ impl State {
         mut fingerprint_of: impl FnMut(usize) -> Fingerprint,
     ) -> Result<Vec<bool>, StateError> {
         let mut out = vec![false; keys.len()];
-        match &remembered.index {
-            Some(index) => {
-                for (i, key) in keys.iter().enumerate() {
-                    let Some(key) = key else { continue };
-                    let recorded = index.get(key_hash(key));
+        let (mut slots, mut refs) = (Vec::new(), Vec::new());
+        for (i, key) in keys.iter().enumerate() {
+            let Some(key) = key else { continue };
+            let hash = key_hash(key);
+            if let Some(latest) = remembered.unmerged.get(&hash) {
+                out[i] = latest.is_some_and(|fp| fingerprint_of(i) == fp);
+                continue;
+            }
+            match &remembered.index {
+                Some(index) => {
+                    let recorded = index.get(hash);
                     if !recorded.is_empty() {
                         let fp = fp_prefix(&fingerprint_of(i));
                         out[i] = recorded.iter().any(|&(_, r)| r == fp);
                     }
                 }
-            }
-            None => {
-                let (slots, refs): (Vec<usize>, Vec<&str>) = keys
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, k)| k.map(|k| (i, k)))
-                    .unzip();
-                self.lookup(remembered.scope, &refs, |j, recorded| {
-                    let i = slots[j];
-                    out[i] = fingerprint_of(i) == recorded;
-                })?;
+                None => {
+                    slots.push(i);
+                    refs.push(*key);
+                }
             }
         }
+        self.lookup(remembered.scope, &refs, |j, recorded| {
+            let i = slots[j];
+            out[i] = fingerprint_of(i) == recorded;
+        })?;
         Ok(out)
     }
 
@@ -671,6 +767,8 @@ impl State {
 pub struct Remembered {
     scope: i64,
     index: Option<Index>,
+    /// Key hash → the latest unmerged outcome's fingerprint (`None`: forgotten).
+    unmerged: HashMap<u64, Option<Fingerprint>>,
 }
 
 impl Remembered {
@@ -764,6 +862,8 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 pub mod command;
+mod file;
+pub mod writer;
 
 #[cfg(test)]
 mod tests;

@@ -370,3 +370,60 @@ fn costs() {
     state.merge().unwrap();
     eprintln!("record and merge 10k changed rows: {:?}", t.elapsed());
 }
+
+#[test]
+fn unmerged_outcomes_take_precedence_by_index_and_by_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut state = State::open(&dir.path().join("s.db")).unwrap();
+    let scope = state.enter_scope(&spec(None), 1).unwrap();
+    let (fa, fb, fc) = ([1u8; 16], [2u8; 16], [3u8; 16]);
+    state
+        .record(
+            scope,
+            &[(Cow::Borrowed("b"), fb), (Cow::Borrowed("c"), fc)],
+            &[],
+            1,
+        )
+        .unwrap();
+    state.merge().unwrap();
+    // Not merged: "a" succeeded, "b" forgotten (a killed run's outcomes, say).
+    state
+        .record(scope, &[(Cow::Borrowed("a"), fa)], &[Cow::Borrowed("b")], 2)
+        .unwrap();
+    let keys = [Some("a"), Some("b"), Some("c"), None];
+    let fps = [fa, fb, fc, fa];
+    for max in [100, 0] {
+        let remembered = state.remembered(scope, max).unwrap();
+        assert_eq!(remembered.indexed_rows().is_some(), max > 0);
+        assert_eq!(
+            state.unchanged(&remembered, &keys, |i| fps[i]).unwrap(),
+            vec![true, false, true, false]
+        );
+    }
+}
+
+#[test]
+fn another_programs_database_is_refused_unaltered_and_an_earlier_state_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let foreign = dir.path().join("f.db");
+    Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x)")
+        .unwrap();
+    let before = std::fs::read(&foreign).unwrap();
+    let e = State::open(&foreign).unwrap_err().to_string();
+    assert!(e.contains("another program's SQLite database"), "{e}");
+    assert!(State::open_existing(&foreign).is_err());
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+
+    let earlier = dir.path().join("e.db");
+    drop(State::open(&earlier).unwrap());
+    let c = Connection::open(&earlier).unwrap();
+    c.pragma_update(None, "application_id", 0).unwrap();
+    drop(c);
+    let state = State::open(&earlier).unwrap();
+    let id: i32 = state
+        .sql(|c| c.query_row("PRAGMA application_id", [], |r| r.get(0)))
+        .unwrap();
+    assert_eq!(id, APPLICATION_ID);
+}

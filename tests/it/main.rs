@@ -18,4 +18,5 @@ mod props;
 mod reliability;
 mod resume;
 mod sheets;
+mod state_file;
 mod transport;

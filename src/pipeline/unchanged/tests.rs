@@ -8,7 +8,8 @@ use crate::input::RecordData;
 use crate::pipeline::Event;
 use crate::provider::itnio::{Itnio, Person};
 use crate::provider::nxlink::{Customer, Nxlink, Prepared};
-use crate::state::ScopeSpec;
+use crate::state::writer::{Writer, MAX_WAIT};
+use crate::state::{Fingerprint, ScopeSpec};
 
 fn nx(mode: u8) -> Nxlink {
     Nxlink::new(
@@ -228,7 +229,11 @@ fn the_recorder_remembers_successes_forgets_unknowns_and_keeps_failures() {
     let mut state = State::open(&path).unwrap();
     let scope = state.enter_scope(&spec(), 1).unwrap();
     let old = |i: u64| row_customer(i, "Old");
-    let mut r = Recorder::new(State::open(&path).unwrap(), scope, 42, p.state_salt());
+    let recorder = || {
+        let writer = Writer::start(State::open(&path).unwrap(), spec(), 42, MAX_WAIT);
+        Recorder::new(writer, p.state_salt())
+    };
+    let mut r = recorder();
     let ok = Outcome::Succeeded {
         id: None,
         already_present: false,
@@ -248,6 +253,7 @@ fn the_recorder_remembers_successes_forgets_unknowns_and_keeps_failures() {
         code: "x".into(),
         message: "x".into(),
     };
+    let mut r = recorder();
     r.note(&p, &new(1), &failed);
     r.note(&p, &new(2), &unknown);
     r.note(&p, &new(3), &Outcome::Pending);
