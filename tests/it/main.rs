@@ -17,3 +17,4 @@ mod reliability;
 mod resume;
 mod sheets;
 mod transport;
+mod validation;
