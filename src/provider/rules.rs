@@ -119,6 +119,7 @@ pub fn extras_into(
                 if v.is_null() {
                     continue;
                 }
+                json_text_kept(key, v)?;
                 (*v).clone()
             }
             _ => match text(key, Some(*cell), false)? {
@@ -127,6 +128,23 @@ pub fn extras_into(
             },
         };
         obj.insert(key.to_string(), value);
+    }
+    Ok(())
+}
+
+/// A JSON list or object is sent as it is: refuse it when any text in it (key or string) was
+/// lost in an earlier conversion (see [`LOST_MARKS`]).
+pub fn json_text_kept(field: &str, v: &Value) -> Result<(), Rejection> {
+    let lost = match v {
+        Value::String(s) => has_lost_text(s),
+        Value::Array(items) => items.iter().any(|i| json_text_kept(field, i).is_err()),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, i)| has_lost_text(k) || json_text_kept(field, i).is_err()),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    };
+    if lost {
+        return Err(lost_text(field));
     }
     Ok(())
 }

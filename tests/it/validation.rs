@@ -422,3 +422,63 @@ fn the_dry_run_plan_shows_a_properties_object_merged() {
         )
         .stderr(predicate::str::contains("properties.properties").not());
 }
+
+#[test]
+fn lost_text_inside_json_values_is_refused() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "l.jsonl",
+        concat!(
+            r#"{"phone":"6281000001","properties":{"a":{"b":["锟斤拷"]}}}"#,
+            "\n",
+            r#"{"phone":"6281000002","tags":["ok","x\uFFFD"]}"#,
+            "\n",
+            r#"{"phone":"6281000003","tags":["ok"]}"#,
+            "\n",
+        ),
+    );
+    env.cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&input)
+        .assert()
+        .code(1);
+    let lost = |line: u64, field: &str| {
+        format!(
+            "line {line}: {field}: its original text was lost in an earlier conversion (it \
+             holds U+FFFD or 锟斤拷); take the value from the original file (and check \
+             --encoding)"
+        )
+    };
+    assert_eq!(
+        jsonl_failures(&env),
+        vec![
+            (1, "invalid_encoding".into(), lost(1, "a")),
+            (2, "invalid_encoding".into(), lost(2, "tags")),
+        ]
+    );
+    assert_eq!(
+        env.held_itnio(9),
+        vec![json!({"phoneNumber": "6281000003", "properties": {"tags": ["ok"]}})]
+    );
+
+    let env = TestEnv::new();
+    let input = env.write(
+        "c.jsonl",
+        concat!(
+            r#"{"name":"A","phone":"6281000001","customize_field":{"k":"锟斤拷"}}"#,
+            "\n",
+            r#"{"name":"B","phone":"6281000002","customize_field":{"k":"v"}}"#,
+            "\n",
+        ),
+    );
+    env.cmd("nxlink").arg(&input).assert().code(1);
+    assert_eq!(
+        jsonl_failures(&env),
+        vec![(1, "invalid_encoding".into(), lost(1, "customize_field"))]
+    );
+    assert_eq!(
+        held_nxlink(&env),
+        vec![json!({"full_name": "B", "whats_app_phone": "6281000002",
+                    "customize_field": "{\"k\":\"v\"}"})]
+    );
+}

@@ -153,7 +153,10 @@ impl Nxlink {
         let mut verbatim: Option<Cow<'a, str>> = None;
         let mut obj: Map<String, Value> =
             match m.fields.get(field::CUSTOMIZE_FIELD).copied().flatten() {
-                Some(Cell::Json(Value::Object(o))) => o.clone(),
+                Some(Cell::Json(v @ Value::Object(o))) => {
+                    rules::json_text_kept("customize_field", v)?;
+                    o.clone()
+                }
                 Some(Cell::Json(v)) if !v.is_string() && !v.is_null() => {
                     return Err(bad(&format!(
                         "expected a JSON object, found {}",
