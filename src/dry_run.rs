@@ -135,6 +135,9 @@ pub fn phones(report: &PhoneReport, mask: bool) -> String {
     if let Some(w) = report.national_warning() {
         let _ = writeln!(out, "Phones: {w}");
     }
+    if let Some(w) = report.country_warning() {
+        let _ = writeln!(out, "Phones: {w}");
+    }
     out
 }
 

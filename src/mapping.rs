@@ -379,7 +379,16 @@ impl KeyPlan {
             .iter()
             .map(|(k, (t, h))| PlanLine {
                 column: k.clone(),
-                target: target_name(&self.schema, t),
+                target: match t {
+                    // itnio: a line's `properties` object holds properties, merged (never
+                    // nested) by the provider.
+                    Target::Extra(key)
+                        if self.schema.unmapped_to_extras && key == self.schema.extras_prefix =>
+                    {
+                        Some(format!("{key}.*"))
+                    }
+                    _ => target_name(&self.schema, t),
+                },
                 how: *h,
             })
             .collect();

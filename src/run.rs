@@ -539,6 +539,9 @@ impl<P: Provider> Run<P> {
             if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
                 messages::warn(format_args!("{name}: {w}"));
             }
+            if let Some(w) = phones.as_ref().and_then(|r| r.country_warning()) {
+                messages::warn(format_args!("{name}: {w}"));
+            }
         }
         if counts.total == 0 && !failed_header.is_empty() {
             messages::warn(format_args!("{name} has no data rows: nothing to import"));

@@ -58,6 +58,47 @@ impl Rejection {
     }
 }
 
+/// Every problem found in one record, in the order its fields are checked: a validation
+/// driver checks every field and refuses the record once, with all of them.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Rejection>);
+
+impl Problems {
+    /// The value a field's check gave, or `None` once its problem is noted.
+    pub fn take<T>(&mut self, checked: Result<T, Rejection>) -> Option<T> {
+        match checked {
+            Ok(v) => Some(v),
+            Err(r) => {
+                self.0.push(r);
+                None
+            }
+        }
+    }
+
+    /// How many problems were found so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `value` when nothing was found; else one rejection: the first problem's code, and every
+    /// problem's message joined by `; `.
+    pub fn finish<T>(self, value: T) -> Result<T, Rejection> {
+        let mut problems = self.0.into_iter();
+        let Some(mut first) = problems.next() else {
+            return Ok(value);
+        };
+        for next in problems {
+            first.message.push_str("; ");
+            first.message.push_str(&next.message);
+        }
+        Err(first)
+    }
+}
+
 /// The provider's answer for one row of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowAnswer {

@@ -349,28 +349,13 @@ impl Region {
         cache().plan(id).map(Region)
     }
 
-    /// A country cell: an ISO 3166-1 alpha-2 or alpha-3 code or an English name (as the
-    /// `celes` crate knows them: "Indonesia", "Philippines", "United States", "USA", …).
+    /// The region of a country cell that names a country with a numbering plan (see
+    /// [`read_country`]).
     pub fn from_country(text: &str) -> Option<Region> {
-        let text = text.trim();
-        if text.len() == 2 {
-            return Region::from_code(text);
+        match read_country(text) {
+            CountryCell::Known(region) => region,
+            CountryCell::Placeholder | CountryCell::Unknown => None,
         }
-        // "South Korea", "united_states", "Viet-Nam" → "southkorea", "unitedstates", "vietnam".
-        let key: String = text
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        if key.is_empty() || key.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let country = key
-            .parse::<celes::Country>()
-            .or_else(|_| celes::Country::from_alias(&key))
-            .or_else(|_| celes::Country::from_name(&key))
-            .ok()?;
-        Region::from_code(country.alpha2)
     }
 
     /// `ID`.
@@ -381,6 +366,79 @@ impl Region {
     /// `Indonesia`.
     pub fn name(&self) -> &str {
         &self.0.name
+    }
+}
+
+/// What a country cell says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CountryCell {
+    /// An ISO 3166-1 code or a country's name; its region when that has a numbering plan.
+    Known(Option<Region>),
+    /// A stand-in for "no value" (`N/A`, `-`, `unknown`, …): the cell is absent.
+    Placeholder,
+    /// Anything else: no country either, and counted for a warning.
+    Unknown,
+}
+
+/// Cells that stand for "no value" (compared trimmed and lowercased): the strings pandas reads
+/// as missing by default, and the words people type. `na` and `no` are among them: in a
+/// country column they far more often mean "not available" and "no" than Namibia and Norway,
+/// which are written `NAM`, `NOR` or by name. Cells of punctuation only (`-`, `?`, `--`) too.
+const PLACEHOLDERS: &[&str] = &[
+    "n/a",
+    "na",
+    "n.a.",
+    "n.a",
+    "#n/a",
+    "#na",
+    "<na>",
+    "nan",
+    "-nan",
+    "null",
+    "nil",
+    "none",
+    "no",
+    "unknown",
+    "unk",
+    "tbd",
+    "tba",
+    "not available",
+    "not applicable",
+    "empty",
+];
+
+/// Whether a cell stands for "no value" (see [`PLACEHOLDERS`]); an empty cell does.
+pub fn is_placeholder(text: &str) -> bool {
+    let text = text.trim();
+    let punctuation = |c: char| c.is_ascii_punctuation() || matches!(c, '—' | '–' | '？');
+    text.chars().all(punctuation) || PLACEHOLDERS.iter().any(|p| p.eq_ignore_ascii_case(text))
+}
+
+/// Read a country cell: an ISO 3166-1 alpha-2 or alpha-3 code, or a country's English name
+/// as the `celes` crate knows it ("Indonesia", "The Philippines", "United States", "Viet
+/// Nam"), exactly, case, spaces and punctuation inside a name aside. Anything else is a
+/// placeholder or unknown (`N/A` is no Namibia, `No` no Norway, `Jawa` no country).
+pub fn read_country(text: &str) -> CountryCell {
+    if is_placeholder(text) {
+        return CountryCell::Placeholder;
+    }
+    let text = text.trim();
+    let lower = text.to_lowercase();
+    let letters = text.bytes().all(|b| b.is_ascii_alphabetic());
+    let country = match text.len() {
+        2 if letters => celes::Country::from_alpha2(&lower).ok(),
+        3 if letters => celes::Country::from_alpha3(&lower).ok(),
+        _ => {
+            // "South Korea", "Viet-Nam" → "southkorea", "vietnam", as celes keys its names.
+            let key: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
+            celes::Country::from_name(&key)
+                .or_else(|_| celes::Country::from_alias(&key))
+                .ok()
+        }
+    };
+    match country {
+        Some(c) => CountryCell::Known(Region::from_code(c.alpha2)),
+        None => CountryCell::Unknown,
     }
 }
 
@@ -564,8 +622,10 @@ struct Seen {
     national_rows: AtomicU64,
     taken: AtomicUsize,
     examples: Mutex<Vec<(String, String)>>,
-    /// The last country cell read and its region.
-    last_country: Mutex<Option<(Box<str>, Option<Region>)>>,
+    /// The last country cell read and what it says.
+    last_country: Mutex<Option<(Box<str>, CountryCell)>>,
+    /// Rows read with a region whose country cell is neither a country nor a placeholder.
+    unknown_countries: AtomicU64,
 }
 
 /// What reading saw of the phone numbers, once it is done.
@@ -578,6 +638,8 @@ pub struct PhoneReport {
     pub national_rows: u64,
     /// Up to two values as written and as sent, where they differ.
     pub examples: Vec<(String, String)>,
+    /// Rows read with a region whose country cell is neither a country nor a placeholder.
+    pub unknown_countries: u64,
 }
 
 impl Phones {
@@ -600,7 +662,8 @@ impl Phones {
 
     /// The region a row's phones are read with: none without `--phone-region` (numbers are
     /// then read as before, whatever the row's country); with it, the row's country cell when
-    /// that names a region with a numbering plan, else `--phone-region`'s.
+    /// that names a region with a numbering plan, else `--phone-region`'s (a cell that is no
+    /// country nor a placeholder is counted for [`PhoneReport::country_warning`]).
     pub fn row_region(&self, country: Option<&str>) -> Option<Region> {
         let run = self.region.filter(|_| !self.encrypted)?;
         let Some(country) = country.map(str::trim).filter(|c| !c.is_empty()) else {
@@ -614,14 +677,21 @@ impl Phones {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         let found = match &*last {
-            Some((text, region)) if **text == *country => *region,
+            Some((text, cell)) if **text == *country => *cell,
             _ => {
-                let region = Region::from_country(country);
-                *last = Some((country.into(), region));
-                region
+                let cell = read_country(country);
+                *last = Some((country.into(), cell));
+                cell
             }
         };
-        Some(found.unwrap_or(run))
+        match found {
+            CountryCell::Known(region) => Some(region.unwrap_or(run)),
+            CountryCell::Placeholder => Some(run),
+            CountryCell::Unknown => {
+                self.seen.unknown_countries.fetch_add(1, Ordering::Relaxed);
+                Some(run)
+            }
+        }
     }
 
     /// The region of an itnio row: from the property whose name (compared as headers are:
@@ -690,6 +760,7 @@ impl Phones {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .clone(),
+            unknown_countries: self.seen.unknown_countries.load(Ordering::Relaxed),
         }
     }
 }
@@ -708,6 +779,26 @@ impl PhoneReport {
                 "{n} {rows} {have} a WhatsApp or Viber number that looks national (leading 0) \
                  and will be sent without a country code; give --phone-region <CC> \
                  (e.g. --phone-region ID) to send them in international form"
+            )
+        })
+    }
+}
+
+impl PhoneReport {
+    /// The warning for country cells that name no country, if any did.
+    pub fn country_warning(&self) -> Option<String> {
+        let n = self.unknown_countries;
+        let (_, name) = self.region.as_ref()?;
+        (n > 0).then(|| {
+            let (rows, has) = if n == 1 {
+                ("row", "has")
+            } else {
+                ("rows", "have")
+            };
+            format!(
+                "{n} {rows} {has} a country that is no ISO 3166 code or country name \
+                 (write e.g. ID, IDN or Indonesia): their phone numbers were read as numbers \
+                 of {name} (--phone-region)"
             )
         })
     }

@@ -44,27 +44,43 @@ pub fn text<'a>(
             }
         },
     };
-    if has_replacement_char(&raw) {
-        // U+FFFD is what a decoder writes for bytes it could not read (also in a failure
-        // report fed back): never send it.
-        return Err(Rejection::new(
-            "invalid_encoding",
-            format!("{field}: contains U+FFFD, the mark of undecodable bytes; check --encoding"),
-        ));
+    if has_lost_text(&raw) {
+        return Err(lost_text(field));
     }
     let unguarded = unguard(raw, phone_like);
-    Ok(if unguarded.is_empty() {
+    // A cell of spaces only is an empty cell: absent (never a contact channel).
+    Ok(if unguarded.trim().is_empty() {
         None
     } else {
         Some(unguarded)
     })
 }
 
-/// Whether `s` holds U+FFFD (bytes EF BF BD). `str::contains` with a `char` runs a general
-/// substring search; this looks for the first byte with memchr, which most cells never hold.
-fn has_replacement_char(s: &str) -> bool {
+/// U+FFFD is what a decoder writes for bytes it could not read; `锟斤拷` is two of them
+/// written as UTF-8 and read back as GBK. Either means the cell's original text is gone.
+const LOST_MARKS: [&str; 2] = ["\u{FFFD}", "锟斤拷"];
+
+/// The rejection of a cell whose text was lost (see [`LOST_MARKS`]).
+fn lost_text(field: &str) -> Rejection {
+    Rejection::new(
+        "invalid_encoding",
+        format!(
+            "{field}: its original text was lost in an earlier conversion (it holds U+FFFD or \
+             锟斤拷); take the value from the original file (and check --encoding)"
+        ),
+    )
+}
+
+/// Whether `s` holds U+FFFD (bytes EF BF BD) or `锟斤拷` (E9 94 9F …). `str::contains` runs a
+/// general substring search; this looks for the lead bytes with memchr, which most cells never
+/// hold.
+fn has_lost_text(s: &str) -> bool {
     let b = s.as_bytes();
-    memchr::memchr_iter(0xEF, b).any(|i| b[i..].starts_with("\u{FFFD}".as_bytes()))
+    memchr::memchr2_iter(0xEF, 0xE9, b).any(|i| {
+        LOST_MARKS
+            .iter()
+            .any(|mark| b[i..].starts_with(mark.as_bytes()))
+    })
 }
 
 /// Remove the `'` that a formula guard or a spreadsheet put in front of a value.
@@ -95,17 +111,15 @@ pub fn extras_into(
     obj: &mut serde_json::Map<String, Value>,
 ) -> Result<(), Rejection> {
     for (key, cell) in extras {
-        if key.contains('\u{FFFD}') {
-            return Err(Rejection::new(
-                "invalid_encoding",
-                "a column name contains U+FFFD, the mark of undecodable bytes; check --encoding",
-            ));
+        if has_lost_text(key) {
+            return Err(lost_text("a column name"));
         }
         let value = match cell {
             Cell::Json(v) if !v.is_string() => {
                 if v.is_null() {
                     continue;
                 }
+                json_text_kept(key, v)?;
                 (*v).clone()
             }
             _ => match text(key, Some(*cell), false)? {
@@ -114,6 +128,23 @@ pub fn extras_into(
             },
         };
         obj.insert(key.to_string(), value);
+    }
+    Ok(())
+}
+
+/// A JSON list or object is sent as it is: refuse it when any text in it (key or string) was
+/// lost in an earlier conversion (see [`LOST_MARKS`]).
+pub fn json_text_kept(field: &str, v: &Value) -> Result<(), Rejection> {
+    let lost = match v {
+        Value::String(s) => has_lost_text(s),
+        Value::Array(items) => items.iter().any(|i| json_text_kept(field, i).is_err()),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, i)| has_lost_text(k) || json_text_kept(field, i).is_err()),
+        Value::Null | Value::Bool(_) | Value::Number(_) => false,
+    };
+    if lost {
+        return Err(lost_text(field));
     }
     Ok(())
 }
@@ -267,6 +298,10 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
     let (Some(y), Some(m), Some(d)) = (num(y, 4..=4), num(m, 1..=2), num(d, 1..=2)) else {
         return Err(bad());
     };
+    // Year 0000 is no date of the calendar people use (`time` would read it as 1 BC).
+    if y == 0 {
+        return Err(bad());
+    }
     // The calendar's rules (month lengths, leap years) are the `time` crate's.
     let real = match (i32::try_from(y), u8::try_from(m), u8::try_from(d)) {
         (Ok(y), Ok(m), Ok(d)) => time::Month::try_from(m)
@@ -333,8 +368,12 @@ mod tests {
         assert_eq!(t("'hello", true).as_deref(), Some("'hello"));
         assert_eq!(t("'\tx", false).as_deref(), Some("\tx"));
         assert_eq!(t("", false), None);
-        // Free text is sent as it is.
+        // Free text is sent as it is; a cell of whitespace only is absent.
         assert_eq!(t(" a b ", false).as_deref(), Some(" a b "));
+        for blank in [" ", "\t", " \u{3000}\u{a0} "] {
+            assert_eq!(t(blank, false), None, "{blank:?}");
+            assert_eq!(t(blank, true), None, "{blank:?}");
+        }
         let e = text("name", Some(Cell::Text("Bu\u{FFFD}i")), false).unwrap_err();
         assert_eq!(e.code, "invalid_encoding");
     }
@@ -342,16 +381,28 @@ mod tests {
     #[test]
     fn replacement_char_found_among_its_byte_neighbours() {
         // Full-width forms and U+FFFC share the lead byte EF (and U+FFFC also BF).
-        for clean in ["", "abc", "\u{FF01}\u{FFFC}\u{FFFE}", "中文", "\u{EFFF}"] {
-            assert!(!has_replacement_char(clean), "{clean:?}");
+        for clean in [
+            "",
+            "abc",
+            "\u{FF01}\u{FFFC}\u{FFFE}",
+            "中文",
+            "\u{EFFF}",
+            "锟斤",
+            "锟 斤拷",
+            "開",
+        ] {
+            assert!(!has_lost_text(clean), "{clean:?}");
         }
         for dirty in [
             "\u{FFFD}",
             "a\u{FFFD}",
             "\u{FFFC}\u{FFFD}",
             "\u{FF01}x\u{FFFD}y",
+            "锟斤拷",
+            "Budi 锟斤拷锟斤拷",
+            "锟锟斤拷",
         ] {
-            assert!(has_replacement_char(dirty), "{dirty:?}");
+            assert!(has_lost_text(dirty), "{dirty:?}");
         }
     }
 
@@ -410,6 +461,8 @@ mod tests {
             "1990-1/2",
             "31/12/1990",
             "1990-01-02T00:00",
+            "0000-01-01",
+            "0000-02-29",
         ] {
             assert!(birthday("b", bad).is_err(), "{bad}");
         }

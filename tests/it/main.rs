@@ -20,3 +20,4 @@ mod resume;
 mod sheets;
 mod state_file;
 mod transport;
+mod validation;

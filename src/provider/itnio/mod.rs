@@ -10,12 +10,13 @@ use serde_json::{Map, Value};
 use super::phone::{Phones, Region};
 use super::rules;
 use super::StateAccount;
-use super::{Answer, FieldDef, Mapped, Provider, Rejection};
+use super::{Answer, Cell, FieldDef, Mapped, Problems, Provider, Rejection};
 use crate::secret::Secret;
 use crate::sign;
 
 mod answer;
 mod fields;
+mod properties;
 
 pub use answer::interpret;
 pub use fields::FIELDS;
@@ -83,6 +84,35 @@ impl Itnio {
     }
 }
 
+impl Itnio {
+    /// `phoneNumber`: required, normalised for the row's region.
+    fn phone_number(
+        &self,
+        cell: Option<Cell<'_>>,
+        region: Option<Region>,
+    ) -> Result<String, Rejection> {
+        match rules::text("phoneNumber", cell, true)? {
+            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region),
+            None => Err(Rejection::new(
+                "missing_phone",
+                "phoneNumber: required (map a column to it)",
+            )),
+        }
+    }
+}
+
+/// `gender`: `MALE` or `FEMALE`, from the words [`rules::gender`] knows.
+fn gender(cell: Option<Cell<'_>>) -> Result<Option<&'static str>, Rejection> {
+    match rules::text("gender", cell, false)? {
+        Some(g) => Ok(Some(if rules::gender("gender", &g)? {
+            "MALE"
+        } else {
+            "FEMALE"
+        })),
+        None => Ok(None),
+    }
+}
+
 impl Provider for Itnio {
     type Customer = Person;
 
@@ -102,33 +132,32 @@ impl Provider for Itnio {
         PATH
     }
 
+    /// Every field is checked, in the order below, and a refusal lists every problem found
+    /// (see [`Problems`]).
     fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
+        let mut p = Problems::default();
         let cell = |i: usize| m.fields.get(i).copied().flatten();
-        let name = rules::text("name", cell(NAME), false)?.map(|s| s.into_owned());
-        let region = self.phones.extras_region(&m.extras);
-        let phone_number = match rules::text("phoneNumber", cell(PHONE), true)? {
-            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region)?,
-            None => {
-                return Err(Rejection::new(
-                    "missing_phone",
-                    "phoneNumber: required (map a column to it)",
-                ))
-            }
+        let extras = properties::merged(&m.extras);
+        let region = match &extras {
+            Ok(extras) => self.phones.extras_region(extras),
+            Err(_) => self.phones.extras_region(&m.extras),
         };
-        let gender = match rules::text("gender", cell(GENDER), false)? {
-            Some(g) => Some(if rules::gender("gender", &g)? {
-                "MALE"
-            } else {
-                "FEMALE"
-            }),
-            None => None,
-        };
+        let name = p
+            .take(rules::text("name", cell(NAME), false))
+            .flatten()
+            .map(Cow::into_owned);
+        let phone_number = p.take(self.phone_number(cell(PHONE), region));
+        let gender = p.take(gender(cell(GENDER))).flatten();
         let mut properties = Map::new();
-        rules::extras_into(&m.extras, &mut properties)?;
-        self.phones.note_row(region, [None, None]);
-        Ok(Person {
+        if let Some(extras) = p.take(extras) {
+            p.take(rules::extras_into(&extras, &mut properties));
+        }
+        if p.is_empty() {
+            self.phones.note_row(region, [None, None]);
+        }
+        p.finish(Person {
             name,
-            phone_number,
+            phone_number: phone_number.unwrap_or_default(),
             gender,
             properties,
         })

@@ -11,9 +11,9 @@ use serde_json::{Map, Value};
 
 use super::fields::{field, FIELDS, PHONE_FIELDS};
 use super::Nxlink;
-use crate::provider::phone::Region;
+use crate::provider::phone::{is_placeholder, Region};
 use crate::provider::rules::{self, json_kind};
-use crate::provider::{Cell, Mapped, Rejection};
+use crate::provider::{Cell, Mapped, Problems, Rejection};
 
 /// A validated nxlink customer, serialised in the page's field order.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -153,7 +153,10 @@ impl Nxlink {
         let mut verbatim: Option<Cow<'a, str>> = None;
         let mut obj: Map<String, Value> =
             match m.fields.get(field::CUSTOMIZE_FIELD).copied().flatten() {
-                Some(Cell::Json(Value::Object(o))) => o.clone(),
+                Some(Cell::Json(v @ Value::Object(o))) => {
+                    rules::json_text_kept("customize_field", v)?;
+                    o.clone()
+                }
                 Some(Cell::Json(v)) if !v.is_string() && !v.is_null() => {
                     return Err(bad(&format!(
                         "expected a JSON object, found {}",
@@ -235,54 +238,93 @@ impl Nxlink {
         Ok(email)
     }
 
-    /// Validate and normalise one mapped record (borrowing its text where it can).
-    pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
-        let full_name = self
-            .text(m, field::FULL_NAME, Some(255))?
+    /// `country`: at most 50 characters; a placeholder (`N/A`, `-`, `unknown`, …) is absent.
+    /// Other text is sent as written (nxlink takes any name), whether or not it names a
+    /// country.
+    fn country<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
+        let country = self.text(m, field::COUNTRY, Some(50))?;
+        Ok(country.filter(|c| !is_placeholder(c)))
+    }
+
+    /// `full_name`: required, at most 255 characters.
+    fn full_name<'a>(&self, m: &Mapped<'a>) -> Result<Cow<'a, str>, Rejection> {
+        self.text(m, field::FULL_NAME, Some(255))?
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| {
                 Rejection::new(
                     "missing_full_name",
                     "full_name: required, and not only spaces (map a column to it)",
                 )
-            })?;
-        let gender = match self.cell(m, field::GENDER)? {
-            Some(g) => Some(u8::from(rules::gender("gender", &g)?)),
-            None => None,
-        };
-        let birthday = match self.cell(m, field::BIRTHDAY)? {
-            Some(b) => Some(Cow::Owned(rules::birthday("birthday", &b)?)),
-            None => None,
-        };
-        let email = self.email(m)?;
-        let country = self.text(m, field::COUNTRY, Some(50))?;
+            })
+    }
+
+    fn gender(&self, m: &Mapped<'_>) -> Result<Option<u8>, Rejection> {
+        match self.cell(m, field::GENDER)? {
+            Some(g) => Ok(Some(u8::from(rules::gender("gender", &g)?))),
+            None => Ok(None),
+        }
+    }
+
+    fn birthday<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
+        match self.cell(m, field::BIRTHDAY)? {
+            Some(b) => Ok(Some(Cow::Owned(rules::birthday("birthday", &b)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Validate and normalise one mapped record (borrowing its text where it can). Every field
+    /// is checked, in the order below, and a refusal lists every problem found (see
+    /// [`Problems`]).
+    pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
+        let mut p = Problems::default();
+        let full_name = p.take(self.full_name(m)).unwrap_or_default();
+        let gender = p.take(self.gender(m)).flatten();
+        let birthday = p.take(self.birthday(m)).flatten();
+        let before = p.len();
+        let email = p.take(self.email(m)).flatten();
+        let mut channel_problem = p.len() > before;
+        let country = p.take(self.country(m)).flatten();
         let region = self.phones.row_region(country.as_deref());
-        let c = Customer {
+        let first_name = p.take(self.text(m, field::FIRST_NAME, Some(128))).flatten();
+        let last_name = p.take(self.text(m, field::LAST_NAME, Some(128))).flatten();
+        let before = p.len();
+        let mut c = Customer {
             full_name,
-            first_name: self.text(m, field::FIRST_NAME, Some(128))?,
-            last_name: self.text(m, field::LAST_NAME, Some(128))?,
-            sms_phone: self.phone(m, field::SMS_PHONE, region)?,
-            whats_app_phone: self.phone(m, field::WHATS_APP_PHONE, region)?,
-            viber_phone: self.phone(m, field::VIBER_PHONE, region)?,
-            messenger: self.digits(m, field::MESSENGER)?,
-            instagram: self.digits(m, field::INSTAGRAM)?,
-            zalo: self.digits(m, field::ZALO)?,
-            line: self.text(m, field::LINE, Some(50))?,
+            first_name,
+            last_name,
+            sms_phone: p.take(self.phone(m, field::SMS_PHONE, region)).flatten(),
+            whats_app_phone: p
+                .take(self.phone(m, field::WHATS_APP_PHONE, region))
+                .flatten(),
+            viber_phone: p.take(self.phone(m, field::VIBER_PHONE, region)).flatten(),
+            messenger: p.take(self.digits(m, field::MESSENGER)).flatten(),
+            instagram: p.take(self.digits(m, field::INSTAGRAM)).flatten(),
+            zalo: p.take(self.digits(m, field::ZALO)).flatten(),
+            line: p.take(self.text(m, field::LINE, Some(50))).flatten(),
             country,
             email,
-            address: self.text(m, field::ADDRESS, Some(100))?,
             birthday,
-            tag_str: self.text(m, field::TAG_STR, None)?,
-            remark: self.text(m, field::REMARK, Some(2000))?,
-            time_zone: self.text(m, field::TIME_ZONE, None)?,
             gender,
-            customize_field: self.customize(m)?,
-            belong_seat_user: self.text(m, field::BELONG_SEAT_USER, Some(128))?,
-            weight: self.small_int(m, field::WEIGHT, 1..=5)?,
+            ..Customer::default()
         };
-        c.require_channel()?;
-        let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
-        self.phones.note_row(region, watched);
-        Ok(c)
+        channel_problem |= p.len() > before;
+        c.address = p.take(self.text(m, field::ADDRESS, Some(100))).flatten();
+        c.tag_str = p.take(self.text(m, field::TAG_STR, None)).flatten();
+        c.remark = p.take(self.text(m, field::REMARK, Some(2000))).flatten();
+        c.time_zone = p.take(self.text(m, field::TIME_ZONE, None)).flatten();
+        c.customize_field = p.take(self.customize(m)).flatten();
+        c.belong_seat_user = p
+            .take(self.text(m, field::BELONG_SEAT_USER, Some(128)))
+            .flatten();
+        c.weight = p.take(self.small_int(m, field::WEIGHT, 1..=5)).flatten();
+        // A channel given but refused is a problem of its own, not a missing contact.
+        if !channel_problem {
+            p.take(c.require_channel());
+        }
+        if p.is_empty() {
+            let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
+            self.phones.note_row(region, watched);
+        }
+        p.finish(c)
     }
 }

@@ -333,3 +333,64 @@ fn every_region_of_the_metadata_compiles() {
         }
     }
 }
+
+#[test]
+fn country_cells_are_codes_or_names_exactly() {
+    for placeholder in [
+        "N/A", "n/a", "NA", "na", "No", "-", "--", "?", "none", "NULL", "nil", "Unknown", "TBD",
+        " #N/A ", "",
+    ] {
+        assert_eq!(
+            read_country(placeholder),
+            CountryCell::Placeholder,
+            "{placeholder}"
+        );
+    }
+    for unknown in [
+        "Jawa Barat",
+        "Indonesiaa",
+        "ID1",
+        "62",
+        "I.D.",
+        "UK",
+        "Norw",
+    ] {
+        assert_eq!(read_country(unknown), CountryCell::Unknown, "{unknown}");
+    }
+    for (text, id) in [
+        ("ID", "ID"),
+        (" idn ", "ID"),
+        ("NAM", "NA"),
+        ("Norway", "NO"),
+        ("NOR", "NO"),
+        ("viet nam", "VN"),
+    ] {
+        assert_eq!(
+            read_country(text),
+            CountryCell::Known(Some(region(id))),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn unknown_countries_are_counted_for_one_warning() {
+    let p = Phones::new(Some(region("ID")), false);
+    assert_eq!(p.row_region(Some("N/A")), Some(region("ID")));
+    assert_eq!(p.row_region(Some("Jawa")), Some(region("ID")));
+    assert_eq!(p.row_region(Some("Jawa")), Some(region("ID")));
+    assert_eq!(p.row_region(Some("Bali")), Some(region("ID")));
+    let r = p.report();
+    assert_eq!(r.unknown_countries, 3);
+    assert_eq!(
+        r.country_warning().as_deref(),
+        Some(
+            "3 rows have a country that is no ISO 3166 code or country name (write e.g. ID, \
+             IDN or Indonesia): their phone numbers were read as numbers of Indonesia \
+             (--phone-region)"
+        )
+    );
+    let none = Phones::new(None, false);
+    none.row_region(Some("Jawa"));
+    assert_eq!(none.report().country_warning(), None);
+}
