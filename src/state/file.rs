@@ -40,7 +40,12 @@ pub fn prepare(path: &Path, create: bool) -> Result<bool, StateError> {
     if exists {
         check_file(path, &name, true)?;
     } else if create {
-        create_private(&name).map_err(|e| io_err(path, e))?;
+        match create_private(&name) {
+            Ok(_) => {}
+            // Another run created it meanwhile: check it like any existing state.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => check_file(path, &name, true)?,
+            Err(e) => return Err(io_err(path, e)),
+        }
     } else {
         return Ok(false);
     }
@@ -162,45 +167,38 @@ fn writers(mode: u32) -> &'static str {
 
 /// The database (`main`) or one of SQLite's files beside it: a regular file, not a link, of
 /// the user's own, that group and others cannot write; made 0600 when others could read it.
-/// Checked on the open file (opened without following a link, without blocking on a FIFO).
+///
+/// Looked at with `lstat` only, never opened: SQLite's locks are POSIX locks, which a process
+/// loses on a file as soon as it closes any descriptor of that file, so opening and closing the
+/// database or its `-shm` here while a connection of this run holds them would let another run
+/// reset the shared memory under it (and crash it with SIGBUS). SQLite itself then opens the
+/// database without following a link.
 #[cfg(unix)]
 fn check_file(path: &Path, name: &Path, main: bool) -> Result<(), StateError> {
-    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let which = if main {
         String::new()
     } else {
         format!("{}: ", name.display())
     };
-    let lm = std::fs::symlink_metadata(name).map_err(|e| io_err(path, e))?;
-    if lm.file_type().is_symlink() {
+    let m = std::fs::symlink_metadata(name).map_err(|e| io_err(path, e))?;
+    if m.file_type().is_symlink() {
         return Err(refused(
             path,
             format!("{which}is a symbolic link; give the real file (a link could put the database, and the phone numbers in it, elsewhere)"),
         ));
     }
-    if !lm.is_file() {
+    if !m.is_file() {
         return Err(refused(
             path,
             format!(
                 "{which}is {}, not a regular file; give the path of a state database file (or of one to create)",
-                kind(&lm)
+                kind(&m)
             ),
         ));
     }
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(name)
-        .map_err(|e| io_err(path, e))?;
-    let m = f.metadata().map_err(|e| io_err(path, e))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     let me = unsafe { libc::geteuid() };
-    if !m.is_file() || m.ino() != lm.ino() {
-        return Err(refused(
-            path,
-            format!("{which}changed while it was checked"),
-        ));
-    }
     if m.uid() != me {
         return Err(refused(
             path,
@@ -222,7 +220,7 @@ fn check_file(path: &Path, name: &Path, main: bool) -> Result<(), StateError> {
         ));
     }
     if mode & 0o044 != 0 {
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))
+        std::fs::set_permissions(name, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| io_err(path, e))?;
         crate::messages::note(format_args!(
             "custimport: {} was readable by {} (mode {mode:o}); it holds phone numbers: made it 0600",
