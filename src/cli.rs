@@ -81,8 +81,12 @@ pub enum Command {
         /// The shell to generate completions for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print the man page (roff) of custimport, or of one subcommand, to standard output.
+    Man {
+        /// The subcommand whose page to print [default: the tool's]
+        #[arg(value_name = "SUBCOMMAND", value_parser = crate::help::PAGES)]
+        subcommand: Option<String>,
+    },
     /// Show what the incremental-import state (--skip-unchanged) remembers, per account;
     /// forget an account or a job; print the state's path.
     State(StateArgs),
@@ -235,6 +239,16 @@ pub struct CommonArgs {
     /// endpoint; remember the rows that succeed (in the --state database)
     #[arg(long, global = true)]
     pub skip_unchanged: bool,
+
+    /// Rows refused by local validation alone do not make the exit code 1 (they are still in
+    /// the failure report and counted); also `rejected_ok` in config
+    #[arg(long, global = true)]
+    pub rejected_ok: bool,
+
+    /// After every run, write its figures here for node_exporter's textfile collector
+    /// (Prometheus text format, replaced atomically); also `metrics_file` in config
+    #[arg(long, value_name = "PATH", global = true)]
+    pub metrics_file: Option<PathBuf>,
 
     /// The incremental-import state database (also `state` in config) [default:
     /// $XDG_STATE_HOME/custimport/state.db, else ~/.local/state/custimport/state.db]

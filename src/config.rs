@@ -41,6 +41,8 @@ pub struct NxlinkSection {
     pub app_key: Option<String>,
     pub base_url: Option<String>,
     pub phone_region: Option<String>,
+    pub rejected_ok: Option<bool>,
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +54,8 @@ pub struct ItnioSection {
     pub base_url: Option<String>,
     pub phone_region: Option<String>,
     pub encrypted_phones: Option<bool>,
+    pub rejected_ok: Option<bool>,
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -158,6 +162,16 @@ pub enum ProviderChoice {
     Itnio(Itnio),
 }
 
+impl ProviderChoice {
+    /// The provider's name, as on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProviderChoice::Nxlink(_) => "nxlink",
+            ProviderChoice::Itnio(_) => "itnio",
+        }
+    }
+}
+
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -183,6 +197,10 @@ pub struct Settings {
     pub mask_pii: bool,
     /// `--skip-unchanged`: the state database to consult and update.
     pub state: Option<PathBuf>,
+    /// `--rejected-ok`: rows refused by local validation alone do not make the exit code 1.
+    pub rejected_ok: bool,
+    /// `--metrics-file`: where the run's figures go for node_exporter's textfile collector.
+    pub metrics_file: Option<PathBuf>,
     /// Warnings found while configuring (shown unless --quiet).
     pub warnings: Vec<String>,
 }
@@ -238,7 +256,8 @@ impl Settings {
 /// Credential lookup: flag, then environment, then file.
 struct Lookup<'a> {
     env: Env<'a>,
-    missing: Vec<String>,
+    /// The config key (with its flag, if any: `tenant_id (or --tenant-id)`) and the variable.
+    missing: Vec<(String, String)>,
 }
 
 impl Lookup<'_> {
@@ -248,7 +267,7 @@ impl Lookup<'_> {
         var: &str,
         file: Option<&str>,
         key: &str,
-        section: &str,
+        _section: &str,
         needed: bool,
     ) -> String {
         let v = flag
@@ -259,21 +278,41 @@ impl Lookup<'_> {
             Some(v) => v,
             None => {
                 if needed {
-                    self.missing
-                        .push(format!("{key} in [{section}] of the config file, or {var}"));
+                    self.missing.push((key.to_owned(), var.to_owned()));
                 }
                 String::new()
             }
         }
     }
 
+    /// A missing credential is told as the config lines to write (and the variables that
+    /// would do instead), never by pointing at a file the user may not have.
     fn finish(self, provider: &str) -> Result<(), Fatal> {
         if self.missing.is_empty() {
             return Ok(());
         }
+        let mut lines = format!("  [{provider}]\n");
+        let mut flags = vec![];
+        for (key, _) in &self.missing {
+            let (name, flag) = key.split_once(' ').unwrap_or((key.as_str(), ""));
+            lines.push_str(&format!("  {name} = \"...\"\n"));
+            if let Some(f) = flag.strip_prefix("(or ").and_then(|f| f.strip_suffix(')')) {
+                flags.push(f);
+            }
+        }
+        let vars: Vec<&str> = self.missing.iter().map(|(_, v)| v.as_str()).collect();
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} also as {})",
+                if flags.len() == 1 { "one" } else { "some" },
+                flags.join(", ")
+            )
+        };
         Err(Fatal::usage(anyhow!(
-            "missing {provider} credentials; set:\n  - {}\n(see config.example.toml; or try --sandbox)",
-            self.missing.join("\n  - ")
+            "missing {provider} credentials. Write these lines in ./custimport.toml (or ~/.config/custimport/config.toml, or a file given with -c), readable by you only (chmod 600):\n{lines}or set {}{flags}. To try custimport without an account, add --sandbox.",
+            vars.join(", ")
         )))
     }
 }
@@ -312,8 +351,9 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         "https://api-idn.nxlink.ai",
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
+    let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
     common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
-        .map(|s| Settings { state, ..s })
+        .map(|s| cron.apply(Settings { state, ..s }))
 }
 
 /// nxlink's credentials: each from its flag, the environment or the `[nxlink]` section.
@@ -418,8 +458,9 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         "https://api.itniotech.com",
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
+    let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
     common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
-        .map(|s| Settings { state, ..s })
+        .map(|s| cron.apply(Settings { state, ..s }))
 }
 
 /// itnio's credentials and job: each from its flag, the environment or the `[itnio]` section.
@@ -494,6 +535,32 @@ fn state_for_import(
         return Ok(None);
     }
     state_path(c.state.as_deref(), file, env).map(Some)
+}
+
+/// The options for unattended runs: the flag, else the provider section's key.
+struct Cron {
+    rejected_ok: bool,
+    metrics_file: Option<PathBuf>,
+}
+
+impl Cron {
+    fn of(c: &CommonArgs, rejected_ok: Option<bool>, metrics_file: Option<&Path>) -> Cron {
+        Cron {
+            rejected_ok: c.rejected_ok || rejected_ok.unwrap_or(false),
+            metrics_file: c
+                .metrics_file
+                .clone()
+                .or_else(|| metrics_file.map(Path::to_path_buf)),
+        }
+    }
+
+    fn apply(self, s: Settings) -> Settings {
+        Settings {
+            rejected_ok: self.rejected_ok,
+            metrics_file: self.metrics_file,
+            ..s
+        }
+    }
 }
 
 /// A base URL as given, and where it came from (to name in an error, which never echoes the
@@ -578,6 +645,8 @@ fn common(
         progress: !a.no_progress && !a.quiet,
         mask_pii: a.mask_pii,
         state: None,
+        rejected_ok: false,
+        metrics_file: None,
         warnings,
     })
 }
