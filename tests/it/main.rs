@@ -3,6 +3,7 @@
 mod env;
 
 mod cli;
+mod cron;
 mod hardening;
 mod hostile;
 mod hostile_server;

@@ -210,12 +210,16 @@ pub async fn serve(port: u16, cfg: SandboxConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "custimport sandbox listening on {}",
-            sandbox.base_url()
+        // One write (under the pipe's atomic size): a reader that takes the first line and
+        // closes the pipe leaves no later write to fail.
+        let base = sandbox.base_url();
+        out.write_all(
+            format!(
+                "custimport sandbox listening on {base}\n{}",
+                config_lines(&base)
+            )
+            .as_bytes(),
         )
-        .and_then(|()| write!(out, "{}", config_lines(&sandbox.base_url())))
         .and_then(|()| out.flush())
         .context("cannot write to stdout")?;
     }
