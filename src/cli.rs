@@ -10,7 +10,8 @@ use crate::input::Format;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    every row succeeded (dry run: every row valid)
-  1    the run completed, and some rows were rejected, failed or unknown
+  1    the run completed, and some rows were rejected (unless --rejected-ok),
+       failed or unknown
   2    usage, config or input error found before anything was sent
   3    the run stopped early: credentials or signature refused, job/app not found,
        clock skew, --max-failures reached, report directory locked by another run
@@ -215,7 +216,8 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Less on stderr: only errors
+    /// Nothing on stderr when the exit code is 0; otherwise one line: the summary, naming the
+    /// report directory (or the error)
     #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 
