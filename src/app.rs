@@ -1,10 +1,10 @@
 //! The command-line front: parse arguments, set up logging and the runtime, run the chosen
 //! command, print the summary, and turn the outcome into the documented exit code.
 
-use std::io::Write;
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::FromArgMatches;
 
 use crate::cli::{Cli, Command};
 use crate::config::{self, Settings};
@@ -15,7 +15,12 @@ use crate::run;
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     install_panic_hook();
-    let cli = match Cli::try_parse() {
+    let cmd = crate::help::command();
+    let parsed = cmd
+        .clone()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
+    let (cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -26,7 +31,8 @@ pub fn main() -> ExitCode {
             });
         }
     };
-    let code = match execute(cli) {
+    let given = crate::rerun::given_options(&cmd, &matches);
+    let code = match execute(cli, cmd, given) {
         Ok(exit) => exit,
         Err(f) => {
             crate::messages::error(&f);
@@ -86,21 +92,18 @@ fn build_runtime(mut builder: tokio::runtime::Builder) -> Result<tokio::runtime:
         .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot start the async runtime: {e}")))
 }
 
-fn execute(cli: Cli) -> Result<Exit, Fatal> {
+fn execute(cli: Cli, cmd: clap::Command, given: Vec<OsString>) -> Result<Exit, Fatal> {
     let env = config::process_env;
     match cli.command {
         Command::Completions { shell } => {
-            let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "custimport", &mut std::io::stdout());
-            Ok(Exit::Success)
+            let mut cmd = cmd;
+            let mut text = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "custimport", &mut text);
+            to_stdout(&text, "the completions")
         }
-        Command::Man => {
-            let man = clap_mangen::Man::new(Cli::command());
-            let mut out = std::io::stdout();
-            man.render(&mut out)
-                .and_then(|()| out.flush())
-                .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot write the man page: {e}")))?;
-            Ok(Exit::Success)
+        Command::Man { subcommand } => {
+            let text = crate::help::man_page(&cmd, subcommand.as_deref())?;
+            to_stdout(&text, "the man page")
         }
         Command::Sandbox(a) => {
             init_tracing(false, 0);
@@ -112,30 +115,126 @@ fn execute(cli: Cli) -> Result<Exit, Fatal> {
                 config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
             crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
         }
-        Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?),
-        Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?),
+        Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?, &given),
+        Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?, &given),
     }
 }
 
-fn import(settings: Settings) -> Result<Exit, Fatal> {
+/// Print generated text; a closed pipe ends it quietly.
+fn to_stdout(text: &[u8], what: &str) -> Result<Exit, Fatal> {
+    crate::messages::stdout(text)
+        .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot write {what}: {e}")))?;
+    Ok(Exit::Success)
+}
+
+/// An import: the run, then what it tells. Without `-q`: the reason it stopped, the summary
+/// line and, after a signal, the command that continues it as the last line. With `-q`: nothing
+/// on exit 0, else the summary line alone. The metrics file is written in every case but a
+/// dry run, also when the run could not start.
+fn import(settings: Settings, given: &[OsString]) -> Result<Exit, Fatal> {
     init_tracing(settings.quiet, settings.verbose);
     crate::messages::set_quiet(settings.quiet);
     let json = settings.json;
-    let result = import_runtime()?.block_on(run::import(settings))?;
-    if let Some(msg) = &result.stopped {
-        crate::messages::error(msg);
+    let quiet = settings.quiet;
+    let metrics = (!settings.dry_run())
+        .then(|| settings.metrics_file.clone())
+        .flatten()
+        .map(|path| (path, settings.provider.name()));
+    let dry_run = settings.dry_run();
+    if let Some(line) = crate::rerun::command(given, &settings.out_dir, &settings.input.path) {
+        crate::rerun::set(line);
     }
-    crate::messages::note(summary_line(&result.summary));
+    let result = match import_runtime()?.block_on(run::import(settings)) {
+        Ok(r) => r,
+        Err(f) => {
+            if let Some((path, provider)) = &metrics {
+                write_metrics(path, provider, &Summary::default(), f.exit);
+            }
+            return Err(f);
+        }
+    };
+    if let Some((path, provider)) = &metrics {
+        write_metrics(path, provider, &result.summary, result.exit);
+    }
+    let signalled = matches!(result.exit, Exit::Interrupted | Exit::Terminated);
+    let resume = crate::rerun::line().filter(|_| signalled && !dry_run);
+    if quiet {
+        if result.exit != Exit::Success {
+            crate::messages::always(quiet_line(&result, resume));
+        }
+    } else {
+        if let Some(msg) = &result.stopped {
+            crate::messages::error(msg);
+        }
+        crate::messages::note(summary_line(&result.summary));
+        if let Some(line) = resume {
+            crate::messages::note("custimport: continue the run with:");
+            crate::messages::note(line);
+        }
+    }
     if json {
-        let mut out = std::io::stdout().lock();
-        let _ = serde_json::to_writer(&mut out, &result.summary);
-        let _ = writeln!(out);
+        let mut text = serde_json::to_vec(&result.summary).unwrap_or_default();
+        text.push(b'\n');
+        let _ = crate::messages::stdout(&text);
     }
     Ok(result.exit)
 }
 
+/// `-q`'s one line for a run that did not end with exit 0: the summary line, with why the run
+/// stopped and the command that continues it, if any.
+fn quiet_line(result: &run::RunResult, resume: Option<&str>) -> String {
+    let mut line = summary_body(&result.summary);
+    if let Some(why) = &result.stopped {
+        line.push_str("; stopped: ");
+        line.push_str(&why.replace(['\n', '\r'], " "));
+    }
+    if let Some(cmd) = resume {
+        line.push_str("; continue with: ");
+        line.push_str(cmd);
+    }
+    line.push_str(&format!("; reports in {}", result.summary.out_dir));
+    line
+}
+
+/// The metrics file (`--metrics-file`); failing to write it is said even with `-q`, since
+/// nothing else would tell.
+fn write_metrics(path: &std::path::Path, provider: &str, s: &Summary, exit: Exit) {
+    let ended = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let m = crate::metrics::RunMetrics {
+        provider,
+        profile: None,
+        rows: [
+            s.succeeded,
+            s.rejected,
+            s.failed,
+            s.unknown,
+            s.pending,
+            s.unchanged,
+        ],
+        requests: s.requests,
+        retries: s.retries,
+        duration_secs: s.elapsed_secs,
+        exit_code: exit.code(),
+        ended,
+    };
+    if let Err(e) = m.write(path) {
+        crate::messages::error(format_args!(
+            "cannot write the metrics file {}: {e}",
+            path.display()
+        ));
+    }
+}
+
 /// The final one-line summary on stderr.
 pub fn summary_line(s: &Summary) -> String {
+    format!("{}; reports in {}", summary_body(s), s.out_dir)
+}
+
+/// The summary line up to the report directory: the counts, the requests and the most frequent
+/// codes.
+fn summary_body(s: &Summary) -> String {
     // With --skip-unchanged, "N unchanged" follows the rows that were (or would be) sent.
     let unchanged = if s.unchanged > 0 {
         format!(", {} unchanged", s.unchanged)
@@ -166,7 +265,15 @@ pub fn summary_line(s: &Summary) -> String {
             s.total, s.succeeded, s.rejected, s.failed, s.unknown, s.pending, s.requests, if s.requests == 1 { "" } else { "s" }, s.retries, s.elapsed_secs
         )
     };
-    line.push_str(&format!("; reports in {}", s.out_dir));
+    let top = s.by_code.top(3);
+    if !top.is_empty() {
+        let codes: Vec<String> = top
+            .iter()
+            .map(|(code, n)| format!("{} {n}", crate::provider::answer::escape_control(code)))
+            .collect();
+        line.push_str("; most frequent codes: ");
+        line.push_str(&codes.join(", "));
+    }
     line
 }
 

@@ -10,7 +10,8 @@ use crate::input::Format;
 const EXIT_CODES: &str = "\
 Exit codes:
   0    every row succeeded (dry run: every row valid)
-  1    the run completed, and some rows were rejected, failed or unknown
+  1    the run completed, and some rows were rejected (unless --rejected-ok),
+       failed or unknown
   2    usage, config or input error found before anything was sent
   3    the run stopped early: credentials or signature refused, job/app not found,
        clock skew, --max-failures reached, report directory locked by another run
@@ -81,8 +82,12 @@ pub enum Command {
         /// The shell to generate completions for.
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print the man page (roff) of custimport, or of one subcommand, to standard output.
+    Man {
+        /// The subcommand whose page to print [default: the tool's]
+        #[arg(value_name = "SUBCOMMAND", value_parser = crate::help::PAGES)]
+        subcommand: Option<String>,
+    },
     /// Show what the incremental-import state (--skip-unchanged) remembers, per account;
     /// forget an account or a job; print the state's path.
     State(StateArgs),
@@ -211,7 +216,8 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// Less on stderr: only errors
+    /// Nothing on stderr when the exit code is 0; otherwise one line: the summary, naming the
+    /// report directory (or the error)
     #[arg(short, long, conflicts_with = "verbose", global = true)]
     pub quiet: bool,
 
@@ -235,6 +241,16 @@ pub struct CommonArgs {
     /// endpoint; remember the rows that succeed (in the --state database)
     #[arg(long, global = true)]
     pub skip_unchanged: bool,
+
+    /// Rows refused by local validation alone do not make the exit code 1 (they are still in
+    /// the failure report and counted); also `rejected_ok` in config
+    #[arg(long, global = true)]
+    pub rejected_ok: bool,
+
+    /// After every run, write its figures here for node_exporter's textfile collector
+    /// (Prometheus text format, replaced atomically); also `metrics_file` in config
+    #[arg(long, value_name = "PATH", global = true)]
+    pub metrics_file: Option<PathBuf>,
 
     /// The incremental-import state database (also `state` in config) [default:
     /// $XDG_STATE_HOME/custimport/state.db, else ~/.local/state/custimport/state.db]

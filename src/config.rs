@@ -44,6 +44,8 @@ pub struct NxlinkSection {
     pub app_key: Option<String>,
     pub base_url: Option<String>,
     pub phone_region: Option<String>,
+    pub rejected_ok: Option<bool>,
+    pub metrics_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -55,6 +57,8 @@ pub struct ItnioSection {
     pub base_url: Option<String>,
     pub phone_region: Option<String>,
     pub encrypted_phones: Option<bool>,
+    pub rejected_ok: Option<bool>,
+    pub metrics_file: Option<PathBuf>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -161,6 +165,16 @@ pub enum ProviderChoice {
     Itnio(Itnio),
 }
 
+impl ProviderChoice {
+    /// The provider's name, as on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ProviderChoice::Nxlink(_) => "nxlink",
+            ProviderChoice::Itnio(_) => "itnio",
+        }
+    }
+}
+
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -186,6 +200,10 @@ pub struct Settings {
     pub mask_pii: bool,
     /// `--skip-unchanged`: the state database to consult and update.
     pub state: Option<PathBuf>,
+    /// `--rejected-ok`: rows refused by local validation alone do not make the exit code 1.
+    pub rejected_ok: bool,
+    /// `--metrics-file`: where the run's figures go for node_exporter's textfile collector.
+    pub metrics_file: Option<PathBuf>,
     /// Warnings found while configuring (shown unless --quiet).
     pub warnings: Vec<String>,
     /// The options that shape what the run reads and sends, recorded in the journal.
@@ -243,7 +261,8 @@ impl Settings {
 /// Credential lookup: flag, then environment, then file.
 struct Lookup<'a> {
     env: Env<'a>,
-    missing: Vec<String>,
+    /// The config key (with its flag, if any: `tenant_id (or --tenant-id)`) and the variable.
+    missing: Vec<(String, String)>,
 }
 
 impl Lookup<'_> {
@@ -253,7 +272,7 @@ impl Lookup<'_> {
         var: &str,
         file: Option<&str>,
         key: &str,
-        section: &str,
+        _section: &str,
         needed: bool,
     ) -> String {
         let v = flag
@@ -264,21 +283,41 @@ impl Lookup<'_> {
             Some(v) => v,
             None => {
                 if needed {
-                    self.missing
-                        .push(format!("{key} in [{section}] of the config file, or {var}"));
+                    self.missing.push((key.to_owned(), var.to_owned()));
                 }
                 String::new()
             }
         }
     }
 
+    /// A missing credential is told as the config lines to write (and the variables that
+    /// would do instead), never by pointing at a file the user may not have.
     fn finish(self, provider: &str) -> Result<(), Fatal> {
         if self.missing.is_empty() {
             return Ok(());
         }
+        let mut lines = format!("  [{provider}]\n");
+        let mut flags = vec![];
+        for (key, _) in &self.missing {
+            let (name, flag) = key.split_once(' ').unwrap_or((key.as_str(), ""));
+            lines.push_str(&format!("  {name} = \"...\"\n"));
+            if let Some(f) = flag.strip_prefix("(or ").and_then(|f| f.strip_suffix(')')) {
+                flags.push(f);
+            }
+        }
+        let vars: Vec<&str> = self.missing.iter().map(|(_, v)| v.as_str()).collect();
+        let flags = if flags.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({} also as {})",
+                if flags.len() == 1 { "one" } else { "some" },
+                flags.join(", ")
+            )
+        };
         Err(Fatal::usage(anyhow!(
-            "missing {provider} credentials; set:\n  - {}\n(see config.example.toml; or try --sandbox)",
-            self.missing.join("\n  - ")
+            "missing {provider} credentials. Write these lines in ./custimport.toml (or ~/.config/custimport/config.toml, or a file given with -c), readable by you only (chmod 600):\n{lines}or set {}{flags}. To try custimport without an account, add --sandbox.",
+            vars.join(", ")
         )))
     }
 }
@@ -344,7 +383,14 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
         "https://api-idn.nxlink.ai",
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
-    let mut settings = common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)?;
+    let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
+    let mut settings = cron.apply(common(
+        c,
+        &args.input,
+        ProviderChoice::Nxlink(nx),
+        base,
+        warnings,
+    )?);
     let shape = &mut settings.shape;
     common_shape(shape, c, s.phone_region.is_some(), region_used);
     state_shape(shape, c, file.state.is_some(), state.as_deref());
@@ -524,7 +570,14 @@ fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings
         "https://api.itniotech.com",
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
-    let mut settings = common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)?;
+    let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
+    let mut settings = cron.apply(common(
+        c,
+        &args.input,
+        ProviderChoice::Itnio(it),
+        base,
+        warnings,
+    )?);
     let shape = &mut settings.shape;
     common_shape(shape, c, s.phone_region.is_some(), region_used);
     state_shape(shape, c, file.state.is_some(), state.as_deref());
@@ -619,6 +672,32 @@ fn state_for_import(
     state_path(c.state.as_deref(), file, env).map(Some)
 }
 
+/// The options for unattended runs: the flag, else the provider section's key.
+struct Cron {
+    rejected_ok: bool,
+    metrics_file: Option<PathBuf>,
+}
+
+impl Cron {
+    fn of(c: &CommonArgs, rejected_ok: Option<bool>, metrics_file: Option<&Path>) -> Cron {
+        Cron {
+            rejected_ok: c.rejected_ok || rejected_ok.unwrap_or(false),
+            metrics_file: c
+                .metrics_file
+                .clone()
+                .or_else(|| metrics_file.map(Path::to_path_buf)),
+        }
+    }
+
+    fn apply(self, s: Settings) -> Settings {
+        Settings {
+            rejected_ok: self.rejected_ok,
+            metrics_file: self.metrics_file,
+            ..s
+        }
+    }
+}
+
 /// A base URL as given, and where it came from (to name in an error, which never echoes the
 /// value: one from the environment or the config file may carry a password).
 struct GivenBaseUrl {
@@ -706,6 +785,8 @@ fn common(
         progress: !a.no_progress && !a.quiet,
         mask_pii: a.mask_pii,
         state: None,
+        rejected_ok: false,
+        metrics_file: None,
         warnings,
         shape,
     })

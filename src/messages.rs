@@ -115,6 +115,16 @@ pub fn prompt(question: impl Display) {
     let _ = err.flush();
 }
 
+/// Write `bytes` to standard output. A closed pipe (`custimport man | head -1`) ends the output
+/// quietly: the reader wanted no more, which is no error.
+pub fn stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
+}
+
 /// `error: …`, always shown.
 pub fn error(message: impl Display) {
     eprintln!("error: {}", line(message));

@@ -41,4 +41,22 @@ pub struct Counts {
     pub unchanged: u64,
     /// Rejections by code: count and the first few row numbers.
     pub rejections: BTreeMap<String, (u64, Vec<u64>)>,
+    /// `failed` rows by code (this run's and, on `--resume`, the resumed run's).
+    pub failures: BTreeMap<String, u64>,
+    /// `unknown` rows by code (likewise).
+    pub unknowns: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    /// One more `failed` row with this code.
+    pub fn failed_with(&mut self, code: &str) {
+        self.failed += 1;
+        *self.failures.entry(code.to_owned()).or_default() += 1;
+    }
+
+    /// One more `unknown` row with this code.
+    pub fn unknown_with(&mut self, code: &str) {
+        self.unknown += 1;
+        *self.unknowns.entry(code.to_owned()).or_default() += 1;
+    }
 }

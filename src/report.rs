@@ -8,6 +8,7 @@
 //! except a cell of a phone-like column that looks like a phone number.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -384,6 +385,8 @@ pub struct Summary {
     /// Rows not sent because the state remembers them as sent with the same content
     /// (`--skip-unchanged`; listed in `unchanged.csv`).
     pub unchanged: u64,
+    /// Why rows did not succeed: per outcome, code -> rows.
+    pub by_code: ByCode,
     pub dry_run: bool,
     /// Dry run: rows that passed validation, and the requests they would take.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -398,6 +401,44 @@ pub struct Summary {
     pub input_changed: Option<String>,
 }
 
+/// `summary.json`'s `by_code`: for `rejected`, `failed` and `unknown`, each code and how many
+/// rows ended with it. Codes are listed in order; each object's counts add up to its outcome's.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ByCode {
+    pub rejected: BTreeMap<String, u64>,
+    pub failed: BTreeMap<String, u64>,
+    pub unknown: BTreeMap<String, u64>,
+}
+
+impl ByCode {
+    fn of(counts: &Counts) -> ByCode {
+        ByCode {
+            rejected: counts
+                .rejections
+                .iter()
+                .map(|(code, (n, _))| (code.clone(), *n))
+                .collect(),
+            failed: counts.failures.clone(),
+            unknown: counts.unknowns.clone(),
+        }
+    }
+
+    /// The `n` most frequent codes of the three outcomes together, most frequent first (ties in
+    /// code order).
+    pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
+        let mut merged: BTreeMap<&str, u64> = BTreeMap::new();
+        for m in [&self.rejected, &self.failed, &self.unknown] {
+            for (code, k) in m {
+                *merged.entry(code.as_str()).or_default() += k;
+            }
+        }
+        let mut all: Vec<(&str, u64)> = merged.into_iter().collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        all.truncate(n);
+        all
+    }
+}
+
 /// What the summary tells besides the counts.
 pub struct RunFacts<'a> {
     pub provider: &'a str,
@@ -409,6 +450,8 @@ pub struct RunFacts<'a> {
     /// Blank lines skipped (JSONL).
     pub blank_lines: u64,
     pub started: std::time::Instant,
+    /// `--rejected-ok`: rejected rows alone do not make the exit code 1.
+    pub rejected_ok: bool,
 }
 
 impl Summary {
@@ -419,9 +462,8 @@ impl Summary {
             Some(r) => r.exit(),
             // An answer line that named no row leaves doubt even where every row is accounted
             // for.
-            None if counts.rejected + counts.failed + counts.unknown + counts.unattributed > 0 => {
-                Exit::Incomplete
-            }
+            None if counts.failed + counts.unknown + counts.unattributed > 0 => Exit::Incomplete,
+            None if counts.rejected > 0 && !facts.rejected_ok => Exit::Incomplete,
             None => Exit::Success,
         };
         let dry_run = facts.dry_run;
@@ -444,6 +486,7 @@ impl Summary {
             unattributed: counts.unattributed,
             blank_lines: facts.blank_lines,
             unchanged: counts.unchanged,
+            by_code: ByCode::of(counts),
             dry_run,
             valid: dry_run.then_some(counts.valid),
             planned_requests: dry_run.then_some(counts.planned_requests),

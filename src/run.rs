@@ -325,6 +325,7 @@ impl<P: Provider> Run<P> {
             retries,
             blank_lines,
             started: self.started,
+            rejected_ok: self.settings.rejected_ok,
         }
     }
 

@@ -100,9 +100,14 @@ pub fn listen_for_signals(stop: Stop) {
                 _ = term.recv() => Reason::Terminate,
             };
             if seen {
-                crate::messages::always(
-                    "custimport: second signal, exiting now; continue later with --resume",
-                );
+                match crate::rerun::line() {
+                    Some(line) => crate::messages::always(format_args!(
+                        "custimport: second signal, exiting now; continue the run with:\n{line}"
+                    )),
+                    None => crate::messages::always(
+                        "custimport: second signal, exiting now; continue later with --resume",
+                    ),
+                }
                 crate::outdir::remove_lock_now();
                 std::process::exit(reason.exit().code());
             }

@@ -17,6 +17,8 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "app_key",
             "base_url",
             "phone_region",
+            "rejected_ok",
+            "metrics_file",
         ],
     ),
     (
@@ -28,6 +30,8 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "base_url",
             "phone_region",
             "encrypted_phones",
+            "rejected_ok",
+            "metrics_file",
         ],
     ),
 ];

@@ -356,13 +356,13 @@ impl<P: Provider> Collector<P> {
                 }
                 Outcome::Failed { code, message } => {
                     self.counts.total += 1;
-                    self.counts.failed += 1;
+                    self.counts.failed_with(code);
                     tracing::debug!(row = item.row, code = %code, "failed: {message}");
                     self.write_failed(item.row, &item.data, "failed", code, message);
                 }
                 Outcome::Unknown { code, message } => {
                     self.counts.total += 1;
-                    self.counts.unknown += 1;
+                    self.counts.unknown_with(code);
                     tracing::debug!(row = item.row, code = %code, "unknown: {message}");
                     self.write_failed(item.row, &item.data, "unknown", code, message);
                 }
@@ -441,11 +441,11 @@ impl<P: Provider> Collector<P> {
                 self.written.earlier += 1;
             }
             EarlierOutcome::Failed { code, message } => {
-                self.counts.failed += 1;
+                self.counts.failed_with(code);
                 self.write_failed(row, data, "failed", code, message);
             }
             EarlierOutcome::Unknown { code, message } => {
-                self.counts.unknown += 1;
+                self.counts.unknown_with(code);
                 self.write_failed(row, data, "unknown", code, message);
             }
             EarlierOutcome::Unchanged => {

@@ -4,7 +4,7 @@
 //! Invariant: nothing is forgotten without a confirmation: without a terminal to ask on and
 //! without `--yes`, `forget` refuses (exit 2) and the state is left as it was.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
 use anyhow::anyhow;
@@ -21,7 +21,8 @@ fn fatal(e: StateError) -> Fatal {
 pub fn run(action: Option<&StateAction>, path: &Path, json: bool) -> Result<Exit, Fatal> {
     match action {
         Some(StateAction::Path) => {
-            println!("{}", path.display());
+            crate::messages::stdout(format!("{}\n", path.display()).as_bytes())
+                .map_err(|e| Fatal::usage(anyhow!("cannot write to standard output: {e}")))?;
             Ok(Exit::Success)
         }
         None => list(path, json),
@@ -46,14 +47,14 @@ fn list(path: &Path, json: bool) -> Result<Exit, Fatal> {
         }
         None => vec![],
     };
-    let mut out = std::io::stdout().lock();
-    let written = if json {
+    let text = if json {
         let v = serde_json::json!({ "path": path.display().to_string(), "scopes": scopes });
-        writeln!(out, "{v}")
+        format!("{v}\n")
     } else {
-        write!(out, "{}", table(path, &scopes))
+        table(path, &scopes)
     };
-    written.map_err(|e| Fatal::usage(anyhow!("cannot write to standard output: {e}")))?;
+    crate::messages::stdout(text.as_bytes())
+        .map_err(|e| Fatal::usage(anyhow!("cannot write to standard output: {e}")))?;
     Ok(Exit::Success)
 }
 
@@ -203,11 +204,12 @@ fn forget(path: &Path, args: &ForgetArgs) -> Result<Exit, Fatal> {
     let ids: Vec<i64> = chosen.iter().map(|s| s.id).collect();
     let removed = state.forget(&ids).map_err(fatal)?;
     let names: Vec<String> = ids.iter().map(i64::to_string).collect();
-    println!(
-        "forgot scope{} {} ({removed} row{})",
+    let said = format!(
+        "forgot scope{} {} ({removed} row{})\n",
         if ids.len() == 1 { "" } else { "s" },
         names.join(", "),
         if removed == 1 { "" } else { "s" }
     );
+    let _ = crate::messages::stdout(said.as_bytes());
     Ok(Exit::Success)
 }

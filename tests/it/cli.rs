@@ -14,7 +14,10 @@ fn missing_credentials_name_key_and_variable() {
         .arg(&input)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("access_key in [nxlink]"))
+        .stderr(predicate::str::contains(
+            "  [nxlink]\n  access_key = \"...\"\n",
+        ))
+        .stderr(predicate::str::contains("config.example.toml").not())
         .stderr(predicate::str::contains("CUSTIMPORT_NXLINK_ACCESS_KEY"))
         .stderr(predicate::str::contains("CUSTIMPORT_NXLINK_ACCESS_SECRET"));
     env.bare()
@@ -210,7 +213,7 @@ fn reports_are_private() {
 }
 
 #[test]
-fn quiet_prints_nothing_and_json_goes_to_stdout() {
+fn quiet_prints_one_line_on_exit_1_and_json_goes_to_stdout() {
     let env = TestEnv::new();
     let input = env.write("a.csv", "name,phone,extra\nA,6281000001,1\nB,x,2\n");
     let out = env
@@ -220,10 +223,12 @@ fn quiet_prints_nothing_and_json_goes_to_stdout() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // The summary line alone (cron mails it).
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
     assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        said.starts_with("custimport: 2 rows: 1 succeeded, 1 rejected"),
+        "{said}"
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     for k in [

@@ -47,7 +47,7 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         (
             "misspelt key",
             format!("{head}acess_secret = \"{SECRET}\"\n"),
-            "c.toml:3:1: acess_secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region",
+            "c.toml:3:1: acess_secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
         ),
         (
             "number where a string is expected",
@@ -67,7 +67,7 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         (
             "secret as a quoted key",
             format!("{head}\"{SECRET}\" = \"x\"\n"),
-            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region",
+            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
         ),
         (
             "text after the value",
@@ -693,9 +693,20 @@ fn a_second_signal_exits_at_once_and_removes_the_lock() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
     let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    // The last line is the command that continues the run.
+    assert_eq!(rest.len(), 2, "{rest:?}");
     assert_eq!(
-        rest,
-        ["custimport: second signal, exiting now; continue later with --resume"]
+        rest[0],
+        "custimport: second signal, exiting now; continue the run with:"
+    );
+    assert!(
+        rest[1].ends_with(&format!(
+            " nxlink --batch-size 10 --concurrency 2 --base-url {} --resume --out {} {}",
+            env.base_url,
+            env.out().display(),
+            input.display()
+        )),
+        "{rest:?}"
     );
     assert!(!env.out().join(".lock").exists());
 }

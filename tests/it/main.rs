@@ -4,6 +4,7 @@ mod env;
 mod fix_loop;
 
 mod cli;
+mod cron;
 mod hardening;
 mod hostile;
 mod hostile_server;

@@ -189,8 +189,20 @@ impl Drop for Sandbox {
     }
 }
 
-/// `custimport sandbox`: bind 127.0.0.1:`port`, print one line with the base URL to stdout and
-/// serve until SIGINT or SIGTERM.
+/// The emulator's fixed credentials, as config lines to paste (they open nothing else).
+pub fn config_lines(base_url: &str) -> String {
+    format!(
+        "credentials it accepts (a custimport.toml for it; itnio jobs 1 to 999999):\n\
+         [nxlink]\nbase_url = \"{base_url}\"\naccess_key = \"{NXLINK_ACCESS_KEY}\"\n\
+         access_secret = \"{NXLINK_ACCESS_SECRET}\"\ntenant_id = {NXLINK_TENANT_ID}\n\
+         app_key = \"{NXLINK_APP_KEY}\"\n\
+         [itnio]\nbase_url = \"{base_url}\"\napi_key = \"{ITNIO_API_KEY}\"\n\
+         api_secret = \"{ITNIO_API_SECRET}\"\napp_id = \"{ITNIO_APP_ID}\"\n"
+    )
+}
+
+/// `custimport sandbox`: bind 127.0.0.1:`port`, print the base URL (first line) and the
+/// credentials it accepts to stdout, and serve until SIGINT or SIGTERM.
 pub async fn serve(port: u16, cfg: SandboxConfig) -> anyhow::Result<()> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let sandbox = Sandbox::start(addr, cfg)
@@ -198,10 +210,15 @@ pub async fn serve(port: u16, cfg: SandboxConfig) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     {
         let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "custimport sandbox listening on {}",
-            sandbox.base_url()
+        // One write (under the pipe's atomic size): a reader that takes the first line and
+        // closes the pipe leaves no later write to fail.
+        let base = sandbox.base_url();
+        out.write_all(
+            format!(
+                "custimport sandbox listening on {base}\n{}",
+                config_lines(&base)
+            )
+            .as_bytes(),
         )
         .and_then(|()| out.flush())
         .context("cannot write to stdout")?;
