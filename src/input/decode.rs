@@ -219,7 +219,10 @@ mod tests {
         let gbk = GBK.encode("姓名,电话,张三丰,李小龙").0;
         assert_eq!(suggest_encoding(&gbk, UTF_8).as_deref(), Some("gbk"));
         assert_eq!(suggest_encoding(&gbk, GBK), None);
-        assert_eq!(suggest_encoding("姓名".as_bytes(), GBK).as_deref(), Some("utf-8"));
+        assert_eq!(
+            suggest_encoding("姓名".as_bytes(), GBK).as_deref(),
+            Some("utf-8")
+        );
         assert_eq!(suggest_encoding(b"name", UTF_8), None);
         let sjis = SHIFT_JIS.encode("山田太郎,電話番号,東京都").0;
         assert_eq!(suggest_encoding(&sjis, UTF_8).as_deref(), Some("shift_jis"));

@@ -303,8 +303,9 @@ impl CsvRecords {
         if let Some(p) = problem.as_mut().filter(|p| p.code == "invalid_encoding") {
             if std::mem::take(&mut self.hint_pending) {
                 if let Some(hint) = suggest_encoding(raw.parts().0, self.decoder.encoding()) {
-                    p.message
-                        .push_str(&format!(" (from this line on the file looks like {hint}: try --encoding {hint})"));
+                    p.message.push_str(&format!(
+                        " (from this line on the file looks like {hint}: try --encoding {hint})"
+                    ));
                 }
             }
         }

@@ -60,7 +60,11 @@ pub(super) fn from_reader(
         return Err(InputError::Invalid(format!(
             "{name}: read as {} (--encoding), it holds no data lines{}",
             label(encoding),
-            if note.is_empty() { "; check --encoding" } else { &note }
+            if note.is_empty() {
+                "; check --encoding"
+            } else {
+                &note
+            }
         )));
     }
     Ok(Input {
@@ -209,7 +213,10 @@ impl JsonlRecords {
                                 ));
                             }
                         }
-                        (RecordData::Line(lossy), problem("invalid_encoding", message))
+                        (
+                            RecordData::Line(lossy),
+                            problem("invalid_encoding", message),
+                        )
                     }
                 }
             };

@@ -105,7 +105,9 @@ fn kind_format(kind: &str) -> &'static str {
 }
 
 fn has_bom(head: &[u8]) -> bool {
-    head.starts_with(b"\xEF\xBB\xBF") || head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF")
+    head.starts_with(b"\xEF\xBB\xBF")
+        || head.starts_with(b"\xFF\xFE")
+        || head.starts_with(b"\xFE\xFF")
 }
 
 /// The offset of the first byte that is not UTF-8, ignoring a character cut by the end of a
@@ -148,10 +150,7 @@ pub(super) fn encoding_label(encoding: &'static Encoding) -> String {
 
 /// A clause for messages about an input read with `--encoding` that yields nothing usable:
 /// what the file reads as instead, when that is another encoding.
-pub(super) fn wrong_encoding_note(
-    looks_like: Option<&str>,
-    given: &'static Encoding,
-) -> String {
+pub(super) fn wrong_encoding_note(looks_like: Option<&str>, given: &'static Encoding) -> String {
     match looks_like {
         Some(l) if Encoding::for_label(l.as_bytes()) != Some(given) => {
             format!("; the file reads as {l}: try --encoding {l}")
@@ -217,8 +216,11 @@ mod tests {
 
     #[test]
     fn workbooks_are_named_whatever_the_encoding() {
-        let err = run(b"PK\x03\x04\x14\0\0\0[Content_Types].xml xl/workbook.xml", Some(GBK))
-            .unwrap_err();
+        let err = run(
+            b"PK\x03\x04\x14\0\0\0[Content_Types].xml xl/workbook.xml",
+            Some(GBK),
+        )
+        .unwrap_err();
         assert!(err.contains("is an Excel workbook (.xlsx)"), "{err}");
         assert!(err.ends_with("--format xlsx"), "{err}");
         let err = run(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\0\0", None).unwrap_err();
@@ -229,7 +231,12 @@ mod tests {
 
     #[test]
     fn labels_are_valid_encoding_labels() {
-        for enc in [GBK, encoding_rs::WINDOWS_1251, encoding_rs::ISO_8859_2, encoding_rs::KOI8_U] {
+        for enc in [
+            GBK,
+            encoding_rs::WINDOWS_1251,
+            encoding_rs::ISO_8859_2,
+            encoding_rs::KOI8_U,
+        ] {
             let label = encoding_label(enc);
             assert_eq!(Encoding::for_label(label.as_bytes()), Some(enc), "{label}");
         }

@@ -3,6 +3,7 @@
 mod env;
 
 mod cli;
+mod encodings;
 mod hardening;
 mod hostile;
 mod hostile_server;
