@@ -2,6 +2,7 @@
 
 mod env;
 
+mod bombs;
 mod cli;
 mod encodings;
 mod hardening;
