@@ -83,7 +83,7 @@ pub(super) fn from_reader(
             UTF_8,
         )
     };
-    let mut parser = Parser::new(
+    let parser = Parser::new(
         BufReader::with_capacity(64 * 1024, stream),
         delimiter,
         opts.max_field_bytes,
@@ -103,30 +103,10 @@ pub(super) fn from_reader(
         .encoding
         .map(|given| wrong_encoding_note(looks_like.as_deref(), given))
         .unwrap_or_default();
-    let mut original = Vec::new();
-    if let Some(raw) = parser.next_record().map_err(io_error)? {
-        original = records
-            .header(raw, hint.as_deref())
-            .map_err(|e| match e.to_string() {
-                m if m.contains("try --encoding") => e,
-                m => InputError::Invalid(format!("{m}{note}")),
-            })?;
-        records.parser = Some(parser);
-    }
+    let original = read_header(&mut records, parser, hint.as_deref(), &note)?;
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
-    let first = records.next().transpose()?;
-    if first.is_none() && opts.encoding.is_some() {
-        return Err(InputError::Invalid(format!(
-            "{name}: read as {} (--encoding), it holds no data rows{}",
-            label(encoding),
-            if note.is_empty() {
-                "; check --encoding"
-            } else {
-                &note
-            }
-        )));
-    }
+    let first = first_data_record(&mut records, opts, &name, encoding, &note)?;
     Ok(Input {
         headers: Some(records.headers.clone()),
         original_headers: Some(original),
@@ -139,6 +119,53 @@ pub(super) fn from_reader(
         skipped_blank: Arc::new(AtomicU64::new(0)),
         sheet: None,
     })
+}
+
+/// Reads the header (when the input has a record at all) and hands the parser to `records`;
+/// the header's names as written. An unreadable header's message ends with `note`.
+fn read_header(
+    records: &mut CsvRecords,
+    mut parser: Parser<Stream>,
+    hint: Option<&str>,
+    note: &str,
+) -> Result<Vec<String>, InputError> {
+    let io_error = |source| InputError::Io {
+        path: records.path.clone(),
+        source,
+    };
+    let Some(raw) = parser.next_record().map_err(io_error)? else {
+        return Ok(Vec::new());
+    };
+    let original = records.header(raw, hint).map_err(|e| match e.to_string() {
+        m if m.contains("try --encoding") => e,
+        m => InputError::Invalid(format!("{m}{note}")),
+    })?;
+    records.parser = Some(parser);
+    Ok(original)
+}
+
+/// The first data record, read ahead: with `--encoding`, an input without one is refused (the
+/// encoding given most likely garbled it into one header line); `note` says what it reads as.
+fn first_data_record(
+    records: &mut CsvRecords,
+    opts: &InputOptions,
+    name: &str,
+    encoding: &'static Encoding,
+    note: &str,
+) -> Result<Option<Record>, InputError> {
+    let first = records.next().transpose()?;
+    if first.is_none() && opts.encoding.is_some() {
+        let note = if note.is_empty() {
+            "; check --encoding"
+        } else {
+            note
+        };
+        return Err(InputError::Invalid(format!(
+            "{name}: read as {} (--encoding), it holds no data rows{note}",
+            label(encoding)
+        )));
+    }
+    Ok(first)
 }
 
 /// Why no delimiter could be chosen.

@@ -569,40 +569,15 @@ impl SheetRecords {
         )
     }
 
-    fn record(&self, mut row: Row) -> Record {
-        if !row.cells.windows(2).all(|w| w[0].0 < w[1].0) {
-            row.cells.sort_by_key(|(c, _)| *c);
-            row.cells.dedup_by_key(|(c, _)| *c);
-        }
+    /// Why a row cannot be used, if it cannot: more cells than kept, an error value, a value
+    /// outside the header's columns (`outside`), or an oversized cell, in that order.
+    fn problem(&self, row: &Row, outside: &[&(u32, Cell)]) -> Option<Problem> {
         let width = self.headers.len();
         let inside = |col: u32| {
             col.checked_sub(self.first_col)
                 .is_some_and(|i| (i as usize) < width)
         };
-        let bytes: usize = row.cells.iter().map(|(_, c)| c.text().len()).sum();
-        let mut cells = Cells::with_capacity(width, bytes);
-        let mut outside: Vec<&(u32, Cell)> = Vec::new();
-        let mut next_col = self.first_col;
-        for entry in &row.cells {
-            let (col, cell) = entry;
-            if !inside(*col) {
-                outside.push(entry);
-                continue;
-            }
-            for _ in next_col..*col {
-                cells.push("");
-            }
-            cells.push(cell.text());
-            next_col = col + 1;
-        }
-        while cells.len() < width {
-            cells.push("");
-        }
-        // Values outside the header's columns follow, so the failure report keeps them.
-        for (_, cell) in &outside {
-            cells.push(cell.text());
-        }
-        let problem = if row.dropped > 0 {
+        if row.dropped > 0 {
             Some(Problem {
                 code: "record_too_large",
                 message: format!(
@@ -644,7 +619,43 @@ impl SheetRecords {
                     self.max_field_bytes
                 ),
             })
+        }
+    }
+
+    fn record(&self, mut row: Row) -> Record {
+        if !row.cells.windows(2).all(|w| w[0].0 < w[1].0) {
+            row.cells.sort_by_key(|(c, _)| *c);
+            row.cells.dedup_by_key(|(c, _)| *c);
+        }
+        let width = self.headers.len();
+        let inside = |col: u32| {
+            col.checked_sub(self.first_col)
+                .is_some_and(|i| (i as usize) < width)
         };
+        let bytes: usize = row.cells.iter().map(|(_, c)| c.text().len()).sum();
+        let mut cells = Cells::with_capacity(width, bytes);
+        let mut outside: Vec<&(u32, Cell)> = Vec::new();
+        let mut next_col = self.first_col;
+        for entry in &row.cells {
+            let (col, cell) = entry;
+            if !inside(*col) {
+                outside.push(entry);
+                continue;
+            }
+            for _ in next_col..*col {
+                cells.push("");
+            }
+            cells.push(cell.text());
+            next_col = col + 1;
+        }
+        while cells.len() < width {
+            cells.push("");
+        }
+        // Values outside the header's columns follow, so the failure report keeps them.
+        for (_, cell) in &outside {
+            cells.push(cell.text());
+        }
+        let problem = self.problem(&row, &outside);
         Record {
             row: self.row,
             line: u64::from(row.index) + 1,
