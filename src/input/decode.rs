@@ -16,15 +16,6 @@ use encoding_rs::{DecoderResult, Encoding, UTF_16BE, UTF_16LE, UTF_8};
 /// A byte that never occurs in UTF-8; [`Utf8Transcoder`] writes it for each malformed sequence.
 pub(super) const MALFORMED: u8 = 0xFF;
 
-/// The encodings [`guess_encoding_hint`] tries, in order of preference.
-const HINT_CANDIDATES: [(&str, &Encoding); 5] = [
-    ("gb18030", encoding_rs::GB18030),
-    ("big5", encoding_rs::BIG5),
-    ("shift_jis", encoding_rs::SHIFT_JIS),
-    ("euc-kr", encoding_rs::EUC_KR),
-    ("windows-1252", encoding_rs::WINDOWS_1252),
-];
-
 /// Strict decoder of complete pieces of text (a field, a line) in one encoding.
 #[derive(Debug, Clone, Copy)]
 pub struct Decoder {
@@ -68,34 +59,18 @@ impl Decoder {
     }
 }
 
-/// The name of a likely encoding for `bytes` that are not valid UTF-8: the first of gb18030,
-/// big5, shift_jis, euc-kr and windows-1252 that decodes them without error (so CJK encodings
-/// win when they decode cleanly). `None` when `bytes` are valid UTF-8 or nothing fits.
-pub fn guess_encoding_hint(bytes: &[u8]) -> Option<&'static str> {
+/// A `--encoding` value to suggest for `bytes` that failed to decode as `failed`, if any:
+/// `utf-8` when they are UTF-8, else chardetng's guess (GB18030 named `gbk`, the name users
+/// know), unless that is the encoding that failed.
+pub(super) fn suggest_encoding(bytes: &[u8], failed: &'static Encoding) -> Option<String> {
     if std::str::from_utf8(bytes).is_ok() {
-        return None;
+        return (failed != UTF_8).then(|| "utf-8".to_string());
     }
-    HINT_CANDIDATES
-        .iter()
-        .find(|(_, enc)| {
-            enc.decode_without_bom_handling_and_without_replacement(bytes)
-                .is_some()
-        })
-        .map(|(name, _)| *name)
-}
-
-/// A `--encoding` value to suggest for `bytes` that failed to decode as `failed`, if any.
-/// gb18030 is suggested as `gbk`, the name users know: encoding_rs decodes both identically.
-pub(super) fn suggest_encoding(bytes: &[u8], failed: &'static Encoding) -> Option<&'static str> {
-    if failed != UTF_8 && std::str::from_utf8(bytes).is_ok() {
-        return Some("utf-8");
-    }
-    let hint = guess_encoding_hint(bytes)?;
-    let enc = Encoding::for_label(hint.as_bytes())?;
-    if enc == failed || (enc == encoding_rs::GB18030 && failed == encoding_rs::GBK) {
-        return None;
-    }
-    Some(if hint == "gb18030" { "gbk" } else { hint })
+    let guess = super::sniff::guess(bytes, true);
+    let same = guess == failed
+        || (guess == encoding_rs::GB18030 && failed == encoding_rs::GBK)
+        || (guess == encoding_rs::GBK && failed == encoding_rs::GB18030);
+    (!same).then(|| super::sniff::encoding_label(guess))
 }
 
 /// Lower-case encoding name for messages (`gbk`, `utf-8`, `utf-16le`).
@@ -240,25 +215,19 @@ mod tests {
     }
 
     #[test]
-    fn hint_prefers_cjk_and_skips_utf8() {
-        assert_eq!(guess_encoding_hint("张三".as_bytes()), None);
-        assert_eq!(
-            guess_encoding_hint(&GBK.encode("张三,电话").0),
-            Some("gb18030")
-        );
-        // A lead byte at the very end fails every CJK encoding; windows-1252 reads é.
-        assert_eq!(guess_encoding_hint(b"caf\xE9"), Some("windows-1252"));
-        let sjis = SHIFT_JIS.encode("ｱｲｳ").0; // half-width katakana: single bytes 0xB1..
-        assert_eq!(guess_encoding_hint(&sjis), Some("shift_jis"));
-        assert_eq!(guess_encoding_hint(&BIG5.encode("臺灣").0), Some("gb18030"));
-    }
-
-    #[test]
     fn suggestions_name_gbk_and_never_the_failed_encoding() {
-        let gbk = GBK.encode("姓名,电话").0;
-        assert_eq!(suggest_encoding(&gbk, UTF_8), Some("gbk"));
-        assert_eq!(suggest_encoding("姓名".as_bytes(), GBK), Some("utf-8"));
-        assert_eq!(suggest_encoding(b"\x81\x20", GBK), Some("windows-1252"));
+        let gbk = GBK.encode("姓名,电话,张三丰,李小龙").0;
+        assert_eq!(suggest_encoding(&gbk, UTF_8).as_deref(), Some("gbk"));
+        assert_eq!(suggest_encoding(&gbk, GBK), None);
+        assert_eq!(
+            suggest_encoding("姓名".as_bytes(), GBK).as_deref(),
+            Some("utf-8")
+        );
+        assert_eq!(suggest_encoding(b"name", UTF_8), None);
+        let sjis = SHIFT_JIS.encode("山田太郎,電話番号,東京都").0;
+        assert_eq!(suggest_encoding(&sjis, UTF_8).as_deref(), Some("shift_jis"));
+        let big5 = BIG5.encode("姓名,電話,臺灣,台北市").0;
+        assert_eq!(suggest_encoding(&big5, UTF_8).as_deref(), Some("big5"));
         // A lead byte followed by ASCII is malformed, and the ASCII byte is kept.
         assert_eq!(transcode(b"\x81,a", GBK), b"\xFF,a");
     }

@@ -27,6 +27,7 @@ use std::sync::Arc;
 use encoding_rs::{Encoding, UTF_8};
 
 use super::decode::{label, strip_bom, suggest_encoding, Decoder, Utf8Transcoder};
+use super::sniff::{look, wrong_encoding_note};
 use super::{
     cut, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
     RecordData,
@@ -49,7 +50,9 @@ pub(super) fn from_reader(
         path: name.clone(),
         source,
     };
-    let (reader, encoding) = strip_bom(source, opts.encoding).map_err(io_error)?;
+    let sniffed = look(source, opts, &name)?;
+    let looks_like = sniffed.looks_like;
+    let (reader, encoding) = strip_bom(sniffed.reader, opts.encoding).map_err(io_error)?;
     // Stage 1: a byte stream in which ASCII bytes are ASCII characters.
     let (mut stage1, stage1_encoding): (Box<dyn Read + Send>, &'static Encoding) =
         if encoding.is_ascii_compatible() {
@@ -80,7 +83,7 @@ pub(super) fn from_reader(
             UTF_8,
         )
     };
-    let mut parser = Parser::new(
+    let parser = Parser::new(
         BufReader::with_capacity(64 * 1024, stream),
         delimiter,
         opts.max_field_bytes,
@@ -93,14 +96,17 @@ pub(super) fn from_reader(
         max_field_bytes: opts.max_field_bytes,
         row: 0,
         path: name.clone(),
+        hint_pending: field_encoding == encoding,
     };
-    let mut original = Vec::new();
-    if let Some(raw) = parser.next_record().map_err(io_error)? {
-        original = records.header(raw, hint)?;
-        records.parser = Some(parser);
-    }
+    // With --encoding, what the file reads as instead, for the messages of a file it garbles.
+    let note = opts
+        .encoding
+        .map(|given| wrong_encoding_note(looks_like.as_deref(), given))
+        .unwrap_or_default();
+    let original = read_header(&mut records, parser, hint.as_deref(), &note)?;
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
+    let first = first_data_record(&mut records, opts, &name, encoding, &note)?;
     Ok(Input {
         headers: Some(records.headers.clone()),
         original_headers: Some(original),
@@ -109,10 +115,57 @@ pub(super) fn from_reader(
         format: opts.format,
         delimiter,
         encoding: encoding.name(),
-        records: Box::new(records),
+        records: Box::new(first.map(Ok).into_iter().chain(records)),
         skipped_blank: Arc::new(AtomicU64::new(0)),
         sheet: None,
     })
+}
+
+/// Reads the header (when the input has a record at all) and hands the parser to `records`;
+/// the header's names as written. An unreadable header's message ends with `note`.
+fn read_header(
+    records: &mut CsvRecords,
+    mut parser: Parser<Stream>,
+    hint: Option<&str>,
+    note: &str,
+) -> Result<Vec<String>, InputError> {
+    let io_error = |source| InputError::Io {
+        path: records.path.clone(),
+        source,
+    };
+    let Some(raw) = parser.next_record().map_err(io_error)? else {
+        return Ok(Vec::new());
+    };
+    let original = records.header(raw, hint).map_err(|e| match e.to_string() {
+        m if m.contains("try --encoding") => e,
+        m => InputError::Invalid(format!("{m}{note}")),
+    })?;
+    records.parser = Some(parser);
+    Ok(original)
+}
+
+/// The first data record, read ahead: with `--encoding`, an input without one is refused (the
+/// encoding given most likely garbled it into one header line); `note` says what it reads as.
+fn first_data_record(
+    records: &mut CsvRecords,
+    opts: &InputOptions,
+    name: &str,
+    encoding: &'static Encoding,
+    note: &str,
+) -> Result<Option<Record>, InputError> {
+    let first = records.next().transpose()?;
+    if first.is_none() && opts.encoding.is_some() {
+        let note = if note.is_empty() {
+            "; check --encoding"
+        } else {
+            note
+        };
+        return Err(InputError::Invalid(format!(
+            "{name}: read as {} (--encoding), it holds no data rows{note}",
+            label(encoding)
+        )));
+    }
+    Ok(first)
 }
 
 /// Why no delimiter could be chosen.
@@ -196,6 +249,9 @@ struct CsvRecords {
     max_field_bytes: usize,
     row: u64,
     path: String,
+    /// The first record that fails to decode names the encoding to try (when the fields are
+    /// decoded from the input's own bytes, not transcoded).
+    hint_pending: bool,
 }
 
 impl CsvRecords {
@@ -268,13 +324,23 @@ impl CsvRecords {
         Cells::from_parts(text.to_owned(), starts.to_vec())
     }
 
-    fn record(&self, raw: &RawRecord) -> Record {
+    fn record(&mut self, raw: &RawRecord) -> Record {
         let (cells, undecodable) = self.cells(raw);
+        let mut problem = self.problem(raw, undecodable);
+        if let Some(p) = problem.as_mut().filter(|p| p.code == "invalid_encoding") {
+            if std::mem::take(&mut self.hint_pending) {
+                if let Some(hint) = suggest_encoding(raw.parts().0, self.decoder.encoding()) {
+                    p.message.push_str(&format!(
+                        " (from this line on the file looks like {hint}: try --encoding {hint})"
+                    ));
+                }
+            }
+        }
         Record {
             row: self.row,
             line: raw.line,
             data: RecordData::Cells(cells),
-            problem: self.problem(raw, undecodable),
+            problem,
         }
     }
 

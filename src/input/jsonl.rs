@@ -17,7 +17,8 @@ use std::sync::Arc;
 use encoding_rs::UTF_8;
 use serde_json::Value;
 
-use super::decode::{label, strip_bom, Decoder, Utf8Transcoder};
+use super::decode::{label, strip_bom, suggest_encoding, Decoder, Utf8Transcoder};
+use super::sniff::{look, wrong_encoding_note};
 use super::{Format, Input, InputError, InputOptions, Origin, Problem, Record, RecordData};
 
 /// Deepest nesting of arrays and objects accepted in a line.
@@ -29,7 +30,9 @@ pub(super) fn from_reader(
     opts: &InputOptions,
     name: String,
 ) -> Result<Input, InputError> {
-    let (reader, encoding) = match strip_bom(source, opts.encoding) {
+    let sniffed = look(source, opts, &name)?;
+    let looks_like = sniffed.looks_like;
+    let (reader, encoding) = match strip_bom(sniffed.reader, opts.encoding) {
         Ok(found) => found,
         Err(source) => return Err(InputError::Io { path: name, source }),
     };
@@ -39,7 +42,8 @@ pub(super) fn from_reader(
         (Box::new(Utf8Transcoder::new(reader, encoding)), UTF_8)
     };
     let skipped_blank = Arc::new(AtomicU64::new(0));
-    let records = JsonlRecords {
+    let mut records = JsonlRecords {
+        hint_pending: line_encoding == encoding,
         reader: Some(BufReader::with_capacity(64 * 1024, stream)),
         decoder: Decoder::new(line_encoding),
         label: label(encoding),
@@ -48,8 +52,21 @@ pub(super) fn from_reader(
         line: 0,
         row: 0,
         skipped_blank: Arc::clone(&skipped_blank),
-        path: name,
+        path: name.clone(),
     };
+    let first = records.next().transpose()?;
+    if let (None, Some(given)) = (&first, opts.encoding) {
+        let note = wrong_encoding_note(looks_like.as_deref(), given);
+        return Err(InputError::Invalid(format!(
+            "{name}: read as {} (--encoding), it holds no data lines{}",
+            label(encoding),
+            if note.is_empty() {
+                "; check --encoding"
+            } else {
+                &note
+            }
+        )));
+    }
     Ok(Input {
         headers: None,
         original_headers: None,
@@ -59,7 +76,7 @@ pub(super) fn from_reader(
         // Not meaningful for JSONL; `,` keeps any CSV report written from it sane.
         delimiter: b',',
         encoding: encoding.name(),
-        records: Box::new(records),
+        records: Box::new(first.map(Ok).into_iter().chain(records)),
         skipped_blank,
         sheet: None,
     })
@@ -76,6 +93,9 @@ struct JsonlRecords {
     row: u64,
     skipped_blank: Arc<AtomicU64>,
     path: String,
+    /// The first line that fails to decode names the encoding to try (when lines are decoded
+    /// from the input's own bytes, not transcoded).
+    hint_pending: bool,
 }
 
 /// Reads one line (without its LF) into `buf`, keeping at most `keep` bytes and skipping the
@@ -184,13 +204,20 @@ impl JsonlRecords {
                         continue;
                     }
                     Ok(text) => parse(line, text.into_owned()),
-                    Err(lossy) => (
-                        RecordData::Line(lossy),
-                        problem(
-                            "invalid_encoding",
-                            format!("line {line}: not valid {}", self.label),
-                        ),
-                    ),
+                    Err(lossy) => {
+                        let mut message = format!("line {line}: not valid {}", self.label);
+                        if std::mem::take(&mut self.hint_pending) {
+                            if let Some(h) = suggest_encoding(&self.buf, self.decoder.encoding()) {
+                                message.push_str(&format!(
+                                    " (from this line on the file looks like {h}: try --encoding {h})"
+                                ));
+                            }
+                        }
+                        (
+                            RecordData::Line(lossy),
+                            problem("invalid_encoding", message),
+                        )
+                    }
                 }
             };
             self.row += 1;
@@ -272,7 +299,7 @@ mod tests {
     use std::io::Cursor;
     use std::path::PathBuf;
 
-    use encoding_rs::{Encoding, GBK};
+    use encoding_rs::{Encoding, GBK, UTF_8};
     use proptest::prelude::*;
 
     use super::*;
@@ -403,9 +430,12 @@ mod tests {
 
     #[test]
     fn undecodable_lines_are_rejected_alone() {
-        let (_, recs) = read(b"{\"a\":\"\xE5\xBC\"}\n{\"a\":1}\n");
+        let (_, recs) = read_with(
+            b"{\"a\":\"\xE5\xBC\"}\n{\"a\":1}\n",
+            &options(Some(UTF_8), 1 << 20),
+        );
         assert_eq!(code(&recs[0]), Some("invalid_encoding"));
-        assert_eq!(message(&recs[0]), "line 1: not valid utf-8");
+        assert!(message(&recs[0]).starts_with("line 1: not valid utf-8"));
         assert!(line_text(&recs[0]).contains('\u{FFFD}'));
         assert_eq!(code(&recs[1]), None);
         let mut gbk = GBK.encode("{\"姓名\":\"张三\"}\n").0.into_owned();
@@ -416,7 +446,7 @@ mod tests {
             panic!("not an object")
         };
         assert_eq!(first["姓名"], "张三");
-        assert_eq!(message(&recs[1]), "line 2: not valid gbk");
+        assert!(message(&recs[1]).starts_with("line 2: not valid gbk"));
     }
 
     #[test]
@@ -446,10 +476,19 @@ mod tests {
                 ],
                 0..120,
             ),
-            encoding in prop_oneof![Just(None), Just(Some(GBK)), Just(Some(encoding_rs::UTF_16LE))],
+            encoding in prop_oneof![Just(Some(UTF_8)), Just(Some(GBK)), Just(Some(encoding_rs::UTF_16LE))],
             cap in prop_oneof![Just(1usize << 20), 0usize..8],
         ) {
-            let (input, recs) = read_with(&bytes, &options(encoding, cap));
+            let source = Box::new(Cursor::new(bytes.clone()));
+            let mut input = match from_reader(source, &options(encoding, cap), "t".into()) {
+                Ok(input) => input,
+                // Only a file without a single non-blank line is refused.
+                Err(e) => {
+                    prop_assert!(e.to_string().contains("holds no data lines"), "{e}");
+                    return Ok(());
+                }
+            };
+            let recs: Vec<Record> = input.by_ref().map(Result::unwrap).collect();
             let lines = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
             prop_assert!(recs.len() as u64 + input.blank_lines() <= lines);
             let mut last_line = 0;

@@ -15,10 +15,11 @@ mod decode;
 mod delimited;
 mod jsonl;
 mod sheet;
+mod sniff;
 mod source;
 
 pub use cells::Cells;
-pub use decode::{guess_encoding_hint, Decoder};
+pub use decode::Decoder;
 pub use sheet::SheetInfo;
 pub use source::{check_path, display_name, is_stream_path, Identity, Origin};
 

@@ -18,6 +18,7 @@
 //! row holding an error value, a value outside the header's columns or an oversized cell still
 //! comes out, with its cells and a [`Problem`] naming the sheet and the cell.
 
+mod guard;
 mod show;
 #[cfg(test)]
 mod tests;
@@ -42,11 +43,22 @@ const CHUNK_ROWS: usize = 256;
 /// Messages in flight: memory is bounded by this many chunks.
 const CHANNEL_CHUNKS: usize = 4;
 
+/// Excel's bounds: a cell past them is refused, whatever the file claims.
+const MAX_ROWS: u32 = 1_048_576;
+const MAX_COLS: u32 = 16_384;
+/// Cells kept of one row; a row with more is `record_too_large` (as a CSV record with more
+/// fields), and the cells past these are counted, not kept.
+const MAX_ROW_CELLS: usize = 10_000;
+
 /// One non-empty row of the sheet, converted: (0-based column, cell) in column order.
 struct Row {
     /// 0-based row index in the sheet.
     index: u32,
     cells: Vec<(u32, Cell)>,
+    /// Cells past [`MAX_ROW_CELLS`], counted and dropped.
+    dropped: u64,
+    /// The first cell whose text was longer than `--max-field-size` (kept cut to it).
+    oversize: Option<u32>,
 }
 
 /// A converted cell.
@@ -96,10 +108,10 @@ pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputE
         )));
     }
     let (tx, rx) = sync_channel(CHANNEL_CHUNKS);
-    let (format, choice) = (opts.format, opts.sheet.clone());
+    let (format, choice, max) = (opts.format, opts.sheet.clone(), opts.max_field_bytes);
     std::thread::Builder::new()
         .name("custimport-sheet".into())
-        .spawn(move || produce(&path, format, choice.as_deref(), &tx))
+        .spawn(move || produce(&path, format, choice.as_deref(), max, &tx))
         .map_err(|e| InputError::Invalid(format!("cannot start the sheet reader: {e}")))?;
     let (sheet, first_col, last_row) = match rx.recv() {
         Ok(Msg::Opened {
@@ -219,19 +231,50 @@ fn pick_sheet(
     }
 }
 
-/// The reading thread: open the workbook, pick the sheet, send its rows. Stops quietly when
-/// the receiving side is gone.
-fn produce(path: &Path, format: Format, choice: Option<&str>, tx: &SyncSender<Msg>) {
+/// The reading thread: check the workbook's structure, open it, pick the sheet, send its rows.
+/// Stops quietly when the receiving side is gone. A panic inside the workbook reader (a file
+/// calamine cannot cope with) is told as a failure to read the file, never as rows that end
+/// early.
+fn produce(
+    path: &Path,
+    format: Format,
+    choice: Option<&str>,
+    max_field_bytes: usize,
+    tx: &SyncSender<Msg>,
+) {
     let name = display_name(path);
-    let result = match format {
-        Format::Xlsb => read_xlsb(path, &name, choice, tx),
-        Format::Xls => read_loaded::<Xls<_>>(path, &name, choice, false, tx),
-        Format::Ods => read_loaded::<Ods<_>>(path, &name, choice, true, tx),
-        _ => read_xlsx(path, &name, choice, tx),
+    let read = || {
+        guard::check(path, format, &name, max_field_bytes).map_err(Stop::Failed)?;
+        let cx = Cx {
+            path,
+            name: &name,
+            choice,
+            max_field_bytes,
+        };
+        match format {
+            Format::Xlsb => read_xlsb(&cx, tx),
+            Format::Xls => read_loaded::<Xls<_>>(&cx, false, tx),
+            Format::Ods => read_loaded::<Ods<_>>(&cx, true, tx),
+            _ => read_xlsx(&cx, tx),
+        }
     };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(Stop::Failed(format!(
+            "{name}: the workbook reader failed on this file (damaged, or a structure it cannot read): save it again from a spreadsheet program, or as CSV"
+        )))
+    });
     if let Err(Stop::Failed(msg)) = result {
         let _ = tx.send(Msg::Failed(msg));
     }
+}
+
+/// What the reading functions share: the workbook, its name in messages, the sheet asked for,
+/// and the longest cell kept.
+struct Cx<'a> {
+    path: &'a Path,
+    name: &'a str,
+    choice: Option<&'a str>,
+    max_field_bytes: usize,
 }
 
 /// Why the reading thread stopped early.
@@ -252,13 +295,9 @@ where
     })
 }
 
-fn read_xlsx(
-    path: &Path,
-    name: &str,
-    choice: Option<&str>,
-    tx: &SyncSender<Msg>,
-) -> Result<(), Stop> {
-    let mut book: Xlsx<_> = open_book(path, name)?;
+fn read_xlsx(cx: &Cx<'_>, tx: &SyncSender<Msg>) -> Result<(), Stop> {
+    let (name, choice) = (cx.name, cx.choice);
+    let mut book: Xlsx<_> = open_book(cx.path, name)?;
     let sheet = pick_sheet(name, book.sheets_metadata(), choice).map_err(Stop::Failed)?;
     let mut cells = book
         .worksheet_cells_reader(&sheet)
@@ -273,7 +312,7 @@ fn read_xlsx(
         })
         .collect();
     let dims = cells.dimensions();
-    let mut sink = Sink::new(tx, sheet.clone(), Some((dims.start.1, dims.end.0)))?;
+    let mut sink = Sink::new(tx, cx, sheet.clone(), Some((dims.start.1, dims.end.0)))?;
     loop {
         let next = cells
             .next_cell_with_style_id()
@@ -286,19 +325,15 @@ fn read_xlsx(
     sink.finish()
 }
 
-fn read_xlsb(
-    path: &Path,
-    name: &str,
-    choice: Option<&str>,
-    tx: &SyncSender<Msg>,
-) -> Result<(), Stop> {
-    let mut book: Xlsb<_> = open_book(path, name)?;
+fn read_xlsb(cx: &Cx<'_>, tx: &SyncSender<Msg>) -> Result<(), Stop> {
+    let (name, choice) = (cx.name, cx.choice);
+    let mut book: Xlsb<_> = open_book(cx.path, name)?;
     let sheet = pick_sheet(name, book.sheets_metadata(), choice).map_err(Stop::Failed)?;
     let mut cells = book
         .worksheet_cells_reader(&sheet)
         .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
     let dims = cells.dimensions();
-    let mut sink = Sink::new(tx, sheet.clone(), Some((dims.start.1, dims.end.0)))?;
+    let mut sink = Sink::new(tx, cx, sheet.clone(), Some((dims.start.1, dims.end.0)))?;
     loop {
         let next = cells
             .next_cell()
@@ -312,23 +347,22 @@ fn read_xlsb(
 
 /// `.xls` and `.ods`: calamine loads the sheet as one range; rows are converted from it.
 fn read_loaded<R: Reader<BufReader<File>>>(
-    path: &Path,
-    name: &str,
-    choice: Option<&str>,
+    cx: &Cx<'_>,
     ods: bool,
     tx: &SyncSender<Msg>,
 ) -> Result<(), Stop>
 where
     R::Error: std::fmt::Display,
 {
-    let mut book: R = open_book(path, name)?;
+    let (name, choice) = (cx.name, cx.choice);
+    let mut book: R = open_book(cx.path, name)?;
     let sheet = pick_sheet(name, book.sheets_metadata(), choice).map_err(Stop::Failed)?;
     let range = book
         .worksheet_range(&sheet)
         .map_err(|e| Stop::Failed(format!("{name}, sheet {sheet:?}: {e}")))?;
     drop(book);
     let used = range.start().zip(range.end()).map(|(s, e)| (s.1, e.0));
-    let mut sink = Sink::new(tx, sheet, used)?;
+    let mut sink = Sink::new(tx, cx, sheet, used)?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     for (r, cells) in (row0..).zip(range.rows()) {
         for (c, value) in (col0..).zip(cells) {
@@ -340,16 +374,26 @@ where
     sink.finish()
 }
 
-/// Groups cells into rows and rows into chunks for the channel.
+/// Groups cells into rows and rows into chunks for the channel, holding no more of a row
+/// than [`MAX_ROW_CELLS`] cells of at most `--max-field-size` bytes each.
 struct Sink<'a> {
     tx: &'a SyncSender<Msg>,
     chunk: Vec<Row>,
     row: Option<Row>,
+    /// `book.xlsx, sheet "S"`, for messages.
+    place: String,
+    max_field_bytes: usize,
 }
 
 impl<'a> Sink<'a> {
     /// Announce the open sheet; `used` is its used range (first column, last row) if known.
-    fn new(tx: &'a SyncSender<Msg>, name: String, used: Option<(u32, u32)>) -> Result<Self, Stop> {
+    fn new(
+        tx: &'a SyncSender<Msg>,
+        cx: &Cx<'_>,
+        name: String,
+        used: Option<(u32, u32)>,
+    ) -> Result<Self, Stop> {
+        let place = format!("{}, sheet {name:?}", cx.name);
         let msg = Msg::Opened {
             name,
             first_col: used.map(|u| u.0),
@@ -360,25 +404,55 @@ impl<'a> Sink<'a> {
             tx,
             chunk: Vec::with_capacity(CHUNK_ROWS),
             row: None,
+            place,
+            max_field_bytes: cx.max_field_bytes,
         })
     }
 
     fn push(&mut self, row: u32, col: u32, shown: Shown<'_>) -> Result<(), Stop> {
-        let cell = match shown {
+        let (text, error) = match shown {
             Shown::Text(t) if t.is_empty() => return Ok(()),
-            Shown::Text(t) => Cell::Text(t.into_owned()),
-            Shown::Error(e) => Cell::Error(e.into_owned()),
+            Shown::Text(t) => (t, false),
+            Shown::Error(e) => (e, true),
         };
+        if row >= MAX_ROWS || col >= MAX_COLS {
+            return Err(Stop::Failed(format!(
+                "{}, cell {}: beyond Excel's last {}; the file claims a cell no spreadsheet holds: nothing was read from it",
+                self.place,
+                cell_name(row, col),
+                if row >= MAX_ROWS { "row (1,048,576)" } else { "column (XFD, 16,384 columns)" }
+            )));
+        }
         if self.row.as_ref().is_some_and(|r| r.index != row) {
             self.end_row()?;
         }
-        self.row
-            .get_or_insert_with(|| Row {
-                index: row,
-                cells: Vec::new(),
-            })
-            .cells
-            .push((col, cell));
+        let max = self.max_field_bytes;
+        let current = self.row.get_or_insert_with(|| Row {
+            index: row,
+            cells: Vec::new(),
+            dropped: 0,
+            oversize: None,
+        });
+        if current.cells.len() >= MAX_ROW_CELLS {
+            current.dropped += 1;
+            return Ok(());
+        }
+        let text = if text.len() > max {
+            current.oversize.get_or_insert(col);
+            let mut end = max;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            std::borrow::Cow::Owned(text.get(..end).unwrap_or_default().to_owned())
+        } else {
+            text
+        };
+        let cell = if error {
+            Cell::Error(text.into_owned())
+        } else {
+            Cell::Text(text.into_owned())
+        };
+        current.cells.push((col, cell));
         Ok(())
     }
 
@@ -450,6 +524,13 @@ impl SheetRecords {
             Some(Err(msg)) => return Err(InputError::Invalid(msg)),
             Some(Ok(row)) => row,
         };
+        if row.dropped > 0 {
+            return Err(InputError::Invalid(format!(
+                "sheet {:?}, header row {}: more than {MAX_ROW_CELLS} cells",
+                self.sheet,
+                u64::from(row.index) + 1
+            )));
+        }
         let named_from = row.cells.iter().map(|(c, _)| *c).min().unwrap_or(0);
         let first = used_from.map_or(named_from, |u| u.min(named_from));
         let last = row.cells.iter().map(|(c, _)| *c).max().unwrap_or(0);
@@ -488,6 +569,59 @@ impl SheetRecords {
         )
     }
 
+    /// Why a row cannot be used, if it cannot: more cells than kept, an error value, a value
+    /// outside the header's columns (`outside`), or an oversized cell, in that order.
+    fn problem(&self, row: &Row, outside: &[&(u32, Cell)]) -> Option<Problem> {
+        let width = self.headers.len();
+        let inside = |col: u32| {
+            col.checked_sub(self.first_col)
+                .is_some_and(|i| (i as usize) < width)
+        };
+        if row.dropped > 0 {
+            Some(Problem {
+                code: "record_too_large",
+                message: format!(
+                    "sheet {:?}, row {}: more than {MAX_ROW_CELLS} cells ({} were not read)",
+                    self.sheet,
+                    u64::from(row.index) + 1,
+                    row.dropped
+                ),
+            })
+        } else if let Some((col, cell)) = row
+            .cells
+            .iter()
+            .find(|(c, cell)| inside(*c) && matches!(cell, Cell::Error(_)))
+        {
+            Some(Problem {
+                code: "invalid_cell",
+                message: format!(
+                    "{}: holds the error value {}; fix its formula or clear the cell",
+                    self.cell_place(row.index, *col),
+                    cell.text()
+                ),
+            })
+        } else if let Some((col, _)) = outside.first() {
+            Some(Problem {
+                code: "wrong_field_count",
+                message: format!(
+                    "{}: a value in a column without a header (the header spans {}–{}); name the column or clear the cell",
+                    self.cell_place(row.index, *col),
+                    column_letters(self.first_col),
+                    column_letters(self.first_col.saturating_add(clamp_u32(width.saturating_sub(1)))),
+                ),
+            })
+        } else {
+            row.oversize.map(|col| Problem {
+                code: "field_too_large",
+                message: format!(
+                    "{}: longer than {} bytes",
+                    self.cell_place(row.index, col),
+                    self.max_field_bytes
+                ),
+            })
+        }
+    }
+
     fn record(&self, mut row: Row) -> Record {
         if !row.cells.windows(2).all(|w| w[0].0 < w[1].0) {
             row.cells.sort_by_key(|(c, _)| *c);
@@ -521,42 +655,7 @@ impl SheetRecords {
         for (_, cell) in &outside {
             cells.push(cell.text());
         }
-        let problem = if let Some((col, cell)) = row
-            .cells
-            .iter()
-            .find(|(c, cell)| inside(*c) && matches!(cell, Cell::Error(_)))
-        {
-            Some(Problem {
-                code: "invalid_cell",
-                message: format!(
-                    "{}: holds the error value {}; fix its formula or clear the cell",
-                    self.cell_place(row.index, *col),
-                    cell.text()
-                ),
-            })
-        } else if let Some((col, _)) = outside.first() {
-            Some(Problem {
-                code: "wrong_field_count",
-                message: format!(
-                    "{}: a value in a column without a header (the header spans {}–{}); name the column or clear the cell",
-                    self.cell_place(row.index, *col),
-                    column_letters(self.first_col),
-                    column_letters(self.first_col.saturating_add(clamp_u32(width.saturating_sub(1)))),
-                ),
-            })
-        } else {
-            row.cells
-                .iter()
-                .find(|(_, c)| c.text().len() > self.max_field_bytes)
-                .map(|(col, _)| Problem {
-                    code: "field_too_large",
-                    message: format!(
-                        "{}: longer than {} bytes",
-                        self.cell_place(row.index, *col),
-                        self.max_field_bytes
-                    ),
-                })
-        };
+        let problem = self.problem(&row, &outside);
         Record {
             row: self.row,
             line: u64::from(row.index) + 1,

@@ -350,13 +350,17 @@ fn a_directory_is_a_directory_and_dev_null_is_empty() {
 #[test]
 fn a_file_that_shrinks_while_read_is_a_warning_and_exit_1() {
     let env = TestEnv::latency(300);
-    // 256-byte rows, 2 MiB: the reader is held back by the slow sandbox long before the end.
-    let mut text = String::from("name,phone,notes\n");
+    // 64 KiB rows, 8 MiB: past the 2 MiB the encoding check reads ahead (32 rows), the reader is
+    // held back by the slow sandbox long before the end.
+    let mut text = String::from("name,phone,padding\n");
     let mut i = 0;
-    while text.len() < 2 << 20 {
+    while text.len() < 8 << 20 {
         i += 1;
         let head = format!("N{i},6281{i:07},");
-        text.push_str(&format!("{head}{}\n", "x".repeat(255 - head.len())));
+        text.push_str(&format!(
+            "{head}{}\n",
+            "x".repeat((64 << 10) - 1 - head.len())
+        ));
     }
     let input = env.write("shrinks.csv", &text);
     let child = spawnable(&env.cmd("nxlink"))

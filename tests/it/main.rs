@@ -3,8 +3,10 @@
 mod env;
 mod fix_loop;
 
+mod bombs;
 mod cli;
 mod cron;
+mod encodings;
 mod hardening;
 mod hostile;
 mod hostile_server;

@@ -275,11 +275,10 @@ fn gbk_file_read_as_utf8_fails_with_a_hint() {
         other => panic!("expected a header error, got {:?}", other.err()),
     };
     let name = file.path().display().to_string();
-    assert!(
-        message.contains(&format!("{name} (line 1) is not valid utf-8")),
-        "{message}"
+    assert_eq!(
+        message,
+        format!("{name} is not UTF-8 text (line 1 holds bytes that are not); it looks like gbk: try --encoding gbk")
     );
-    assert!(message.ends_with("try --encoding gbk"), "{message}");
 }
 
 #[test]
@@ -290,7 +289,7 @@ fn gbk_row_with_invalid_bytes_is_rejected_alone() {
     let (_, recs) = read_with(&bytes, &options(Format::Csv, Some(GBK)));
     let codes: Vec<_> = recs.iter().map(code).collect();
     assert_eq!(codes, [None, Some("invalid_encoding"), None]);
-    assert_eq!(message(&recs[1]), "line 3, column \"姓名\": not valid gbk");
+    assert!(message(&recs[1]).starts_with("line 3, column \"姓名\": not valid gbk"));
     assert!(cells(&recs[1])[0].contains('\u{FFFD}'));
     assert_eq!(cells(&recs[1])[1], "2");
     assert_eq!(cells(&recs[2]), ["王五", "3"]);
@@ -367,11 +366,9 @@ fn a_long_column_name_is_cut_in_messages() {
     let long = "n".repeat(100_000);
     let mut bytes = format!("a,{long}\n1,").into_bytes();
     bytes.extend_from_slice(b"\xff\n");
-    let (_, recs) = read(&bytes);
-    assert_eq!(
-        message(&recs[0]),
-        format!("line 2, column \"{}…\": not valid utf-8", "n".repeat(60))
-    );
+    let (_, recs) = read_with(&bytes, &options(Format::Csv, Some(encoding_rs::UTF_8)));
+    let cut = format!("line 2, column \"{}…\": not valid utf-8", "n".repeat(60));
+    assert!(message(&recs[0]).starts_with(&cut), "{}", message(&recs[0]));
 }
 
 #[test]

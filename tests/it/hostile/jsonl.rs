@@ -197,7 +197,17 @@ fn replacement_chars_are_never_sent() {
             c.arg(path);
             c
         };
-        run_code(cmd(&input), 1);
+        // Without --encoding, the file stops the run before anything is sent.
+        let stopped = run_code(cmd(&input), 2);
+        assert!(
+            stopped.stderr.contains("try --encoding windows-1252"),
+            "{}",
+            stopped.stderr
+        );
+        // As UTF-8, every line is rejected on its own.
+        let mut as_utf8 = cmd(&input);
+        as_utf8.args(["--encoding", "utf-8"]);
+        run_code(as_utf8, 1);
         let gen1 = jsonl_lines(&env.out().join("failed.jsonl"));
         assert_eq!(gen1.len(), 3);
         assert!(gen1

@@ -532,7 +532,7 @@ fn dry_run_on_hostile_input_never_contacts_the_sandbox() {
     csv_bytes.extend_from_slice(b"D,6281300004,\"open\nE,6281300005,y\n");
     let csv_in = env.write("d.csv", csv_bytes);
     let r = import(&env, "nxlink", 1, |c| {
-        c.arg(&csv_in).arg("--dry-run");
+        c.arg(&csv_in).args(["--dry-run", "--encoding", "utf-8"]);
     });
     assert!(
         r.stderr.contains("dry run of 4 rows: 1 valid, 3 rejected"),

@@ -1,0 +1,305 @@
+//! Workbook bombs through the binary, each built by the test as a hand-written zip: cells at
+//! absurd columns, a huge shared string, a lying `uniqueCount`, over-long rows, and an `.ods`
+//! whose repeats expand to a hundred million cells. Each runs under a 200 MB address-space cap
+//! and a 20 s deadline, and must end with exit 0–2 (never an abort) and a message naming it.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use crate::env::{read_csv, wait_for_exit, TestEnv};
+
+/// `A`, `B`, ..., `AA`, ... for a 0-based column.
+fn letters(col: u64) -> String {
+    let mut n = col + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(b'A' + ((n - 1) % 26) as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap()
+}
+
+fn inline(cell: &str, text: &str) -> String {
+    format!(r#"<c r="{cell}" t="inlineStr"><is><t>{text}</t></is></c>"#)
+}
+
+const NS: &str = "http://schemas.openxmlformats.org";
+
+/// Writes a zip of `parts` (`mimetype` stored, the others deflated).
+fn zip_parts(path: &Path, parts: &[(&str, String)]) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in parts {
+        let method = if *name == "mimetype" {
+            zip::CompressionMethod::Stored
+        } else {
+            zip::CompressionMethod::Deflated
+        };
+        zip.start_file(*name, opts.compression_method(method))
+            .unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+/// An `.xlsx` of one sheet "S" whose `sheetData` is `rows`, with `strings` as its shared
+/// strings part when given.
+fn xlsx(path: &Path, rows: &str, strings: Option<String>) {
+    let mut parts = vec![
+        (
+            "[Content_Types].xml",
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{NS}/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#
+            ),
+        ),
+        (
+            "_rels/.rels",
+            format!(
+                r#"<Relationships xmlns="{NS}/package/2006/relationships"><Relationship Id="rId1" Type="{NS}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/workbook.xml",
+            format!(
+                r#"<workbook xmlns="{NS}/spreadsheetml/2006/main" xmlns:r="{NS}/officeDocument/2006/relationships"><sheets><sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>"#
+            ),
+        ),
+        (
+            "xl/_rels/workbook.xml.rels",
+            format!(
+                r#"<Relationships xmlns="{NS}/package/2006/relationships"><Relationship Id="rId1" Type="{NS}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{NS}/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>"#
+            ),
+        ),
+        (
+            "xl/worksheets/sheet1.xml",
+            format!(
+                r#"<worksheet xmlns="{NS}/spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>"#
+            ),
+        ),
+    ];
+    if let Some(s) = strings {
+        parts.push(("xl/sharedStrings.xml", s));
+    }
+    zip_parts(path, &parts);
+}
+
+fn header_row() -> String {
+    format!(
+        r#"<row r="1">{}{}</row>"#,
+        inline("A1", "name"),
+        inline("B1", "phone")
+    )
+}
+
+/// Runs a dry run of `input` under `ulimit -v` 200 MB and a 20 s deadline; returns the exit
+/// code and standard error.
+fn run_capped(env: &TestEnv, input: &Path, extra: &[&str]) -> (i32, String) {
+    let bin = assert_cmd::cargo::cargo_bin("custimport");
+    let err_path = env.path("stderr.txt");
+    let mut cmd = std::process::Command::new("sh");
+    cmd.arg("-c")
+        .arg(r#"ulimit -v 204800; exec "$@""#)
+        .arg("sh")
+        .arg(bin)
+        .args(["nxlink", "--dry-run", "--out"])
+        .arg(env.out())
+        .args(extra)
+        .arg(input)
+        .current_dir(env.dir.path())
+        .env_clear()
+        .env("HOME", env.dir.path())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap());
+    let code = wait_for_exit(cmd.spawn().unwrap(), Duration::from_secs(20));
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+    assert!(
+        (0..=2).contains(&code),
+        "exit {code} (134 is an abort):\n{stderr}"
+    );
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
+    (code, stderr)
+}
+
+#[test]
+fn a_header_cell_at_an_absurd_column_is_refused() {
+    for col in [4_000_000_000u64, 50_000_000, 16_384] {
+        let env = TestEnv::new();
+        let path = env.path("wide.xlsx");
+        let cell = format!("{}1", letters(col));
+        let rows = format!(
+            r#"<row r="1">{}{}{}</row><row r="2">{}{}</row>"#,
+            inline("A1", "name"),
+            inline("B1", "phone"),
+            inline(&cell, "x"),
+            inline("A2", "A"),
+            inline("B2", "6281200001")
+        );
+        xlsx(&path, &rows, None);
+        let (code, stderr) = run_capped(&env, &path, &[]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "sheet \"S\", cell {cell}: beyond Excel's last column"
+            )),
+            "{stderr}"
+        );
+        assert!(stderr.lines().all(|l| l.len() < 4096), "{stderr}");
+    }
+}
+
+#[test]
+fn a_huge_shared_string_is_refused_before_it_is_loaded() {
+    let env = TestEnv::new();
+    let path = env.path("big.xlsx");
+    let huge = "a".repeat(64 << 20);
+    let strings = format!(
+        r#"<sst xmlns="{NS}/spreadsheetml/2006/main" count="2" uniqueCount="2"><si><t>A</t></si><si><t>{huge}</t></si></sst>"#
+    );
+    drop(huge);
+    let rows = format!(
+        r#"{}<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>1</v></c></row>"#,
+        header_row()
+    );
+    xlsx(&path, &rows, Some(strings));
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("xl/sharedStrings.xml holds a value or string longer than 1048576 bytes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_lying_unique_count_is_refused() {
+    let env = TestEnv::new();
+    let path = env.path("count.xlsx");
+    let strings = format!(
+        r#"<sst xmlns="{NS}/spreadsheetml/2006/main" count="1" uniqueCount="4000000000"><si><t>A</t></si></sst>"#
+    );
+    let rows = format!(
+        r#"{}<row r="2"><c r="A2" t="s"><v>0</v></c>{}</row>"#,
+        header_row(),
+        inline("B2", "6281200001")
+    );
+    xlsx(&path, &rows, Some(strings));
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("the shared strings claim 4000000000 strings and hold 1"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_row_of_too_many_cells_is_record_too_large_and_one_past_xfd_is_refused() {
+    let env = TestEnv::new();
+    let path = env.path("long.xlsx");
+    let mut row2 = format!(
+        r#"<row r="2">{}{}"#,
+        inline("A2", "A"),
+        inline("B2", "6281200001")
+    );
+    for c in 2..12_000u64 {
+        row2.push_str(&format!(r#"<c r="{}2"><v>1</v></c>"#, letters(c)));
+    }
+    row2.push_str("</row>");
+    let row3 = format!(
+        r#"<row r="3">{}{}</row>"#,
+        inline("A3", "B"),
+        inline("B3", "6281200002")
+    );
+    xlsx(&path, &format!("{}{row2}{row3}", header_row()), None);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 1, "{stderr}");
+    let failed = read_csv(&env.out().join("failed.csv"));
+    assert_eq!(failed.len(), 1);
+    let get = |k: &str| {
+        failed[0]
+            .iter()
+            .find(|(h, _)| h == k)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(get("custimport_code").as_deref(), Some("record_too_large"));
+    assert_eq!(
+        get("custimport_error").as_deref(),
+        Some("sheet \"S\", row 2: more than 10000 cells (2000 were not read)")
+    );
+    // Cells without positions run past column XFD: refused at the first one past it.
+    let env = TestEnv::new();
+    let path = env.path("longer.xlsx");
+    let mut row2 = format!(
+        r#"<row r="2">{}{}"#,
+        inline("A2", "A"),
+        inline("B2", "6281200001")
+    );
+    row2.push_str(&"<c><v>1</v></c>".repeat(200_000));
+    row2.push_str("</row>");
+    xlsx(&path, &format!("{}{row2}", header_row()), None);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("cell XFE2: beyond Excel's last column"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ods_repeats_past_the_cells_written_are_refused() {
+    let env = TestEnv::new();
+    let path = env.path("rep.ods");
+    let cell = |text: &str, repeat: u64| {
+        format!(
+            r#"<table:table-cell table:number-columns-repeated="{repeat}" office:value-type="string"><text:p>{text}</text:p></table:table-cell>"#
+        )
+    };
+    let content = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="S"><table:table-row>{}{}</table:table-row><table:table-row table:number-rows-repeated="6000">{}</table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#,
+        cell("name", 1),
+        cell("phone", 1),
+        cell("x", 16_384)
+    );
+    let manifest = r#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#;
+    zip_parts(
+        &path,
+        &[
+            (
+                "mimetype",
+                "application/vnd.oasis.opendocument.spreadsheet".into(),
+            ),
+            ("META-INF/manifest.xml", manifest.into()),
+            ("content.xml", content.clone()),
+        ],
+    );
+    assert!(std::fs::metadata(&path).unwrap().len() < 4096);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("sheet \"S\": its repeated cells expand to"),
+        "{stderr}"
+    );
+    // Repeats past column XFD are refused as such.
+    let env = TestEnv::new();
+    let path = env.path("wide.ods");
+    let wide = content.replace("16384", "20000");
+    zip_parts(
+        &path,
+        &[
+            (
+                "mimetype",
+                "application/vnd.oasis.opendocument.spreadsheet".into(),
+            ),
+            ("META-INF/manifest.xml", manifest.into()),
+            ("content.xml", wide),
+        ],
+    );
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("sheet \"S\", row 2: cells repeated past Excel's last column"),
+        "{stderr}"
+    );
+}
