@@ -310,6 +310,31 @@ fn reasons_and_lines_are_escaped() {
 }
 
 #[test]
+fn a_refusal_in_a_message_field_keeps_its_text() {
+    // What a gateway in front of itnio may answer with an HTTP 4xx.
+    for (body, want) in [
+        (
+            r#"{"status":"-27","message":"phoneNumber required"}"#,
+            "phoneNumber required",
+        ),
+        (r#"{"status":-27,"reason":"","message":"m"}"#, "m"),
+        (r#"{"status":-27,"reason":"r","message":"m"}"#, "r"),
+        (r#"{"status":-27,"reason":null,"message":7}"#, "7"),
+        (r#"{"status":-27}"#, ""),
+    ] {
+        assert_eq!(
+            interpret(body.as_bytes(), &["1"], 9, "a"),
+            Answer::BatchRefused {
+                code: "-27".into(),
+                message: want.into(),
+                bisect: true
+            },
+            "{body}"
+        );
+    }
+}
+
+#[test]
 fn interpret_statuses() {
     let st = |s: &str| {
         interpret(
