@@ -148,8 +148,9 @@ enum Key<'a> {
 }
 
 impl<'a> Key<'a> {
+    /// An empty key is `Digits("")`, which no line names: no number in a line is empty.
     fn of(phone: &'a str) -> Key<'a> {
-        if !phone.is_empty() && phone.bytes().all(|b| b.is_ascii_digit()) {
+        if phone.bytes().all(|b| b.is_ascii_digit()) {
             Key::Digits(phone)
         } else {
             Key::Token(phone)

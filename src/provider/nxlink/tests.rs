@@ -695,6 +695,56 @@ fn inconsistent_answers_leave_the_fast_path() {
 }
 
 #[test]
+fn vague_answers_say_why_no_row_was_confirmed() {
+    let table = [
+        (r#"{"code":0}"#, "nxlink answered code 0 without data: no row was confirmed"),
+        (r#"{"code":0,"data":null}"#, "nxlink answered code 0 with data null: no row was confirmed"),
+        (
+            r#"{"code":0,"data":"x"}"#,
+            "nxlink answered code 0 with data that is text instead of the per-row results: no row was confirmed",
+        ),
+        (
+            r#"{"code":0,"data":{}}"#,
+            "nxlink answered code 0 without naming any row as a success or a failure: no row was confirmed",
+        ),
+    ];
+    for (body, want) in table {
+        let Answer::Rows { rows, .. } = interpret(body.as_bytes(), &NO_PHONES, 1) else {
+            panic!("{body}")
+        };
+        assert_eq!(
+            rows,
+            vec![
+                RowAnswer::Unknown {
+                    code: "unconfirmed".into(),
+                    message: want.into()
+                };
+                3
+            ],
+            "{body}"
+        );
+    }
+    // An empty id is no id; a row left out says so.
+    let body = br#"{"code":0,"data":{"successItems":[{"index":"0","customerId":""},{"index":1,"customerId":"c1"}]}}"#;
+    let Answer::Rows { rows, .. } = interpret(body, &NO_PHONES, 1) else {
+        panic!()
+    };
+    assert_eq!(
+        rows,
+        [
+            RowAnswer::Accepted { id: None },
+            RowAnswer::Accepted {
+                id: Some("c1".into())
+            },
+            RowAnswer::Unknown {
+                code: "unconfirmed".into(),
+                message: "nxlink listed this row neither as a success nor as a failure".into()
+            }
+        ]
+    );
+}
+
+#[test]
 fn whole_request_messages_say_what_to_do() {
     let fatal = |code: i64| {
         interpret(
