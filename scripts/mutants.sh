@@ -5,7 +5,8 @@
 #
 #   scripts/mutants.sh                    # a full run, one build at a time
 #   MUTANTS_JOBS=2 scripts/mutants.sh     # two builds at a time (needs the cores and memory)
-#   scripts/mutants.sh --copy-target=true # start from this tree's target/ (skips building deps)
+#   scripts/mutants.sh --in-place         # mutate this tree and reuse its target/ (fastest;
+#                                         # do not edit or commit while it runs)
 #
 # Extra arguments go to cargo-mutants. Results are in target/mutants/mutants.out/
 # (caught.txt, missed.txt, timeout.txt, unviable.txt, outcomes.json).
@@ -18,8 +19,11 @@ fi
 
 out=target/mutants
 status=0
-cargo mutants --config mutants.toml --jobs "${MUTANTS_JOBS:-1}" --output "$out" "$@" -- --lib \
-  || status=$?
+# Unit tests only: mutants.toml gives `--lib` to every cargo invocation (`-- --lib` would reach
+# `cargo test` but not the build, which would then build the integration tests for each mutant).
+jobs=(--jobs "${MUTANTS_JOBS:-1}")
+case " $* " in *" --in-place "*) jobs=() ;; esac  # one build at a time in place
+cargo mutants --config mutants.toml "${jobs[@]}" --output "$out" "$@" || status=$?
 
 # cargo-mutants exits 0 when every mutant is caught, 2 when some were missed, 3 on timeouts;
 # anything else (1 usage, 4 the unmutated tree failing its tests) is a failed run.
