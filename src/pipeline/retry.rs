@@ -92,10 +92,35 @@ pub fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer
         } => of_answer(interpret(&body), date),
         Reply::Answered {
             status,
+            body,
+            date,
             retry_after,
             location,
+        } => provider_refusal(status, || interpret(&body), date)
+            .unwrap_or_else(|| of_status(status, url, retry_after, location.as_deref())),
+    }
+}
+
+/// The step for an HTTP 4xx whose body is the provider's own refusal (nxlink `code` and
+/// `message`, itnio `status` and `reason`): the provider's code and message, as for the same
+/// answer over HTTP 200. `None` for other statuses (throttling and the statuses that mean a
+/// wrong URL or credentials keep their own handling) and for bodies that are no refusal: a 4xx
+/// never confirms a row.
+fn provider_refusal(
+    status: u16,
+    interpret: impl FnOnce() -> Answer,
+    date: Option<SystemTime>,
+) -> Option<Step> {
+    if !(400..=499).contains(&status) || matches!(status, 401 | 403 | 404 | 405 | 429) {
+        return None;
+    }
+    match interpret() {
+        Answer::Rows { .. }
+        | Answer::Retry {
+            kind: RetryKind::Unparsable,
             ..
-        } => of_status(status, url, retry_after, location.as_deref()),
+        } => None,
+        answer => Some(of_answer(answer, date)),
     }
 }
 
@@ -284,10 +309,72 @@ mod tests {
                 }
             ));
         }
-        assert!(matches!(
-            classify(answered(400, None), URL, never),
-            Step::Refused { bisect: false, ref code, .. } if code == "http_400"
-        ));
+        let generic = |status: u16| Step::Refused {
+            code: format!("http_{status}"),
+            message: format!("the provider answered HTTP {status}"),
+            bisect: false,
+        };
+        // A 4xx body that is no refusal of the provider's: the status alone.
+        for status in [400, 409, 413, 422, 499] {
+            for unread in [
+                Answer::Retry {
+                    kind: RetryKind::Unparsable,
+                    message: "not JSON".into(),
+                },
+                Answer::Rows {
+                    rows: vec![RowAnswer::Accepted { id: None }],
+                    unattributed: vec![],
+                },
+            ] {
+                assert_eq!(
+                    classify(answered(status, None), URL, |_| unread.clone()),
+                    generic(status)
+                );
+            }
+        }
+    }
+
+    /// What a provider's `interpret` makes of a refusal: code 1002, "… birthday".
+    fn refusal(_: &[u8]) -> Answer {
+        Answer::BatchRefused {
+            code: "1002".into(),
+            message: "param error: birthday".into(),
+            bisect: true,
+        }
+    }
+
+    #[test]
+    fn a_4xx_refusal_of_the_provider_keeps_its_code_and_message() {
+        for status in [400, 409, 422, 499] {
+            assert_eq!(
+                classify(answered(status, None), URL, refusal),
+                Step::Refused {
+                    code: "1002".into(),
+                    message: "param error: birthday".into(),
+                    bisect: true
+                },
+                "{status}"
+            );
+        }
+        let fatal = classify(answered(400, None), URL, |_| Answer::Fatal {
+            code: "1003".into(),
+            message: "the signature was refused".into(),
+        });
+        assert_eq!(
+            fatal,
+            Step::Stop {
+                message: "the signature was refused".into()
+            }
+        );
+        // Throttling, a wrong URL or credentials, and statuses outside 4xx keep their rules;
+        // the body is not read for them.
+        for status in [401, 403, 404, 405, 429, 399, 500, 503, 300] {
+            let step = classify(answered(status, None), URL, never);
+            assert!(
+                !matches!(step, Step::Refused { ref code, .. } if code == "1002"),
+                "{status}: {step:?}"
+            );
+        }
     }
 
     #[test]

@@ -522,3 +522,156 @@ fn plain_http_loopback_never_goes_through_a_proxy() {
     );
     assert_eq!(env.held_nxlink().len(), 3);
 }
+
+/// Every row of the reports by number: (outcome, code, error); success.csv rows as
+/// `("succeeded", "", "")`.
+fn lines(env: &TestEnv, n: usize) -> BTreeMap<u64, (String, String, String)> {
+    outcomes(env, n);
+    let mut out = BTreeMap::new();
+    if env.out().join("success.csv").exists() {
+        for r in env.csv_rows("success.csv") {
+            let row: u64 = cell(&r, "row").parse().unwrap();
+            out.insert(row, ("succeeded".into(), String::new(), String::new()));
+        }
+    }
+    for r in env.csv_rows("failed.csv") {
+        let row: u64 = cell(&r, "custimport_row").parse().unwrap();
+        let field = |c: &str| cell(&r, c).to_owned();
+        // A code like `-27` may carry the formula guard's quote.
+        let code = cell(&r, "custimport_code").trim_start_matches('\'');
+        out.insert(
+            row,
+            (
+                field("custimport_outcome"),
+                code.to_owned(),
+                field("custimport_error"),
+            ),
+        );
+    }
+    out
+}
+
+#[test]
+fn a_national_number_echoed_in_international_form_confirms_the_row() {
+    let env = TestEnv::new();
+    // Sent as written (no --phone-region): 0812… in national form.
+    env.write(
+        "in.csv",
+        "name,phone\nN1,08123456789\nN2,0812 3456 780\nN3,08123456781\n",
+    );
+    // Row 1 echoed with the country code, row 2 likewise with the spacing dropped, row 3 with
+    // another national significant number.
+    let body = r#"{"code":0,"traceId":"tr-echo","data":{"successItems":[
+        {"index":0,"customerId":11,"whatsAppPhone":"628123456789"},
+        {"index":1,"customerId":12,"whatsAppPhone":"+62 812-3456-780"},
+        {"index":2,"customerId":13,"whatsAppPhone":"628123456782"}]}}"#;
+    let server = CannedServer::start(http("200 OK", "", body));
+    let out = run(&env, "nxlink", &server.url, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(server.requests(), 1);
+    let l = lines(&env, 3);
+    assert_eq!(l[&1].0, "succeeded");
+    assert_eq!(l[&2].0, "succeeded");
+    assert_eq!(
+        (l[&3].0.as_str(), l[&3].1.as_str()),
+        ("unknown", "contradictory")
+    );
+    assert!(
+        l[&3]
+            .2
+            .starts_with("nxlink confirmed this row with another WhatsApp number (")
+            && l[&3].2.ends_with(") (nxlink trace id tr-echo)")
+            && !l[&3].2.contains("628123456782"),
+        "{:?}",
+        l[&3]
+    );
+    let s = env.summary();
+    assert_eq!(
+        (s["succeeded"].as_u64(), s["unknown"].as_u64()),
+        (Some(2), Some(1))
+    );
+}
+
+#[test]
+fn an_http_4xx_refusal_keeps_the_providers_code_and_message() {
+    // nxlink's parameter error over HTTP 400: bisected like the same answer over HTTP 200,
+    // every single row failing with nxlink's code and message.
+    let env = TestEnv::new();
+    let body = r#"{"code":1002,"message":"param error: birthday","traceId":"T400"}"#;
+    let server = CannedServer::start(http("400 Bad Request", "", body));
+    input(&env, 2);
+    let out = run(
+        &env,
+        "nxlink",
+        &server.url,
+        &["--batch-size", "2", "--concurrency", "1"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        server.requests(),
+        3,
+        "one batch of two, then each row alone"
+    );
+    let want = (
+        "failed".to_owned(),
+        "1002".to_owned(),
+        "param error: birthday (nxlink trace id T400)".to_owned(),
+    );
+    assert_eq!(
+        lines(&env, 2).into_values().collect::<Vec<_>>(),
+        [want.clone(), want]
+    );
+
+    // itnio's shape (status, reason), and a gateway's (status, message): code and text kept.
+    for (body, code, message, requests) in [
+        (
+            r#"{"status":"-27","reason":"phoneNumber is invalid","data":null}"#,
+            "-27",
+            "phoneNumber is invalid",
+            3,
+        ),
+        (
+            r#"{"status":-35,"message":"import failed: properties"}"#,
+            "-35",
+            "import failed: properties",
+            3,
+        ),
+    ] {
+        let env = TestEnv::new();
+        let server = CannedServer::start(http("422 Unprocessable Entity", "", body));
+        input(&env, 2);
+        let out = run(
+            &env,
+            "itnio",
+            &server.url,
+            &["--batch-size", "2", "--concurrency", "1"],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{body}: {stderr}");
+        assert_eq!(server.requests(), requests, "{body}");
+        let want = ("failed".to_owned(), code.to_owned(), message.to_owned());
+        assert_eq!(
+            lines(&env, 2).into_values().collect::<Vec<_>>(),
+            [want.clone(), want],
+            "{body}"
+        );
+    }
+
+    // A 4xx body that is no provider answer: the status alone, as before.
+    let env = TestEnv::new();
+    let server = CannedServer::start(http("400 Bad Request", "", "<html>bad</html>"));
+    input(&env, 2);
+    let out = run(&env, "nxlink", &server.url, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let want = (
+        "failed".to_owned(),
+        "http_400".to_owned(),
+        "the provider answered HTTP 400".to_owned(),
+    );
+    assert_eq!(
+        lines(&env, 2).into_values().collect::<Vec<_>>(),
+        [want.clone(), want]
+    );
+}

@@ -40,11 +40,16 @@ pub fn interpret(body: &[u8], phones: &[&str], job: u64, app_id: &str) -> Answer
             message: "itnio answered without a status".into(),
         };
     };
-    let reason = match root.get("reason") {
-        Some(Value::String(s)) => escape_control(s).into_owned(),
-        Some(Value::Null) | None => String::new(),
-        Some(other) => escape_control(&other.to_string()).into_owned(),
-    };
+    // `reason` is itnio's word; gateways in front of it (an HTTP 4xx) may say `message`.
+    let reason = ["reason", "message"]
+        .into_iter()
+        .map(|key| match root.get(key) {
+            Some(Value::String(s)) => escape_control(s).into_owned(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => escape_control(&other.to_string()).into_owned(),
+        })
+        .find(|text| !text.is_empty())
+        .unwrap_or_default();
     if status != 0 {
         return whole_request(status, reason, job, app_id);
     }
@@ -143,8 +148,9 @@ enum Key<'a> {
 }
 
 impl<'a> Key<'a> {
+    /// An empty key is `Digits("")`, which no line names: no number in a line is empty.
     fn of(phone: &'a str) -> Key<'a> {
-        if !phone.is_empty() && phone.bytes().all(|b| b.is_ascii_digit()) {
+        if phone.bytes().all(|b| b.is_ascii_digit()) {
             Key::Digits(phone)
         } else {
             Key::Token(phone)

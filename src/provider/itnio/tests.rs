@@ -267,6 +267,44 @@ fn lines_are_attributed_in_any_spelling() {
 }
 
 #[test]
+fn a_failure_keeps_its_text_without_the_phone_part() {
+    let table = [
+        (
+            "该客户已存在于此任务中，手机号：13612345678",
+            "该客户已存在于此任务中",
+        ),
+        (
+            "Import failed,Phone Number:１３６１２３４５６７８",
+            "Import failed",
+        ),
+        ("  Import failed ,  13612345678", "Import failed"),
+        (
+            "bad number 13612345678 2 times",
+            "bad number 13612345678 2 times",
+        ),
+        (
+            "Import failed for 13612345678, please retry",
+            "Import failed for 13612345678, please retry",
+        ),
+    ];
+    for (line, want) in table {
+        let body = serde_json::json!({"status": "0", "data": [line]}).to_string();
+        let Answer::Rows { rows, .. } = interpret(body.as_bytes(), &["13612345678", ""], 9, "a")
+        else {
+            panic!("{line}")
+        };
+        let (RowAnswer::Refused { message, .. } | RowAnswer::AlreadyExists { message, .. }) =
+            &rows[0]
+        else {
+            panic!("{line}: {rows:?}")
+        };
+        assert_eq!(message, want, "{line}");
+        // A row without a phone is named by no line.
+        assert_eq!(rows[1], RowAnswer::Accepted { id: None }, "{line}");
+    }
+}
+
+#[test]
 fn data_of_another_shape_confirms_nothing() {
     for data in [r#""internal error""#, r#""""#, r#"{}"#, "7", "true"] {
         let body = format!(r#"{{"status":"0","data":{data}}}"#);
@@ -307,6 +345,31 @@ fn reasons_and_lines_are_escaped() {
         panic!()
     };
     assert_eq!(unattributed, ["\\x1b[2Jgone"]);
+}
+
+#[test]
+fn a_refusal_in_a_message_field_keeps_its_text() {
+    // What a gateway in front of itnio may answer with an HTTP 4xx.
+    for (body, want) in [
+        (
+            r#"{"status":"-27","message":"phoneNumber required"}"#,
+            "phoneNumber required",
+        ),
+        (r#"{"status":-27,"reason":"","message":"m"}"#, "m"),
+        (r#"{"status":-27,"reason":"r","message":"m"}"#, "r"),
+        (r#"{"status":-27,"reason":null,"message":7}"#, "7"),
+        (r#"{"status":-27}"#, ""),
+    ] {
+        assert_eq!(
+            interpret(body.as_bytes(), &["1"], 9, "a"),
+            Answer::BatchRefused {
+                code: "-27".into(),
+                message: want.into(),
+                bisect: true
+            },
+            "{body}"
+        );
+    }
 }
 
 #[test]

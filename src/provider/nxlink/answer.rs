@@ -105,16 +105,27 @@ pub(super) fn interpret_fast(body: &[u8], phones: &[Option<&str>]) -> Option<Ans
 }
 
 /// Whether a success item's `whatsAppPhone` names another number than the row's. Compared as
-/// digits; one may carry a country code the other lacks, so a suffix match is no contradiction.
+/// national significant numbers: digits only, without the leading zeros of a trunk prefix
+/// (`0812…`) or an international prefix (`00…`). One may carry a country code (one to three
+/// digits) the other lacks, so `62812…` echoed for `0812…` sent confirms the row, while any
+/// other difference contradicts it.
 fn phone_contradicts(answered: &str, sent: Option<&str>) -> bool {
-    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    let (a, s) = (digits(answered), digits(sent.unwrap_or_default()));
+    let significant = |s: &str| {
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        digits.trim_start_matches('0').to_owned()
+    };
+    let (a, s) = (significant(answered), significant(sent.unwrap_or_default()));
     if a.is_empty() || s.is_empty() {
         // Nothing to compare: an empty echo says nothing, and a row sent without a WhatsApp
         // number may be echoed with whatever number nxlink keys it by.
         return false;
     }
-    !(a.ends_with(&s) || s.ends_with(&a))
+    !(with_country_code(&a, &s) || with_country_code(&s, &a))
+}
+
+/// Whether `long` is `short`, or `short` after a country code (at most three digits).
+fn with_country_code(long: &str, short: &str) -> bool {
+    long.strip_suffix(short).is_some_and(|code| code.len() <= 3)
 }
 
 /// Any answer, read liberally through a `Value` tree and accounted strictly.

@@ -570,6 +570,237 @@ fn fast_and_liberal_readings_agree() {
     );
 }
 
+/// `(sent, echoed, outcome)`: a success echo against the number the row was sent with.
+const ECHOES: &[(Option<&str>, &str, &str)] = &[
+    // National form sent, international form echoed (and the other way round): one number.
+    (Some("08123456789"), "628123456789", "S:1"),
+    (Some("628123456789"), "08123456789", "S:1"),
+    (Some("08123456789"), "+62 812-3456-789", "S:1"),
+    (Some("0012025550123"), "12025550123", "S:1"),
+    (Some("628123456789"), "628123456789", "S:1"),
+    // A three-digit country code either side.
+    (Some("012345678"), "85512345678", "S:1"),
+    (Some("85512345678"), "012345678", "S:1"),
+    // Another national significant number, or more than a country code in front of it.
+    (Some("08123456789"), "628123456780", "U:contradictory"),
+    (Some("628123456789"), "08123456780", "U:contradictory"),
+    (Some("8123456789"), "12348123456789", "U:contradictory"),
+    (Some("12348123456789"), "8123456789", "U:contradictory"),
+    // Nothing to compare: no echo, or no number sent.
+    (Some("08123456789"), "", "S:1"),
+    (Some("08123456789"), "000", "S:1"),
+    (None, "628123456789", "S:1"),
+];
+
+#[test]
+fn a_national_number_echoed_in_international_form_confirms_the_row() {
+    for (sent, echoed, want) in ECHOES {
+        let body = format!(
+            r#"{{"code":0,"data":{{"successItems":[{{"index":0,"customerId":1,"whatsAppPhone":"{echoed}"}}]}}}}"#
+        );
+        let phones = [*sent];
+        let fast = interpret(body.as_bytes(), &phones, 1);
+        assert_eq!(rows_of(fast.clone()).0, [*want], "{sent:?} {echoed}");
+        assert_eq!(
+            fast,
+            interpret_value(body.as_bytes(), &phones, 1),
+            "{sent:?} {echoed}"
+        );
+    }
+    // The liberal path alone (a string index) reads echoes by the same rule, and says which
+    // number contradicted the row, masked.
+    let body = br#"{"code":0,"traceId":"t9","data":{"successItems":[{"index":"0","customerId":1,"whatsAppPhone":"628123456780"},{"index":"1","customerId":2,"whatsAppPhone":"628123456789"}]}}"#;
+    let phones = [Some("08123456789"), Some("08123456789")];
+    assert!(interpret_fast(body, &phones).is_none());
+    let Answer::Rows { rows, .. } = interpret(body, &phones, 1) else {
+        panic!()
+    };
+    assert_eq!(
+        rows,
+        [
+            RowAnswer::Unknown {
+                code: "contradictory".into(),
+                message: format!(
+                    "nxlink confirmed this row with another WhatsApp number ({}) (nxlink trace id t9)",
+                    crate::provider::rules::mask_phone("628123456780")
+                ),
+            },
+            RowAnswer::Accepted {
+                id: Some("2".into())
+            }
+        ]
+    );
+}
+
+/// Answers the fast path must leave to the strict reader, each inconsistent in one way only,
+/// with what their three rows become.
+const INCONSISTENT: &[(&str, [&str; 3])] = &[
+    // successCount disagrees, failCount and totalCount agree: the refused row is not confirmed.
+    (
+        r#"{"code":0,"data":{"totalCount":3,"successCount":3,"failCount":1,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5}]}}"#,
+        ["S:1", "S:2", "U:count_mismatch"],
+    ),
+    // failCount alone disagrees.
+    (
+        r#"{"code":0,"data":{"totalCount":3,"successCount":2,"failCount":2,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5}]}}"#,
+        ["S:1", "S:2", "U:count_mismatch"],
+    ),
+    // totalCount alone disagrees.
+    (
+        r#"{"code":0,"data":{"totalCount":4,"successCount":2,"failCount":1,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5}]}}"#,
+        ["S:1", "S:2", "U:count_mismatch"],
+    ),
+    // A row left out, the counts agreeing with the lists.
+    (
+        r#"{"code":0,"data":{"successCount":2,"failCount":0,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}]}}"#,
+        ["S:1", "S:2", "U:unconfirmed"],
+    ),
+    // One row too many.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2},{"index":2,"customerId":3},{"index":3,"customerId":4}]}}"#,
+        ["S:1", "S:2", "S:3"],
+    ),
+    // A failure without a code.
+    (
+        r#"{"code":0,"data":{"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorMessage":"x"}]}}"#,
+        ["S:1", "S:2", "F:"],
+    ),
+];
+
+#[test]
+fn inconsistent_answers_leave_the_fast_path() {
+    for (body, want) in INCONSISTENT {
+        assert_eq!(interpret_fast(body.as_bytes(), &NO_PHONES), None, "{body}");
+        assert_eq!(
+            rows_of(interpret(body.as_bytes(), &NO_PHONES, 1)).0,
+            want.to_vec(),
+            "{body}"
+        );
+    }
+    // Consistent lists under a code that is not 0: the code decides, not the lists.
+    let body = br#"{"code":22125,"message":"balance","data":{"totalCount":3,"successCount":3,"failCount":0,"successItems":[{"index":0},{"index":1},{"index":2}]}}"#;
+    assert_eq!(interpret_fast(body, &NO_PHONES), None);
+    assert!(
+        matches!(interpret(body, &NO_PHONES, 1), Answer::Fatal { ref code, .. } if code == "22125")
+    );
+    // The consistent answer with all three counts takes the fast path.
+    let body = br#"{"code":0,"data":{"totalCount":3,"successCount":2,"failCount":1,"successItems":[{"index":0,"customerId":1},{"index":1,"customerId":2}],"failItems":[{"index":2,"errorCode":5,"errorMessage":"no"}]}}"#;
+    let fast = interpret_fast(body, &NO_PHONES).expect("consistent");
+    assert_eq!(fast, interpret_value(body, &NO_PHONES, 1));
+    assert_eq!(rows_of(fast).0, ["S:1", "S:2", "F:5"]);
+    assert_eq!(
+        interpret_fast(br#"{"code":0,"data":{"successItems":[]}}"#, &[]),
+        None
+    );
+}
+
+#[test]
+fn vague_answers_say_why_no_row_was_confirmed() {
+    let table = [
+        (r#"{"code":0}"#, "nxlink answered code 0 without data: no row was confirmed"),
+        (r#"{"code":0,"data":null}"#, "nxlink answered code 0 with data null: no row was confirmed"),
+        (
+            r#"{"code":0,"data":"x"}"#,
+            "nxlink answered code 0 with data that is text instead of the per-row results: no row was confirmed",
+        ),
+        (
+            r#"{"code":0,"data":{}}"#,
+            "nxlink answered code 0 without naming any row as a success or a failure: no row was confirmed",
+        ),
+    ];
+    for (body, want) in table {
+        let Answer::Rows { rows, .. } = interpret(body.as_bytes(), &NO_PHONES, 1) else {
+            panic!("{body}")
+        };
+        assert_eq!(
+            rows,
+            vec![
+                RowAnswer::Unknown {
+                    code: "unconfirmed".into(),
+                    message: want.into()
+                };
+                3
+            ],
+            "{body}"
+        );
+    }
+    // An empty id is no id; a row left out says so.
+    let body = br#"{"code":0,"data":{"successItems":[{"index":"0","customerId":""},{"index":1,"customerId":"c1"}]}}"#;
+    let Answer::Rows { rows, .. } = interpret(body, &NO_PHONES, 1) else {
+        panic!()
+    };
+    assert_eq!(
+        rows,
+        [
+            RowAnswer::Accepted { id: None },
+            RowAnswer::Accepted {
+                id: Some("c1".into())
+            },
+            RowAnswer::Unknown {
+                code: "unconfirmed".into(),
+                message: "nxlink listed this row neither as a success nor as a failure".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn whole_request_messages_say_what_to_do() {
+    let fatal = |code: i64| {
+        interpret(
+            format!(r#"{{"code":{code},"message":"m","traceId":"T1"}}"#).as_bytes(),
+            &NO_PHONES,
+            7,
+        )
+    };
+    let what = [
+        (1001, "a required header was missing; please report this as a bug"),
+        (1003, "the signature was refused: check that access_secret (CUSTIMPORT_NXLINK_ACCESS_SECRET) belongs to access_key"),
+        (1005, "the access key was refused: check access_key (CUSTIMPORT_NXLINK_ACCESS_KEY) and that the customer data business is enabled for it"),
+        (21058, "tenant_id is required: set --tenant-id, tenant_id in [nxlink] or CUSTIMPORT_NXLINK_TENANT_ID"),
+        (21059, "app_key is required: set --app-key, app_key in [nxlink] or CUSTIMPORT_NXLINK_APP_KEY"),
+        (22124, "the application is unavailable: check that app_key belongs to tenant 7 and is enabled"),
+        (22125, "the account's balance is insufficient: top it up, then run again with --resume"),
+    ];
+    for (code, what) in what {
+        assert_eq!(
+            fatal(code),
+            Answer::Fatal {
+                code: code.to_string(),
+                message: format!("nxlink answered code {code} (m (nxlink trace id T1)): {what}")
+            }
+        );
+    }
+    assert_eq!(
+        fatal(1004),
+        Answer::Retry {
+            kind: RetryKind::Clock,
+            message: "nxlink answered code 1004 (timestamp expired): m (nxlink trace id T1)".into()
+        }
+    );
+    // The answer an HTTP 400 carries for a bad birthday: that code and message, bisected.
+    assert_eq!(
+        interpret(
+            br#"{"code":1002,"message":"param error: birthday"}"#,
+            &NO_PHONES,
+            1
+        ),
+        Answer::BatchRefused {
+            code: "1002".into(),
+            message: "param error: birthday".into(),
+            bisect: true
+        }
+    );
+    assert_eq!(
+        interpret(br#"{"code":"-1","msg":"request failed"}"#, &NO_PHONES, 1),
+        Answer::BatchRefused {
+            code: "-1".into(),
+            message: "request failed".into(),
+            bisect: false
+        }
+    );
+}
+
 /// The body as serde would write it for the whole structure: what `write_body` must equal.
 fn serde_body(p: &Nxlink, customers: &[Customer<'_>]) -> String {
     #[derive(Serialize)]
