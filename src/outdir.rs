@@ -107,7 +107,7 @@ fn prepare_dir(out: &Path) -> Result<(), Fatal> {
     match std::fs::symlink_metadata(&name) {
         Ok(m) => check_dir(out, &m),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            create_dir_private(&name).map_err(|e| {
+            crate::private_file::create_dir_private(&name).map_err(|e| {
                 Fatal::usage(anyhow!(
                     "cannot create report directory {}: {e}",
                     out.display()
@@ -377,15 +377,4 @@ fn same_file(f: &File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_f: &File, path: &Path) -> bool {
     path.is_file()
-}
-
-fn create_dir_private(dir: &Path) -> io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
 }

@@ -24,12 +24,14 @@ pub fn prepare(path: &Path, create: bool) -> Result<bool, StateError> {
     match std::fs::metadata(&dir) {
         Ok(m) => check_dir(path, &dir, &m)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound && !create => return Ok(false),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => create_dir_private(&dir).map_err(|e| {
-            refused(
-                path,
-                format!("cannot create its directory {}: {e}", dir.display()),
-            )
-        })?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            crate::private_file::create_dir_private(&dir).map_err(|e| {
+                refused(
+                    path,
+                    format!("cannot create its directory {}: {e}", dir.display()),
+                )
+            })?
+        }
         Err(e) => return Err(refused(path, format!("cannot use its directory: {e}"))),
     }
     let exists = match std::fs::symlink_metadata(&name) {
@@ -72,18 +74,6 @@ fn io_err(path: &Path, source: io::Error) -> StateError {
         path: path.display().to_string(),
         source,
     }
-}
-
-/// Create `dir` and its missing parents with mode 0700.
-fn create_dir_private(dir: &Path) -> io::Result<()> {
-    let mut b = std::fs::DirBuilder::new();
-    b.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        b.mode(0o700);
-    }
-    b.create(dir)
 }
 
 /// A new, empty, private state file: created exclusively, never through a link.
