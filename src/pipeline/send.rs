@@ -59,6 +59,9 @@ pub struct SendStage<P: Provider> {
     reached: AtomicBool,
     /// Whole-request refusals that bisection traced to single rows, all failing alike.
     suspect: std::sync::Mutex<Suspect>,
+    /// Seats the provider said do not exist (by lower-case name), with its code and message:
+    /// later rows assigned to one fail without being sent.
+    refused_seats: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
 }
 
 /// Watch for a configuration error dressed as a parameter error: the first batches of the run
@@ -111,7 +114,72 @@ impl<P: Provider> SendStage<P> {
                 batches: 0,
                 code: String::new(),
             }),
+            refused_seats: Default::default(),
         }
+    }
+
+    /// The refusal remembered for the seat of `item`, if its seat was refused in this run.
+    fn refused_for(&self, item: &Item<P::Customer>) -> Option<(String, String)> {
+        let seat = self.provider.seat_of(&item.customer)?;
+        let seats = self.refused_seats.lock().ok()?;
+        seats.get(&seat.trim().to_lowercase()).cloned()
+    }
+
+    /// A whole-request refusal naming a seat some of `items` are assigned to: remember it, and
+    /// split `items` into the rows of that seat and the others. `None`: not such a refusal.
+    fn seat_refusal(
+        &self,
+        fin: &PartEnd,
+        items: &mut Vec<Item<P::Customer>>,
+    ) -> Option<Vec<Item<P::Customer>>> {
+        let PartEnd::Refused { code, message, .. } = fin else {
+            return None;
+        };
+        let seat = self.provider.refused_seat(code, message)?.to_lowercase();
+        let of_seat = |i: &Item<P::Customer>| {
+            self.provider
+                .seat_of(&i.customer)
+                .is_some_and(|s| s.trim().to_lowercase() == seat)
+        };
+        if !items.iter().any(of_seat) {
+            return None;
+        }
+        if let Ok(mut seats) = self.refused_seats.lock() {
+            seats.insert(seat.clone(), (code.clone(), message.clone()));
+        }
+        let (bad, rest): (Vec<_>, Vec<_>) = std::mem::take(items).into_iter().partition(of_seat);
+        *items = rest;
+        tracing::info!(seat = %seat, rows = bad.len(), "a seat that does not exist: its rows fail, the others are sent again");
+        Some(bad)
+    }
+
+    /// Report `items` with their outcomes, judging `--max-failures` first.
+    async fn part_done(&self, items: Vec<Item<P::Customer>>, outcomes: Vec<Outcome>) {
+        if let Some(message) = self.budget.record(&outcomes) {
+            self.stop.set(Reason::MaxFailures, message);
+        }
+        let done: Vec<(Item<P::Customer>, Outcome)> = items.into_iter().zip(outcomes).collect();
+        let _ = self.events.send(Event::Done(done)).await;
+    }
+
+    /// Rows whose seat was refused earlier in the run fail at once, as the provider said.
+    async fn fail_refused_seats(&self, items: Vec<Item<P::Customer>>) -> Vec<Item<P::Customer>> {
+        let mut failed = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut rest = Vec::with_capacity(items.len());
+        for item in items {
+            match self.refused_for(&item) {
+                Some((code, message)) => {
+                    outcomes.push(Outcome::Failed { code, message });
+                    failed.push(item);
+                }
+                None => rest.push(item),
+            }
+        }
+        if !failed.is_empty() {
+            self.part_done(failed, outcomes).await;
+        }
+        rest
     }
 }
 
@@ -239,7 +307,21 @@ async fn send_batch<P: Provider>(
     // Whether every part of this batch ended as a single row refused whole with one code.
     let mut leaves = Leaves::default();
     while let Some(items) = stack.pop() {
+        let mut items = ctx.fail_refused_seats(items).await;
+        if items.is_empty() {
+            continue;
+        }
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
+        if let Some(bad) = ctx.seat_refusal(&fin, &mut items) {
+            // The seat's rows fail with the provider's word; the others go again.
+            leaves.other = true;
+            let outcomes = outcomes(&ctx, fin, &bad).await;
+            ctx.part_done(bad, outcomes).await;
+            if !items.is_empty() {
+                stack.push(items);
+            }
+            continue;
+        }
         leaves.see(&fin, items.len());
         let outcomes = match fin {
             PartEnd::Refused { bisect: true, .. }
@@ -259,11 +341,7 @@ async fn send_batch<P: Provider>(
             }
             fin => outcomes(&ctx, fin, &items).await,
         };
-        if let Some(message) = ctx.budget.record(&outcomes) {
-            ctx.stop.set(Reason::MaxFailures, message);
-        }
-        let done: Vec<(Item<P::Customer>, Outcome)> = items.into_iter().zip(outcomes).collect();
-        let _ = ctx.events.send(Event::Done(done)).await;
+        ctx.part_done(items, outcomes).await;
     }
     if ctx.bisect {
         judge_suspect(&ctx, leaves);
@@ -372,7 +450,7 @@ fn judge_suspect<P: Provider>(ctx: &SendStage<P>, leaves: Leaves) {
                 ctx.stop.set(
                     Reason::Fatal,
                     format!(
-                        "the provider refused every row of the first {SUSPECT_BATCHES} batches with code {code} even one row at a time ({message}): this is a configuration error (account, app, job or endpoint), not bad rows. Fix it, then run again with --resume"
+                        "the provider refused every row of the first {SUSPECT_BATCHES} batches with code {code} even one row at a time ({message}): this is a configuration error (account, app, job or endpoint), not bad rows. Fix it, then import failed.csv again for the rows refused so far, and run again with --resume for the rows not yet sent (if any are pending)"
                     ),
                 );
             }

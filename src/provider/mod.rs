@@ -246,6 +246,15 @@ pub trait Provider: Send + Sync + 'static {
     fn unchanged_cells<'c>(&self, _customer: &'c Self::Customer) -> Vec<Cow<'c, str>> {
         vec![]
     }
+    /// A whole-request refusal caused by one named seat (nxlink 12148, "Assigned seat X does
+    /// not exist"): the seat, so that only its rows fail and the others are sent again.
+    fn refused_seat(&self, _code: &str, _message: &str) -> Option<String> {
+        None
+    }
+    /// The seat a customer is assigned to (see [`Provider::refused_seat`]).
+    fn seat_of<'c>(&self, _customer: &'c Self::Customer) -> Option<Cow<'c, str>> {
+        None
+    }
 }
 
 /// The account part of a state scope: the public identifiers of the credentials (never a

@@ -20,6 +20,7 @@ mod printing;
 mod props;
 mod reliability;
 mod resume;
+mod seats;
 mod sheets;
 mod state_file;
 mod transport;

@@ -205,6 +205,22 @@ impl Provider for Nxlink {
             c.text_field("email").unwrap_or_default(),
         ]
     }
+
+    fn refused_seat(&self, code: &str, message: &str) -> Option<String> {
+        if code != "12148" {
+            return None;
+        }
+        // "Assigned seat agent1 does not exist. Please check Admin -> Members."
+        let lower = message.to_ascii_lowercase();
+        let start = lower.find("seat ")? + "seat ".len();
+        let len = lower[start..].find(" does not exist")?;
+        let seat = message.get(start..start + len)?.trim();
+        (!seat.is_empty() && !seat.contains(char::is_whitespace)).then(|| seat.to_owned())
+    }
+
+    fn seat_of<'c>(&self, c: &'c Prepared) -> Option<Cow<'c, str>> {
+        c.text_field("belong_seat_user")
+    }
 }
 
 #[cfg(test)]
