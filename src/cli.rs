@@ -183,6 +183,11 @@ pub struct CommonArgs {
     #[arg(long, default_value_t = 500, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=MAX_BACKOFF_MS), global = true)]
     pub backoff_ms: u64,
 
+    /// Seconds of throttling (HTTP 429, "too frequent") without any batch answered before the
+    /// run stops with the rest pending (1..=86400); throttling never uses up --retries
+    #[arg(long, default_value_t = 600, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=86_400), global = true)]
+    pub give_up_after: u64,
+
     /// Report directory [default: ./custimport-<provider>-<YYYYMMDD-HHMMSS> (UTC)]
     #[arg(long, value_name = "DIR", global = true)]
     pub out: Option<PathBuf>,

@@ -187,6 +187,8 @@ pub struct Settings {
     pub retries: u32,
     pub timeout: Duration,
     pub backoff: Duration,
+    /// `--give-up-after`: throttled this long without an answered batch, the run stops.
+    pub give_up_after: Duration,
     pub out_dir: PathBuf,
     pub resume: bool,
     /// Where requests go, or that none go (`--dry-run`).
@@ -774,6 +776,7 @@ fn common(
         retries: a.retries,
         timeout,
         backoff: Duration::from_millis(a.backoff_ms),
+        give_up_after: Duration::from_secs(a.give_up_after),
         out_dir,
         resume: a.resume,
         endpoint,

@@ -442,6 +442,7 @@ impl<P: Provider> Run<P> {
             events,
         );
         stage.budget = Budget::new(settings.max_failures);
+        stage.give_up_after = settings.give_up_after;
         stage.journal = shared.journal.clone();
         stage.write_failure = shared.write_failure.clone();
         stage.resume = shared.resume.clone();

@@ -59,6 +59,11 @@ pub struct SendStage<P: Provider> {
     reached: AtomicBool,
     /// Whole-request refusals that bisection traced to single rows, all failing alike.
     suspect: std::sync::Mutex<Suspect>,
+    /// `--give-up-after`: the run stops when the provider has throttled for this long without
+    /// answering any batch.
+    pub give_up_after: Duration,
+    /// When a batch was last answered (or the stage started).
+    answered_at: std::sync::Mutex<tokio::time::Instant>,
     /// Seats the provider said do not exist (by lower-case name), with its code and message:
     /// later rows assigned to one fail without being sent.
     refused_seats: std::sync::Mutex<std::collections::HashMap<String, (String, String)>>,
@@ -74,6 +79,9 @@ struct Suspect {
     batches: u32,
     code: String,
 }
+
+/// `--give-up-after`'s default: ten minutes of throttling without an answered batch.
+pub const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 
 /// After this many such batches in a row at the start of a run, the run stops.
 const SUSPECT_BATCHES: u32 = 3;
@@ -115,7 +123,27 @@ impl<P: Provider> SendStage<P> {
                 code: String::new(),
             }),
             refused_seats: Default::default(),
+            give_up_after: GIVE_UP_AFTER,
+            answered_at: std::sync::Mutex::new(tokio::time::Instant::now()),
         }
+    }
+
+    /// A batch was answered: the provider is taking work.
+    fn made_progress(&self) {
+        if let Ok(mut at) = self.answered_at.lock() {
+            *at = tokio::time::Instant::now();
+        }
+    }
+
+    /// While throttled: the stop message once no batch was answered for `--give-up-after`.
+    fn idle_too_long(&self) -> Option<String> {
+        let idle = self.answered_at.lock().ok()?.elapsed();
+        (idle >= self.give_up_after).then(|| {
+            format!(
+                "the provider kept throttling (HTTP 429 or its \"too frequent\" code) and answered no batch for {} s (--give-up-after); the rows not sent are pending: run again later with --resume",
+                idle.as_secs()
+            )
+        })
     }
 
     /// The refusal remembered for the seat of `item`, if its seat was refused in this run.
@@ -312,7 +340,12 @@ async fn send_batch<P: Provider>(
             continue;
         }
         let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
-        if let Some(bad) = ctx.seat_refusal(&fin, &mut items) {
+        let seat_refused = if ctx.bisect {
+            ctx.seat_refusal(&fin, &mut items)
+        } else {
+            None
+        };
+        if let Some(bad) = seat_refused {
             // The seat's rows fail with the provider's word; the others go again.
             leaves.other = true;
             let outcomes = outcomes(&ctx, fin, &bad).await;
@@ -501,7 +534,11 @@ async fn attempt_loop<P: Provider>(
     let body = Bytes::from(std::mem::take(buf));
     let mut tries = Tries::default();
     let mut wait = Duration::ZERO;
-    for attempt in 0..=ctx.retries {
+    // Failures that count against --retries; throttling and clock refusals do not (they have
+    // budgets of their own: --give-up-after, and three clock corrections).
+    let mut failures = 0u32;
+    let mut throttles = 0u32;
+    for attempt in 0..=u32::MAX {
         // A stop set while this batch waited for its slot: nothing more leaves.
         if ctx.stop.is_set() {
             return tries.stopped();
@@ -527,7 +564,6 @@ async fn attempt_loop<P: Provider>(
         if step.reached_server() {
             ctx.reached.store(true, Ordering::Relaxed);
         }
-        wait = backoff(ctx.backoff, attempt);
         match step {
             Step::Retry {
                 cause,
@@ -538,7 +574,6 @@ async fn attempt_loop<P: Provider>(
             } => {
                 tracing::debug!(batch = batch_id, attempt, "retryable: {message}");
                 tries.maybe_applied |= maybe_applied;
-                wait = wait.max(at_least.unwrap_or_default());
                 match cause {
                     Cause::Clock { date } => {
                         if !clock_refused(ctx, &mut tries, date, &message) {
@@ -549,9 +584,23 @@ async fn attempt_loop<P: Provider>(
                     Cause::Throttle => {
                         *throttled = true;
                         say_throttle(ctx);
+                        if let Some(stop) = ctx.idle_too_long() {
+                            ctx.stop.set(Reason::Fatal, stop);
+                            return tries.stopped();
+                        }
+                        wait = backoff(ctx.backoff, throttles);
+                        throttles = throttles.saturating_add(1);
                     }
-                    Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {}
+                    Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {
+                        if failures >= ctx.retries {
+                            tries.last = (code, message);
+                            return gave_up(ctx, tries);
+                        }
+                        wait = backoff(ctx.backoff, failures);
+                        failures += 1;
+                    }
                 }
+                wait = wait.max(at_least.unwrap_or_default());
                 tries.last = (code, message);
             }
             step => return part_ended(ctx, step, batch_id, items.len(), &tries),
@@ -569,11 +618,14 @@ fn part_ended<P: Provider>(
     tries: &Tries,
 ) -> PartEnd {
     match step {
-        Step::Rows { rows, unattributed } => PartEnd::Rows {
-            rows,
-            unattributed,
-            maybe_applied: tries.maybe_applied,
-        },
+        Step::Rows { rows, unattributed } => {
+            ctx.made_progress();
+            PartEnd::Rows {
+                rows,
+                unattributed,
+                maybe_applied: tries.maybe_applied,
+            }
+        }
         Step::Refused {
             code,
             message,

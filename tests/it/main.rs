@@ -23,5 +23,6 @@ mod resume;
 mod seats;
 mod sheets;
 mod state_file;
+mod throttle;
 mod transport;
 mod validation;

@@ -152,9 +152,13 @@ async fn retries_run_out_unknown_when_maybe_applied_failed_when_not() {
         !stop.is_set(),
         "a server was reached (the request timed out after connecting)"
     );
-    // 429s never reached the provider's books: failed. A server answered, so the run goes on.
-    let (out, _, stop, _) = send(1, vec![status(429, None); 3], 2).await;
-    assert!(matches!(&out[0].1, Outcome::Failed { code, .. } if code == "http_429"));
+    // Throttling uses up no retry: with none allowed, three 429s are waited out and the row
+    // goes through on the fourth attempt.
+    let mut replies = vec![status(429, None); 3];
+    replies.push(ok(r#"{"status":"0","data":[]}"#));
+    let (out, requests, stop, _) = send(1, replies, 0).await;
+    assert_eq!(out, vec![(1, succeeded(false))]);
+    assert_eq!(requests, 4);
     assert!(!stop.is_set());
 }
 

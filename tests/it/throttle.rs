@@ -1,0 +1,54 @@
+//! Throttling (HTTP 429 with Retry-After) never uses up `--retries` and never fails a row; only
+//! `--give-up-after` of throttling without an answered batch stops the run, rows pending.
+
+use serde_json::json;
+
+use crate::env::TestEnv;
+
+fn rows(n: u32) -> String {
+    let mut s = String::from("name,phone\n");
+    for i in 1..=n {
+        s.push_str(&format!("N{i},6281{i:07}\n"));
+    }
+    s
+}
+
+#[test]
+fn throttled_batches_wait_and_go_again_without_using_retries() {
+    let env = TestEnv::faults("429=0.5", 5);
+    let input = env.write("c.csv", rows(200));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "20", "--retries", "0", "--concurrency", "4"])
+        .assert()
+        .code(0);
+    let s = env.summary();
+    assert_eq!(s["succeeded"], json!(200), "{s}");
+    assert_eq!(s["failed"], json!(0), "{s}");
+    assert_eq!(s["unknown"], json!(0), "{s}");
+    assert!(
+        s["retries"].as_u64().unwrap() > 0,
+        "the fault plan throttled nothing: {s}"
+    );
+    assert_eq!(env.held_nxlink().len(), 200);
+}
+
+#[test]
+fn throttling_without_end_stops_after_give_up_after_with_rows_pending() {
+    let env = TestEnv::faults("429=1.0", 5);
+    let input = env.write("c.csv", rows(60));
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "20", "--give-up-after", "2"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("--give-up-after"), "{err}");
+    let s = env.summary();
+    assert_eq!(s["pending"], json!(60), "{s}");
+    assert_eq!(s["failed"], json!(0), "{s}");
+    assert_eq!(s["unknown"], json!(0), "{s}");
+    assert!(env.held_nxlink().is_empty());
+}
