@@ -45,8 +45,36 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
     bounded(s, TIMEOUT_SECS, "seconds")
 }
 
-fn parse_rate(s: &str) -> Result<f64, String> {
-    bounded(s, RATE_PER_SEC, "requests per second")
+/// `--rate auto|N`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rate {
+    Auto,
+    Fixed(f64),
+}
+
+fn parse_rate(s: &str) -> Result<Rate, String> {
+    if s.trim().eq_ignore_ascii_case("auto") {
+        return Ok(Rate::Auto);
+    }
+    bounded(s, RATE_PER_SEC, "requests per second (or auto)").map(Rate::Fixed)
+}
+
+/// `--concurrency auto|N`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Concurrency {
+    Auto,
+    Fixed(u16),
+}
+
+fn parse_concurrency(s: &str) -> Result<Concurrency, String> {
+    let s = s.trim();
+    if s.eq_ignore_ascii_case("auto") {
+        return Ok(Concurrency::Auto);
+    }
+    match s.parse::<u16>() {
+        Ok(n) if (1..=1024).contains(&n) => Ok(Concurrency::Fixed(n)),
+        _ => Err("give auto or a whole number from 1 to 1024".into()),
+    }
 }
 
 /// Bulk-import customer lists into nxlink and itnio, with a per-row report of every outcome.
@@ -163,13 +191,15 @@ pub struct CommonArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=100), global = true)]
     pub batch_size: Option<u16>,
 
-    /// Requests in flight at once
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=1024), global = true)]
-    pub concurrency: u16,
+    /// Requests in flight at once: `auto` adapts between 1 and 64 from the provider's latency and
+    /// throttling; N (1..=1024) is a fixed ceiling, lowered only on throttling
+    #[arg(long, default_value = "auto", value_name = "auto|N", value_parser = parse_concurrency, global = true)]
+    pub concurrency: Concurrency,
 
-    /// At most N requests per second (0.001..=1000000) [default: unlimited]
-    #[arg(long, value_name = "N", value_parser = parse_rate, global = true)]
-    pub rate: Option<f64>,
+    /// At most N requests per second (0.001..=1000000); `auto`: no fixed rate, throttling is
+    /// waited out (Retry-After, backoff) [default: auto]
+    #[arg(long, value_name = "auto|N", value_parser = parse_rate, global = true)]
+    pub rate: Option<Rate>,
 
     /// Extra attempts for a retryable failure (0..=100)
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=MAX_RETRIES), global = true)]

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use clap::ValueEnum;
 use serde_json::{json, Value};
 
-use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
+use crate::cli::{CommonArgs, Concurrency, ItnioArgs, Mode, NxlinkArgs, Rate, Region};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
 use crate::provider::itnio::{self, Itnio};
@@ -182,7 +182,8 @@ pub struct Settings {
     pub input: InputOptions,
     pub maps: Vec<String>,
     pub batch_size: usize,
-    pub concurrency: usize,
+    /// `--concurrency N`; `None` for `auto` (adaptive, see `pipeline::limiter`).
+    pub concurrency: Option<usize>,
     pub rate: Option<f64>,
     pub retries: u32,
     pub timeout: Duration,
@@ -771,8 +772,14 @@ fn common(
         input,
         maps: a.maps.clone(),
         batch_size: usize::from(batch_size),
-        concurrency: usize::from(a.concurrency),
-        rate: a.rate,
+        concurrency: match a.concurrency {
+            Concurrency::Auto => None,
+            Concurrency::Fixed(n) => Some(usize::from(n)),
+        },
+        rate: match a.rate {
+            Some(Rate::Fixed(r)) => Some(r),
+            Some(Rate::Auto) | None => None,
+        },
         retries: a.retries,
         timeout,
         backoff: Duration::from_millis(a.backoff_ms),
@@ -901,9 +908,7 @@ fn endpoint(a: &CommonArgs, base: &GivenBaseUrl) -> Result<Endpoint, Fatal> {
 /// below can panic. Returns the timeout.
 fn checked_rate_and_timeout(a: &CommonArgs) -> Result<Duration, Fatal> {
     let (lo, hi) = crate::cli::RATE_PER_SEC;
-    if a.rate
-        .is_some_and(|r| !(r.is_finite() && (lo..=hi).contains(&r)))
-    {
+    if matches!(a.rate, Some(Rate::Fixed(r)) if !(r.is_finite() && (lo..=hi).contains(&r))) {
         return Err(Fatal::usage(anyhow!(
             "--rate must be from {lo} to {hi} requests per second"
         )));

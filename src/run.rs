@@ -347,8 +347,11 @@ impl<P: Provider> Run<P> {
             resume,
         };
         stop::listen_for_signals(shared.stop.clone());
-        let (batch_tx, batch_rx) = mpsc::channel(settings.concurrency.max(2));
-        let (ev_tx, ev_rx) = mpsc::channel(4 * settings.concurrency + 64);
+        let in_flight = settings
+            .concurrency
+            .unwrap_or(crate::pipeline::limiter::AUTO_MAX);
+        let (batch_tx, batch_rx) = mpsc::channel(in_flight.max(2));
+        let (ev_tx, ev_rx) = mpsc::channel(4 * in_flight + 64);
         let Incremental { filter, recorder } = incremental.unwrap_or_default();
         let input = opened.input;
         let origin = input.origin.clone();
@@ -437,7 +440,9 @@ impl<P: Provider> Run<P> {
             settings.backoff,
             settings.bisect,
             shared.stop.clone(),
-            Limiter::new(settings.concurrency),
+            settings
+                .concurrency
+                .map_or_else(Limiter::auto, Limiter::new),
             settings.rate.and_then(rate_limiter),
             events,
         );

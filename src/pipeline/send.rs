@@ -301,6 +301,17 @@ fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
     }
 }
 
+/// What the sending of one batch showed of the provider, for the concurrency limiter.
+#[derive(Debug, Default)]
+struct Notes {
+    /// Some attempt was throttled.
+    throttled: bool,
+    /// How long the first request took.
+    latency: Option<Duration>,
+    /// Requests parts sent (more than one after a refusal split the batch).
+    parts: u32,
+}
+
 /// How a (sub-)batch ended.
 enum PartEnd {
     Rows {
@@ -328,7 +339,7 @@ async fn send_batch<P: Provider>(
     batch: Batch<P::Customer>,
     permit: OwnedSemaphorePermit,
 ) {
-    let mut throttled = false;
+    let mut notes = Notes::default();
     let mut stack: Vec<Vec<Item<P::Customer>>> = vec![batch.items];
     // The provider sizes the body buffer (it knows the rows' lengths).
     let mut buf = Vec::new();
@@ -339,7 +350,7 @@ async fn send_batch<P: Provider>(
         if items.is_empty() {
             continue;
         }
-        let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut throttled).await;
+        let fin = attempt_loop(&ctx, batch.id, &items, &mut buf, &mut notes).await;
         let seat_refused = if ctx.bisect {
             ctx.seat_refusal(&fin, &mut items)
         } else {
@@ -379,7 +390,11 @@ async fn send_batch<P: Provider>(
     if ctx.bisect {
         judge_suspect(&ctx, leaves);
     }
-    ctx.limiter.release(permit, !throttled);
+    ctx.limiter.release(
+        permit,
+        !notes.throttled,
+        notes.latency.filter(|_| notes.parts == 1),
+    );
 }
 
 /// Each row's outcome, as a part of a batch ended (not split further).
@@ -526,8 +541,9 @@ async fn attempt_loop<P: Provider>(
     batch_id: u64,
     items: &[Item<P::Customer>],
     buf: &mut Vec<u8>,
-    throttled: &mut bool,
+    notes: &mut Notes,
 ) -> PartEnd {
+    notes.parts += 1;
     let customers: Vec<&P::Customer> = items.iter().map(|i| &i.customer).collect();
     ctx.provider.write_body(&customers, buf);
     // Serialised once; every attempt sends (and signs) these same bytes.
@@ -557,7 +573,11 @@ async fn attempt_loop<P: Provider>(
         let headers = ctx.provider.headers(&body, ctx.clock.now_ms());
         ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
         tracing::debug!(batch = batch_id, rows = items.len(), attempt, "sending");
+        let sent_at = tokio::time::Instant::now();
         let reply = ctx.http.post(&headers, body.clone()).await;
+        if attempt == 0 {
+            notes.latency = Some(sent_at.elapsed());
+        }
         let step = retry::classify(reply, ctx.http.url(), |b| {
             ctx.provider.interpret(b, &customers)
         });
@@ -582,7 +602,7 @@ async fn attempt_loop<P: Provider>(
                         wait = Duration::ZERO;
                     }
                     Cause::Throttle => {
-                        *throttled = true;
+                        notes.throttled = true;
                         say_throttle(ctx);
                         if let Some(stop) = ctx.idle_too_long() {
                             ctx.stop.set(Reason::Fatal, stop);
