@@ -16,6 +16,7 @@ use crate::input::{Format, InputOptions};
 use crate::provider::itnio::{self, Itnio};
 use crate::provider::nxlink::{self, Nxlink};
 use crate::provider::phone;
+use crate::provider::rules::DateOrder;
 use crate::sign::Algorithm;
 
 pub use crate::secret::Secret;
@@ -41,6 +42,8 @@ pub struct NxlinkSection {
     pub app_key: Option<String>,
     pub base_url: Option<String>,
     pub phone_region: Option<String>,
+    pub header_row: Option<i64>,
+    pub date_order: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -52,6 +55,7 @@ pub struct ItnioSection {
     pub base_url: Option<String>,
     pub phone_region: Option<String>,
     pub encrypted_phones: Option<bool>,
+    pub header_row: Option<i64>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -292,7 +296,9 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
         strict_binding: args.strict_binding,
         algorithm: Algorithm::Md5,
         phone_region: phone_region(c, s.phone_region.as_deref())?,
+        date_order: date_order(c, s.date_order.as_deref())?,
     };
+    let header_row = header_row(c, s.header_row)?;
     if c.sandbox {
         crate::embedded::nxlink_credentials(&mut credentials)?;
     }
@@ -313,7 +319,7 @@ pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Resul
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
     common(c, &args.input, ProviderChoice::Nxlink(nx), base, warnings)
-        .map(|s| Settings { state, ..s })
+        .map(|s| with_header_row(Settings { state, ..s }, header_row))
 }
 
 /// nxlink's credentials: each from its flag, the environment or the `[nxlink]` section.
@@ -404,6 +410,7 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
         phone_region: phone_region(c, s.phone_region.as_deref())?,
         encrypted_phones: args.encrypted_phones || s.encrypted_phones.unwrap_or(false),
     };
+    let header_row = header_row(c, s.header_row)?;
     if c.sandbox {
         crate::embedded::itnio_credentials(&mut credentials)?;
     }
@@ -419,7 +426,7 @@ pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<
     );
     let state = state_for_import(c, file.state.as_deref(), env)?;
     common(c, &args.input, ProviderChoice::Itnio(it), base, warnings)
-        .map(|s| Settings { state, ..s })
+        .map(|s| with_header_row(Settings { state, ..s }, header_row))
 }
 
 /// itnio's credentials and job: each from its flag, the environment or the `[itnio]` section.
@@ -631,6 +638,7 @@ fn input_options(
         encoding,
         max_field_bytes,
         sheet: a.sheet.clone(),
+        header_row: None,
     })
 }
 
@@ -687,6 +695,43 @@ fn phone_region(c: &CommonArgs, file: Option<&str>) -> Result<Option<phone::Regi
             "{whence}: {given:?} is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
         ))
     })
+}
+
+/// `--date-order`, else `date_order` in the provider's config section, else `ymd`.
+fn date_order(c: &CommonArgs, file: Option<&str>) -> Result<DateOrder, Fatal> {
+    match (c.date_order, file) {
+        (Some(o), _) => Ok(o),
+        (None, Some(f)) => DateOrder::parse(f).ok_or_else(|| {
+            Fatal::usage(anyhow!(
+                "date_order in the config file: give \"ymd\", \"dmy\" or \"mdy\""
+            ))
+        }),
+        (None, None) => Ok(DateOrder::Ymd),
+    }
+}
+
+/// `--header-row`, else `header_row` in the provider's config section (1 to the last row a
+/// spreadsheet can have); `None`: the first line.
+fn header_row(c: &CommonArgs, file: Option<i64>) -> Result<Option<u32>, Fatal> {
+    let max = crate::cli::MAX_HEADER_ROW;
+    match (c.header_row, file) {
+        (Some(n), _) => Ok(Some(n)),
+        (None, Some(n)) => u32::try_from(n)
+            .ok()
+            .filter(|&n| n >= 1 && i64::from(n) <= max)
+            .map(Some)
+            .ok_or_else(|| {
+                Fatal::usage(anyhow!(
+                    "header_row in the config file: give a line number from 1 to {max}"
+                ))
+            }),
+        (None, None) => Ok(None),
+    }
+}
+
+fn with_header_row(mut s: Settings, header_row: Option<u32>) -> Settings {
+    s.input.header_row = header_row;
+    s
 }
 
 /// Spreadsheets come from files; `--sheet` is for them only, `--delimiter` and `--encoding`

@@ -169,6 +169,57 @@ fn alias_index(schema: &Schema) -> HashMap<String, (usize, MatchedBy)> {
     index
 }
 
+/// The provider fields that automatic matching finds among `names` (a row read as if it were
+/// the header), each counted once.
+pub fn fields_matched(schema: &Schema, names: &[&str]) -> Vec<usize> {
+    let index = alias_index(schema);
+    let mut found: Vec<usize> = names
+        .iter()
+        .filter_map(|n| match automatic(schema, &index, n) {
+            (Target::Field(i), _) => Some(i),
+            _ => None,
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// Lines (sheet rows) a header is looked for in when the first one is not it.
+const HEADER_SEARCH: usize = 20;
+
+/// A record below the header read that looks like the header.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HeaderHint {
+    /// The `--header-row` that makes it the header.
+    pub header_row: u64,
+    /// Its physical line (a sheet: its row).
+    pub line: u64,
+    /// The fields its names match.
+    pub fields: Vec<&'static str>,
+}
+
+/// When the header read maps no required field (or `--map` names a column it lacks): the first
+/// of the next lines (among the first [`HEADER_SEARCH`]) that maps at least two fields. The
+/// records looked at still come out of `input`.
+pub fn header_row_hint(input: &mut crate::input::Input, schema: &Schema) -> Option<HeaderHint> {
+    let sheet = input.sheet.is_some();
+    input.peek_records(HEADER_SEARCH - 1).iter().find_map(|r| {
+        let crate::input::RecordData::Cells(cells) = &r.data else {
+            return None;
+        };
+        let names: Vec<&str> = cells.iter().map(str::trim).collect();
+        let fields = fields_matched(schema, &names);
+        // A spreadsheet's row as the sheet numbers it; else the non-blank line.
+        let n = if sheet { r.line } else { r.row + 1 };
+        (fields.len() >= 2).then(|| HeaderHint {
+            header_row: n,
+            line: r.line,
+            fields: fields.iter().map(|&i| schema.fields[i].name).collect(),
+        })
+    })
+}
+
 /// The resolved plan for a CSV header.
 #[derive(Debug, Clone)]
 pub struct Plan {

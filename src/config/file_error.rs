@@ -17,6 +17,8 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "app_key",
             "base_url",
             "phone_region",
+            "header_row",
+            "date_order",
         ],
     ),
     (
@@ -28,6 +30,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "base_url",
             "phone_region",
             "encrypted_phones",
+            "header_row",
         ],
     ),
 ];

@@ -62,8 +62,13 @@ pub(super) fn from_reader(
             Chosen::Io(e) => io_error(e),
             Chosen::Invalid(e) => e,
         })?;
-    let header_end = first_record(&head, delimiter).1.unwrap_or(head.len());
-    let header_bytes = head.get(..header_end).unwrap_or(&head);
+    let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
+    let header_start = skip_records(&head, delimiter, skip).unwrap_or(head.len());
+    let header_bytes = head.get(header_start..).unwrap_or_default();
+    let header_end = first_record(header_bytes, delimiter)
+        .1
+        .unwrap_or(header_bytes.len());
+    let header_bytes = header_bytes.get(..header_end).unwrap_or(header_bytes);
     let hint = if encoding.is_ascii_compatible() {
         suggest_encoding(header_bytes, encoding)
     } else {
@@ -95,9 +100,22 @@ pub(super) fn from_reader(
         path: name.clone(),
     };
     let mut original = Vec::new();
+    for above in 0..skip {
+        if parser.next_record().map_err(io_error)?.is_none() {
+            return Err(InputError::Invalid(format!(
+                "--header-row {}: {name} has only {above} non-blank lines",
+                skip + 1
+            )));
+        }
+    }
     if let Some(raw) = parser.next_record().map_err(io_error)? {
         original = records.header(raw, hint)?;
         records.parser = Some(parser);
+    } else if skip > 0 {
+        return Err(InputError::Invalid(format!(
+            "--header-row {}: {name} has only {skip} non-blank lines",
+            skip + 1
+        )));
     }
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
@@ -145,22 +163,26 @@ fn choose_delimiter(
         }
         None => &CANDIDATES,
     };
-    let head = peek_header(stage1, candidates).map_err(Chosen::Io)?;
+    let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
+    let head = peek_header(stage1, candidates, skip).map_err(Chosen::Io)?;
     let delimiter = match given {
         Some(d) => d,
-        None => sniff(Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes()),
+        None => sniff(
+            Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes(),
+            skip,
+        ),
     };
     Ok((head, delimiter))
 }
 
-/// Reads the start of the stream until the first record has ended as the parser reads it with
-/// each of `delimiters` (a quote opens a quoted field only at a field's start), or about
-/// [`SNIFF_LIMIT`] bytes were read, or the input ended.
-fn peek_header(reader: &mut dyn Read, delimiters: &[u8]) -> io::Result<Vec<u8>> {
+/// Reads the start of the stream until the header (the record after `skip` others) has ended
+/// as the parser reads it with each of `delimiters` (a quote opens a quoted field only at a
+/// field's start), or about [`SNIFF_LIMIT`] bytes were read, or the input ended.
+fn peek_header(reader: &mut dyn Read, delimiters: &[u8], skip: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let ended = |d: &u8| first_record(&buf, *d).1.is_some();
+        let ended = |d: &u8| skip_records(&buf, *d, skip + 1).is_some();
         if buf.len() >= SNIFF_LIMIT || (!buf.is_empty() && delimiters.iter().all(ended)) {
             return Ok(buf);
         }
@@ -173,10 +195,24 @@ fn peek_header(reader: &mut dyn Read, delimiters: &[u8]) -> io::Result<Vec<u8>> 
     }
 }
 
-/// The candidate delimiter that splits the first record (the header) into the most fields, read
-/// by the parser's own rules; `,` on a tie or when none splits it.
-fn sniff(head: &[u8]) -> u8 {
-    let fields = CANDIDATES.map(|d| first_record(head, d).0);
+/// The offset just past the first `n` records of `bytes` read with `delimiter` (blank lines
+/// skipped as the parser skips them), if they all end within `bytes`.
+fn skip_records(bytes: &[u8], delimiter: u8, n: usize) -> Option<usize> {
+    let mut offset = 0;
+    for _ in 0..n {
+        offset += first_record(bytes.get(offset..)?, delimiter).1?;
+    }
+    Some(offset)
+}
+
+/// The candidate delimiter that splits the header (the record after `skip` others) into the
+/// most fields, read by the parser's own rules; `,` on a tie or when none splits it.
+fn sniff(head: &[u8], skip: usize) -> u8 {
+    let fields = CANDIDATES.map(|d| {
+        skip_records(head, d, skip)
+            .and_then(|start| head.get(start..))
+            .map_or(0, |rest| first_record(rest, d).0)
+    });
     let max = fields.iter().copied().max().unwrap_or(0);
     let mut winners = CANDIDATES.iter().zip(fields).filter(|&(_, n)| n == max);
     match (winners.next(), winners.next()) {

@@ -20,6 +20,7 @@ fn options(format: Format, encoding: Option<&'static Encoding>) -> InputOptions 
         encoding,
         max_field_bytes: 1 << 20,
         sheet: None,
+        header_row: None,
     }
 }
 

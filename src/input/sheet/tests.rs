@@ -178,6 +178,7 @@ fn options(path: &Path, sheet: Option<&str>) -> InputOptions {
         encoding: None,
         max_field_bytes: 1 << 20,
         sheet: sheet.map(str::to_owned),
+        header_row: None,
     }
 }
 

@@ -251,7 +251,7 @@ impl Nxlink {
             None => None,
         };
         let birthday = match self.cell(m, field::BIRTHDAY)? {
-            Some(b) => Some(Cow::Owned(rules::birthday("birthday", &b)?)),
+            Some(b) => Some(Cow::Owned(self.dates.birthday("birthday", &b)?)),
             None => None,
         };
         let email = self.email(m)?;
