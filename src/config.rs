@@ -690,9 +690,9 @@ fn phone_region(c: &CommonArgs, file: Option<&str>) -> Result<Option<phone::Regi
         (None, Some(f)) => (f, "phone_region in the config file"),
         (None, None) => return Ok(None),
     };
-    phone::Region::from_code(given).map(Some).ok_or_else(|| {
+    phone::Region::from_iso(given).map(Some).ok_or_else(|| {
         Fatal::usage(anyhow!(
-            "{whence}: {given:?} is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
+            "{whence}: {given:?} is not an ISO 3166-1 alpha-2 or alpha-3 region with a telephone numbering plan (e.g. ID or IDN, CN, PH, IN)"
         ))
     })
 }

@@ -125,7 +125,7 @@ impl Provider for Itnio {
         };
         let mut properties = Map::new();
         rules::extras_into(&m.extras, &mut properties)?;
-        self.phones.note_row(region, [None, None]);
+        self.phones.note_row(region, &[Some(&phone_number)]);
         Ok(Person {
             name,
             phone_number,

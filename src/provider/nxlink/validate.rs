@@ -281,8 +281,12 @@ impl Nxlink {
             weight: self.small_int(m, field::WEIGHT, 1..=5)?,
         };
         c.require_channel()?;
-        let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
-        self.phones.note_row(region, watched);
+        let phones = [
+            c.sms_phone.as_deref(),
+            c.whats_app_phone.as_deref(),
+            c.viber_phone.as_deref(),
+        ];
+        self.phones.note_row(region, &phones);
         Ok(c)
     }
 }
