@@ -13,6 +13,7 @@ mod nxlink;
 mod parity;
 mod phones;
 mod props;
+mod regional;
 mod reliability;
 mod resume;
 mod sheets;
