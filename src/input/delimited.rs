@@ -31,7 +31,7 @@ use super::{
     cut, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
     RecordData,
 };
-use parser::{first_record, Parser, RawRecord};
+use parser::{first_record, record_shapes, Parser, RawRecord};
 
 /// How much of the input's start is looked at to sniff the delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
@@ -205,18 +205,60 @@ fn skip_records(bytes: &[u8], delimiter: u8, n: usize) -> Option<usize> {
     Some(offset)
 }
 
-/// The candidate delimiter that splits the header (the record after `skip` others) into the
-/// most fields, read by the parser's own rules; `,` on a tie or when none splits it.
+/// Records after the header the sniffer looks at.
+const SNIFF_RECORDS: usize = 32;
+
+/// How well a candidate delimiter reads the start of the input (greater is better).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Fit {
+    /// It splits the header, or the records below a header it does not split, into columns.
+    splits: bool,
+    /// Fewer records with bytes after a closing quote (`"a, b";"c"` read with `,`).
+    clean: std::cmp::Reverse<usize>,
+    /// It splits the header itself.
+    header_splits: bool,
+    /// The header's fields, or the most frequent count below it when the header is one field
+    /// (a title such as `# Deutsch` above `key;value` lines).
+    width: usize,
+}
+
+/// How `delimiter` reads the header (the record after `skip` others) and the complete records
+/// after it in `head`, by the parser's own rules.
+fn fit(head: &[u8], delimiter: u8, skip: usize) -> Fit {
+    let rest = skip_records(head, delimiter, skip)
+        .and_then(|start| head.get(start..))
+        .unwrap_or_default();
+    let header = first_record(rest, delimiter).0;
+    let shapes = record_shapes(rest, delimiter, SNIFF_RECORDS + 1);
+    let stray = shapes.iter().filter(|(_, s)| *s).count();
+    let width = if header > 1 {
+        header
+    } else {
+        // The most frequent count below the header (the larger on a tie).
+        let below: Vec<usize> = shapes.iter().skip(1).map(|(n, _)| *n).collect();
+        below
+            .iter()
+            .copied()
+            .max_by_key(|&n| (below.iter().filter(|&&m| m == n).count(), n))
+            .unwrap_or(header)
+    };
+    Fit {
+        splits: width > 1,
+        clean: std::cmp::Reverse(stray),
+        header_splits: header > 1,
+        width,
+    }
+}
+
+/// The candidate delimiter that reads the start of the input best ([`Fit`]: it splits it into
+/// columns, leaves no bytes after a closing quote, splits the header, and into the most
+/// fields); `,` on a tie or when none splits it.
 fn sniff(head: &[u8], skip: usize) -> u8 {
-    let fields = CANDIDATES.map(|d| {
-        skip_records(head, d, skip)
-            .and_then(|start| head.get(start..))
-            .map_or(0, |rest| first_record(rest, d).0)
-    });
-    let max = fields.iter().copied().max().unwrap_or(0);
-    let mut winners = CANDIDATES.iter().zip(fields).filter(|&(_, n)| n == max);
+    let fits = CANDIDATES.map(|d| fit(head, d, skip));
+    let best = fits.iter().copied().max().unwrap_or(fits[0]);
+    let mut winners = CANDIDATES.iter().zip(fits).filter(|&(_, f)| f == best);
     match (winners.next(), winners.next()) {
-        (Some((&d, _)), None) if max > 1 => d,
+        (Some((&d, _)), None) if best.splits => d,
         _ => b',',
     }
 }

@@ -497,3 +497,52 @@ fn a_sheet_with_title_rows_takes_header_row_as_its_row_number() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--header-row 2: row 2 of sheet \"Sheet1\" is empty"));
 }
+
+#[test]
+fn a_semicolon_export_with_commas_inside_quotes_is_read_as_semicolons() {
+    let env = TestEnv::new();
+    // Every field quoted, `;` between them, as many commas as semicolons in the header (read
+    // with `,` it splits in three too, but leaves text after a closing quote).
+    let input = env.write(
+        "export.csv",
+        "\"Nama\";\"No HP\";\"Alamat, kota, provinsi\"\n\
+         \"Santoso, Budi\";\"6281234567801\";\"Jl. Merdeka, 5, Jakarta, Indonesia\"\n\
+         \"Aminah, Siti\";\"6281234567802\";\"Jl. Sudirman, 7, Bandung, Jawa Barat\"\n",
+    );
+    let out = env
+        .cmd("nxlink")
+        .args(["--map", "address=alamat, KOTA, provinsi"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        held(&env)["Santoso, Budi"],
+        json!({"full_name": "Santoso, Budi", "whats_app_phone": "6281234567801",
+               "address": "Jl. Merdeka, 5, Jakarta, Indonesia"})
+    );
+    // A title line without a delimiter above `;` lines: read as `;`, the title as the header.
+    let titled = env.write(
+        "titled.csv",
+        "# Pelanggan\nNama;No HP\nBudi;6281234567803\n",
+    );
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let out = env
+        .cmd("nxlink")
+        .args(["--header-row", "2"])
+        .arg(&titled)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(held(&env)["Budi"]["whats_app_phone"], "6281234567803");
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let out = env.cmd("nxlink").arg(&titled).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "but line 2 (non-blank line 2) maps full_name, whats_app_phone: give --header-row 2"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}

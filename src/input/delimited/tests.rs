@@ -77,6 +77,49 @@ fn utf8_bom_is_stripped() {
     assert_eq!((recs[0].row, recs[0].line, code(&recs[0])), (1, 2, None));
 }
 
+/// Starts of real-world exports of the kinds a header-only sniffer gets wrong or right, with the
+/// delimiter a person reads in them (the kinds CleverCSV's corpus holds).
+const EXPORTS: &[(&str, u8)] = &[
+    // A bibliography export: every field quoted, `;` between them, commas inside the quotes.
+    (
+        "\"Author, A.; Other, B.\";\"Title, with, commas\";\"1999\"\n\
+         \"Smith, J.\";\"A study, of things, and more\";\"2001\"\n\
+         \"Doe, K., Roe, L.\";\"On sniffing, delimiters\";\"2017\"\n",
+        b';',
+    ),
+    (
+        "\"Key\";\"Item Type\";\"Publication Year\";\"Author\"\n\
+         \"ABC\";\"book\";\"1999\";\"Smith, J., Doe, K., Roe, L.\"\n",
+        b';',
+    ),
+    // A title line without any delimiter above `key;value` lines.
+    (
+        "# Deutsch\nkey;value\nhello;Hallo, Welt\nbye;Tschüss\n",
+        b';',
+    ),
+    (
+        "Laporan Pelanggan\nNama|No HP\nBudi|0812\nSiti|0813\n",
+        b'|',
+    ),
+    // Plain exports stay as they were.
+    (
+        "name,phone,note\nBudi,0812,\"a; b; c\"\nSiti,0813,x\n",
+        b',',
+    ),
+    ("Nama;No HP;Catatan\nBudi;0812;\"a, b, c\"\n", b';'),
+    ("name\tphone\nBudi\t0812\n", b'\t'),
+    // A quoted field with a stray character after its quote does not outweigh the header.
+    ("name,phone,size\nTV,0812,\"55\"\" screen\"x\n", b','),
+];
+
+#[test]
+fn delimiter_sniffing_of_real_exports() {
+    for (text, want) in EXPORTS {
+        let got = read(text.as_bytes()).0.delimiter;
+        assert_eq!(got as char, *want as char, "{text}");
+    }
+}
+
 #[test]
 fn delimiter_sniffing() {
     let sniffed = |text: &str| read(text.as_bytes()).0.delimiter;
