@@ -455,7 +455,9 @@ impl SheetRecords {
                 None => return Ok((None, Vec::new())),
                 Some(Err(msg)) => return Err(InputError::Invalid(msg)),
                 Some(Ok(row)) if row.index < wanted => {}
-                Some(Ok(row)) => break Some(row).filter(|r| r.index == wanted),
+                Some(Ok(row)) => {
+                    break Some(row).filter(|r| header_row.is_none() || r.index == wanted)
+                }
             }
         };
         let Some(row) = row else {

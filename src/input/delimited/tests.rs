@@ -548,3 +548,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn header_row_skips_title_lines_and_sniffs_the_header() {
+    let opts = InputOptions {
+        header_row: Some(3),
+        ..options(Format::Csv, None)
+    };
+    // A title with commas, a print date, a blank line, then a `;` header.
+    let text =
+        "Laporan, PT Maju, 2026\nDicetak: 07/12/2026\n\nNama;No HP\nBudi;0812\n\nSiti;0813\n";
+    let (input, records) = read_with(text.as_bytes(), &opts);
+    assert_eq!(input.delimiter, b';');
+    assert_eq!(input.headers, Some(vec!["Nama".into(), "No HP".into()]));
+    let rows: Vec<(u64, u64)> = records.iter().map(|r| (r.row, r.line)).collect();
+    assert_eq!(rows, [(1, 5), (2, 7)]);
+    assert_eq!(cells(&records[1]), ["Siti", "0813"]);
+    assert!(records.iter().all(|r| r.problem.is_none()));
+    let opts = InputOptions {
+        header_row: Some(7),
+        ..opts
+    };
+    let e = open_with(text.as_bytes(), &opts)
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        e.as_deref()
+            .is_some_and(|e| e.ends_with("has only 5 non-blank lines")),
+        "{e:?}"
+    );
+}
