@@ -63,14 +63,8 @@ pub(super) fn from_reader(
             Chosen::Invalid(e) => e,
         })?;
     let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
-    let header_start = skip_records(&head, delimiter, skip).unwrap_or(head.len());
-    let header_bytes = head.get(header_start..).unwrap_or_default();
-    let header_end = first_record(header_bytes, delimiter)
-        .1
-        .unwrap_or(header_bytes.len());
-    let header_bytes = header_bytes.get(..header_end).unwrap_or(header_bytes);
     let hint = if encoding.is_ascii_compatible() {
-        suggest_encoding(header_bytes, encoding)
+        suggest_encoding(header_bytes(&head, delimiter, skip), encoding)
     } else {
         None
     };
@@ -100,22 +94,13 @@ pub(super) fn from_reader(
         path: name.clone(),
     };
     let mut original = Vec::new();
-    for above in 0..skip {
-        if parser.next_record().map_err(io_error)?.is_none() {
-            return Err(InputError::Invalid(format!(
-                "--header-row {}: {name} has only {above} non-blank lines",
-                skip + 1
-            )));
-        }
-    }
-    if let Some(raw) = parser.next_record().map_err(io_error)? {
+    let raw = header_raw(&mut parser, skip, &name).map_err(|e| match e {
+        Chosen::Io(e) => io_error(e),
+        Chosen::Invalid(e) => e,
+    })?;
+    if let Some(raw) = raw {
         original = records.header(raw, hint)?;
         records.parser = Some(parser);
-    } else if skip > 0 {
-        return Err(InputError::Invalid(format!(
-            "--header-row {}: {name} has only {skip} non-blank lines",
-            skip + 1
-        )));
     }
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
@@ -131,6 +116,39 @@ pub(super) fn from_reader(
         skipped_blank: Arc::new(AtomicU64::new(0)),
         sheet: None,
     })
+}
+
+/// The bytes of the header record (the one after `skip` others) in `head`, as far as they go.
+fn header_bytes(head: &[u8], delimiter: u8, skip: usize) -> &[u8] {
+    let start = skip_records(head, delimiter, skip).unwrap_or(head.len());
+    let header = head.get(start..).unwrap_or_default();
+    let end = first_record(header, delimiter).1.unwrap_or(header.len());
+    header.get(..end).unwrap_or(header)
+}
+
+/// The header record, after the `skip` records above it (`--header-row`). Without
+/// `--header-row` an input may be empty (`None`); with it, one that ends before its header is
+/// an error naming the number of non-blank lines it has.
+fn header_raw<'p>(
+    parser: &'p mut Parser<Stream>,
+    skip: usize,
+    name: &str,
+) -> Result<Option<&'p RawRecord>, Chosen> {
+    let short = |n: usize| {
+        Chosen::Invalid(InputError::Invalid(format!(
+            "--header-row {}: {name} has only {n} non-blank lines",
+            skip + 1
+        )))
+    };
+    for above in 0..skip {
+        if parser.next_record().map_err(Chosen::Io)?.is_none() {
+            return Err(short(above));
+        }
+    }
+    match parser.next_record().map_err(Chosen::Io)? {
+        None if skip > 0 => Err(short(skip)),
+        raw => Ok(raw),
+    }
 }
 
 /// Why no delimiter could be chosen.
