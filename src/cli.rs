@@ -246,8 +246,8 @@ pub struct CommonArgs {
     pub header_row: Option<u32>,
 
     /// How a date written as three numbers is read: ymd (1990-05-17), dmy (17/05/1990) or mdy
-    /// (05/17/1990); a four-digit year first is always year-first; also `date_order` in the
-    /// provider's config section [default: ymd]
+    /// (05/17/1990); a four-digit year first is always year-first (nxlink birthdays; also
+    /// `date_order` in `[nxlink]` of the config file) [default: ymd]
     #[arg(long, value_name = "ORDER", value_parser = parse_date_order, global = true)]
     pub date_order: Option<DateOrder>,
     /// Send only rows that are new or changed since they last succeeded for this account and
