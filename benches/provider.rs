@@ -373,6 +373,7 @@ fn input_csv(bencher: Bencher) {
         encoding: None,
         max_field_bytes: 1 << 20,
         sheet: None,
+        header_row: None,
     };
     bencher.counter(ItemsCount::new(N)).bench_local(|| {
         let input = Input::open(&opts).expect("open");

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::input::Format;
+use crate::provider::rules::DateOrder;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -28,6 +29,8 @@ pub const TIMEOUT_SECS: (f64, f64) = (0.001, 86_400.0);
 pub const RATE_PER_SEC: (f64, f64) = (0.001, 1_000_000.0);
 pub const MAX_LATENCY_MS: u64 = 600_000;
 pub const MAX_CLOCK_OFFSET_MS: i64 = 86_400_000;
+/// The last row a spreadsheet can have: `--header-row` is at most this.
+pub const MAX_HEADER_ROW: i64 = 1_048_576;
 
 /// A finite number within `[lo, hi]`.
 fn bounded(s: &str, (lo, hi): (f64, f64), unit: &str) -> Result<f64, String> {
@@ -75,6 +78,10 @@ fn parse_concurrency(s: &str) -> Result<Concurrency, String> {
         Ok(n) if (1..=1024).contains(&n) => Ok(Concurrency::Fixed(n)),
         _ => Err("give auto or a whole number from 1 to 1024".into()),
     }
+}
+
+fn parse_date_order(s: &str) -> Result<DateOrder, String> {
+    DateOrder::parse(s).ok_or_else(|| "give ymd, dmy or mdy".to_owned())
 }
 
 /// Bulk-import customer lists into nxlink and itnio, with a per-row report of every outcome.
@@ -268,10 +275,22 @@ pub struct CommonArgs {
     #[arg(long, global = true)]
     pub mask_pii: bool,
 
-    /// Read phone numbers with this region's numbering plan (ISO 3166-1 alpha-2: ID, CN, PH, ...)
-    /// and send them as E.164 digits; also `phone_region` in the provider's config section
+    /// Read phone numbers with this region's numbering plan (ISO 3166-1 alpha-2 or alpha-3: ID,
+    /// IDN, CN, PH, ...) and send them as E.164 digits; also `phone_region` in the provider's
+    /// config section
     #[arg(long, value_name = "CC", global = true)]
     pub phone_region: Option<String>,
+
+    /// The header is the N-th non-blank line (a spreadsheet: sheet row N); the lines above it
+    /// are not records; also `header_row` in the provider's config section [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_HEADER_ROW), global = true)]
+    pub header_row: Option<u32>,
+
+    /// How a date written as three numbers is read: ymd (1990-05-17), dmy (17/05/1990) or mdy
+    /// (05/17/1990); a four-digit year first is always year-first (nxlink birthdays; also
+    /// `date_order` in `[nxlink]` of the config file) [default: ymd]
+    #[arg(long, value_name = "ORDER", value_parser = parse_date_order, global = true)]
+    pub date_order: Option<DateOrder>,
     /// Send only rows that are new or changed since they last succeeded for this account and
     /// endpoint; remember the rows that succeed (in the --state database)
     #[arg(long, global = true)]

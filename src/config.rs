@@ -19,6 +19,7 @@ use crate::input::{Format, InputOptions};
 use crate::provider::itnio::{self, Itnio};
 use crate::provider::nxlink::{self, Nxlink};
 use crate::provider::phone;
+use crate::provider::rules::DateOrder;
 use crate::sign::Algorithm;
 
 pub use crate::secret::Secret;
@@ -46,6 +47,8 @@ pub struct NxlinkSection {
     pub phone_region: Option<String>,
     pub rejected_ok: Option<bool>,
     pub metrics_file: Option<PathBuf>,
+    pub header_row: Option<i64>,
+    pub date_order: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,6 +62,7 @@ pub struct ItnioSection {
     pub encrypted_phones: Option<bool>,
     pub rejected_ok: Option<bool>,
     pub metrics_file: Option<PathBuf>,
+    pub header_row: Option<i64>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -360,7 +364,10 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
         strict_binding: args.strict_binding,
         algorithm: Algorithm::Md5,
         phone_region: phone_region(c, s.phone_region.as_deref())?,
+        date_order: date_order(c, s.date_order.as_deref())?,
     };
+    let header_row = header_row(c, s.header_row)?;
+    let date_order_used = options.date_order;
     if c.sandbox {
         crate::embedded::nxlink_credentials(&mut credentials)?;
     }
@@ -394,11 +401,18 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
         base,
         warnings,
     )?);
+    settings.input.header_row = header_row;
     let shape = &mut settings.shape;
     common_shape(shape, c, s.phone_region.is_some(), region_used);
+    header_row_shape(shape, c, s.header_row.is_some(), header_row);
     state_shape(shape, c, file.state.is_some(), state.as_deref());
     shape.set("account", account, true);
     shape.set("mode", name_of(mode), args.mode.is_some());
+    shape.set(
+        "date_order",
+        json!(date_order_used.name()),
+        c.date_order.is_some() || s.date_order.is_some(),
+    );
     let strict = args.strict_binding;
     shape.set("strict_binding", json!(strict), strict);
     Ok(Settings { state, ..settings })
@@ -425,6 +439,12 @@ fn common_shape(
         region_given,
     );
     shape.set("mask_pii", json!(c.mask_pii), c.mask_pii);
+}
+
+/// `--header-row` (flag or config), recorded as the line or sheet row used.
+fn header_row_shape(shape: &mut recorded::Shape, c: &CommonArgs, in_file: bool, row: Option<u32>) {
+    let given = c.header_row.is_some() || in_file;
+    shape.set("header_row", row.map_or(Value::Null, |r| json!(r)), given);
 }
 
 /// `--skip-unchanged` and its state database.
@@ -557,6 +577,7 @@ fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings
         phone_region: phone_region(c, s.phone_region.as_deref())?,
         encrypted_phones: args.encrypted_phones || s.encrypted_phones.unwrap_or(false),
     };
+    let header_row = header_row(c, s.header_row)?;
     if c.sandbox {
         crate::embedded::itnio_credentials(&mut credentials)?;
     }
@@ -581,8 +602,10 @@ fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings
         base,
         warnings,
     )?);
+    settings.input.header_row = header_row;
     let shape = &mut settings.shape;
     common_shape(shape, c, s.phone_region.is_some(), region_used);
+    header_row_shape(shape, c, s.header_row.is_some(), header_row);
     state_shape(shape, c, file.state.is_some(), state.as_deref());
     shape.set("account", account, true);
     shape.set(
@@ -879,6 +902,7 @@ fn input_options(
         encoding,
         max_field_bytes,
         sheet: a.sheet.clone(),
+        header_row: None,
     })
 }
 
@@ -928,11 +952,43 @@ fn phone_region(c: &CommonArgs, file: Option<&str>) -> Result<Option<phone::Regi
         (None, Some(f)) => (f, "phone_region in the config file"),
         (None, None) => return Ok(None),
     };
-    phone::Region::from_code(given).map(Some).ok_or_else(|| {
+    phone::Region::from_iso(given).map(Some).ok_or_else(|| {
         Fatal::usage(anyhow!(
-            "{whence}: {given:?} is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
+            "{whence}: {given:?} is not an ISO 3166-1 alpha-2 or alpha-3 region with a telephone numbering plan (e.g. ID or IDN, CN, PH, IN)"
         ))
     })
+}
+
+/// `--date-order`, else `date_order` in the provider's config section, else `ymd`.
+fn date_order(c: &CommonArgs, file: Option<&str>) -> Result<DateOrder, Fatal> {
+    match (c.date_order, file) {
+        (Some(o), _) => Ok(o),
+        (None, Some(f)) => DateOrder::parse(f).ok_or_else(|| {
+            Fatal::usage(anyhow!(
+                "date_order in the config file: give \"ymd\", \"dmy\" or \"mdy\""
+            ))
+        }),
+        (None, None) => Ok(DateOrder::Ymd),
+    }
+}
+
+/// `--header-row`, else `header_row` in the provider's config section (1 to the last row a
+/// spreadsheet can have); `None`: the first line.
+fn header_row(c: &CommonArgs, file: Option<i64>) -> Result<Option<u32>, Fatal> {
+    let max = crate::cli::MAX_HEADER_ROW;
+    match (c.header_row, file) {
+        (Some(n), _) => Ok(Some(n)),
+        (None, Some(n)) => u32::try_from(n)
+            .ok()
+            .filter(|&n| n >= 1 && i64::from(n) <= max)
+            .map(Some)
+            .ok_or_else(|| {
+                Fatal::usage(anyhow!(
+                    "header_row in the config file: give a line number from 1 to {max}"
+                ))
+            }),
+        (None, None) => Ok(None),
+    }
 }
 
 /// Spreadsheets come from files; `--sheet` is for them only, `--delimiter` and `--encoding`

@@ -206,12 +206,13 @@ mod tests {
         r.region = None;
         r.examples.clear();
         assert_eq!(phones(&r, false), "");
-        r.national_rows = 1;
+        r.not_international = 1;
         assert_eq!(
             phones(&r, false),
-            "Phones: 1 row has a WhatsApp or Viber number that looks national (leading 0) and \
-             will be sent without a country code; give --phone-region <CC> (e.g. --phone-region \
-             ID) to send them in international form\n"
+            "Phones: 1 phone number is not a valid international number as written (national, \
+             such as 0812…, or without a country code) and will be sent as given; give \
+             --phone-region <CC> (e.g. --phone-region ID) to read it with that country's \
+             numbering plan\n"
         );
     }
 

@@ -169,6 +169,57 @@ fn alias_index(schema: &Schema) -> HashMap<String, (usize, MatchedBy)> {
     index
 }
 
+/// The provider fields that automatic matching finds among `names` (a row read as if it were
+/// the header), each counted once.
+pub fn fields_matched(schema: &Schema, names: &[&str]) -> Vec<usize> {
+    let index = alias_index(schema);
+    let mut found: Vec<usize> = names
+        .iter()
+        .filter_map(|n| match automatic(schema, &index, n) {
+            (Target::Field(i), _) => Some(i),
+            _ => None,
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// Lines (sheet rows) a header is looked for in when the first one is not it.
+const HEADER_SEARCH: usize = 20;
+
+/// A record below the header read that looks like the header.
+#[derive(Debug, PartialEq, Eq)]
+pub struct HeaderHint {
+    /// The `--header-row` that makes it the header.
+    pub header_row: u64,
+    /// Its physical line (a sheet: its row).
+    pub line: u64,
+    /// The fields its names match.
+    pub fields: Vec<&'static str>,
+}
+
+/// When the header read maps no required field (or `--map` names a column it lacks): the first
+/// of the next lines (among the first [`HEADER_SEARCH`]) that maps at least two fields. The
+/// records looked at still come out of `input`.
+pub fn header_row_hint(input: &mut crate::input::Input, schema: &Schema) -> Option<HeaderHint> {
+    let sheet = input.sheet.is_some();
+    input.peek_records(HEADER_SEARCH - 1).iter().find_map(|r| {
+        let crate::input::RecordData::Cells(cells) = &r.data else {
+            return None;
+        };
+        let names: Vec<&str> = cells.iter().map(str::trim).collect();
+        let fields = fields_matched(schema, &names);
+        // A spreadsheet's row as the sheet numbers it; else the non-blank line.
+        let n = if sheet { r.line } else { r.row + 1 };
+        (fields.len() >= 2).then(|| HeaderHint {
+            header_row: n,
+            line: r.line,
+            fields: fields.iter().map(|&i| schema.fields[i].name).collect(),
+        })
+    })
+}
+
 /// The resolved plan for a CSV header.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -193,7 +244,7 @@ impl Plan {
         header: &[String],
         maps: &[MapSpec],
     ) -> anyhow::Result<(Plan, Vec<String>)> {
-        check_maps(header, maps)?;
+        let maps = &resolve_maps(header, maps)?;
         let index = alias_index(schema);
         let mut warnings = vec![];
         let mut targets = Vec::with_capacity(header.len());
@@ -318,7 +369,11 @@ impl KeyPlan {
         if let Some((t, _)) = self.cache.get(key) {
             return t.clone();
         }
-        let (t, h) = match self.maps.iter().find(|m| m.column == key) {
+        let by_map = self.maps.iter().find(|m| m.column == key).or_else(|| {
+            let key = normalise(key);
+            self.maps.iter().find(|m| normalise(&m.column) == key)
+        });
+        let (t, h) = match by_map {
             Some(m) => (m.target.clone(), MatchedBy::Map),
             None => {
                 let (t, h) = automatic(&self.schema, &self.index, key);
@@ -397,19 +452,78 @@ impl KeyPlan {
     }
 }
 
-/// Every `--map` names a column of the header.
-fn check_maps(header: &[String], maps: &[MapSpec]) -> anyhow::Result<()> {
-    for m in maps {
-        if !header.iter().any(|h| h == &m.column) {
-            return Err(anyhow!(
-                "--map {}: the input has no column {:?}; its columns are: {}",
-                m.text,
-                m.column,
-                crate::messages::list(header.iter().map(|h| shown(h)), 2048)
-            ));
-        }
-    }
-    Ok(())
+/// Every `--map` names a column of the header: the one with exactly its name, else the one
+/// equal to it as automatic matching compares names (case, spaces, `_`, `-` aside). Returns the
+/// maps with their columns as the header writes them.
+fn resolve_maps(header: &[String], maps: &[MapSpec]) -> anyhow::Result<Vec<MapSpec>> {
+    maps.iter()
+        .map(|m| {
+            let column = match header.iter().find(|h| **h == m.column) {
+                Some(h) => h,
+                None => {
+                    let want = normalise(&m.column);
+                    let alike: Vec<&String> =
+                        header.iter().filter(|h| normalise(h) == want).collect();
+                    match alike[..] {
+                        [one] => one,
+                        [] => return Err(unknown_column(header, m)),
+                        _ => bail!(
+                            "--map {}: the input has no column {:?}, and several differ from it only in case, spaces, _ or -: {}; give one exactly",
+                            m.text,
+                            m.column,
+                            alike.iter().map(|h| shown(h)).collect::<Vec<_>>().join(", ")
+                        ),
+                    }
+                }
+            };
+            Ok(MapSpec {
+                column: column.clone(),
+                ..m.clone()
+            })
+        })
+        .collect()
+}
+
+/// How many of the closest headers an unknown `--map` column's error names.
+const CLOSEST: usize = 3;
+
+/// The error for a `--map` column the header lacks: the closest headers (the names, as
+/// matching compares them, within a few edits of it or holding it), then every column.
+fn unknown_column(header: &[String], m: &MapSpec) -> anyhow::Error {
+    let want = normalise(&m.column);
+    let within = (want.chars().count() / 3).max(2);
+    let mut near: Vec<(usize, &String)> = header
+        .iter()
+        .filter(|h| !h.is_empty())
+        .filter_map(|h| {
+            let name = normalise(h);
+            let d = strsim::levenshtein(&name, &want);
+            let part = !want.is_empty() && (name.contains(&want) || want.contains(&name));
+            (d <= within || part).then_some((d, h))
+        })
+        .collect();
+    near.sort_by_key(|(d, _)| *d);
+    let closest = match near.len() {
+        0 => String::new(),
+        _ => format!(
+            "; closest: {}",
+            near.iter()
+                .take(CLOSEST)
+                .map(|(_, h)| shown(h))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    anyhow!(
+        "--map {}: the input has no column {:?}{closest}; its columns are: {}",
+        m.text,
+        m.column,
+        header
+            .iter()
+            .map(|h| shown(h))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The warning naming the columns that feed nothing, if any.

@@ -189,7 +189,8 @@ impl<P: Provider> Run<P> {
         if settings.resume && input.is_stream() {
             return Err(resume_of_stream(settings));
         }
-        let opened = plan_input(&*self.provider, schema, maps, input, name)?;
+        let guess = settings.input.header_row.is_none();
+        let opened = plan_input(&*self.provider, schema, maps, input, name, guess)?;
         if let Some(sheet) = &opened.input.sheet {
             // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
             self.settings.input.sheet = Some(sheet.name.clone());
@@ -566,6 +567,13 @@ impl<P: Provider> Run<P> {
                 messages::block(crate::dry_run::phones(r, settings.mask_pii));
             }
         }
+        if let Some(h) = self.provider.dates().and_then(|d| d.hint()) {
+            if settings.dry_run() {
+                messages::block(format!("Birthdays: {h}\n"));
+            } else {
+                messages::warn(format_args!("{name}: {h}"));
+            }
+        }
         let (requests, retries) = ended.counters.as_ref().map_or((0, 0), |c| {
             (
                 c.requests.load(Ordering::Relaxed),
@@ -657,21 +665,32 @@ fn plan_input<P: Provider>(
     provider: &P,
     schema: Schema,
     maps: Vec<crate::mapping::MapSpec>,
-    input: Input,
+    mut input: Input,
     input_name: &str,
+    guess_header: bool,
 ) -> Result<Opened, Fatal> {
-    let (mapper, failed_header, phone_cols) = match input.headers.as_deref() {
+    let (mapper, failed_header, phone_cols) = match input.headers.clone().as_deref() {
         Some(h) => {
-            let (plan, warnings) = Plan::for_header(&schema, h, &maps).usage()?;
+            let planned = Plan::for_header(&schema, h, &maps);
+            let fed = |plan: &Plan, req: &str| {
+                plan.targets
+                    .iter()
+                    .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == req))
+            };
+            let required = provider.required_fields();
+            let headless = match &planned {
+                Ok((plan, _)) => !required.iter().any(|r| fed(plan, r)),
+                Err(_) => true,
+            };
+            if guess_header && headless && !h.is_empty() {
+                header_row_stop(&mut input, &schema, input_name, required)?;
+            }
+            let (plan, warnings) = planned.usage()?;
             for w in warnings {
                 messages::warn(format_args!("{input_name}: {w}"));
             }
-            for req in provider.required_fields() {
-                let fed = plan
-                    .targets
-                    .iter()
-                    .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == *req));
-                if !fed && !h.is_empty() {
+            for req in required {
+                if !fed(&plan, req) && !h.is_empty() {
                     messages::warn(format_args!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"));
                 }
             }
@@ -700,6 +719,32 @@ fn plan_input<P: Provider>(
         failed_header,
         phone_cols,
     })
+}
+
+/// The stop (exit 2) for a header that maps no required field while a line below it, among
+/// the first 20, is clearly the header: it names `--header-row N`.
+fn header_row_stop(
+    input: &mut Input,
+    schema: &Schema,
+    input_name: &str,
+    required: &[&str],
+) -> Result<(), Fatal> {
+    let Some(hint) = crate::mapping::header_row_hint(input, schema) else {
+        return Ok(());
+    };
+    let n = hint.header_row;
+    let (first, that) = match input.sheet {
+        Some(_) => ("the first non-empty row", format!("row {n}")),
+        None => (
+            "the first line",
+            format!("line {} (non-blank line {n})", hint.line),
+        ),
+    };
+    Err(Fatal::usage(anyhow!(
+        "{input_name}: {first} is not the header (no column of it maps to {}), but {that} maps {}: give --header-row {n}",
+        required.join(" or "),
+        hint.fields.join(", ")
+    )))
 }
 
 /// The state of an incremental run: the filter's connection and scope (none when nothing is

@@ -19,6 +19,8 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "phone_region",
             "rejected_ok",
             "metrics_file",
+            "header_row",
+            "date_order",
         ],
     ),
     (
@@ -32,6 +34,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "encrypted_phones",
             "rejected_ok",
             "metrics_file",
+            "header_row",
         ],
     ),
 ];

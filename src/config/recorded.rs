@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::cli::{CommonArgs, ItnioArgs, Mode, NxlinkArgs};
 use crate::exit::Fatal;
 use crate::input::Format;
+use crate::provider::rules::DateOrder;
 
 /// The recorded options, by name.
 pub type Options = BTreeMap<String, Value>;
@@ -176,6 +177,8 @@ fn apply_one(name: &str, v: &Value, c: &mut CommonArgs, p: &mut ProviderArgs<'_>
                 .collect::<Option<_>>()?;
         }
         ("phone_region", _) => c.phone_region = text(),
+        ("header_row", _) => c.header_row = Some(u32::try_from(v.as_u64()?).ok()?),
+        ("date_order", _) => c.date_order = Some(DateOrder::parse(v.as_str()?)?),
         ("batch_size", _) => c.batch_size = Some(u16::try_from(v.as_u64()?).ok()?),
         ("skip_unchanged", _) => c.skip_unchanged = v.as_bool()?,
         ("state", _) => c.state = text().map(Into::into),

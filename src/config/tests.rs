@@ -18,6 +18,7 @@ fn secrets_are_redacted() {
             strict_binding: false,
             algorithm: Algorithm::Md5,
             phone_region: None,
+            ..Default::default()
         },
     );
     assert!(!format!("{nx:?}").contains("hunter2"));

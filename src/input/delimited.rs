@@ -32,7 +32,7 @@ use super::{
     cut, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
     RecordData,
 };
-use parser::{first_record, Parser, RawRecord};
+use parser::{first_record, record_shapes, Parser, RawRecord};
 
 /// How much of the input's start is looked at to sniff the delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
@@ -65,10 +65,9 @@ pub(super) fn from_reader(
             Chosen::Io(e) => io_error(e),
             Chosen::Invalid(e) => e,
         })?;
-    let header_end = first_record(&head, delimiter).1.unwrap_or(head.len());
-    let header_bytes = head.get(..header_end).unwrap_or(&head);
+    let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
     let hint = if encoding.is_ascii_compatible() {
-        suggest_encoding(header_bytes, encoding)
+        suggest_encoding(header_bytes(&head, delimiter, skip), encoding)
     } else {
         None
     };
@@ -103,7 +102,7 @@ pub(super) fn from_reader(
         .encoding
         .map(|given| wrong_encoding_note(looks_like.as_deref(), given))
         .unwrap_or_default();
-    let original = read_header(&mut records, parser, hint.as_deref(), &note)?;
+    let original = read_header(&mut records, parser, skip, hint.as_deref(), &note)?;
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
     let first = first_data_record(&mut records, opts, &name, encoding, &note)?;
@@ -126,14 +125,19 @@ pub(super) fn from_reader(
 fn read_header(
     records: &mut CsvRecords,
     mut parser: Parser<Stream>,
+    skip: usize,
     hint: Option<&str>,
     note: &str,
 ) -> Result<Vec<String>, InputError> {
-    let io_error = |source| InputError::Io {
-        path: records.path.clone(),
-        source,
-    };
-    let Some(raw) = parser.next_record().map_err(io_error)? else {
+    let path = records.path.clone();
+    let raw = header_raw(&mut parser, skip, &path).map_err(|e| match e {
+        Chosen::Io(source) => InputError::Io {
+            path: path.clone(),
+            source,
+        },
+        Chosen::Invalid(e) => e,
+    })?;
+    let Some(raw) = raw else {
         return Ok(Vec::new());
     };
     let original = records.header(raw, hint).map_err(|e| match e.to_string() {
@@ -168,6 +172,39 @@ fn first_data_record(
     Ok(first)
 }
 
+/// The bytes of the header record (the one after `skip` others) in `head`, as far as they go.
+fn header_bytes(head: &[u8], delimiter: u8, skip: usize) -> &[u8] {
+    let start = skip_records(head, delimiter, skip).unwrap_or(head.len());
+    let header = head.get(start..).unwrap_or_default();
+    let end = first_record(header, delimiter).1.unwrap_or(header.len());
+    header.get(..end).unwrap_or(header)
+}
+
+/// The header record, after the `skip` records above it (`--header-row`). Without
+/// `--header-row` an input may be empty (`None`); with it, one that ends before its header is
+/// an error naming the number of non-blank lines it has.
+fn header_raw<'p>(
+    parser: &'p mut Parser<Stream>,
+    skip: usize,
+    name: &str,
+) -> Result<Option<&'p RawRecord>, Chosen> {
+    let short = |n: usize| {
+        Chosen::Invalid(InputError::Invalid(format!(
+            "--header-row {}: {name} has only {n} non-blank lines",
+            skip + 1
+        )))
+    };
+    for above in 0..skip {
+        if parser.next_record().map_err(Chosen::Io)?.is_none() {
+            return Err(short(above));
+        }
+    }
+    match parser.next_record().map_err(Chosen::Io)? {
+        None if skip > 0 => Err(short(skip)),
+        raw => Ok(raw),
+    }
+}
+
 /// Why no delimiter could be chosen.
 enum Chosen {
     Io(io::Error),
@@ -198,22 +235,26 @@ fn choose_delimiter(
         }
         None => &CANDIDATES,
     };
-    let head = peek_header(stage1, candidates).map_err(Chosen::Io)?;
+    let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
+    let head = peek_header(stage1, candidates, skip).map_err(Chosen::Io)?;
     let delimiter = match given {
         Some(d) => d,
-        None => sniff(Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes()),
+        None => sniff(
+            Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes(),
+            skip,
+        ),
     };
     Ok((head, delimiter))
 }
 
-/// Reads the start of the stream until the first record has ended as the parser reads it with
-/// each of `delimiters` (a quote opens a quoted field only at a field's start), or about
-/// [`SNIFF_LIMIT`] bytes were read, or the input ended.
-fn peek_header(reader: &mut dyn Read, delimiters: &[u8]) -> io::Result<Vec<u8>> {
+/// Reads the start of the stream until the header (the record after `skip` others) has ended
+/// as the parser reads it with each of `delimiters` (a quote opens a quoted field only at a
+/// field's start), or about [`SNIFF_LIMIT`] bytes were read, or the input ended.
+fn peek_header(reader: &mut dyn Read, delimiters: &[u8], skip: usize) -> io::Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let ended = |d: &u8| first_record(&buf, *d).1.is_some();
+        let ended = |d: &u8| skip_records(&buf, *d, skip + 1).is_some();
         if buf.len() >= SNIFF_LIMIT || (!buf.is_empty() && delimiters.iter().all(ended)) {
             return Ok(buf);
         }
@@ -226,14 +267,70 @@ fn peek_header(reader: &mut dyn Read, delimiters: &[u8]) -> io::Result<Vec<u8>> 
     }
 }
 
-/// The candidate delimiter that splits the first record (the header) into the most fields, read
-/// by the parser's own rules; `,` on a tie or when none splits it.
-fn sniff(head: &[u8]) -> u8 {
-    let fields = CANDIDATES.map(|d| first_record(head, d).0);
-    let max = fields.iter().copied().max().unwrap_or(0);
-    let mut winners = CANDIDATES.iter().zip(fields).filter(|&(_, n)| n == max);
+/// The offset just past the first `n` records of `bytes` read with `delimiter` (blank lines
+/// skipped as the parser skips them), if they all end within `bytes`.
+fn skip_records(bytes: &[u8], delimiter: u8, n: usize) -> Option<usize> {
+    let mut offset = 0;
+    for _ in 0..n {
+        offset += first_record(bytes.get(offset..)?, delimiter).1?;
+    }
+    Some(offset)
+}
+
+/// Records after the header the sniffer looks at.
+const SNIFF_RECORDS: usize = 32;
+
+/// How well a candidate delimiter reads the start of the input (greater is better).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Fit {
+    /// It splits the header, or the records below a header it does not split, into columns.
+    splits: bool,
+    /// Fewer records with bytes after a closing quote (`"a, b";"c"` read with `,`).
+    clean: std::cmp::Reverse<usize>,
+    /// It splits the header itself.
+    header_splits: bool,
+    /// The header's fields, or the most frequent count below it when the header is one field
+    /// (a title such as `# Deutsch` above `key;value` lines).
+    width: usize,
+}
+
+/// How `delimiter` reads the header (the record after `skip` others) and the complete records
+/// after it in `head`, by the parser's own rules.
+fn fit(head: &[u8], delimiter: u8, skip: usize) -> Fit {
+    let rest = skip_records(head, delimiter, skip)
+        .and_then(|start| head.get(start..))
+        .unwrap_or_default();
+    let header = first_record(rest, delimiter).0;
+    let shapes = record_shapes(rest, delimiter, SNIFF_RECORDS + 1);
+    let stray = shapes.iter().filter(|(_, s)| *s).count();
+    let width = if header > 1 {
+        header
+    } else {
+        // The most frequent count below the header (the larger on a tie).
+        let below: Vec<usize> = shapes.iter().skip(1).map(|(n, _)| *n).collect();
+        below
+            .iter()
+            .copied()
+            .max_by_key(|&n| (below.iter().filter(|&&m| m == n).count(), n))
+            .unwrap_or(header)
+    };
+    Fit {
+        splits: width > 1,
+        clean: std::cmp::Reverse(stray),
+        header_splits: header > 1,
+        width,
+    }
+}
+
+/// The candidate delimiter that reads the start of the input best ([`Fit`]: it splits it into
+/// columns, leaves no bytes after a closing quote, splits the header, and into the most
+/// fields); `,` on a tie or when none splits it.
+fn sniff(head: &[u8], skip: usize) -> u8 {
+    let fits = CANDIDATES.map(|d| fit(head, d, skip));
+    let best = fits.iter().copied().max().unwrap_or(fits[0]);
+    let mut winners = CANDIDATES.iter().zip(fits).filter(|&(_, f)| f == best);
     match (winners.next(), winners.next()) {
-        (Some((&d, _)), None) if max > 1 => d,
+        (Some((&d, _)), None) if best.splits => d,
         _ => b',',
     }
 }

@@ -312,6 +312,7 @@ mod tests {
             encoding,
             max_field_bytes: max,
             sheet: None,
+            header_row: None,
         }
     }
 

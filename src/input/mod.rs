@@ -86,6 +86,9 @@ pub struct InputOptions {
     pub max_field_bytes: usize,
     /// Spreadsheets: the sheet's name or 1-based number (`None`: the first worksheet).
     pub sheet: Option<String>,
+    /// `--header-row`: the header is the N-th non-blank line (a sheet: row N); `None`: the
+    /// first.
+    pub header_row: Option<u32>,
 }
 
 impl InputOptions {
@@ -179,12 +182,36 @@ impl Input {
             }
         };
         input.origin = source.origin;
+        if opts.header_row.is_some() && opts.format == Format::Jsonl {
+            let w = "--header-row applies to CSV, TSV and spreadsheets, not JSONL; ignored";
+            input.warnings.push(w.to_owned());
+        }
         Ok(input)
     }
 
     /// Standard input, a FIFO, a device: read once, with no size, identity or `--resume`.
     pub fn is_stream(&self) -> bool {
         self.origin.is_stream()
+    }
+
+    /// The next `n` data records (fewer at the end), read ahead: they still come out of the
+    /// input, in order, as if they had not been looked at.
+    pub fn peek_records(&mut self, n: usize) -> Vec<Record> {
+        let rest = std::mem::replace(&mut self.records, Box::new(std::iter::empty()));
+        let mut rest = rest.peekable();
+        let mut ahead = Vec::with_capacity(n);
+        while ahead.len() < n {
+            match rest.next_if(Result::is_ok) {
+                Some(item) => ahead.push(item),
+                None => break,
+            }
+        }
+        let seen = ahead
+            .iter()
+            .filter_map(|r| r.as_ref().ok().cloned())
+            .collect();
+        self.records = Box::new(ahead.into_iter().chain(rest));
+        seen
     }
 
     /// A shared counter of the blank lines skipped (readable after the input was consumed).

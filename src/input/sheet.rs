@@ -9,7 +9,8 @@
 //! `.xls` and `.ods` sheets can only be loaded whole by calamine, and are then converted row by
 //! row from that one copy.
 //!
-//! Layout: the first row holding a non-empty cell is the header; its columns run from the
+//! Layout: the first row holding a non-empty cell is the header (with `--header-row N`, sheet
+//! row N, the rows above it skipped); its columns run from the
 //! sheet's first used column to the header's last named cell. A row without any value is not
 //! a record. A record's `line` is its row number in the sheet (as the spreadsheet shows it),
 //! its `row` the 1-based count of records, as for CSV.
@@ -135,7 +136,7 @@ pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputE
         max_field_bytes: opts.max_field_bytes,
         row: 0,
     };
-    let (header_row, original) = records.read_header(first_col)?;
+    let (header_row, original) = records.read_header(first_col, opts.header_row)?;
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
     let rows = match (last_row, header_row) {
@@ -514,15 +515,32 @@ impl SheetRecords {
     /// Read the header (the first non-empty row) and set the first column: the sheet's first
     /// used column (`used_from`, when known) or the header's first named cell, whichever comes
     /// first; the columns end at its last named cell. Returns its 0-based row index (`None` for
-    /// a sheet without any value) and its names, trimmed, as written.
+    /// a sheet without any value) and its names, trimmed, as written. With `--header-row N`
+    /// the header is sheet row N and the rows above it are skipped.
     fn read_header(
         &mut self,
         used_from: Option<u32>,
+        header_row: Option<u32>,
     ) -> Result<(Option<u32>, Vec<String>), InputError> {
-        let row = match self.next_row() {
-            None => return Ok((None, Vec::new())),
-            Some(Err(msg)) => return Err(InputError::Invalid(msg)),
-            Some(Ok(row)) => row,
+        let wanted = header_row.map_or(0, |n| n.saturating_sub(1));
+        let row = loop {
+            match self.next_row() {
+                None if header_row.is_some() => break None,
+                None => return Ok((None, Vec::new())),
+                Some(Err(msg)) => return Err(InputError::Invalid(msg)),
+                Some(Ok(row)) if row.index < wanted => {}
+                Some(Ok(row)) => {
+                    break Some(row).filter(|r| header_row.is_none() || r.index == wanted)
+                }
+            }
+        };
+        let Some(row) = row else {
+            return Err(InputError::Invalid(format!(
+                "--header-row {}: row {} of sheet {:?} is empty",
+                wanted + 1,
+                wanted + 1,
+                self.sheet
+            )));
         };
         if row.dropped > 0 {
             return Err(InputError::Invalid(format!(

@@ -173,6 +173,7 @@ mod tests {
             encoding,
             max_field_bytes: 1 << 20,
             sheet: None,
+            header_row: None,
         }
     }
 

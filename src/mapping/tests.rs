@@ -173,3 +173,51 @@ fn json_keys_resolve_like_headers() {
     assert_eq!(keys, vec!["amt".to_string()]);
     assert!(matches!(m.fields[0], Some(Cell::Json(_))));
 }
+
+#[test]
+fn map_columns_match_like_automatic_matching() {
+    let s = nx();
+    let h = header(&["Name", "Phone", "Level", "level (2)", "Birth_Date"]);
+    let maps = parse_maps(&s, &["weight=level".into(), "birthday=birth date".into()]).unwrap();
+    let (plan, _) = Plan::for_header(&s, &h, &maps).unwrap();
+    assert_eq!(names(&s, &plan)[2].as_deref(), Some("weight"));
+    assert_eq!(names(&s, &plan)[4].as_deref(), Some("birthday"));
+    assert_eq!(plan.how[2], MatchedBy::Map);
+    // An exact name wins over one equal only once normalised.
+    let h2 = header(&["LEVEL", "level", "Name"]);
+    let maps = parse_maps(&s, &["weight=level".into()]).unwrap();
+    let (plan, _) = Plan::for_header(&s, &h2, &maps).unwrap();
+    assert_eq!(names(&s, &plan)[1].as_deref(), Some("weight"));
+    // Two names equal once normalised, none exactly: refused, naming both.
+    let h3 = header(&["LEVEL", "Le-vel", "Name"]);
+    let e = Plan::for_header(&s, &h3, &maps).unwrap_err().to_string();
+    assert!(e.contains("\"LEVEL\", \"Le-vel\"; give one exactly"), "{e}");
+}
+
+#[test]
+fn an_unknown_map_column_names_the_closest_headers() {
+    let s = nx();
+    let h = header(&["Name", "Phone Number", "Level", "Remark"]);
+    let err = |m: &str| {
+        let maps = parse_maps(&s, &[m.into()]).unwrap();
+        Plan::for_header(&s, &h, &maps).unwrap_err().to_string()
+    };
+    assert_eq!(
+        err("weight=lvl"),
+        "--map weight=lvl: the input has no column \"lvl\"; closest: \"Level\"; its columns are: \
+         \"Name\", \"Phone Number\", \"Level\", \"Remark\""
+    );
+    assert!(err("sms_phone=phone").contains("closest: \"Phone Number\";"));
+    assert!(!err("weight=xyzzy").contains("closest"));
+}
+
+#[test]
+fn rows_below_are_matched_as_headers() {
+    let s = nx();
+    assert_eq!(
+        fields_matched(&s, &["Laporan Pelanggan"]),
+        Vec::<usize>::new()
+    );
+    let found = fields_matched(&s, &["Nama", "No HP", "Jenis Kelamin", "nama"]);
+    assert_eq!(found.len(), 3, "{found:?}");
+}

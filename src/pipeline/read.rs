@@ -292,6 +292,7 @@ mod tests {
             encoding: None,
             max_field_bytes: 1 << 20,
             sheet: None,
+            header_row: None,
         })
         .unwrap();
         let provider = Arc::new(Nxlink::new(
@@ -306,6 +307,7 @@ mod tests {
                 strict_binding: false,
                 algorithm: crate::sign::Algorithm::Md5,
                 phone_region: None,
+                ..Default::default()
             },
         ));
         let schema = Schema::of(&*provider);

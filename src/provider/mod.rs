@@ -11,6 +11,7 @@ use serde_json::Value;
 #[cfg(test)]
 mod accounting_props;
 pub mod answer;
+pub mod dates;
 pub mod itnio;
 pub mod nxlink;
 pub mod phone;
@@ -208,6 +209,10 @@ pub trait Provider: Send + Sync + 'static {
     fn is_phone_field(&self, header: &str) -> bool;
     /// How phone numbers are read, and what reading saw of them.
     fn phones(&self) -> Option<&phone::Phones> {
+        None
+    }
+    /// How dates are read (`--date-order`), and what reading saw of them.
+    fn dates(&self) -> Option<&dates::Dates> {
         None
     }
 

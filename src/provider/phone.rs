@@ -349,6 +349,19 @@ impl Region {
         cache().plan(id).map(Region)
     }
 
+    /// An ISO 3166-1 alpha-2 or alpha-3 code (any case: `ID`, `idn`) of a region with a
+    /// numbering plan (`--phone-region`).
+    pub fn from_iso(code: &str) -> Option<Region> {
+        let code = code.trim();
+        match code.len() {
+            3 if code.bytes().all(|b| b.is_ascii_alphabetic()) => {
+                let country = celes::Country::from_alpha3(code).ok()?;
+                Region::from_code(country.alpha2)
+            }
+            _ => Region::from_code(code),
+        }
+    }
+
     /// The region of a country cell that names a country with a numbering plan (see
     /// [`read_country`]).
     pub fn from_country(text: &str) -> Option<Region> {
@@ -596,6 +609,18 @@ fn is_valid(p: &Parsed) -> bool {
     region_of(p.plan, p.code, &p.nsn).is_some_and(|r| r.has_type(&p.nsn))
 }
 
+/// Whether `digits` (separators removed) read as `+digits` is a valid international number:
+/// a country calling code, then a number valid in its region.
+pub fn is_valid_international(digits: &str) -> bool {
+    let Some((code, _)) = extract_code(digits) else {
+        return false;
+    };
+    let Some(&main) = cache().regions(code).first() else {
+        return false;
+    };
+    parse(main, true, digits).is_ok_and(|p| p.source == Source::Plus && is_valid(&p))
+}
+
 /// Phone settings of a run and what reading saw of its phone numbers. Clones share what was
 /// seen.
 #[derive(Clone, Default)]
@@ -618,8 +643,8 @@ impl std::fmt::Debug for Phones {
 /// What reading saw (for the end-of-reading warning and the dry-run plan view).
 #[derive(Default)]
 struct Seen {
-    /// Rows read without a region whose WhatsApp or Viber number starts with 0.
-    national_rows: AtomicU64,
+    /// Phone numbers read without a region that are not valid international numbers.
+    not_international: AtomicU64,
     taken: AtomicUsize,
     examples: Mutex<Vec<(String, String)>>,
     /// The last country cell read and what it says.
@@ -634,8 +659,8 @@ pub struct PhoneReport {
     /// `--phone-region` (id and name), if given.
     pub region: Option<(String, String)>,
     pub encrypted: bool,
-    /// Rows read without a region whose WhatsApp or Viber number starts with 0.
-    pub national_rows: u64,
+    /// Phone numbers read without a region that are not valid international numbers.
+    pub not_international: u64,
     /// Up to two values as written and as sent, where they differ.
     pub examples: Vec<(String, String)>,
     /// Rows read with a region whose country cell is neither a country nor a placeholder.
@@ -738,11 +763,22 @@ impl Phones {
         Ok(e164)
     }
 
-    /// Count a row read with `region` (None: without one) whose WhatsApp and Viber numbers
-    /// are these (as sent).
-    pub fn note_row(&self, region: Option<Region>, watched: [Option<&str>; 2]) {
-        if region.is_none() && watched.iter().flatten().any(|p| p.starts_with('0')) {
-            self.seen.national_rows.fetch_add(1, Ordering::Relaxed);
+    /// Count, for a row read with `region` (None: without one), its phone numbers (as sent)
+    /// that are not valid international numbers when read as `+digits`: without a region (and
+    /// without `--encrypted-phones`) they go out as given, which is right only for those.
+    pub fn note_row(&self, region: Option<Region>, phones: &[Option<&str>]) {
+        if region.is_some() || self.encrypted {
+            return;
+        }
+        let n = phones
+            .iter()
+            .flatten()
+            .filter(|p| !is_valid_international(p))
+            .count();
+        if n > 0 {
+            self.seen
+                .not_international
+                .fetch_add(n as u64, Ordering::Relaxed);
         }
     }
 
@@ -753,7 +789,7 @@ impl Phones {
                 .region
                 .map(|r| (r.id().to_owned(), r.name().to_owned())),
             encrypted: self.encrypted,
-            national_rows: self.seen.national_rows.load(Ordering::Relaxed),
+            not_international: self.seen.not_international.load(Ordering::Relaxed),
             examples: self
                 .seen
                 .examples
@@ -766,19 +802,20 @@ impl Phones {
 }
 
 impl PhoneReport {
-    /// The warning for WhatsApp or Viber numbers that look national, if any did.
+    /// The warning for the phone numbers that are not valid international numbers, if any
+    /// were read.
     pub fn national_warning(&self) -> Option<String> {
-        let n = self.national_rows;
+        let n = self.not_international;
         (n > 0).then(|| {
-            let (rows, have) = if n == 1 {
-                ("row", "has")
+            let (numbers, are) = if n == 1 {
+                ("phone number is not a valid international number", "it")
             } else {
-                ("rows", "have")
+                ("phone numbers are not valid international numbers", "them")
             };
             format!(
-                "{n} {rows} {have} a WhatsApp or Viber number that looks national (leading 0) \
-                 and will be sent without a country code; give --phone-region <CC> \
-                 (e.g. --phone-region ID) to send them in international form"
+                "{n} {numbers} as written (national, such as 0812…, or without a country \
+                 code) and will be sent as given; give --phone-region <CC> (e.g. \
+                 --phone-region ID) to read {are} with that country's numbering plan"
             )
         })
     }

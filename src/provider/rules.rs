@@ -254,38 +254,161 @@ pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), Rejection> {
     Ok(())
 }
 
-/// `1`/`0`, `male`/`female`, `m`/`f`, `男`/`女` (any case) → `true` for male.
+/// Words read as male, compared in any case (the README's table lists them by language).
+/// `nữ` is listed composed and decomposed, as keyboards and exports write it either way.
+const MALE: &[&str] = &[
+    "1",
+    "male",
+    "m",
+    "男",
+    "l",
+    "laki-laki",
+    "pria",
+    "lelaki",
+    "lalaki",
+    "nam",
+    "ชาย",
+    "男性",
+    "先生",
+];
+/// Words read as female, compared in any case.
+const FEMALE: &[&str] = &[
+    "0",
+    "female",
+    "f",
+    "女",
+    "p",
+    "perempuan",
+    "wanita",
+    "babae",
+    "n\u{1EEF}",
+    "nu\u{031B}\u{0303}",
+    "n\u{01B0}\u{0303}",
+    "หญิง",
+    "女性",
+    "女士",
+];
+
+/// `1`/`0`, `male`/`female`, `m`/`f`, `男`/`女` and the region's words ([`MALE`], [`FEMALE`];
+/// any case, surrounding spaces aside) → `true` for male.
 pub fn gender(field: &str, value: &str) -> Result<bool, Rejection> {
     let v = value.trim();
-    let is = |options: &[&str]| options.iter().any(|o| v.eq_ignore_ascii_case(o));
+    let is = |options: &[&str]| {
+        options
+            .iter()
+            .any(|o| v.eq_ignore_ascii_case(o) || (!v.is_ascii() && lower_eq(v, o)))
+    };
     match () {
-        _ if is(&["1", "male", "m", "男"]) => Ok(true),
-        _ if is(&["0", "female", "f", "女"]) => Ok(false),
+        _ if is(MALE) => Ok(true),
+        _ if is(FEMALE) => Ok(false),
         _ => Err(Rejection::new(
             "invalid_gender",
-            format!("{field}: expected 1/0, male/female, m/f or 男/女"),
+            format!(
+                "{field}: expected 1/0, male/female, m/f, 男/女, L/P, laki-laki/perempuan, \
+                 pria/wanita, lalaki/babae, nam/nữ, ชาย/หญิง, 男性/女性 or 先生/女士"
+            ),
         )),
     }
 }
 
-/// `yyyy-M-d` with `-`, `/` or `.` as separator → `yyyy-MM-dd`, a real calendar date.
-pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
+/// `v` in lower case equals `word` (a lower-case word).
+fn lower_eq(v: &str, word: &str) -> bool {
+    v.chars().flat_map(char::to_lowercase).eq(word.chars())
+}
+
+/// How a date written as three numbers is read (`--date-order`): a year of four digits first
+/// is always read year-first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DateOrder {
+    /// `1990-05-17`.
+    #[default]
+    Ymd,
+    /// `17/05/1990`.
+    Dmy,
+    /// `05/17/1990`.
+    Mdy,
+}
+
+impl DateOrder {
+    /// `ymd`, `dmy`, `mdy` (any case, surrounding spaces aside).
+    pub fn parse(s: &str) -> Option<DateOrder> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ymd" => Some(DateOrder::Ymd),
+            "dmy" => Some(DateOrder::Dmy),
+            "mdy" => Some(DateOrder::Mdy),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DateOrder::Ymd => "ymd",
+            DateOrder::Dmy => "dmy",
+            DateOrder::Mdy => "mdy",
+        }
+    }
+
+    /// How a date in this order reads, for messages: `day-first (d/M/yyyy)`.
+    pub fn reading(self) -> &'static str {
+        match self {
+            DateOrder::Ymd => "year-first (yyyy-M-d)",
+            DateOrder::Dmy => "day-first (d/M/yyyy)",
+            DateOrder::Mdy => "month-first (M/d/yyyy)",
+        }
+    }
+
+    /// How the order is written, for messages.
+    fn shape(self) -> &'static str {
+        match self {
+            DateOrder::Ymd => "yyyy-MM-dd (or yyyy/M/d, yyyy.M.d)",
+            DateOrder::Dmy => "d/M/yyyy (or d-M-yyyy, d.M.yyyy) or yyyy-MM-dd",
+            DateOrder::Mdy => "M/d/yyyy (or M-d-yyyy, M.d.yyyy) or yyyy-MM-dd",
+        }
+    }
+}
+
+/// A birthday → `yyyy-MM-dd`, a real calendar date: three numbers separated by `-`, `/` or
+/// `.`, read year-first when the first has four digits, else in `order`. A value that fails
+/// but reads in another order ([`other_order`]) names that order (`--date-order dmy`) in its
+/// message.
+pub fn birthday(field: &str, value: &str, order: DateOrder) -> Result<String, Rejection> {
     let value = value.trim();
-    let bad = || {
-        Rejection::new(
-            "invalid_birthday",
-            format!("{field}: expected a date as yyyy-MM-dd (or yyyy/M/d, yyyy.M.d)"),
-        )
+    if let Some(date) = date_in(value, order) {
+        return Ok(date);
+    }
+    let hint = match other_order(value, order) {
+        Some(o) => format!("; it reads {}: give --date-order {}", o.reading(), o.name()),
+        None => String::new(),
     };
-    let sep = value
-        .chars()
-        .find(|c| matches!(c, '-' | '/' | '.'))
-        .ok_or_else(bad)?;
+    Err(Rejection::new(
+        "invalid_birthday",
+        format!("{field}: expected a real date as {}{hint}", order.shape()),
+    ))
+}
+
+/// The order other than `order` in which `value` (trimmed) is a real date, when exactly one
+/// other is; day-first when both other orders read it (`05/06/1990` under `ymd`).
+pub fn other_order(value: &str, order: DateOrder) -> Option<DateOrder> {
+    [DateOrder::Dmy, DateOrder::Mdy, DateOrder::Ymd]
+        .into_iter()
+        .filter(|&o| o != order)
+        .find(|&o| date_in(value, o).is_some())
+}
+
+/// `value` read in `order` as `yyyy-MM-dd`, if it is a real calendar date.
+fn date_in(value: &str, order: DateOrder) -> Option<String> {
+    let sep = value.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
     let mut parts = value.split(sep);
-    let (Some(y), Some(m), Some(d), None) =
+    let (Some(a), Some(b), Some(c), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(bad());
+        return None;
+    };
+    let order = if a.len() == 4 { DateOrder::Ymd } else { order };
+    let (y, m, d) = match order {
+        DateOrder::Ymd => (a, b, c),
+        DateOrder::Dmy => (c, b, a),
+        DateOrder::Mdy => (c, a, b),
     };
     let num = |s: &str, len: std::ops::RangeInclusive<usize>| -> Option<u32> {
         if len.contains(&s.len()) && s.bytes().all(|c| c.is_ascii_digit()) {
@@ -294,34 +417,31 @@ pub fn birthday(field: &str, value: &str) -> Result<String, Rejection> {
             None
         }
     };
-    let (ys, ms, ds) = (y, m, d);
-    let (Some(y), Some(m), Some(d)) = (num(y, 4..=4), num(m, 1..=2), num(d, 1..=2)) else {
-        return Err(bad());
-    };
+    let (yn, mn, dn) = (num(y, 4..=4)?, num(m, 1..=2)?, num(d, 1..=2)?);
     // Year 0000 is no date of the calendar people use (`time` would read it as 1 BC).
-    if y == 0 {
-        return Err(bad());
+    if yn == 0 {
+        return None;
     }
     // The calendar's rules (month lengths, leap years) are the `time` crate's.
-    let real = match (i32::try_from(y), u8::try_from(m), u8::try_from(d)) {
+    let real = match (i32::try_from(yn), u8::try_from(mn), u8::try_from(dn)) {
         (Ok(y), Ok(m), Ok(d)) => time::Month::try_from(m)
             .and_then(|m| time::Date::from_calendar_date(y, m, d))
             .is_ok(),
         _ => false,
     };
     if !real {
-        return Err(bad());
+        return None;
     }
     let mut out = String::with_capacity(10);
-    out.push_str(ys);
-    for part in [ms, ds] {
+    out.push_str(y);
+    for part in [m, d] {
         out.push('-');
         if part.len() == 1 {
             out.push('0');
         }
         out.push_str(part);
     }
-    Ok(out)
+    Some(out)
 }
 
 /// Keep the last 4 digits of a phone number.
@@ -434,24 +554,66 @@ mod tests {
 
     #[test]
     fn genders() {
-        for m in ["1", "male", "MALE", "m", "M", "男"] {
-            assert!(gender("g", m).unwrap());
+        for m in [
+            "1",
+            "male",
+            "MALE",
+            "m",
+            "M",
+            "男",
+            "L",
+            "l",
+            "Laki-laki",
+            "LAKI-LAKI",
+            "pria",
+            "Pria",
+            "lelaki",
+            "Lalaki",
+            "nam",
+            "NAM",
+            "ชาย",
+            "男性",
+            "先生",
+            " L ",
+        ] {
+            assert!(gender("g", m).unwrap(), "{m}");
         }
-        for f in ["0", "female", "Female", "f", "F", "女"] {
-            assert!(!gender("g", f).unwrap());
+        for f in [
+            "0",
+            "female",
+            "Female",
+            "f",
+            "F",
+            "女",
+            "P",
+            "p",
+            "Perempuan",
+            "wanita",
+            "WANITA",
+            "babae",
+            "nữ",
+            "Nữ",
+            "NỮ",
+            "nu\u{031B}\u{0303}",
+            "หญิง",
+            "女性",
+            "女士",
+        ] {
+            assert!(!gender("g", f).unwrap(), "{f}");
         }
-        for bad in ["2", "man", "x", ""] {
-            assert!(gender("g", bad).is_err());
+        for bad in ["2", "man", "x", "", "laki", "nu", "男女"] {
+            assert!(gender("g", bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn birthdays() {
-        assert_eq!(birthday("b", "1990-1-2").unwrap(), "1990-01-02");
-        assert_eq!(birthday("b", " 1990-1-2 ").unwrap(), "1990-01-02");
+        let ymd = |v: &str| birthday("b", v, DateOrder::Ymd);
+        assert_eq!(ymd("1990-1-2").unwrap(), "1990-01-02");
+        assert_eq!(ymd(" 1990-1-2 ").unwrap(), "1990-01-02");
         assert!(gender("g", " M ").unwrap());
-        assert_eq!(birthday("b", "1990/12/31").unwrap(), "1990-12-31");
-        assert_eq!(birthday("b", "2000.02.29").unwrap(), "2000-02-29");
+        assert_eq!(ymd("1990/12/31").unwrap(), "1990-12-31");
+        assert_eq!(ymd("2000.02.29").unwrap(), "2000-02-29");
         for bad in [
             "1900-02-29",
             "1990-13-01",
@@ -464,8 +626,54 @@ mod tests {
             "0000-01-01",
             "0000-02-29",
         ] {
-            assert!(birthday("b", bad).is_err(), "{bad}");
+            assert!(ymd(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn birthdays_in_every_order_are_calendar_checked() {
+        let read = |v: &str, o| birthday("b", v, o);
+        assert_eq!(read("17/05/1990", DateOrder::Dmy).unwrap(), "1990-05-17");
+        assert_eq!(read("1.2.1990", DateOrder::Dmy).unwrap(), "1990-02-01");
+        assert_eq!(read("05/17/1990", DateOrder::Mdy).unwrap(), "1990-05-17");
+        assert_eq!(read("1-2-1990", DateOrder::Mdy).unwrap(), "1990-01-02");
+        // A four-digit year first is year-first in every order.
+        assert_eq!(read("1990-05-17", DateOrder::Dmy).unwrap(), "1990-05-17");
+        assert_eq!(read("1990/05/17", DateOrder::Mdy).unwrap(), "1990-05-17");
+        for (bad, order) in [
+            ("29/02/1900", DateOrder::Dmy),
+            ("29/02/2001", DateOrder::Dmy),
+            ("31/04/1990", DateOrder::Dmy),
+            ("02/29/1900", DateOrder::Mdy),
+            ("04/31/1990", DateOrder::Mdy),
+            ("13/13/1990", DateOrder::Dmy),
+            ("17/05/90", DateOrder::Dmy),
+            ("17/05/1990", DateOrder::Mdy),
+        ] {
+            assert!(read(bad, order).is_err(), "{bad} {order:?}");
+        }
+        assert_eq!(read("29/02/2000", DateOrder::Dmy).unwrap(), "2000-02-29");
+    }
+
+    #[test]
+    fn a_date_that_reads_another_way_names_that_order() {
+        let msg = |v: &str, o| birthday("birthday", v, o).unwrap_err().message;
+        assert_eq!(
+            msg("17/05/1990", DateOrder::Ymd),
+            "birthday: expected a real date as yyyy-MM-dd (or yyyy/M/d, yyyy.M.d); it reads \
+             day-first (d/M/yyyy): give --date-order dmy"
+        );
+        assert!(msg("05/17/1990", DateOrder::Ymd).ends_with("give --date-order mdy"));
+        assert!(msg("05/17/1990", DateOrder::Dmy).ends_with("give --date-order mdy"));
+        assert!(msg("17/05/1990", DateOrder::Mdy).ends_with("give --date-order dmy"));
+        // Both other orders read it: day-first is named.
+        assert!(msg("05/06/199x", DateOrder::Ymd).ends_with("(or yyyy/M/d, yyyy.M.d)"));
+        assert_eq!(
+            other_order("05/06/1990", DateOrder::Ymd),
+            Some(DateOrder::Dmy)
+        );
+        assert_eq!(other_order("31/02/1990", DateOrder::Ymd), None);
+        assert!(!msg("31/02/1990", DateOrder::Ymd).contains("--date-order"));
     }
 
     #[test]

@@ -241,6 +241,20 @@ fn a_resume_to_another_endpoint_or_with_other_shaping_options_is_refused() {
         &["--encoding", "gbk"],
         &["--encoding UTF-8", "--encoding GBK"],
     );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--date-order", "dmy"],
+        &["--date-order ymd", "--date-order dmy"],
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--header-row", "2"],
+        &["no --header-row", "--header-row 2"],
+    );
     assert!(other.held_nxlink().is_empty());
     // The same values again, and transport options changed, are accepted.
     env.cmd("nxlink")

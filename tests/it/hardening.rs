@@ -47,7 +47,7 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         (
             "misspelt key",
             format!("{head}acess_secret = \"{SECRET}\"\n"),
-            "c.toml:3:1: acess_secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
+            "c.toml:3:1: acess_secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file, header_row, date_order",
         ),
         (
             "number where a string is expected",
@@ -67,7 +67,7 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         (
             "secret as a quoted key",
             format!("{head}\"{SECRET}\" = \"x\"\n"),
-            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
+            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file, header_row, date_order",
         ),
         (
             "text after the value",

@@ -539,7 +539,7 @@ fn repeated_header_names_are_numbered_mapped_and_kept_in_failed_csv() {
     });
     assert!(
         r.stderr
-            .contains("the input has no column \"Phone (3)\"; its columns are: \"name\", \"Phone\", \"Phone (2)\", \"Note\", \"Note (2)\""),
+            .contains("the input has no column \"Phone (3)\"; closest: \"Phone (2)\", \"Phone\"; its columns are: \"name\", \"Phone\", \"Phone (2)\", \"Note\", \"Note (2)\""),
         "{}",
         r.stderr
     );

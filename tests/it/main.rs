@@ -18,6 +18,7 @@ mod parity;
 mod phones;
 mod printing;
 mod props;
+mod regional;
 mod reliability;
 mod resume;
 mod seats;

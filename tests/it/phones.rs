@@ -85,7 +85,11 @@ fn phone_region_sends_e164_digits() {
     // The failure report keeps the number as written.
     assert_eq!(cell(&failed[&6], "whatsapp"), "0812");
     // With a region there is no national-number warning.
-    assert!(!stderr(&out).contains("looks national"), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("not valid international"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -108,7 +112,7 @@ fn the_same_region_from_the_config_file_and_an_unknown_one_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out).trim_end(),
-        "error: --phone-region: \"XX\" is not an ISO 3166-1 alpha-2 region with a telephone numbering plan (e.g. ID, CN, PH, IN)"
+        "error: --phone-region: \"XX\" is not an ISO 3166-1 alpha-2 or alpha-3 region with a telephone numbering plan (e.g. ID or IDN, CN, PH, IN)"
     );
 }
 
@@ -169,24 +173,26 @@ fn without_a_region_national_whatsapp_numbers_are_sent_as_before_with_one_warnin
     let out = env.cmd("nxlink").arg(&input).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let err = stderr(&out);
+    // Five numbers (WhatsApp, Viber and SMS alike) are national; 62812… ones are valid.
     let warning = format!(
-        "warning: {}: 3 rows have a WhatsApp or Viber number that looks national (leading 0) and \
-         will be sent without a country code; give --phone-region <CC> (e.g. --phone-region ID) \
-         to send them in international form\n",
+        "warning: {}: 5 phone numbers are not valid international numbers as written (national, \
+         such as 0812…, or without a country code) and will be sent as given; give \
+         --phone-region <CC> (e.g. --phone-region ID) to read them with that country's \
+         numbering plan\n",
         input.display()
     );
     assert_eq!(err.matches(&warning).count(), 1, "{err}");
-    assert_eq!(err.matches("looks national").count(), 1, "{err}");
+    assert_eq!(err.matches("not valid international").count(), 1, "{err}");
     assert_eq!(held_phones(&env)["A"].0, "081234567801");
     assert_eq!(held_phones(&env)["C"].1, "081234567813");
-    // SMS numbers are not counted, and --quiet says nothing.
+    // --quiet says nothing.
     let quiet = env
         .cmd("nxlink")
         .arg("--quiet")
         .arg(&input)
         .output()
         .unwrap();
-    assert!(!stderr(&quiet).contains("looks national"));
+    assert!(!stderr(&quiet).contains("not valid international"));
 }
 
 #[test]
@@ -211,7 +217,7 @@ fn dry_run_plan_shows_two_examples_or_the_warning() {
         ),
         "{err}"
     );
-    assert!(!err.contains("looks national"), "{err}");
+    assert!(!err.contains("not valid international"), "{err}");
     // Without the flag: the plan says it instead of a separate warning.
     std::fs::remove_dir_all(env.out()).unwrap();
     let out = env
@@ -224,13 +230,14 @@ fn dry_run_plan_shows_two_examples_or_the_warning() {
     assert!(
         err.contains(
             "Would send 1 request(s) of up to 100 rows.\n\
-             Phones: 4 rows have a WhatsApp or Viber number that looks national (leading 0) and \
-             will be sent without a country code; give --phone-region <CC> (e.g. --phone-region \
-             ID) to send them in international form\n"
+             Phones: 5 phone numbers are not valid international numbers as written (national, \
+             such as 0812…, or without a country code) and will be sent as given; give \
+             --phone-region <CC> (e.g. --phone-region ID) to read them with that country's \
+             numbering plan\n"
         ),
         "{err}"
     );
-    assert_eq!(err.matches("looks national").count(), 1, "{err}");
+    assert_eq!(err.matches("not valid international").count(), 1, "{err}");
     assert!(env.held_nxlink().is_empty());
 }
 

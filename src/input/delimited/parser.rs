@@ -114,6 +114,9 @@ struct Machine {
     state: State,
     quote_line: u64,
     last_line: u64,
+    /// The record has bytes after a closing quote other than a delimiter (`"a";"b"` read with
+    /// `,`): a sign of the wrong delimiter, for the sniffer.
+    stray: bool,
     record: RawRecord,
 }
 
@@ -127,6 +130,7 @@ impl Machine {
             state: State::StartRecord,
             quote_line: 1,
             last_line: 1,
+            stray: false,
             record: RawRecord::default(),
         }
     }
@@ -159,6 +163,7 @@ impl Machine {
                     return false;
                 }
                 self.record.reset(byte_line);
+                self.stray = false;
                 self.start_field(byte_line);
                 self.field_start(b, byte_line, term)
             }
@@ -178,6 +183,7 @@ impl Machine {
                     self.state = State::InQuoted;
                     false
                 } else {
+                    self.stray |= b != self.delimiter && !term;
                     self.unquoted(b, byte_line, term)
                 }
             }
@@ -301,6 +307,23 @@ pub(super) fn first_record(bytes: &[u8], delimiter: u8) -> (usize, Option<usize>
         }
     }
     (machine.record.len(), None)
+}
+
+/// The complete records at the start of `bytes` read with `delimiter`, at most `max` of them:
+/// each one's number of fields, and whether it has bytes after a closing quote other than a
+/// delimiter. Stores no field bytes.
+pub(super) fn record_shapes(bytes: &[u8], delimiter: u8, max: usize) -> Vec<(usize, bool)> {
+    let mut machine = Machine::new(delimiter, 0);
+    let mut shapes = Vec::new();
+    for &b in bytes {
+        if shapes.len() >= max {
+            break;
+        }
+        if machine.step(b) {
+            shapes.push((machine.record.len(), machine.stray));
+        }
+    }
+    shapes
 }
 
 /// Reads [`RawRecord`]s from a buffered byte stream.

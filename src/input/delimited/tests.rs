@@ -20,6 +20,7 @@ fn options(format: Format, encoding: Option<&'static Encoding>) -> InputOptions 
         encoding,
         max_field_bytes: 1 << 20,
         sheet: None,
+        header_row: None,
     }
 }
 
@@ -74,6 +75,49 @@ fn utf8_bom_is_stripped() {
     assert_eq!(input.encoding, "UTF-8");
     assert_eq!(cells(&recs[0]), ["张三", "1"]);
     assert_eq!((recs[0].row, recs[0].line, code(&recs[0])), (1, 2, None));
+}
+
+/// Starts of real-world exports of the kinds a header-only sniffer gets wrong or right, with the
+/// delimiter a person reads in them (the kinds CleverCSV's corpus holds).
+const EXPORTS: &[(&str, u8)] = &[
+    // A bibliography export: every field quoted, `;` between them, commas inside the quotes.
+    (
+        "\"Author, A.; Other, B.\";\"Title, with, commas\";\"1999\"\n\
+         \"Smith, J.\";\"A study, of things, and more\";\"2001\"\n\
+         \"Doe, K., Roe, L.\";\"On sniffing, delimiters\";\"2017\"\n",
+        b';',
+    ),
+    (
+        "\"Key\";\"Item Type\";\"Publication Year\";\"Author\"\n\
+         \"ABC\";\"book\";\"1999\";\"Smith, J., Doe, K., Roe, L.\"\n",
+        b';',
+    ),
+    // A title line without any delimiter above `key;value` lines.
+    (
+        "# Deutsch\nkey;value\nhello;Hallo, Welt\nbye;Tschüss\n",
+        b';',
+    ),
+    (
+        "Laporan Pelanggan\nNama|No HP\nBudi|0812\nSiti|0813\n",
+        b'|',
+    ),
+    // Plain exports stay as they were.
+    (
+        "name,phone,note\nBudi,0812,\"a; b; c\"\nSiti,0813,x\n",
+        b',',
+    ),
+    ("Nama;No HP;Catatan\nBudi;0812;\"a, b, c\"\n", b';'),
+    ("name\tphone\nBudi\t0812\n", b'\t'),
+    // A quoted field with a stray character after its quote does not outweigh the header.
+    ("name,phone,size\nTV,0812,\"55\"\" screen\"x\n", b','),
+];
+
+#[test]
+fn delimiter_sniffing_of_real_exports() {
+    for (text, want) in EXPORTS {
+        let got = read(text.as_bytes()).0.delimiter;
+        assert_eq!(got as char, *want as char, "{text}");
+    }
 }
 
 #[test]
@@ -500,4 +544,34 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn header_row_skips_title_lines_and_sniffs_the_header() {
+    let opts = InputOptions {
+        header_row: Some(3),
+        ..options(Format::Csv, None)
+    };
+    // A title with commas, a print date, a blank line, then a `;` header.
+    let text =
+        "Laporan, PT Maju, 2026\nDicetak: 07/12/2026\n\nNama;No HP\nBudi;0812\n\nSiti;0813\n";
+    let (input, records) = read_with(text.as_bytes(), &opts);
+    assert_eq!(input.delimiter, b';');
+    assert_eq!(input.headers, Some(vec!["Nama".into(), "No HP".into()]));
+    let rows: Vec<(u64, u64)> = records.iter().map(|r| (r.row, r.line)).collect();
+    assert_eq!(rows, [(1, 5), (2, 7)]);
+    assert_eq!(cells(&records[1]), ["Siti", "0813"]);
+    assert!(records.iter().all(|r| r.problem.is_none()));
+    let opts = InputOptions {
+        header_row: Some(7),
+        ..opts
+    };
+    let e = open_with(text.as_bytes(), &opts)
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        e.as_deref()
+            .is_some_and(|e| e.ends_with("has only 5 non-blank lines")),
+        "{e:?}"
+    );
 }

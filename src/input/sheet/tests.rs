@@ -178,6 +178,7 @@ fn options(path: &Path, sheet: Option<&str>) -> InputOptions {
         encoding: None,
         max_field_bytes: 1 << 20,
         sheet: sheet.map(str::to_owned),
+        header_row: None,
     }
 }
 
@@ -443,4 +444,34 @@ fn xlsx_number_formats_shape_the_text() {
             vec!["", "", "1990-05-17", ""],
         ]
     );
+}
+
+#[test]
+fn header_row_is_the_sheet_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = workbook(dir.path());
+    // The table's header is sheet row 3 (B3); rows above it are skipped, records numbered
+    // from 1 below it.
+    let opts = InputOptions {
+        header_row: Some(4),
+        ..options(&path, None)
+    };
+    let input = Input::open(&opts).unwrap();
+    assert_eq!(
+        input.headers,
+        Some(vec!["A".into(), "6281234567801".into()])
+    );
+    let rows: Vec<(u64, u64)> = read_all(input).iter().map(|r| (r.row, r.line)).collect();
+    assert_eq!(rows, [(1, 6), (2, 7)]);
+    let opts = InputOptions {
+        header_row: Some(5),
+        ..options(&path, None)
+    };
+    match Input::open(&opts) {
+        Err(e) => assert_eq!(
+            e.to_string(),
+            "--header-row 5: row 5 of sheet \"Customers\" is empty"
+        ),
+        Ok(_) => panic!("an empty header row was read"),
+    }
 }

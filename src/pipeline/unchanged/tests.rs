@@ -24,6 +24,7 @@ fn nx(mode: u8) -> Nxlink {
             strict_binding: false,
             algorithm: crate::sign::Algorithm::Md5,
             phone_region: None,
+            ..Default::default()
         },
     )
 }

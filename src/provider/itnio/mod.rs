@@ -152,8 +152,8 @@ impl Provider for Itnio {
         if let Some(extras) = p.take(extras) {
             p.take(rules::extras_into(&extras, &mut properties));
         }
-        if p.is_empty() {
-            self.phones.note_row(region, [None, None]);
+        if let (true, Some(phone)) = (p.is_empty(), &phone_number) {
+            self.phones.note_row(region, &[Some(phone.as_str())]);
         }
         p.finish(Person {
             name,

@@ -9,7 +9,9 @@
 
 use std::borrow::Cow;
 
+use super::dates::Dates;
 use super::phone::{Phones, Region};
+use super::rules::DateOrder;
 use super::StateAccount;
 use super::{Answer, FieldDef, Mapped, Provider, Rejection};
 use crate::secret::Secret;
@@ -44,6 +46,8 @@ pub struct Options {
     pub algorithm: Algorithm,
     /// The region numbers without a country code are read in (`--phone-region`).
     pub phone_region: Option<Region>,
+    /// How birthdays written as three numbers are read (`--date-order`).
+    pub date_order: DateOrder,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             strict_binding: false,
             algorithm: Algorithm::Md5,
             phone_region: None,
+            date_order: DateOrder::Ymd,
         }
     }
 }
@@ -68,6 +73,8 @@ pub struct Nxlink {
     algorithm: Algorithm,
     /// How phone-like fields are read (`--phone-region`, the country column).
     phones: Phones,
+    /// How birthdays are read (`--date-order`).
+    dates: Dates,
 }
 
 impl Nxlink {
@@ -80,6 +87,7 @@ impl Nxlink {
             strict_binding: options.strict_binding,
             algorithm: options.algorithm,
             phones: Phones::new(options.phone_region, false),
+            dates: Dates::new(options.date_order),
         }
     }
 
@@ -166,6 +174,10 @@ impl Provider for Nxlink {
 
     fn phones(&self) -> Option<&Phones> {
         Some(&self.phones)
+    }
+
+    fn dates(&self) -> Option<&Dates> {
+        Some(&self.dates)
     }
 
     fn state_account(&self) -> StateAccount {

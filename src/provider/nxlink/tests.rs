@@ -21,6 +21,7 @@ fn nx() -> Nxlink {
             strict_binding: false,
             algorithm: Algorithm::Md5,
             phone_region: None,
+            ..Default::default()
         },
     )
 }
@@ -966,6 +967,7 @@ fn new_builds_the_provider_from_credentials_and_options() {
         strict_binding: true,
         algorithm: Algorithm::Sha256,
         phone_region: region,
+        date_order: crate::provider::rules::DateOrder::Dmy,
     };
     let p = Nxlink::new(Credentials::default(), options);
     assert_eq!(
@@ -973,6 +975,7 @@ fn new_builds_the_provider_from_credentials_and_options() {
         (2, true, Algorithm::Sha256, region)
     );
     assert!(region.is_some() && !p.phones.encrypted());
+    assert_eq!(p.dates.order(), crate::provider::rules::DateOrder::Dmy);
 }
 
 #[test]

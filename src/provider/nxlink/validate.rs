@@ -267,7 +267,7 @@ impl Nxlink {
 
     fn birthday<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
         match self.cell(m, field::BIRTHDAY)? {
-            Some(b) => Ok(Some(Cow::Owned(rules::birthday("birthday", &b)?))),
+            Some(b) => Ok(Some(Cow::Owned(self.dates.birthday("birthday", &b)?))),
             None => Ok(None),
         }
     }
@@ -322,8 +322,12 @@ impl Nxlink {
             p.take(c.require_channel());
         }
         if p.is_empty() {
-            let watched = [c.whats_app_phone.as_deref(), c.viber_phone.as_deref()];
-            self.phones.note_row(region, watched);
+            let phones = [
+                c.sms_phone.as_deref(),
+                c.whats_app_phone.as_deref(),
+                c.viber_phone.as_deref(),
+            ];
+            self.phones.note_row(region, &phones);
         }
         p.finish(c)
     }

@@ -228,20 +228,52 @@ fn without_a_region_digits_are_sent_as_before() {
             .as_deref(),
         Ok("081234567801")
     );
-    p.note_row(None, [Some("081234567801"), None]);
-    p.note_row(None, [None, Some("6281")]);
-    p.note_row(None, [Some("0811"), Some("0812")]);
-    p.note_row(Some(region("ID")), [Some("0811"), None]);
+    p.note_row(None, &[Some("081234567801"), None]);
+    p.note_row(None, &[None, Some("6281234567802")]);
+    p.note_row(
+        None,
+        &[Some("0811"), Some("13800138003"), Some("8613800138003")],
+    );
+    p.note_row(Some(region("ID")), &[Some("0811"), None]);
     let r = p.report();
-    assert_eq!(r.national_rows, 2);
+    assert_eq!(r.not_international, 3);
     assert_eq!(
         r.national_warning().as_deref(),
         Some(
-            "2 rows have a WhatsApp or Viber number that looks national (leading 0) and will be \
-             sent without a country code; give --phone-region <CC> (e.g. --phone-region ID) to \
-             send them in international form"
+            "3 phone numbers are not valid international numbers as written (national, such as \
+             0812…, or without a country code) and will be sent as given; give --phone-region \
+             <CC> (e.g. --phone-region ID) to read them with that country's numbering plan"
         )
     );
+    // Encrypted ids are not phone numbers.
+    let enc = Phones::new(None, true);
+    enc.note_row(None, &[Some("0811")]);
+    assert_eq!(enc.report().not_international, 0);
+}
+
+#[test]
+fn international_validity_needs_a_code_and_a_valid_number() {
+    for valid in [
+        "6281234567801",
+        "8613800138003",
+        "639171234567",
+        "14155552671",
+    ] {
+        assert!(is_valid_international(valid), "{valid}");
+    }
+    // National forms, a Chinese mobile without 86, a bare code, too short, unassigned code.
+    for not in [
+        "081234567801",
+        "13800138003",
+        "62",
+        "6281",
+        "",
+        "0",
+        "99912345678",
+        "628123456780123456789",
+    ] {
+        assert!(!is_valid_international(not), "{not}");
+    }
 }
 
 #[test]

@@ -46,6 +46,11 @@ proptest! {
         let format = if jsonl { Format::Jsonl } else { Format::Csv };
         let enc = encoding.map(|e| Encoding::for_label(e.as_bytes()).unwrap());
         let lib = read_input(options(&input, format, enc), bytes.len() + 2);
+        if code == Some(2) && stderr.contains(": give --header-row ") {
+            // A line below the first is clearly the header: the run stops naming it.
+            prop_assert!(!jsonl && lib.is_ok(), "{}", stderr);
+            return Ok(());
+        }
         if code == Some(2) {
             prop_assert!(lib.is_err(), "exit 2 but the input reads: {}", stderr);
             prop_assert!(stderr.contains("error"), "{}", stderr);

@@ -91,6 +91,7 @@ pub(super) fn options(
         encoding,
         max_field_bytes: 1 << 20,
         sheet: None,
+        header_row: None,
     }
 }
 
