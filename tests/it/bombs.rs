@@ -303,3 +303,245 @@ fn ods_repeats_past_the_cells_written_are_refused() {
         "{stderr}"
     );
 }
+
+/// One BIFF record: type, length, data.
+fn record(typ: u16, data: &[u8]) -> Vec<u8> {
+    let mut out = typ.to_le_bytes().to_vec();
+    out.extend_from_slice(&u16::try_from(data.len()).unwrap().to_le_bytes());
+    out.extend_from_slice(data);
+    out
+}
+
+/// A BIFF8 BOF record of a substream of type `dt` (5: workbook globals, 0x10: worksheet).
+fn bof(dt: u16) -> Vec<u8> {
+    let mut data = 0x0600u16.to_le_bytes().to_vec();
+    data.extend_from_slice(&dt.to_le_bytes());
+    data.extend_from_slice(&[0; 12]);
+    record(0x0809, &data)
+}
+
+/// A BIFF8 DIMENSIONS record: rows `first..end`, columns `first_col..end_col` (ends exclusive).
+fn dimensions(first: u32, end: u32, first_col: u16, end_col: u16) -> Vec<u8> {
+    let mut data = first.to_le_bytes().to_vec();
+    data.extend_from_slice(&end.to_le_bytes());
+    data.extend_from_slice(&first_col.to_le_bytes());
+    data.extend_from_slice(&end_col.to_le_bytes());
+    data.extend_from_slice(&[0, 0]);
+    record(0x0200, &data)
+}
+
+/// A LABEL cell (0x0204) of Latin-1 `text`.
+fn label(row: u16, col: u16, text: &str) -> Vec<u8> {
+    let mut data = [row, col, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect::<Vec<_>>();
+    data.extend_from_slice(&u16::try_from(text.len()).unwrap().to_le_bytes());
+    data.push(0);
+    data.extend_from_slice(text.as_bytes());
+    record(0x0204, &data)
+}
+
+/// A NUMBER cell (0x0203).
+fn number(row: u16, col: u16, value: f64) -> Vec<u8> {
+    let mut data = [row, col, 0]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect::<Vec<_>>();
+    data.extend_from_slice(&value.to_le_bytes());
+    record(0x0203, &data)
+}
+
+/// A BoundSheet8 record of a worksheet named `name` (ASCII) whose substream starts at `at`.
+fn bound_sheet(at: u32, name: &str) -> Vec<u8> {
+    let mut data = at.to_le_bytes().to_vec();
+    data.extend_from_slice(&[0, 0, u8::try_from(name.len()).unwrap(), 0]);
+    data.extend_from_slice(name.as_bytes());
+    record(0x0085, &data)
+}
+
+/// Writes an `.xls` of worksheets named by `sheets`, each substream holding its records between
+/// its BOF and EOF: a compound file whose `Workbook` stream holds the globals (BOF, one
+/// BoundSheet8 a sheet, EOF) and then the sheets. `at` overrides where the BoundSheet8 records
+/// say the sheets start.
+fn xls_sheets(path: &Path, sheets: &[(&str, Vec<Vec<u8>>)], at: Option<u32>) {
+    let substreams: Vec<Vec<u8>> = sheets
+        .iter()
+        .map(|(_, records)| [bof(0x10), records.concat(), record(0x000A, &[])].concat())
+        .collect();
+    let globals_len: usize = bof(5).len()
+        + sheets
+            .iter()
+            .map(|(n, _)| bound_sheet(0, n).len())
+            .sum::<usize>()
+        + record(0x000A, &[]).len();
+    let mut stream = bof(5);
+    let mut offset = globals_len;
+    for ((name, _), sub) in sheets.iter().zip(&substreams) {
+        let start = at.unwrap_or(u32::try_from(offset).unwrap());
+        stream.extend(bound_sheet(start, name));
+        offset += sub.len();
+    }
+    stream.extend(record(0x000A, &[]));
+    stream.extend(substreams.concat());
+    // Version 3 (512-byte sectors), as Excel writes them.
+    let file = std::fs::File::create(path).unwrap();
+    let mut cfb = cfb::CompoundFile::create_with_version(cfb::Version::V3, file).unwrap();
+    cfb.create_stream("/Workbook")
+        .unwrap()
+        .write_all(&stream)
+        .unwrap();
+    cfb.flush().unwrap();
+}
+
+/// Writes an `.xls` of one worksheet "S" holding `records`.
+fn xls(path: &Path, records: &[Vec<u8>]) {
+    xls_sheets(path, &[("S", records.to_vec())], None);
+}
+
+#[test]
+fn a_hand_built_xls_imports() {
+    let env = TestEnv::new();
+    let path = env.path("small.xls");
+    xls(
+        &path,
+        &[
+            dimensions(0, 2, 0, 2),
+            label(0, 0, "name"),
+            label(0, 1, "phone"),
+            label(1, 0, "Ana"),
+            number(1, 1, 6281200001.0),
+        ],
+    );
+    env.cmd("nxlink").arg(&path).assert().code(0);
+    let held = env.held_nxlink();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["full_name"], "Ana");
+    assert_eq!(held[0]["whats_app_phone"], "6281200001");
+}
+
+#[test]
+fn xls_dimensions_claiming_billions_of_rows_are_refused() {
+    let env = TestEnv::new();
+    let path = env.path("dims.xls");
+    let cells = [label(0, 0, "name"), label(0, 1, "phone")];
+    xls(
+        &path,
+        &[vec![dimensions(0, 4_000_000_000, 0, 2)], cells.to_vec()].concat(),
+    );
+    assert!(std::fs::metadata(&path).unwrap().len() < 4096);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "dims.xls: sheet \"S\": its dimensions claim rows up to 4000000000, past Excel's last row (1,048,576): nothing was read from it"
+        ),
+        "{stderr}"
+    );
+    assert!(!env.out().join("failed.csv").exists());
+    // Within Excel's bounds, but a million times the cells written.
+    let path = env.path("area.xls");
+    xls(
+        &path,
+        &[vec![dimensions(0, 1_048_576, 0, 16_384)], cells.to_vec()].concat(),
+    );
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "area.xls: sheet \"S\": its dimensions claim 17179869184 cells for 2 written (at most 16 per cell written are read)"
+        ),
+        "{stderr}"
+    );
+    // Rows that end before they start: calamine's u32 arithmetic wraps to billions.
+    let path = env.path("upside.xls");
+    xls(
+        &path,
+        &[vec![dimensions(5, 2, 0, 2)], cells.to_vec()].concat(),
+    );
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("upside.xls: sheet \"S\": its dimensions claim 8589934586 cells"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn xls_cells_at_opposite_corners_are_refused() {
+    let env = TestEnv::new();
+    let path = env.path("corners.xls");
+    let far = |col| {
+        vec![
+            dimensions(0, 0, 0, 0),
+            label(0, 0, "name"),
+            label(0, 1, "phone"),
+            number(65_535, col, 1.0),
+        ]
+    };
+    xls(&path, &far(16_383));
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "corners.xls: sheet \"S\": its cells span A1:XFD65536, 1073741824 cells for 3 written (at most 16 per cell written are read): nothing was read from it"
+        ),
+        "{stderr}"
+    );
+    // The record's u16 column reaches past XFD.
+    let path = env.path("far.xls");
+    xls(&path, &far(65_535));
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "far.xls: sheet \"S\", cell CRXP65536: beyond Excel's last column (XFD, 16,384 columns): nothing was read from it"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn xls_sheets_sharing_their_records_or_their_slack_are_refused() {
+    let env = TestEnv::new();
+    // 200 sheets whose cells span 1000 × 1000 cells each: each within the slack, not together.
+    let path = env.path("many.xls");
+    let corners = vec![
+        label(0, 0, "name"),
+        label(0, 1, "phone"),
+        number(999, 999, 1.0),
+    ];
+    let names: Vec<String> = (1..=200).map(|i| format!("S{i}")).collect();
+    let sheets: Vec<(&str, Vec<Vec<u8>>)> = names
+        .iter()
+        .map(|n| (n.as_str(), corners.clone()))
+        .collect();
+    xls_sheets(&path, &sheets, None);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "many.xls: its 200 sheets claim 200000000 cells for 600 written (at most 16 per cell written are read): nothing was read from it"
+        ),
+        "{stderr}"
+    );
+    // 200 sheets that all start where the first does: calamine would lay its cells out 200
+    // times.
+    let path = env.path("same.xls");
+    let globals_len = bof(5).len()
+        + names.iter().map(|n| bound_sheet(0, n).len()).sum::<usize>()
+        + record(0x000A, &[]).len();
+    let sheets: Vec<(&str, Vec<Vec<u8>>)> = names
+        .iter()
+        .map(|n| (n.as_str(), corners.clone()))
+        .collect();
+    xls_sheets(&path, &sheets, Some(u32::try_from(globals_len).unwrap()));
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "same.xls: sheet \"S2\" starts at byte {globals_len} of the workbook stream, inside the workbook globals or another sheet: nothing was read from it"
+        )),
+        "{stderr}"
+    );
+}
