@@ -21,6 +21,8 @@ use super::{Why, LOAD_FACTOR, LOAD_SLACK};
 const BOF: u16 = 0x0809;
 const EOF: u16 = 0x000A;
 const BOUND_SHEET: u16 = 0x0085;
+/// Encryption: calamine refuses the workbook, whose sheets are then not readable here either.
+const FILE_PASS: u16 = 0x002F;
 const DIMENSIONS: u16 = 0x0200;
 const FORMULA: u16 = 0x0006;
 /// The string value of the last formula (placed at that formula's cell).
@@ -44,6 +46,8 @@ pub(super) fn check(path: &Path, name: &str) -> Result<(), String> {
     let size = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
     let damaged =
         |e: io::Error| format!("{name}: not a readable workbook of this type (compound file: {e})");
+    let mut file = file;
+    let named = named_entries(&mut file).map_err(|e| format!("{name}: {e}"))?;
     let mut cfb = cfb::CompoundFile::open(file).map_err(damaged)?;
     let mut books = Vec::new();
     for entry in cfb.walk() {
@@ -61,6 +65,11 @@ pub(super) fn check(path: &Path, name: &str) -> Result<(), String> {
             books.push(entry.path().to_path_buf());
         }
     }
+    if named > books.len() {
+        return Err(format!(
+            "{name}: it holds a directory entry named like the workbook stream outside its directory tree: nothing was read from it"
+        ));
+    }
     // calamine takes the first one it finds: every one is checked.
     for book in books {
         let stream = cfb.open_stream(&book).map_err(damaged)?;
@@ -71,6 +80,36 @@ pub(super) fn check(path: &Path, name: &str) -> Result<(), String> {
         })?;
     }
     Ok(())
+}
+
+/// The 128-byte blocks of the file named `Workbook` or `Book` (any case) as calamine reads a
+/// directory entry's name: calamine looks the stream up in every directory entry, reachable
+/// from the directory tree or not, while `cfb` walks the tree. A directory entry is always at
+/// a multiple of 128 bytes.
+fn named_entries(file: &mut File) -> io::Result<usize> {
+    let mut count = 0;
+    let mut block = [0u8; 128];
+    let mut r = BufReader::new(&mut *file);
+    while fill(&mut r, &mut block)? {
+        let first = block[0].to_ascii_lowercase();
+        if (first == b'w' || first == b'b') && block[1] == 0 {
+            let units: Vec<u16> = block[..64]
+                .chunks_exact(2)
+                .map(|p| u16::from_le_bytes([p[0], p[1]]))
+                .take_while(|&u| u != 0)
+                .collect();
+            let name = String::from_utf16_lossy(&units);
+            if ["Workbook", "Book"]
+                .iter()
+                .any(|b| name.eq_ignore_ascii_case(b))
+            {
+                count += 1;
+            }
+        }
+    }
+    drop(r);
+    file.seek(SeekFrom::Start(0))?;
+    Ok(count)
 }
 
 /// The records of a stream: type, then the data in `data`.
@@ -147,7 +186,9 @@ struct Bound {
 
 /// The whole stream: the globals, then every sheet in the order of its offset.
 fn workbook<R: Read + Seek>(mut records: Records<R>) -> Result<(), Why> {
-    let mut sheets = globals(&mut records)?;
+    let Some(mut sheets) = globals(&mut records)? else {
+        return Ok(());
+    };
     sheets.sort_by_key(|s| s.at);
     let mut end = records.at;
     let (mut area, mut written) = (0u64, 0u64);
@@ -184,8 +225,9 @@ fn allowed(written: u64) -> u64 {
         .saturating_add(LOAD_SLACK)
 }
 
-/// The workbook globals, to their EOF record: the sheets they list.
-fn globals<R: Read + Seek>(records: &mut Records<R>) -> Result<Vec<Bound>, Why> {
+/// The workbook globals, to their EOF record: the sheets they list, `None` for an encrypted
+/// workbook (calamine says so).
+fn globals<R: Read + Seek>(records: &mut Records<R>) -> Result<Option<Vec<Bound>>, Why> {
     let mut sheets = Vec::new();
     let mut biff8 = true;
     while let Some(typ) = records.next()? {
@@ -199,11 +241,12 @@ fn globals<R: Read + Seek>(records: &mut Records<R>) -> Result<Vec<Bound>, Why> 
                 at: u64::from(records.u32_at(0)),
                 name: sheet_name(records.data.get(6..).unwrap_or_default(), biff8),
             }),
+            FILE_PASS if records.u16_at(0) != 0 => return Ok(None),
             EOF => break,
             _ => {}
         }
     }
-    Ok(sheets)
+    Ok(Some(sheets))
 }
 
 /// A BoundSheet8 name (ShortXLUnicodeString), for messages only.
