@@ -360,22 +360,22 @@ fn bound_sheet(at: u32, name: &str) -> Vec<u8> {
     record(0x0085, &data)
 }
 
-/// Writes an `.xls` of worksheets named by `sheets`, each substream holding its records between
-/// its BOF and EOF: a compound file whose `Workbook` stream holds the globals (BOF, one
-/// BoundSheet8 a sheet, EOF) and then the sheets. `at` overrides where the BoundSheet8 records
-/// say the sheets start.
-fn xls_sheets(path: &Path, sheets: &[(&str, Vec<Vec<u8>>)], at: Option<u32>) {
+/// A `Workbook` stream of worksheets named by `sheets`, each substream holding its records
+/// between its BOF and EOF: the globals (BOF, `extra`, one BoundSheet8 a sheet, EOF), then the
+/// sheets. `at` overrides where the BoundSheet8 records say the sheets start.
+fn workbook_stream(sheets: &[(&str, Vec<Vec<u8>>)], at: Option<u32>, extra: &[u8]) -> Vec<u8> {
     let substreams: Vec<Vec<u8>> = sheets
         .iter()
         .map(|(_, records)| [bof(0x10), records.concat(), record(0x000A, &[])].concat())
         .collect();
     let globals_len: usize = bof(5).len()
+        + extra.len()
         + sheets
             .iter()
             .map(|(n, _)| bound_sheet(0, n).len())
             .sum::<usize>()
         + record(0x000A, &[]).len();
-    let mut stream = bof(5);
+    let mut stream = [bof(5), extra.to_vec()].concat();
     let mut offset = globals_len;
     for ((name, _), sub) in sheets.iter().zip(&substreams) {
         let start = at.unwrap_or(u32::try_from(offset).unwrap());
@@ -384,14 +384,23 @@ fn xls_sheets(path: &Path, sheets: &[(&str, Vec<Vec<u8>>)], at: Option<u32>) {
     }
     stream.extend(record(0x000A, &[]));
     stream.extend(substreams.concat());
-    // Version 3 (512-byte sectors), as Excel writes them.
+    stream
+}
+
+/// Writes a compound file (version 3, 512-byte sectors, as Excel writes them) of `streams`,
+/// created in this order.
+fn compound_file(path: &Path, streams: &[(&str, Vec<u8>)]) {
     let file = std::fs::File::create(path).unwrap();
     let mut cfb = cfb::CompoundFile::create_with_version(cfb::Version::V3, file).unwrap();
-    cfb.create_stream("/Workbook")
-        .unwrap()
-        .write_all(&stream)
-        .unwrap();
+    for (name, bytes) in streams {
+        cfb.create_stream(name).unwrap().write_all(bytes).unwrap();
+    }
     cfb.flush().unwrap();
+}
+
+/// Writes an `.xls` of worksheets named by `sheets` (see [`workbook_stream`]).
+fn xls_sheets(path: &Path, sheets: &[(&str, Vec<Vec<u8>>)], at: Option<u32>) {
+    compound_file(path, &[("/Workbook", workbook_stream(sheets, at, &[]))]);
 }
 
 /// Writes an `.xls` of one worksheet "S" holding `records`.
@@ -403,16 +412,7 @@ fn xls(path: &Path, records: &[Vec<u8>]) {
 fn a_hand_built_xls_imports() {
     let env = TestEnv::new();
     let path = env.path("small.xls");
-    xls(
-        &path,
-        &[
-            dimensions(0, 2, 0, 2),
-            label(0, 0, "name"),
-            label(0, 1, "phone"),
-            label(1, 0, "Ana"),
-            number(1, 1, 6281200001.0),
-        ],
-    );
+    xls(&path, &small_sheet());
     env.cmd("nxlink").arg(&path).assert().code(0);
     let held = env.held_nxlink();
     assert_eq!(held.len(), 1, "{held:?}");
@@ -542,6 +542,84 @@ fn xls_sheets_sharing_their_records_or_their_slack_are_refused() {
         stderr.contains(&format!(
             "same.xls: sheet \"S2\" starts at byte {globals_len} of the workbook stream, inside the workbook globals or another sheet: nothing was read from it"
         )),
+        "{stderr}"
+    );
+}
+
+/// The two header cells and one row, in a sheet whose dimensions say so.
+fn small_sheet() -> Vec<Vec<u8>> {
+    vec![
+        dimensions(0, 2, 0, 2),
+        label(0, 0, "name"),
+        label(0, 1, "phone"),
+        label(1, 0, "Ana"),
+        number(1, 1, 6281200001.0),
+    ]
+}
+
+#[test]
+fn an_encrypted_xls_is_refused_as_such_whatever_its_sheets_say() {
+    let env = TestEnv::new();
+    let path = env.path("locked.xls");
+    // FilePass (RC4): what follows in the sheets is ciphertext, here dimensions of billions.
+    let file_pass = record(0x002F, &[1, 0, 1, 0, 1, 0]);
+    let sheet = vec![dimensions(0, 4_000_000_000, 0, 2), label(0, 0, "name")];
+    let stream = workbook_stream(&[("S", sheet)], None, &file_pass);
+    compound_file(&path, &[("/Workbook", stream)]);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "locked.xls: not a readable workbook of this type (Workbook is password protected)"
+        ),
+        "{stderr}"
+    );
+}
+
+/// Offset of the 128-byte directory entry named `name` in the compound file `bytes`.
+fn entry_at(bytes: &[u8], name: &str) -> usize {
+    let utf16: Vec<u8> = name.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    (0..bytes.len())
+        .step_by(128)
+        .find(|&at| {
+            bytes[at..].starts_with(&utf16) && bytes[at + utf16.len()..].starts_with(&[0, 0])
+        })
+        .unwrap()
+}
+
+#[test]
+fn an_xls_hiding_a_workbook_stream_outside_its_directory_tree_is_refused() {
+    let env = TestEnv::new();
+    let path = env.path("hidden.xls");
+    let bomb = vec![dimensions(0, 4_000_000_000, 0, 2), label(0, 0, "name")];
+    compound_file(
+        &path,
+        &[
+            ("/Xorkbook", workbook_stream(&[("S", bomb)], None, &[])),
+            (
+                "/Workbook",
+                workbook_stream(&[("S", small_sheet())], None, &[]),
+            ),
+        ],
+    );
+    // The first entry is renamed Workbook and left out of the tree: the root's child becomes
+    // the other one, alone and black. calamine takes the first entry of that name it finds.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let root = entry_at(&bytes, "Root Entry");
+    let hidden = entry_at(&bytes, "Xorkbook");
+    let shown = entry_at(&bytes, "Workbook");
+    bytes[hidden] = b'W';
+    let id = u32::try_from((shown - root) / 128).unwrap();
+    bytes[root + 76..root + 80].copy_from_slice(&id.to_le_bytes());
+    bytes[shown + 67] = 1;
+    bytes[shown + 68..shown + 76].fill(0xFF);
+    std::fs::write(&path, &bytes).unwrap();
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "hidden.xls: it holds a directory entry named like the workbook stream outside its directory tree: nothing was read from it"
+        ),
         "{stderr}"
     );
 }
