@@ -623,3 +623,41 @@ fn an_xls_hiding_a_workbook_stream_outside_its_directory_tree_is_refused() {
         "{stderr}"
     );
 }
+
+fn u32_at(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+}
+
+#[test]
+fn an_xls_whose_workbook_stream_claims_more_bytes_than_the_file_is_refused() {
+    let env = TestEnv::new();
+    let path = env.path("loop.xls");
+    // A stream of 8 KiB lives in 512-byte sectors, chained in the FAT.
+    let mut sheet = small_sheet();
+    sheet.extend((0..500).map(|i| number(2 + i, 5, 1.0)));
+    let stream = workbook_stream(&[("S", sheet)], None, &[]);
+    assert!(stream.len() > 4096);
+    compound_file(&path, &[("/Workbook", stream)]);
+    // Its chain made a loop and its size 4 GB: calamine follows the chain for the size.
+    let mut bytes = std::fs::read(&path).unwrap();
+    let sector = |id: u32| 512 + 512 * id as usize;
+    let fat = sector(u32_at(&bytes, 76));
+    let entry = entry_at(&bytes, "Workbook");
+    let start = u32_at(&bytes, entry + 116);
+    let mut id = start;
+    while u32_at(&bytes, fat + 4 * id as usize) != 0xFFFF_FFFE {
+        id = u32_at(&bytes, fat + 4 * id as usize);
+    }
+    bytes[fat + 4 * id as usize..][..4].copy_from_slice(&start.to_le_bytes());
+    bytes[entry + 120..entry + 124].copy_from_slice(&4_000_000_000u32.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "loop.xls: its entry \"/Workbook\" claims 4000000000 bytes in a file of {}: nothing was read from it",
+            bytes.len()
+        )),
+        "{stderr}"
+    );
+}
