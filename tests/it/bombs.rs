@@ -661,3 +661,43 @@ fn an_xls_whose_workbook_stream_claims_more_bytes_than_the_file_is_refused() {
         "{stderr}"
     );
 }
+
+/// A MULRK record (0x00BD): `count` RK numbers in row `row` from column `first`.
+fn mul_rk(row: u16, first: u16, count: u16) -> Vec<u8> {
+    let mut data = [row, first]
+        .iter()
+        .flat_map(|v| v.to_le_bytes())
+        .collect::<Vec<_>>();
+    for _ in 0..count {
+        data.extend_from_slice(&[0, 0]); // format
+        data.extend_from_slice(&(7u32 << 2 | 2).to_le_bytes()); // the integer 7
+    }
+    data.extend_from_slice(&(first + count - 1).to_le_bytes());
+    record(0x00BD, &data)
+}
+
+#[test]
+fn xls_cells_are_counted_as_calamine_reads_them() {
+    // An embedded chart's substream is skipped by calamine, its far cells too.
+    let env = TestEnv::new();
+    let path = env.path("chart.xls");
+    let mut sheet = small_sheet();
+    sheet.extend([bof(0x20), number(65_535, 16_383, 1.0), record(0x000A, &[])]);
+    xls(&path, &sheet);
+    env.cmd("nxlink").arg(&path).assert().code(0);
+    assert_eq!(env.held_nxlink().len(), 1);
+    // A MULRK's cells run from its first column, one per number: here past XFD.
+    let env = TestEnv::new();
+    let path = env.path("mulrk.xls");
+    let mut sheet = small_sheet();
+    sheet.push(mul_rk(1, 16_380, 10));
+    xls(&path, &sheet);
+    let (code, stderr) = run_capped(&env, &path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "mulrk.xls: sheet \"S\", cell XFE2: beyond Excel's last column (XFD, 16,384 columns): nothing was read from it"
+        ),
+        "{stderr}"
+    );
+}
