@@ -7,9 +7,11 @@
 //! once. Each sheet's claimed dimensions and real extent are compared with the cell records
 //! really there, as the `.ods` repeats are ([`LOAD_FACTOR`] per cell written plus
 //! [`LOAD_SLACK`]), per sheet and over the whole workbook; dimensions or cells past Excel's
-//! bounds, sheets whose records overlap (calamine would read the same cells twice) and streams
-//! claiming more bytes than the file holds are refused. Memory: one record (at most 64 KiB)
-//! and one entry per sheet.
+//! bounds, sheets whose records overlap (calamine would read the same cells twice), streams
+//! claiming more bytes than the file holds (calamine follows a sector chain for the size) and
+//! entries named like the workbook stream outside the directory tree (calamine finds those,
+//! `cfb` does not) are refused. An encrypted workbook is left to calamine, which refuses it.
+//! Memory: one record (at most 64 KiB) and one entry per sheet.
 
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -42,11 +44,10 @@ const CELLS: [(u16, usize); 7] = [
 
 /// Checks the `.xls` workbook at `path`; `name` names it in messages.
 pub(super) fn check(path: &Path, name: &str) -> Result<(), String> {
-    let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
     let size = file.metadata().map_err(|e| format!("{name}: {e}"))?.len();
     let damaged =
         |e: io::Error| format!("{name}: not a readable workbook of this type (compound file: {e})");
-    let mut file = file;
     let named = named_entries(&mut file).map_err(|e| format!("{name}: {e}"))?;
     let mut cfb = cfb::CompoundFile::open(file).map_err(damaged)?;
     let mut books = Vec::new();
