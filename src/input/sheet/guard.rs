@@ -10,6 +10,9 @@
 //! a dense range; `content.xml` is walked with quick-xml and the cells the repeats would expand
 //! to are counted against the cells really written.
 //!
+//! `.xls`: calamine reserves cells from a sheet's DIMENSIONS record and lays out the extent of
+//! its cell records densely; see [`xls`].
+//!
 //! Invariant: a workbook passed on costs calamine memory in proportion to its bytes, never to
 //! its claims: at most [`LOAD_FACTOR`] cells per cell written, plus [`LOAD_SLACK`].
 
@@ -22,6 +25,8 @@ use quick_xml::events::{BytesStart, Event};
 use super::super::Format;
 use super::{MAX_COLS, MAX_ROWS};
 
+mod xls;
+
 /// Cells calamine may expand to per cell written in the file (repeats of an `.ods`).
 const LOAD_FACTOR: u64 = 16;
 /// Cells calamine may expand to whatever the file holds.
@@ -30,13 +35,16 @@ const LOAD_SLACK: u64 = 1 << 20;
 const STRINGS_SLACK: u64 = 1 << 16;
 
 /// Checks the workbook at `path` before calamine opens it; `name` names it in messages.
-/// `.xlsb` and `.xls` pass unchecked here (see the README's Spreadsheets section).
+/// `.xlsb` passes unchecked here (see the README's Spreadsheets section).
 pub(super) fn check(
     path: &Path,
     format: Format,
     name: &str,
     max_field_bytes: usize,
 ) -> Result<(), String> {
+    if format == Format::Xls {
+        return xls::check(path, name);
+    }
     if !matches!(format, Format::Xlsx | Format::Ods) {
         return Ok(());
     }
