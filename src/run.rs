@@ -91,6 +91,8 @@ struct Shared {
     write_failure: WriteFailure,
     journal: Option<Arc<Journal>>,
     resume: Option<Arc<Resume>>,
+    /// The pace the send stage keeps, for the progress bar.
+    load: Arc<crate::pipeline::limiter::LoadView>,
 }
 
 /// The stages running on their own threads.
@@ -346,6 +348,7 @@ impl<P: Provider> Run<P> {
             write_failure: WriteFailure::default(),
             journal: outputs.journal.clone(),
             resume,
+            load: Default::default(),
         };
         stop::listen_for_signals(shared.stop.clone());
         let in_flight = settings
@@ -418,6 +421,7 @@ impl<P: Provider> Run<P> {
             recorder,
             written: Default::default(),
             provenance: crate::report::Provenance::of(input.original_headers.as_deref()),
+            load: shared.load.clone(),
         }
     }
 
@@ -449,6 +453,10 @@ impl<P: Provider> Run<P> {
         );
         stage.budget = Budget::new(settings.max_failures);
         stage.give_up_after = settings.give_up_after;
+        stage.load = shared.load.clone();
+        if settings.rate.is_none() {
+            stage.pace = Some(crate::pipeline::limiter::Pace::default());
+        }
         stage.journal = shared.journal.clone();
         stage.write_failure = shared.write_failure.clone();
         stage.resume = shared.resume.clone();

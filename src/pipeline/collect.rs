@@ -124,6 +124,8 @@ pub struct Collector<P: Provider> {
     pub written: Written,
     /// Where a fed-back report's rows say which row of the first file they are.
     pub provenance: Provenance,
+    /// The send stage's pace (requests in flight, requests per second), for the progress bar.
+    pub load: Arc<super::limiter::LoadView>,
 }
 
 /// What the collector wrote to the success report that others depend on.
@@ -508,14 +510,20 @@ impl<P: Provider> Collector<P> {
     fn tick(&self) {
         let c = &self.counts;
         self.progress.set_position(c.total);
+        let load = self.load.describe();
+        let load = if load.is_empty() {
+            load
+        } else {
+            format!(" · {load}")
+        };
         if c.unchanged > 0 {
             self.progress.set_message(format!(
-                "{} ok, {} unchanged, {} rejected, {} failed, {} unknown",
+                "{} ok, {} unchanged, {} rejected, {} failed, {} unknown{load}",
                 c.succeeded, c.unchanged, c.rejected, c.failed, c.unknown
             ));
         } else {
             self.progress.set_message(format!(
-                "{} ok, {} rejected, {} failed, {} unknown",
+                "{} ok, {} rejected, {} failed, {} unknown{load}",
                 c.succeeded, c.rejected, c.failed, c.unknown
             ));
         }

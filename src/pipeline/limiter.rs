@@ -70,8 +70,12 @@ impl Limiter {
         }
     }
 
+    /// Whether one request in flight is all that is allowed now.
+    pub fn at_floor(&self) -> bool {
+        self.state.lock().map(|s| s.current <= 1).unwrap_or(false)
+    }
+
     /// Requests allowed in flight now.
-    #[cfg(test)]
     pub fn current(&self) -> usize {
         self.state.lock().map(|s| s.current).unwrap_or(self.max)
     }
@@ -193,6 +197,117 @@ impl Limiter {
     }
 }
 
+/// What the progress bar shows of the pace: the requests allowed in flight and, once paced,
+/// the requests per second (the send stage sets it, the collector shows it).
+#[derive(Debug, Default)]
+pub struct LoadView {
+    in_flight: std::sync::atomic::AtomicUsize,
+    /// Requests per second × 1000; 0 when not paced.
+    milli_rate: std::sync::atomic::AtomicU64,
+}
+
+impl LoadView {
+    pub fn set(&self, in_flight: usize, rate: Option<f64>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.in_flight.store(in_flight, Relaxed);
+        let milli = rate.map_or(0, |r| (r * 1000.0).clamp(1.0, 1e12) as u64);
+        self.milli_rate.store(milli, Relaxed);
+    }
+
+    /// `12 in flight`, `1 in flight, 2.9 requests/s`; empty before the first batch.
+    pub fn describe(&self) -> String {
+        use std::sync::atomic::Ordering::Relaxed;
+        let n = self.in_flight.load(Relaxed);
+        if n == 0 {
+            return String::new();
+        }
+        match self.milli_rate.load(Relaxed) {
+            0 => format!("{n} in flight"),
+            m => format!("{n} in flight, {:.1} requests/s", m as f64 / 1000.0),
+        }
+    }
+}
+
+/// `--rate auto`: no pause between requests until the provider throttles with one request in
+/// flight; from then on a gap between requests that grows by half on each throttled answer
+/// and shrinks by 1 % with each accepted one (gone again below a millisecond).
+#[derive(Debug, Default)]
+pub struct Pace {
+    state: Mutex<PaceState>,
+}
+
+#[derive(Debug, Default)]
+struct PaceState {
+    gap: Option<Duration>,
+    /// When the next request may leave.
+    next: Option<tokio::time::Instant>,
+    /// When the last request left, to size the first gap.
+    last: Option<tokio::time::Instant>,
+}
+
+/// The first gap when throttling starts with one request in flight, at the least.
+const FIRST_GAP: Duration = Duration::from_millis(50);
+
+impl Pace {
+    /// Wait for this request's turn (at once while no gap is set).
+    pub async fn wait(&self) {
+        let at = {
+            let Ok(mut s) = self.state.lock() else {
+                return;
+            };
+            let now = tokio::time::Instant::now();
+            let at = match (s.gap, s.next) {
+                (Some(gap), Some(next)) if next > now => {
+                    s.next = Some(next + gap);
+                    next
+                }
+                (Some(gap), _) => {
+                    s.next = Some(now + gap);
+                    now
+                }
+                (None, _) => now,
+            };
+            s.last = Some(at);
+            at
+        };
+        tokio::time::sleep_until(at).await;
+    }
+
+    /// A throttled answer; `at_floor` when one request is in flight (concurrency can go no
+    /// lower). Returns the new gap when it changed.
+    pub fn throttled(&self, at_floor: bool) -> Option<Duration> {
+        let mut s = self.state.lock().ok()?;
+        let gap = match s.gap {
+            Some(g) => g.saturating_mul(3) / 2,
+            None if at_floor => s
+                .last
+                .map(|l| l.elapsed())
+                .unwrap_or_default()
+                .max(FIRST_GAP),
+            None => return None,
+        };
+        s.gap = Some(gap.min(Duration::from_secs(60)));
+        s.gap
+    }
+
+    /// An accepted answer: a little faster.
+    pub fn accepted(&self) {
+        let Ok(mut s) = self.state.lock() else {
+            return;
+        };
+        if let Some(g) = s.gap {
+            let g = g.mul_f64(0.99);
+            s.gap = (g >= Duration::from_millis(1)).then_some(g);
+        }
+    }
+
+    /// The current rate in requests per second, when paced.
+    pub fn rate(&self) -> Option<f64> {
+        let s = self.state.lock().ok()?;
+        s.gap.map(|g| 1.0 / g.as_secs_f64().max(1e-9))
+    }
+}
+
 /// Build a requests-per-second limiter (burst of one request); `None` for a rate whose period
 /// is not a duration (the command line bounds the rate, so this is not met in practice).
 pub fn rate_limiter(rate: f64) -> Option<DefaultDirectRateLimiter> {
@@ -282,6 +397,47 @@ mod tests {
             l.release(p, false, None);
         }
         assert_eq!(l.sem.available_permits(), 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pace_starts_at_the_floor_grows_by_half_and_shrinks_slowly() {
+        let p = Pace::default();
+        assert_eq!(
+            p.throttled(false),
+            None,
+            "no pace while concurrency can still go down"
+        );
+        assert_eq!(p.rate(), None);
+        let t0 = tokio::time::Instant::now();
+        p.wait().await;
+        assert_eq!(t0.elapsed(), Duration::ZERO);
+        assert_eq!(p.throttled(true), Some(FIRST_GAP));
+        assert_eq!(p.throttled(true), Some(FIRST_GAP * 3 / 2));
+        // Requests now leave one gap apart.
+        let t0 = tokio::time::Instant::now();
+        for _ in 0..3 {
+            p.wait().await;
+        }
+        assert_eq!(t0.elapsed(), FIRST_GAP * 3); // the first at once, then two gaps of 75 ms
+        for _ in 0..100 {
+            p.accepted();
+        }
+        let rate = p.rate().unwrap();
+        assert!((rate - 13.3 / 0.366).abs() < 1.0, "{rate}");
+        for _ in 0..1000 {
+            p.accepted();
+        }
+        assert_eq!(p.rate(), None, "below a millisecond the pace is gone");
+    }
+
+    #[test]
+    fn the_load_is_described_for_the_progress_bar() {
+        let v = LoadView::default();
+        assert_eq!(v.describe(), "");
+        v.set(12, None);
+        assert_eq!(v.describe(), "12 in flight");
+        v.set(1, Some(2.94));
+        assert_eq!(v.describe(), "1 in flight, 2.9 requests/s");
     }
 
     async fn futures_held(l: &Limiter, n: usize) -> Vec<OwnedSemaphorePermit> {

@@ -62,6 +62,10 @@ pub struct SendStage<P: Provider> {
     /// `--give-up-after`: the run stops when the provider has throttled for this long without
     /// answering any batch.
     pub give_up_after: Duration,
+    /// What the progress bar shows of the pace.
+    pub load: Arc<super::limiter::LoadView>,
+    /// `--rate auto`: the pace set once throttling reaches one request in flight.
+    pub pace: Option<super::limiter::Pace>,
     /// When a batch was last answered (or the stage started).
     answered_at: std::sync::Mutex<tokio::time::Instant>,
     /// Seats the provider said do not exist (by lower-case name), with its code and message:
@@ -124,12 +128,17 @@ impl<P: Provider> SendStage<P> {
             }),
             refused_seats: Default::default(),
             give_up_after: GIVE_UP_AFTER,
+            pace: None,
+            load: Default::default(),
             answered_at: std::sync::Mutex::new(tokio::time::Instant::now()),
         }
     }
 
     /// A batch was answered: the provider is taking work.
     fn made_progress(&self) {
+        if let Some(p) = &self.pace {
+            p.accepted();
+        }
         if let Ok(mut at) = self.answered_at.lock() {
             *at = tokio::time::Instant::now();
         }
@@ -395,6 +404,8 @@ async fn send_batch<P: Provider>(
         !notes.throttled,
         notes.latency.filter(|_| notes.parts == 1),
     );
+    let rate = ctx.pace.as_ref().and_then(super::limiter::Pace::rate);
+    ctx.load.set(ctx.limiter.current(), rate);
 }
 
 /// Each row's outcome, as a part of a batch ended (not split further).
@@ -569,6 +580,9 @@ async fn attempt_loop<P: Provider>(
         if let Some(rate) = &ctx.rate {
             rate.until_ready().await;
         }
+        if let Some(pace) = &ctx.pace {
+            pace.wait().await;
+        }
         // Signed now, after every wait: the timestamp is fresh for this attempt.
         let headers = ctx.provider.headers(&body, ctx.clock.now_ms());
         ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -604,6 +618,16 @@ async fn attempt_loop<P: Provider>(
                     Cause::Throttle => {
                         notes.throttled = true;
                         say_throttle(ctx);
+                        if let Some(gap) = ctx
+                            .pace
+                            .as_ref()
+                            .and_then(|p| p.throttled(ctx.limiter.at_floor()))
+                        {
+                            tracing::info!(
+                                rate = 1.0 / gap.as_secs_f64().max(1e-9),
+                                "throttled with one request in flight: requests per second lowered"
+                            );
+                        }
                         if let Some(stop) = ctx.idle_too_long() {
                             ctx.stop.set(Reason::Fatal, stop);
                             return tries.stopped();
