@@ -65,10 +65,13 @@ pub(super) fn describe(path: &Path, text: &str, err: &toml::de::Error) -> String
         Some(h) => Place::Header(h),
         None => Place::Key(section, key_path(line)),
     };
+    // toml names a key unknown only when the line parsed as `key = value`: what was typed is
+    // a key, and keys are never secret, so it is shown when it looks like one.
+    let typed = message.starts_with("unknown field");
     format!(
         "config file {}:{line_no}:{column}: {}{} (line not shown: it may hold a secret)",
         path.display(),
-        place.show(),
+        place.show(typed),
         hint(message, &place)
     )
 }
@@ -90,11 +93,12 @@ impl Place {
     }
 
     /// `access_secret in [nxlink]: `. A name that is neither a known one nor close to one is
-    /// not shown (it could be a secret pasted on a line of its own).
-    fn show(&self) -> String {
+    /// not shown (it could be a secret pasted on a line of its own), unless it was `typed` as a
+    /// key (an unknown key): then any name that looks like a key is shown.
+    fn show(&self, typed: bool) -> String {
         let shown = |p: &[String]| -> Option<String> {
             p.iter()
-                .map(|seg| showable(seg).then(|| seg.clone()))
+                .map(|seg| (showable(seg) || (typed && key_like(seg))).then(|| seg.clone()))
                 .collect::<Option<Vec<_>>>()
                 .map(|v| v.join("."))
         };
@@ -216,13 +220,10 @@ fn header_path(line: &str) -> Option<Vec<String>> {
     Some(split_key(&inner[..end]))
 }
 
-/// The key path before `=` on a `key = value` line (empty when the line starts with no key).
+/// The key path a `key = value` line starts with (empty when it starts with no key). The key
+/// ends where a key cannot go on: a quoted segment may hold `=`.
 fn key_path(line: &str) -> Vec<String> {
-    let key = match line.find('=') {
-        Some(i) => &line[..i],
-        None => line,
-    };
-    split_key(key)
+    split_key(line)
 }
 
 /// Split a (possibly dotted, possibly quoted) key into its segments. Stops at the first
@@ -263,6 +264,15 @@ fn known_names() -> impl Iterator<Item = &'static str> {
         .chain(TOP_LEVEL_KEYS.iter().copied())
 }
 
+/// Letters, digits, `_` and `-`, at most 40 characters: a name typed as a key, shown as is.
+fn key_like(seg: &str) -> bool {
+    !seg.is_empty()
+        && seg.len() <= 40
+        && seg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 fn showable(seg: &str) -> bool {
     known_names().any(|k| k == seg || close(k, seg))
 }
@@ -281,10 +291,13 @@ fn suggest(seg: &str, section: Option<&str>) -> Option<&'static str> {
             .chain(TOP_LEVEL_KEYS.iter().copied())
             .collect(),
     };
+    let typed = seg.to_ascii_lowercase().replace('-', "_");
+    let related =
+        |k: &str| close(k, seg) || (typed.len() >= 4 && (k.contains(&typed) || typed.contains(k)));
     candidates
         .into_iter()
-        .filter(|k| close(k, seg))
-        .min_by_key(|k| distance(k, seg))
+        .filter(|k| related(k))
+        .min_by_key(|k| distance(k, &typed))
 }
 
 /// Within a couple of typing mistakes of each other.
@@ -347,6 +360,7 @@ mod tests {
     fn keys_and_distance() {
         assert_eq!(split_key(" a.\"b c\" . d = 1"), vec!["a", "b c", "d"]);
         assert_eq!(split_key("S3CRET"), vec!["S3CRET"]);
+        assert_eq!(key_path("\"a=b\" = 1"), vec!["a=b"]);
         assert_eq!(distance("access_secret", "acess_secret"), 1);
         assert!(showable("acess_secret"));
         assert!(!showable("S3CRETxyz"));
@@ -355,8 +369,23 @@ mod tests {
             Some("access_secret")
         );
         let p = Place::Key(vec!["nxlink".into()], vec!["S3CRETxyz".into()]);
-        assert_eq!(p.show(), "a key in [nxlink]: ");
+        assert_eq!(p.show(false), "a key in [nxlink]: ");
+        assert_eq!(p.show(true), "S3CRETxyz in [nxlink]: ");
+        let p = Place::Key(vec!["nxlink".into()], vec!["a/b+c=".into()]);
+        assert_eq!(p.show(true), "a key in [nxlink]: ");
+        let p = Place::Key(vec!["nxlink".into()], vec!["k".repeat(41)]);
+        assert_eq!(p.show(true), "a key in [nxlink]: ");
+        assert_eq!(
+            Place::Key(vec!["nxlink".into()], vec!["k".repeat(40)]).show(true),
+            format!("{} in [nxlink]: ", "k".repeat(40))
+        );
         let p = Place::Key(vec!["nxlink".into()], vec![]);
-        assert_eq!(p.show(), "in [nxlink]: ");
+        assert_eq!(p.show(false), "in [nxlink]: ");
+        assert_eq!(suggest("secret", Some("nxlink")), Some("access_secret"));
+        assert_eq!(
+            suggest("Access-Secret", Some("nxlink")),
+            Some("access_secret")
+        );
+        assert_eq!(suggest("zzzz", Some("nxlink")), None);
     }
 }

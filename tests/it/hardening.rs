@@ -66,7 +66,22 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         ),
         (
             "secret as a quoted key",
-            format!("{head}\"{SECRET}\" = \"x\"\n"),
+            format!("{head}\"{SECRET}+/==\" = \"x\"\n"),
+            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
+        ),
+        (
+            "a key near none, shown as typed",
+            format!("{head}nightly-Job_2 = \"{SECRET}\"\n"),
+            "c.toml:3:1: nightly-Job_2 in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
+        ),
+        (
+            "a key part of a known one",
+            format!("{head}secret = \"{SECRET}\"\n"),
+            "c.toml:3:1: secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
+        ),
+        (
+            "a key over 40 characters",
+            format!("{head}{} = \"{SECRET}\"\n", "k".repeat(41)),
             "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, phone_region, rejected_ok, metrics_file",
         ),
         (
