@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{CheckProvider, Cli, Command};
 use crate::config::{self, Settings};
 use crate::exit::{Exit, Fatal};
 use crate::report::Summary;
@@ -114,6 +114,16 @@ fn execute(cli: Cli, cmd: clap::Command, given: Vec<OsString>) -> Result<Exit, F
             let path =
                 config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
             crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
+        }
+        Command::Check(a) => {
+            init_tracing(cli.common.quiet, cli.common.verbose);
+            let target = match &a.provider {
+                CheckProvider::Nxlink(p) => {
+                    config::nxlink_check(&p.as_import(), &cli.common, &env)?
+                }
+                CheckProvider::Itnio(p) => config::itnio_check(&p.as_import(), &cli.common, &env)?,
+            };
+            crate::check::run(target, &runtime()?)
         }
         Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?, &given),
         Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?, &given),

@@ -1011,6 +1011,8 @@ fn default_out_dir(provider: &str) -> PathBuf {
 }
 
 mod file_error;
+mod probe;
+pub use probe::{itnio_check, nxlink_check, CheckTarget};
 pub mod recorded;
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ mod env;
 mod fix_loop;
 
 mod bombs;
+mod check;
 mod cli;
 mod cron;
 mod encodings;
