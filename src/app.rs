@@ -20,7 +20,7 @@ pub fn main() -> ExitCode {
         .clone()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -31,6 +31,7 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    config::mark_command_line(&mut cli.common, &matches);
     let given = crate::rerun::given_options(&cmd, &matches);
     let code = match execute(cli, cmd, given) {
         Ok(exit) => exit,

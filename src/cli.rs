@@ -141,9 +141,9 @@ impl NxlinkCheckArgs {
 
 #[derive(Debug, Args, Clone)]
 pub struct ItnioCheckArgs {
-    /// Calling job the credentials must reach
+    /// Calling job the credentials must reach (or `job` in config)
     #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
-    pub job: u64,
+    pub job: Option<u64>,
     /// Application ID (or `app_id` in config, CUSTIMPORT_ITNIO_APP_ID)
     #[arg(long, value_name = "ID")]
     pub app_id: Option<String>,
@@ -154,7 +154,7 @@ impl ItnioCheckArgs {
     pub fn as_import(&self) -> ItnioArgs {
         ItnioArgs {
             input: PathBuf::new(),
-            job: Some(self.job),
+            job: self.job,
             app_id: self.app_id.clone(),
             call_record_dup: false,
             encrypted_phones: false,
@@ -200,6 +200,17 @@ pub struct CommonArgs {
     /// TOML config file [default: ./custimport.toml if present, else $XDG_CONFIG_HOME/custimport/config.toml]
     #[arg(short, long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Take credentials and options from the config file's [profile.NAME] section (also
+    /// CUSTIMPORT_PROFILE); flags and environment variables win over it, it wins over the
+    /// provider's section
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+
+    /// The options given on the command line, by id (see `config::mark_command_line`): the
+    /// config file sets only the others.
+    #[arg(skip)]
+    pub on_command_line: Vec<String>,
 
     /// Input format [default: from the file extension]
     #[arg(long, value_enum, global = true)]

@@ -16,7 +16,10 @@ const OWN_OPTIONS: [(&str, &[&str]); 5] = [
     ("man", &[]),
     ("completions", &[]),
     ("state", &["config", "state", "json"]),
-    ("check", &["config", "sandbox", "base_url", "timeout"]),
+    (
+        "check",
+        &["config", "profile", "sandbox", "base_url", "timeout"],
+    ),
 ];
 
 /// The pages `custimport man` renders: the tool's and each subcommand's.

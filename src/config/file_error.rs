@@ -16,9 +16,33 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "tenant_id",
             "app_key",
             "base_url",
+            "region",
+            "mode",
+            "strict_binding",
             "phone_region",
             "rejected_ok",
             "metrics_file",
+            "format",
+            "sheet",
+            "delimiter",
+            "encoding",
+            "max_field_size",
+            "map",
+            "batch_size",
+            "concurrency",
+            "rate",
+            "retries",
+            "timeout",
+            "backoff_ms",
+            "out",
+            "max_failures",
+            "no_bisect",
+            "json",
+            "quiet",
+            "no_progress",
+            "mask_pii",
+            "skip_unchanged",
+            "state",
         ],
     ),
     (
@@ -28,10 +52,77 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "api_secret",
             "app_id",
             "base_url",
+            "job",
+            "call_record_dup",
             "phone_region",
             "encrypted_phones",
             "rejected_ok",
             "metrics_file",
+            "format",
+            "sheet",
+            "delimiter",
+            "encoding",
+            "max_field_size",
+            "map",
+            "batch_size",
+            "concurrency",
+            "rate",
+            "retries",
+            "timeout",
+            "backoff_ms",
+            "out",
+            "max_failures",
+            "no_bisect",
+            "json",
+            "quiet",
+            "no_progress",
+            "mask_pii",
+            "skip_unchanged",
+            "state",
+        ],
+    ),
+    (
+        "profile",
+        &[
+            "provider",
+            "access_key",
+            "access_secret",
+            "tenant_id",
+            "app_key",
+            "region",
+            "mode",
+            "strict_binding",
+            "api_key",
+            "api_secret",
+            "app_id",
+            "job",
+            "call_record_dup",
+            "encrypted_phones",
+            "base_url",
+            "phone_region",
+            "rejected_ok",
+            "metrics_file",
+            "format",
+            "sheet",
+            "delimiter",
+            "encoding",
+            "max_field_size",
+            "map",
+            "batch_size",
+            "concurrency",
+            "rate",
+            "retries",
+            "timeout",
+            "backoff_ms",
+            "out",
+            "max_failures",
+            "no_bisect",
+            "json",
+            "quiet",
+            "no_progress",
+            "mask_pii",
+            "skip_unchanged",
+            "state",
         ],
     ),
 ];
@@ -96,9 +187,14 @@ impl Place {
     /// not shown (it could be a secret pasted on a line of its own), unless it was `typed` as a
     /// key (an unknown key): then any name that looks like a key is shown.
     fn show(&self, typed: bool) -> String {
+        // A profile's name is a name the user gave it, not a secret.
         let shown = |p: &[String]| -> Option<String> {
             p.iter()
-                .map(|seg| (showable(seg) || (typed && key_like(seg))).then(|| seg.clone()))
+                .enumerate()
+                .map(|(i, seg)| {
+                    let named = i == 1 && p[0] == "profile" && key_like(seg);
+                    (showable(seg) || named || (typed && key_like(seg))).then(|| seg.clone())
+                })
                 .collect::<Option<Vec<_>>>()
                 .map(|v| v.join("."))
         };
@@ -144,7 +240,10 @@ fn hint(message: &str, place: &Place) -> String {
             Some((_, keys)) => keys.join(", "),
             None => SECTIONS
                 .iter()
-                .map(|(n, _)| format!("[{n}]"))
+                .map(|(n, _)| match *n {
+                    "profile" => "[profile.NAME]".to_owned(),
+                    n => format!("[{n}]"),
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -153,7 +252,10 @@ fn hint(message: &str, place: &Place) -> String {
         if matches!(place, Place::Key(s, _) if s.is_empty()) {
             return "unknown here: keys belong under a [nxlink] or [itnio] header (only `state` goes before them)".into();
         }
-        let section = (key.len() >= 2).then(|| key[key.len() - 2].as_str());
+        let section = match key.len() {
+            3 if key[0] == "profile" => Some("profile"),
+            n => (n >= 2).then(|| key[n - 2].as_str()),
+        };
         let suggestion = suggest(last, section)
             .map(|s| format!("did you mean {s}? "))
             .unwrap_or_default();
@@ -167,11 +269,7 @@ fn hint(message: &str, place: &Place) -> String {
         return "set more than once; keep one".into();
     }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        let expected = match (key.len(), last) {
-            (1, _) => "a section ([name] on its own line, then key = \"value\" lines)",
-            (2, "tenant_id") => "a whole number or a string in quotes",
-            _ => "a string in quotes (key = \"value\")",
-        };
+        let expected = expected_type(key.len(), last);
         return format!("wrong type of value: must be {expected}");
     }
     let fixed: &[(&str, &str)] = &[
@@ -210,6 +308,25 @@ fn hint(message: &str, place: &Place) -> String {
         }
     }
     "not valid TOML (a value not in quotes, a quote left open, or a stray character)".into()
+}
+
+/// What a key's value must be, for a wrong type of value (`depth`: the key path's length).
+fn expected_type(depth: usize, last: &str) -> &'static str {
+    match (depth, last) {
+        (1, _) => "a section ([name] on its own line, then key = \"value\" lines)",
+        (_, "tenant_id" | "sheet" | "max_failures") => "a whole number or a string in quotes",
+        (_, "max_field_size" | "batch_size" | "concurrency" | "retries" | "backoff_ms" | "job") => {
+            "a whole number (key = 10)"
+        }
+        (_, "rate" | "timeout") => "a number (key = 2.5)",
+        (_, "map") => "a table of FIELD = \"COLUMN\" (map = { full_name = \"Name\" })",
+        (
+            _,
+            "strict_binding" | "call_record_dup" | "encrypted_phones" | "rejected_ok" | "no_bisect"
+            | "json" | "quiet" | "no_progress" | "mask_pii" | "skip_unchanged",
+        ) => "true or false",
+        _ => "a string in quotes (key = \"value\")",
+    }
 }
 
 /// The section path of a `[a.b]` or `[[a.b]]` header line.
@@ -336,7 +453,11 @@ mod tests {
     fn sections_match_the_file_config() {
         // serde names the expected fields of an unknown one: they must be ours.
         for (section, keys) in SECTIONS {
-            let text = format!("[{section}]\nzzz_unknown = 1\n");
+            let header = match *section {
+                "profile" => "profile.x",
+                s => s,
+            };
+            let text = format!("[{header}]\nzzz_unknown = 1\n");
             let e = toml::from_str::<super::super::FileConfig>(&text).unwrap_err();
             let m = e.message();
             for k in *keys {

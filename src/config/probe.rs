@@ -4,9 +4,10 @@
 
 use std::time::Duration;
 
+use super::layers::{itnio_args, load_for, nxlink_args};
 use super::{
-    checked_rate_and_timeout, endpoint, itnio_credentials, load_file, nxlink_credentials,
-    pick_base_url, Endpoint, Env, ProviderChoice,
+    checked_rate_and_timeout, endpoint, itnio_credentials, nxlink_credentials, pick_base_url,
+    Endpoint, Env, ProviderChoice,
 };
 use crate::cli::{CommonArgs, ItnioArgs, NxlinkArgs, Region};
 use crate::exit::Fatal;
@@ -25,7 +26,9 @@ pub struct CheckTarget {
 
 /// The nxlink account and endpoint an import with these arguments would use.
 pub fn nxlink_check(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<CheckTarget, Fatal> {
-    let (file, _) = load_file(c.config.as_deref(), env)?;
+    let (args, c) = nxlink_args(args, c, env)?;
+    let (args, c) = (&args, &c);
+    let (file, _) = load_for(c, "nxlink", env)?;
     let s = &file.nxlink;
     let mut credentials = nxlink_credentials(args, s, env, !c.sandbox)?;
     if c.sandbox {
@@ -60,7 +63,10 @@ pub fn nxlink_check(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<C
 
 /// The itnio account, job and endpoint an import with these arguments would use.
 pub fn itnio_check(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<CheckTarget, Fatal> {
-    let (file, _) = load_file(c.config.as_deref(), env)?;
+    let (args, c) = itnio_args(args, c, env)?;
+    let (args, c) = (&args, &c);
+    super::job_given(args)?;
+    let (file, _) = load_for(c, "itnio", env)?;
     let s = &file.itnio;
     let mut credentials = itnio_credentials(args, s, env, !c.sandbox)?;
     if c.sandbox {

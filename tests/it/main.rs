@@ -18,6 +18,7 @@ mod nxlink;
 mod parity;
 mod phones;
 mod printing;
+mod profiles;
 mod props;
 mod reliability;
 mod resume;
