@@ -150,7 +150,7 @@ fn import(settings: Settings, given: &[OsString]) -> Result<Exit, Fatal> {
     let metrics = (!settings.dry_run())
         .then(|| settings.metrics_file.clone())
         .flatten()
-        .map(|path| (path, settings.provider.name()));
+        .map(|path| (path, settings.provider.name(), settings.profile.clone()));
     let dry_run = settings.dry_run();
     if let Some(line) = crate::rerun::command(given, &settings.out_dir, &settings.input.path) {
         crate::rerun::set(line);
@@ -158,14 +158,16 @@ fn import(settings: Settings, given: &[OsString]) -> Result<Exit, Fatal> {
     let result = match import_runtime()?.block_on(run::import(settings)) {
         Ok(r) => r,
         Err(f) => {
-            if let Some((path, provider)) = &metrics {
-                write_metrics(path, provider, &Summary::default(), f.exit);
+            if let Some((path, provider, profile)) = &metrics {
+                let m = (*provider, profile.as_deref());
+                write_metrics(path, m, &Summary::default(), f.exit);
             }
             return Err(f);
         }
     };
-    if let Some((path, provider)) = &metrics {
-        write_metrics(path, provider, &result.summary, result.exit);
+    if let Some((path, provider, profile)) = &metrics {
+        let m = (*provider, profile.as_deref());
+        write_metrics(path, m, &result.summary, result.exit);
     }
     let signalled = matches!(result.exit, Exit::Interrupted | Exit::Terminated);
     let resume = crate::rerun::line().filter(|_| signalled && !dry_run);
@@ -209,13 +211,19 @@ fn quiet_line(result: &run::RunResult, resume: Option<&str>) -> String {
 
 /// The metrics file (`--metrics-file`); failing to write it is said even with `-q`, since
 /// nothing else would tell.
-fn write_metrics(path: &std::path::Path, provider: &str, s: &Summary, exit: Exit) {
+/// `labels`: the provider, and the profile when one was chosen.
+fn write_metrics(
+    path: &std::path::Path,
+    (provider, profile): (&str, Option<&str>),
+    s: &Summary,
+    exit: Exit,
+) {
     let ended = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let m = crate::metrics::RunMetrics {
         provider,
-        profile: None,
+        profile,
         rows: [
             s.succeeded,
             s.rejected,

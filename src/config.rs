@@ -186,6 +186,8 @@ pub struct Settings {
     pub rejected_ok: bool,
     /// `--metrics-file`: where the run's figures go for node_exporter's textfile collector.
     pub metrics_file: Option<PathBuf>,
+    /// The profile (`--profile`, `CUSTIMPORT_PROFILE`) the run took settings from.
+    pub profile: Option<String>,
     /// Warnings found while configuring (shown unless --quiet).
     pub warnings: Vec<String>,
     /// The options that shape what the run reads and sends, recorded in the journal.
@@ -773,6 +775,7 @@ fn common(
         state: None,
         rejected_ok: false,
         metrics_file: None,
+        profile: a.profile.clone(),
         warnings,
         shape,
     })

@@ -34,15 +34,15 @@ pub fn mark_command_line(c: &mut CommonArgs, matches: &ArgMatches) {
     }
 }
 
-/// The profile chosen by `--profile` or `CUSTIMPORT_PROFILE`, taken out of `file`: exit 2
-/// when there is no such profile, or it is for the other provider.
+/// The profile chosen by `--profile` or `CUSTIMPORT_PROFILE` (put into `c.profile` by
+/// [`nxlink_args`] and [`itnio_args`]), taken out of `file`: exit 2 when there is no such
+/// profile, or it is for the other provider.
 fn take_profile(
     file: &mut FileConfig,
     c: &CommonArgs,
     provider: &str,
-    env: Env<'_>,
 ) -> Result<Option<(String, Profile)>, Fatal> {
-    let Some(name) = c.profile.clone().or_else(|| env("CUSTIMPORT_PROFILE")) else {
+    let Some(name) = c.profile.clone() else {
         return Ok(None);
     };
     let Some(profile) = file.profile.remove(&name) else {
@@ -91,7 +91,7 @@ pub(super) fn load_for(
     env: Env<'_>,
 ) -> Result<(FileConfig, Vec<String>), Fatal> {
     let (mut file, warnings) = load_file(c.config.as_deref(), env)?;
-    let mut profile = take_profile(&mut file, c, provider, env)?.map(|(_, p)| p);
+    let mut profile = take_profile(&mut file, c, provider)?.map(|(_, p)| p);
     let mut state = file.state.take();
     if provider == "nxlink" {
         let s = &mut file.nxlink;
@@ -122,8 +122,9 @@ pub(super) fn nxlink_args(
 ) -> Result<(NxlinkArgs, CommonArgs), Fatal> {
     let (mut file, _) = load_file(c.config.as_deref(), env)?;
     let (mut args, mut c) = (args.clone(), c.clone());
+    c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
     let mut layers = vec![];
-    if let Some((name, mut p)) = take_profile(&mut file, &c, "nxlink", env)? {
+    if let Some((name, mut p)) = take_profile(&mut file, &c, "nxlink")? {
         layers.push((
             format!("[profile.{name}]"),
             p.take_options(),
@@ -167,8 +168,9 @@ pub(super) fn itnio_args(
 ) -> Result<(ItnioArgs, CommonArgs), Fatal> {
     let (mut file, _) = load_file(c.config.as_deref(), env)?;
     let (mut args, mut c) = (args.clone(), c.clone());
+    c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
     let mut layers = vec![];
-    if let Some((name, mut p)) = take_profile(&mut file, &c, "itnio", env)? {
+    if let Some((name, mut p)) = take_profile(&mut file, &c, "itnio")? {
         layers.push((
             format!("[profile.{name}]"),
             p.take_options(),

@@ -355,3 +355,23 @@ fn the_example_config_and_its_nightly_profile_are_valid() {
     assert!(stdout.contains("\"0812345678\" -> 62812345678"), "{stdout}");
     assert!(stdout.contains("whats_app_phone <- \"No HP\""), "{stdout}");
 }
+
+#[test]
+fn the_metrics_of_a_profile_run_carry_its_name() {
+    let env = TestEnv::new();
+    nightly(&env, "metrics_file = \"custimport.prom\"", "");
+    let input = env.write("export.csv", NATIONAL);
+    env.bare()
+        .env("CUSTIMPORT_PROFILE", "nightly")
+        .arg("nxlink")
+        .arg(&input)
+        .assert()
+        .code(0);
+    let text = std::fs::read_to_string(env.path("custimport.prom")).unwrap();
+    assert!(
+        text.contains(
+            "custimport_rows{provider=\"nxlink\",profile=\"nightly\",outcome=\"succeeded\"} 3"
+        ),
+        "{text}"
+    );
+}
