@@ -529,7 +529,7 @@ fn job_given(args: &ItnioArgs) -> Result<(), Fatal> {
         return Ok(());
     }
     Err(Fatal::usage(anyhow!(
-        "the following required argument was not provided: --job <ID> (the calling job to import into)"
+        "the following required argument was not provided: --job <ID> (the calling job to import into; or `job` in the config file)"
     )))
 }
 
