@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{CheckProvider, Cli, Command};
 use crate::config::{self, Settings};
 use crate::exit::{Exit, Fatal};
 use crate::report::Summary;
@@ -20,7 +20,7 @@ pub fn main() -> ExitCode {
         .clone()
         .try_get_matches()
         .and_then(|m| Cli::from_arg_matches(&m).map(|cli| (cli, m)));
-    let (cli, matches) = match parsed {
+    let (mut cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -31,6 +31,7 @@ pub fn main() -> ExitCode {
             });
         }
     };
+    config::mark_command_line(&mut cli.common, &matches);
     let given = crate::rerun::given_options(&cmd, &matches);
     let code = match execute(cli, cmd, given) {
         Ok(exit) => exit,
@@ -115,6 +116,16 @@ fn execute(cli: Cli, cmd: clap::Command, given: Vec<OsString>) -> Result<Exit, F
                 config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
             crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
         }
+        Command::Check(a) => {
+            init_tracing(cli.common.quiet, cli.common.verbose);
+            let target = match &a.provider {
+                CheckProvider::Nxlink(p) => {
+                    config::nxlink_check(&p.as_import(), &cli.common, &env)?
+                }
+                CheckProvider::Itnio(p) => config::itnio_check(&p.as_import(), &cli.common, &env)?,
+            };
+            crate::check::run(target, &runtime()?)
+        }
         Command::Nxlink(a) => import(config::nxlink_settings(&a, &cli.common, &env)?, &given),
         Command::Itnio(a) => import(config::itnio_settings(&a, &cli.common, &env)?, &given),
     }
@@ -139,7 +150,7 @@ fn import(settings: Settings, given: &[OsString]) -> Result<Exit, Fatal> {
     let metrics = (!settings.dry_run())
         .then(|| settings.metrics_file.clone())
         .flatten()
-        .map(|path| (path, settings.provider.name()));
+        .map(|path| (path, settings.provider.name(), settings.profile.clone()));
     let dry_run = settings.dry_run();
     if let Some(line) = crate::rerun::command(given, &settings.out_dir, &settings.input.path) {
         crate::rerun::set(line);
@@ -147,14 +158,16 @@ fn import(settings: Settings, given: &[OsString]) -> Result<Exit, Fatal> {
     let result = match import_runtime()?.block_on(run::import(settings)) {
         Ok(r) => r,
         Err(f) => {
-            if let Some((path, provider)) = &metrics {
-                write_metrics(path, provider, &Summary::default(), f.exit);
+            if let Some((path, provider, profile)) = &metrics {
+                let m = (*provider, profile.as_deref());
+                write_metrics(path, m, &Summary::default(), f.exit);
             }
             return Err(f);
         }
     };
-    if let Some((path, provider)) = &metrics {
-        write_metrics(path, provider, &result.summary, result.exit);
+    if let Some((path, provider, profile)) = &metrics {
+        let m = (*provider, profile.as_deref());
+        write_metrics(path, m, &result.summary, result.exit);
     }
     let signalled = matches!(result.exit, Exit::Interrupted | Exit::Terminated);
     let resume = crate::rerun::line().filter(|_| signalled && !dry_run);
@@ -198,13 +211,19 @@ fn quiet_line(result: &run::RunResult, resume: Option<&str>) -> String {
 
 /// The metrics file (`--metrics-file`); failing to write it is said even with `-q`, since
 /// nothing else would tell.
-fn write_metrics(path: &std::path::Path, provider: &str, s: &Summary, exit: Exit) {
+/// `labels`: the provider, and the profile when one was chosen.
+fn write_metrics(
+    path: &std::path::Path,
+    (provider, profile): (&str, Option<&str>),
+    s: &Summary,
+    exit: Exit,
+) {
     let ended = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64());
     let m = crate::metrics::RunMetrics {
         provider,
-        profile: None,
+        profile,
         rows: [
             s.succeeded,
             s.rejected,

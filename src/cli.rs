@@ -123,9 +123,78 @@ pub enum Command {
         #[arg(value_name = "SUBCOMMAND", value_parser = crate::help::PAGES)]
         subcommand: Option<String>,
     },
+    /// Check the configuration and credentials without importing anything: one signed request
+    /// with an empty customer list; exit 0 when the provider accepts the credentials.
+    #[command(after_help = EXIT_CODES)]
+    Check(CheckArgs),
     /// Show what the incremental-import state (--skip-unchanged) remembers, per account;
     /// forget an account or a job; print the state's path.
     State(StateArgs),
+}
+
+/// `custimport check nxlink|itnio`.
+#[derive(Debug, Args, Clone)]
+pub struct CheckArgs {
+    #[command(subcommand)]
+    pub provider: CheckProvider,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub enum CheckProvider {
+    /// Check the nxlink credentials (access key and secret, tenant, application).
+    Nxlink(NxlinkCheckArgs),
+    /// Check the itnio credentials (API key and secret, application) and the job.
+    Itnio(ItnioCheckArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct NxlinkCheckArgs {
+    /// Tenant ID (or `tenant_id` in config, CUSTIMPORT_NXLINK_TENANT_ID)
+    #[arg(long, value_name = "ID")]
+    pub tenant_id: Option<String>,
+    /// Application key (or `app_key` in config, CUSTIMPORT_NXLINK_APP_KEY)
+    #[arg(long, value_name = "KEY")]
+    pub app_key: Option<String>,
+    /// Regional host (--base-url wins)
+    #[arg(long, value_enum)]
+    pub region: Option<Region>,
+}
+
+impl NxlinkCheckArgs {
+    /// The import's arguments these stand for (no input).
+    pub fn as_import(&self) -> NxlinkArgs {
+        NxlinkArgs {
+            input: PathBuf::new(),
+            tenant_id: self.tenant_id.clone(),
+            app_key: self.app_key.clone(),
+            mode: None,
+            strict_binding: false,
+            region: self.region,
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ItnioCheckArgs {
+    /// Calling job the credentials must reach (or `job` in config)
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
+    pub job: Option<u64>,
+    /// Application ID (or `app_id` in config, CUSTIMPORT_ITNIO_APP_ID)
+    #[arg(long, value_name = "ID")]
+    pub app_id: Option<String>,
+}
+
+impl ItnioCheckArgs {
+    /// The import's arguments these stand for (no input).
+    pub fn as_import(&self) -> ItnioArgs {
+        ItnioArgs {
+            input: PathBuf::new(),
+            job: self.job,
+            app_id: self.app_id.clone(),
+            call_record_dup: false,
+            encrypted_phones: false,
+        }
+    }
 }
 
 /// `custimport state [path | forget ...]`.
@@ -166,6 +235,17 @@ pub struct CommonArgs {
     /// TOML config file [default: ./custimport.toml if present, else $XDG_CONFIG_HOME/custimport/config.toml]
     #[arg(short, long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
+
+    /// Take credentials and options from the config file's [profile.NAME] section (also
+    /// CUSTIMPORT_PROFILE); flags and environment variables win over it, it wins over the
+    /// provider's section
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+
+    /// The options given on the command line, by id (see `config::mark_command_line`): the
+    /// config file sets only the others.
+    #[arg(skip)]
+    pub on_command_line: Vec<String>,
 
     /// Input format [default: from the file extension]
     #[arg(long, value_enum, global = true)]

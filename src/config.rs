@@ -34,35 +34,9 @@ pub struct FileConfig {
     pub nxlink: NxlinkSection,
     #[serde(default)]
     pub itnio: ItnioSection,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NxlinkSection {
-    pub access_key: Option<String>,
-    pub access_secret: Option<Secret>,
-    pub tenant_id: Option<toml::Value>,
-    pub app_key: Option<String>,
-    pub base_url: Option<String>,
-    pub phone_region: Option<String>,
-    pub rejected_ok: Option<bool>,
-    pub metrics_file: Option<PathBuf>,
-    pub header_row: Option<i64>,
-    pub date_order: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ItnioSection {
-    pub api_key: Option<String>,
-    pub api_secret: Option<Secret>,
-    pub app_id: Option<String>,
-    pub base_url: Option<String>,
-    pub phone_region: Option<String>,
-    pub encrypted_phones: Option<bool>,
-    pub rejected_ok: Option<bool>,
-    pub metrics_file: Option<PathBuf>,
-    pub header_row: Option<i64>,
+    /// Named settings (`[profile.NAME]`), chosen with `--profile` or `CUSTIMPORT_PROFILE`.
+    #[serde(default)]
+    pub profile: std::collections::BTreeMap<String, Profile>,
 }
 
 /// Where environment variables come from (the process, or a map in tests).
@@ -112,7 +86,12 @@ pub fn load_file(
     let cfg: FileConfig = toml::from_str(&text)
         .map_err(|e| Fatal::usage(anyhow!(file_error::describe(&path, &text, &e))))?;
     let mut warnings = vec![];
-    let has_secret = cfg.nxlink.access_secret.is_some() || cfg.itnio.api_secret.is_some();
+    let has_secret = cfg.nxlink.access_secret.is_some()
+        || cfg.itnio.api_secret.is_some()
+        || cfg
+            .profile
+            .values()
+            .any(|p| p.access_secret.is_some() || p.api_secret.is_some());
     if has_secret && group_or_world_readable(&path) {
         warnings.push(format!(
             "config file {} holds secrets and is readable by other users: run `chmod 600 {}`",
@@ -211,6 +190,8 @@ pub struct Settings {
     pub rejected_ok: bool,
     /// `--metrics-file`: where the run's figures go for node_exporter's textfile collector.
     pub metrics_file: Option<PathBuf>,
+    /// The profile (`--profile`, `CUSTIMPORT_PROFILE`) the run took settings from.
+    pub profile: Option<String>,
     /// Warnings found while configuring (shown unless --quiet).
     pub warnings: Vec<String>,
     /// The options that shape what the run reads and sends, recorded in the journal.
@@ -332,6 +313,8 @@ impl Lookup<'_> {
 /// Turn nxlink arguments into settings; with `--resume`, the options not given again are the
 /// resumed run's (see [`recorded`]).
 pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let (args, c) = layers::nxlink_args(args, c, env)?;
+    let (args, c) = (&args, &c);
     let mut settings = nxlink_once(args, c, env)?;
     let Some(taken) = resumed_options(&mut settings)? else {
         return Ok(settings);
@@ -351,7 +334,7 @@ fn resumed_options(settings: &mut Settings) -> Result<Option<recorded::Options>,
 }
 
 fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
-    let (file, warnings) = load_file(c.config.as_deref(), env)?;
+    let (file, warnings) = layers::load_for(c, "nxlink", env)?;
     let s = &file.nxlink;
     let mut credentials = nxlink_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
     let mode = args.mode.unwrap_or_default();
@@ -542,6 +525,8 @@ fn tenant_id(tenant: &str, args: &NxlinkArgs, env: Env<'_>) -> Result<i64, Fatal
 /// Turn itnio arguments into settings; with `--resume`, the options not given again (the job
 /// among them) are the resumed run's (see [`recorded`]).
 pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+    let (args, c) = layers::itnio_args(args, c, env)?;
+    let (args, c) = (&args, &c);
     let mut settings = itnio_once(args, c, env)?;
     let settings = match resumed_options(&mut settings)? {
         None => {
@@ -564,12 +549,12 @@ fn job_given(args: &ItnioArgs) -> Result<(), Fatal> {
         return Ok(());
     }
     Err(Fatal::usage(anyhow!(
-        "the following required argument was not provided: --job <ID> (the calling job to import into)"
+        "the following required argument was not provided: --job <ID> (the calling job to import into; or `job` in the config file)"
     )))
 }
 
 fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
-    let (file, warnings) = load_file(c.config.as_deref(), env)?;
+    let (file, warnings) = layers::load_for(c, "itnio", env)?;
     let s = &file.itnio;
     let mut credentials = itnio_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
     let options = itnio::Options {
@@ -820,6 +805,7 @@ fn common(
         state: None,
         rejected_ok: false,
         metrics_file: None,
+        profile: a.profile.clone(),
         warnings,
         shape,
     })
@@ -1075,6 +1061,12 @@ fn default_out_dir(provider: &str) -> PathBuf {
 }
 
 mod file_error;
+mod layers;
+mod probe;
+mod sections;
+pub use layers::mark_command_line;
+pub use probe::{itnio_check, nxlink_check, CheckTarget};
+pub use sections::{ItnioSection, NxlinkSection, Profile};
 pub mod recorded;
 
 #[cfg(test)]

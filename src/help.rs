@@ -11,15 +11,27 @@ use crate::cli::Cli;
 use crate::exit::Fatal;
 
 /// The subcommands that are not imports, and the global options each of them reads.
-const OWN_OPTIONS: [(&str, &[&str]); 4] = [
+const OWN_OPTIONS: [(&str, &[&str]); 5] = [
     ("sandbox", &[]),
     ("man", &[]),
     ("completions", &[]),
     ("state", &["config", "state", "json"]),
+    (
+        "check",
+        &["config", "profile", "sandbox", "base_url", "timeout"],
+    ),
 ];
 
 /// The pages `custimport man` renders: the tool's and each subcommand's.
-pub const PAGES: [&str; 6] = ["nxlink", "itnio", "sandbox", "state", "completions", "man"];
+pub const PAGES: [&str; 7] = [
+    "nxlink",
+    "itnio",
+    "check",
+    "sandbox",
+    "state",
+    "completions",
+    "man",
+];
 
 /// The command line, built, with each non-import subcommand showing only its own options.
 pub fn command() -> Command {
@@ -59,7 +71,7 @@ pub fn man_page(cmd: &Command, page: Option<&str>) -> Result<Vec<u8>, Fatal> {
     clap_mangen::Man::new(page_cmd)
         .render(&mut out)
         .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot render the man page: {e}")))?;
-    let imports = matches!(page, None | Some("nxlink" | "itnio"));
+    let imports = matches!(page, None | Some("nxlink" | "itnio" | "check"));
     if imports {
         out.extend_from_slice(ENVIRONMENT.as_bytes());
     }
@@ -105,6 +117,10 @@ fn examples(page: Option<&str>) -> String {
             ("What \\-\\-skip\\-unchanged remembers:", "custimport state"),
             ("Send every row of itnio job 42 again next time:", "custimport state forget \\-\\-job 42 \\-y"),
         ],
+        Some("check") => &[
+            ("Check the nxlink credentials before the first import:", "custimport check nxlink"),
+            ("Check the itnio credentials and job 42 against the built-in emulator:", "custimport check itnio \\-\\-sandbox \\-\\-job 42"),
+        ],
         Some("completions") => &[("Bash completions:", "custimport completions bash > ~/.local/share/bash\\-completion/completions/custimport")],
         Some("man") => &[("The page of the nxlink import:", "custimport man nxlink | man \\-l \\-")],
         _ => &[
@@ -142,6 +158,11 @@ mod tests {
             "{state}"
         );
         assert!(help_of("nxlink").contains("--batch-size"));
+        let check = help_of("check");
+        assert!(
+            check.contains("--base-url") && !check.contains("--batch-size"),
+            "{check}"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! journal and reports. Every input record ends in exactly one outcome.
 
 mod app;
+mod check;
 mod cli;
 mod config;
 mod dry_run;

@@ -16,11 +16,35 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "tenant_id",
             "app_key",
             "base_url",
+            "region",
+            "mode",
+            "strict_binding",
             "phone_region",
             "rejected_ok",
             "metrics_file",
             "header_row",
             "date_order",
+            "format",
+            "sheet",
+            "delimiter",
+            "encoding",
+            "max_field_size",
+            "map",
+            "batch_size",
+            "concurrency",
+            "rate",
+            "retries",
+            "timeout",
+            "backoff_ms",
+            "out",
+            "max_failures",
+            "no_bisect",
+            "json",
+            "quiet",
+            "no_progress",
+            "mask_pii",
+            "skip_unchanged",
+            "state",
         ],
     ),
     (
@@ -30,11 +54,80 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "api_secret",
             "app_id",
             "base_url",
+            "job",
+            "call_record_dup",
             "phone_region",
             "encrypted_phones",
             "rejected_ok",
             "metrics_file",
             "header_row",
+            "format",
+            "sheet",
+            "delimiter",
+            "encoding",
+            "max_field_size",
+            "map",
+            "batch_size",
+            "concurrency",
+            "rate",
+            "retries",
+            "timeout",
+            "backoff_ms",
+            "out",
+            "max_failures",
+            "no_bisect",
+            "json",
+            "quiet",
+            "no_progress",
+            "mask_pii",
+            "skip_unchanged",
+            "state",
+        ],
+    ),
+    (
+        "profile",
+        &[
+            "provider",
+            "access_key",
+            "access_secret",
+            "tenant_id",
+            "app_key",
+            "region",
+            "mode",
+            "strict_binding",
+            "api_key",
+            "api_secret",
+            "app_id",
+            "job",
+            "call_record_dup",
+            "encrypted_phones",
+            "base_url",
+            "phone_region",
+            "rejected_ok",
+            "metrics_file",
+            "header_row",
+            "date_order",
+            "format",
+            "sheet",
+            "delimiter",
+            "encoding",
+            "max_field_size",
+            "map",
+            "batch_size",
+            "concurrency",
+            "rate",
+            "retries",
+            "timeout",
+            "backoff_ms",
+            "out",
+            "max_failures",
+            "no_bisect",
+            "json",
+            "quiet",
+            "no_progress",
+            "mask_pii",
+            "skip_unchanged",
+            "state",
         ],
     ),
 ];
@@ -68,10 +161,13 @@ pub(super) fn describe(path: &Path, text: &str, err: &toml::de::Error) -> String
         Some(h) => Place::Header(h),
         None => Place::Key(section, key_path(line)),
     };
+    // toml names a key unknown only when the line parsed as `key = value`: what was typed is
+    // a key, and keys are never secret, so it is shown when it looks like one.
+    let typed = message.starts_with("unknown field");
     format!(
         "config file {}:{line_no}:{column}: {}{} (line not shown: it may hold a secret)",
         path.display(),
-        place.show(),
+        place.show(typed),
         hint(message, &place)
     )
 }
@@ -93,11 +189,17 @@ impl Place {
     }
 
     /// `access_secret in [nxlink]: `. A name that is neither a known one nor close to one is
-    /// not shown (it could be a secret pasted on a line of its own).
-    fn show(&self) -> String {
+    /// not shown (it could be a secret pasted on a line of its own), unless it was `typed` as a
+    /// key (an unknown key): then any name that looks like a key is shown.
+    fn show(&self, typed: bool) -> String {
+        // A profile's name is a name the user gave it, not a secret.
         let shown = |p: &[String]| -> Option<String> {
             p.iter()
-                .map(|seg| showable(seg).then(|| seg.clone()))
+                .enumerate()
+                .map(|(i, seg)| {
+                    let named = i == 1 && p[0] == "profile" && key_like(seg);
+                    (showable(seg) || named || (typed && key_like(seg))).then(|| seg.clone())
+                })
                 .collect::<Option<Vec<_>>>()
                 .map(|v| v.join("."))
         };
@@ -143,7 +245,10 @@ fn hint(message: &str, place: &Place) -> String {
             Some((_, keys)) => keys.join(", "),
             None => SECTIONS
                 .iter()
-                .map(|(n, _)| format!("[{n}]"))
+                .map(|(n, _)| match *n {
+                    "profile" => "[profile.NAME]".to_owned(),
+                    n => format!("[{n}]"),
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -152,7 +257,10 @@ fn hint(message: &str, place: &Place) -> String {
         if matches!(place, Place::Key(s, _) if s.is_empty()) {
             return "unknown here: keys belong under a [nxlink] or [itnio] header (only `state` goes before them)".into();
         }
-        let section = (key.len() >= 2).then(|| key[key.len() - 2].as_str());
+        let section = match key.len() {
+            3 if key[0] == "profile" => Some("profile"),
+            n => (n >= 2).then(|| key[n - 2].as_str()),
+        };
         let suggestion = suggest(last, section)
             .map(|s| format!("did you mean {s}? "))
             .unwrap_or_default();
@@ -166,11 +274,7 @@ fn hint(message: &str, place: &Place) -> String {
         return "set more than once; keep one".into();
     }
     if message.starts_with("invalid type") || message.starts_with("invalid value") {
-        let expected = match (key.len(), last) {
-            (1, _) => "a section ([name] on its own line, then key = \"value\" lines)",
-            (2, "tenant_id") => "a whole number or a string in quotes",
-            _ => "a string in quotes (key = \"value\")",
-        };
+        let expected = expected_type(key.len(), last);
         return format!("wrong type of value: must be {expected}");
     }
     let fixed: &[(&str, &str)] = &[
@@ -211,6 +315,25 @@ fn hint(message: &str, place: &Place) -> String {
     "not valid TOML (a value not in quotes, a quote left open, or a stray character)".into()
 }
 
+/// What a key's value must be, for a wrong type of value (`depth`: the key path's length).
+fn expected_type(depth: usize, last: &str) -> &'static str {
+    match (depth, last) {
+        (1, _) => "a section ([name] on its own line, then key = \"value\" lines)",
+        (_, "tenant_id" | "sheet" | "max_failures") => "a whole number or a string in quotes",
+        (_, "max_field_size" | "batch_size" | "concurrency" | "retries" | "backoff_ms" | "job") => {
+            "a whole number (key = 10)"
+        }
+        (_, "rate" | "timeout") => "a number (key = 2.5)",
+        (_, "map") => "a table of FIELD = \"COLUMN\" (map = { full_name = \"Name\" })",
+        (
+            _,
+            "strict_binding" | "call_record_dup" | "encrypted_phones" | "rejected_ok" | "no_bisect"
+            | "json" | "quiet" | "no_progress" | "mask_pii" | "skip_unchanged",
+        ) => "true or false",
+        _ => "a string in quotes (key = \"value\")",
+    }
+}
+
 /// The section path of a `[a.b]` or `[[a.b]]` header line.
 fn header_path(line: &str) -> Option<Vec<String>> {
     let inner = line.strip_prefix('[')?;
@@ -219,13 +342,10 @@ fn header_path(line: &str) -> Option<Vec<String>> {
     Some(split_key(&inner[..end]))
 }
 
-/// The key path before `=` on a `key = value` line (empty when the line starts with no key).
+/// The key path a `key = value` line starts with (empty when it starts with no key). The key
+/// ends where a key cannot go on: a quoted segment may hold `=`.
 fn key_path(line: &str) -> Vec<String> {
-    let key = match line.find('=') {
-        Some(i) => &line[..i],
-        None => line,
-    };
-    split_key(key)
+    split_key(line)
 }
 
 /// Split a (possibly dotted, possibly quoted) key into its segments. Stops at the first
@@ -266,6 +386,15 @@ fn known_names() -> impl Iterator<Item = &'static str> {
         .chain(TOP_LEVEL_KEYS.iter().copied())
 }
 
+/// Letters, digits, `_` and `-`, at most 40 characters: a name typed as a key, shown as is.
+fn key_like(seg: &str) -> bool {
+    !seg.is_empty()
+        && seg.len() <= 40
+        && seg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
 fn showable(seg: &str) -> bool {
     known_names().any(|k| k == seg || close(k, seg))
 }
@@ -284,10 +413,13 @@ fn suggest(seg: &str, section: Option<&str>) -> Option<&'static str> {
             .chain(TOP_LEVEL_KEYS.iter().copied())
             .collect(),
     };
+    let typed = seg.to_ascii_lowercase().replace('-', "_");
+    let related =
+        |k: &str| close(k, seg) || (typed.len() >= 4 && (k.contains(&typed) || typed.contains(k)));
     candidates
         .into_iter()
-        .filter(|k| close(k, seg))
-        .min_by_key(|k| distance(k, seg))
+        .filter(|k| related(k))
+        .min_by_key(|k| distance(k, &typed))
 }
 
 /// Within a couple of typing mistakes of each other.
@@ -326,7 +458,11 @@ mod tests {
     fn sections_match_the_file_config() {
         // serde names the expected fields of an unknown one: they must be ours.
         for (section, keys) in SECTIONS {
-            let text = format!("[{section}]\nzzz_unknown = 1\n");
+            let header = match *section {
+                "profile" => "profile.x",
+                s => s,
+            };
+            let text = format!("[{header}]\nzzz_unknown = 1\n");
             let e = toml::from_str::<super::super::FileConfig>(&text).unwrap_err();
             let m = e.message();
             for k in *keys {
@@ -350,6 +486,7 @@ mod tests {
     fn keys_and_distance() {
         assert_eq!(split_key(" a.\"b c\" . d = 1"), vec!["a", "b c", "d"]);
         assert_eq!(split_key("S3CRET"), vec!["S3CRET"]);
+        assert_eq!(key_path("\"a=b\" = 1"), vec!["a=b"]);
         assert_eq!(distance("access_secret", "acess_secret"), 1);
         assert!(showable("acess_secret"));
         assert!(!showable("S3CRETxyz"));
@@ -358,8 +495,23 @@ mod tests {
             Some("access_secret")
         );
         let p = Place::Key(vec!["nxlink".into()], vec!["S3CRETxyz".into()]);
-        assert_eq!(p.show(), "a key in [nxlink]: ");
+        assert_eq!(p.show(false), "a key in [nxlink]: ");
+        assert_eq!(p.show(true), "S3CRETxyz in [nxlink]: ");
+        let p = Place::Key(vec!["nxlink".into()], vec!["a/b+c=".into()]);
+        assert_eq!(p.show(true), "a key in [nxlink]: ");
+        let p = Place::Key(vec!["nxlink".into()], vec!["k".repeat(41)]);
+        assert_eq!(p.show(true), "a key in [nxlink]: ");
+        assert_eq!(
+            Place::Key(vec!["nxlink".into()], vec!["k".repeat(40)]).show(true),
+            format!("{} in [nxlink]: ", "k".repeat(40))
+        );
         let p = Place::Key(vec!["nxlink".into()], vec![]);
-        assert_eq!(p.show(), "in [nxlink]: ");
+        assert_eq!(p.show(false), "in [nxlink]: ");
+        assert_eq!(suggest("secret", Some("nxlink")), Some("access_secret"));
+        assert_eq!(
+            suggest("Access-Secret", Some("nxlink")),
+            Some("access_secret")
+        );
+        assert_eq!(suggest("zzzz", Some("nxlink")), None);
     }
 }

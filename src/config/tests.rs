@@ -72,10 +72,12 @@ fn nxlink(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, Fatal> {
 
 /// Settings for `custimport nxlink fixtures/customers.csv ARGS` (not a dry run unless asked).
 fn nxlink_run(args: &[&str], env: &[(&str, &str)]) -> Result<Settings, Fatal> {
-    use clap::Parser;
+    use clap::FromArgMatches;
     let mut argv = vec!["custimport", "nxlink", "fixtures/customers.csv"];
     argv.extend_from_slice(args);
-    let cli = crate::cli::Cli::try_parse_from(argv).unwrap();
+    let matches = crate::help::command().try_get_matches_from(argv).unwrap();
+    let mut cli = crate::cli::Cli::from_arg_matches(&matches).unwrap();
+    mark_command_line(&mut cli.common, &matches);
     let map: std::collections::HashMap<String, String> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -172,4 +174,73 @@ fn delimiters() {
     assert_eq!(parse_delimiter("\\t").unwrap(), b'\t');
     assert!(parse_delimiter(",,").is_err());
     assert!(parse_delimiter("\"").is_err());
+}
+
+#[test]
+fn flags_over_environment_over_profile_over_section_over_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.toml");
+    std::fs::write(
+        &path,
+        "[nxlink]\naccess_key = \"section\"\naccess_secret = \"s\"\ntenant_id = 1\napp_key = \"a\"\nbatch_size = 10\nconcurrency = 3\nretries = 1\nmode = \"replace\"\nmap = { full_name = \"A\", email = \"E\" }\n\n[profile.p]\naccess_key = \"profile\"\nbatch_size = 20\ntimeout = 2.5\nmap = { full_name = \"B\" }\n",
+    )
+    .unwrap();
+    let c = path.to_str().unwrap();
+    let key = |s: &Settings| match &s.provider {
+        ProviderChoice::Nxlink(nx) => nx.credentials().access_key.clone(),
+        ProviderChoice::Itnio(_) => unreachable!(),
+    };
+    // Defaults, then the section.
+    let s = nxlink_run(&[], &[]);
+    assert!(s.is_err(), "no credentials without a file");
+    let s = nxlink_run(&["-c", c], &[]).unwrap();
+    assert_eq!((s.batch_size, s.concurrency, s.retries), (10, Some(3), 1));
+    assert_eq!(s.timeout, Duration::from_secs(30));
+    assert_eq!(key(&s), "section");
+    assert_eq!(s.maps, ["email=E", "full_name=A"]);
+    for given in ["batch_size", "mode", "map"] {
+        assert!(s.shape.given.contains(given), "{given}");
+    }
+    assert!(!s.shape.given.contains("phone_region"));
+    // The profile over the section, field by field.
+    for (args, env) in [
+        (&["-c", c, "--profile", "p"][..], &[][..]),
+        (&["-c", c], &[("CUSTIMPORT_PROFILE", "p")][..]),
+    ] {
+        let s = nxlink_run(args, env).unwrap();
+        assert_eq!((s.batch_size, s.concurrency, s.retries), (20, Some(3), 1));
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+        assert_eq!(key(&s), "profile");
+        assert_eq!(s.maps, ["full_name=B", "email=E"]);
+    }
+    // The environment over the profile.
+    let s = nxlink_run(
+        &["-c", c, "--profile", "p"],
+        &[("CUSTIMPORT_NXLINK_ACCESS_KEY", "env")],
+    )
+    .unwrap();
+    assert_eq!(key(&s), "env");
+    // Flags over everything, also those with a default of their own.
+    let s = nxlink_run(
+        &[
+            "-c",
+            c,
+            "--profile",
+            "p",
+            "--batch-size",
+            "5",
+            "--concurrency",
+            "4",
+            "--retries",
+            "5",
+            "--map",
+            "full_name=C",
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!((s.batch_size, s.concurrency, s.retries), (5, Some(4), 5));
+    assert_eq!(s.maps, ["full_name=C", "email=E"]);
+    // The flag's profile over the environment's.
+    assert!(nxlink_run(&["-c", c, "--profile", "q"], &[("CUSTIMPORT_PROFILE", "p")]).is_err());
 }

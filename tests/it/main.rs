@@ -4,6 +4,7 @@ mod env;
 mod fix_loop;
 
 mod bombs;
+mod check;
 mod cli;
 mod cron;
 mod encodings;
@@ -17,6 +18,7 @@ mod nxlink;
 mod parity;
 mod phones;
 mod printing;
+mod profiles;
 mod props;
 mod regional;
 mod reliability;

@@ -1,0 +1,179 @@
+//! The config file's sections: `[nxlink]`, `[itnio]` and `[profile.NAME]`. Each holds its
+//! provider's credentials and endpoint and every import option under its long name in
+//! snake_case; a profile holds any of them (both providers' keys) and optionally `provider`.
+//!
+//! serde cannot refuse unknown keys of a flattened struct, so the import options are written
+//! into each section by [`section!`]; `file_error::SECTIONS` lists the same keys (a unit test
+//! keeps them equal).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::secret::Secret;
+
+/// The import options a section or profile may set, taken out of it.
+#[derive(Debug, Default)]
+pub struct ImportOptions {
+    pub format: Option<String>,
+    pub sheet: Option<toml::Value>,
+    pub delimiter: Option<String>,
+    pub encoding: Option<String>,
+    pub max_field_size: Option<i64>,
+    pub map: Option<BTreeMap<String, String>>,
+    pub batch_size: Option<i64>,
+    pub concurrency: Option<i64>,
+    pub rate: Option<f64>,
+    pub retries: Option<i64>,
+    pub timeout: Option<f64>,
+    pub backoff_ms: Option<i64>,
+    pub out: Option<PathBuf>,
+    pub max_failures: Option<toml::Value>,
+    pub no_bisect: Option<bool>,
+    pub json: Option<bool>,
+    pub quiet: Option<bool>,
+    pub no_progress: Option<bool>,
+    pub mask_pii: Option<bool>,
+    pub skip_unchanged: Option<bool>,
+}
+
+/// A section struct: the given keys, then every import option; `overlay` lays a profile over
+/// it (a key the profile holds wins) and `take_options` takes the import options out.
+macro_rules! section {
+    ($(#[$doc:meta])* $name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $(pub $field: Option<$ty>,)*
+            pub format: Option<String>,
+            pub sheet: Option<toml::Value>,
+            pub delimiter: Option<String>,
+            pub encoding: Option<String>,
+            pub max_field_size: Option<i64>,
+            pub map: Option<BTreeMap<String, String>>,
+            pub batch_size: Option<i64>,
+            pub concurrency: Option<i64>,
+            pub rate: Option<f64>,
+            pub retries: Option<i64>,
+            pub timeout: Option<f64>,
+            pub backoff_ms: Option<i64>,
+            pub out: Option<PathBuf>,
+            pub max_failures: Option<toml::Value>,
+            pub no_bisect: Option<bool>,
+            pub json: Option<bool>,
+            pub quiet: Option<bool>,
+            pub no_progress: Option<bool>,
+            pub mask_pii: Option<bool>,
+            pub skip_unchanged: Option<bool>,
+            pub state: Option<PathBuf>,
+        }
+
+        impl $name {
+            /// Lay `top` over this section: each key `top` holds replaces this one's.
+            #[allow(dead_code)]
+            pub fn overlay(&mut self, top: &mut Profile) {
+                $(if top.$field.is_some() { self.$field = top.$field.take(); })*
+                section!(@common self top);
+            }
+
+            /// The import options, taken out of the section (`state` is the file's layer: see
+            /// `layers::load_for`).
+            pub fn take_options(&mut self) -> ImportOptions {
+                ImportOptions {
+                    format: self.format.take(),
+                    sheet: self.sheet.take(),
+                    delimiter: self.delimiter.take(),
+                    encoding: self.encoding.take(),
+                    max_field_size: self.max_field_size.take(),
+                    map: self.map.take(),
+                    batch_size: self.batch_size.take(),
+                    concurrency: self.concurrency.take(),
+                    rate: self.rate.take(),
+                    retries: self.retries.take(),
+                    timeout: self.timeout.take(),
+                    backoff_ms: self.backoff_ms.take(),
+                    out: self.out.take(),
+                    max_failures: self.max_failures.take(),
+                    no_bisect: self.no_bisect.take(),
+                    json: self.json.take(),
+                    quiet: self.quiet.take(),
+                    no_progress: self.no_progress.take(),
+                    mask_pii: self.mask_pii.take(),
+                    skip_unchanged: self.skip_unchanged.take(),
+                }
+            }
+        }
+    };
+    (@common $s:ident $t:ident) => {
+        section!(@each $s $t format sheet delimiter encoding max_field_size map batch_size
+            concurrency rate retries timeout backoff_ms out max_failures no_bisect json quiet
+            no_progress mask_pii skip_unchanged state);
+    };
+    (@each $s:ident $t:ident $($f:ident)*) => {
+        $(if $t.$f.is_some() { $s.$f = $t.$f.take(); })*
+    };
+}
+
+section! {
+    /// `[nxlink]`.
+    NxlinkSection {
+        access_key: String,
+        access_secret: Secret,
+        tenant_id: toml::Value,
+        app_key: String,
+        base_url: String,
+        region: String,
+        mode: String,
+        strict_binding: bool,
+        phone_region: String,
+        rejected_ok: bool,
+        metrics_file: PathBuf,
+        header_row: i64,
+        date_order: String,
+    }
+}
+
+section! {
+    /// `[itnio]`.
+    ItnioSection {
+        api_key: String,
+        api_secret: Secret,
+        app_id: String,
+        base_url: String,
+        job: i64,
+        call_record_dup: bool,
+        phone_region: String,
+        encrypted_phones: bool,
+        rejected_ok: bool,
+        metrics_file: PathBuf,
+        header_row: i64,
+    }
+}
+
+section! {
+    /// `[profile.NAME]`: any key of either provider's section, and `provider`.
+    Profile {
+        provider: String,
+        access_key: String,
+        access_secret: Secret,
+        tenant_id: toml::Value,
+        app_key: String,
+        region: String,
+        mode: String,
+        strict_binding: bool,
+        api_key: String,
+        api_secret: Secret,
+        app_id: String,
+        job: i64,
+        call_record_dup: bool,
+        encrypted_phones: bool,
+        base_url: String,
+        phone_region: String,
+        rejected_ok: bool,
+        metrics_file: PathBuf,
+        header_row: i64,
+        date_order: String,
+    }
+}
