@@ -32,6 +32,8 @@ pub fn main() -> ExitCode {
         }
     };
     config::mark_command_line(&mut cli.common, &matches);
+    // `-q` from the start: an error found while configuring is one line too.
+    crate::messages::set_quiet(cli.common.quiet);
     let given = crate::rerun::given_options(&cmd, &matches);
     let code = match execute(cli, cmd, given) {
         Ok(exit) => exit,

@@ -126,8 +126,20 @@ pub fn stdout(bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// `error: …`, always shown.
+/// With `--quiet` an error of several lines (the config lines to write, say) is joined into
+/// one: a quiet run that fails prints exactly one line.
 pub fn error(message: impl Display) {
-    eprintln!("error: {}", line(message));
+    let text = line(message);
+    if quiet() && text.contains('\n') {
+        let joined: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        eprintln!("error: {}", joined.join("; "));
+    } else {
+        eprintln!("error: {text}");
+    }
 }
 
 #[cfg(test)]

@@ -36,6 +36,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "retries",
             "timeout",
             "backoff_ms",
+            "give_up_after",
             "out",
             "max_failures",
             "no_bisect",
@@ -73,6 +74,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "retries",
             "timeout",
             "backoff_ms",
+            "give_up_after",
             "out",
             "max_failures",
             "no_bisect",
@@ -119,6 +121,7 @@ pub(super) const SECTIONS: &[(&str, &[&str])] = &[
             "retries",
             "timeout",
             "backoff_ms",
+            "give_up_after",
             "out",
             "max_failures",
             "no_bisect",
@@ -320,9 +323,11 @@ fn expected_type(depth: usize, last: &str) -> &'static str {
     match (depth, last) {
         (1, _) => "a section ([name] on its own line, then key = \"value\" lines)",
         (_, "tenant_id" | "sheet" | "max_failures") => "a whole number or a string in quotes",
-        (_, "max_field_size" | "batch_size" | "concurrency" | "retries" | "backoff_ms" | "job") => {
-            "a whole number (key = 10)"
-        }
+        (
+            _,
+            "max_field_size" | "batch_size" | "concurrency" | "retries" | "backoff_ms"
+            | "give_up_after" | "job",
+        ) => "a whole number (key = 10)",
         (_, "rate" | "timeout") => "a number (key = 2.5)",
         (_, "map") => "a table of FIELD = \"COLUMN\" (map = { full_name = \"Name\" })",
         (

@@ -344,6 +344,11 @@ fn put_numbers(o: &ImportOptions, place: &str, c: &mut CommonArgs) -> Result<(),
             c.backoff_ms = int(v, (0, hi), "backoff_ms", place)?;
         }
     }
+    if let Some(v) = o.give_up_after {
+        if free(c, "give_up_after", false) {
+            c.give_up_after = int(v, (1, 86_400), "give_up_after", place)?;
+        }
+    }
     Ok(())
 }
 

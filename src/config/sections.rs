@@ -28,6 +28,7 @@ pub struct ImportOptions {
     pub retries: Option<i64>,
     pub timeout: Option<f64>,
     pub backoff_ms: Option<i64>,
+    pub give_up_after: Option<i64>,
     pub out: Option<PathBuf>,
     pub max_failures: Option<toml::Value>,
     pub no_bisect: Option<bool>,
@@ -59,6 +60,7 @@ macro_rules! section {
             pub retries: Option<i64>,
             pub timeout: Option<f64>,
             pub backoff_ms: Option<i64>,
+            pub give_up_after: Option<i64>,
             pub out: Option<PathBuf>,
             pub max_failures: Option<toml::Value>,
             pub no_bisect: Option<bool>,
@@ -94,6 +96,7 @@ macro_rules! section {
                     retries: self.retries.take(),
                     timeout: self.timeout.take(),
                     backoff_ms: self.backoff_ms.take(),
+                    give_up_after: self.give_up_after.take(),
                     out: self.out.take(),
                     max_failures: self.max_failures.take(),
                     no_bisect: self.no_bisect.take(),
@@ -108,7 +111,7 @@ macro_rules! section {
     };
     (@common $s:ident $t:ident) => {
         section!(@each $s $t format sheet delimiter encoding max_field_size map batch_size
-            concurrency rate retries timeout backoff_ms out max_failures no_bisect json quiet
+            concurrency rate retries timeout backoff_ms give_up_after out max_failures no_bisect json quiet
             no_progress mask_pii skip_unchanged state);
     };
     (@each $s:ident $t:ident $($f:ident)*) => {

@@ -47,7 +47,7 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         (
             "misspelt key",
             format!("{head}acess_secret = \"{SECRET}\"\n"),
-            "c.toml:3:1: acess_secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
+            "c.toml:3:1: acess_secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, give_up_after, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
         ),
         (
             "number where a string is expected",
@@ -67,22 +67,22 @@ fn broken_configs() -> Vec<(&'static str, String, &'static str)> {
         (
             "secret as a quoted key",
             format!("{head}\"{SECRET}+/==\" = \"x\"\n"),
-            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
+            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, give_up_after, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
         ),
         (
             "a key near none, shown as typed",
             format!("{head}nightly-Job_2 = \"{SECRET}\"\n"),
-            "c.toml:3:1: nightly-Job_2 in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
+            "c.toml:3:1: nightly-Job_2 in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, give_up_after, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
         ),
         (
             "a key part of a known one",
             format!("{head}secret = \"{SECRET}\"\n"),
-            "c.toml:3:1: secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
+            "c.toml:3:1: secret in [nxlink]: unknown key; did you mean access_secret? the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, give_up_after, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
         ),
         (
             "a key over 40 characters",
             format!("{head}{} = \"{SECRET}\"\n", "k".repeat(41)),
-            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
+            "c.toml:3:1: a key in [nxlink]: unknown key; the keys are: access_key, access_secret, tenant_id, app_key, base_url, region, mode, strict_binding, phone_region, rejected_ok, metrics_file, header_row, date_order, format, sheet, delimiter, encoding, max_field_size, map, batch_size, concurrency, rate, retries, timeout, backoff_ms, give_up_after, out, max_failures, no_bisect, json, quiet, no_progress, mask_pii, skip_unchanged, state",
         ),
         (
             "text after the value",

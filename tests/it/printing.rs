@@ -53,3 +53,26 @@ fn no_printed_line_is_longer_than_4_kib() {
     assert!(err.contains("more"), "{err}");
     assert!(err.lines().all(|l| l.len() <= 4096));
 }
+
+#[test]
+fn a_quiet_run_that_cannot_start_says_so_in_one_line() {
+    let env = TestEnv::new();
+    let input = env.write("a.csv", "name,phone\nA,6281200000001\n");
+    // No credentials at all: the error shows the config lines to write, joined with -q.
+    let out = env
+        .bare()
+        .args(["-q", "nxlink"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("access_secret") && err.contains("[nxlink]"),
+        "{err}"
+    );
+    // Without -q the lines stay lines.
+    let out = env.bare().arg("nxlink").arg(&input).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).lines().count() > 1);
+}

@@ -52,3 +52,21 @@ fn throttling_without_end_stops_after_give_up_after_with_rows_pending() {
     assert_eq!(s["unknown"], json!(0), "{s}");
     assert!(env.held_nxlink().is_empty());
 }
+
+#[test]
+fn give_up_after_comes_from_the_config_file_too() {
+    let env = TestEnv::faults("429=1.0", 5);
+    let input = env.write("c.csv", rows(10));
+    let config = env.write("c.toml", "[nxlink]\ngive_up_after = 1\n");
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("for 1 s (--give-up-after)"), "{err}");
+    assert_eq!(env.summary()["pending"], json!(10));
+}
