@@ -539,6 +539,16 @@ impl Loaded {
         self.done.sort_by_key(|((a, _), _)| *a);
         let mut done: Vec<(Span, EarlierOutcome)> = Vec::with_capacity(self.done.len());
         for ((a, b), o) in self.done.drain(..) {
+            // Overlapping entries (a row recorded twice: a repeated line, a journal pieced
+            // together by hand) keep the first outcome of each row, so that the ranges stay
+            // disjoint and every lookup finds the row.
+            let a = match done.last() {
+                Some(((_, last), _)) if a <= *last => last.saturating_add(1),
+                _ => a,
+            };
+            if a > b {
+                continue;
+            }
             match done.last_mut() {
                 Some(((_, last), prev)) if last.checked_add(1) == Some(a) && *prev == o => {
                     *last = b
@@ -641,6 +651,36 @@ mod tests {
     const OK: EarlierOutcome = EarlierOutcome::Succeeded {
         already_present: false,
     };
+
+    #[test]
+    fn overlapping_entries_keep_each_rows_first_outcome_in_disjoint_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::create(dir.path(), &header()).unwrap();
+        let ok = |rows: std::ops::RangeInclusive<u64>| -> Vec<(u64, Outcome)> {
+            rows.map(|r| {
+                (
+                    r,
+                    Outcome::Succeeded {
+                        id: None,
+                        already_present: false,
+                    },
+                )
+            })
+            .collect()
+        };
+        for rows in [ok(1..=100), ok(1..=100), ok(50..=150)] {
+            let refs: Vec<(u64, &Outcome)> = rows.iter().map(|(r, o)| (*r, o)).collect();
+            j.done(&refs).unwrap();
+        }
+        let bad = Outcome::Failed {
+            code: "c".into(),
+            message: "m".into(),
+        };
+        j.done(&[(120, &bad), (200, &bad)]).unwrap();
+        j.sync().unwrap();
+        let l = Journal::load(dir.path()).unwrap();
+        assert_eq!(l.done, vec![((1, 150), OK), ((200, 200), failed("c", "m"))]);
+    }
 
     #[test]
     fn ranges_round_trip_and_a_torn_tail_is_ignored() {

@@ -621,3 +621,26 @@ fn a_workbook_gets_failed_xlsx_that_imports_as_is_and_after_a_fix() {
             || sheet_cells(&env.out().join("failed.xlsx")).len() == 1
     );
 }
+
+#[test]
+fn a_journal_with_repeated_entries_resumes_without_claiming_lost_lines() {
+    let env = TestEnv::latency(60);
+    let input = env.write("c.csv", national_rows(40).replace("0812", "62812"));
+    interrupted(&env, "nxlink", &input, &[], libc::SIGKILL);
+    // Every entry written twice, and the first outcomes once more at the end.
+    let path = env.out().join("journal.jsonl");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (first, rest) = text.split_once('\n').unwrap();
+    std::fs::write(&path, format!("{first}\n{rest}{rest}{rest}")).unwrap();
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .arg("--resume")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("restore"), "{err}");
+    assert_eq!(env.csv_rows("success.csv").len(), 40);
+    assert_eq!(env.held_nxlink().len(), 40);
+}
