@@ -205,6 +205,57 @@ pub struct CsvLayout<W: Write> {
     provenance: Provenance,
 }
 
+impl<W: Write> CsvLayout<W> {
+    /// One row of `failed.csv`: the input's cells, ours (`outcome`, `code`, `error`), then any
+    /// surplus cells.
+    fn write(
+        &mut self,
+        row: u64,
+        data: &RecordData,
+        [outcome, code, error]: [&str; 3],
+    ) -> io::Result<()> {
+        let width = self.keep.len();
+        let whole;
+        let cells: CellsRef<'_> = match data {
+            RecordData::Cells(c) => CellsRef::Cells(c),
+            RecordData::Line(text) => CellsRef::One(text),
+            RecordData::Object(o) => {
+                whole = Value::Object(o.clone()).to_string();
+                CellsRef::One(&whole)
+            }
+        };
+        for i in (0..width).filter(|&i| self.keep[i]) {
+            let cell = cells.get(i).unwrap_or_default();
+            if self.phone_cols.get(i).copied().unwrap_or(false) {
+                self.csv.write_field(guard_phone(cell).as_ref())?;
+            } else {
+                self.csv.write_field(guard(cell).as_ref())?;
+            }
+        }
+        if width == 0 {
+            // No header at all: keep the cells rather than lose them.
+            for cell in cells.iter() {
+                self.csv.write_field(guard(cell).as_ref())?;
+            }
+        }
+        match self.provenance.source(data) {
+            Some(first) => self.csv.write_field(guard(&first).as_ref())?,
+            None => self.csv.write_field(row.to_string())?,
+        }
+        self.csv.write_field(outcome)?;
+        // A code is ours or the provider's (`-27`), never a formula.
+        self.csv.write_field(code)?;
+        self.csv.write_field(guard(error).as_ref())?;
+        if width > 0 {
+            for cell in cells.iter().skip(width) {
+                self.csv.write_field(guard(cell).as_ref())?;
+            }
+        }
+        self.csv.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+}
+
 /// The cells of a record for `failed.csv`: a CSV record's cells, or one cell holding a JSONL
 /// line.
 enum CellsRef<'a> {
@@ -274,46 +325,7 @@ impl<W: Write> FailedWriter<W> {
         error: &str,
     ) -> io::Result<()> {
         match self {
-            FailedWriter::Csv(l) => {
-                let width = l.keep.len();
-                let whole;
-                let cells: CellsRef<'_> = match data {
-                    RecordData::Cells(c) => CellsRef::Cells(c),
-                    RecordData::Line(text) => CellsRef::One(text),
-                    RecordData::Object(o) => {
-                        whole = Value::Object(o.clone()).to_string();
-                        CellsRef::One(&whole)
-                    }
-                };
-                for i in (0..width).filter(|&i| l.keep[i]) {
-                    let cell = cells.get(i).unwrap_or_default();
-                    if l.phone_cols.get(i).copied().unwrap_or(false) {
-                        l.csv.write_field(guard_phone(cell).as_ref())?;
-                    } else {
-                        l.csv.write_field(guard(cell).as_ref())?;
-                    }
-                }
-                if width == 0 {
-                    // No header at all: keep the cells rather than lose them.
-                    for cell in cells.iter() {
-                        l.csv.write_field(guard(cell).as_ref())?;
-                    }
-                }
-                match l.provenance.source(data) {
-                    Some(first) => l.csv.write_field(guard(&first).as_ref())?,
-                    None => l.csv.write_field(row.to_string())?,
-                }
-                l.csv.write_field(outcome)?;
-                // A code is ours or the provider's (`-27`), never a formula.
-                l.csv.write_field(code)?;
-                l.csv.write_field(guard(error).as_ref())?;
-                if width > 0 {
-                    for cell in cells.iter().skip(width) {
-                        l.csv.write_field(guard(cell).as_ref())?;
-                    }
-                }
-                l.csv.write_record(None::<&[u8]>)?;
-            }
+            FailedWriter::Csv(l) => l.write(row, data, [outcome, code, error])?,
             FailedWriter::Jsonl(w) => {
                 let row = match Provenance::default().source(data) {
                     Some(first) => first

@@ -561,10 +561,6 @@ async fn attempt_loop<P: Provider>(
     let body = Bytes::from(std::mem::take(buf));
     let mut tries = Tries::default();
     let mut wait = Duration::ZERO;
-    // Failures that count against --retries; throttling and clock refusals do not (they have
-    // budgets of their own: --give-up-after, and three clock corrections).
-    let mut failures = 0u32;
-    let mut throttles = 0u32;
     for attempt in 0..=u32::MAX {
         // A stop set while this batch waited for its slot: nothing more leaves.
         if ctx.stop.is_set() {
@@ -608,49 +604,68 @@ async fn attempt_loop<P: Provider>(
             } => {
                 tracing::debug!(batch = batch_id, attempt, "retryable: {message}");
                 tries.maybe_applied |= maybe_applied;
-                match cause {
-                    Cause::Clock { date } => {
-                        if !clock_refused(ctx, &mut tries, date, &message) {
-                            return tries.stopped();
-                        }
-                        wait = Duration::ZERO;
-                    }
-                    Cause::Throttle => {
-                        notes.throttled = true;
-                        say_throttle(ctx);
-                        if let Some(gap) = ctx
-                            .pace
-                            .as_ref()
-                            .and_then(|p| p.throttled(ctx.limiter.at_floor()))
-                        {
-                            tracing::info!(
-                                rate = 1.0 / gap.as_secs_f64().max(1e-9),
-                                "throttled with one request in flight: requests per second lowered"
-                            );
-                        }
-                        if let Some(stop) = ctx.idle_too_long() {
-                            ctx.stop.set(Reason::Fatal, stop);
-                            return tries.stopped();
-                        }
-                        wait = backoff(ctx.backoff, throttles);
-                        throttles = throttles.saturating_add(1);
-                    }
-                    Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {
-                        if failures >= ctx.retries {
-                            tries.last = (code, message);
-                            return gave_up(ctx, tries);
-                        }
-                        wait = backoff(ctx.backoff, failures);
-                        failures += 1;
-                    }
-                }
-                wait = wait.max(at_least.unwrap_or_default());
+                let clock_said = matches!(cause, Cause::Clock { .. }).then(|| message.clone());
                 tries.last = (code, message);
+                wait = match next_wait(ctx, cause, &mut tries, notes, clock_said) {
+                    Ok(w) => w.max(at_least.unwrap_or_default()),
+                    Err(end) => return end,
+                };
             }
             step => return part_ended(ctx, step, batch_id, items.len(), &tries),
         }
     }
     gave_up(ctx, tries)
+}
+
+/// After a retryable answer: how long to wait before the next attempt, or how the part ends.
+/// Only transport failures, unparsable answers and server errors count against `--retries`;
+/// throttling has `--give-up-after`, clock refusals three corrections (`clock_said`: the
+/// provider's words for one).
+fn next_wait<P: Provider>(
+    ctx: &SendStage<P>,
+    cause: Cause,
+    tries: &mut Tries,
+    notes: &mut Notes,
+    clock_said: Option<String>,
+) -> Result<Duration, PartEnd> {
+    match cause {
+        Cause::Clock { date } => {
+            let said = clock_said.unwrap_or_default();
+            if !clock_refused(ctx, tries, date, &said) {
+                return Err(tries.stopped());
+            }
+            Ok(Duration::ZERO)
+        }
+        Cause::Throttle => {
+            notes.throttled = true;
+            say_throttle(ctx);
+            if let Some(gap) = ctx
+                .pace
+                .as_ref()
+                .and_then(|p| p.throttled(ctx.limiter.at_floor()))
+            {
+                tracing::info!(
+                    rate = 1.0 / gap.as_secs_f64().max(1e-9),
+                    "throttled with one request in flight: requests per second lowered"
+                );
+            }
+            if let Some(stop) = ctx.idle_too_long() {
+                ctx.stop.set(Reason::Fatal, stop);
+                return Err(tries.stopped());
+            }
+            let wait = backoff(ctx.backoff, tries.throttles);
+            tries.throttles = tries.throttles.saturating_add(1);
+            Ok(wait)
+        }
+        Cause::Transport(_) | Cause::Unparsable | Cause::ServerError => {
+            if tries.failures >= ctx.retries {
+                return Err(gave_up(ctx, std::mem::take(tries)));
+            }
+            let wait = backoff(ctx.backoff, tries.failures);
+            tries.failures += 1;
+            Ok(wait)
+        }
+    }
 }
 
 /// The end of a part on a step that is not a retry: rows answered, refused whole, or a stop.
@@ -714,6 +729,9 @@ struct Tries {
     clock_refusals: u32,
     /// The code and message of the last retryable failure.
     last: (String, String),
+    /// Failures that count against `--retries`, and throttled attempts (which do not).
+    failures: u32,
+    throttles: u32,
 }
 
 impl Default for Tries {
@@ -722,6 +740,8 @@ impl Default for Tries {
             maybe_applied: false,
             clock_refusals: 0,
             last: ("no_answer".into(), "no answer".into()),
+            failures: 0,
+            throttles: 0,
         }
     }
 }
