@@ -249,7 +249,7 @@ fn write_metrics(
 }
 
 /// The final one-line summary on stderr.
-pub fn summary_line(s: &Summary) -> String {
+pub(crate) fn summary_line(s: &Summary) -> String {
     format!("{}; reports in {}", summary_body(s), s.out_dir)
 }
 

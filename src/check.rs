@@ -28,7 +28,7 @@ fn empty_list_code(provider: &str) -> &'static str {
 }
 
 /// Run the check; prints the endpoint and the clock offset on success.
-pub fn run(target: CheckTarget, rt: &tokio::runtime::Runtime) -> Result<Exit, Fatal> {
+pub(crate) fn run(target: CheckTarget, rt: &tokio::runtime::Runtime) -> Result<Exit, Fatal> {
     rt.block_on(async {
         let sandbox = match &target.endpoint {
             Endpoint::Sandbox => Some(

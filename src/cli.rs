@@ -22,15 +22,15 @@ Exit codes:
 /// Bounds of the numeric options (the README's option tables repeat them). Every value a user
 /// gives is checked against them while the command line is parsed, before any file is touched,
 /// so no later conversion (`Duration`, rate period, buffer size) can overflow.
-pub const MAX_FIELD_SIZE: i64 = 1 << 30;
-pub const MAX_RETRIES: i64 = 100;
-pub const MAX_BACKOFF_MS: u64 = 30_000;
-pub const TIMEOUT_SECS: (f64, f64) = (0.001, 86_400.0);
-pub const RATE_PER_SEC: (f64, f64) = (0.001, 1_000_000.0);
-pub const MAX_LATENCY_MS: u64 = 600_000;
-pub const MAX_CLOCK_OFFSET_MS: i64 = 86_400_000;
+pub(crate) const MAX_FIELD_SIZE: i64 = 1 << 30;
+pub(crate) const MAX_RETRIES: i64 = 100;
+pub(crate) const MAX_BACKOFF_MS: u64 = 30_000;
+pub(crate) const TIMEOUT_SECS: (f64, f64) = (0.001, 86_400.0);
+pub(crate) const RATE_PER_SEC: (f64, f64) = (0.001, 1_000_000.0);
+pub(crate) const MAX_LATENCY_MS: u64 = 600_000;
+pub(crate) const MAX_CLOCK_OFFSET_MS: i64 = 86_400_000;
 /// The last row a spreadsheet can have: `--header-row` is at most this.
-pub const MAX_HEADER_ROW: i64 = 1_048_576;
+pub(crate) const MAX_HEADER_ROW: i64 = 1_048_576;
 
 /// A finite number within `[lo, hi]`.
 fn bounded(s: &str, (lo, hi): (f64, f64), unit: &str) -> Result<f64, String> {
@@ -50,7 +50,7 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 
 /// `--rate auto|N`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Rate {
+pub(crate) enum Rate {
     Auto,
     Fixed(f64),
 }
@@ -64,7 +64,7 @@ fn parse_rate(s: &str) -> Result<Rate, String> {
 
 /// `--concurrency auto|N`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Concurrency {
+pub(crate) enum Concurrency {
     Auto,
     Fixed(u16),
 }
@@ -94,7 +94,7 @@ fn parse_date_order(s: &str) -> Result<DateOrder, String> {
     propagate_version = true,
     args_override_self = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 
@@ -103,7 +103,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Import customers into nxlink (NXCLOUD customer data platform).
     #[command(after_help = EXIT_CODES)]
     Nxlink(NxlinkArgs),
@@ -134,13 +134,13 @@ pub enum Command {
 
 /// `custimport check nxlink|itnio`.
 #[derive(Debug, Args, Clone)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     #[command(subcommand)]
     pub provider: CheckProvider,
 }
 
 #[derive(Debug, Subcommand, Clone)]
-pub enum CheckProvider {
+pub(crate) enum CheckProvider {
     /// Check the nxlink credentials (access key and secret, tenant, application).
     Nxlink(NxlinkCheckArgs),
     /// Check the itnio credentials (API key and secret, application) and the job.
@@ -148,7 +148,7 @@ pub enum CheckProvider {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct NxlinkCheckArgs {
+pub(crate) struct NxlinkCheckArgs {
     /// Tenant ID (or `tenant_id` in config, CUSTIMPORT_NXLINK_TENANT_ID)
     #[arg(long, value_name = "ID")]
     pub tenant_id: Option<String>,
@@ -162,7 +162,7 @@ pub struct NxlinkCheckArgs {
 
 impl NxlinkCheckArgs {
     /// The import's arguments these stand for (no input).
-    pub fn as_import(&self) -> NxlinkArgs {
+    pub(crate) fn as_import(&self) -> NxlinkArgs {
         NxlinkArgs {
             input: PathBuf::new(),
             tenant_id: self.tenant_id.clone(),
@@ -175,7 +175,7 @@ impl NxlinkCheckArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct ItnioCheckArgs {
+pub(crate) struct ItnioCheckArgs {
     /// Calling job the credentials must reach (or `job` in config)
     #[arg(long, value_name = "ID", value_parser = clap::value_parser!(u64).range(..=i64::MAX as u64))]
     pub job: Option<u64>,
@@ -186,7 +186,7 @@ pub struct ItnioCheckArgs {
 
 impl ItnioCheckArgs {
     /// The import's arguments these stand for (no input).
-    pub fn as_import(&self) -> ItnioArgs {
+    pub(crate) fn as_import(&self) -> ItnioArgs {
         ItnioArgs {
             input: PathBuf::new(),
             job: self.job,
@@ -199,13 +199,13 @@ impl ItnioCheckArgs {
 
 /// `custimport state [path | forget ...]`.
 #[derive(Debug, Args, Clone)]
-pub struct StateArgs {
+pub(crate) struct StateArgs {
     #[command(subcommand)]
     pub action: Option<StateAction>,
 }
 
 #[derive(Debug, Subcommand, Clone)]
-pub enum StateAction {
+pub(crate) enum StateAction {
     /// Print the path of the state database (--state, `state` in config, or the default).
     Path,
     /// Forget what a scope (or every scope of an itnio job) remembers: its rows are sent again
@@ -214,7 +214,7 @@ pub enum StateAction {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct ForgetArgs {
+pub(crate) struct ForgetArgs {
     /// Scope ids, as `custimport state` lists them
     #[arg(value_name = "SCOPE-ID", required_unless_present = "job")]
     pub scopes: Vec<i64>,
@@ -231,7 +231,7 @@ pub struct ForgetArgs {
 /// Options common to both providers. They are global: they may come before the provider's
 /// name, after it, or after the input.
 #[derive(Debug, Args, Clone)]
-pub struct CommonArgs {
+pub(crate) struct CommonArgs {
     /// TOML config file [default: ./custimport.toml if present, else $XDG_CONFIG_HOME/custimport/config.toml]
     #[arg(short, long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
@@ -394,7 +394,7 @@ pub struct CommonArgs {
 
 /// How nxlink treats a customer it already holds (body `type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Drop the old data and use the new (type 0)
     Replace,
     /// Update and add on top of the old (type 1)
@@ -406,7 +406,7 @@ pub enum Mode {
 
 /// nxlink regional hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Region {
+pub(crate) enum Region {
     /// Indonesia: https://api-idn.nxlink.ai
     Idn,
     /// Asia-Pacific: https://api-hk.nxlink.ai
@@ -416,7 +416,7 @@ pub enum Region {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct NxlinkArgs {
+pub(crate) struct NxlinkArgs {
     /// Input file (.csv, .tsv, .jsonl, .ndjson, or a spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods),
     /// or `-` for standard input (then --format is required; spreadsheets are read from files only).
     #[arg(value_name = "INPUT")]
@@ -444,7 +444,7 @@ pub struct NxlinkArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct ItnioArgs {
+pub(crate) struct ItnioArgs {
     /// Input file (.csv, .tsv, .jsonl, .ndjson, or a spreadsheet: .xlsx, .xlsm, .xlsb, .xls, .ods),
     /// or `-` for standard input (then --format is required; spreadsheets are read from files only).
     #[arg(value_name = "INPUT")]
@@ -470,7 +470,7 @@ pub struct ItnioArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-pub struct SandboxArgs {
+pub(crate) struct SandboxArgs {
     /// Port on 127.0.0.1 (0 picks a free one)
     #[arg(long, default_value_t = 8787)]
     pub port: u16,

@@ -22,12 +22,12 @@ use crate::provider::phone;
 use crate::provider::rules::DateOrder;
 use crate::sign::Algorithm;
 
-pub use crate::secret::Secret;
+pub(crate) use crate::secret::Secret;
 
 /// The config file's content.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     /// The incremental-import state database (`--state`).
     pub state: Option<PathBuf>,
     #[serde(default)]
@@ -40,16 +40,16 @@ pub struct FileConfig {
 }
 
 /// Where environment variables come from (the process, or a map in tests).
-pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(crate) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
 /// The process environment, empty values counting as unset.
-pub fn process_env(name: &str) -> Option<String> {
+pub(crate) fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
 /// Find and read the config file: `--config`, else `./custimport.toml`, else
 /// `$XDG_CONFIG_HOME/custimport/config.toml` (`~/.config` when unset). Returns warnings to show.
-pub fn load_file(
+pub(crate) fn load_file(
     explicit: Option<&Path>,
     env: Env<'_>,
 ) -> Result<(FileConfig, Vec<String>), Fatal> {
@@ -115,7 +115,7 @@ fn group_or_world_readable(_path: &Path) -> bool {
 
 /// `--max-failures N` or `P%`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum MaxFailures {
+pub(crate) enum MaxFailures {
     Count(u64),
     Percent(f64),
 }
@@ -143,14 +143,14 @@ impl std::str::FromStr for MaxFailures {
 
 /// Which provider a run talks to, fully configured.
 #[derive(Debug, Clone)]
-pub enum ProviderChoice {
+pub(crate) enum ProviderChoice {
     Nxlink(Nxlink),
     Itnio(Itnio),
 }
 
 impl ProviderChoice {
     /// The provider's name, as on the command line.
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             ProviderChoice::Nxlink(_) => "nxlink",
             ProviderChoice::Itnio(_) => "itnio",
@@ -160,7 +160,7 @@ impl ProviderChoice {
 
 /// Everything a run needs, validated.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub provider: ProviderChoice,
     pub input: InputOptions,
     pub maps: Vec<String>,
@@ -200,7 +200,7 @@ pub struct Settings {
 
 /// Where a run's requests go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
+pub(crate) enum Endpoint {
     /// The provider's API under this base URL.
     Remote(BaseUrl),
     /// The in-process emulator, started for the run (`--sandbox`).
@@ -212,19 +212,19 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// Where requests go or, for a dry run, would go.
-    pub fn target(&self) -> &Endpoint {
+    pub(crate) fn target(&self) -> &Endpoint {
         match self {
             Endpoint::DryRun { instead_of } => instead_of,
             e => e,
         }
     }
 
-    pub fn is_dry_run(&self) -> bool {
+    pub(crate) fn is_dry_run(&self) -> bool {
         matches!(self, Endpoint::DryRun { .. })
     }
 
     /// The built-in emulator, whether or not requests are sent.
-    pub fn is_sandbox(&self) -> bool {
+    pub(crate) fn is_sandbox(&self) -> bool {
         matches!(self.target(), Endpoint::Sandbox)
     }
 }
@@ -232,16 +232,16 @@ impl Endpoint {
 /// A base URL that passed [`check_base_url`]: `https://`, or `http://` to a loopback host;
 /// no user name, password, query or fragment; no trailing `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseUrl(String);
+pub(crate) struct BaseUrl(String);
 
 impl BaseUrl {
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
 
 impl Settings {
-    pub fn dry_run(&self) -> bool {
+    pub(crate) fn dry_run(&self) -> bool {
         self.endpoint.is_dry_run()
     }
 }
@@ -312,7 +312,11 @@ impl Lookup<'_> {
 
 /// Turn nxlink arguments into settings; with `--resume`, the options not given again are the
 /// resumed run's (see [`recorded`]).
-pub fn nxlink_settings(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+pub(crate) fn nxlink_settings(
+    args: &NxlinkArgs,
+    c: &CommonArgs,
+    env: Env<'_>,
+) -> Result<Settings, Fatal> {
     let (args, c) = layers::nxlink_args(args, c, env)?;
     let (args, c) = (&args, &c);
     let mut settings = nxlink_once(args, c, env)?;
@@ -524,7 +528,11 @@ fn tenant_id(tenant: &str, args: &NxlinkArgs, env: Env<'_>) -> Result<i64, Fatal
 
 /// Turn itnio arguments into settings; with `--resume`, the options not given again (the job
 /// among them) are the resumed run's (see [`recorded`]).
-pub fn itnio_settings(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {
+pub(crate) fn itnio_settings(
+    args: &ItnioArgs,
+    c: &CommonArgs,
+    env: Env<'_>,
+) -> Result<Settings, Fatal> {
     let (args, c) = layers::itnio_args(args, c, env)?;
     let (args, c) = (&args, &c);
     let mut settings = itnio_once(args, c, env)?;
@@ -656,7 +664,7 @@ fn itnio_credentials(
 
 /// The state database's path: `--state`, else `state` in the config file, else the default
 /// under `$XDG_STATE_HOME` (`~/.local/state`).
-pub fn state_path(
+pub(crate) fn state_path(
     flag: Option<&Path>,
     file: Option<&Path>,
     env: Env<'_>,
@@ -1018,7 +1026,7 @@ fn parse_delimiter(s: &str) -> anyhow::Result<u8> {
 /// Only `https://`, or `http://` to a loopback host; a path prefix but no user name,
 /// password, query or fragment. Returns the URL without a trailing `/`. Errors never echo the
 /// URL (it may carry a password); the caller names where it came from.
-pub fn check_base_url(s: &str) -> anyhow::Result<String> {
+pub(crate) fn check_base_url(s: &str) -> anyhow::Result<String> {
     let url =
         reqwest::Url::parse(s.trim()).map_err(|e| anyhow!("the base URL is not a URL ({e})"))?;
     if !url.username().is_empty() || url.password().is_some() {
@@ -1064,10 +1072,10 @@ mod file_error;
 mod layers;
 mod probe;
 mod sections;
-pub use layers::mark_command_line;
-pub use probe::{itnio_check, nxlink_check, CheckTarget};
-pub use sections::{ItnioSection, NxlinkSection, Profile};
-pub mod recorded;
+pub(crate) use layers::mark_command_line;
+pub(crate) use probe::{itnio_check, nxlink_check, CheckTarget};
+pub(crate) use sections::{ItnioSection, NxlinkSection, Profile};
+pub(crate) mod recorded;
 
 #[cfg(test)]
 mod tests;

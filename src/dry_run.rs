@@ -26,7 +26,12 @@ fn how(h: MatchedBy) -> &'static str {
 const MAX_ALIGN: usize = 40;
 
 /// Render the plan view.
-pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usize) -> String {
+pub(crate) fn render(
+    input: &str,
+    lines: &[PlanLine],
+    counts: &Counts,
+    batch_size: usize,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "Plan for {input}:");
     // Targets are aligned up to a sensible width; a longer one (a custom key taken from a huge
@@ -105,7 +110,7 @@ pub fn render(input: &str, lines: &[PlanLine], counts: &Counts, batch_size: usiz
 /// The plan view's phone section: the region numbers are read with and two examples of
 /// before -> after, or the national-looking WhatsApp/Viber numbers without a region. Empty
 /// when there is nothing to say. `mask`: `--mask-pii` (only the last 4 digits shown).
-pub fn phones(report: &PhoneReport, mask: bool) -> String {
+pub(crate) fn phones(report: &PhoneReport, mask: bool) -> String {
     let mut out = String::new();
     if report.encrypted {
         let _ = writeln!(

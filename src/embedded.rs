@@ -12,7 +12,7 @@ use custimport_sandbox as sandbox;
 
 /// The emulator running in this process for one `--sandbox` run.
 #[derive(Debug)]
-pub struct Emulator {
+pub(crate) struct Emulator {
     #[cfg(feature = "sandbox")]
     inner: sandbox::Sandbox,
 }
@@ -24,7 +24,7 @@ fn missing() -> anyhow::Error {
 
 impl Emulator {
     /// Start on 127.0.0.1, a free port. `strict_phones`: refuse numbers that are not E.164.
-    pub async fn start(strict_phones: bool) -> anyhow::Result<Emulator> {
+    pub(crate) async fn start(strict_phones: bool) -> anyhow::Result<Emulator> {
         #[cfg(feature = "sandbox")]
         {
             let cfg = sandbox::SandboxConfig {
@@ -42,21 +42,21 @@ impl Emulator {
     }
 
     /// Its base URL (`http://127.0.0.1:PORT`).
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         #[cfg(feature = "sandbox")]
         return self.inner.base_url();
         #[cfg(not(feature = "sandbox"))]
         String::new()
     }
 
-    pub async fn shutdown(self) {
+    pub(crate) async fn shutdown(self) {
         #[cfg(feature = "sandbox")]
         self.inner.shutdown().await;
     }
 }
 
 /// The emulator's fixed nxlink credentials, for `--sandbox`.
-pub fn nxlink_credentials(nx: &mut nxlink::Credentials) -> Result<(), Fatal> {
+pub(crate) fn nxlink_credentials(nx: &mut nxlink::Credentials) -> Result<(), Fatal> {
     #[cfg(feature = "sandbox")]
     {
         nx.access_key = sandbox::NXLINK_ACCESS_KEY.into();
@@ -73,7 +73,7 @@ pub fn nxlink_credentials(nx: &mut nxlink::Credentials) -> Result<(), Fatal> {
 }
 
 /// The emulator's fixed itnio credentials, for `--sandbox`.
-pub fn itnio_credentials(it: &mut itnio::Credentials) -> Result<(), Fatal> {
+pub(crate) fn itnio_credentials(it: &mut itnio::Credentials) -> Result<(), Fatal> {
     #[cfg(feature = "sandbox")]
     {
         it.api_key = sandbox::ITNIO_API_KEY.into();
@@ -89,7 +89,7 @@ pub fn itnio_credentials(it: &mut itnio::Credentials) -> Result<(), Fatal> {
 }
 
 /// `custimport sandbox`: serve the emulator until interrupted.
-pub fn serve(a: &SandboxArgs, runtime: &tokio::runtime::Runtime) -> Result<Exit, Fatal> {
+pub(crate) fn serve(a: &SandboxArgs, runtime: &tokio::runtime::Runtime) -> Result<Exit, Fatal> {
     #[cfg(feature = "sandbox")]
     {
         let usage = |e: String| Fatal::usage(anyhow::anyhow!(e));

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// Exit codes documented in the README and `--help`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// Every row succeeded (dry run: every row valid).
     Success = 0,
     /// The run completed, and some rows were rejected, failed or unknown.
@@ -21,26 +21,26 @@ pub enum Exit {
 }
 
 impl Exit {
-    pub fn code(self) -> i32 {
+    pub(crate) fn code(self) -> i32 {
         self as i32
     }
 }
 
 /// A run-fatal error: printed once (with its cause chain) and turned into an exit code.
 #[derive(Debug)]
-pub struct Fatal {
+pub(crate) struct Fatal {
     pub exit: Exit,
     pub error: anyhow::Error,
 }
 
 impl Fatal {
-    pub fn usage(error: impl Into<anyhow::Error>) -> Fatal {
+    pub(crate) fn usage(error: impl Into<anyhow::Error>) -> Fatal {
         Fatal {
             exit: Exit::Usage,
             error: error.into(),
         }
     }
-    pub fn stopped(error: impl Into<anyhow::Error>) -> Fatal {
+    pub(crate) fn stopped(error: impl Into<anyhow::Error>) -> Fatal {
         Fatal {
             exit: Exit::Stopped,
             error: error.into(),
@@ -57,7 +57,7 @@ impl fmt::Display for Fatal {
 impl std::error::Error for Fatal {}
 
 /// Shorthand: turn any error into a usage error (exit 2).
-pub trait UsageContext<T> {
+pub(crate) trait UsageContext<T> {
     fn usage(self) -> Result<T, Fatal>;
 }
 

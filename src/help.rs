@@ -23,7 +23,7 @@ const OWN_OPTIONS: [(&str, &[&str]); 5] = [
 ];
 
 /// The pages `custimport man` renders: the tool's and each subcommand's.
-pub const PAGES: [&str; 7] = [
+pub(crate) const PAGES: [&str; 7] = [
     "nxlink",
     "itnio",
     "check",
@@ -34,7 +34,7 @@ pub const PAGES: [&str; 7] = [
 ];
 
 /// The command line, built, with each non-import subcommand showing only its own options.
-pub fn command() -> Command {
+pub(crate) fn command() -> Command {
     let mut cmd = Cli::command();
     cmd.build();
     for (name, keep) in OWN_OPTIONS {
@@ -57,7 +57,7 @@ fn hide_globals(sc: Command, keep: &[&str]) -> Command {
 }
 
 /// The roff page of the tool (`None`) or of one subcommand.
-pub fn man_page(cmd: &Command, page: Option<&str>) -> Result<Vec<u8>, Fatal> {
+pub(crate) fn man_page(cmd: &Command, page: Option<&str>) -> Result<Vec<u8>, Fatal> {
     let page_cmd = match page {
         None => cmd.clone(),
         Some(name) => cmd.find_subcommand(name).cloned().ok_or_else(|| {

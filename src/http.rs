@@ -10,11 +10,11 @@ use bytes::Bytes;
 use rand::Rng;
 
 /// The largest answer body read; a longer one is cut off and counts as unparsable.
-pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
 
 /// What kind of transport failure an attempt met.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportKind {
+pub(crate) enum TransportKind {
     /// No connection could be made (refused, unreachable, DNS, connect timeout).
     Connect,
     /// The server's TLS certificate is not trusted (or TLS failed before any request left).
@@ -29,12 +29,12 @@ pub enum TransportKind {
 
 impl TransportKind {
     /// Whether the request may have reached the provider (and been applied).
-    pub fn maybe_applied(self) -> bool {
+    pub(crate) fn maybe_applied(self) -> bool {
         !matches!(self, TransportKind::Connect | TransportKind::Tls)
     }
 
     /// The outcome code of rows whose retries ran out on this kind of failure.
-    pub fn code(self) -> &'static str {
+    pub(crate) fn code(self) -> &'static str {
         match self {
             TransportKind::Connect => "connect_error",
             TransportKind::Tls => "tls_error",
@@ -47,7 +47,7 @@ impl TransportKind {
 
 /// What one attempt produced.
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// The provider answered with an HTTP status.
     Answered {
         status: u16,
@@ -67,7 +67,7 @@ pub enum Reply {
 
 /// A client bound to one endpoint.
 #[derive(Debug, Clone)]
-pub struct Http {
+pub(crate) struct Http {
     client: reqwest::Client,
     url: String,
     /// Unit tests of the retry loop: replies handed out in order instead of sending.
@@ -78,7 +78,7 @@ pub struct Http {
 impl Http {
     /// A client for `base_url` + `path`. Redirects are never followed; a plain-http (loopback)
     /// endpoint is reached directly, never through a proxy.
-    pub fn new(base_url: &str, path: &str, timeout: Duration) -> anyhow::Result<Http> {
+    pub(crate) fn new(base_url: &str, path: &str, timeout: Duration) -> anyhow::Result<Http> {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -99,20 +99,20 @@ impl Http {
     /// A client that sends nothing and answers each attempt with the next of `replies`
     /// (a connection error once they run out).
     #[cfg(test)]
-    pub fn scripted(replies: Vec<Reply>) -> Http {
+    pub(crate) fn scripted(replies: Vec<Reply>) -> Http {
         let mut h = Http::new("http://127.0.0.1:9", "/test", Duration::from_secs(1))
             .unwrap_or_else(|e| panic!("test client: {e}"));
         h.script = Some(std::sync::Arc::new(std::sync::Mutex::new(replies.into())));
         h
     }
 
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
     /// POST `body` with `headers`. Never panics, never retries, never follows a redirect, never
     /// reads more than [`MAX_ANSWER_BYTES`] of an answer.
-    pub async fn post(&self, headers: &[(&'static str, String)], body: Bytes) -> Reply {
+    pub(crate) async fn post(&self, headers: &[(&'static str, String)], body: Bytes) -> Reply {
         #[cfg(test)]
         if let Some(script) = &self.script {
             let next = script.lock().ok().and_then(|mut s| s.pop_front());
@@ -238,12 +238,12 @@ fn describe(e: &reqwest::Error) -> (TransportKind, String) {
 }
 
 /// Longest wait a `Retry-After` may impose.
-pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
+pub(crate) const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
 /// Longest backoff between attempts.
-pub const BACKOFF_CAP: Duration = Duration::from_secs(30);
+pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// `Retry-After` as seconds or an HTTP date, capped.
-pub fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
     let v = v.trim();
     let d = if let Ok(secs) = v.parse::<u64>() {
         Duration::from_secs(secs)
@@ -255,7 +255,7 @@ pub fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
 }
 
 /// Exponential backoff with full jitter: uniform in `[0, min(cap, base * 2^attempt))`.
-pub fn backoff(base: Duration, attempt: u32) -> Duration {
+pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
     let ceiling = base
         .checked_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
         .unwrap_or(BACKOFF_CAP)

@@ -52,7 +52,7 @@ use serde_json::Value;
 use crate::input::Identity;
 use crate::outcome::Outcome;
 
-pub const FILE: &str = "journal.jsonl";
+pub(crate) const FILE: &str = "journal.jsonl";
 
 /// The journal format written by this version: 4 records the options that shaped the run in
 /// its header (3 did not; 3 and 4 record rows as ranges and no report cells; 2 listed every
@@ -60,13 +60,13 @@ pub const FILE: &str = "journal.jsonl";
 pub const VERSION: u32 = 4;
 
 /// The oldest format `--resume` reads.
-pub const OLDEST: u32 = 2;
+pub(crate) const OLDEST: u32 = 2;
 
 /// The `fingerprint` of a run whose input was a stream.
 const STREAM: &str = "stream";
 
 /// Rows `first..=last`, written `[first, last]`.
-pub type Span = (u64, u64);
+pub(crate) type Span = (u64, u64);
 
 /// What identifies a run: provider, input and its fingerprint (the input's [`Identity`] as
 /// text, or `stream`).
@@ -189,7 +189,7 @@ impl Header {
 
 /// The header of the journal in `dir`, read from its first line; `None` when there is no
 /// journal or its first line is not a header.
-pub fn read_header(dir: &Path) -> io::Result<Option<Header>> {
+pub(crate) fn read_header(dir: &Path) -> io::Result<Option<Header>> {
     let f = match crate::private_file::open_existing(&dir.join(FILE), false) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -561,7 +561,7 @@ impl Loaded {
 }
 
 /// Whether a file is empty or ends with a newline.
-pub fn ends_with_newline(path: &Path) -> io::Result<bool> {
+pub(crate) fn ends_with_newline(path: &Path) -> io::Result<bool> {
     let mut f = crate::private_file::open_existing(path, false)?;
     let len = f.metadata()?.len();
     if len == 0 {

@@ -4,6 +4,8 @@
 //! input → mapping → provider.prepare → batch → send (sign, retry) → provider.interpret →
 //! journal and reports. Every input record ends in exactly one outcome.
 
+#![warn(unreachable_pub)]
+
 mod app;
 mod check;
 mod cli;

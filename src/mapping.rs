@@ -72,7 +72,7 @@ pub struct MapSpec {
 }
 
 /// `full_name`, `Full Name`, `fullName` all become `fullname`.
-pub fn normalise(name: &str) -> String {
+pub(crate) fn normalise(name: &str) -> String {
     name.chars()
         .filter(|c| !matches!(c, ' ' | '_' | '-') && !c.is_whitespace())
         .flat_map(char::to_lowercase)
@@ -80,7 +80,7 @@ pub fn normalise(name: &str) -> String {
 }
 
 /// Is this a column (or JSONL key) the tool itself writes in failure reports (never mapped)?
-pub fn is_reserved(column: &str) -> bool {
+pub(crate) fn is_reserved(column: &str) -> bool {
     let c = column.to_ascii_lowercase();
     c == "custimport" || c.starts_with("custimport_")
 }
@@ -171,7 +171,7 @@ fn alias_index(schema: &Schema) -> HashMap<String, (usize, MatchedBy)> {
 
 /// The provider fields that automatic matching finds among `names` (a row read as if it were
 /// the header), each counted once.
-pub fn fields_matched(schema: &Schema, names: &[&str]) -> Vec<usize> {
+pub(crate) fn fields_matched(schema: &Schema, names: &[&str]) -> Vec<usize> {
     let index = alias_index(schema);
     let mut found: Vec<usize> = names
         .iter()
@@ -190,7 +190,7 @@ const HEADER_SEARCH: usize = 20;
 
 /// A record below the header read that looks like the header.
 #[derive(Debug, PartialEq, Eq)]
-pub struct HeaderHint {
+pub(crate) struct HeaderHint {
     /// The `--header-row` that makes it the header.
     pub header_row: u64,
     /// Its physical line (a sheet: its row).
@@ -202,7 +202,10 @@ pub struct HeaderHint {
 /// When the header read maps no required field (or `--map` names a column it lacks): the first
 /// of the next lines (among the first [`HEADER_SEARCH`]) that maps at least two fields. The
 /// records looked at still come out of `input`.
-pub fn header_row_hint(input: &mut crate::input::Input, schema: &Schema) -> Option<HeaderHint> {
+pub(crate) fn header_row_hint(
+    input: &mut crate::input::Input,
+    schema: &Schema,
+) -> Option<HeaderHint> {
     let sheet = input.sheet.is_some();
     input.peek_records(HEADER_SEARCH - 1).iter().find_map(|r| {
         let crate::input::RecordData::Cells(cells) = &r.data else {
@@ -347,7 +350,7 @@ fn target_name(schema: &Schema, t: &Target) -> Option<String> {
 
 /// The plan for JSONL objects, resolved per key on first sight and cached.
 #[derive(Debug)]
-pub struct KeyPlan {
+pub(crate) struct KeyPlan {
     schema: Schema,
     maps: Vec<MapSpec>,
     index: HashMap<String, (usize, MatchedBy)>,
@@ -355,7 +358,7 @@ pub struct KeyPlan {
 }
 
 impl KeyPlan {
-    pub fn new(schema: Schema, maps: Vec<MapSpec>) -> KeyPlan {
+    pub(crate) fn new(schema: Schema, maps: Vec<MapSpec>) -> KeyPlan {
         let index = alias_index(&schema);
         KeyPlan {
             schema,
@@ -391,7 +394,10 @@ impl KeyPlan {
 
     /// Apply to one JSON object. When two keys feed the same field, the first wins and
     /// the later one is reported in `conflicts`.
-    pub fn apply<'a>(&mut self, obj: &'a serde_json::Map<String, serde_json::Value>) -> Mapped<'a> {
+    pub(crate) fn apply<'a>(
+        &mut self,
+        obj: &'a serde_json::Map<String, serde_json::Value>,
+    ) -> Mapped<'a> {
         let mut m = Mapped {
             fields: vec![None; self.schema.fields.len()],
             extras: Vec::new(),
@@ -416,7 +422,7 @@ impl KeyPlan {
     }
 
     /// Keys seen that go nowhere (for the warning).
-    pub fn ignored_keys(&self) -> Vec<String> {
+    pub(crate) fn ignored_keys(&self) -> Vec<String> {
         let mut v: Vec<String> = self
             .cache
             .iter()
@@ -428,7 +434,7 @@ impl KeyPlan {
     }
 
     /// The plan view over the keys seen so far.
-    pub fn lines(&self) -> Vec<PlanLine> {
+    pub(crate) fn lines(&self) -> Vec<PlanLine> {
         let mut v: Vec<PlanLine> = self
             .cache
             .iter()

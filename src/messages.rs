@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The longest line custimport prints, in bytes: a longer one (a list of ten thousand column
 /// names, a header of one giant line) is cut, saying how much was left out. Lists are better
 /// cut by [`list`], which counts the items left out.
-pub const MAX_LINE: usize = 4096;
+pub(crate) const MAX_LINE: usize = 4096;
 
 /// `text` with each line cut to [`MAX_LINE`] bytes (at a character boundary).
-pub fn bounded(text: &str) -> Cow<'_, str> {
+pub(crate) fn bounded(text: &str) -> Cow<'_, str> {
     if text.len() <= MAX_LINE || text.split('\n').all(|l| l.len() <= MAX_LINE) {
         return Cow::Borrowed(text);
     }
@@ -41,7 +41,7 @@ pub fn bounded(text: &str) -> Cow<'_, str> {
 }
 
 /// `items` joined by `, `, as many as fit in about `budget` bytes, then `… and N more`.
-pub fn list<I, S>(items: I, budget: usize) -> String
+pub(crate) fn list<I, S>(items: I, budget: usize) -> String
 where
     I: IntoIterator<Item = S>,
     S: AsRef<str>,
@@ -72,31 +72,31 @@ fn line(message: impl Display) -> String {
 static QUIET: AtomicBool = AtomicBool::new(false);
 
 /// `--quiet`: from now on, warnings, notes and blocks are not shown.
-pub fn set_quiet(quiet: bool) {
+pub(crate) fn set_quiet(quiet: bool) {
     QUIET.store(quiet, Ordering::Relaxed);
 }
 
 /// Whether `--quiet` is in force.
-pub fn quiet() -> bool {
+pub(crate) fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
 /// `warning: …`, unless `--quiet`.
-pub fn warn(message: impl Display) {
+pub(crate) fn warn(message: impl Display) {
     if !quiet() {
         eprintln!("warning: {}", line(message));
     }
 }
 
 /// A line of its own (`custimport: stopping …`), unless `--quiet`.
-pub fn note(message: impl Display) {
+pub(crate) fn note(message: impl Display) {
     if !quiet() {
         eprintln!("{}", line(message));
     }
 }
 
 /// Text as it is, lines and all (the dry run's plan view), unless `--quiet`.
-pub fn block(text: impl Display) {
+pub(crate) fn block(text: impl Display) {
     if !quiet() {
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "{}", line(text));
@@ -104,12 +104,12 @@ pub fn block(text: impl Display) {
 }
 
 /// A line shown even with `--quiet`: what ends the run, or what the user must act on.
-pub fn always(message: impl Display) {
+pub(crate) fn always(message: impl Display) {
     eprintln!("{}", line(message));
 }
 
 /// A question, without a line break, shown even with `--quiet` (the answer is read next).
-pub fn prompt(question: impl Display) {
+pub(crate) fn prompt(question: impl Display) {
     let mut err = std::io::stderr().lock();
     let _ = write!(err, "{question}");
     let _ = err.flush();
@@ -117,7 +117,7 @@ pub fn prompt(question: impl Display) {
 
 /// Write `bytes` to standard output. A closed pipe (`custimport man | head -1`) ends the output
 /// quietly: the reader wanted no more, which is no error.
-pub fn stdout(bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn stdout(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
@@ -128,7 +128,7 @@ pub fn stdout(bytes: &[u8]) -> std::io::Result<()> {
 /// `error: …`, always shown.
 /// With `--quiet` an error of several lines (the config lines to write, say) is joined into
 /// one: a quiet run that fails prints exactly one line.
-pub fn error(message: impl Display) {
+pub(crate) fn error(message: impl Display) {
     let text = line(message);
     if quiet() && text.contains('\n') {
         let joined: Vec<&str> = text

@@ -12,7 +12,7 @@ use std::io::{self, Write as _};
 use std::path::Path;
 
 /// The outcomes counted in `custimport_rows`, in the order written.
-pub const OUTCOMES: [&str; 6] = [
+pub(crate) const OUTCOMES: [&str; 6] = [
     "succeeded",
     "rejected",
     "failed",
@@ -23,7 +23,7 @@ pub const OUTCOMES: [&str; 6] = [
 
 /// What one run tells the metrics file.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RunMetrics<'a> {
+pub(crate) struct RunMetrics<'a> {
     pub provider: &'a str,
     /// The `--profile` the run used, when profiles are given (a label when present).
     pub profile: Option<&'a str>,
@@ -56,7 +56,7 @@ impl RunMetrics<'_> {
 
     /// The file's text. `last_success`: the time of the last run that ended with exit 0, when
     /// this one did not (from the previous file).
-    pub fn render(&self, last_success: Option<f64>) -> String {
+    pub(crate) fn render(&self, last_success: Option<f64>) -> String {
         let labels = self.labels();
         let mut out = String::new();
         let mut family = |name: &str, help: &str| {
@@ -116,7 +116,7 @@ impl RunMetrics<'_> {
     }
 
     /// Write the file at `path` atomically, keeping the last success from the file it replaces.
-    pub fn write(&self, path: &Path) -> io::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> io::Result<()> {
         let previous = std::fs::read_to_string(path).ok();
         let last = previous
             .as_deref()

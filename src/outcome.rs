@@ -26,7 +26,7 @@ pub enum Outcome {
 /// How many rows ended in each outcome: the collector tallies them, the summary and the
 /// dry run's plan view report them.
 #[derive(Debug, Default, Clone)]
-pub struct Counts {
+pub(crate) struct Counts {
     pub total: u64,
     pub succeeded: u64,
     pub rejected: u64,
@@ -49,13 +49,13 @@ pub struct Counts {
 
 impl Counts {
     /// One more `failed` row with this code.
-    pub fn failed_with(&mut self, code: &str) {
+    pub(crate) fn failed_with(&mut self, code: &str) {
         self.failed += 1;
         *self.failures.entry(code.to_owned()).or_default() += 1;
     }
 
     /// One more `unknown` row with this code.
-    pub fn unknown_with(&mut self, code: &str) {
+    pub(crate) fn unknown_with(&mut self, code: &str) {
         self.unknown += 1;
         *self.unknowns.entry(code.to_owned()).or_default() += 1;
     }

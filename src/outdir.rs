@@ -21,13 +21,13 @@ use crate::exit::Fatal;
 use crate::journal;
 
 /// The lock file's name.
-pub const LOCK: &str = ".lock";
+pub(crate) const LOCK: &str = ".lock";
 
 /// Where a resumed run keeps the earlier run's success lines until its own report holds them.
-pub const EARLIER: &str = ".success.csv.earlier";
+pub(crate) const EARLIER: &str = ".success.csv.earlier";
 
 /// The files a run leaves in its report directory.
-pub const REPORTS: [&str; 5] = [
+pub(crate) const REPORTS: [&str; 5] = [
     journal::FILE,
     "success.csv",
     "failed.csv",
@@ -38,7 +38,7 @@ pub const REPORTS: [&str; 5] = [
 /// The lock of a report directory, held while the run lives. Dropping it (at any return, or
 /// while a panic unwinds) removes the lock file, then releases the lock.
 #[derive(Debug)]
-pub struct DirLock {
+pub(crate) struct DirLock {
     file: File,
     path: PathBuf,
 }
@@ -60,12 +60,12 @@ impl Drop for DirLock {
 static HELD: Mutex<Option<(PathBuf, PathBuf)>> = Mutex::new(None);
 
 /// The report directory of the run in progress, if its lock is held.
-pub fn active_dir() -> Option<PathBuf> {
+pub(crate) fn active_dir() -> Option<PathBuf> {
     HELD.try_lock().ok()?.as_ref().map(|(dir, _)| dir.clone())
 }
 
 /// Remove the lock file of the run in progress, for an exit that skips destructors.
-pub fn remove_lock_now() {
+pub(crate) fn remove_lock_now() {
     if let Ok(held) = HELD.try_lock() {
         if let Some((_, path)) = held.as_ref() {
             let _ = std::fs::remove_file(path);
@@ -75,7 +75,7 @@ pub fn remove_lock_now() {
 
 /// Create or check the report directory, take its lock, and refuse to overwrite another run's
 /// reports unless resuming (a dry run only reads).
-pub fn lock_out_dir(out: &Path, resume: bool, dry_run: bool) -> Result<DirLock, Fatal> {
+pub(crate) fn lock_out_dir(out: &Path, resume: bool, dry_run: bool) -> Result<DirLock, Fatal> {
     prepare_dir(out)?;
     check_entries(out)?;
     let lock = take_lock(out)?;

@@ -12,7 +12,7 @@ use std::path::Path;
 /// reused: removing a symbolic link removes the link, not what it points to; and the file is
 /// then created exclusively, so a link put back meanwhile fails the creation instead of being
 /// followed. The directory is synced so that the new name survives a power failure.
-pub fn create_private(path: &Path) -> io::Result<File> {
+pub(crate) fn create_private(path: &Path) -> io::Result<File> {
     match std::fs::remove_file(path) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -40,7 +40,7 @@ pub fn create_private(path: &Path) -> io::Result<File> {
 
 /// Open an existing file of the report directory, for reading or for appending, without
 /// following a symbolic link (one fails with an error).
-pub fn open_existing(path: &Path, append: bool) -> io::Result<File> {
+pub(crate) fn open_existing(path: &Path, append: bool) -> io::Result<File> {
     let mut o = std::fs::OpenOptions::new();
     if append {
         o.append(true);
@@ -56,7 +56,7 @@ pub fn open_existing(path: &Path, append: bool) -> io::Result<File> {
 }
 
 /// Sync a directory, so that the names created or renamed in it survive a power failure.
-pub fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
         let dir = if dir.as_os_str().is_empty() {
@@ -74,7 +74,7 @@ pub fn sync_dir(dir: &Path) -> io::Result<()> {
 }
 
 /// Create `dir` and its missing parents with mode 0700 (the report directory, the state's).
-pub fn create_dir_private(dir: &Path) -> io::Result<()> {
+pub(crate) fn create_dir_private(dir: &Path) -> io::Result<()> {
     let mut b = std::fs::DirBuilder::new();
     b.recursive(true);
     #[cfg(unix)]

@@ -14,7 +14,11 @@ use crate::config::Settings;
 
 /// The progress bar; with `estimate`, its total is estimated from the file's line count (never
 /// for a stream, which only the reader may read); `known_rows` is a spreadsheet's row count.
-pub fn progress_bar(settings: &Settings, estimate: bool, known_rows: Option<u64>) -> ProgressBar {
+pub(crate) fn progress_bar(
+    settings: &Settings,
+    estimate: bool,
+    known_rows: Option<u64>,
+) -> ProgressBar {
     if !settings.progress || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

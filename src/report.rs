@@ -22,7 +22,7 @@ use crate::outcome::Counts;
 use crate::stop::{Reason, Stop};
 
 /// The columns the failure report appends to the input's.
-pub const FAILED_COLUMNS: [&str; 4] = [
+pub(crate) const FAILED_COLUMNS: [&str; 4] = [
     "custimport_row",
     "custimport_outcome",
     "custimport_code",
@@ -31,11 +31,11 @@ pub const FAILED_COLUMNS: [&str; 4] = [
 
 /// The column of `success.csv` after the provider's: the row's number in the first file of a
 /// fix-and-reimport loop (the input's `custimport_row`), empty for a first import.
-pub const SOURCE_ROW: &str = "source_row";
+pub(crate) const SOURCE_ROW: &str = "source_row";
 
 /// Prefix `'` to a cell a spreadsheet would run as a formula. A negative plain number
 /// (`-27`, `-1.5`) is a number to a spreadsheet, not a formula, and is kept as it is.
-pub fn guard(cell: &str) -> Cow<'_, str> {
+pub(crate) fn guard(cell: &str) -> Cow<'_, str> {
     match cell.as_bytes().first() {
         Some(b'-') if is_negative_number(cell) => Cow::Borrowed(cell),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => Cow::Owned(format!("'{cell}")),
@@ -57,14 +57,14 @@ fn is_negative_number(cell: &str) -> bool {
 /// (a CSV or sheet column, or `"custimport": {"row": …}` of a JSONL object), so that a row keeps
 /// its first file's number through any number of fix-and-reimport rounds.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Provenance {
+pub(crate) struct Provenance {
     /// The index of the input's `custimport_row` column (CSV, sheets).
     column: Option<usize>,
 }
 
 impl Provenance {
     /// For an input with this header (`None`: JSONL).
-    pub fn of(header: Option<&[String]>) -> Provenance {
+    pub(crate) fn of(header: Option<&[String]>) -> Provenance {
         Provenance {
             column: header.and_then(|h| {
                 h.iter()
@@ -74,7 +74,7 @@ impl Provenance {
     }
 
     /// The record's first-file row number, if it carries one (trimmed, not empty).
-    pub fn source<'d>(&self, data: &'d RecordData) -> Option<Cow<'d, str>> {
+    pub(crate) fn source<'d>(&self, data: &'d RecordData) -> Option<Cow<'d, str>> {
         let text: Cow<'d, str> = match data {
             RecordData::Cells(c) => Cow::Borrowed(c.get(self.column?)?),
             RecordData::Object(o) => match o.get("custimport")?.get("row")? {
@@ -99,7 +99,7 @@ impl Provenance {
 /// digits, with spaces, `-`, `.`, `(`, `)` and one leading `+`; at least one digit) is kept as
 /// it is, so `+62 812-3456` stays readable and re-importable; anything else (`=HYPERLINK(...)`,
 /// `@SUM(1)`, `-` alone) is guarded like any other cell.
-pub fn guard_phone(cell: &str) -> Cow<'_, str> {
+pub(crate) fn guard_phone(cell: &str) -> Cow<'_, str> {
     let rest = cell.strip_prefix('+').unwrap_or(cell);
     let looks_like_phone = rest.bytes().any(|b| b.is_ascii_digit())
         && rest
@@ -189,13 +189,13 @@ impl SuccessWriter<BufWriter<File>> {
 }
 
 /// `failed.csv` or `failed.jsonl`.
-pub enum FailedWriter<W: Write> {
+pub(crate) enum FailedWriter<W: Write> {
     Csv(Box<CsvLayout<W>>),
     Jsonl(W),
 }
 
 /// The failure CSV's writer and column layout.
-pub struct CsvLayout<W: Write> {
+pub(crate) struct CsvLayout<W: Write> {
     csv: csv::Writer<W>,
     /// Per input column: phone-like (guarded only when a cell does not look like a phone).
     phone_cols: Vec<bool>,
@@ -285,7 +285,12 @@ impl<W: Write> FailedWriter<W> {
     /// `custimport_*` columns are dropped, so a failure report fed back yields a report of the
     /// same shape. A short record is padded with empty cells so the columns line up; the
     /// surplus cells of a long record follow the `custimport_*` columns.
-    pub fn csv(w: W, header: &[String], phone_cols: Vec<bool>, delimiter: u8) -> io::Result<Self> {
+    pub(crate) fn csv(
+        w: W,
+        header: &[String],
+        phone_cols: Vec<bool>,
+        delimiter: u8,
+    ) -> io::Result<Self> {
         let mut csv = csv::WriterBuilder::new()
             .flexible(true)
             .delimiter(delimiter)
@@ -311,12 +316,12 @@ impl<W: Write> FailedWriter<W> {
         })))
     }
 
-    pub fn jsonl(w: W) -> Self {
+    pub(crate) fn jsonl(w: W) -> Self {
         FailedWriter::Jsonl(w)
     }
 
     /// Write one non-succeeded record.
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         row: u64,
         data: &RecordData,
@@ -363,7 +368,7 @@ impl<W: Write> FailedWriter<W> {
         Ok(())
     }
 
-    pub fn into_inner(self) -> io::Result<W> {
+    pub(crate) fn into_inner(self) -> io::Result<W> {
         match self {
             FailedWriter::Csv(l) => l.csv.into_inner().map_err(|e| e.into_error()),
             FailedWriter::Jsonl(w) => Ok(w),
@@ -373,7 +378,7 @@ impl<W: Write> FailedWriter<W> {
 
 /// `summary.json`.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct Summary {
+pub(crate) struct Summary {
     pub provider: String,
     pub input: String,
     pub out_dir: String,
@@ -416,7 +421,7 @@ pub struct Summary {
 /// `summary.json`'s `by_code`: for `rejected`, `failed` and `unknown`, each code and how many
 /// rows ended with it. Codes are listed in order; each object's counts add up to its outcome's.
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ByCode {
+pub(crate) struct ByCode {
     pub rejected: BTreeMap<String, u64>,
     pub failed: BTreeMap<String, u64>,
     pub unknown: BTreeMap<String, u64>,
@@ -437,7 +442,7 @@ impl ByCode {
 
     /// The `n` most frequent codes of the three outcomes together, most frequent first (ties in
     /// code order).
-    pub fn top(&self, n: usize) -> Vec<(&str, u64)> {
+    pub(crate) fn top(&self, n: usize) -> Vec<(&str, u64)> {
         let mut merged: BTreeMap<&str, u64> = BTreeMap::new();
         for m in [&self.rejected, &self.failed, &self.unknown] {
             for (code, k) in m {
@@ -452,7 +457,7 @@ impl ByCode {
 }
 
 /// What the summary tells besides the counts.
-pub struct RunFacts<'a> {
+pub(crate) struct RunFacts<'a> {
     pub provider: &'a str,
     pub input: String,
     pub out: &'a Path,
@@ -468,7 +473,7 @@ pub struct RunFacts<'a> {
 
 impl Summary {
     /// The run's summary and exit code: a stop decides the code, else any row not succeeded.
-    pub fn of(facts: RunFacts<'_>, counts: &Counts, stop: &Stop) -> (Summary, Exit) {
+    pub(crate) fn of(facts: RunFacts<'_>, counts: &Counts, stop: &Stop) -> (Summary, Exit) {
         let reason = stop.reason();
         let exit = match reason {
             Some(r) => r.exit(),
@@ -510,7 +515,7 @@ impl Summary {
 
     /// The input changed while it was read: the rows read are accounted for, but they are not
     /// the input as it was, so the run is not a success.
-    pub fn input_changed(&mut self, exit: Exit, why: String) -> Exit {
+    pub(crate) fn input_changed(&mut self, exit: Exit, why: String) -> Exit {
         let exit = if exit == Exit::Success {
             Exit::Incomplete
         } else {
@@ -524,7 +529,7 @@ impl Summary {
     /// Writing in the report directory failed (a full disk): the run stopped (exit 3, unless a
     /// signal stopped it first). The message says what the journal holds and that `--resume`
     /// continues; the summary carries it, for `--json`.
-    pub fn write_failed(&mut self, exit: Exit, what: &str, journaled: u64) -> Exit {
+    pub(crate) fn write_failed(&mut self, exit: Exit, what: &str, journaled: u64) -> Exit {
         let exit = match exit {
             Exit::Interrupted | Exit::Terminated => exit,
             _ => Exit::Stopped,
@@ -555,18 +560,18 @@ use crate::provider::rules::mask_phone;
 /// report file is never seen half-written. What is written reaches the temporary file as the
 /// run goes (see [`SuccessWriter::flush`]): `--resume` of a killed run reads its success lines
 /// back from there.
-pub struct ReportFile {
+pub(crate) struct ReportFile {
     tmp: PathBuf,
     dest: PathBuf,
 }
 
 impl ReportFile {
     /// The temporary name of report `name` while it is written.
-    pub fn part_name(name: &str) -> String {
+    pub(crate) fn part_name(name: &str) -> String {
         format!(".{name}.part")
     }
 
-    pub fn create(dir: &Path, name: &str) -> io::Result<(ReportFile, BufWriter<File>)> {
+    pub(crate) fn create(dir: &Path, name: &str) -> io::Result<(ReportFile, BufWriter<File>)> {
         let dest = dir.join(name);
         let tmp = dir.join(Self::part_name(name));
         let f = create_private(&tmp)?;
@@ -577,7 +582,7 @@ impl ReportFile {
     }
 
     /// Flush, sync and rename into place, then sync the directory (so the new name is on disk).
-    pub fn commit(self, w: BufWriter<File>) -> io::Result<()> {
+    pub(crate) fn commit(self, w: BufWriter<File>) -> io::Result<()> {
         let f = w.into_inner().map_err(|e| e.into_error())?;
         f.sync_all()?;
         std::fs::rename(&self.tmp, &self.dest)?;
@@ -586,7 +591,7 @@ impl ReportFile {
 }
 
 /// Write `summary.json` atomically.
-pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
+pub(crate) fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
     let (rf, mut w) = ReportFile::create(dir, "summary.json")?;
     serde_json::to_writer_pretty(&mut w, s)?;
     w.write_all(b"\n")?;
@@ -594,7 +599,7 @@ pub fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
 }
 
 mod xlsx;
-pub use xlsx::FailedXlsx;
+pub(crate) use xlsx::FailedXlsx;
 
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ const REPLACED: [&str; 4] = ["input", "out", "resume", "dry_run"];
 
 /// The program and the options given on the command line for subcommand `name` (`cmd` built),
 /// without those the continuing command sets itself.
-pub fn given_options(cmd: &Command, matches: &ArgMatches) -> Vec<OsString> {
+pub(crate) fn given_options(cmd: &Command, matches: &ArgMatches) -> Vec<OsString> {
     let mut words = vec![std::env::args_os()
         .next()
         .unwrap_or_else(|| OsString::from("custimport"))];
@@ -70,7 +70,7 @@ fn option(long: &str, value: &OsStr) -> Vec<OsString> {
 
 /// The whole command: `given` then `--resume --out DIR INPUT`, shell-quoted. `None` for a
 /// stream (standard input cannot be resumed) or a word that cannot be quoted.
-pub fn command(given: &[OsString], out: &Path, input: &Path) -> Option<String> {
+pub(crate) fn command(given: &[OsString], out: &Path, input: &Path) -> Option<String> {
     if crate::input::is_stream_path(input) {
         return None;
     }
@@ -88,12 +88,12 @@ pub fn command(given: &[OsString], out: &Path, input: &Path) -> Option<String> {
 }
 
 /// Remember the line for this run.
-pub fn set(line: String) {
+pub(crate) fn set(line: String) {
     let _ = LINE.set(line);
 }
 
 /// The line of this run, if known.
-pub fn line() -> Option<&'static str> {
+pub(crate) fn line() -> Option<&'static str> {
     LINE.get().map(String::as_str)
 }
 

@@ -30,11 +30,11 @@ use crate::report::SOURCE_ROW;
 /// The success report's name.
 const SUCCESS: &str = "success.csv";
 
-pub use crate::outdir::EARLIER;
+pub(crate) use crate::outdir::EARLIER;
 
 /// The run being resumed.
 #[derive(Debug)]
-pub struct Resume {
+pub(crate) struct Resume {
     out: PathBuf,
     /// Rows with a final outcome: sorted, disjoint ranges.
     done: Vec<(Span, EarlierOutcome)>,
@@ -54,7 +54,7 @@ impl Resume {
     /// journal is this provider's, of exactly this input (`identity`) and sheet. Unless in a
     /// dry run, the success lines of a killed run are then kept in [`EARLIER`], since the new
     /// run replaces `.success.csv.part`.
-    pub fn load(
+    pub(crate) fn load(
         out: &Path,
         settings: &Settings,
         provider: &str,
@@ -83,7 +83,7 @@ impl Resume {
     }
 
     /// What the journal says; success lines from version 2 entries only (`cells` per row).
-    pub fn new(out: &Path, loaded: Loaded, cells: usize) -> Resume {
+    pub(crate) fn new(out: &Path, loaded: Loaded, cells: usize) -> Resume {
         let mut lines = SuccessLines::new(cells);
         for (row, c) in &loaded.cells {
             lines.add(*row, c.iter().map(String::as_str));
@@ -111,41 +111,41 @@ impl Resume {
     }
 
     /// Whether the row has a final outcome (it is not sent again).
-    pub fn is_done(&self, row: u64) -> bool {
+    pub(crate) fn is_done(&self, row: u64) -> bool {
         self.earlier(row).is_some()
     }
 
     /// The row's final outcome in the earlier run.
-    pub fn earlier(&self, row: u64) -> Option<&EarlierOutcome> {
+    pub(crate) fn earlier(&self, row: u64) -> Option<&EarlierOutcome> {
         let i = self.done.partition_point(|((first, _), _)| *first <= row);
         let ((_, last), o) = self.done.get(i.checked_sub(1)?)?;
         (row <= *last).then_some(o)
     }
 
     /// The `success.csv` cells (after `row`) of a row that succeeded.
-    pub fn success_cells(&self, row: u64) -> Option<Vec<&str>> {
+    pub(crate) fn success_cells(&self, row: u64) -> Option<Vec<&str>> {
         self.lines.get(row)
     }
 
     /// Whether the row was sent without a final outcome: the provider may hold it.
-    pub fn was_in_flight(&self, row: u64) -> bool {
+    pub(crate) fn was_in_flight(&self, row: u64) -> bool {
         in_spans(&self.sent, row) && !self.is_done(row)
     }
 
     /// Whether some rows were found unchanged (the run used `--skip-unchanged`).
-    pub fn has_unchanged(&self) -> bool {
+    pub(crate) fn has_unchanged(&self) -> bool {
         self.has_unchanged
     }
 
     /// How many rows succeeded in the earlier run.
     #[cfg(test)]
-    pub fn succeeded(&self) -> u64 {
+    pub(crate) fn succeeded(&self) -> u64 {
         self.succeeded
     }
 
     /// The new run committed its `success.csv` holding `reported` of the earlier success
     /// lines: once that is all of them, [`EARLIER`] is no longer needed.
-    pub fn reported(&self, reported: u64) -> io::Result<()> {
+    pub(crate) fn reported(&self, reported: u64) -> io::Result<()> {
         if reported < self.succeeded {
             return Ok(());
         }

@@ -41,7 +41,7 @@ use crate::stop::{self, Stop};
 
 /// The result of a run that got as far as writing its reports.
 #[derive(Debug)]
-pub struct RunResult {
+pub(crate) struct RunResult {
     pub summary: Summary,
     pub exit: Exit,
     /// Why the run stopped early, for the error line.
@@ -49,7 +49,7 @@ pub struct RunResult {
 }
 
 /// Run an import with these settings.
-pub async fn import(settings: Settings) -> Result<RunResult, Fatal> {
+pub(crate) async fn import(settings: Settings) -> Result<RunResult, Fatal> {
     match settings.provider.clone() {
         ProviderChoice::Nxlink(p) => import_with(Arc::new(p), settings).await,
         ProviderChoice::Itnio(p) => import_with(Arc::new(p), settings).await,

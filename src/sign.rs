@@ -26,7 +26,7 @@ impl Algorithm {
 
 /// nxlink `sign`: the four headers sorted by name as `name=value` joined with `&`, then
 /// `&body=<exact body>` when there is a body, then `&accessSecret=<secret>`, hashed to lowercase hex.
-pub fn nxlink_sign(
+pub(crate) fn nxlink_sign(
     access_key: &str,
     action: &str,
     biz_type: &str,
@@ -67,7 +67,7 @@ pub fn nxlink_sign(
 }
 
 /// itnio `Sign`: lowercase hex MD5 of `apiKey + apiSecret + timestamp`. The body is not signed.
-pub fn itnio_sign(api_key: &str, api_secret: &str, timestamp: &str) -> String {
+pub(crate) fn itnio_sign(api_key: &str, api_secret: &str, timestamp: &str) -> String {
     let mut h = Md5::new();
     h.update(api_key.as_bytes());
     h.update(api_secret.as_bytes());

@@ -10,7 +10,7 @@ use crate::exit::Exit;
 
 /// Why a run stopped early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
+pub(crate) enum Reason {
     Fatal = 1,
     MaxFailures = 2,
     Interrupt = 3,
@@ -18,7 +18,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub fn exit(self) -> Exit {
+    pub(crate) fn exit(self) -> Exit {
         match self {
             Reason::Fatal | Reason::MaxFailures => Exit::Stopped,
             Reason::Interrupt => Exit::Interrupted,
@@ -29,7 +29,7 @@ impl Reason {
 
 /// The shared stop flag.
 #[derive(Debug, Clone, Default)]
-pub struct Stop {
+pub(crate) struct Stop {
     reason: Arc<AtomicU8>,
     message: Arc<Mutex<Option<String>>>,
     notify: Arc<tokio::sync::Notify>,
@@ -37,7 +37,7 @@ pub struct Stop {
 
 impl Stop {
     /// Request a stop; returns true if this call was the first.
-    pub fn set(&self, reason: Reason, message: impl Into<String>) -> bool {
+    pub(crate) fn set(&self, reason: Reason, message: impl Into<String>) -> bool {
         let first = self
             .reason
             .compare_exchange(0, reason as u8, Ordering::SeqCst, Ordering::SeqCst)
@@ -51,11 +51,11 @@ impl Stop {
         first
     }
 
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         self.reason.load(Ordering::Relaxed) != 0
     }
 
-    pub fn reason(&self) -> Option<Reason> {
+    pub(crate) fn reason(&self) -> Option<Reason> {
         match self.reason.load(Ordering::SeqCst) {
             1 => Some(Reason::Fatal),
             2 => Some(Reason::MaxFailures),
@@ -65,12 +65,12 @@ impl Stop {
         }
     }
 
-    pub fn message(&self) -> Option<String> {
+    pub(crate) fn message(&self) -> Option<String> {
         self.message.lock().ok().and_then(|m| m.clone())
     }
 
     /// Wait until a stop is requested.
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         loop {
             let notified = self.notify.notified();
             if self.is_set() {
@@ -84,7 +84,7 @@ impl Stop {
 /// Listen for SIGINT/SIGTERM: the first asks for a graceful stop, a second one exits at once
 /// (the journal still allows `--resume`).
 #[cfg(unix)]
-pub fn listen_for_signals(stop: Stop) {
+pub(crate) fn listen_for_signals(stop: Stop) {
     use tokio::signal::unix::{signal, SignalKind};
     tokio::spawn(async move {
         let (Ok(mut int), Ok(mut term)) = (

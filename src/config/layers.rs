@@ -19,7 +19,7 @@ use crate::exit::Fatal;
 use crate::input::Format;
 
 /// Note in `c` the options the command line gave (by id), at any depth of subcommands.
-pub fn mark_command_line(c: &mut CommonArgs, matches: &ArgMatches) {
+pub(crate) fn mark_command_line(c: &mut CommonArgs, matches: &ArgMatches) {
     let mut m = Some(matches);
     while let Some(now) = m {
         for id in now.ids() {

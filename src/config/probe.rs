@@ -17,7 +17,7 @@ use crate::sign::Algorithm;
 
 /// Where a check sends its one request, and with which credentials.
 #[derive(Debug)]
-pub struct CheckTarget {
+pub(crate) struct CheckTarget {
     pub provider: ProviderChoice,
     /// [`Endpoint::Remote`] or [`Endpoint::Sandbox`], never a dry run.
     pub endpoint: Endpoint,
@@ -25,7 +25,11 @@ pub struct CheckTarget {
 }
 
 /// The nxlink account and endpoint an import with these arguments would use.
-pub fn nxlink_check(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<CheckTarget, Fatal> {
+pub(crate) fn nxlink_check(
+    args: &NxlinkArgs,
+    c: &CommonArgs,
+    env: Env<'_>,
+) -> Result<CheckTarget, Fatal> {
     let (args, c) = nxlink_args(args, c, env)?;
     let (args, c) = (&args, &c);
     let (file, _) = load_for(c, "nxlink", env)?;
@@ -63,7 +67,11 @@ pub fn nxlink_check(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<C
 }
 
 /// The itnio account, job and endpoint an import with these arguments would use.
-pub fn itnio_check(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<CheckTarget, Fatal> {
+pub(crate) fn itnio_check(
+    args: &ItnioArgs,
+    c: &CommonArgs,
+    env: Env<'_>,
+) -> Result<CheckTarget, Fatal> {
     let (args, c) = itnio_args(args, c, env)?;
     let (args, c) = (&args, &c);
     super::job_given(args)?;

@@ -21,20 +21,20 @@ use crate::input::Format;
 use crate::provider::rules::DateOrder;
 
 /// The recorded options, by name.
-pub type Options = BTreeMap<String, Value>;
+pub(crate) type Options = BTreeMap<String, Value>;
 
 /// What shapes a run: each option's effective value, and which of them this invocation gave
 /// (on the command line, in the environment or in the config file) rather than left to its
 /// default.
 #[derive(Debug, Clone, Default)]
-pub struct Shape {
+pub(crate) struct Shape {
     pub values: Options,
     pub given: BTreeSet<&'static str>,
 }
 
 impl Shape {
     /// Record `name` with its effective `value`; `given` when the invocation set it.
-    pub fn set(&mut self, name: &'static str, value: Value, given: bool) {
+    pub(crate) fn set(&mut self, name: &'static str, value: Value, given: bool) {
         self.values.insert(name.to_owned(), value);
         if given {
             self.given.insert(name);
@@ -43,7 +43,7 @@ impl Shape {
 }
 
 /// The provider's own arguments, whose recorded values a resume may take back.
-pub enum ProviderArgs<'a> {
+pub(crate) enum ProviderArgs<'a> {
     Nxlink(&'a mut NxlinkArgs),
     Itnio(&'a mut ItnioArgs),
 }
@@ -54,7 +54,7 @@ pub enum ProviderArgs<'a> {
 /// [`apply`] puts into the arguments before the settings are built again. `Err`: an option
 /// given with another value than the run had, or a journal that cannot be read.
 /// A journal written before options were recorded adds a warning to `warnings`.
-pub fn reconcile(
+pub(crate) fn reconcile(
     shape: &Shape,
     out: &Path,
     warnings: &mut Vec<String>,
@@ -145,7 +145,7 @@ fn describe(name: &str, v: &Value) -> String {
 }
 
 /// Put the recorded values `taken` (from [`reconcile`]) into the arguments, as if given.
-pub fn apply(taken: &Options, c: &mut CommonArgs, p: ProviderArgs<'_>) -> Result<(), Fatal> {
+pub(crate) fn apply(taken: &Options, c: &mut CommonArgs, p: ProviderArgs<'_>) -> Result<(), Fatal> {
     let mut p = p;
     for (name, v) in taken {
         apply_one(name, v, c, &mut p).ok_or_else(|| {

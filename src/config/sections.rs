@@ -15,7 +15,7 @@ use crate::secret::Secret;
 
 /// The import options a section or profile may set, taken out of it.
 #[derive(Debug, Default)]
-pub struct ImportOptions {
+pub(crate) struct ImportOptions {
     pub format: Option<String>,
     pub sheet: Option<toml::Value>,
     pub delimiter: Option<String>,
@@ -46,7 +46,7 @@ macro_rules! section {
         $(#[$doc])*
         #[derive(Debug, Default, Deserialize)]
         #[serde(deny_unknown_fields)]
-        pub struct $name {
+        pub(crate) struct $name {
             $(pub $field: Option<$ty>,)*
             pub format: Option<String>,
             pub sheet: Option<toml::Value>,
@@ -75,14 +75,14 @@ macro_rules! section {
         impl $name {
             /// Lay `top` over this section: each key `top` holds replaces this one's.
             #[allow(dead_code)]
-            pub fn overlay(&mut self, top: &mut Profile) {
+            pub(crate) fn overlay(&mut self, top: &mut Profile) {
                 $(if top.$field.is_some() { self.$field = top.$field.take(); })*
                 section!(@common self top);
             }
 
             /// The import options, taken out of the section (`state` is the file's layer: see
             /// `layers::load_for`).
-            pub fn take_options(&mut self) -> ImportOptions {
+            pub(crate) fn take_options(&mut self) -> ImportOptions {
                 ImportOptions {
                     format: self.format.take(),
                     sheet: self.sheet.take(),

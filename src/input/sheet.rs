@@ -160,7 +160,7 @@ pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputE
 }
 
 /// `A`, `B`, ..., `Z`, `AA`, ... for a 0-based column.
-pub fn column_letters(col: u32) -> String {
+pub(super) fn column_letters(col: u32) -> String {
     let mut n = u64::from(col) + 1;
     let mut out = Vec::new();
     while n > 0 {
@@ -176,7 +176,7 @@ fn clamp_u32(n: usize) -> u32 {
 }
 
 /// `C17` for 0-based row 16, column 2.
-pub fn cell_name(row: u32, col: u32) -> String {
+pub(super) fn cell_name(row: u32, col: u32) -> String {
     format!("{}{}", column_letters(col), u64::from(row) + 1)
 }
 

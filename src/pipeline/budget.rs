@@ -12,13 +12,13 @@ const PERCENT_MIN_SAMPLE: u64 = 100;
 
 /// Rows answered and failed (or unknown) so far in this run, against the limit.
 #[derive(Debug, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     limit: Option<MaxFailures>,
     tally: Mutex<(u64, u64)>,
 }
 
 impl Budget {
-    pub fn new(limit: Option<MaxFailures>) -> Budget {
+    pub(crate) fn new(limit: Option<MaxFailures>) -> Budget {
         Budget {
             limit,
             tally: Mutex::new((0, 0)),
@@ -26,7 +26,7 @@ impl Budget {
     }
 
     /// Count these outcomes; the stop message when the limit is now passed.
-    pub fn record(&self, outcomes: &[Outcome]) -> Option<String> {
+    pub(crate) fn record(&self, outcomes: &[Outcome]) -> Option<String> {
         let limit = self.limit?;
         let mut tally = self.tally.lock().ok()?;
         for o in outcomes {

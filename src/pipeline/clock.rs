@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 const TOLERANCE_MS: i64 = 2_000;
 
 #[derive(Debug, Default)]
-pub struct Clock {
+pub(crate) struct Clock {
     offset_ms: AtomicI64,
     corrected: AtomicBool,
 }
@@ -22,13 +22,13 @@ fn system_ms(t: SystemTime) -> i64 {
 
 impl Clock {
     /// Milliseconds since the epoch, corrected.
-    pub fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         system_ms(SystemTime::now()) + self.offset_ms.load(Ordering::Relaxed)
     }
 
     /// Learn the provider's time. Returns the measured skew in ms when this is the first
     /// correction (so the caller can say so once).
-    pub fn correct(&self, server: SystemTime) -> Option<i64> {
+    pub(crate) fn correct(&self, server: SystemTime) -> Option<i64> {
         let skew = system_ms(server) - system_ms(SystemTime::now());
         if skew.abs() < TOLERANCE_MS {
             return None;
@@ -37,7 +37,7 @@ impl Clock {
         (!self.corrected.swap(true, Ordering::SeqCst)).then_some(skew)
     }
 
-    pub fn offset_ms(&self) -> i64 {
+    pub(crate) fn offset_ms(&self) -> i64 {
         self.offset_ms.load(Ordering::Relaxed)
     }
 }

@@ -43,7 +43,7 @@ const SHOWN_REJECTIONS: u64 = 10;
 const EXAMPLE_ROWS: usize = 5;
 
 /// The report files being written.
-pub struct Reports {
+pub(crate) struct Reports {
     pub success: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
     pub failed: (ReportFile, FailedWriter<BufWriter<File>>),
     /// `unchanged.csv`, with `--skip-unchanged`.
@@ -103,7 +103,7 @@ fn earlier_reported(resume: Option<&Resume>, reported: u64) {
     }
 }
 
-pub struct Collector<P: Provider> {
+pub(crate) struct Collector<P: Provider> {
     pub provider: Arc<P>,
     pub reports: Reports,
     pub journal: Option<Arc<Journal>>,
@@ -130,7 +130,7 @@ pub struct Collector<P: Provider> {
 
 /// What the collector wrote to the success report that others depend on.
 #[derive(Debug, Default)]
-pub struct Written {
+pub(crate) struct Written {
     /// Rows recorded as succeeded in the journal since the success report was last synced.
     unsynced: bool,
     /// Success lines of the resumed run written again to this run's `success.csv`.
@@ -139,7 +139,7 @@ pub struct Written {
 
 /// What the collector ends with.
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     pub counts: Counts,
     /// Rows whose final outcome the journal holds.
     pub journaled: u64,
@@ -148,7 +148,7 @@ pub struct Collected {
 impl<P: Provider> Collector<P> {
     /// Consume events until every sender is gone, then commit the reports. A failure to write
     /// is recorded in `write_failure` (and stops the run); the reports are then not committed.
-    pub fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> Collected {
+    pub(crate) fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> Collected {
         let mut synced = std::time::Instant::now();
         while let Some(ev) = rx.blocking_recv() {
             self.handle(ev);

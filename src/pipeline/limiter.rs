@@ -21,8 +21,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 const RAISE_AFTER: usize = 20;
 
 /// `--concurrency auto`: where it starts and its ceiling.
-pub const AUTO_START: usize = 4;
-pub const AUTO_MAX: usize = 64;
+pub(crate) const AUTO_START: usize = 4;
+pub(crate) const AUTO_MAX: usize = 64;
 
 #[derive(Debug)]
 struct State {
@@ -37,7 +37,7 @@ struct State {
 
 /// Adaptive bound on requests in flight.
 #[derive(Debug)]
-pub struct Limiter {
+pub(crate) struct Limiter {
     sem: Arc<Semaphore>,
     max: usize,
     adaptive: bool,
@@ -46,12 +46,12 @@ pub struct Limiter {
 
 impl Limiter {
     /// A fixed ceiling of `max` requests in flight, lowered only on throttling.
-    pub fn new(max: usize) -> Limiter {
+    pub(crate) fn new(max: usize) -> Limiter {
         Limiter::start(max.max(1), max.max(1), false)
     }
 
     /// `--concurrency auto`: from [`AUTO_START`] up to [`AUTO_MAX`], following latency.
-    pub fn auto() -> Limiter {
+    pub(crate) fn auto() -> Limiter {
         Limiter::start(AUTO_START, AUTO_MAX, true)
     }
 
@@ -71,17 +71,17 @@ impl Limiter {
     }
 
     /// Whether one request in flight is all that is allowed now.
-    pub fn at_floor(&self) -> bool {
+    pub(crate) fn at_floor(&self) -> bool {
         self.state.lock().map(|s| s.current <= 1).unwrap_or(false)
     }
 
     /// Requests allowed in flight now.
-    pub fn current(&self) -> usize {
+    pub(crate) fn current(&self) -> usize {
         self.state.lock().map(|s| s.current).unwrap_or(self.max)
     }
 
     /// Wait for a slot.
-    pub async fn acquire(&self) -> OwnedSemaphorePermit {
+    pub(crate) async fn acquire(&self) -> OwnedSemaphorePermit {
         loop {
             if let Ok(p) = self.sem.clone().acquire_owned().await {
                 return p;
@@ -90,13 +90,18 @@ impl Limiter {
     }
 
     /// A slot if one is free right now.
-    pub fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
+    pub(crate) fn try_acquire(&self) -> Option<OwnedSemaphorePermit> {
         self.sem.clone().try_acquire_owned().ok()
     }
 
     /// Give a slot back after a batch; `ok` when the batch was not throttled; `latency`, the
     /// time of its one request when it took one (adaptive mode learns from it).
-    pub fn release(&self, permit: OwnedSemaphorePermit, ok: bool, latency: Option<Duration>) {
+    pub(crate) fn release(
+        &self,
+        permit: OwnedSemaphorePermit,
+        ok: bool,
+        latency: Option<Duration>,
+    ) {
         let Ok(mut s) = self.state.lock() else {
             return;
         };
@@ -179,7 +184,7 @@ impl Limiter {
 
     /// The provider asked us to slow down: one slot fewer (never below one), or half as many in
     /// adaptive mode. Returns the new concurrency when it changed.
-    pub fn throttle(&self) -> Option<usize> {
+    pub(crate) fn throttle(&self) -> Option<usize> {
         let mut s = self.state.lock().ok()?;
         s.streak = 0;
         if s.current <= 1 {
@@ -200,14 +205,14 @@ impl Limiter {
 /// What the progress bar shows of the pace: the requests allowed in flight and, once paced,
 /// the requests per second (the send stage sets it, the collector shows it).
 #[derive(Debug, Default)]
-pub struct LoadView {
+pub(crate) struct LoadView {
     in_flight: std::sync::atomic::AtomicUsize,
     /// Requests per second × 1000; 0 when not paced.
     milli_rate: std::sync::atomic::AtomicU64,
 }
 
 impl LoadView {
-    pub fn set(&self, in_flight: usize, rate: Option<f64>) {
+    pub(crate) fn set(&self, in_flight: usize, rate: Option<f64>) {
         use std::sync::atomic::Ordering::Relaxed;
         self.in_flight.store(in_flight, Relaxed);
         let milli = rate.map_or(0, |r| (r * 1000.0).clamp(1.0, 1e12) as u64);
@@ -215,7 +220,7 @@ impl LoadView {
     }
 
     /// `12 in flight`, `1 in flight, 2.9 requests/s`; empty before the first batch.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         use std::sync::atomic::Ordering::Relaxed;
         let n = self.in_flight.load(Relaxed);
         if n == 0 {
@@ -232,7 +237,7 @@ impl LoadView {
 /// flight; from then on a gap between requests that grows by half on each throttled answer
 /// and shrinks by 1 % with each accepted one (gone again below a millisecond).
 #[derive(Debug, Default)]
-pub struct Pace {
+pub(crate) struct Pace {
     state: Mutex<PaceState>,
 }
 
@@ -250,7 +255,7 @@ const FIRST_GAP: Duration = Duration::from_millis(50);
 
 impl Pace {
     /// Wait for this request's turn (at once while no gap is set).
-    pub async fn wait(&self) {
+    pub(crate) async fn wait(&self) {
         let at = {
             let Ok(mut s) = self.state.lock() else {
                 return;
@@ -275,7 +280,7 @@ impl Pace {
 
     /// A throttled answer; `at_floor` when one request is in flight (concurrency can go no
     /// lower). Returns the new gap when it changed.
-    pub fn throttled(&self, at_floor: bool) -> Option<Duration> {
+    pub(crate) fn throttled(&self, at_floor: bool) -> Option<Duration> {
         let mut s = self.state.lock().ok()?;
         let gap = match s.gap {
             Some(g) => g.saturating_mul(3) / 2,
@@ -291,7 +296,7 @@ impl Pace {
     }
 
     /// An accepted answer: a little faster.
-    pub fn accepted(&self) {
+    pub(crate) fn accepted(&self) {
         let Ok(mut s) = self.state.lock() else {
             return;
         };
@@ -302,7 +307,7 @@ impl Pace {
     }
 
     /// The current rate in requests per second, when paced.
-    pub fn rate(&self) -> Option<f64> {
+    pub(crate) fn rate(&self) -> Option<f64> {
         let s = self.state.lock().ok()?;
         s.gap.map(|g| 1.0 / g.as_secs_f64().max(1e-9))
     }
@@ -310,7 +315,7 @@ impl Pace {
 
 /// Build a requests-per-second limiter (burst of one request); `None` for a rate whose period
 /// is not a duration (the command line bounds the rate, so this is not met in practice).
-pub fn rate_limiter(rate: f64) -> Option<DefaultDirectRateLimiter> {
+pub(crate) fn rate_limiter(rate: f64) -> Option<DefaultDirectRateLimiter> {
     let period = Duration::try_from_secs_f64(1.0 / rate).ok()?;
     let quota = Quota::with_period(period)?.allow_burst(NonZeroU32::MIN);
     Some(RateLimiter::direct(quota))

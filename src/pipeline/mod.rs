@@ -11,19 +11,19 @@ use std::sync::{Arc, OnceLock};
 
 use crate::input::RecordData;
 
-pub mod budget;
-pub mod clock;
-pub mod collect;
-pub mod limiter;
-pub mod read;
-pub mod retry;
-pub mod seen;
-pub mod send;
-pub mod unchanged;
+pub(crate) mod budget;
+pub(crate) mod clock;
+pub(crate) mod collect;
+pub(crate) mod limiter;
+pub(crate) mod read;
+pub(crate) mod retry;
+pub(crate) mod seen;
+pub(crate) mod send;
+pub(crate) mod unchanged;
 
 /// A prepared row travelling through the pipeline with its original content.
 #[derive(Debug)]
-pub struct Item<C> {
+pub(crate) struct Item<C> {
     pub row: u64,
     pub customer: C,
     pub data: RecordData,
@@ -31,16 +31,16 @@ pub struct Item<C> {
 
 /// Up to `--batch-size` prepared rows, sent as one request.
 #[derive(Debug)]
-pub struct Batch<C> {
+pub(crate) struct Batch<C> {
     pub id: u64,
     pub items: Vec<Item<C>>,
 }
 
-pub use crate::outcome::Outcome;
+pub(crate) use crate::outcome::Outcome;
 
 /// A row the run being resumed finished, read again: reported as it ended then.
 #[derive(Debug)]
-pub struct EarlierRow<C> {
+pub(crate) struct EarlierRow<C> {
     pub row: u64,
     pub data: RecordData,
     /// The row as prepared now, when it could be (`unchanged.csv` cells are computed from it).
@@ -49,7 +49,7 @@ pub struct EarlierRow<C> {
 
 /// What the collector hears about.
 #[derive(Debug)]
-pub enum Event<C> {
+pub(crate) enum Event<C> {
     /// Refused locally (never sent).
     Rejected {
         row: u64,
@@ -73,7 +73,7 @@ pub enum Event<C> {
 
 impl<C> Event<C> {
     /// Every item of a batch as pending.
-    pub fn pending(items: Vec<Item<C>>) -> Event<C> {
+    pub(crate) fn pending(items: Vec<Item<C>>) -> Event<C> {
         Event::Done(items.into_iter().map(|i| (i, Outcome::Pending)).collect())
     }
 }
@@ -82,20 +82,20 @@ impl<C> Event<C> {
 /// the dispatcher and the collector: after it the run stops and writes nothing more, and the
 /// end of the run says what the journal holds and that `--resume` continues.
 #[derive(Debug, Clone, Default)]
-pub struct WriteFailure(Arc<OnceLock<String>>);
+pub(crate) struct WriteFailure(Arc<OnceLock<String>>);
 
 impl WriteFailure {
     /// Record a failure to write `what`; true if it is the first.
-    pub fn set(&self, what: &str, e: &std::io::Error) -> bool {
+    pub(crate) fn set(&self, what: &str, e: &std::io::Error) -> bool {
         self.0.set(format!("cannot write {what}: {e}")).is_ok()
     }
 
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         self.0.get().is_some()
     }
 
     /// What failed, and why.
-    pub fn get(&self) -> Option<&str> {
+    pub(crate) fn get(&self) -> Option<&str> {
         self.0.get().map(String::as_str)
     }
 }

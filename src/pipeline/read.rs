@@ -17,14 +17,14 @@ use crate::resume::Resume;
 use crate::stop::Stop;
 
 /// How records are mapped: by column position (CSV/TSV) or by key (JSONL).
-pub enum Mapper {
+pub(crate) enum Mapper {
     Csv { plan: Plan, header: Vec<String> },
     Json(KeyPlan),
 }
 
 /// What the reader saw.
 #[derive(Debug, Default)]
-pub struct ReadStats {
+pub(crate) struct ReadStats {
     pub records: u64,
     pub batches: u64,
     /// The mapping as applied (for JSONL: over the keys seen).
@@ -33,7 +33,7 @@ pub struct ReadStats {
     pub ignored_keys: Vec<String>,
 }
 
-pub struct Reader<P: Provider> {
+pub(crate) struct Reader<P: Provider> {
     pub provider: Arc<P>,
     pub mapper: Mapper,
     pub batch_size: usize,
@@ -107,7 +107,7 @@ impl<C> Pass<C> {
 impl<P: Provider> Reader<P> {
     /// Drain `input` into `batches` and `events`. Returns an error only when reading itself
     /// fails (I/O); records read before that are all accounted for.
-    pub fn run(
+    pub(crate) fn run(
         mut self,
         input: Input,
         batches: Sender<Batch<P::Customer>>,

@@ -14,7 +14,7 @@ use crate::provider::{Answer, RetryKind, RowAnswer};
 
 /// Why an attempt is worth repeating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
+pub(crate) enum Cause {
     /// No complete answer came back.
     Transport(TransportKind),
     /// The provider refused the timestamp; `date` is its clock, when it said.
@@ -29,7 +29,7 @@ pub enum Cause {
 
 /// What to do after one attempt.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Step {
+pub(crate) enum Step {
     /// A definite answer for each row.
     Rows {
         rows: Vec<RowAnswer>,
@@ -55,7 +55,7 @@ pub enum Step {
 
 impl Step {
     /// Whether the attempt reached a server at all (anything but a failed connection).
-    pub fn reached_server(&self) -> bool {
+    pub(crate) fn reached_server(&self) -> bool {
         !matches!(
             self,
             Step::Retry {
@@ -67,7 +67,7 @@ impl Step {
 }
 
 /// Classify one attempt's reply. `interpret` reads an HTTP 200 body (the provider's rules).
-pub fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer) -> Step {
+pub(crate) fn classify(reply: Reply, url: &str, interpret: impl FnOnce(&[u8]) -> Answer) -> Step {
     match reply {
         Reply::Transport {
             kind: TransportKind::Tls,

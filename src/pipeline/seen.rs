@@ -44,7 +44,7 @@ const SHARDS: usize = 256;
 
 /// First rows of the keys seen so far.
 #[derive(Debug)]
-pub struct Seen {
+pub(crate) struct Seen {
     shards: Vec<HashMap<Key, u32, BuildHasherDefault<Identity>>>,
     hasher: BuildHasherDefault<DefaultHasher>,
 }
@@ -60,7 +60,7 @@ impl Default for Seen {
 
 /// What [`Seen::first`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum First {
+pub(crate) enum First {
     /// Not seen before: now remembered with this row.
     New,
     /// Seen first at this row (`None`: a row beyond 4,294,967,294).
@@ -70,7 +70,7 @@ pub enum First {
 impl Seen {
     /// Room for about `keys` keys from the start, so that the tables never grow in step (a
     /// growth holds the old and the new tables at once: half as much again at the peak).
-    pub fn with_capacity(keys: u64) -> Seen {
+    pub(crate) fn with_capacity(keys: u64) -> Seen {
         let per_shard = usize::try_from(keys / SHARDS as u64 + keys / (SHARDS as u64 * 16) + 16)
             .unwrap_or(usize::MAX);
         Seen {
@@ -82,7 +82,7 @@ impl Seen {
     }
 
     /// Remember `key` at `row` unless it was seen before; say which.
-    pub fn first(&mut self, key: &str, row: u64) -> First {
+    pub(crate) fn first(&mut self, key: &str, row: u64) -> First {
         let h = self.hasher.hash_one(key);
         // The shard comes from middle bits: the table itself uses the low bits for the bucket
         // and the top bits for its tags.

@@ -29,13 +29,13 @@ use crate::stop::{Reason, Stop};
 
 /// Request counters shared with the summary.
 #[derive(Debug, Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
 }
 
 /// Everything a batch sender needs.
-pub struct SendStage<P: Provider> {
+pub(crate) struct SendStage<P: Provider> {
     pub provider: Arc<P>,
     pub http: Http,
     pub retries: u32,
@@ -85,14 +85,14 @@ struct Suspect {
 }
 
 /// `--give-up-after`'s default: ten minutes of throttling without an answered batch.
-pub const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
+pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
 
 /// After this many such batches in a row at the start of a run, the run stops.
 const SUSPECT_BATCHES: u32 = 3;
 
 impl<P: Provider> SendStage<P> {
     #[allow(clippy::too_many_arguments)]
-    pub fn new(
+    pub(crate) fn new(
         provider: Arc<P>,
         http: Http,
         retries: u32,
@@ -222,7 +222,7 @@ impl<P: Provider> SendStage<P> {
 
 /// A dry run's send stage: each batch is counted as the request it would be, and nothing is
 /// sent.
-pub async fn plan_only<C>(mut batches: Receiver<Batch<C>>, events: Sender<Event<C>>) {
+pub(crate) async fn plan_only<C>(mut batches: Receiver<Batch<C>>, events: Sender<Event<C>>) {
     while let Some(batch) = batches.recv().await {
         let rows = batch.items.len() as u64;
         let _ = events.send(Event::Valid { rows }).await;
@@ -230,7 +230,7 @@ pub async fn plan_only<C>(mut batches: Receiver<Batch<C>>, events: Sender<Event<
 }
 
 /// Dispatch batches until the reader is done, then wait for every batch in flight.
-pub async fn dispatch<P: Provider>(
+pub(crate) async fn dispatch<P: Provider>(
     ctx: Arc<SendStage<P>>,
     mut batches: Receiver<Batch<P::Customer>>,
 ) {

@@ -31,7 +31,7 @@ use crate::state::writer::{Outcomes, Writer};
 use crate::state::{fingerprint, Remembered, State, MAX_INDEX_ROWS};
 
 /// The filter stage.
-pub struct Filter<P: Provider> {
+pub(crate) struct Filter<P: Provider> {
     pub provider: Arc<P>,
     /// The state and the run's scope in it; `None` when nothing is remembered yet (a dry run
     /// before any state exists, or for this account): every row is new.
@@ -41,7 +41,7 @@ pub struct Filter<P: Provider> {
 
 impl<P: Provider> Filter<P> {
     /// Filter batches from `input` until it closes.
-    pub fn run(
+    pub(crate) fn run(
         self,
         mut input: Receiver<Batch<P::Customer>>,
         batches: Sender<Batch<P::Customer>>,
@@ -139,7 +139,7 @@ impl<P: Provider> Filter<P> {
 
 /// Notes final outcomes for the state, for the collector, and hands them to the state's
 /// writer thread (`crate::state::writer`) once per collector wake-up, without waiting.
-pub struct Recorder {
+pub(crate) struct Recorder {
     writer: Writer,
     salt: String,
     buf: Vec<u8>,
@@ -147,7 +147,7 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(writer: Writer, salt: String) -> Recorder {
+    pub(crate) fn new(writer: Writer, salt: String) -> Recorder {
         Recorder {
             writer,
             salt,
@@ -159,7 +159,12 @@ impl Recorder {
     /// Note a row's final outcome (handed over by the next [`Recorder::flush`]). A row the
     /// provider answered "already exists" (`already_present`) is forgotten, not remembered:
     /// what the provider holds for it may be older data than this row.
-    pub fn note<P: Provider>(&mut self, provider: &P, customer: &P::Customer, outcome: &Outcome) {
+    pub(crate) fn note<P: Provider>(
+        &mut self,
+        provider: &P,
+        customer: &P::Customer,
+        outcome: &Outcome,
+    ) {
         match outcome {
             Outcome::Succeeded {
                 already_present: false,
@@ -188,13 +193,13 @@ impl Recorder {
 
     /// At the end of the run: hand over what is left and wait for the writer to record and
     /// merge it. Returns a warning to show when something could not be recorded.
-    pub fn finish(&mut self) -> Option<String> {
+    pub(crate) fn finish(&mut self) -> Option<String> {
         self.flush();
         self.writer.finish()
     }
 
     /// Hand what was noted to the writer (it never waits).
-    pub fn flush(&mut self) {
+    pub(crate) fn flush(&mut self) {
         if !self.noted.succeeded.is_empty() || !self.noted.forget.is_empty() {
             self.writer.send(std::mem::take(&mut self.noted));
         }

@@ -20,7 +20,7 @@ const MAX_ROWS: u32 = 1_048_576;
 const MAX_COLUMNS: usize = 16_384;
 const MAX_CELL_CHARS: usize = 32_767;
 
-pub struct FailedXlsx {
+pub(crate) struct FailedXlsx {
     book: Workbook,
     /// The next row of the sheet to write (0 is the header).
     next: u32,
@@ -41,7 +41,7 @@ fn xlsx_err(e: XlsxError) -> io::Error {
 impl FailedXlsx {
     /// A workbook whose one sheet starts with `header` (the input's, as written) and ours.
     /// `None` when the header is wider than a sheet can hold with our columns.
-    pub fn new(header: &[String]) -> io::Result<Option<FailedXlsx>> {
+    pub(crate) fn new(header: &[String]) -> io::Result<Option<FailedXlsx>> {
         if header.len() + FAILED_COLUMNS.len() > MAX_COLUMNS {
             return Ok(None);
         }
@@ -82,7 +82,7 @@ impl FailedXlsx {
     }
 
     /// One non-succeeded record, as in `failed.csv`.
-    pub fn write(
+    pub(crate) fn write(
         &mut self,
         row: u64,
         data: &RecordData,
@@ -142,7 +142,7 @@ impl FailedXlsx {
     }
 
     /// Write the workbook to `w`.
-    pub fn save<W: Write + Send>(mut self, w: W) -> io::Result<()> {
+    pub(crate) fn save<W: Write + Send>(mut self, w: W) -> io::Result<()> {
         self.book.save_to_writer(w).map_err(xlsx_err)
     }
 }

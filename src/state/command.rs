@@ -18,7 +18,7 @@ fn fatal(e: StateError) -> Fatal {
 }
 
 /// Run `custimport state [ACTION]` on the database at `path`.
-pub fn run(action: Option<&StateAction>, path: &Path, json: bool) -> Result<Exit, Fatal> {
+pub(crate) fn run(action: Option<&StateAction>, path: &Path, json: bool) -> Result<Exit, Fatal> {
     match action {
         Some(StateAction::Path) => {
             crate::messages::stdout(format!("{}\n", path.display()).as_bytes())
@@ -78,7 +78,7 @@ fn esc(s: &str) -> String {
 }
 
 /// The human listing: one line per scope.
-pub fn table(path: &Path, scopes: &[ScopeInfo]) -> String {
+pub(crate) fn table(path: &Path, scopes: &[ScopeInfo]) -> String {
     let mut s = format!("state: {}\n", esc(&path.display().to_string()));
     if scopes.is_empty() {
         s.push_str("nothing remembered yet (runs with --skip-unchanged fill it)\n");

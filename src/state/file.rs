@@ -14,7 +14,7 @@ use super::StateError;
 
 /// Check the state at `path` (and the files SQLite keeps beside it) and its directory;
 /// with `create`, create a missing one (and its directory). Returns whether the file exists.
-pub fn prepare(path: &Path, create: bool) -> Result<bool, StateError> {
+pub(super) fn prepare(path: &Path, create: bool) -> Result<bool, StateError> {
     // `state.db/` would make the system follow a link named `state.db`: check the name itself.
     let name: PathBuf = path.components().collect();
     let dir = match name.parent() {

@@ -67,11 +67,11 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use serde::Serialize;
 
 /// The schema this code writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i32 = 1;
+pub(crate) const SCHEMA_VERSION: i32 = 1;
 
 /// custimport's mark in the database header (`PRAGMA application_id`): "CIMP". Set when the
 /// database is created; a database without it is another program's and is never altered.
-pub const APPLICATION_ID: i32 = 0x4349_4d50;
+pub(crate) const APPLICATION_ID: i32 = 0x4349_4d50;
 
 /// What a state database written before [`APPLICATION_ID`] existed holds, exactly
 /// (`type name` of `sqlite_master`, sorted): such a file is adopted.
@@ -117,11 +117,11 @@ CREATE TABLE IF NOT EXISTS outcomes (
 
 /// Scopes with more remembered rows than this are looked up batch by batch in SQLite
 /// instead of through an in-memory [`Index`] (which takes 16 bytes a row: 32 MiB here).
-pub const MAX_INDEX_ROWS: usize = 2_000_000;
+pub(crate) const MAX_INDEX_ROWS: usize = 2_000_000;
 
 /// A failure of the state database, with the path it concerns.
 #[derive(Debug, thiserror::Error)]
-pub enum StateError {
+pub(crate) enum StateError {
     #[error("state database {path}: {source}")]
     Sqlite {
         path: String,
@@ -142,7 +142,7 @@ pub enum StateError {
 
 impl StateError {
     /// Whether another process holding the database is all that went wrong.
-    pub fn is_busy(&self) -> bool {
+    pub(crate) fn is_busy(&self) -> bool {
         matches!(self, StateError::Sqlite {
             source: rusqlite::Error::SqliteFailure(e, _),
             ..
@@ -154,7 +154,7 @@ impl StateError {
 }
 
 /// The 128-bit fingerprint of what was sent for a row.
-pub type Fingerprint = [u8; 16];
+pub(crate) type Fingerprint = [u8; 16];
 
 /// The fingerprint of a row: BLAKE3 over the request options that change what the provider
 /// does with the row (`salt`, e.g. nxlink's `type`; never holding a NUL), a NUL, and the row's
@@ -164,7 +164,7 @@ pub type Fingerprint = [u8; 16];
 /// unchanged, even one crafted by whoever writes some of the input's cells (2^-128 by chance,
 /// and no known way to aim at it). It costs about 0.2 µs for a row of a few hundred bytes,
 /// paid only for rows whose key the state remembers (and for rows that succeed).
-pub fn fingerprint(salt: &[u8], sent: &[u8]) -> Fingerprint {
+pub(crate) fn fingerprint(salt: &[u8], sent: &[u8]) -> Fingerprint {
     let mut h = blake3::Hasher::new();
     h.update(salt);
     h.update(&[0]);
@@ -177,7 +177,7 @@ pub fn fingerprint(salt: &[u8], sent: &[u8]) -> Fingerprint {
 /// The account and endpoint a run talks to. Two runs share remembered rows only when every
 /// field is equal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ScopeSpec {
+pub(crate) struct ScopeSpec {
     pub provider: String,
     pub endpoint: String,
     /// nxlink access key / itnio api key: the public half of the credentials.
@@ -204,7 +204,7 @@ impl ScopeSpec {
 
     /// The endpoint in a canonical spelling (scheme and host lower case, no default port, no
     /// trailing `/`), so that equivalent spellings of a base URL share one scope.
-    pub fn canonical_endpoint(base_url: &str) -> String {
+    pub(crate) fn canonical_endpoint(base_url: &str) -> String {
         match url::Url::parse(base_url.trim()) {
             Ok(u) => u.as_str().trim_end_matches('/').to_owned(),
             Err(_) => base_url.trim().trim_end_matches('/').to_owned(),
@@ -214,7 +214,7 @@ impl ScopeSpec {
 
 /// What `custimport state` shows for a scope.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ScopeInfo {
+pub(crate) struct ScopeInfo {
     pub id: i64,
     #[serde(flatten)]
     pub spec: ScopeSpec,
@@ -225,7 +225,7 @@ pub struct ScopeInfo {
 }
 
 /// An open state database.
-pub struct State {
+pub(crate) struct State {
     conn: Connection,
     path: PathBuf,
 }
@@ -252,7 +252,7 @@ impl State {
     /// Open the database at `path` for reading and writing, creating it (0600, in a directory
     /// created 0700) and its schema when missing. The file is checked first (see `file.rs`);
     /// another program's database is refused and left as it was.
-    pub fn open(path: &Path) -> Result<State, StateError> {
+    pub(crate) fn open(path: &Path) -> Result<State, StateError> {
         file::prepare(path, true)?;
         State::retry_busy(|| {
             let state = State::connect(path)?;
@@ -285,7 +285,7 @@ impl State {
 
     /// Open an existing database without creating anything; `None` when there is none (or it
     /// is empty). The file is checked as by [`State::open`]; another program's is refused.
-    pub fn open_existing(path: &Path) -> Result<Option<State>, StateError> {
+    pub(crate) fn open_existing(path: &Path) -> Result<Option<State>, StateError> {
         if !file::prepare(path, false)? {
             return Ok(None);
         }
@@ -379,7 +379,7 @@ impl State {
     }
 
     /// How long a statement waits for another process's write transaction.
-    pub fn set_busy_timeout(&mut self, wait: Duration) {
+    pub(crate) fn set_busy_timeout(&mut self, wait: Duration) {
         let _ = self.conn.busy_timeout(wait);
     }
 
@@ -424,7 +424,7 @@ impl State {
     }
 
     /// The scope's id, created when new; its `last_run_at` becomes `now`.
-    pub fn enter_scope(&mut self, spec: &ScopeSpec, now: i64) -> Result<i64, StateError> {
+    pub(crate) fn enter_scope(&mut self, spec: &ScopeSpec, now: i64) -> Result<i64, StateError> {
         let key = spec.key();
         let tx = self
             .conn
@@ -460,7 +460,7 @@ impl State {
     }
 
     /// The scope's id if it exists (nothing is written).
-    pub fn find_scope(&self, spec: &ScopeSpec) -> Result<Option<i64>, StateError> {
+    pub(crate) fn find_scope(&self, spec: &ScopeSpec) -> Result<Option<i64>, StateError> {
         self.sql(|c| {
             c.query_row("SELECT id FROM scopes WHERE key = ?1", [spec.key()], |r| {
                 r.get(0)
@@ -471,7 +471,7 @@ impl State {
 
     /// Call `found(index, fingerprint)` for each of `keys` the scope remembers, with one
     /// prepared (and cached) `SELECT … WHERE key IN (…)`.
-    pub fn lookup(
+    pub(crate) fn lookup(
         &self,
         scope: i64,
         keys: &[&str],
@@ -521,7 +521,7 @@ impl State {
     /// Record, in one transaction, the keys that succeeded (with what was sent) and the keys
     /// to forget (sent without a definite answer). Appended to `outcomes`, merged into
     /// `customers` by [`State::merge`].
-    pub fn record(
+    pub(crate) fn record(
         &mut self,
         scope: i64,
         succeeded: &[(Cow<'_, str>, Fingerprint)],
@@ -561,7 +561,7 @@ impl State {
     /// Merge the recorded outcomes (of every run, this one's and any killed one's) into
     /// `customers`, in key order, in one transaction: for each key its latest outcome wins.
     /// Returns the number of outcomes merged.
-    pub fn merge(&mut self) -> Result<u64, StateError> {
+    pub(crate) fn merge(&mut self) -> Result<u64, StateError> {
         let path = self.path.display().to_string();
         let err = |source| StateError::Sqlite {
             path: path.clone(),
@@ -610,7 +610,11 @@ impl State {
     /// the outcomes runs recorded in the scope that are not merged yet (a killed run's, or
     /// those of a run that could not merge), which take precedence. Only reads: a state
     /// another process holds for writing does not delay it.
-    pub fn remembered(&self, scope: i64, max_index_rows: usize) -> Result<Remembered, StateError> {
+    pub(crate) fn remembered(
+        &self,
+        scope: i64,
+        max_index_rows: usize,
+    ) -> Result<Remembered, StateError> {
         let index = self.sql(|c| {
             // Counted first: a scope too large for the index is never loaded, and the index is
             // allocated once at its size (growing it would hold two copies for a moment).
@@ -669,7 +673,7 @@ impl State {
     ///
     /// An unmerged outcome is found by the key's hash: a key sharing it with another key's
     /// outcome is compared with that outcome's fingerprint, and so is sent (never skipped).
-    pub fn unchanged(
+    pub(crate) fn unchanged(
         &self,
         remembered: &Remembered,
         keys: &[Option<&str>],
@@ -706,7 +710,7 @@ impl State {
     }
 
     /// Every scope with the number of rows it remembers, by id.
-    pub fn scopes(&self) -> Result<Vec<ScopeInfo>, StateError> {
+    pub(crate) fn scopes(&self) -> Result<Vec<ScopeInfo>, StateError> {
         self.sql(|c| {
             let mut st = c.prepare(
                 "SELECT s.id, s.provider, s.endpoint, s.account, s.tenant, s.app, s.job,
@@ -736,7 +740,7 @@ impl State {
 
     /// Forget these scopes and everything they remember, in one transaction. Returns the number
     /// of customer rows removed.
-    pub fn forget(&mut self, ids: &[i64]) -> Result<u64, StateError> {
+    pub(crate) fn forget(&mut self, ids: &[i64]) -> Result<u64, StateError> {
         let path = self.path.display().to_string();
         let err = |source| StateError::Sqlite {
             path: path.clone(),
@@ -764,7 +768,7 @@ impl State {
 
 /// What a scope remembers, as [`State::remembered`] loaded it.
 #[derive(Debug)]
-pub struct Remembered {
+pub(crate) struct Remembered {
     scope: i64,
     index: Option<Index>,
     /// Key hash → the latest unmerged outcome's fingerprint (`None`: forgotten).
@@ -774,7 +778,7 @@ pub struct Remembered {
 impl Remembered {
     /// Rows held in memory (`None`: the scope is looked up in SQLite).
     #[cfg(test)]
-    pub fn indexed_rows(&self) -> Option<usize> {
+    pub(crate) fn indexed_rows(&self) -> Option<usize> {
         self.index.as_ref().map(|i| i.entries.len())
     }
 }
@@ -799,7 +803,7 @@ fn fp_prefix(fp: &Fingerprint) -> u64 {
 /// directory of where each value of the hash's top bits starts, so that a lookup reads one or
 /// two cache lines instead of a binary search's twenty.
 #[derive(Debug)]
-pub struct Index {
+pub(crate) struct Index {
     entries: Vec<(u64, u64)>,
     /// `dir[b]`: the first entry whose hash's top `bits` bits are `>= b`; one more at the end.
     dir: Vec<u32>,
@@ -853,7 +857,7 @@ fn job_sql(job: u64) -> i64 {
 
 /// The default state path: `$XDG_STATE_HOME/custimport/state.db` (an absolute
 /// `XDG_STATE_HOME` only, as the XDG spec says), else `~/.local/state/custimport/state.db`.
-pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub(crate) fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let base = env("XDG_STATE_HOME")
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
@@ -861,9 +865,9 @@ pub fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     Some(base.join("custimport").join("state.db"))
 }
 
-pub mod command;
+pub(crate) mod command;
 mod file;
-pub mod writer;
+pub(crate) mod writer;
 
 #[cfg(test)]
 mod tests;

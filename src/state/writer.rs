@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use super::{Fingerprint, ScopeSpec, State, StateError};
 
 /// The longest a run waits, in all, for a state another process holds.
-pub const MAX_WAIT: Duration = Duration::from_secs(30);
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(30);
 
 /// Waiting longer than this is said (once).
 const SAY_AFTER: Duration = Duration::from_secs(2);
@@ -27,7 +27,7 @@ const ATTEMPT_WAIT: Duration = Duration::from_millis(100);
 
 /// The run's wait budget: [`MAX_WAIT`], or `CUSTIMPORT_STATE_WAIT` (whole seconds) when it is
 /// shorter (for runs that must not wait that long, and for tests).
-pub fn wait_budget() -> Duration {
+pub(crate) fn wait_budget() -> Duration {
     std::env::var("CUSTIMPORT_STATE_WAIT")
         .ok()
         .and_then(|v| v.trim().parse::<u64>().ok())
@@ -37,7 +37,7 @@ pub fn wait_budget() -> Duration {
 /// Final outcomes to record: keys that succeeded, with the fingerprint of what was sent, and
 /// keys to forget.
 #[derive(Debug, Default)]
-pub struct Outcomes {
+pub(crate) struct Outcomes {
     pub succeeded: Vec<(Cow<'static, str>, Fingerprint)>,
     pub forget: Vec<Cow<'static, str>>,
 }
@@ -59,7 +59,7 @@ impl Outcomes {
 
 /// The handle the collector holds.
 #[derive(Debug)]
-pub struct Writer {
+pub(crate) struct Writer {
     tx: Option<Sender<Outcomes>>,
     thread: Option<JoinHandle<Option<String>>>,
 }
@@ -67,7 +67,7 @@ pub struct Writer {
 impl Writer {
     /// Start the thread: it enters the run's scope (`spec`, its last run now `at`) at once,
     /// then records what it is sent, waiting at most `budget` in all for a locked state.
-    pub fn start(mut state: State, spec: ScopeSpec, at: i64, budget: Duration) -> Writer {
+    pub(crate) fn start(mut state: State, spec: ScopeSpec, at: i64, budget: Duration) -> Writer {
         let (tx, rx) = mpsc::channel();
         state.set_busy_timeout(ATTEMPT_WAIT.min(budget));
         let worker = Worker {
@@ -103,7 +103,7 @@ impl Writer {
     }
 
     /// Hand outcomes to the thread; never waits.
-    pub fn send(&self, outcomes: Outcomes) {
+    pub(crate) fn send(&self, outcomes: Outcomes) {
         if let Some(tx) = &self.tx {
             let _ = tx.send(outcomes);
         }
@@ -111,7 +111,7 @@ impl Writer {
 
     /// Let the thread write what is left and merge (within what is left of the budget), and
     /// wait for it. Returns the warning to show when outcomes could not be recorded.
-    pub fn finish(&mut self) -> Option<String> {
+    pub(crate) fn finish(&mut self) -> Option<String> {
         self.tx = None;
         match self.thread.take()?.join() {
             Ok(warning) => warning,

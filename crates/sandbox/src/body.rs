@@ -16,7 +16,7 @@ static FILLER: [u8; 64 << 10] = [b' '; 64 << 10];
 
 /// An answer body.
 #[derive(Debug)]
-pub enum Body {
+pub(crate) enum Body {
     /// The whole body at once (`None` once sent).
     Whole(Option<Bytes>),
     /// A generated body.
@@ -24,14 +24,14 @@ pub enum Body {
 }
 
 impl Body {
-    pub fn whole(bytes: impl Into<Bytes>) -> Body {
+    pub(crate) fn whole(bytes: impl Into<Bytes>) -> Body {
         Body::Whole(Some(bytes.into()))
     }
 }
 
 /// `head`, then `filler` bytes of whitespace (`None`: without end), then `tail`.
 #[derive(Debug)]
-pub struct Generated {
+pub(crate) struct Generated {
     head: Option<Bytes>,
     filler: Option<u64>,
     tail: Option<Bytes>,
@@ -40,7 +40,7 @@ pub struct Generated {
 impl Generated {
     /// A body of exactly `total` bytes (or of head and tail, if they are longer): `head`,
     /// whitespace, `tail`.
-    pub fn sized(head: Vec<u8>, total: u64, tail: Vec<u8>) -> Generated {
+    pub(crate) fn sized(head: Vec<u8>, total: u64, tail: Vec<u8>) -> Generated {
         let ends = u64::try_from(head.len() + tail.len()).unwrap_or(u64::MAX);
         Generated {
             head: Some(head.into()),
@@ -50,7 +50,7 @@ impl Generated {
     }
 
     /// `head`, then whitespace without end.
-    pub fn endless(head: Vec<u8>) -> Generated {
+    pub(crate) fn endless(head: Vec<u8>) -> Generated {
         Generated {
             head: Some(head.into()),
             filler: None,

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 /// How many entries are kept.
-pub const KEEP: usize = 1000;
+pub(crate) const KEEP: usize = 1000;
 
 /// One bad answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,7 +41,7 @@ pub struct Event {
 
 /// The log.
 #[derive(Debug, Default)]
-pub struct Events {
+pub(crate) struct Events {
     inner: Mutex<Log>,
 }
 
@@ -53,7 +53,7 @@ struct Log {
 
 impl Events {
     /// Adds `event` (its `seq` is set here).
-    pub fn push(&self, mut event: Event) {
+    pub(crate) fn push(&self, mut event: Event) {
         let mut log = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         log.seq += 1;
         event.seq = log.seq;
@@ -64,13 +64,13 @@ impl Events {
     }
 
     /// The kept entries, oldest first.
-    pub fn list(&self) -> Vec<Event> {
+    pub(crate) fn list(&self) -> Vec<Event> {
         let log = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         log.kept.iter().cloned().collect()
     }
 
     /// Forgets every entry; numbering restarts at 1.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         *self.inner.lock().unwrap_or_else(|e| e.into_inner()) = Log::default();
     }
 }

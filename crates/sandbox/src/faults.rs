@@ -110,7 +110,7 @@ pub enum FaultKind {
 }
 
 /// The number of fault kinds.
-pub const KINDS: usize = FaultKind::ALL.len();
+pub(crate) const KINDS: usize = FaultKind::ALL.len();
 
 impl FaultKind {
     /// Every kind, in the order the injector walks them.
@@ -282,7 +282,7 @@ impl FaultKind {
 
 /// A fault drawn for one request of one provider, resolved to its concrete form.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Fault {
+pub(crate) struct Fault {
     /// The kind the plan drew (`vague`, say).
     pub drawn: FaultKind,
     /// The form it takes (`vague_string`, say); equal to `drawn` for a kind of one form.
@@ -294,7 +294,7 @@ pub struct Fault {
 impl Fault {
     /// Resolves a drawn kind (with `pick`, uniform in `[0, 1)`) for `provider`; `None` when the
     /// kind has no form for that provider.
-    pub fn resolve(drawn: FaultKind, pick: f64, provider: Provider) -> Option<Fault> {
+    pub(crate) fn resolve(drawn: FaultKind, pick: f64, provider: Provider) -> Option<Fault> {
         if !drawn.fits(provider) {
             return None;
         }
@@ -311,7 +311,7 @@ impl Fault {
 
     /// The row (0-based index in the request of `rows` rows) the fault is about; `None` for an
     /// empty request.
-    pub fn row(&self, rows: usize) -> Option<usize> {
+    pub(crate) fn row(&self, rows: usize) -> Option<usize> {
         let i = (self.pick * rows as f64) as usize;
         (rows > 0).then(|| i.min(rows - 1))
     }
@@ -504,14 +504,14 @@ impl fmt::Display for FaultPlan {
 
 /// Draws faults for provider requests from a seeded RNG.
 #[derive(Debug)]
-pub struct Injector {
+pub(crate) struct Injector {
     plan: FaultPlan,
     seed: u64,
     rng: Mutex<StdRng>,
 }
 
 impl Injector {
-    pub fn new(plan: FaultPlan, seed: u64) -> Self {
+    pub(crate) fn new(plan: FaultPlan, seed: u64) -> Self {
         Injector {
             plan,
             seed,
@@ -519,18 +519,18 @@ impl Injector {
         }
     }
 
-    pub fn plan(&self) -> &FaultPlan {
+    pub(crate) fn plan(&self) -> &FaultPlan {
         &self.plan
     }
 
     /// Restarts the random sequence from the seed (used by `/_sandbox/reset`).
-    pub fn reseed(&self) {
+    pub(crate) fn reseed(&self) {
         *self.rng.lock().unwrap_or_else(|e| e.into_inner()) = StdRng::seed_from_u64(self.seed);
     }
 
     /// The fault for the next provider request, if any: the kind, and where the draw fell
     /// inside that kind's share (uniform in `[0, 1)`).
-    pub fn draw(&self) -> Option<(FaultKind, f64)> {
+    pub(crate) fn draw(&self) -> Option<(FaultKind, f64)> {
         if self.plan.is_empty() {
             return None;
         }

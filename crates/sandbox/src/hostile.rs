@@ -24,15 +24,16 @@ const GARBAGE: &str = "<html><head><title>502 Bad Gateway</title></head>\
                        <body><center><h1>502 Bad Gateway</h1></center></body></html>";
 /// The message of the `escape` fault: a clear-screen, a colour, a carriage return and a bell
 /// around plain words.
-pub const ESCAPE_MESSAGE: &str = "\u{1b}[2J\u{1b}[31mescape fault: batch refused\r\u{7}\u{1b}[0m";
+pub(crate) const ESCAPE_MESSAGE: &str =
+    "\u{1b}[2J\u{1b}[31mescape fault: batch refused\r\u{7}\u{1b}[0m";
 /// The line of the `anon` fault.
-pub const ANON_LINE: &str = "Import failed for one customer";
+pub(crate) const ANON_LINE: &str = "Import failed for one customer";
 const SUCCESS_ITEMS: &str = "successItems";
 const FAIL_ITEMS: &str = "failItems";
 
 /// What the fault answers need to know of the request.
 #[derive(Debug)]
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     pub provider: Provider,
     pub rows: usize,
     pub parsed: Option<&'a serde_json::Value>,
@@ -56,7 +57,7 @@ impl Request<'_> {
 }
 
 /// True for the itnio faults that refuse (withhold) one row of an applied request.
-pub fn withholds_a_row(kind: FaultKind) -> bool {
+pub(crate) fn withholds_a_row(kind: FaultKind) -> bool {
     matches!(
         kind,
         FaultKind::FullwidthCn
@@ -68,7 +69,7 @@ pub fn withholds_a_row(kind: FaultKind) -> bool {
 
 /// The answer to a request that drew `fault`; `answer` is the provider's answer when the fault
 /// applies the request (empty otherwise).
-pub async fn answer(
+pub(crate) async fn answer(
     app: &App,
     req: &Request<'_>,
     fault: Fault,
@@ -420,7 +421,7 @@ fn add_line(answer: Vec<u8>, line: String) -> Vec<u8> {
 }
 
 /// The line of a `fullwidth_*` fault for `phone`.
-pub fn variant_line(kind: FaultKind, phone: &str) -> String {
+pub(crate) fn variant_line(kind: FaultKind, phone: &str) -> String {
     match kind {
         FaultKind::FullwidthCn => format!("该客户已存在于此任务中，手机号：{phone}"),
         FaultKind::FullwidthPlus => format!(

@@ -16,24 +16,24 @@ use super::body::Body;
 use super::Provider;
 
 /// Where the `redirect` faults point: `{REDIRECTED_PREFIX}{provider}/{rows}`.
-pub const REDIRECTED_PREFIX: &str = "/_sandbox/redirected/";
+pub(crate) const REDIRECTED_PREFIX: &str = "/_sandbox/redirected/";
 /// The `Content-Type` of every JSON answer.
-pub const JSON: &str = "application/json;charset=UTF-8";
+pub(crate) const JSON: &str = "application/json;charset=UTF-8";
 
 /// The number of rows (customers or persons) of a parsed request body.
-pub fn rows_of(which: Provider, parsed: Option<&Value>) -> usize {
+pub(crate) fn rows_of(which: Provider, parsed: Option<&Value>) -> usize {
     parsed
         .and_then(|v| v.get(which.rows_key()))
         .and_then(Value::as_array)
         .map_or(0, Vec::len)
 }
 /// `v` as JSON bytes (empty if it cannot be serialised).
-pub fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).unwrap_or_default()
 }
 
 /// A response with `status` and the JSON `body`.
-pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
+pub(crate) fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
     let mut r = Response::new(Body::whole(body));
     *r.status_mut() = status;
     r.headers_mut()
@@ -42,7 +42,7 @@ pub fn json(status: StatusCode, body: Vec<u8>) -> Response<Body> {
 }
 
 /// A response with `status` and the plain-text `text`.
-pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     let mut r = Response::new(Body::whole(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
     r.headers_mut()
@@ -51,7 +51,7 @@ pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 }
 
 /// A plain-text response that asks the client to retry after one second.
-pub fn retry_after(status: StatusCode, text: &'static str) -> Response<Body> {
+pub(crate) fn retry_after(status: StatusCode, text: &'static str) -> Response<Body> {
     let mut r = plain(status, text);
     r.headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1"));
@@ -60,14 +60,14 @@ pub fn retry_after(status: StatusCode, text: &'static str) -> Response<Body> {
 
 /// A request header as text; `None` when missing or blank. A value that is not visible ASCII
 /// reads as U+FFFD, which matches nothing.
-pub fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     let v = headers.get(name)?;
     let s = v.to_str().unwrap_or("\u{FFFD}");
     (!s.trim().is_empty()).then_some(s)
 }
 
 /// True when `Content-Type` is `application/json`, with or without parameters.
-pub fn is_json_content_type(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json_content_type(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -76,13 +76,13 @@ pub fn is_json_content_type(headers: &HeaderMap) -> bool {
 }
 
 /// The machine's clock in milliseconds since the epoch.
-pub fn now_millis() -> i64 {
+pub(crate) fn now_millis() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// A random 32-hex-digit trace id.
-pub fn trace_id() -> String {
+pub(crate) fn trace_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }

@@ -31,7 +31,7 @@ pub const SCRIPT_JOBS: std::ops::RangeInclusive<i64> = 1000..=1999;
 pub const SCRIPT_PROPERTY: &str = "amount";
 /// The property of the test hook: a person carrying it with the value `"-27"`, `"-35"` or
 /// `"-51"` makes the sandbox refuse the whole batch with that status.
-pub const REFUSE_PROPERTY: &str = "sandbox_refuse";
+pub(crate) const REFUSE_PROPERTY: &str = "sandbox_refuse";
 const JOBS: std::ops::RangeInclusive<i64> = 1..=999_999;
 const SKEW_SECS: i64 = 300;
 const MAX_PERSONS: usize = 100;
@@ -58,7 +58,7 @@ fn invalid(reason: impl std::fmt::Display) -> Refusal {
 /// Handles one request; `parsed` is the body parsed as JSON (if it parsed). The person at
 /// index `withhold` (a fault's pick) is neither stored nor named in the answer. A refusal is
 /// logged in the events.
-pub fn handle(
+pub(crate) fn handle(
     app: &App,
     headers: &HeaderMap,
     parsed: Option<&Value>,
@@ -80,13 +80,13 @@ pub fn handle(
 }
 
 /// A whole-request refusal with `status` and `reason`.
-pub fn refusal(status: i64, reason: &str) -> Vec<u8> {
+pub(crate) fn refusal(status: i64, reason: &str) -> Vec<u8> {
     envelope(&status.to_string(), reason, Value::Null)
 }
 
 /// A success that refuses nobody (what the `redirect` faults' target and the end of a `huge`
 /// answer say).
-pub fn perfect() -> Vec<u8> {
+pub(crate) fn perfect() -> Vec<u8> {
     envelope("0", "success", Value::Array(Vec::new()))
 }
 
@@ -263,7 +263,7 @@ fn hook_refusal(person: &Map<String, Value>) -> Option<Refusal> {
 }
 
 /// The documented reason of a whole-request status the test hooks answer.
-pub fn status_reason(status: i64) -> &'static str {
+pub(crate) fn status_reason(status: i64) -> &'static str {
     match status {
         -27 => "parameter validation failed",
         -35 => "import failed",

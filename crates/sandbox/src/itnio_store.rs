@@ -9,25 +9,25 @@ use serde_json::Value;
 
 /// The persons held in one job, as compact JSON text (a benchmark holds millions).
 #[derive(Debug, Default)]
-pub struct Job {
+pub(crate) struct Job {
     phones: HashSet<Box<str>>,
     persons: Vec<Box<str>>,
 }
 
 /// The persons held by the sandbox, per job.
 #[derive(Debug, Default)]
-pub struct Store {
+pub(crate) struct Store {
     jobs: HashMap<i64, Job>,
 }
 
 impl Store {
     /// The job `job`, created empty on first use.
-    pub fn job(&mut self, job: i64) -> &mut Job {
+    pub(crate) fn job(&mut self, job: i64) -> &mut Job {
         self.jobs.entry(job).or_default()
     }
 
     /// The persons held in `job`, as received, in import order.
-    pub fn persons(&self, job: i64) -> Vec<Value> {
+    pub(crate) fn persons(&self, job: i64) -> Vec<Value> {
         self.jobs
             .get(&job)
             .map(|j| {
@@ -42,7 +42,7 @@ impl Store {
 
 impl Job {
     /// Keeps `person` (its JSON text) unless the job already holds `phone`; true when kept.
-    pub fn keep(&mut self, phone: &str, person: Box<str>) -> bool {
+    pub(crate) fn keep(&mut self, phone: &str, person: Box<str>) -> bool {
         let new = self.phones.insert(phone.into());
         if new {
             self.persons.push(person);

@@ -14,6 +14,8 @@
 //! (`verify.rs`) and fields with its own rules, both written from the providers' documentation,
 //! so that the importer and the sandbox can disagree and a test can catch it.
 
+#![warn(unreachable_pub)]
+
 mod body;
 mod events;
 mod faults;

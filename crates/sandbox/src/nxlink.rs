@@ -50,7 +50,12 @@ fn refuse(code: i64, message: impl Into<String>) -> Refusal {
 
 /// Handles one request; `parsed` is the body parsed as JSON (if it parsed). A refusal is
 /// logged in the events with its trace id.
-pub fn handle(app: &App, headers: &HeaderMap, body: &[u8], parsed: Option<&Value>) -> Vec<u8> {
+pub(crate) fn handle(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+    parsed: Option<&Value>,
+) -> Vec<u8> {
     match process(app, headers, body, parsed) {
         Ok(data) => envelope(0, None, trace_id(), Some(data)),
         Err(r) => {
@@ -69,14 +74,14 @@ pub fn handle(app: &App, headers: &HeaderMap, body: &[u8], parsed: Option<&Value
 }
 
 /// A whole-request refusal with `code` and `message`, and the trace id it carries.
-pub fn refusal(code: i64, message: &str) -> (Vec<u8>, String) {
+pub(crate) fn refusal(code: i64, message: &str) -> (Vec<u8>, String) {
     let trace = trace_id();
     (envelope(code, Some(message), trace.clone(), None), trace)
 }
 
 /// A success naming each of `rows` rows once in `successItems`, with made-up ids (what the
 /// `redirect` faults' target and the end of a `huge` answer say).
-pub fn perfect(rows: usize) -> Vec<u8> {
+pub(crate) fn perfect(rows: usize) -> Vec<u8> {
     let success_items = (0..rows)
         .map(|index| SuccessItem {
             index,

@@ -54,7 +54,7 @@ const FIELDS: [(&str, Rule); 21] = [
 ];
 
 /// The contact channels of which at least one must be non-empty.
-pub const CHANNELS: [&str; 8] = [
+pub(crate) const CHANNELS: [&str; 8] = [
     "sms_phone",
     "whats_app_phone",
     "email",
@@ -66,7 +66,7 @@ pub const CHANNELS: [&str; 8] = [
 ];
 
 /// Checks customer `index`; the error is the whole-request message.
-pub fn check_customer(index: usize, customer: &Value) -> Result<(), String> {
+pub(crate) fn check_customer(index: usize, customer: &Value) -> Result<(), String> {
     let obj = customer
         .as_object()
         .ok_or_else(|| format!("customers[{index}]: must be a JSON object"))?;
@@ -168,12 +168,12 @@ fn at_most(s: &str, max: usize) -> Result<(), String> {
 }
 
 /// The length of `s` in UTF-16 code units.
-pub fn utf16_len(s: &str) -> usize {
+pub(crate) fn utf16_len(s: &str) -> usize {
     s.chars().map(char::len_utf16).sum()
 }
 
 /// `yyyy-MM-dd` naming a real date (year 0001 to 9999).
-pub fn is_date(s: &str) -> bool {
+pub(crate) fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;

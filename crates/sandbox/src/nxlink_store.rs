@@ -17,7 +17,7 @@ const MATCH_FIELDS: [&str; 4] = ["whats_app_phone", "sms_phone", "viber_phone", 
 
 /// Body `type`: what to do with a customer that is already held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Replace,
     Merge,
     Keep,
@@ -40,7 +40,7 @@ type Index = [HashMap<Box<str>, usize, foldhash::fast::RandomState>; 4];
 
 /// The customers held by the sandbox, all tenants.
 #[derive(Debug)]
-pub struct Store {
+pub(crate) struct Store {
     next_id: u64,
     held: Vec<Held>,
     index: HashMap<i64, Index>,
@@ -58,7 +58,7 @@ impl Default for Store {
 
 /// The string values of [`MATCH_FIELDS`] in `fields`, in that order, read in one pass (a hashed
 /// `get` per name costs more than comparing a customer's few keys).
-pub fn read_contacts(fields: &Map<String, Value>) -> [Option<&str>; 4] {
+pub(crate) fn read_contacts(fields: &Map<String, Value>) -> [Option<&str>; 4] {
     let mut found = [None; 4];
     for (key, value) in fields {
         if let Some(k) = MATCH_FIELDS.iter().position(|f| f == key) {
@@ -80,14 +80,14 @@ fn parse_fields(text: &[u8]) -> Map<String, Value> {
     serde_json::from_slice(text).unwrap_or_default()
 }
 
-pub fn to_text(fields: &Map<String, Value>) -> Box<[u8]> {
+pub(crate) fn to_text(fields: &Map<String, Value>) -> Box<[u8]> {
     serde_json::to_vec(fields).unwrap_or_default().into()
 }
 
 impl Store {
     /// Creates or updates the customer matching `row` (whose [`read_contacts`] are given and whose
     /// JSON text is `text`); returns its id.
-    pub fn upsert(
+    pub(crate) fn upsert(
         &mut self,
         tenant: i64,
         mode: Mode,
@@ -138,7 +138,7 @@ impl Store {
     }
 
     /// Every held customer: its fields plus `customerId` and `tenant_id`, in creation order.
-    pub fn customers(&self) -> Vec<Value> {
+    pub(crate) fn customers(&self) -> Vec<Value> {
         self.held
             .iter()
             .map(|h| {

@@ -48,7 +48,7 @@ fn matches(desc: &Descriptor, nsn: &str) -> bool {
 }
 
 /// Whether `digits` are the E.164 form (without `+`) of a valid number.
-pub fn is_e164_digits(digits: &str) -> bool {
+pub(crate) fn is_e164_digits(digits: &str) -> bool {
     if digits.is_empty()
         || digits.len() > MAX_DIGITS
         || digits.starts_with('0')
@@ -86,7 +86,7 @@ pub fn is_e164_digits(digits: &str) -> bool {
 }
 
 /// nxlink: the per-row refusal of a customer's WhatsApp or Viber number, if any.
-pub fn nxlink_refusal(customer: &serde_json::Value) -> Option<String> {
+pub(crate) fn nxlink_refusal(customer: &serde_json::Value) -> Option<String> {
     ["whats_app_phone", "viber_phone"].iter().find_map(|field| {
         let v = customer.get(field)?.as_str()?;
         (!is_e164_digits(v)).then(|| {
@@ -98,7 +98,7 @@ pub fn nxlink_refusal(customer: &serde_json::Value) -> Option<String> {
 }
 
 /// itnio: whether a person's phoneNumber is refused.
-pub fn itnio_refuses(phone: &str) -> bool {
+pub(crate) fn itnio_refuses(phone: &str) -> bool {
     phone.bytes().all(|b| b.is_ascii_digit()) && !is_e164_digits(phone)
 }
 

@@ -9,7 +9,7 @@
 /// The exact text of each element of the top-level `customers` array of `body`, a body that
 /// parsed as JSON. `None` when `customers` is missing, not an array, given twice or any
 /// top-level key holds an escape (which could spell `customers`); the caller then re-serialises.
-pub fn customer_texts(body: &[u8]) -> Option<Vec<&[u8]>> {
+pub(crate) fn customer_texts(body: &[u8]) -> Option<Vec<&[u8]>> {
     let mut scan = Scan { text: body, at: 0 };
     let mut found = None;
     scan.expect(b'{')?;

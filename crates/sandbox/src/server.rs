@@ -42,7 +42,7 @@ const MAX_BODY: usize = 16 << 20;
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(2);
 
 /// Serves connections until `shutdown` changes, then drains them for at most [`SHUTDOWN_GRACE`].
-pub async fn run(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {

@@ -18,7 +18,7 @@ use super::{itnio_store, nxlink_store, SandboxConfig};
 
 /// Everything the request handlers share.
 #[derive(Debug)]
-pub struct App {
+pub(crate) struct App {
     pub latency: Duration,
     pub counters: Arc<Counters>,
     pub injector: Injector,
@@ -34,7 +34,7 @@ pub struct App {
 
 impl App {
     /// The state of a new sandbox configured by `cfg`: empty stores, zero counters.
-    pub fn new(cfg: SandboxConfig) -> Self {
+    pub(crate) fn new(cfg: SandboxConfig) -> Self {
         App {
             latency: cfg.latency,
             counters: Arc::default(),
@@ -48,19 +48,19 @@ impl App {
     }
 
     /// The provider's clock in milliseconds since the epoch.
-    pub fn now_millis(&self) -> i64 {
+    pub(crate) fn now_millis(&self) -> i64 {
         now_millis() + self.clock_offset_ms
     }
 
     /// The provider's clock as an HTTP `Date` value.
-    pub fn http_date(&self) -> Option<HeaderValue> {
+    pub(crate) fn http_date(&self) -> Option<HeaderValue> {
         let at = UNIX_EPOCH + Duration::from_millis(u64::try_from(self.now_millis()).ok()?);
         HeaderValue::from_str(&httpdate::fmt_http_date(at)).ok()
     }
 
     /// Forgets every customer, person, count and event; the fault sequence restarts from its
     /// seed.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.events.reset();
         *self.nxlink.lock().unwrap_or_else(|e| e.into_inner()) = nxlink_store::Store::default();
         *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio_store::Store::default();

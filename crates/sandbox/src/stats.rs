@@ -37,7 +37,7 @@ pub struct Stats {
 
 /// The live counters.
 #[derive(Debug)]
-pub struct Counters {
+pub(crate) struct Counters {
     requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
@@ -65,7 +65,7 @@ impl Default for Counters {
 
 /// Decrements `in_flight` when dropped.
 #[derive(Debug)]
-pub struct InFlight(Arc<Counters>);
+pub(crate) struct InFlight(Arc<Counters>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
@@ -75,35 +75,35 @@ impl Drop for InFlight {
 
 impl Counters {
     /// Counts a new provider request and returns the guard that ends it.
-    pub fn begin(self: &Arc<Self>) -> InFlight {
+    pub(crate) fn begin(self: &Arc<Self>) -> InFlight {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
         InFlight(Arc::clone(self))
     }
 
-    pub fn rejected_signature(&self) {
+    pub(crate) fn rejected_signature(&self) {
         self.rejected_signatures.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn rows(&self, n: usize) {
+    pub(crate) fn rows(&self, n: usize) {
         self.rows_received.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    pub fn replacement_char(&self) {
+    pub(crate) fn replacement_char(&self) {
         self.replacement_chars.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn redirected(&self) {
+    pub(crate) fn redirected(&self) {
         self.redirected_requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub fn fault(&self, kind: FaultKind) {
+    pub(crate) fn fault(&self, kind: FaultKind) {
         self.faults[kind.index()].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Zeroes everything but `in_flight`; `max_in_flight` restarts from the current `in_flight`.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         for c in [
             &self.requests,
             &self.rejected_signatures,
@@ -120,7 +120,7 @@ impl Counters {
             .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
     }
 
-    pub fn snapshot(&self) -> Stats {
+    pub(crate) fn snapshot(&self) -> Stats {
         let faults = FaultKind::ALL
             .into_iter()
             .map(|k| {
@@ -144,6 +144,6 @@ impl Counters {
 }
 
 /// True when `body` holds the UTF-8 encoding of U+FFFD.
-pub fn has_replacement_char(body: &[u8]) -> bool {
+pub(crate) fn has_replacement_char(body: &[u8]) -> bool {
     body.windows(3).any(|w| w == [0xEF, 0xBF, 0xBD])
 }

@@ -15,14 +15,14 @@ use sha2::Sha256;
 
 /// The hash of an nxlink signature, from the `algorithm` header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Hash {
+pub(crate) enum Hash {
     Md5,
     Sha256,
 }
 
 impl Hash {
     /// The hash named by an `algorithm` header value (absent: MD5); `None` for any other name.
-    pub fn from_header(value: Option<&str>) -> Option<Hash> {
+    pub(crate) fn from_header(value: Option<&str>) -> Option<Hash> {
         match value {
             None => Some(Hash::Md5),
             Some(v) if v.eq_ignore_ascii_case("md5") => Some(Hash::Md5),
@@ -34,7 +34,12 @@ impl Hash {
 
 /// The nxlink `sign` of a request with these four signed headers (in any order), this body and
 /// this secret.
-pub fn nxlink_sign(headers: [(&str, &str); 4], body: &[u8], secret: &str, hash: Hash) -> String {
+pub(crate) fn nxlink_sign(
+    headers: [(&str, &str); 4],
+    body: &[u8],
+    secret: &str,
+    hash: Hash,
+) -> String {
     let mut sorted = headers;
     sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut text: Vec<u8> = Vec::with_capacity(body.len() + 128);
@@ -59,7 +64,7 @@ pub fn nxlink_sign(headers: [(&str, &str); 4], body: &[u8], secret: &str, hash: 
 }
 
 /// The itnio `Sign` for an api key, its secret and a `Timestamp` header value.
-pub fn itnio_sign(api_key: &str, api_secret: &str, timestamp: &str) -> String {
+pub(crate) fn itnio_sign(api_key: &str, api_secret: &str, timestamp: &str) -> String {
     let text = format!("{api_key}{api_secret}{timestamp}");
     hex::encode(Md5::digest(text.as_bytes()))
 }

@@ -40,29 +40,29 @@ pub(super) struct RawRecord {
 
 impl RawRecord {
     /// Number of fields.
-    pub fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.starts.len()
     }
 
     /// Bytes of all fields together.
-    pub fn stored(&self) -> usize {
+    pub(super) fn stored(&self) -> usize {
         self.bytes.len()
     }
 
     /// The bytes of field `index`.
-    pub fn field(&self, index: usize) -> &[u8] {
+    pub(super) fn field(&self, index: usize) -> &[u8] {
         piece(&self.starts, self.bytes.len(), index)
             .and_then(|r| self.bytes.get(r))
             .unwrap_or_default()
     }
 
     /// All field bytes back to back, and where each field starts in them.
-    pub fn parts(&self) -> (&[u8], &[usize]) {
+    pub(super) fn parts(&self) -> (&[u8], &[usize]) {
         (&self.bytes, &self.starts)
     }
 
     /// The fields in order.
-    pub fn fields(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
+    pub(super) fn fields(&self) -> impl ExactSizeIterator<Item = &[u8]> + '_ {
         (0..self.starts.len()).map(|i| self.field(i))
     }
 

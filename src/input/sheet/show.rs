@@ -16,7 +16,7 @@ const EXACT_LIMIT: f64 = 1e15;
 
 /// A cell's value as shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Shown<'a> {
+pub(super) enum Shown<'a> {
     Text(Cow<'a, str>),
     /// An error value (`#N/A`, `#DIV/0!`, ...), as the spreadsheet writes it.
     Error(Cow<'a, str>),
@@ -24,7 +24,7 @@ pub enum Shown<'a> {
 
 /// What a cell's number format says beyond its value (known for `.xlsx` only).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Style {
+pub(super) struct Style {
     /// A format made of zeros only (`0000000000`): whole numbers are padded to this many
     /// digits, as shown (the usual way to keep a leading zero in a number cell).
     pub zero_pad: Option<usize>,
@@ -34,7 +34,7 @@ pub struct Style {
 
 impl Style {
     /// What a number format code implies for the text of its cells.
-    pub fn of_format(code: &str) -> Style {
+    pub(super) fn of_format(code: &str) -> Style {
         // The first section applies to positive numbers and zero.
         let first = code.split(';').next().unwrap_or_default();
         let zeros = first.len();
@@ -80,7 +80,7 @@ fn strip_literals(section: &str) -> String {
 }
 
 /// A streamed (`.xlsx`, `.xlsb`) cell.
-pub fn data_ref<'a>(value: &'a DataRef<'_>, style: Style) -> Shown<'a> {
+pub(super) fn data_ref<'a>(value: &'a DataRef<'_>, style: Style) -> Shown<'a> {
     match value {
         DataRef::SharedString(s) => Shown::Text(Cow::Borrowed(s)),
         DataRef::String(s) => Shown::Text(Cow::Borrowed(s)),
@@ -97,7 +97,7 @@ pub fn data_ref<'a>(value: &'a DataRef<'_>, style: Style) -> Shown<'a> {
 
 /// A cell of a loaded sheet (`.xls`, `.ods`). `ods` marks an OpenDocument sheet, whose error
 /// values calamine hands over as their text (`#N/A`, `Err:502`).
-pub fn data(value: &Data, ods: bool) -> Shown<'_> {
+pub(super) fn data(value: &Data, ods: bool) -> Shown<'_> {
     match value {
         Data::String(s) if ods && is_error_text(s) => Shown::Error(Cow::Borrowed(s)),
         Data::String(s) => Shown::Text(Cow::Borrowed(s)),
@@ -148,7 +148,7 @@ fn padded(digits: String, style: Style) -> String {
 /// (`6.28123456789012E+15`: its digits past the 15th are not known); any other number in the
 /// shortest decimal form that reads back as the value rounded to 15 significant digits (what
 /// a spreadsheet shows: `0.1 + 0.2` is `0.3`).
-pub fn number(f: f64) -> String {
+pub(super) fn number(f: f64) -> String {
     if !f.is_finite() {
         return f.to_string();
     }
@@ -186,7 +186,7 @@ fn scientific(f: f64) -> String {
 /// A date cell: `yyyy-MM-dd`, with ` HH:mm:ss` when a time of day is shown: by its format
 /// where known (`shows_time`), else when it is not midnight. A time-only value (below one
 /// day) is `HH:mm:ss`; a duration is `[h]:mm:ss`.
-pub fn date_time(d: &ExcelDateTime, shows_time: Option<bool>) -> String {
+pub(super) fn date_time(d: &ExcelDateTime, shows_time: Option<bool>) -> String {
     let serial = d.as_f64();
     if d.is_duration() {
         return duration_secs((serial * 86_400.0).round());
@@ -218,7 +218,7 @@ fn duration_secs(total: f64) -> String {
 
 /// An OpenDocument date value (`1990-05-17` or `1990-05-17T08:30:00[.fff]`): `yyyy-MM-dd`,
 /// with ` HH:mm:ss` when the time is not midnight.
-pub fn iso_date_time(s: &str) -> String {
+pub(super) fn iso_date_time(s: &str) -> String {
     let Some((date, time)) = s.split_once('T') else {
         return s.to_owned();
     };
@@ -231,7 +231,7 @@ pub fn iso_date_time(s: &str) -> String {
 }
 
 /// An OpenDocument time value (`PT08H30M00S`, `PT36H00M00.5S`): `[h]:mm:ss`.
-pub fn iso_duration(s: &str) -> String {
+pub(super) fn iso_duration(s: &str) -> String {
     let parse = || -> Option<f64> {
         let (neg, rest) = match s.strip_prefix('-') {
             Some(r) => (true, r),

@@ -6,27 +6,27 @@ use crate::provider::FieldDef;
 
 /// Field indexes into [`FIELDS`].
 pub(super) mod field {
-    pub const FULL_NAME: usize = 0;
-    pub const FIRST_NAME: usize = 1;
-    pub const LAST_NAME: usize = 2;
-    pub const SMS_PHONE: usize = 3;
-    pub const WHATS_APP_PHONE: usize = 4;
-    pub const VIBER_PHONE: usize = 5;
-    pub const MESSENGER: usize = 6;
-    pub const INSTAGRAM: usize = 7;
-    pub const ZALO: usize = 8;
-    pub const LINE: usize = 9;
-    pub const COUNTRY: usize = 10;
-    pub const EMAIL: usize = 11;
-    pub const ADDRESS: usize = 12;
-    pub const BIRTHDAY: usize = 13;
-    pub const TAG_STR: usize = 14;
-    pub const REMARK: usize = 15;
-    pub const TIME_ZONE: usize = 16;
-    pub const GENDER: usize = 17;
-    pub const CUSTOMIZE_FIELD: usize = 18;
-    pub const BELONG_SEAT_USER: usize = 19;
-    pub const WEIGHT: usize = 20;
+    pub(crate) const FULL_NAME: usize = 0;
+    pub(crate) const FIRST_NAME: usize = 1;
+    pub(crate) const LAST_NAME: usize = 2;
+    pub(crate) const SMS_PHONE: usize = 3;
+    pub(crate) const WHATS_APP_PHONE: usize = 4;
+    pub(crate) const VIBER_PHONE: usize = 5;
+    pub(crate) const MESSENGER: usize = 6;
+    pub(crate) const INSTAGRAM: usize = 7;
+    pub(crate) const ZALO: usize = 8;
+    pub(crate) const LINE: usize = 9;
+    pub(crate) const COUNTRY: usize = 10;
+    pub(crate) const EMAIL: usize = 11;
+    pub(crate) const ADDRESS: usize = 12;
+    pub(crate) const BIRTHDAY: usize = 13;
+    pub(crate) const TAG_STR: usize = 14;
+    pub(crate) const REMARK: usize = 15;
+    pub(crate) const TIME_ZONE: usize = 16;
+    pub(crate) const GENDER: usize = 17;
+    pub(crate) const CUSTOMIZE_FIELD: usize = 18;
+    pub(crate) const BELONG_SEAT_USER: usize = 19;
+    pub(crate) const WEIGHT: usize = 20;
 }
 
 const fn field_def(name: &'static str, aliases: &'static [&'static str]) -> FieldDef {

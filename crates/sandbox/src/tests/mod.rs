@@ -56,17 +56,17 @@ pub(super) struct Reply {
 }
 
 impl Reply {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).expect("answer is JSON")
     }
 
     /// nxlink `code` (always an integer).
-    pub fn code(&self) -> i64 {
+    pub(crate) fn code(&self) -> i64 {
         self.json()["code"].as_i64().expect("integer code")
     }
 
     /// itnio `status` (always a string).
-    pub fn status_code(&self) -> String {
+    pub(crate) fn status_code(&self) -> String {
         self.json()["status"]
             .as_str()
             .expect("string status")
@@ -84,11 +84,11 @@ pub(super) struct Req {
 
 impl Req {
     /// A correctly signed nxlink request (md5, current `ts`).
-    pub fn nxlink(body: impl Into<String>) -> Req {
+    pub(crate) fn nxlink(body: impl Into<String>) -> Req {
         Req::nxlink_with(body, &now_ms(), Hash::Md5)
     }
 
-    pub fn nxlink_with(body: impl Into<String>, ts: &str, algorithm: Hash) -> Req {
+    pub(crate) fn nxlink_with(body: impl Into<String>, ts: &str, algorithm: Hash) -> Req {
         let body = body.into();
         let signed = [
             ("accessKey", super::NXLINK_ACCESS_KEY),
@@ -121,7 +121,7 @@ impl Req {
     }
 
     /// A correctly signed itnio request (current `Timestamp`).
-    pub fn itnio(body: impl Into<String>) -> Req {
+    pub(crate) fn itnio(body: impl Into<String>) -> Req {
         let ts = now_secs();
         let sign = verify::itnio_sign(super::ITNIO_API_KEY, super::ITNIO_API_SECRET, &ts);
         Req {
@@ -140,18 +140,22 @@ impl Req {
     }
 
     /// Replaces (or adds) a header.
-    pub fn set(mut self, name: &str, value: &str) -> Req {
+    pub(crate) fn set(mut self, name: &str, value: &str) -> Req {
         self = self.without(name);
         self.headers.push((name.to_string(), value.to_string()));
         self
     }
 
-    pub fn without(mut self, name: &str) -> Req {
+    pub(crate) fn without(mut self, name: &str) -> Req {
         self.headers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self
     }
 
-    pub async fn try_send(&self, sb: &Sandbox, http: &reqwest::Client) -> reqwest::Result<Reply> {
+    pub(crate) async fn try_send(
+        &self,
+        sb: &Sandbox,
+        http: &reqwest::Client,
+    ) -> reqwest::Result<Reply> {
         let mut rb = http.post(format!("{}{}", sb.base_url(), self.path));
         for (n, v) in &self.headers {
             rb = rb.header(n.as_str(), v.as_str());
@@ -171,7 +175,7 @@ impl Req {
         })
     }
 
-    pub async fn send(&self, sb: &Sandbox) -> Reply {
+    pub(crate) async fn send(&self, sb: &Sandbox) -> Reply {
         self.try_send(sb, &client())
             .await
             .expect("request answered")
