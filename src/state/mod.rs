@@ -336,15 +336,23 @@ impl State {
             why: format!("{why}; custimport does not touch it: give the path of a state database of its own (or of one to create)"),
         }
         };
+        // One read transaction: the id, the objects and the version of one moment, never half
+        // of another run's schema creation (which writes all three in one transaction).
         let read = self.sql(|c| {
-            let id: i32 = c.query_row("PRAGMA application_id", [], |r| r.get(0))?;
-            let mut st = c.prepare(
-                "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
-            )?;
-            let objects: Vec<String> = st.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-            Ok((id, objects))
+            let tx = rusqlite::Transaction::new_unchecked(c, TransactionBehavior::Deferred)?;
+            let id: i32 = tx.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+            let objects: Vec<String> = {
+                let mut st = tx.prepare(
+                    "SELECT type || ' ' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1",
+                )?;
+                let rows = st.query_map([], |r| r.get(0))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let version: i32 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            tx.commit()?;
+            Ok((id, objects, version))
         });
-        let (id, objects) = match read {
+        let (id, objects, version) = match read {
             Err(StateError::Sqlite {
                 source: rusqlite::Error::SqliteFailure(e, _),
                 ..
@@ -353,7 +361,6 @@ impl State {
             }
             other => other?,
         };
-        let version = self.user_version()?;
         Ok(match id {
             APPLICATION_ID => Identity::Ours,
             0 if objects.is_empty() && version == 0 => Identity::Empty,
