@@ -62,6 +62,8 @@ pub(crate) struct SendStage<P: Provider> {
     /// `--give-up-after`: the run stops when the provider has throttled for this long without
     /// answering any batch.
     pub give_up_after: Duration,
+    /// Until when every request waits, after a throttled answer's `Retry-After`.
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// What the progress bar shows of the pace.
     pub load: Arc<super::limiter::LoadView>,
     /// `--rate auto`: the pace set once throttling reaches one request in flight.
@@ -130,7 +132,29 @@ impl<P: Provider> SendStage<P> {
             give_up_after: GIVE_UP_AFTER,
             pace: None,
             load: Default::default(),
+            paused_until: std::sync::Mutex::new(None),
             answered_at: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    /// A throttled answer said `Retry-After`: no request of the run leaves before then.
+    fn pause_all(&self, after: Duration) {
+        let until = tokio::time::Instant::now() + after;
+        if let Ok(mut p) = self.paused_until.lock() {
+            if p.is_none_or(|at| at < until) {
+                *p = Some(until);
+            }
+        }
+    }
+
+    /// Wait out a pause that a `Retry-After` asked for (at once when there is none).
+    async fn paused(&self) {
+        let until = self.paused_until.lock().ok().and_then(|p| *p);
+        if let Some(until) = until {
+            tokio::select! {
+                _ = tokio::time::sleep_until(until) => {}
+                _ = self.stop.wait() => {}
+            }
         }
     }
 
@@ -579,6 +603,7 @@ async fn attempt_loop<P: Provider>(
         if let Some(pace) = &ctx.pace {
             pace.wait().await;
         }
+        ctx.paused().await;
         // Signed now, after every wait: the timestamp is fresh for this attempt.
         let headers = ctx.provider.headers(&body, ctx.clock.now_ms());
         ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -605,6 +630,9 @@ async fn attempt_loop<P: Provider>(
                 tracing::debug!(batch = batch_id, attempt, "retryable: {message}");
                 tries.maybe_applied |= maybe_applied;
                 let clock_said = matches!(cause, Cause::Clock { .. }).then(|| message.clone());
+                if let (Cause::Throttle, Some(after)) = (&cause, at_least) {
+                    ctx.pause_all(after);
+                }
                 tries.last = (code, message);
                 wait = match next_wait(ctx, cause, &mut tries, notes, clock_said) {
                     Ok(w) => w.max(at_least.unwrap_or_default()),

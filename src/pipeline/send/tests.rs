@@ -222,3 +222,34 @@ async fn the_clock_refusal_retries_at_once_then_stops() {
         "a clock refusal is retried without waiting"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_after_pauses_every_request_of_the_run() {
+    let (tx, _rx) = mpsc::channel(64);
+    let ctx = Arc::new(SendStage::new(
+        itnio(),
+        Http::scripted(vec![ok(r#"{"status":"0","data":[]}"#)]),
+        0,
+        Duration::from_millis(100),
+        true,
+        Stop::default(),
+        Limiter::new(2),
+        None,
+        tx,
+    ));
+    // Another batch's throttled answer said Retry-After: 5.
+    ctx.pause_all(Duration::from_secs(5));
+    let started = tokio::time::Instant::now();
+    let permit = ctx.limiter.acquire().await;
+    let batch = Batch {
+        id: 2,
+        items: vec![item(1)],
+    };
+    send_batch(ctx.clone(), batch, permit).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(ctx.counters.requests.load(Ordering::Relaxed), 1);
+}
