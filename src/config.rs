@@ -365,20 +365,7 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
     });
     let region_used = options.phone_region;
     let nx = Nxlink::new(credentials, options);
-    let region = args.region.map(|r| match r {
-        Region::Idn => "https://api-idn.nxlink.ai",
-        Region::Hk => "https://api-hk.nxlink.ai",
-        Region::Chl => "https://chl-api.nxlink.ai",
-    });
-    let base = pick_base_url(
-        c,
-        region,
-        env,
-        "CUSTIMPORT_NXLINK_BASE_URL",
-        s.base_url.as_deref(),
-        "nxlink",
-        "https://api-idn.nxlink.ai",
-    );
+    let base = nxlink_base_url(args, c, s.base_url.as_deref(), env);
     let state = state_for_import(c, file.state.as_deref(), env)?;
     let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
     let mut settings = cron.apply(common(
@@ -577,15 +564,7 @@ fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings
     let account = json!({"api_key": credentials.api_key, "app_id": credentials.app_id});
     let (region_used, encrypted) = (options.phone_region, options.encrypted_phones);
     let it = Itnio::new(credentials, options);
-    let base = pick_base_url(
-        c,
-        None,
-        env,
-        "CUSTIMPORT_ITNIO_BASE_URL",
-        s.base_url.as_deref(),
-        "itnio",
-        "https://api.itniotech.com",
-    );
+    let base = itnio_base_url(c, s.base_url.as_deref(), env);
     let state = state_for_import(c, file.state.as_deref(), env)?;
     let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
     let mut settings = cron.apply(common(
@@ -724,6 +703,49 @@ struct GivenBaseUrl {
     source: String,
     /// Given (by a flag, the environment or the config file), not the default.
     given: bool,
+}
+
+/// nxlink's regional host (`--region`, `region` in the config file).
+pub(super) fn region_host(r: Region) -> &'static str {
+    match r {
+        Region::Idn => "https://api-idn.nxlink.ai",
+        Region::Hk => "https://api-hk.nxlink.ai",
+        Region::Chl => "https://chl-api.nxlink.ai",
+    }
+}
+
+/// nxlink's base URL as given (`file`: `base_url` of its section), defaulting to Indonesia's.
+fn nxlink_base_url(
+    args: &NxlinkArgs,
+    c: &CommonArgs,
+    file: Option<&str>,
+    env: Env<'_>,
+) -> GivenBaseUrl {
+    let region = args.region.map(region_host);
+    let default = region_host(Region::Idn);
+    pick_base_url(
+        c,
+        region,
+        env,
+        "CUSTIMPORT_NXLINK_BASE_URL",
+        file,
+        "nxlink",
+        default,
+    )
+}
+
+/// itnio's base URL as given (`file`: `base_url` of its section).
+fn itnio_base_url(c: &CommonArgs, file: Option<&str>, env: Env<'_>) -> GivenBaseUrl {
+    let default = "https://api.itniotech.com";
+    pick_base_url(
+        c,
+        None,
+        env,
+        "CUSTIMPORT_ITNIO_BASE_URL",
+        file,
+        "itnio",
+        default,
+    )
 }
 
 /// The base URL: `--base-url`, then `--region`, then the environment, then the config file.

@@ -68,9 +68,7 @@ fn take_profile(
 fn region_url(base_url: &mut Option<String>, region: Option<String>) -> Result<(), Fatal> {
     let Some(r) = region else { return Ok(()) };
     let url = match Region::from_str(&r, true) {
-        Ok(Region::Idn) => "https://api-idn.nxlink.ai",
-        Ok(Region::Hk) => "https://api-hk.nxlink.ai",
-        Ok(Region::Chl) => "https://chl-api.nxlink.ai",
+        Ok(region) => super::region_host(region),
         Err(_) => {
             return Err(Fatal::usage(anyhow!(
                 "region in the config file must be idn, hk or chl"

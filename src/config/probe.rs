@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use super::layers::{itnio_args, load_for, nxlink_args};
 use super::{
-    checked_rate_and_timeout, endpoint, itnio_credentials, nxlink_credentials, pick_base_url,
-    Endpoint, Env, ProviderChoice,
+    checked_rate_and_timeout, endpoint, itnio_base_url, itnio_credentials, nxlink_base_url,
+    nxlink_credentials, Endpoint, Env, ProviderChoice,
 };
-use crate::cli::{CommonArgs, ItnioArgs, NxlinkArgs, Region};
+use crate::cli::{CommonArgs, ItnioArgs, NxlinkArgs};
 use crate::exit::Fatal;
 use crate::provider::itnio::{self, Itnio};
 use crate::provider::nxlink::{self, Nxlink};
@@ -45,20 +45,7 @@ pub(crate) fn nxlink_check(
         phone_region: None,
         date_order: Default::default(),
     };
-    let region = args.region.map(|r| match r {
-        Region::Idn => "https://api-idn.nxlink.ai",
-        Region::Hk => "https://api-hk.nxlink.ai",
-        Region::Chl => "https://chl-api.nxlink.ai",
-    });
-    let base = pick_base_url(
-        c,
-        region,
-        env,
-        "CUSTIMPORT_NXLINK_BASE_URL",
-        s.base_url.as_deref(),
-        "nxlink",
-        "https://api-idn.nxlink.ai",
-    );
+    let base = nxlink_base_url(args, c, s.base_url.as_deref(), env);
     target(
         c,
         ProviderChoice::Nxlink(Nxlink::new(credentials, options)),
@@ -86,15 +73,7 @@ pub(crate) fn itnio_check(
         phone_region: None,
         encrypted_phones: false,
     };
-    let base = pick_base_url(
-        c,
-        None,
-        env,
-        "CUSTIMPORT_ITNIO_BASE_URL",
-        s.base_url.as_deref(),
-        "itnio",
-        "https://api.itniotech.com",
-    );
+    let base = itnio_base_url(c, s.base_url.as_deref(), env);
     target(
         c,
         ProviderChoice::Itnio(Itnio::new(credentials, options)),
