@@ -190,10 +190,8 @@ pub(super) fn interpret_value(body: &[u8], phones: &[Option<&str>], tenant_id: i
         },
         counts_disagree.then_some((answer::MISCOUNTED, doubt_text.as_str())),
     );
-    if let Some(t) = &trace {
-        if !unattributed.is_empty() {
-            tracing::info!(trace_id = %t, "nxlink answer named items matching no row");
-        }
+    if let (Some(t), false) = (&trace, unattributed.is_empty()) {
+        tracing::info!(trace_id = %t, "nxlink answer named items matching no row");
     }
     Answer::Rows { rows, unattributed }
 }
