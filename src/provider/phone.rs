@@ -4,7 +4,8 @@
 //! `62812…`) and sent as the digits of its E.164 form; a number that is not valid for its country
 //! is refused with what was understood.
 //!
-//! The numbering plans are Google's libphonenumber metadata as the `phonenumber` crate ships it.
+//! The numbering plans are Google's libphonenumber metadata as the `phonenumber` crate ships it,
+//! copied into `table.rs` (a test keeps the copy equal to the crate's).
 //! Reading and validating follow libphonenumber's `parse` and `isValidNumber` step by step (the
 //! crate's own parser differs from them in places: prefix-only pattern matches, other IDD
 //! handling), with each region's patterns compiled once, anchored, and kept for the process.
@@ -14,11 +15,9 @@
 //! number` of a number libphonenumber calls valid.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
-use phonenumber::metadata::{Descriptor, Metadata, DATABASE};
 use phonenumber::Validation;
 use regex::{Regex, RegexBuilder};
 
@@ -57,8 +56,6 @@ struct Plan {
     code: u16,
     /// `code` as text.
     code_text: String,
-    /// The regions sharing `code` (this one among them), once looked up.
-    siblings: OnceLock<&'static [&'static Plan]>,
     /// The general description's pattern; its lengths are the union of every type's, as
     /// libphonenumber's metadata builder computes them.
     general: Desc,
@@ -112,90 +109,93 @@ fn transform_rule(rule: &str) -> String {
     out
 }
 
+/// One number description of the table (`table.rs`): the national number pattern and the
+/// lengths numbers of it have, nationally and locally only.
+struct TableDesc {
+    pattern: &'static str,
+    lengths: &'static [u16],
+    local: &'static [u16],
+}
+
+/// One region of the table (`table.rs`): the metadata fields [`Plan::compile`] reads.
+struct TableRegion {
+    id: &'static str,
+    code: u16,
+    /// The main region of its country calling code.
+    main: bool,
+    general: &'static str,
+    /// Mobile, fixed line, toll free, premium rate, shared cost, personal, VoIP, pager, UAN,
+    /// voicemail: those the region has, in that order.
+    types: &'static [TableDesc],
+    idd: Option<&'static str>,
+    prefix_for_parsing: Option<&'static str>,
+    prefix: Option<&'static str>,
+    transform: Option<&'static str>,
+    leading: Option<&'static str>,
+}
+
+mod table;
+
 impl Plan {
-    fn compile(meta: &'static Metadata) -> Option<Plan> {
-        let d = meta.descriptors();
-        let typed: Vec<&Descriptor> = [
-            d.mobile(),
-            d.fixed_line(),
-            d.toll_free(),
-            d.premium_rate(),
-            d.shared_cost(),
-            d.personal_number(),
-            d.voip(),
-            d.pager(),
-            d.uan(),
-            d.voicemail(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+    fn compile(meta: &'static TableRegion) -> Option<Plan> {
+        let typed = meta.types;
         let mut lengths: Vec<usize> = typed
             .iter()
-            .flat_map(|t| t.possible_length().iter().map(|&l| usize::from(l)))
+            .flat_map(|t| t.lengths.iter().map(|&l| usize::from(l)))
             .collect();
         lengths.sort_unstable();
         lengths.dedup();
         let mut local_only: Vec<usize> = typed
             .iter()
-            .flat_map(|t| t.possible_local_length().iter().map(|&l| usize::from(l)))
+            .flat_map(|t| t.local.iter().map(|&l| usize::from(l)))
             .filter(|l| !lengths.contains(l))
             .collect();
         local_only.sort_unstable();
         local_only.dedup();
-        let desc = |t: &Descriptor| -> Option<Desc> {
+        let desc = |t: &TableDesc| -> Option<Desc> {
             Some(Desc {
-                pattern: compile(t.national_number().as_str(), true)?,
-                lengths: t
-                    .possible_length()
-                    .iter()
-                    .map(|&l| usize::from(l))
-                    .collect(),
+                pattern: compile(t.pattern, true)?,
+                lengths: t.lengths.iter().map(|&l| usize::from(l)).collect(),
             })
         };
-        let types = typed.into_iter().map(desc).collect::<Option<Vec<_>>>()?;
-        let national_prefix = match meta.national_prefix_for_parsing() {
-            Some(re) => Some(compile(re.as_str(), false)?),
-            None => match meta.national_prefix().filter(|p| !p.is_empty()) {
+        let types = typed.iter().map(desc).collect::<Option<Vec<_>>>()?;
+        let national_prefix = match meta.prefix_for_parsing {
+            Some(re) => Some(compile(re, false)?),
+            None => match meta.prefix.filter(|p| !p.is_empty()) {
                 Some(p) => Some(compile(&regex::escape(p), false)?),
                 None => None,
             },
         };
-        let id = meta.id();
+        let optional = |re: Option<&str>| -> Option<Option<Regex>> {
+            match re {
+                Some(re) => Some(Some(compile(re, false)?)),
+                None => Some(None),
+            }
+        };
         Some(Plan {
-            id,
-            name: english_name(id),
-            code: meta.country_code(),
-            code_text: meta.country_code().to_string(),
-            siblings: OnceLock::new(),
+            id: meta.id,
+            name: english_name(meta.id),
+            code: meta.code,
+            code_text: meta.code.to_string(),
             general: Desc {
-                pattern: compile(d.general().national_number().as_str(), true)?,
+                pattern: compile(meta.general, true)?,
                 lengths,
             },
             local_only,
             types,
-            idd: match meta.international_prefix() {
-                Some(re) => Some(compile(re.as_str(), false)?),
-                None => None,
-            },
+            idd: optional(meta.idd)?,
             national_prefix,
-            transform: meta
-                .national_prefix_transform_rule()
-                .filter(|r| !r.is_empty())
-                .map(transform_rule),
-            leading: match meta.leading_digits() {
-                Some(re) => Some(compile(re.as_str(), false)?),
-                None => None,
-            },
+            transform: meta.transform.filter(|r| !r.is_empty()).map(transform_rule),
+            leading: optional(meta.leading)?,
         })
     }
 
-    /// libphonenumber's `testNumberLength` for any number type.
     /// The regions sharing this one's country calling code.
     fn siblings(&'static self) -> &'static [&'static Plan] {
-        self.siblings.get_or_init(|| cache().regions(self.code))
+        regions(self.code)
     }
 
+    /// libphonenumber's `testNumberLength` for any number type.
     fn test_length(&self, n: usize) -> Validation {
         let l = &self.general.lengths;
         if self.local_only.contains(&n) {
@@ -243,71 +243,61 @@ impl Plan {
     }
 }
 
-/// Plans compiled so far, for the life of the process (at most one per region of the
-/// metadata, about 250): compiling a region's patterns costs milliseconds, using them
-/// nanoseconds.
-#[derive(Default)]
-struct Cache {
-    by_id: HashMap<&'static str, Option<&'static Plan>>,
-    by_code: HashMap<u16, &'static [&'static Plan]>,
+/// Each region's plan, compiled on first use and kept for the life of the process (compiling
+/// a region's patterns costs milliseconds, using them nanoseconds); indexed like
+/// `table::REGIONS`.
+static PLANS: LazyLock<Box<[OnceLock<Option<Plan>>]>> =
+    LazyLock::new(|| table::REGIONS.iter().map(|_| OnceLock::new()).collect());
+
+/// The plan of a region id (`ID`).
+fn plan(id: &str) -> Option<&'static Plan> {
+    plan_at(table::REGIONS.binary_search_by(|r| r.id.cmp(id)).ok()?)
 }
 
-static CACHE: LazyLock<Mutex<Cache>> = LazyLock::new(Mutex::default);
+/// The plan of `table::REGIONS[i]`.
+fn plan_at(i: usize) -> Option<&'static Plan> {
+    let meta = table::REGIONS.get(i)?;
+    PLANS.get(i)?.get_or_init(|| Plan::compile(meta)).as_ref()
+}
 
-/// Which numbers are assigned country calling codes (looked up without the cache's lock).
+/// The regions of each country calling code, once looked up.
+static BY_CODE: [OnceLock<&'static [&'static Plan]>; 1000] = [const { OnceLock::new() }; 1000];
+
+/// Which numbers are assigned country calling codes.
 static CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
     let mut codes = vec![false; 1000];
-    for m in DATABASE.iter() {
-        if let Some(slot) = codes.get_mut(usize::from(m.country_code())) {
+    for m in table::REGIONS {
+        if let Some(slot) = codes.get_mut(usize::from(m.code)) {
             *slot = true;
         }
     }
     codes
 });
 
-/// The regions of a country calling code; `near`'s siblings without taking the lock.
+/// The regions sharing a country calling code: the main one first, then by id (the order
+/// of libphonenumber's country-code map). Empty when the code is not assigned.
+fn regions(code: u16) -> &'static [&'static Plan] {
+    let Some(slot) = BY_CODE.get(usize::from(code)) else {
+        return &[];
+    };
+    slot.get_or_init(|| {
+        // The table is sorted by id: the main region first, the others keep that order.
+        let of_code = || (table::REGIONS.iter().enumerate()).filter(|(_, r)| r.code == code);
+        let plans: Vec<&'static Plan> = of_code()
+            .filter(|(_, r)| r.main)
+            .chain(of_code().filter(|(_, r)| !r.main))
+            .filter_map(|(i, _)| plan_at(i))
+            .collect();
+        Box::leak(plans.into_boxed_slice())
+    })
+}
+
+/// The regions of a country calling code (`near`'s siblings when it is its own).
 fn regions_of(near: &'static Plan, code: u16) -> &'static [&'static Plan] {
     if code == near.code {
         near.siblings()
     } else {
-        cache().regions(code)
-    }
-}
-
-fn cache() -> std::sync::MutexGuard<'static, Cache> {
-    CACHE.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl Cache {
-    fn plan(&mut self, id: &str) -> Option<&'static Plan> {
-        if let Some(p) = self.by_id.get(id) {
-            return *p;
-        }
-        let meta: &'static Metadata = DATABASE.by_id(id)?;
-        let plan = Plan::compile(meta).map(|p| &*Box::leak(Box::new(p)));
-        self.by_id.insert(meta.id(), plan);
-        plan
-    }
-
-    /// The regions sharing a country calling code: the main one first, then by id (the order
-    /// of libphonenumber's country-code map). Empty when the code is not assigned.
-    fn regions(&mut self, code: u16) -> &'static [&'static Plan] {
-        if let Some(r) = self.by_code.get(&code) {
-            return r;
-        }
-        let mut ids: Vec<&'static str> = DATABASE
-            .by_code(&code)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| m.id())
-            .collect();
-        if let Some((_, rest)) = ids.split_first_mut() {
-            rest.sort_unstable();
-        }
-        let plans: Vec<&'static Plan> = ids.into_iter().filter_map(|id| self.plan(id)).collect();
-        let plans: &'static [&'static Plan] = Box::leak(plans.into_boxed_slice());
-        self.by_code.insert(code, plans);
-        plans
+        regions(code)
     }
 }
 
@@ -346,7 +336,7 @@ impl Region {
             _ => return None,
         };
         let id = std::str::from_utf8(&upper).ok()?;
-        cache().plan(id).map(Region)
+        plan(id).map(Region)
     }
 
     /// An ISO 3166-1 alpha-2 or alpha-3 code (any case: `ID`, `idn`) of a region with a
@@ -615,7 +605,7 @@ pub fn is_valid_international(digits: &str) -> bool {
     let Some((code, _)) = extract_code(digits) else {
         return false;
     };
-    let Some(&main) = cache().regions(code).first() else {
+    let Some(&main) = regions(code).first() else {
         return false;
     };
     parse(main, true, digits).is_ok_and(|p| p.source == Source::Plus && is_valid(&p))

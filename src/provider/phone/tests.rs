@@ -5,6 +5,7 @@
 //! reference implementation, not with this code).
 
 use super::*;
+use phonenumber::metadata::DATABASE;
 
 fn region(code: &str) -> Region {
     Region::from_code(code).unwrap()
@@ -425,4 +426,102 @@ fn unknown_countries_are_counted_for_one_warning() {
     let none = Phones::new(None, false);
     none.row_region(Some("Jawa"));
     assert_eq!(none.report().country_warning(), None);
+}
+
+/// The table of numbering plans (`table.rs`) rendered from the `phonenumber` crate's metadata.
+fn render_table() -> String {
+    use std::fmt::Write as _;
+    // Every entry: `iter` yields one per id, and the non-geographic entities share `001`.
+    let mut metas: Vec<&phonenumber::Metadata> = (0..1000u16)
+        .filter_map(|code| DATABASE.by_code(&code))
+        .flatten()
+        .collect();
+    metas.sort_by_key(|m| (m.id().to_owned(), m.country_code()));
+    let mut out = String::from(
+        "//! Generated: libphonenumber's numbering plans as the `phonenumber` crate ships them, the\n\
+         //! fields `Plan::compile` reads, one entry per region sorted by id and code. Kept in the source so\n\
+         //! that no run deserialises the crate's whole database (tens of milliseconds, megabytes);\n\
+         //! the test `plan_table_is_the_crates_metadata` fails when they differ. To regenerate:\n\
+         //! `CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata`.\n\n\
+         use super::{TableDesc as D, TableRegion as R};\n\n\
+         #[rustfmt::skip]\n\
+         pub(super) static REGIONS: &[R] = &[\n",
+    );
+    let opt = |s: Option<&str>| match s {
+        Some(s) => format!("Some({s:?})"),
+        None => "None".to_owned(),
+    };
+    for m in metas {
+        let d = m.descriptors();
+        let types: Vec<String> = [
+            d.mobile(),
+            d.fixed_line(),
+            d.toll_free(),
+            d.premium_rate(),
+            d.shared_cost(),
+            d.personal_number(),
+            d.voip(),
+            d.pager(),
+            d.uan(),
+            d.voicemail(),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| {
+            format!(
+                "D {{ pattern: {:?}, lengths: &{:?}, local: &{:?} }}",
+                t.national_number().as_str(),
+                t.possible_length(),
+                t.possible_local_length()
+            )
+        })
+        .collect();
+        let _ = writeln!(
+            out,
+            "R {{ id: {:?}, code: {}, main: {}, general: {:?}, types: &[{}], idd: {}, \
+             prefix_for_parsing: {}, prefix: {}, transform: {}, leading: {} }},",
+            m.id(),
+            m.country_code(),
+            m.is_main_country_for_code(),
+            d.general().national_number().as_str(),
+            types.join(", "),
+            opt(m.international_prefix().map(|r| r.as_str())),
+            opt(m.national_prefix_for_parsing().map(|r| r.as_str())),
+            opt(m.national_prefix()),
+            opt(m.national_prefix_transform_rule()),
+            opt(m.leading_digits().map(|r| r.as_str())),
+        );
+    }
+    out.push_str("];\n");
+    out
+}
+
+#[test]
+fn plan_table_is_the_crates_metadata() {
+    let want = render_table();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/provider/phone/table.rs");
+    if std::env::var_os("CUSTIMPORT_WRITE_PLAN_TABLE").is_some() {
+        std::fs::write(path, &want).unwrap();
+    }
+    let have = std::fs::read_to_string(path).unwrap();
+    assert!(
+        have == want,
+        "src/provider/phone/table.rs differs from the phonenumber crate's metadata; regenerate it \
+         with CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata"
+    );
+}
+
+#[test]
+fn regions_of_a_code_are_the_crates_main_first_then_by_id() {
+    for code in 1..1000u16 {
+        let Some(metas) = DATABASE.by_code(&code) else {
+            continue;
+        };
+        let mut ids: Vec<&str> = metas.iter().map(|m| m.id()).collect();
+        if let Some((_, rest)) = ids.split_first_mut() {
+            rest.sort_unstable();
+        }
+        let ours: Vec<&str> = regions(code).iter().map(|p| p.id).collect();
+        assert_eq!(ours, ids, "code {code}");
+    }
 }
