@@ -27,6 +27,26 @@ pub(super) struct Sniffed {
     pub looks_like: Option<String>,
 }
 
+/// The sample read again, then the rest of the source; the sample's buffer (up to
+/// [`SAMPLE_BYTES`]) is freed as soon as it has been read, not kept for the whole run.
+struct Replay {
+    sample: Option<Cursor<Vec<u8>>>,
+    source: Box<dyn Read + Send>,
+}
+
+impl Read for Replay {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(sample) = &mut self.sample {
+            let n = sample.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            self.sample = None;
+        }
+        self.source.read(buf)
+    }
+}
+
 /// Samples the start of `source` and refuses a workbook, or (without `--encoding`, no BOM) a
 /// sample that is not valid UTF-8, with a message naming what to give instead.
 pub(super) fn look(
@@ -58,7 +78,10 @@ pub(super) fn look(
             )));
         }
     }
-    let reader: Box<dyn Read + Send> = Box::new(Cursor::new(sample).chain(source));
+    let reader: Box<dyn Read + Send> = Box::new(Replay {
+        sample: Some(Cursor::new(sample)),
+        source,
+    });
     Ok(Sniffed { reader, looks_like })
 }
 
@@ -200,6 +223,23 @@ mod tests {
         assert!(err.ends_with("try --encoding gbk"), "{err}");
         // With --encoding the bytes pass through unchanged.
         assert_eq!(run(&text, Some(GBK)).unwrap(), text);
+    }
+
+    #[test]
+    fn a_long_input_is_read_whole_in_small_reads() {
+        let text: Vec<u8> = (0..SAMPLE_BYTES + 12_345).map(|i| b'a' + (i % 26) as u8).collect();
+        let source: Box<dyn Read + Send> = Box::new(Cursor::new(text.clone()));
+        let mut s = look(source, &opts(None), "in.csv").unwrap();
+        let (mut all, mut buf) = (Vec::new(), [0u8; 1000]);
+        loop {
+            let n = s.reader.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(all.len(), text.len());
+        assert!(all == text);
     }
 
     #[test]

@@ -36,8 +36,40 @@ const EXAMPLES: usize = 2;
 /// One phone number description (a number type, or the general one): its national number
 /// pattern anchored at both ends, and the lengths numbers of it have.
 struct Desc {
-    pattern: Regex,
+    pattern: Pattern,
     lengths: Vec<usize>,
+}
+
+/// A metadata pattern, anchored, compiled on first use: a region has a dozen, a number needs
+/// two or three, and a country code may have dozens of regions (+1 has 25), each compiled
+/// pattern costing tens of kilobytes.
+struct Pattern {
+    source: Cow<'static, str>,
+    /// Anchored at both ends (else at the start only).
+    whole: bool,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+impl Pattern {
+    fn new(source: impl Into<Cow<'static, str>>, whole: bool) -> Pattern {
+        Pattern {
+            source: source.into(),
+            whole,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// The compiled pattern; `None` if it does not compile (no pattern of the table fails: a
+    /// test compiles them all).
+    fn regex(&self) -> Option<&Regex> {
+        self.compiled
+            .get_or_init(|| compile(&self.source, self.whole))
+            .as_ref()
+    }
+
+    fn is_match(&self, text: &str) -> bool {
+        self.regex().is_some_and(|re| re.is_match(text))
+    }
 }
 
 impl Desc {
@@ -64,12 +96,12 @@ struct Plan {
     /// The number types that make a number valid (mobile and fixed line first: most numbers).
     types: Vec<Desc>,
     /// The international dialling prefix, anchored at the start.
-    idd: Option<Regex>,
+    idd: Option<Pattern>,
     /// The national prefix for parsing, anchored at the start, and its transform rule.
-    national_prefix: Option<Regex>,
+    national_prefix: Option<Pattern>,
     transform: Option<String>,
     /// The national number's leading digits that pick this region among those sharing its code.
-    leading: Option<Regex>,
+    leading: Option<Pattern>,
 }
 
 impl std::fmt::Debug for Plan {
@@ -137,7 +169,7 @@ struct TableRegion {
 mod table;
 
 impl Plan {
-    fn compile(meta: &'static TableRegion) -> Option<Plan> {
+    fn compile(meta: &'static TableRegion) -> Plan {
         let typed = meta.types;
         let mut lengths: Vec<usize> = typed
             .iter()
@@ -152,42 +184,36 @@ impl Plan {
             .collect();
         local_only.sort_unstable();
         local_only.dedup();
-        let desc = |t: &TableDesc| -> Option<Desc> {
-            Some(Desc {
-                pattern: compile(t.pattern, true)?,
+        let types = typed
+            .iter()
+            .map(|t| Desc {
+                pattern: Pattern::new(t.pattern, true),
                 lengths: t.lengths.iter().map(|&l| usize::from(l)).collect(),
             })
-        };
-        let types = typed.iter().map(desc).collect::<Option<Vec<_>>>()?;
+            .collect();
         let national_prefix = match meta.prefix_for_parsing {
-            Some(re) => Some(compile(re, false)?),
-            None => match meta.prefix.filter(|p| !p.is_empty()) {
-                Some(p) => Some(compile(&regex::escape(p), false)?),
-                None => None,
-            },
+            Some(re) => Some(Pattern::new(re, false)),
+            None => meta
+                .prefix
+                .filter(|p| !p.is_empty())
+                .map(|p| Pattern::new(regex::escape(p), false)),
         };
-        let optional = |re: Option<&str>| -> Option<Option<Regex>> {
-            match re {
-                Some(re) => Some(Some(compile(re, false)?)),
-                None => Some(None),
-            }
-        };
-        Some(Plan {
+        Plan {
             id: meta.id,
             name: english_name(meta.id),
             code: meta.code,
             code_text: meta.code.to_string(),
             general: Desc {
-                pattern: compile(meta.general, true)?,
+                pattern: Pattern::new(meta.general, true),
                 lengths,
             },
             local_only,
             types,
-            idd: optional(meta.idd)?,
+            idd: meta.idd.map(|re| Pattern::new(re, false)),
             national_prefix,
             transform: meta.transform.filter(|r| !r.is_empty()).map(transform_rule),
-            leading: optional(meta.leading)?,
-        })
+            leading: meta.leading.map(|re| Pattern::new(re, false)),
+        }
     }
 
     /// The regions sharing this one's country calling code.
@@ -223,7 +249,7 @@ impl Plan {
     /// libphonenumber's `maybeStripNationalPrefixAndCarrierCode`: the number without its
     /// national (trunk) prefix, when it has one that may go.
     fn strip_national_prefix(&self, number: &str) -> Option<String> {
-        let re = self.national_prefix.as_ref()?;
+        let re = self.national_prefix.as_ref()?.regex()?;
         let end = re.find(number)?.end();
         let viable = self.general.pattern.is_match(number);
         // Capture groups (slower to find than the match) only matter to a transform rule.
@@ -246,7 +272,7 @@ impl Plan {
 /// Each region's plan, compiled on first use and kept for the life of the process (compiling
 /// a region's patterns costs milliseconds, using them nanoseconds); indexed like
 /// `table::REGIONS`.
-static PLANS: LazyLock<Box<[OnceLock<Option<Plan>>]>> =
+static PLANS: LazyLock<Box<[OnceLock<Plan>]>> =
     LazyLock::new(|| table::REGIONS.iter().map(|_| OnceLock::new()).collect());
 
 /// The plan of a region id (`ID`).
@@ -257,7 +283,7 @@ fn plan(id: &str) -> Option<&'static Plan> {
 /// The plan of `table::REGIONS[i]`.
 fn plan_at(i: usize) -> Option<&'static Plan> {
     let meta = table::REGIONS.get(i)?;
-    PLANS.get(i)?.get_or_init(|| Plan::compile(meta)).as_ref()
+    Some(PLANS.get(i)?.get_or_init(|| Plan::compile(meta)))
 }
 
 /// The regions of each country calling code, once looked up.
@@ -494,7 +520,7 @@ fn code_without_plus<'d>(
     default: &'static Plan,
     digits: &'d str,
 ) -> Result<Option<(u16, Cow<'d, str>, Source)>, ParseError> {
-    if let Some(m) = default.idd.as_ref().and_then(|re| re.find(digits)) {
+    if let Some(m) = (default.idd.as_ref()).and_then(|idd| idd.regex()?.find(digits)) {
         let rest = &digits[m.end()..];
         // A country calling code never starts with 0: then the prefix was not an IDD.
         if !rest.starts_with('0') {

@@ -525,3 +525,29 @@ fn regions_of_a_code_are_the_crates_main_first_then_by_id() {
         assert_eq!(ours, ids, "code {code}");
     }
 }
+
+#[test]
+fn every_pattern_of_the_table_compiles() {
+    assert!(table::REGIONS.len() > 240, "{}", table::REGIONS.len());
+    for (i, r) in table::REGIONS.iter().enumerate() {
+        let p = plan_at(i).unwrap();
+        let patterns = [
+            Some(&p.general.pattern),
+            p.idd.as_ref(),
+            p.national_prefix.as_ref(),
+        ]
+        .into_iter()
+        .chain([p.leading.as_ref()])
+        .flatten()
+        .chain(p.types.iter().map(|t| &t.pattern));
+        for pattern in patterns {
+            assert!(
+                pattern.regex().is_some(),
+                "{} +{}: {}",
+                r.id,
+                r.code,
+                pattern.source
+            );
+        }
+    }
+}
