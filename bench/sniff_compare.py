@@ -3,7 +3,7 @@
 
 For every file of tests/data/sniff/expected.csv it asks CleverCSV (`pip install clevercsv`)
 for the delimiter, quote character and whether the file has a header, and custimport's
-sniffer (`cargo run --release --example sniff_dialect`, the library function the importer
+sniffer (`cargo run --example sniff_dialect`, the library function the importer
 calls) for the same, and prints each one's accuracy on delimiter, quote and header row.
 
 The header row is the header's line among the non-blank lines (the `--header-row` that reads
@@ -59,7 +59,7 @@ def clever(path):
 
 def custimport(paths):
     out = subprocess.run(
-        ["cargo", "run", "--quiet", "--release", "--example", "sniff_dialect", "--"]
+        ["cargo", "run", "--quiet", "--example", "sniff_dialect", "--"]
         + [str(p) for p in paths],
         cwd=ROOT,
         check=True,

@@ -272,4 +272,40 @@ mod tests {
         assert!(!is_value(b"Umsatz 2025") && !is_value(b"No HP"));
         assert!(is_text(b"M\xc3\xbcller, Hans", b';') && !is_text(b"a;b", b','));
     }
+
+    /// CleverCSV 0.8.5's score on tests/data/sniff/ (delimiter, quote, header row), as
+    /// `bench/sniff_compare.py` measured it and BENCHMARKS.md records it.
+    const CLEVERCSV: [usize; 3] = [45, 45, 29];
+
+    /// Every file of the test set reads with its expected delimiter, quote and header row, and
+    /// the sniffer scores at least CleverCSV's recorded figures.
+    #[test]
+    fn sniff_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sniff");
+        let mut manifest = csv::Reader::from_path(dir.join("expected.csv")).unwrap();
+        let mut wrong = Vec::new();
+        let mut files = 0;
+        for row in manifest.records() {
+            let row = row.unwrap();
+            let bytes = std::fs::read(dir.join(&row[0])).unwrap();
+            let want = Dialect {
+                delimiter: match &row[1] {
+                    "semicolon" => b';',
+                    "tab" => b'\t',
+                    "pipe" => b'|',
+                    _ => b',',
+                },
+                quoted: &row[2] == "dquote",
+                header_row: row[3].parse().unwrap(),
+            };
+            let got = sniff_dialect(&bytes, true, None);
+            if got != want {
+                wrong.push(format!("{}: got {got:?}, want {want:?}", &row[0]));
+            }
+            files += 1;
+        }
+        assert!(files >= 40, "{files} files");
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+        assert!(CLEVERCSV.iter().all(|&s| s <= files));
+    }
 }
