@@ -16,9 +16,12 @@
 //! with an unclosed quote, an oversized or undecodable field, or the wrong number of fields
 //! still comes out, with its cells (lossy where needed) and a problem.
 
+mod dialect;
 mod parser;
 #[cfg(test)]
 mod tests;
+
+pub use dialect::{sniff_dialect, Dialect};
 
 use std::io::{self, BufReader, Cursor, Read};
 use std::sync::atomic::AtomicU64;
@@ -32,7 +35,7 @@ use super::{
     cut, unique_headers, Cells, Format, Input, InputError, InputOptions, Origin, Problem, Record,
     RecordData,
 };
-use parser::{first_record, record_shapes, Parser, RawRecord};
+use parser::{first_record, Parser, RawRecord};
 
 /// How much of the input's start is looked at to sniff the delimiter.
 const SNIFF_LIMIT: usize = 64 * 1024;
@@ -235,31 +238,40 @@ fn choose_delimiter(
         }
         None => &CANDIDATES,
     };
-    let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
-    let head = peek_header(stage1, candidates, skip).map_err(Chosen::Io)?;
+    let skip = opts.header_row.map(|n| n.saturating_sub(1) as usize);
+    let (head, complete) =
+        peek_header(stage1, candidates, skip.unwrap_or(0)).map_err(Chosen::Io)?;
     let delimiter = match given {
         Some(d) => d,
-        None => sniff(
-            Decoder::new(stage1_encoding).decode_lossy(&head).as_bytes(),
-            skip,
-        ),
+        None => {
+            let text = Decoder::new(stage1_encoding).decode_lossy(&head);
+            sniff_dialect(text.as_bytes(), complete, skip).delimiter
+        }
     };
     Ok((head, delimiter))
 }
 
-/// Reads the start of the stream until the header (the record after `skip` others) has ended
-/// as the parser reads it with each of `delimiters` (a quote opens a quoted field only at a
-/// field's start), or about [`SNIFF_LIMIT`] bytes were read, or the input ended.
-fn peek_header(reader: &mut dyn Read, delimiters: &[u8], skip: usize) -> io::Result<Vec<u8>> {
+/// Reads the start of the stream for the sniffer: until the header (the record after `skip`
+/// others) has ended as the parser reads it with each of `delimiters` (a quote opens a quoted
+/// field only at a field's start) and [`SNIFF_RECORDS`] lines follow it, or about
+/// [`SNIFF_LIMIT`] bytes were read, or the input ended (then `true`).
+fn peek_header(
+    reader: &mut dyn Read,
+    delimiters: &[u8],
+    skip: usize,
+) -> io::Result<(Vec<u8>, bool)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
         let ended = |d: &u8| skip_records(&buf, *d, skip + 1).is_some();
-        if buf.len() >= SNIFF_LIMIT || (!buf.is_empty() && delimiters.iter().all(ended)) {
-            return Ok(buf);
+        let lines = memchr::memchr_iter(b'\n', &buf).count();
+        if buf.len() >= SNIFF_LIMIT
+            || (!buf.is_empty() && lines > skip + SNIFF_RECORDS && delimiters.iter().all(ended))
+        {
+            return Ok((buf, false));
         }
         match reader.read(&mut chunk) {
-            Ok(0) => return Ok(buf),
+            Ok(0) => return Ok((buf, true)),
             Ok(n) => buf.extend_from_slice(chunk.get(..n).unwrap_or_default()),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
@@ -277,63 +289,8 @@ fn skip_records(bytes: &[u8], delimiter: u8, n: usize) -> Option<usize> {
     Some(offset)
 }
 
-/// Records after the header the sniffer looks at.
-const SNIFF_RECORDS: usize = 32;
-
-/// How well a candidate delimiter reads the start of the input (greater is better).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Fit {
-    /// It splits the header, or the records below a header it does not split, into columns.
-    splits: bool,
-    /// Fewer records with bytes after a closing quote (`"a, b";"c"` read with `,`).
-    clean: std::cmp::Reverse<usize>,
-    /// It splits the header itself.
-    header_splits: bool,
-    /// The header's fields, or the most frequent count below it when the header is one field
-    /// (a title such as `# Deutsch` above `key;value` lines).
-    width: usize,
-}
-
-/// How `delimiter` reads the header (the record after `skip` others) and the complete records
-/// after it in `head`, by the parser's own rules.
-fn fit(head: &[u8], delimiter: u8, skip: usize) -> Fit {
-    let rest = skip_records(head, delimiter, skip)
-        .and_then(|start| head.get(start..))
-        .unwrap_or_default();
-    let header = first_record(rest, delimiter).0;
-    let shapes = record_shapes(rest, delimiter, SNIFF_RECORDS + 1);
-    let stray = shapes.iter().filter(|(_, s)| *s).count();
-    let width = if header > 1 {
-        header
-    } else {
-        // The most frequent count below the header (the larger on a tie).
-        let below: Vec<usize> = shapes.iter().skip(1).map(|(n, _)| *n).collect();
-        below
-            .iter()
-            .copied()
-            .max_by_key(|&n| (below.iter().filter(|&&m| m == n).count(), n))
-            .unwrap_or(header)
-    };
-    Fit {
-        splits: width > 1,
-        clean: std::cmp::Reverse(stray),
-        header_splits: header > 1,
-        width,
-    }
-}
-
-/// The candidate delimiter that reads the start of the input best ([`Fit`]: it splits it into
-/// columns, leaves no bytes after a closing quote, splits the header, and into the most
-/// fields); `,` on a tie or when none splits it.
-fn sniff(head: &[u8], skip: usize) -> u8 {
-    let fits = CANDIDATES.map(|d| fit(head, d, skip));
-    let best = fits.iter().copied().max().unwrap_or(fits[0]);
-    let mut winners = CANDIDATES.iter().zip(fits).filter(|&(_, f)| f == best);
-    match (winners.next(), winners.next()) {
-        (Some((&d, _)), None) if best.splits => d,
-        _ => b',',
-    }
-}
+/// Lines after the header the sniffer wants to look at.
+const SNIFF_RECORDS: usize = 64;
 
 struct CsvRecords {
     /// `None` once the input is exhausted or failed.

@@ -20,6 +20,7 @@ mod source;
 
 pub use cells::Cells;
 pub use decode::Decoder;
+pub use delimited::{sniff_dialect, Dialect};
 pub use sheet::SheetInfo;
 pub use source::{check_path, display_name, is_stream_path, Identity, Origin};
 

@@ -117,6 +117,8 @@ struct Machine {
     /// The record has bytes after a closing quote other than a delimiter (`"a";"b"` read with
     /// `,`): a sign of the wrong delimiter, for the sniffer.
     stray: bool,
+    /// Which of the record's first 64 fields opened with a quote, for the sniffer.
+    quoted: u64,
     record: RawRecord,
 }
 
@@ -131,6 +133,7 @@ impl Machine {
             quote_line: 1,
             last_line: 1,
             stray: false,
+            quoted: 0,
             record: RawRecord::default(),
         }
     }
@@ -164,6 +167,7 @@ impl Machine {
                 }
                 self.record.reset(byte_line);
                 self.stray = false;
+                self.quoted = 0;
                 self.start_field(byte_line);
                 self.field_start(b, byte_line, term)
             }
@@ -194,6 +198,8 @@ impl Machine {
         if b == b'"' {
             self.state = State::InQuoted;
             self.quote_line = byte_line;
+            let field = self.record.starts.len().saturating_sub(1);
+            self.quoted |= 1u64.checked_shl(field as u32).unwrap_or(0);
             false
         } else {
             self.unquoted(b, byte_line, term)
@@ -309,21 +315,42 @@ pub(super) fn first_record(bytes: &[u8], delimiter: u8) -> (usize, Option<usize>
     (machine.record.len(), None)
 }
 
-/// The complete records at the start of `bytes` read with `delimiter`, at most `max` of them:
-/// each one's number of fields, and whether it has bytes after a closing quote other than a
-/// delimiter. Stores no field bytes.
-pub(super) fn record_shapes(bytes: &[u8], delimiter: u8, max: usize) -> Vec<(usize, bool)> {
-    let mut machine = Machine::new(delimiter, 0);
-    let mut shapes = Vec::new();
+/// One record of a sample as the dialect sniffer sees it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Sampled {
+    /// The fields' bytes, unquoted (each cut at the sample's field cap).
+    pub fields: Vec<Vec<u8>>,
+    /// Which of the first 64 fields were quoted.
+    pub quoted: u64,
+    /// Bytes after a closing quote other than the delimiter.
+    pub stray: bool,
+    /// A quote still open at the end of the sample.
+    pub unterminated: bool,
+}
+
+/// The records at the start of `bytes` read with `delimiter`, at most `max` of them, each
+/// field kept up to 256 bytes; the last one may be cut by the end of `bytes`.
+pub(super) fn sample_records(bytes: &[u8], delimiter: u8, max: usize) -> Vec<Sampled> {
+    let mut machine = Machine::new(delimiter, 256);
+    let mut records = Vec::new();
+    let take = |m: &Machine| Sampled {
+        fields: m.record.fields().map(<[u8]>::to_vec).collect(),
+        quoted: m.quoted,
+        stray: m.stray,
+        unterminated: m.record.unterminated.is_some(),
+    };
     for &b in bytes {
-        if shapes.len() >= max {
-            break;
+        if records.len() >= max {
+            return records;
         }
         if machine.step(b) {
-            shapes.push((machine.record.len(), machine.stray));
+            records.push(take(&machine));
         }
     }
-    shapes
+    if records.len() < max && machine.finish() {
+        records.push(take(&machine));
+    }
+    records
 }
 
 /// Reads [`RawRecord`]s from a buffered byte stream.
