@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-use crate::cli::{CheckProvider, Cli, Command};
+use crate::cli::{CheckProvider, Cli, Command, ConfigProvider};
 use crate::config::{self, Settings};
 use crate::exit::{Exit, Fatal};
 use crate::report::Summary;
@@ -117,6 +117,18 @@ fn execute(cli: Cli, cmd: clap::Command, given: Vec<OsString>) -> Result<Exit, F
             let path =
                 config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
             crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
+        }
+        Command::Config(a) => {
+            let entries = match &a.provider {
+                None => None,
+                Some(ConfigProvider::Nxlink(p)) => {
+                    Some(config::show::nxlink(&p.as_import(), &cli.common, &env)?)
+                }
+                Some(ConfigProvider::Itnio(p)) => {
+                    Some(config::show::itnio(&p.as_import(), &cli.common, &env)?)
+                }
+            };
+            config::show::run(entries.as_deref(), &cli.common, &env)
         }
         Command::Check(a) => {
             init_tracing(cli.common.quiet, cli.common.verbose);
