@@ -113,9 +113,7 @@ fn execute(cli: Cli, cmd: clap::Command, given: Vec<OsString>) -> Result<Exit, F
             crate::embedded::serve(&a, &runtime()?)
         }
         Command::State(a) => {
-            let (file, _) = config::load_file(cli.common.config.as_deref(), &env)?;
-            let path =
-                config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
+            let path = config::state_for_command(&cli.common, &env)?;
             crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
         }
         Command::Config(a) => {

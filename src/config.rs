@@ -1165,7 +1165,7 @@ mod file_error;
 mod layers;
 mod probe;
 mod sections;
-pub(crate) use layers::mark_command_line;
+pub(crate) use layers::{mark_command_line, state_for_command};
 pub(crate) use probe::{itnio_check, nxlink_check, CheckTarget};
 pub(crate) use sections::{ItnioSection, NxlinkSection, Profile};
 pub(crate) mod recorded;

@@ -15,7 +15,7 @@ const OWN_OPTIONS: [(&str, &[&str]); 5] = [
     ("sandbox", &[]),
     ("man", &[]),
     ("completions", &[]),
-    ("state", &["config", "state", "json"]),
+    ("state", &["config", "profile", "state", "json"]),
     (
         "check",
         &["config", "profile", "sandbox", "base_url", "timeout"],
@@ -160,7 +160,9 @@ mod tests {
         assert!(!sandbox.contains("--batch-size"), "{sandbox}");
         let state = help_of("state");
         assert!(
-            state.contains("--config") && !state.contains("--resume"),
+            state.contains("--config")
+                && state.contains("--profile")
+                && !state.contains("--resume"),
             "{state}"
         );
         assert!(help_of("nxlink").contains("--batch-size"));

@@ -13,6 +13,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, ValueEnum};
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use super::sections::{ImportOptions, Profile};
 use super::{load_file, Env, FileConfig};
@@ -484,4 +485,52 @@ fn put_map(map: std::collections::BTreeMap<String, String>, c: &mut CommonArgs) 
             c.maps.push(format!("{field}={column}"));
         }
     }
+}
+
+/// The state database `custimport state` reads: `--state`, else the `state` an import with the
+/// chosen profile (`--profile`, `CUSTIMPORT_PROFILE`) would use: the profile's, else its
+/// provider's section's, else the top level's, else the default. Without a profile, or with
+/// one that names no provider, both providers' are looked at: a section's (or the profile's)
+/// wins over the top level's, and two that differ are exit 2.
+pub(crate) fn state_for_command(c: &CommonArgs, env: Env<'_>) -> Result<PathBuf, Fatal> {
+    if let Some(s) = &c.state {
+        return Ok(s.clone());
+    }
+    let mut c = c.clone();
+    c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
+    let (file, _) = load_file(c.config.as_deref(), env)?;
+    let named = c
+        .profile
+        .as_ref()
+        .and_then(|name| file.profile.get(name))
+        .and_then(|p| p.provider.clone());
+    let providers = match named.as_deref() {
+        Some(p) => vec![p.to_owned()],
+        None => vec!["nxlink".to_owned(), "itnio".to_owned()],
+    };
+    let mut found: Vec<(PathBuf, Source)> = vec![];
+    for provider in &providers {
+        let (file, _, placed) = load_layers(&c, provider, env)?;
+        if let Some(path) = file.state {
+            let source = placed.get("state").cloned().unwrap_or(Source::Default);
+            found.push((path, source));
+        }
+    }
+    let own: Vec<&(PathBuf, Source)> = found
+        .iter()
+        .filter(|(_, s)| *s != Source::TopLevel)
+        .collect();
+    let pick = match own.as_slice() {
+        [] => found.first(),
+        [first, rest @ ..] => {
+            if let Some((_, other)) = rest.iter().find(|(p, _)| *p != first.0) {
+                return Err(Fatal::usage(anyhow!(
+                    "{} and {other} set different state databases: give --state PATH, or choose a profile that names its provider",
+                    first.1
+                )));
+            }
+            Some(*first)
+        }
+    };
+    super::state_path(None, pick.map(|(p, _)| p.as_path()), env)
 }

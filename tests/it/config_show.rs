@@ -1,5 +1,5 @@
 //! `custimport config [nxlink|itnio]` (the config file, its profiles, and each effective value
-//! with where it came from), through the binary.
+//! with where it came from) and `custimport state --profile`, through the binary.
 
 use std::process::Output;
 
@@ -310,4 +310,61 @@ fn text_from_the_file_is_escaped() {
         option(&options(&stdout), "map.full_name"),
         ("N\\x1b]0;x\\x07", "section [nxlink]")
     );
+}
+
+#[test]
+fn state_takes_the_profiles_state_path() {
+    let env = setup();
+    let path = |args: &[&str], vars: &[(&str, &str)]| {
+        let out = run(&env, &[args, &["state", "path"]].concat(), vars);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        text(&out).0
+    };
+    assert_eq!(path(&["--profile", "nightly"], &[]), "state/nightly.db\n");
+    assert_eq!(
+        path(&[], &[("CUSTIMPORT_PROFILE", "nightly")]),
+        "state/nightly.db\n"
+    );
+    let out = run(&env, &["state", "path", "--profile", "nightly"], &[]);
+    assert_eq!(text(&out).0, "state/nightly.db\n");
+    // --state wins; without a profile, the default.
+    assert_eq!(
+        path(&["--profile", "nightly", "--state", "x.db"], &[]),
+        "x.db\n"
+    );
+    let default = env.path(".local/state/custimport/state.db");
+    assert_eq!(path(&[], &[]), format!("{}\n", default.display()));
+    // A profile that is not in the file is exit 2, as for an import.
+    let out = run(&env, &["--profile", "weekly", "state", "path"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out)
+        .1
+        .contains("profile \"weekly\" is not in the config file"));
+}
+
+#[test]
+fn state_without_a_profile_takes_a_sections_state_and_refuses_two() {
+    let env = TestEnv::new();
+    let state = |config: &str| {
+        env.write("custimport.toml", config);
+        run(&env, &["state", "path"], &[])
+    };
+    let out = state("state = \"top.db\"\n[nxlink]\nstate = \"nx.db\"\n");
+    assert_eq!(text(&out).0, "nx.db\n");
+    let out = state("state = \"top.db\"\n");
+    assert_eq!(text(&out).0, "top.db\n");
+    let out = state("[nxlink]\nstate = \"nx.db\"\n[itnio]\nstate = \"it.db\"\n");
+    assert_eq!(out.status.code(), Some(2));
+    let (_, stderr) = text(&out);
+    assert!(
+        stderr.contains("section [nxlink] and section [itnio] set different state databases"),
+        "{stderr}"
+    );
+    // A profile naming its provider settles it.
+    env.write(
+        "custimport.toml",
+        "[nxlink]\nstate = \"nx.db\"\n[itnio]\nstate = \"it.db\"\n[profile.p]\nprovider = \"itnio\"\n",
+    );
+    let out = run(&env, &["--profile", "p", "state", "path"], &[]);
+    assert_eq!(text(&out).0, "it.db\n", "{:?}", text(&out));
 }
