@@ -368,3 +368,24 @@ fn state_without_a_profile_takes_a_sections_state_and_refuses_two() {
     let out = run(&env, &["--profile", "p", "state", "path"], &[]);
     assert_eq!(text(&out).0, "it.db\n", "{:?}", text(&out));
 }
+
+#[test]
+fn sandbox_credentials_man_page_and_completions() {
+    let env = setup();
+    let out = run(&env, &["config", "nxlink", "--sandbox"], &[]);
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    no_secret(&out);
+    let o = options(&text(&out).0);
+    assert_eq!(option(&o, "access_secret"), ("***", "sandbox"));
+    assert_eq!(
+        option(&o, "base_url"),
+        ("sandbox (the built-in emulator)", "flag")
+    );
+    let out = run(&env, &["man", "config"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out).0;
+    assert!(page.contains(".TH custimport-config 1"), "{page}");
+    assert!(page.contains("CUSTIMPORT_NXLINK_BASE_URL") && page.contains(".SH EXAMPLES"));
+    let out = run(&env, &["completions", "bash"], &[]);
+    assert!(text(&out).0.contains("custimport__subcmd__config__subcmd__nxlink"));
+}
