@@ -387,5 +387,7 @@ fn sandbox_credentials_man_page_and_completions() {
     assert!(page.contains(".TH custimport-config 1"), "{page}");
     assert!(page.contains("CUSTIMPORT_NXLINK_BASE_URL") && page.contains(".SH EXAMPLES"));
     let out = run(&env, &["completions", "bash"], &[]);
-    assert!(text(&out).0.contains("custimport__subcmd__config__subcmd__nxlink"));
+    assert!(text(&out)
+        .0
+        .contains("custimport__subcmd__config__subcmd__nxlink"));
 }
