@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::FromArgMatches;
 
-use crate::cli::{CheckProvider, Cli, Command};
+use crate::cli::{CheckProvider, Cli, Command, ConfigProvider};
 use crate::config::{self, Settings};
 use crate::exit::{Exit, Fatal};
 use crate::report::Summary;
@@ -113,10 +113,20 @@ fn execute(cli: Cli, cmd: clap::Command, given: Vec<OsString>) -> Result<Exit, F
             crate::embedded::serve(&a, &runtime()?)
         }
         Command::State(a) => {
-            let (file, _) = config::load_file(cli.common.config.as_deref(), &env)?;
-            let path =
-                config::state_path(cli.common.state.as_deref(), file.state.as_deref(), &env)?;
+            let path = config::state_for_command(&cli.common, &env)?;
             crate::state::command::run(a.action.as_ref(), &path, cli.common.json)
+        }
+        Command::Config(a) => {
+            let entries = match &a.provider {
+                None => None,
+                Some(ConfigProvider::Nxlink(p)) => {
+                    Some(config::show::nxlink(&p.as_import(), &cli.common, &env)?)
+                }
+                Some(ConfigProvider::Itnio(p)) => {
+                    Some(config::show::itnio(&p.as_import(), &cli.common, &env)?)
+                }
+            };
+            config::show::run(entries.as_deref(), &cli.common, &env)
         }
         Command::Check(a) => {
             init_tracing(cli.common.quiet, cli.common.verbose);

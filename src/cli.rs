@@ -127,6 +127,9 @@ pub(crate) enum Command {
     /// with an empty customer list; exit 0 when the provider accepts the credentials.
     #[command(after_help = EXIT_CODES)]
     Check(CheckArgs),
+    /// Show the config file in use and its profiles; with a provider, each value an import with
+    /// the same options would use, and where it came from (secrets shown as ***).
+    Config(ConfigArgs),
     /// Show what the incremental-import state (--skip-unchanged) remembers, per account;
     /// forget an account or a job; print the state's path.
     State(StateArgs),
@@ -193,6 +196,67 @@ impl ItnioCheckArgs {
             app_id: self.app_id.clone(),
             call_record_dup: false,
             encrypted_phones: false,
+        }
+    }
+}
+
+/// `custimport config [nxlink|itnio]`.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ConfigArgs {
+    #[command(subcommand)]
+    pub provider: Option<ConfigProvider>,
+}
+
+#[derive(Debug, Subcommand, Clone)]
+pub(crate) enum ConfigProvider {
+    /// The effective configuration of an nxlink import given these options.
+    Nxlink(NxlinkConfigArgs),
+    /// The effective configuration of an itnio import given these options.
+    Itnio(ItnioConfigArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct NxlinkConfigArgs {
+    #[command(flatten)]
+    pub account: NxlinkCheckArgs,
+    /// What to do with customers nxlink already holds [default: merge]
+    #[arg(long, value_enum)]
+    pub mode: Option<Mode>,
+    /// Fail only the rows whose seat (belong_seat_user) does not exist, instead of the whole request
+    #[arg(long)]
+    pub strict_binding: bool,
+}
+
+impl NxlinkConfigArgs {
+    /// The import's arguments these stand for (no input).
+    pub(crate) fn as_import(&self) -> NxlinkArgs {
+        NxlinkArgs {
+            mode: self.mode,
+            strict_binding: self.strict_binding,
+            ..self.account.as_import()
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ItnioConfigArgs {
+    #[command(flatten)]
+    pub account: ItnioCheckArgs,
+    /// Also drop numbers already called in this job (body callRecordDup)
+    #[arg(long)]
+    pub call_record_dup: bool,
+    /// phoneNumber holds itnio's encrypted id (also `encrypted_phones` in config)
+    #[arg(long)]
+    pub encrypted_phones: bool,
+}
+
+impl ItnioConfigArgs {
+    /// The import's arguments these stand for (no input).
+    pub(crate) fn as_import(&self) -> ItnioArgs {
+        ItnioArgs {
+            call_record_dup: self.call_record_dup,
+            encrypted_phones: self.encrypted_phones,
+            ..self.account.as_import()
         }
     }
 }

@@ -53,32 +53,49 @@ pub(crate) fn load_file(
     explicit: Option<&Path>,
     env: Env<'_>,
 ) -> Result<(FileConfig, Vec<String>), Fatal> {
-    let path = match explicit {
-        Some(p) => {
-            if !p.exists() {
-                return Err(Fatal::usage(anyhow!(
-                    "config file {} does not exist (check -c/--config; see config.example.toml)",
-                    p.display()
-                )));
-            }
-            Some(p.to_path_buf())
-        }
-        None => {
-            let local = PathBuf::from("custimport.toml");
-            let xdg = env("XDG_CONFIG_HOME")
-                .map(PathBuf::from)
-                .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
-                .map(|d| d.join("custimport").join("config.toml"));
-            if local.is_file() {
-                Some(local)
-            } else {
-                xdg.filter(|p| p.is_file())
-            }
-        }
-    };
-    let Some(path) = path else {
+    let Some(path) = find_file(explicit, env)?.path else {
         return Ok((FileConfig::default(), vec![]));
     };
+    read_file(&path)
+}
+
+/// Which config file is in use, and where one was looked for.
+#[derive(Debug)]
+pub(crate) struct FoundFile {
+    /// The file in use, if any.
+    pub path: Option<PathBuf>,
+    /// The places looked at without `--config` (`./custimport.toml`, then the XDG one).
+    pub looked_at: Vec<PathBuf>,
+}
+
+/// The config file [`load_file`] reads: `--config` (which must exist), else the first of
+/// `./custimport.toml` and `$XDG_CONFIG_HOME/custimport/config.toml` that is a file.
+pub(crate) fn find_file(explicit: Option<&Path>, env: Env<'_>) -> Result<FoundFile, Fatal> {
+    if let Some(p) = explicit {
+        if !p.exists() {
+            return Err(Fatal::usage(anyhow!(
+                "config file {} does not exist (check -c/--config; see config.example.toml)",
+                p.display()
+            )));
+        }
+        return Ok(FoundFile {
+            path: Some(p.to_path_buf()),
+            looked_at: vec![],
+        });
+    }
+    let local = PathBuf::from("custimport.toml");
+    let xdg = env("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .map(|d| d.join("custimport").join("config.toml"));
+    let looked_at: Vec<PathBuf> = std::iter::once(local).chain(xdg).collect();
+    let path = looked_at.iter().find(|p| p.is_file()).cloned();
+    Ok(FoundFile { path, looked_at })
+}
+
+/// Read and parse the config file at `path`.
+fn read_file(path: &Path) -> Result<(FileConfig, Vec<String>), Fatal> {
+    let path = path.to_path_buf();
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read config file {}", path.display()))
         .usage()?;
@@ -140,6 +157,9 @@ impl std::str::FromStr for MaxFailures {
         }
     }
 }
+
+/// Records per request without `--batch-size`.
+const DEFAULT_BATCH_SIZE: u16 = 100;
 
 /// Which provider a run talks to, fully configured.
 #[derive(Debug, Clone)]
@@ -251,25 +271,45 @@ struct Lookup<'a> {
     env: Env<'a>,
     /// The config key (with its flag, if any: `tenant_id (or --tenant-id)`) and the variable.
     missing: Vec<(String, String)>,
+    /// Each config key looked up, and where its value came from (the file: the section's,
+    /// which `layers::load_layers` tells apart from the profile's).
+    sources: Vec<(String, layers::Source)>,
 }
 
 impl Lookup<'_> {
+    fn new(env: Env<'_>) -> Lookup<'_> {
+        Lookup {
+            env,
+            missing: vec![],
+            sources: vec![],
+        }
+    }
+
     fn get(
         &mut self,
         flag: Option<&str>,
         var: &str,
         file: Option<&str>,
         key: &str,
-        _section: &str,
+        section: &'static str,
         needed: bool,
     ) -> String {
+        use layers::Source;
         let v = flag
-            .map(str::to_owned)
-            .or_else(|| (self.env)(var))
-            .or_else(|| file.map(str::to_owned).filter(|s| !s.is_empty()));
+            .map(|f| (f.to_owned(), Source::Flag))
+            .or_else(|| (self.env)(var).map(|v| (v, Source::Env(var.to_owned()))))
+            .or_else(|| {
+                file.filter(|s| !s.is_empty())
+                    .map(|f| (f.to_owned(), Source::Section(section)))
+            });
+        let name = key.split_once(' ').map_or(key, |(name, _)| name).to_owned();
         match v {
-            Some(v) => v,
+            Some((v, source)) => {
+                self.sources.push((name, source));
+                v
+            }
             None => {
+                self.sources.push((name, Source::Default));
                 if needed {
                     self.missing.push((key.to_owned(), var.to_owned()));
                 }
@@ -443,10 +483,17 @@ fn nxlink_credentials(
     env: Env<'_>,
     needed: bool,
 ) -> Result<nxlink::Credentials, Fatal> {
-    let mut l = Lookup {
-        env,
-        missing: vec![],
-    };
+    nxlink_account(args, s, env, needed).map(|(credentials, _)| credentials)
+}
+
+/// [`nxlink_credentials`], also telling where each came from.
+fn nxlink_account(
+    args: &NxlinkArgs,
+    s: &NxlinkSection,
+    env: Env<'_>,
+    needed: bool,
+) -> Result<(nxlink::Credentials, Vec<(String, layers::Source)>), Fatal> {
+    let mut l = Lookup::new(env);
     let access_key = l.get(
         None,
         "CUSTIMPORT_NXLINK_ACCESS_KEY",
@@ -483,13 +530,15 @@ fn nxlink_credentials(
         "nxlink",
         needed,
     );
+    let sources = std::mem::take(&mut l.sources);
     l.finish("nxlink")?;
-    Ok(nxlink::Credentials {
+    let credentials = nxlink::Credentials {
         access_key,
         access_secret: Secret::new(secret),
         tenant_id: tenant_id(&tenant, args, env)?,
         app_key,
-    })
+    };
+    Ok((credentials, sources))
 }
 
 /// The tenant id as a number (0 when none is given, as in a dry run).
@@ -603,10 +652,17 @@ fn itnio_credentials(
     env: Env<'_>,
     needed: bool,
 ) -> Result<itnio::Credentials, Fatal> {
-    let mut l = Lookup {
-        env,
-        missing: vec![],
-    };
+    itnio_account(args, s, env, needed).map(|(credentials, _)| credentials)
+}
+
+/// [`itnio_credentials`], also telling where each came from.
+fn itnio_account(
+    args: &ItnioArgs,
+    s: &ItnioSection,
+    env: Env<'_>,
+    needed: bool,
+) -> Result<(itnio::Credentials, Vec<(String, layers::Source)>), Fatal> {
+    let mut l = Lookup::new(env);
     let api_key = l.get(
         None,
         "CUSTIMPORT_ITNIO_API_KEY",
@@ -631,14 +687,16 @@ fn itnio_credentials(
         "itnio",
         needed,
     );
+    let sources = std::mem::take(&mut l.sources);
     l.finish("itnio")?;
-    Ok(itnio::Credentials {
+    let credentials = itnio::Credentials {
         api_key,
         api_secret: Secret::new(secret),
         app_id,
         // Checked once the resumed run's options are known (see `job_given`).
         job_id: args.job.unwrap_or(0),
-    })
+    };
+    Ok((credentials, sources))
 }
 
 /// The state database's path: `--state`, else `state` in the config file, else the default
@@ -703,6 +761,8 @@ struct GivenBaseUrl {
     source: String,
     /// Given (by a flag, the environment or the config file), not the default.
     given: bool,
+    /// Where it came from (the file: the section's, see `layers::load_layers`).
+    origin: layers::Source,
 }
 
 /// nxlink's regional host (`--region`, `region` in the config file).
@@ -755,25 +815,36 @@ fn pick_base_url(
     env: Env<'_>,
     var: &str,
     file: Option<&str>,
-    section: &str,
+    section: &'static str,
     default: &str,
 ) -> GivenBaseUrl {
-    let (url, source) = if let Some(u) = &c.base_url {
-        (u.clone(), "--base-url".to_owned())
+    use layers::Source;
+    let (url, source, origin) = if let Some(u) = &c.base_url {
+        (u.clone(), "--base-url".to_owned(), Source::Flag)
     } else if let Some(r) = region {
-        (r.to_owned(), "--region".to_owned())
+        (r.to_owned(), "--region".to_owned(), Source::Flag)
     } else if let Some(u) = env(var) {
-        (u, var.to_owned())
+        (u, var.to_owned(), Source::Env(var.to_owned()))
     } else if let Some(u) = file {
         (
             u.to_owned(),
             format!("base_url in [{section}] of the config file"),
+            Source::Section(section),
         )
     } else {
-        (default.to_owned(), "the default base URL".to_owned())
+        (
+            default.to_owned(),
+            "the default base URL".to_owned(),
+            Source::Default,
+        )
     };
     let given = c.sandbox || c.base_url.is_some() || region.is_some() || url != default;
-    GivenBaseUrl { url, source, given }
+    GivenBaseUrl {
+        url,
+        source,
+        given,
+        origin,
+    }
 }
 
 fn common(
@@ -803,7 +874,7 @@ fn common(
         )));
     }
     let out_dir = a.out.clone().unwrap_or_else(|| default_out_dir(name));
-    let batch_size = a.batch_size.unwrap_or(100);
+    let batch_size = a.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
     let shape = input_shape(a, &input, &endpoint, base.given, batch_size);
     Ok(Settings {
         provider,
@@ -1094,10 +1165,11 @@ mod file_error;
 mod layers;
 mod probe;
 mod sections;
-pub(crate) use layers::mark_command_line;
+pub(crate) use layers::{mark_command_line, state_for_command};
 pub(crate) use probe::{itnio_check, nxlink_check, CheckTarget};
 pub(crate) use sections::{ItnioSection, NxlinkSection, Profile};
 pub(crate) mod recorded;
+pub(crate) mod show;
 
 #[cfg(test)]
 mod tests;

@@ -15,7 +15,7 @@ const OWN_OPTIONS: [(&str, &[&str]); 5] = [
     ("sandbox", &[]),
     ("man", &[]),
     ("completions", &[]),
-    ("state", &["config", "state", "json"]),
+    ("state", &["config", "profile", "state", "json"]),
     (
         "check",
         &["config", "profile", "sandbox", "base_url", "timeout"],
@@ -23,10 +23,11 @@ const OWN_OPTIONS: [(&str, &[&str]); 5] = [
 ];
 
 /// The pages `custimport man` renders: the tool's and each subcommand's.
-pub(crate) const PAGES: [&str; 7] = [
+pub(crate) const PAGES: [&str; 8] = [
     "nxlink",
     "itnio",
     "check",
+    "config",
     "sandbox",
     "state",
     "completions",
@@ -71,7 +72,7 @@ pub(crate) fn man_page(cmd: &Command, page: Option<&str>) -> Result<Vec<u8>, Fat
     clap_mangen::Man::new(page_cmd)
         .render(&mut out)
         .map_err(|e| Fatal::usage(anyhow::anyhow!("cannot render the man page: {e}")))?;
-    let imports = matches!(page, None | Some("nxlink" | "itnio" | "check"));
+    let imports = matches!(page, None | Some("nxlink" | "itnio" | "check" | "config"));
     if imports {
         out.extend_from_slice(ENVIRONMENT.as_bytes());
     }
@@ -121,6 +122,11 @@ fn examples(page: Option<&str>) -> String {
             ("Check the nxlink credentials before the first import:", "custimport check nxlink"),
             ("Check the itnio credentials and job 42 against the built-in emulator:", "custimport check itnio \\-\\-sandbox \\-\\-job 42"),
         ],
+        Some("config") => &[
+            ("The config file in use and its profiles:", "custimport config"),
+            ("What the nightly profile's nxlink import uses, and where each value comes from:", "custimport \\-\\-profile nightly config nxlink"),
+            ("The same with a flag over it, as JSON:", "custimport config nxlink \\-\\-profile nightly \\-\\-concurrency 8 \\-\\-json"),
+        ],
         Some("completions") => &[("Bash completions:", "custimport completions bash > ~/.local/share/bash\\-completion/completions/custimport")],
         Some("man") => &[("The page of the nxlink import:", "custimport man nxlink | man \\-l \\-")],
         _ => &[
@@ -154,7 +160,9 @@ mod tests {
         assert!(!sandbox.contains("--batch-size"), "{sandbox}");
         let state = help_of("state");
         assert!(
-            state.contains("--config") && !state.contains("--resume"),
+            state.contains("--config")
+                && state.contains("--profile")
+                && !state.contains("--resume"),
             "{state}"
         );
         assert!(help_of("nxlink").contains("--batch-size"));

@@ -12,11 +12,50 @@ use anyhow::anyhow;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, ValueEnum};
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
 use super::sections::{ImportOptions, Profile};
 use super::{load_file, Env, FileConfig};
 use crate::cli::{self, CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
 use crate::exit::Fatal;
 use crate::input::Format;
+
+/// Where a value of the effective configuration came from (`custimport config` shows it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The command line.
+    Flag,
+    /// This environment variable.
+    Env(String),
+    /// `[profile.NAME]`.
+    Profile(String),
+    /// The provider's section, `[nxlink]` or `[itnio]`.
+    Section(&'static str),
+    /// The config file's top-level key (`state`).
+    TopLevel,
+    /// The built-in emulator's account (`--sandbox`).
+    Sandbox,
+    /// Nothing set it.
+    Default,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Flag => write!(f, "flag"),
+            Source::Env(var) => write!(f, "env {var}"),
+            Source::Profile(name) => write!(f, "profile {name}"),
+            Source::Section(p) => write!(f, "section [{p}]"),
+            Source::TopLevel => write!(f, "config file (top level)"),
+            Source::Sandbox => write!(f, "sandbox"),
+            Source::Default => write!(f, "default"),
+        }
+    }
+}
+
+/// The options a layer of the config file set, by id (`map.FIELD` for a map entry).
+pub(crate) type Placed = BTreeMap<String, Source>;
 
 /// Note in `c` the options the command line gave (by id), at any depth of subcommands.
 pub(crate) fn mark_command_line(c: &mut CommonArgs, matches: &ArgMatches) {
@@ -88,28 +127,59 @@ pub(super) fn load_for(
     provider: &str,
     env: Env<'_>,
 ) -> Result<(FileConfig, Vec<String>), Fatal> {
+    load_layers(c, provider, env).map(|(file, warnings, _)| (file, warnings))
+}
+
+/// [`load_for`], also telling which keys of the laid-over section (and `state`) came from the
+/// profile or the top level; the others came from the provider's section.
+pub(super) fn load_layers(
+    c: &CommonArgs,
+    provider: &str,
+    env: Env<'_>,
+) -> Result<(FileConfig, Vec<String>, Placed), Fatal> {
     let (mut file, warnings) = load_file(c.config.as_deref(), env)?;
-    let mut profile = take_profile(&mut file, c, provider)?.map(|(_, p)| p);
-    let mut state = file.state.take();
-    if provider == "nxlink" {
+    let mut profile = take_profile(&mut file, c, provider)?;
+    let mut placed = Placed::new();
+    let mut state = file.state.take().map(|s| (s, Source::TopLevel));
+    let section = if provider == "nxlink" {
+        "nxlink"
+    } else {
+        "itnio"
+    };
+    let from = |s: Option<std::path::PathBuf>, src: Source| s.map(|s| (s, src));
+    let moved = if provider == "nxlink" {
         let s = &mut file.nxlink;
         region_url(&mut s.base_url, s.region.take())?;
-        state = s.state.take().or(state);
-        if let Some(p) = profile.as_mut() {
-            region_url(&mut p.base_url, p.region.take())?;
-            state = p.state.take().or(state);
-            s.overlay(p);
+        state = from(s.state.take(), Source::Section(section)).or(state);
+        match profile.as_mut() {
+            Some((name, p)) => {
+                region_url(&mut p.base_url, p.region.take())?;
+                state = from(p.state.take(), Source::Profile(name.clone())).or(state);
+                s.overlay(p)
+            }
+            None => vec![],
         }
     } else {
         let s = &mut file.itnio;
-        state = s.state.take().or(state);
-        if let Some(p) = profile.as_mut() {
-            state = p.state.take().or(state);
-            s.overlay(p);
+        state = from(s.state.take(), Source::Section(section)).or(state);
+        match profile.as_mut() {
+            Some((name, p)) => {
+                state = from(p.state.take(), Source::Profile(name.clone())).or(state);
+                s.overlay(p)
+            }
+            None => vec![],
+        }
+    };
+    if let Some((name, _)) = &profile {
+        for key in moved {
+            placed.insert(key.to_owned(), Source::Profile(name.clone()));
         }
     }
-    file.state = state;
-    Ok((file, warnings))
+    if let Some((_, src)) = &state {
+        placed.insert("state".into(), src.clone());
+    }
+    file.state = state.map(|(s, _)| s);
+    Ok((file, warnings, placed))
 }
 
 /// nxlink's arguments with the file's import options put in where the command line left them.
@@ -118,13 +188,22 @@ pub(super) fn nxlink_args(
     c: &CommonArgs,
     env: Env<'_>,
 ) -> Result<(NxlinkArgs, CommonArgs), Fatal> {
+    nxlink_layered(args, c, env).map(|(args, c, _)| (args, c))
+}
+
+/// [`nxlink_args`], also telling which layer set each option the file gave.
+pub(super) fn nxlink_layered(
+    args: &NxlinkArgs,
+    c: &CommonArgs,
+    env: Env<'_>,
+) -> Result<(NxlinkArgs, CommonArgs, Placed), Fatal> {
     let (mut file, _) = load_file(c.config.as_deref(), env)?;
     let (mut args, mut c) = (args.clone(), c.clone());
     c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
     let mut layers = vec![];
     if let Some((name, mut p)) = take_profile(&mut file, &c, "nxlink")? {
         layers.push((
-            format!("[profile.{name}]"),
+            Source::Profile(name),
             p.take_options(),
             p.mode,
             p.strict_binding,
@@ -132,12 +211,15 @@ pub(super) fn nxlink_args(
     }
     let s = &mut file.nxlink;
     layers.push((
-        "[nxlink]".into(),
+        Source::Section("nxlink"),
         s.take_options(),
         s.mode.take(),
         s.strict_binding,
     ));
-    for (place, options, mode, strict) in layers {
+    let mut placed = Placed::new();
+    for (source, options, mode, strict) in layers {
+        let place = place_of(&source);
+        let before = c.on_command_line.len();
         put(options, &place, &mut c)?;
         if let Some(m) = mode {
             if free(&mut c, "mode", args.mode.is_some()) {
@@ -154,8 +236,25 @@ pub(super) fn nxlink_args(
                 args.strict_binding = b;
             }
         }
+        note_placed(&mut placed, &c.on_command_line[before..], &source);
     }
-    Ok((args, c))
+    Ok((args, c, placed))
+}
+
+/// A layer as error messages name it: `[profile.NAME]`, `[nxlink]`.
+fn place_of(source: &Source) -> String {
+    match source {
+        Source::Profile(name) => format!("[profile.{name}]"),
+        Source::Section(p) => format!("[{p}]"),
+        other => other.to_string(),
+    }
+}
+
+/// Record that `source` set the options `ids`.
+fn note_placed(placed: &mut Placed, ids: &[String], source: &Source) {
+    for id in ids {
+        placed.insert(id.clone(), source.clone());
+    }
 }
 
 /// itnio's arguments with the file's import options put in where the command line left them.
@@ -164,21 +263,38 @@ pub(super) fn itnio_args(
     c: &CommonArgs,
     env: Env<'_>,
 ) -> Result<(ItnioArgs, CommonArgs), Fatal> {
+    itnio_layered(args, c, env).map(|(args, c, _)| (args, c))
+}
+
+/// [`itnio_args`], also telling which layer set each option the file gave.
+pub(super) fn itnio_layered(
+    args: &ItnioArgs,
+    c: &CommonArgs,
+    env: Env<'_>,
+) -> Result<(ItnioArgs, CommonArgs, Placed), Fatal> {
     let (mut file, _) = load_file(c.config.as_deref(), env)?;
     let (mut args, mut c) = (args.clone(), c.clone());
     c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
     let mut layers = vec![];
     if let Some((name, mut p)) = take_profile(&mut file, &c, "itnio")? {
         layers.push((
-            format!("[profile.{name}]"),
+            Source::Profile(name),
             p.take_options(),
             p.job,
             p.call_record_dup,
         ));
     }
     let s = &mut file.itnio;
-    layers.push(("[itnio]".into(), s.take_options(), s.job, s.call_record_dup));
-    for (place, options, job, dup) in layers {
+    layers.push((
+        Source::Section("itnio"),
+        s.take_options(),
+        s.job,
+        s.call_record_dup,
+    ));
+    let mut placed = Placed::new();
+    for (source, options, job, dup) in layers {
+        let place = place_of(&source);
+        let before = c.on_command_line.len();
         put(options, &place, &mut c)?;
         if let Some(j) = job {
             if free(&mut c, "job", args.job.is_some()) {
@@ -195,8 +311,9 @@ pub(super) fn itnio_args(
                 args.call_record_dup = b;
             }
         }
+        note_placed(&mut placed, &c.on_command_line[before..], &source);
     }
-    Ok((args, c))
+    Ok((args, c, placed))
 }
 
 /// Whether option `id` is still free for a lower layer to set (`set`: it has a value a higher
@@ -368,4 +485,52 @@ fn put_map(map: std::collections::BTreeMap<String, String>, c: &mut CommonArgs) 
             c.maps.push(format!("{field}={column}"));
         }
     }
+}
+
+/// The state database `custimport state` reads: `--state`, else the `state` an import with the
+/// chosen profile (`--profile`, `CUSTIMPORT_PROFILE`) would use: the profile's, else its
+/// provider's section's, else the top level's, else the default. Without a profile, or with
+/// one that names no provider, both providers' are looked at: a section's (or the profile's)
+/// wins over the top level's, and two that differ are exit 2.
+pub(crate) fn state_for_command(c: &CommonArgs, env: Env<'_>) -> Result<PathBuf, Fatal> {
+    if let Some(s) = &c.state {
+        return Ok(s.clone());
+    }
+    let mut c = c.clone();
+    c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
+    let (file, _) = load_file(c.config.as_deref(), env)?;
+    let named = c
+        .profile
+        .as_ref()
+        .and_then(|name| file.profile.get(name))
+        .and_then(|p| p.provider.clone());
+    let providers = match named.as_deref() {
+        Some(p) => vec![p.to_owned()],
+        None => vec!["nxlink".to_owned(), "itnio".to_owned()],
+    };
+    let mut found: Vec<(PathBuf, Source)> = vec![];
+    for provider in &providers {
+        let (file, _, placed) = load_layers(&c, provider, env)?;
+        if let Some(path) = file.state {
+            let source = placed.get("state").cloned().unwrap_or(Source::Default);
+            found.push((path, source));
+        }
+    }
+    let own: Vec<&(PathBuf, Source)> = found
+        .iter()
+        .filter(|(_, s)| *s != Source::TopLevel)
+        .collect();
+    let pick = match own.as_slice() {
+        [] => found.first(),
+        [first, rest @ ..] => {
+            if let Some((_, other)) = rest.iter().find(|(p, _)| *p != first.0) {
+                return Err(Fatal::usage(anyhow!(
+                    "{} and {other} set different state databases: give --state PATH, or choose a profile that names its provider",
+                    first.1
+                )));
+            }
+            Some(*first)
+        }
+    };
+    super::state_path(None, pick.map(|(p, _)| p.as_path()), env)
 }

@@ -73,11 +73,17 @@ macro_rules! section {
         }
 
         impl $name {
-            /// Lay `top` over this section: each key `top` holds replaces this one's.
+            /// Lay `top` over this section: each key `top` holds replaces this one's. Returns
+            /// the keys replaced.
             #[allow(dead_code)]
-            pub(crate) fn overlay(&mut self, top: &mut Profile) {
-                $(if top.$field.is_some() { self.$field = top.$field.take(); })*
-                section!(@common self top);
+            pub(crate) fn overlay(&mut self, top: &mut Profile) -> Vec<&'static str> {
+                let mut moved = vec![];
+                $(if top.$field.is_some() {
+                    self.$field = top.$field.take();
+                    moved.push(stringify!($field));
+                })*
+                section!(@common self top moved);
+                moved
             }
 
             /// The import options, taken out of the section (`state` is the file's layer: see
@@ -109,13 +115,16 @@ macro_rules! section {
             }
         }
     };
-    (@common $s:ident $t:ident) => {
-        section!(@each $s $t format sheet delimiter encoding max_field_size map batch_size
+    (@common $s:ident $t:ident $m:ident) => {
+        section!(@each $s $t $m format sheet delimiter encoding max_field_size map batch_size
             concurrency rate retries timeout backoff_ms give_up_after out max_failures no_bisect json quiet
             no_progress mask_pii skip_unchanged state);
     };
-    (@each $s:ident $t:ident $($f:ident)*) => {
-        $(if $t.$f.is_some() { $s.$f = $t.$f.take(); })*
+    (@each $s:ident $t:ident $m:ident $($f:ident)*) => {
+        $(if $t.$f.is_some() {
+            $s.$f = $t.$f.take();
+            $m.push(stringify!($f));
+        })*
     };
 }
 

@@ -6,6 +6,7 @@ mod fix_loop;
 mod bombs;
 mod check;
 mod cli;
+mod config_show;
 mod cron;
 mod encodings;
 mod hardening;
