@@ -227,7 +227,9 @@ mod tests {
 
     #[test]
     fn a_long_input_is_read_whole_in_small_reads() {
-        let text: Vec<u8> = (0..SAMPLE_BYTES + 12_345).map(|i| b'a' + (i % 26) as u8).collect();
+        let text: Vec<u8> = (0..SAMPLE_BYTES + 12_345)
+            .map(|i| b'a' + (i % 26) as u8)
+            .collect();
         let source: Box<dyn Read + Send> = Box::new(Cursor::new(text.clone()));
         let mut s = look(source, &opts(None), "in.csv").unwrap();
         let (mut all, mut buf) = (Vec::new(), [0u8; 1000]);

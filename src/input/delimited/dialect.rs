@@ -124,7 +124,11 @@ fn read_with(records: &[Sampled], delimiter: u8, skip: Option<usize>) -> Reading
         return nothing;
     }
     let start = skip.unwrap_or_else(|| table_start(records, width));
-    let Some(table) = records.get(start..).filter(|t| !t.is_empty()) else {
+    // The header has the table's width: a reading that leaves it one field of several
+    // (`a;b` read with `,` above rows holding commas) is no table.
+    let Some(table) =
+        (records.get(start..)).filter(|t| t.first().is_some_and(|h| h.fields.len() == width))
+    else {
         return nothing;
     };
     let fitting = table
@@ -140,7 +144,7 @@ fn read_with(records: &[Sampled], delimiter: u8, skip: Option<usize>) -> Reading
     let pattern = fitting as f64 / counted as f64 * (1.0 - 1.0 / width as f64);
     Reading {
         delimiter,
-        score: pattern * type_share(table, delimiter),
+        score: pattern * type_share(&records[..start], table, delimiter),
         start,
     }
 }
@@ -173,12 +177,13 @@ fn table_start(records: &[Sampled], width: usize) -> usize {
         .unwrap_or(0)
 }
 
-/// The share of the cells below the table's first record that read as a known kind of value.
-/// A table of one record scores 1.
-fn type_share(table: &[Sampled], delimiter: u8) -> f64 {
+/// The share of the cells below the table's first record, and of the title lines above it,
+/// that read as a known kind of value (a title line is text: `c0|c1|c2` read with `;` is not
+/// one). Nothing to judge scores 1.
+fn type_share(titles: &[Sampled], table: &[Sampled], delimiter: u8) -> f64 {
     let mut cells = 0usize;
     let mut known = 0usize;
-    for record in table.iter().skip(1) {
+    for record in titles.iter().chain(table.iter().skip(1)) {
         for (i, field) in record.fields.iter().enumerate() {
             cells += 1;
             let quoted = i < 64 && record.quoted & (1 << i) != 0;
