@@ -29,3 +29,4 @@ mod state_file;
 mod throttle;
 mod transport;
 mod validation;
+mod xlsb_bombs;

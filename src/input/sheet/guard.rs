@@ -12,6 +12,7 @@
 //!
 //! `.xls`: calamine reserves cells from a sheet's DIMENSIONS record and lays out the extent of
 //! its cell records densely; see [`xls`].
+//! `.xlsb`: calamine sizes a record's buffer from its claimed length; see [`xlsb`].
 //!
 //! Invariant: a workbook passed on costs calamine memory in proportion to its bytes, never to
 //! its claims: at most [`LOAD_FACTOR`] cells per cell written, plus [`LOAD_SLACK`].
@@ -26,6 +27,7 @@ use super::super::Format;
 use super::{MAX_COLS, MAX_ROWS};
 
 mod xls;
+mod xlsb;
 
 /// Cells calamine may expand to per cell written in the file (repeats of an `.ods`).
 const LOAD_FACTOR: u64 = 16;
@@ -35,7 +37,6 @@ const LOAD_SLACK: u64 = 1 << 20;
 const STRINGS_SLACK: u64 = 1 << 16;
 
 /// Checks the workbook at `path` before calamine opens it; `name` names it in messages.
-/// `.xlsb` passes unchecked here (see the README's Spreadsheets section).
 pub(super) fn check(
     path: &Path,
     format: Format,
@@ -44,6 +45,9 @@ pub(super) fn check(
 ) -> Result<(), String> {
     if format == Format::Xls {
         return xls::check(path, name);
+    }
+    if format == Format::Xlsb {
+        return xlsb::check(path, name, max_field_bytes);
     }
     if !matches!(format, Format::Xlsx | Format::Ods) {
         return Ok(());
