@@ -15,6 +15,7 @@ mod incremental;
 mod inputs_hardening;
 mod itnio;
 mod nxlink;
+mod ods_tables;
 mod parity;
 mod phones;
 mod printing;
