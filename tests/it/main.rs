@@ -27,6 +27,7 @@ mod resume;
 mod seats;
 mod sheets;
 mod state_file;
+mod state_lock;
 mod throttle;
 mod transport;
 mod validation;
