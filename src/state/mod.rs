@@ -255,13 +255,16 @@ impl State {
     pub(crate) fn open(path: &Path) -> Result<State, StateError> {
         file::prepare(path, true)?;
         State::retry_busy(|| {
-            let state = State::connect(path)?;
+            let mut state = State::connect(path)?;
             let identity = state.identify()?;
             state.setup()?;
             if identity == Identity::Earlier {
                 // Taking it over is a write: another process holding the database only
-                // postpones it to a later run.
+                // postpones it to a later run, never waited for (a run waits for a locked
+                // state once, in its writer: see `writer.rs`).
+                state.set_busy_timeout(Duration::ZERO);
                 let _ = state.sql(|c| c.pragma_update(None, "application_id", APPLICATION_ID));
+                state.set_busy_timeout(BUSY_TIMEOUT);
             }
             state.migrate()?;
             Ok(state)

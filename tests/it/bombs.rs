@@ -29,7 +29,7 @@ fn inline(cell: &str, text: &str) -> String {
 const NS: &str = "http://schemas.openxmlformats.org";
 
 /// Writes a zip of `parts` (`mimetype` stored, the others deflated).
-fn zip_parts(path: &Path, parts: &[(&str, String)]) {
+pub(crate) fn zip_parts<T: AsRef<[u8]>>(path: &Path, parts: &[(&str, T)]) {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated);
@@ -41,7 +41,7 @@ fn zip_parts(path: &Path, parts: &[(&str, String)]) {
         };
         zip.start_file(*name, opts.compression_method(method))
             .unwrap();
-        zip.write_all(text.as_bytes()).unwrap();
+        zip.write_all(text.as_ref()).unwrap();
     }
     zip.finish().unwrap();
 }
@@ -97,7 +97,7 @@ fn header_row() -> String {
 
 /// Runs a dry run of `input` under `ulimit -v` 200 MB and a 20 s deadline; returns the exit
 /// code and standard error.
-fn run_capped(env: &TestEnv, input: &Path, extra: &[&str]) -> (i32, String) {
+pub(crate) fn run_capped(env: &TestEnv, input: &Path, extra: &[&str]) -> (i32, String) {
     let bin = assert_cmd::cargo::cargo_bin("custimport");
     let err_path = env.path("stderr.txt");
     let mut cmd = std::process::Command::new("sh");

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::env::TestEnv;
 
 /// nxlink rows `N{i}{tag}` with WhatsApp numbers `6281{i:07}`.
-fn nx_csv(rows: std::ops::RangeInclusive<u64>, tag: &str) -> String {
+pub(crate) fn nx_csv(rows: std::ops::RangeInclusive<u64>, tag: &str) -> String {
     let mut s = String::from("name,phone\n");
     for i in rows {
         s.push_str(&format!("N{i}{tag},6281{i:07}\n"));
@@ -19,16 +19,16 @@ fn nx_csv(rows: std::ops::RangeInclusive<u64>, tag: &str) -> String {
     s
 }
 
-fn received(env: &TestEnv) -> u64 {
+pub(crate) fn received(env: &TestEnv) -> u64 {
     env.stats()["rows_received"].as_u64().unwrap()
 }
 
-fn summary(out: &Path) -> Value {
+pub(crate) fn summary(out: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
 }
 
 /// An incremental nxlink run with the state at `state`: exit code, stderr, rows received.
-fn run(env: &TestEnv, input: &Path, state: &Path, out: &str) -> (i32, String, u64) {
+pub(crate) fn run(env: &TestEnv, input: &Path, state: &Path, out: &str) -> (i32, String, u64) {
     let before = received(env);
     let o = env
         .cmd("nxlink")
@@ -54,7 +54,7 @@ fn chmod(p: &Path, mode: u32) {
 }
 
 /// A state holding rows 1..=5, in its own private directory.
-fn made_state(env: &TestEnv, input: &Path) -> PathBuf {
+pub(crate) fn made_state(env: &TestEnv, input: &Path) -> PathBuf {
     let state = env.path("st/state.db");
     assert_eq!(run(env, input, &state, "made").0, 0);
     state

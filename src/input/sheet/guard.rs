@@ -7,11 +7,13 @@
 //! refuses a run of text or attribute (bytes between two `<`) longer than a cell can be, and the
 //! claimed `uniqueCount` is compared with the strings really there.
 //! `.ods`: calamine expands `number-columns-repeated` and `number-rows-repeated` into cells of
-//! a dense range; `content.xml` is walked with quick-xml and the cells the repeats would expand
-//! to are counted against the cells really written.
+//! a dense range, for every table when the workbook is opened; `content.xml` is walked with
+//! quick-xml and the cells the repeats would expand to are counted against the cells really
+//! written, for each table and for all of them together.
 //!
 //! `.xls`: calamine reserves cells from a sheet's DIMENSIONS record and lays out the extent of
 //! its cell records densely; see [`xls`].
+//! `.xlsb`: calamine sizes a record's buffer from its claimed length; see [`xlsb`].
 //!
 //! Invariant: a workbook passed on costs calamine memory in proportion to its bytes, never to
 //! its claims: at most [`LOAD_FACTOR`] cells per cell written, plus [`LOAD_SLACK`].
@@ -26,6 +28,7 @@ use super::super::Format;
 use super::{MAX_COLS, MAX_ROWS};
 
 mod xls;
+mod xlsb;
 
 /// Cells calamine may expand to per cell written in the file (repeats of an `.ods`).
 const LOAD_FACTOR: u64 = 16;
@@ -35,7 +38,6 @@ const LOAD_SLACK: u64 = 1 << 20;
 const STRINGS_SLACK: u64 = 1 << 16;
 
 /// Checks the workbook at `path` before calamine opens it; `name` names it in messages.
-/// `.xlsb` passes unchecked here (see the README's Spreadsheets section).
 pub(super) fn check(
     path: &Path,
     format: Format,
@@ -44,6 +46,9 @@ pub(super) fn check(
 ) -> Result<(), String> {
     if format == Format::Xls {
         return xls::check(path, name);
+    }
+    if format == Format::Xlsb {
+        return xlsb::check(path, name, max_field_bytes);
     }
     if !matches!(format, Format::Xlsx | Format::Ods) {
         return Ok(());
@@ -219,6 +224,8 @@ fn shared_strings(runs: impl Read) -> Result<(), Why> {
 #[derive(Default)]
 struct Table {
     name: String,
+    /// Between the table's start and its end.
+    open: bool,
     /// Rows so far, repeats included.
     rows: u64,
     /// Columns so far in the current row, repeats included, and up to its last value.
@@ -272,17 +279,21 @@ impl Table {
         Ok(())
     }
 
+    /// The cells calamine lays this table out to: its rows as read, then the dense range.
+    fn expansion(&self) -> u64 {
+        self.expanded
+            .saturating_add(self.used_rows.saturating_mul(self.width))
+    }
+
     fn end(&self) -> Result<(), Why> {
-        let expanded = self
-            .expanded
-            .saturating_add(self.used_rows.saturating_mul(self.width));
+        let expanded = self.expansion();
         let allowed = self
             .written
             .saturating_mul(LOAD_FACTOR)
             .saturating_add(LOAD_SLACK);
         if expanded > allowed {
             return Err(Why::Claim(format!(
-                "sheet {:?}: its repeated cells expand to {expanded} cells for {} written (at most {LOAD_FACTOR} per cell written are read)",
+                "sheet {:?}: its repeated cells expand to {expanded} cells for {} written (at most {LOAD_FACTOR} per cell written are read; every sheet of an .ods is read when it is opened)",
                 self.name, self.written
             )));
         }
@@ -290,20 +301,22 @@ impl Table {
     }
 }
 
-/// An element opening in `content.xml` (`empty`: self-closed).
+/// An element opening in `content.xml` (`empty`: self-closed), as calamine reads it: a
+/// `table:table` with a name opens a table unless one is open (calamine then ignores it, and
+/// the first `table:table` end closes the open one); rows and cells count only inside a table.
 fn start(table: &mut Table, e: &BytesStart<'_>, empty: bool) -> Result<(), Why> {
     match e.name().as_ref() {
-        "table:table" => {
+        "table:table" if !table.open => {
+            let Some(name) = e.try_get_attribute("table:name").ok().flatten() else {
+                return Ok(());
+            };
             *table = Table {
-                name: e
-                    .try_get_attribute("table:name")
-                    .ok()
-                    .flatten()
-                    .map(|a| a.value.into_owned())
-                    .unwrap_or_default(),
+                name: name.value.into_owned(),
+                open: !empty,
                 ..Table::default()
             };
         }
+        _ if !table.open => {}
         "table:table-row" => {
             table.row_repeat = number(e, "table:number-rows-repeated").unwrap_or(1);
             table.cols = 0;
@@ -318,24 +331,81 @@ fn start(table: &mut Table, e: &BytesStart<'_>, empty: bool) -> Result<(), Why> 
     Ok(())
 }
 
-/// An `.ods` file's `content.xml`: every table's repeats checked.
+/// The tables of an `.ods` together: calamine reads every one when the workbook is opened,
+/// whichever sheet is then picked, and holds them all.
+#[derive(Default)]
+struct Book {
+    tables: u64,
+    written: u64,
+    expanded: u64,
+}
+
+impl Book {
+    /// Adds a table that has passed its own check; the tables so far may not expand to more
+    /// than [`LOAD_FACTOR`] per cell written plus one [`LOAD_SLACK`] together.
+    fn add(&mut self, table: &Table) -> Result<(), Why> {
+        self.tables += 1;
+        self.written = self.written.saturating_add(table.written);
+        self.expanded = self.expanded.saturating_add(table.expansion());
+        let allowed = self
+            .written
+            .saturating_mul(LOAD_FACTOR)
+            .saturating_add(LOAD_SLACK);
+        if self.expanded > allowed {
+            return Err(Why::Claim(format!(
+                "its first {} sheets expand to {} cells for {} written (at most {LOAD_FACTOR} per cell written are read; every sheet of an .ods is read when it is opened)",
+                self.tables, self.expanded, self.written
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn is_cell(e: &BytesStart<'_>) -> bool {
+    matches!(
+        e.name().as_ref(),
+        "table:table-cell" | "table:covered-table-cell"
+    )
+}
+
+/// An `.ods` file's `content.xml`: every table's repeats checked, each against its own cells
+/// written, then all of them together. A cell's content is skipped (calamine reads it as the
+/// cell's text, never as rows or tables); a table still open at the end is refused (calamine
+/// would wait for its end forever).
 fn content(runs: impl Read) -> Result<(), Why> {
     let mut xml = quick_xml::Reader::from_reader(BufReader::new(runs));
-    let mut table = Table::default();
-    let mut buf = Vec::new();
+    let (mut table, mut book) = (Table::default(), Book::default());
+    let (mut buf, mut inner) = (Vec::new(), Vec::new());
     loop {
         match xml.read_event_into(&mut buf)? {
-            Event::Start(e) => start(&mut table, &e, false)?,
+            Event::Start(e) => {
+                start(&mut table, &e, false)?;
+                if is_cell(&e) {
+                    let name = e.name().as_ref().to_owned();
+                    xml.read_to_end_into(quick_xml::name::QName(&name), &mut inner)?;
+                    inner.clear();
+                }
+            }
             Event::Empty(e) => start(&mut table, &e, true)?,
-            Event::End(e) => match e.name().as_ref() {
+            Event::End(e) if table.open => match e.name().as_ref() {
                 "table:table-row" => table.end_row()?,
-                "table:table" => table.end()?,
+                "table:table" => {
+                    table.open = false;
+                    table.end()?;
+                    book.add(&table)?;
+                }
                 _ => {}
             },
             Event::Eof => break,
             _ => {}
         }
         buf.clear();
+    }
+    if table.open {
+        return Err(Why::Claim(format!(
+            "content.xml ends inside sheet {:?}",
+            table.name
+        )));
     }
     Ok(())
 }
