@@ -18,6 +18,8 @@ use super::{InputError, InputOptions};
 
 /// How much of the input's start is sampled.
 pub(super) const SAMPLE_BYTES: usize = 2 << 20;
+/// The first read of the sample: most inputs end within it.
+const FIRST_READ: usize = 64 << 10;
 
 /// The input, positioned at its first byte again, and what its sample tells.
 pub(super) struct Sniffed {
@@ -54,11 +56,17 @@ pub(super) fn look(
     opts: &InputOptions,
     name: &str,
 ) -> Result<Sniffed, InputError> {
-    let mut sample = vec![0u8; SAMPLE_BYTES];
-    let n = read_up_to(&mut source, &mut sample).map_err(|source| InputError::Io {
+    // A first small read, so that a small input costs what it holds, not the whole sample.
+    let io = |source| InputError::Io {
         path: name.to_string(),
         source,
-    })?;
+    };
+    let mut sample = vec![0u8; FIRST_READ];
+    let mut n = read_up_to(&mut source, &mut sample).map_err(io)?;
+    if n == FIRST_READ {
+        sample.resize(SAMPLE_BYTES, 0);
+        n += read_up_to(&mut source, &mut sample[n..]).map_err(io)?;
+    }
     sample.truncate(n);
     let complete = n < SAMPLE_BYTES;
     if let Some(kind) = workbook_kind(&sample) {

@@ -238,7 +238,7 @@ fn each_chunk(file: &File, mut each: impl FnMut(&[u8])) -> io::Result<u64> {
     use std::os::unix::fs::FileExt;
     #[cfg(not(unix))]
     use std::os::windows::fs::FileExt;
-    let mut buf = vec![0u8; 1 << 20];
+    let mut buf = vec![0u8; 256 << 10];
     let mut at = 0u64;
     loop {
         #[cfg(unix)]

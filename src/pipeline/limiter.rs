@@ -275,7 +275,11 @@ impl Pace {
             s.last = Some(at);
             at
         };
-        tokio::time::sleep_until(at).await;
+        // Not even a zero wait when no gap is set: tokio's timer fires on its next
+        // millisecond tick, a millisecond per request for nothing.
+        if at > tokio::time::Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
     }
 
     /// A throttled answer; `at_floor` when one request is in flight (concurrency can go no

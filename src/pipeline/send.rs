@@ -150,7 +150,8 @@ impl<P: Provider> SendStage<P> {
     /// Wait out a pause that a `Retry-After` asked for (at once when there is none).
     async fn paused(&self) {
         let until = self.paused_until.lock().ok().and_then(|p| *p);
-        if let Some(until) = until {
+        // A pause over is no wait (a timer would still cost a millisecond tick).
+        if let Some(until) = until.filter(|u| *u > tokio::time::Instant::now()) {
             tokio::select! {
                 _ = tokio::time::sleep_until(until) => {}
                 _ = self.stop.wait() => {}
@@ -225,6 +226,10 @@ impl<P: Provider> SendStage<P> {
 
     /// Rows whose seat was refused earlier in the run fail at once, as the provider said.
     async fn fail_refused_seats(&self, items: Vec<Item<P::Customer>>) -> Vec<Item<P::Customer>> {
+        // Nearly every run has none: then no row's seat is looked up.
+        if self.refused_seats.lock().map_or(true, |s| s.is_empty()) {
+            return items;
+        }
         let mut failed = Vec::new();
         let mut outcomes = Vec::new();
         let mut rest = Vec::with_capacity(items.len());
