@@ -4,7 +4,7 @@
 //! the test `plan_table_is_the_crates_metadata` fails when they differ. To regenerate:
 //! `CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata`.
 
-use super::{TableDesc as D, TableRegion as R};
+use super::plan::{TableDesc as D, TableRegion as R};
 
 #[rustfmt::skip]
 pub(super) static REGIONS: &[R] = &[

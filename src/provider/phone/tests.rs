@@ -4,6 +4,7 @@
 //! the E.164 form libphonenumber's `parse` + `isValidNumber` give for each (computed with the
 //! reference implementation, not with this code).
 
+use super::plan::*;
 use super::*;
 use phonenumber::metadata::DATABASE;
 
@@ -443,7 +444,7 @@ fn render_table() -> String {
          //! that no run deserialises the crate's whole database (tens of milliseconds, megabytes);\n\
          //! the test `plan_table_is_the_crates_metadata` fails when they differ. To regenerate:\n\
          //! `CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata`.\n\n\
-         use super::{TableDesc as D, TableRegion as R};\n\n\
+         use super::plan::{TableDesc as D, TableRegion as R};\n\n\
          #[rustfmt::skip]\n\
          pub(super) static REGIONS: &[R] = &[\n",
     );
