@@ -76,3 +76,46 @@ fn latency_that_grows_past_a_knee_throttles_nothing_and_every_row_succeeds() {
     import_all(&env, 60);
     assert_eq!(throttled(&env), 0, "{}", env.stats());
 }
+
+/// `custimport sandbox` with the limit options: a limit of one in flight with `Retry-After`,
+/// found by the defaults through the served emulator.
+#[test]
+fn the_sandbox_command_hides_the_limits_it_is_given() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
+        .args(["sandbox", "--port", "0", "--latency-ms", "20"])
+        .args(["--limit-conc", "1", "--retry-after", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("custimport sandbox listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    let env = TestEnv::at(&url);
+    let input = env.write("c.csv", rows(20));
+    env.cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "2"])
+        .assert()
+        .code(0);
+    let s = env.summary();
+    let stats = env.stats();
+    let held = env.held_nxlink().len();
+    // SAFETY: signalling our own child.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let _ = child.wait();
+    assert_eq!(s["succeeded"], json!(20), "{s}");
+    assert_eq!(held, 20);
+    // Four in flight at the start: at least one throttled, and few.
+    let t = stats["throttled"].as_u64().unwrap();
+    assert!((1..=10).contains(&t), "{stats}");
+}
