@@ -605,22 +605,9 @@ async fn attempt_loop<P: Provider>(
             }
             ctx.counters.retries.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(rate) = &ctx.rate {
-            rate.until_ready().await;
+        if !turn(ctx, notes).await {
+            return tries.stopped();
         }
-        if notes.permit.is_none() {
-            tokio::select! {
-                p = ctx.limiter.acquire() => notes.permit = Some(p),
-                _ = ctx.stop.wait() => return tries.stopped(),
-            }
-        }
-        if let Some(pace) = &ctx.pace {
-            tokio::select! {
-                _ = pace.wait() => {}
-                _ = ctx.stop.wait() => return tries.stopped(),
-            }
-        }
-        ctx.paused().await;
         // Signed now, after every wait: the timestamp is fresh for this attempt.
         let headers = ctx.provider.headers(&body, ctx.clock.now_ms());
         ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -661,6 +648,31 @@ async fn attempt_loop<P: Provider>(
         }
     }
     gave_up(ctx, tries)
+}
+
+/// Wait for this attempt's turn: the fixed rate, a slot (given back while a throttled attempt
+/// waited), the pace, a `Retry-After` pause. False when the run stops meanwhile.
+async fn turn<P: Provider>(ctx: &SendStage<P>, notes: &mut Notes) -> bool {
+    if let Some(rate) = &ctx.rate {
+        rate.until_ready().await;
+    }
+    if notes.permit.is_none() {
+        tokio::select! {
+            biased;
+            p = ctx.limiter.acquire() => notes.permit = Some(p),
+            _ = ctx.stop.wait() => return false,
+        }
+    }
+    if let Some(pace) = &ctx.pace {
+        // Biased: a request whose turn has come leaves, as before the stop.
+        tokio::select! {
+            biased;
+            _ = pace.wait() => {}
+            _ = ctx.stop.wait() => return false,
+        }
+    }
+    ctx.paused().await;
+    true
 }
 
 /// After a retryable answer: how long to wait before the next attempt, or how the part ends.
