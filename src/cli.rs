@@ -574,4 +574,22 @@ pub(crate) struct SandboxArgs {
     /// not valid E.164 digits (country code and number)
     #[arg(long)]
     pub strict_phones: bool,
+
+    /// Hidden limit: answer HTTP 429 past N requests per second (a token bucket of N refilled
+    /// at N per second)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit_rps: Option<u32>,
+
+    /// Hidden limit: answer HTTP 429 to a request arriving while N are being served
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub limit_conc: Option<u32>,
+
+    /// The 429 answers of --limit-rps and --limit-conc carry `Retry-After: SECS` [default: none]
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u32).range(0..=3600))]
+    pub retry_after: Option<u32>,
+
+    /// Hidden limit: serve at most K requests at once, each for --latency-ms; the others wait
+    /// their turn, so latency grows by --latency-ms for every K in flight past the first K
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub queue_latency: Option<u32>,
 }

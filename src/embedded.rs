@@ -109,6 +109,12 @@ pub(crate) fn serve(a: &SandboxArgs, runtime: &tokio::runtime::Runtime) -> Resul
             fault_seed: a.fault_seed,
             clock_offset_ms: a.clock_offset_ms,
             strict_phones: a.strict_phones,
+            limits: sandbox::Limits {
+                rps: a.limit_rps,
+                conc: a.limit_conc,
+                retry_after: a.retry_after,
+                queue: a.queue_latency,
+            },
         };
         runtime
             .block_on(sandbox::serve(a.port, cfg))

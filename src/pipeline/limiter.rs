@@ -1,14 +1,18 @@
 //! Concurrency and rate control for requests: a semaphore whose size adapts (lowered when the
 //! provider says we are too fast, raised again gradually after successes) and an optional
-//! requests-per-second token bucket.
+//! requests-per-second pace.
 //!
-//! With `--concurrency auto` the bound also follows the provider's latency, in the manner of
-//! TCP's congestion control and vector's adaptive request concurrency: it starts at 4 and,
-//! while answers come back unthrottled and about as fast as the fastest seen, grows by one
-//! for every such answer (doubling per round trip); once latency grows with load (past twice
-//! the fastest) it is cut by a quarter and then grows by one per round trip only; a throttled
-//! answer halves it. It stays between 1 and 64. A fixed `--concurrency N` is a ceiling that
-//! only throttling lowers.
+//! With `--concurrency auto` the bound follows the provider, in the manner of TCP's congestion
+//! control and vector's adaptive request concurrency (AIMD on round-trip time and back-pressure):
+//! it starts at 4 and, while answers come back unthrottled and about as fast as the fastest
+//! seen, grows by one for every such answer (doubling per round trip); once latency grows with
+//! load (past twice the fastest) it is cut by a quarter and then grows by one per round trip
+//! only (and only per round trip from the start when answers come faster than [`JITTER`]). A
+//! throttled answer halves the requests really in flight, or lowers them to what the rate
+//! accepted in the last second needs at the fastest latency (Little's law), and remembers where throttling
+//! started: growth back to that level waits [`PROBE_ROUNDS`] round trips. Only answers to
+//! requests sent after the last cut can cut again (one cut per round trip). It stays between 1
+//! and 64. A fixed `--concurrency N` is a ceiling that only throttling lowers.
 
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -16,13 +20,21 @@ use std::time::Duration;
 
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 
-/// Successful batches needed before concurrency is raised by one again.
+/// Successful batches needed before a fixed concurrency is raised by one again.
 const RAISE_AFTER: usize = 20;
 
 /// `--concurrency auto`: where it starts and its ceiling.
 pub(crate) const AUTO_START: usize = 4;
 pub(crate) const AUTO_MAX: usize = 64;
+
+/// Latency above twice the floor by more than this is latency that grew with load (below it,
+/// the noise of a busy machine).
+const JITTER: Duration = Duration::from_millis(20);
+
+/// Round trips without throttling before the bound goes back to where it was throttled.
+pub(crate) const PROBE_ROUNDS: usize = 16;
 
 #[derive(Debug)]
 struct State {
@@ -33,6 +45,19 @@ struct State {
     /// trip (no congestion seen yet).
     floor: Option<Duration>,
     slow_start: bool,
+    /// The bound at the last throttled answer (forgotten once passed without throttling).
+    throttled_at: Option<usize>,
+    /// When the bound was last cut: answers to requests sent before cut no more.
+    cut_at: Option<Instant>,
+    /// When the unthrottled answers of the last second came.
+    recent: std::collections::VecDeque<Instant>,
+}
+
+impl State {
+    /// Whether a request sent at `sent` went out after the last cut.
+    fn after_cut(&self, sent: Instant) -> bool {
+        self.cut_at.is_none_or(|at| sent >= at)
+    }
 }
 
 /// Adaptive bound on requests in flight.
@@ -66,6 +91,9 @@ impl Limiter {
                 streak: 0,
                 floor: None,
                 slow_start: adaptive,
+                throttled_at: None,
+                cut_at: None,
+                recent: Default::default(),
             }),
         }
     }
@@ -95,25 +123,27 @@ impl Limiter {
     }
 
     /// Give a slot back after a batch; `ok` when the batch was not throttled; `latency`, the
-    /// time of its one request when it took one (adaptive mode learns from it).
+    /// time of its one request and when it was sent, when it took one (adaptive mode learns
+    /// from it).
     pub(crate) fn release(
         &self,
-        permit: OwnedSemaphorePermit,
+        permit: Option<OwnedSemaphorePermit>,
         ok: bool,
-        latency: Option<Duration>,
+        latency: Option<(Duration, Instant)>,
     ) {
         let Ok(mut s) = self.state.lock() else {
             return;
         };
-        if s.debt > 0 {
-            s.debt -= 1;
-            permit.forget();
-        } else {
-            drop(permit);
+        match permit {
+            Some(p) if s.debt > 0 => {
+                s.debt -= 1;
+                p.forget();
+            }
+            p => drop(p),
         }
         if self.adaptive {
-            if let (true, Some(l)) = (ok, latency) {
-                self.adapt(&mut s, l);
+            if let (true, Some((l, sent))) = (ok, latency) {
+                self.adapt(&mut s, l, sent);
             }
             return;
         }
@@ -121,58 +151,80 @@ impl Limiter {
             s.streak += 1;
             if s.streak >= RAISE_AFTER && s.current < self.max {
                 s.streak = 0;
-                s.current += 1;
-                if s.debt > 0 {
-                    s.debt -= 1;
-                } else {
-                    self.sem.add_permits(1);
-                }
+                self.raise(&mut s);
             }
         } else {
             s.streak = 0;
         }
     }
 
-    /// Adaptive mode, after an unthrottled answer that took `latency`.
-    fn adapt(&self, s: &mut State, latency: Duration) {
+    /// One more slot.
+    fn raise(&self, s: &mut State) {
+        s.current += 1;
+        if s.debt > 0 {
+            s.debt -= 1;
+        } else {
+            self.sem.add_permits(1);
+        }
+    }
+
+    /// Adaptive mode, after an unthrottled answer that took `latency` (sent at `sent`).
+    fn adapt(&self, s: &mut State, latency: Duration, sent: Instant) {
         let floor = *s.floor.get_or_insert(latency);
         if latency < floor {
             s.floor = Some(latency);
         }
+        let now = Instant::now();
+        while s
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1))
+        {
+            s.recent.pop_front();
+        }
+        s.recent.push_back(now);
         // Latency that grew with load: more in flight only queues at the provider.
-        if latency > floor.saturating_mul(2) + Duration::from_millis(5) {
-            s.slow_start = false;
-            s.streak = 0;
-            let target = (s.current * 3 / 4).max(1);
-            self.lower_to(s, target);
-            tracing::info!(
-                concurrency = s.current,
-                latency_ms = latency.as_millis() as u64,
-                floor_ms = floor.as_millis() as u64,
-                "latency grows with load: fewer requests in flight"
-            );
+        if latency > floor.saturating_mul(2) + JITTER {
+            if s.after_cut(sent) {
+                s.slow_start = false;
+                s.streak = 0;
+                let target = (s.current * 3 / 4).max(1);
+                self.cut_to(s, target);
+                tracing::info!(
+                    concurrency = s.current,
+                    latency_ms = latency.as_millis() as u64,
+                    floor_ms = floor.as_millis() as u64,
+                    "latency grows with load: fewer requests in flight"
+                );
+            }
             return;
         }
         s.streak += 1;
-        // Slow start: one more per answer; after congestion: one more per round trip.
-        let needed = if s.slow_start { 1 } else { s.current };
+        // Slow start: one more per answer; after congestion: one more per round trip, and
+        // back to where throttling started only after PROBE_ROUNDS round trips.
+        // Answers faster than the noise: more in flight gains little, one more per round trip.
+        let needed = match s.throttled_at {
+            _ if s.slow_start && latency >= JITTER => 1,
+            Some(t) if s.current + 1 >= t => s.current * PROBE_ROUNDS,
+            _ => s.current,
+        };
         if s.streak >= needed && s.current < self.max {
             s.streak = 0;
-            s.current += 1;
+            self.raise(s);
+            if s.throttled_at.is_some_and(|t| s.current > t) {
+                s.throttled_at = None;
+            }
             tracing::debug!(
                 concurrency = s.current,
                 "answers stay fast: one more request in flight"
             );
-            if s.debt > 0 {
-                s.debt -= 1;
-            } else {
-                self.sem.add_permits(1);
-            }
         }
     }
 
-    /// Lower the bound to `target` slots: slots in use are forgotten as they come back.
-    fn lower_to(&self, s: &mut State, target: usize) {
+    /// Lower the bound to `target` slots (slots in use are forgotten as they come back) and
+    /// remember the cut.
+    fn cut_to(&self, s: &mut State, target: usize) {
+        s.cut_at = Some(Instant::now());
         while s.current > target {
             s.current -= 1;
             match self.sem.try_acquire() {
@@ -182,18 +234,31 @@ impl Limiter {
         }
     }
 
-    /// The provider asked us to slow down: one slot fewer (never below one), or half as many in
-    /// adaptive mode. Returns the new concurrency when it changed.
-    pub(crate) fn throttle(&self) -> Option<usize> {
+    /// The provider asked us to slow down, answering a request sent at `sent`: one slot fewer
+    /// (never below one), or half as many in adaptive mode, once per round trip. Returns
+    /// the new concurrency when it changed.
+    pub(crate) fn throttle(&self, sent: Instant) -> Option<usize> {
         let mut s = self.state.lock().ok()?;
         s.streak = 0;
         if s.current <= 1 {
             return None;
         }
         if self.adaptive {
+            if !s.after_cut(sent) {
+                return None;
+            }
             s.slow_start = false;
-            let target = (s.current / 2).max(1);
-            self.lower_to(&mut s, target);
+            // Half of what was really in flight (TCP's FlightSize / 2): a bound that answers
+            // faster than they are sent never filled says nothing.
+            let held = (s.current + s.debt).saturating_sub(self.sem.available_permits());
+            let in_flight = held.clamp(1, s.current);
+            s.throttled_at = Some(in_flight);
+            // And no more than the rate accepted in the last second needs (Little's law).
+            let needs = match (s.recent.len(), s.floor) {
+                (0, _) | (_, None) => usize::MAX,
+                (n, Some(f)) => (n as f64 * f.as_secs_f64()).ceil() as usize,
+            };
+            self.cut_to(&mut s, (in_flight / 2).min(needs).max(1));
         } else {
             s.current -= 1;
             s.debt += 1;
@@ -234,8 +299,11 @@ impl LoadView {
 }
 
 /// `--rate auto`: no pause between requests until the provider throttles with one request in
-/// flight; from then on a gap between requests that grows by half on each throttled answer
-/// and shrinks by 1 % with each accepted one (gone again below a millisecond).
+/// flight; from then on a gap between requests, AIMD on the rate in the manner of the AWS SDKs'
+/// adaptive retry mode: the first gap allows 90 % of the requests accepted in the last second;
+/// a throttled answer (to a request sent after the last cut) makes the rate 15 % lower and
+/// remembers the rate it was throttled at; each accepted answer raises the rate by 2 % while
+/// below 90 % of that rate, by 0.1 % above it (gone again below a millisecond's gap).
 #[derive(Debug, Default)]
 pub(crate) struct Pace {
     state: Mutex<PaceState>,
@@ -244,14 +312,19 @@ pub(crate) struct Pace {
 #[derive(Debug, Default)]
 struct PaceState {
     gap: Option<Duration>,
+    /// The gap when throttling last happened.
+    throttled_gap: Option<Duration>,
     /// When the next request may leave.
-    next: Option<tokio::time::Instant>,
-    /// When the last request left, to size the first gap.
-    last: Option<tokio::time::Instant>,
+    next: Option<Instant>,
+    /// When the gap was last widened: throttled answers to earlier requests are not counted.
+    cut_at: Option<Instant>,
+    /// When the answers of the last second were accepted.
+    accepted: std::collections::VecDeque<Instant>,
 }
 
-/// The first gap when throttling starts with one request in flight, at the least.
-const FIRST_GAP: Duration = Duration::from_millis(50);
+/// The widest first gap, and the widest gap.
+const FIRST_GAP_MAX: Duration = Duration::from_secs(2);
+const GAP_MAX: Duration = Duration::from_secs(60);
 
 impl Pace {
     /// Wait for this request's turn (at once while no gap is set).
@@ -260,8 +333,8 @@ impl Pace {
             let Ok(mut s) = self.state.lock() else {
                 return;
             };
-            let now = tokio::time::Instant::now();
-            let at = match (s.gap, s.next) {
+            let now = Instant::now();
+            match (s.gap, s.next) {
                 (Some(gap), Some(next)) if next > now => {
                     s.next = Some(next + gap);
                     next
@@ -271,9 +344,7 @@ impl Pace {
                     now
                 }
                 (None, _) => now,
-            };
-            s.last = Some(at);
-            at
+            }
         };
         // Not even a zero wait when no gap is set: tokio's timer fires on its next
         // millisecond tick, a millisecond per request for nothing.
@@ -282,20 +353,29 @@ impl Pace {
         }
     }
 
-    /// A throttled answer; `at_floor` when one request is in flight (concurrency can go no
-    /// lower). Returns the new gap when it changed.
-    pub(crate) fn throttled(&self, at_floor: bool) -> Option<Duration> {
+    /// A throttled answer to a request sent at `sent`; `at_floor` when one request is in flight
+    /// (concurrency can go no lower). Returns the new gap when it changed.
+    pub(crate) fn throttled(&self, at_floor: bool, sent: Instant) -> Option<Duration> {
         let mut s = self.state.lock().ok()?;
+        let now = Instant::now();
+        if s.cut_at.is_some_and(|at| sent < at) {
+            return None;
+        }
         let gap = match s.gap {
-            Some(g) => g.saturating_mul(3) / 2,
-            None if at_floor => s
-                .last
-                .map(|l| l.elapsed())
-                .unwrap_or_default()
-                .max(FIRST_GAP),
+            Some(g) => {
+                s.throttled_gap = Some(g);
+                g.div_f64(0.85).min(GAP_MAX)
+            }
+            None if at_floor => {
+                let recent = s.recent(now).max(1) as f64;
+                s.throttled_gap = Some(Duration::from_secs_f64(1.0 / recent));
+                Duration::from_secs_f64(1.0 / (0.9 * recent)).min(FIRST_GAP_MAX)
+            }
             None => return None,
         };
-        s.gap = Some(gap.min(Duration::from_secs(60)));
+        s.gap = Some(gap);
+        s.cut_at = Some(now);
+        s.next = Some(now + gap);
         s.gap
     }
 
@@ -304,8 +384,12 @@ impl Pace {
         let Ok(mut s) = self.state.lock() else {
             return;
         };
+        let now = Instant::now();
+        s.recent(now);
+        s.accepted.push_back(now);
         if let Some(g) = s.gap {
-            let g = g.mul_f64(0.99);
+            let near = s.throttled_gap.is_some_and(|t| g.mul_f64(0.9) <= t);
+            let g = g.div_f64(if near { 1.001 } else { 1.02 });
             s.gap = (g >= Duration::from_millis(1)).then_some(g);
         }
     }
@@ -314,6 +398,20 @@ impl Pace {
     pub(crate) fn rate(&self) -> Option<f64> {
         let s = self.state.lock().ok()?;
         s.gap.map(|g| 1.0 / g.as_secs_f64().max(1e-9))
+    }
+}
+
+impl PaceState {
+    /// Answers accepted in the last second (older ones forgotten).
+    fn recent(&mut self, now: Instant) -> usize {
+        while self
+            .accepted
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(1))
+        {
+            self.accepted.pop_front();
+        }
+        self.accepted.len()
     }
 }
 
@@ -329,55 +427,72 @@ pub(crate) fn rate_limiter(rate: f64) -> Option<DefaultDirectRateLimiter> {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn throttle_lowers_and_successes_raise() {
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fixed_bound_loses_a_slot_per_throttle_and_regains_one_per_20_clean_batches() {
         let l = Limiter::new(3);
-        assert_eq!(l.throttle(), Some(2));
-        assert_eq!(l.throttle(), Some(1));
-        assert_eq!(l.throttle(), None);
+        let now = Instant::now();
+        assert_eq!(l.throttle(now), Some(2));
+        assert_eq!(l.throttle(now), Some(1));
+        assert_eq!(l.throttle(now), None);
         // Two permits must be forgotten as they come back.
         let a = l.acquire().await;
         let b = l.acquire().await;
         let c = l.acquire().await;
-        l.release(a, false, None);
-        l.release(b, false, None);
-        l.release(c, false, None);
+        for p in [a, b, c] {
+            l.release(Some(p), false, None);
+        }
         assert_eq!(l.sem.available_permits(), 1);
         for _ in 0..RAISE_AFTER {
             let p = l.acquire().await;
-            l.release(p, true, None);
+            l.release(Some(p), true, None);
         }
         assert_eq!(l.current(), 2);
         assert_eq!(l.sem.available_permits(), 2);
     }
 
-    /// Release `n` batches one after another, each taking `ms`.
-    async fn answers(l: &Limiter, n: usize, ms: u64) {
+    /// `n` answers one after another, each sent now and taking `latency` (the paused clock
+    /// moves by it).
+    async fn answers(l: &Limiter, n: usize, latency: u64) {
         for _ in 0..n {
             let p = l.acquire().await;
-            l.release(p, true, Some(Duration::from_millis(ms)));
+            let sent = Instant::now();
+            tokio::time::advance(ms(latency)).await;
+            l.release(Some(p), true, Some((ms(latency), sent)));
         }
     }
 
-    #[tokio::test]
-    async fn auto_grows_while_latency_stays_near_its_floor_up_to_64() {
+    #[tokio::test(start_paused = true)]
+    async fn auto_doubles_per_round_trip_while_latency_stays_near_its_floor_up_to_64() {
         let l = Limiter::auto();
         assert_eq!(l.current(), AUTO_START);
         answers(&l, 10, 200).await;
         assert_eq!(l.current(), AUTO_START + 10, "one more per answer at first");
-        answers(&l, 200, 210).await;
+        // Noise under twice the floor plus JITTER is not load.
+        answers(&l, 200, 200 * 2 + 19).await;
         assert_eq!(l.current(), AUTO_MAX);
         assert_eq!(l.sem.available_permits(), AUTO_MAX);
     }
 
-    #[tokio::test]
-    async fn auto_backs_off_when_latency_grows_with_load_then_grows_slowly() {
+    #[tokio::test(start_paused = true)]
+    async fn auto_cuts_a_quarter_once_per_round_trip_when_latency_grows_with_load() {
         let l = Limiter::auto();
         answers(&l, 20, 100).await;
         assert_eq!(l.current(), 24);
-        // Latency past twice the floor: a quarter fewer.
-        answers(&l, 1, 250).await;
-        assert_eq!(l.current(), 18);
+        // A queue past a knee: answers to requests sent before the cut take 300 ms too.
+        let before = Instant::now();
+        tokio::time::advance(ms(300)).await;
+        let p = l.acquire().await;
+        l.release(Some(p), true, Some((ms(300), before)));
+        assert_eq!(l.current(), 18, "a quarter fewer");
+        for _ in 0..10 {
+            let p = l.acquire().await;
+            l.release(Some(p), true, Some((ms(300), before)));
+        }
+        assert_eq!(l.current(), 18, "one cut per round trip");
         assert_eq!(l.sem.available_permits(), 18);
         // Then one more per round trip (18 answers), not per answer.
         answers(&l, 17, 100).await;
@@ -386,57 +501,105 @@ mod tests {
         assert_eq!(l.current(), 19);
     }
 
-    #[tokio::test]
-    async fn auto_halves_on_throttling_and_never_goes_below_one() {
+    #[tokio::test(start_paused = true)]
+    async fn auto_halves_on_throttling_once_per_round_trip_and_probes_back_slowly() {
+        // A provider that takes 2 in flight: the defaults start at 4.
         let l = Limiter::auto();
-        answers(&l, 12, 50).await;
-        assert_eq!(l.current(), 16);
-        assert_eq!(l.throttle(), Some(8));
-        assert_eq!(l.sem.available_permits(), 8);
-        for want in [4, 2, 1] {
-            assert_eq!(l.throttle(), Some(want));
-        }
-        assert_eq!(l.throttle(), None);
-        assert_eq!(l.sem.available_permits(), 1);
-        // Slots in use when it halves are forgotten as they come back.
-        let l = Limiter::auto();
-        let held: Vec<_> = futures_held(&l, 4).await;
-        assert_eq!(l.throttle(), Some(2));
+        let held = futures_held(&l, 4).await;
+        let sent = Instant::now();
+        tokio::time::advance(ms(1)).await;
+        assert_eq!(l.throttle(sent), Some(2));
+        assert_eq!(l.throttle(sent), None, "the same round trip");
         for p in held {
-            l.release(p, false, None);
+            l.release(Some(p), false, None);
         }
         assert_eq!(l.sem.available_permits(), 2);
+        // 3 was never tried: one more after a round trip at 2.
+        answers(&l, 2, 50).await;
+        assert_eq!(l.current(), 3);
+        // Throttled with 3 in flight: back to 1, then one more per round trip up to 2.
+        let held = futures_held(&l, 3).await;
+        assert_eq!(l.throttle(Instant::now()), Some(1));
+        for p in held {
+            l.release(Some(p), false, None);
+        }
+        answers(&l, 1, 50).await;
+        assert_eq!(l.current(), 2);
+        // A probe at 3, where it was throttled, waits PROBE_ROUNDS round trips.
+        answers(&l, 2 * PROBE_ROUNDS - 1, 50).await;
+        assert_eq!(l.current(), 2);
+        answers(&l, 1, 50).await;
+        assert_eq!(l.current(), 3);
+        // Answers faster than requests leave: what was really in flight (one) is halved.
+        tokio::time::advance(ms(1)).await;
+        assert_eq!(l.throttle(Instant::now()), Some(1));
+        assert_eq!(l.throttle(Instant::now()), None, "never below one");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn pace_starts_at_the_floor_grows_by_half_and_shrinks_slowly() {
+    async fn fast_answers_grow_the_bound_per_round_trip_and_a_throttle_cuts_to_what_the_rate_needs()
+    {
+        // A rate limit in front of a fast server: answers in 1 ms.
+        let l = Limiter::auto();
+        answers(&l, 4 + 5 + 6, 1).await;
+        assert_eq!(l.current(), 7, "one more per round trip, not per answer");
+        let held = futures_held(&l, 6).await;
+        // 15 accepted in the last second at 1 ms need one request in flight, not 3.
+        assert_eq!(l.throttle(Instant::now()), Some(1));
+        for p in held {
+            l.release(Some(p), false, None);
+        }
+        assert_eq!(l.sem.available_permits(), 1);
+        assert!(l.at_floor());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_pace_until_throttled_at_one_in_flight() {
         let p = Pace::default();
-        assert_eq!(
-            p.throttled(false),
-            None,
-            "no pace while concurrency can still go down"
-        );
+        assert_eq!(p.throttled(false, Instant::now()), None);
         assert_eq!(p.rate(), None);
-        let t0 = tokio::time::Instant::now();
-        p.wait().await;
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            p.wait().await;
+        }
         assert_eq!(t0.elapsed(), Duration::ZERO);
-        assert_eq!(p.throttled(true), Some(FIRST_GAP));
-        assert_eq!(p.throttled(true), Some(FIRST_GAP * 3 / 2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_limit_sets_a_pace_of_90_percent_of_what_was_accepted_then_aimd() {
+        let p = Pace::default();
+        // Ten requests per second accepted, then a throttle at one in flight.
+        for _ in 0..10 {
+            p.accepted();
+            tokio::time::advance(ms(95)).await;
+        }
+        let sent = Instant::now();
+        tokio::time::advance(ms(1)).await;
+        let gap = p.throttled(true, sent).unwrap();
+        assert!((p.rate().unwrap() - 9.0).abs() < 0.01, "{gap:?}");
+        // Throttled answers to requests sent before that change nothing.
+        assert_eq!(p.throttled(true, sent), None);
         // Requests now leave one gap apart.
-        let t0 = tokio::time::Instant::now();
+        let t0 = Instant::now();
         for _ in 0..3 {
             p.wait().await;
         }
-        assert_eq!(t0.elapsed(), FIRST_GAP * 3); // the first at once, then two gaps of 75 ms
-        for _ in 0..100 {
-            p.accepted();
-        }
-        let rate = p.rate().unwrap();
-        assert!((rate - 13.3 / 0.366).abs() < 1.0, "{rate}");
-        for _ in 0..1000 {
-            p.accepted();
-        }
-        assert_eq!(p.rate(), None, "below a millisecond the pace is gone");
+        // The first one gap after the throttle (the paused clock counts whole milliseconds).
+        assert!(
+            t0.elapsed().abs_diff(gap * 3) <= ms(1),
+            "{:?}",
+            t0.elapsed()
+        );
+        // Near the rate it was throttled at, 0.1 % faster per accepted answer.
+        p.accepted();
+        assert!((p.rate().unwrap() - 9.009).abs() < 0.001);
+        // Throttled again: 15 % slower; then 2 % faster per answer up to 90 % of that rate.
+        let r = p.rate().unwrap();
+        tokio::time::advance(ms(1)).await;
+        p.throttled(true, Instant::now()).unwrap();
+        assert!((p.rate().unwrap() - r * 0.85).abs() < 0.001);
+        p.accepted();
+        assert!((p.rate().unwrap() - r * 0.85 * 1.02).abs() < 0.001);
     }
 
     #[test]

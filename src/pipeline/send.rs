@@ -344,8 +344,13 @@ fn bug_goes_on(done: Result<(), tokio::task::JoinError>) {
 struct Notes {
     /// Some attempt was throttled.
     throttled: bool,
-    /// How long the first request took.
-    latency: Option<Duration>,
+    /// How long the first request took, and when it was sent.
+    latency: Option<(Duration, tokio::time::Instant)>,
+    /// When the last request was sent.
+    sent_at: Option<tokio::time::Instant>,
+    /// The batch's slot; given back while a throttled attempt waits, taken again to resend (so
+    /// a lowered concurrency holds back resends too).
+    permit: Option<OwnedSemaphorePermit>,
     /// Requests parts sent (more than one after a refusal split the batch).
     parts: u32,
 }
@@ -377,7 +382,10 @@ async fn send_batch<P: Provider>(
     batch: Batch<P::Customer>,
     permit: OwnedSemaphorePermit,
 ) {
-    let mut notes = Notes::default();
+    let mut notes = Notes {
+        permit: Some(permit),
+        ..Notes::default()
+    };
     let mut stack: Vec<Vec<Item<P::Customer>>> = vec![batch.items];
     // The provider sizes the body buffer (it knows the rows' lengths).
     let mut buf = Vec::new();
@@ -429,7 +437,7 @@ async fn send_batch<P: Provider>(
         judge_suspect(&ctx, leaves);
     }
     ctx.limiter.release(
-        permit,
+        notes.permit.take(),
         !notes.throttled,
         notes.latency.filter(|_| notes.parts == 1),
     );
@@ -602,13 +610,9 @@ async fn attempt_loop<P: Provider>(
             }
             ctx.counters.retries.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(rate) = &ctx.rate {
-            rate.until_ready().await;
+        if !turn(ctx, notes).await {
+            return tries.stopped();
         }
-        if let Some(pace) = &ctx.pace {
-            pace.wait().await;
-        }
-        ctx.paused().await;
         // Signed now, after every wait: the timestamp is fresh for this attempt.
         let headers = ctx.provider.headers(&body, ctx.clock.now_ms());
         ctx.counters.requests.fetch_add(1, Ordering::Relaxed);
@@ -616,8 +620,9 @@ async fn attempt_loop<P: Provider>(
         let sent_at = tokio::time::Instant::now();
         let reply = ctx.http.post(&headers, body.clone()).await;
         if attempt == 0 {
-            notes.latency = Some(sent_at.elapsed());
+            notes.latency = Some((sent_at.elapsed(), sent_at));
         }
+        notes.sent_at = Some(sent_at);
         let step = retry::classify(reply, ctx.http.url(), |b| {
             ctx.provider.interpret(b, &customers)
         });
@@ -650,6 +655,31 @@ async fn attempt_loop<P: Provider>(
     gave_up(ctx, tries)
 }
 
+/// Wait for this attempt's turn: the fixed rate, a slot (given back while a throttled attempt
+/// waited), the pace, a `Retry-After` pause. False when the run stops meanwhile.
+async fn turn<P: Provider>(ctx: &SendStage<P>, notes: &mut Notes) -> bool {
+    if let Some(rate) = &ctx.rate {
+        rate.until_ready().await;
+    }
+    if notes.permit.is_none() {
+        tokio::select! {
+            biased;
+            p = ctx.limiter.acquire() => notes.permit = Some(p),
+            _ = ctx.stop.wait() => return false,
+        }
+    }
+    if let Some(pace) = &ctx.pace {
+        // Biased: a request whose turn has come leaves, as before the stop.
+        tokio::select! {
+            biased;
+            _ = pace.wait() => {}
+            _ = ctx.stop.wait() => return false,
+        }
+    }
+    ctx.paused().await;
+    true
+}
+
 /// After a retryable answer: how long to wait before the next attempt, or how the part ends.
 /// Only transport failures, unparsable answers and server errors count against `--retries`;
 /// throttling has `--give-up-after`, clock refusals three corrections (`clock_said`: the
@@ -671,12 +701,11 @@ fn next_wait<P: Provider>(
         }
         Cause::Throttle => {
             notes.throttled = true;
-            say_throttle(ctx);
-            if let Some(gap) = ctx
-                .pace
-                .as_ref()
-                .and_then(|p| p.throttled(ctx.limiter.at_floor()))
-            {
+            let sent = notes.sent_at.unwrap_or_else(tokio::time::Instant::now);
+            let at_floor = ctx.limiter.at_floor();
+            say_throttle(ctx, sent);
+            ctx.limiter.release(notes.permit.take(), false, None);
+            if let Some(gap) = ctx.pace.as_ref().and_then(|p| p.throttled(at_floor, sent)) {
                 tracing::info!(
                     rate = 1.0 / gap.as_secs_f64().max(1e-9),
                     "throttled with one request in flight: requests per second lowered"
@@ -839,8 +868,8 @@ fn gave_up<P: Provider>(ctx: &SendStage<P>, tries: Tries) -> PartEnd {
     }
 }
 
-fn say_throttle<P: Provider>(ctx: &SendStage<P>) {
-    if let Some(now) = ctx.limiter.throttle() {
+fn say_throttle<P: Provider>(ctx: &SendStage<P>, sent: tokio::time::Instant) {
+    if let Some(now) = ctx.limiter.throttle(sent) {
         tracing::info!("the provider asks us to slow down; concurrency lowered to {now}");
         if !ctx.throttle_said.swap(true, Ordering::Relaxed) {
             crate::messages::warn(format_args!("the provider asks us to slow down; lowering concurrency (now {now}), raising it again gradually"));

@@ -3,6 +3,7 @@
 mod env;
 mod fix_loop;
 
+mod adaptive;
 mod bombs;
 mod check;
 mod cli;

@@ -23,6 +23,7 @@ mod hostile;
 mod http;
 mod itnio;
 mod itnio_store;
+mod limits;
 mod nxlink;
 mod nxlink_fields;
 mod nxlink_store;
@@ -49,6 +50,7 @@ use tokio::task::JoinHandle;
 pub use events::Event;
 pub use faults::{FaultKind, FaultPlan, FaultPlanError};
 pub use itnio::{SCRIPT_JOBS as ITNIO_SCRIPT_JOBS, SCRIPT_PROPERTY as ITNIO_SCRIPT_PROPERTY};
+pub use limits::Limits;
 pub use nxlink::SEAT_DOMAIN as NXLINK_SEAT_DOMAIN;
 pub use nxlink_store::FIRST_CUSTOMER_ID as NXLINK_FIRST_CUSTOMER_ID;
 pub use stats::Stats;
@@ -101,6 +103,41 @@ pub struct SandboxConfig {
     /// Refuse, per row, WhatsApp/Viber numbers (and itnio digit phoneNumbers) that are not
     /// E.164 digits (see `phones.rs`).
     pub strict_phones: bool,
+    /// Limits the sandbox hides and enforces (429 past a rate or a number in flight, latency
+    /// growing past a knee); see [`Limits`].
+    pub limits: Limits,
+}
+
+impl SandboxConfig {
+    /// Every answer after `latency`.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
+    }
+
+    /// Answer HTTP 429 past `n` requests per second (a token bucket of `n`, refilled at `n`/s).
+    pub fn limit_rps(mut self, n: u32) -> Self {
+        self.limits.rps = Some(n);
+        self
+    }
+
+    /// Answer HTTP 429 to a request arriving while `n` are being served.
+    pub fn limit_conc(mut self, n: u32) -> Self {
+        self.limits.conc = Some(n);
+        self
+    }
+
+    /// The 429 answers of the hidden limits carry `Retry-After: secs`.
+    pub fn retry_after(mut self, secs: u32) -> Self {
+        self.limits.retry_after = Some(secs);
+        self
+    }
+
+    /// Serve at most `k` requests at once, each for the latency; the others wait their turn.
+    pub fn queue_latency(mut self, k: u32) -> Self {
+        self.limits.queue = Some(k);
+        self
+    }
 }
 
 /// A running sandbox. Dropping it stops it in the background; [`Sandbox::shutdown`] waits.

@@ -149,7 +149,8 @@ async fn route(app: Arc<App>, req: Request<Incoming>, abort: Arc<Notify>) -> Res
     }
 }
 
-/// One provider request: read, count, draw a fault, maybe apply, wait, answer.
+/// One provider request: read, count, pass the hidden limits (or be throttled), draw a fault,
+/// maybe apply, wait, answer.
 async fn provider(
     app: &App,
     which: Provider,
@@ -173,6 +174,16 @@ async fn provider(
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let rows = rows_of(which, parsed.as_ref());
     app.counters.rows(rows);
+    let _admitted = match app.gate.admit().await {
+        Ok(admitted) => admitted,
+        Err(mut throttled) => {
+            app.counters.throttled();
+            if let Some(date) = app.http_date() {
+                throttled.headers_mut().insert(hyper::header::DATE, date);
+            }
+            return throttled;
+        }
+    };
     let fault = app
         .injector
         .draw()

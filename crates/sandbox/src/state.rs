@@ -1,5 +1,5 @@
 //! The state every request handler shares: the configuration that shapes answers (latency,
-//! clock offset, strict phones), the fault injector, the counters, the event log and the two
+//! clock offset, strict phones), the fault injector, the hidden limits, the counters, the event log and the two
 //! provider stores.
 //!
 //! Invariant: the stores are only reached through their locks, and a reset forgets the stores,
@@ -13,6 +13,7 @@ use hyper::header::HeaderValue;
 use super::events::Events;
 use super::faults::Injector;
 use super::http::now_millis;
+use super::limits::Gate;
 use super::stats::Counters;
 use super::{itnio_store, nxlink_store, SandboxConfig};
 
@@ -22,6 +23,8 @@ pub(crate) struct App {
     pub latency: Duration,
     pub counters: Arc<Counters>,
     pub injector: Injector,
+    /// The hidden limits (`SandboxConfig::limits`).
+    pub gate: Gate,
     pub nxlink: Mutex<nxlink_store::Store>,
     pub itnio: Mutex<itnio_store::Store>,
     /// The faults and refusals answered.
@@ -39,6 +42,7 @@ impl App {
             latency: cfg.latency,
             counters: Arc::default(),
             injector: Injector::new(cfg.faults, cfg.fault_seed),
+            gate: Gate::new(cfg.limits),
             nxlink: Mutex::default(),
             itnio: Mutex::default(),
             events: Events::default(),
@@ -66,5 +70,6 @@ impl App {
         *self.itnio.lock().unwrap_or_else(|e| e.into_inner()) = itnio_store::Store::default();
         self.counters.reset();
         self.injector.reseed();
+        self.gate.reset();
     }
 }

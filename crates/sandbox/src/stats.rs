@@ -21,6 +21,9 @@ pub struct Stats {
     pub in_flight: u64,
     /// The highest `in_flight` seen since the start or the last reset.
     pub max_in_flight: u64,
+    /// Provider requests answered HTTP 429 by a hidden limit (`SandboxConfig::limits`); the
+    /// `429` and `throttle` faults count under `faults` only.
+    pub throttled: u64,
     /// Requests refused because their signature did not verify (nxlink 1003 / itnio -1 on `Sign`).
     pub rejected_signatures: u64,
     /// Customers / persons in the bodies of provider requests that parsed as JSON.
@@ -41,6 +44,7 @@ pub(crate) struct Counters {
     requests: AtomicU64,
     in_flight: AtomicU64,
     max_in_flight: AtomicU64,
+    throttled: AtomicU64,
     rejected_signatures: AtomicU64,
     rows_received: AtomicU64,
     replacement_chars: AtomicU64,
@@ -54,6 +58,7 @@ impl Default for Counters {
             requests: AtomicU64::default(),
             in_flight: AtomicU64::default(),
             max_in_flight: AtomicU64::default(),
+            throttled: AtomicU64::default(),
             rejected_signatures: AtomicU64::default(),
             rows_received: AtomicU64::default(),
             replacement_chars: AtomicU64::default(),
@@ -82,6 +87,10 @@ impl Counters {
         InFlight(Arc::clone(self))
     }
 
+    pub(crate) fn throttled(&self) {
+        self.throttled.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn rejected_signature(&self) {
         self.rejected_signatures.fetch_add(1, Ordering::Relaxed);
     }
@@ -106,6 +115,7 @@ impl Counters {
     pub(crate) fn reset(&self) {
         for c in [
             &self.requests,
+            &self.throttled,
             &self.rejected_signatures,
             &self.rows_received,
             &self.replacement_chars,
@@ -134,6 +144,7 @@ impl Counters {
             requests: self.requests.load(Ordering::Relaxed),
             in_flight: self.in_flight.load(Ordering::SeqCst),
             max_in_flight: self.max_in_flight.load(Ordering::SeqCst),
+            throttled: self.throttled.load(Ordering::Relaxed),
             rejected_signatures: self.rejected_signatures.load(Ordering::Relaxed),
             rows_received: self.rows_received.load(Ordering::Relaxed),
             replacement_chars: self.replacement_chars.load(Ordering::Relaxed),

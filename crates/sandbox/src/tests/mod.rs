@@ -7,6 +7,7 @@ mod faults;
 mod hostile;
 mod inspect;
 mod itnio;
+mod limits;
 mod nxlink;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
