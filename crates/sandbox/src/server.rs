@@ -184,6 +184,9 @@ async fn provider(
             return throttled;
         }
     };
+    // The latency counts from here: applying the request is part of it, as with a real
+    // service, not added to it.
+    let served_from = tokio::time::Instant::now();
     let fault = app
         .injector
         .draw()
@@ -208,7 +211,7 @@ async fn provider(
         Vec::new()
     };
     if !app.latency.is_zero() {
-        tokio::time::sleep(app.latency).await;
+        tokio::time::sleep_until(served_from + app.latency).await;
     }
     let mut response = match fault {
         None => json(StatusCode::OK, answer),
