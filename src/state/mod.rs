@@ -63,8 +63,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
-use serde::Serialize;
+use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 
 /// The schema this code writes (`PRAGMA user_version`).
 pub(crate) const SCHEMA_VERSION: i32 = 1;
@@ -172,56 +171,6 @@ pub(crate) fn fingerprint(salt: &[u8], sent: &[u8]) -> Fingerprint {
     let mut fp = [0u8; 16];
     fp.copy_from_slice(&h.finalize().as_bytes()[..16]);
     fp
-}
-
-/// The account and endpoint a run talks to. Two runs share remembered rows only when every
-/// field is equal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct ScopeSpec {
-    pub provider: String,
-    pub endpoint: String,
-    /// nxlink access key / itnio api key: the public half of the credentials.
-    pub account: String,
-    pub tenant: Option<i64>,
-    pub app: String,
-    pub job: Option<u64>,
-}
-
-impl ScopeSpec {
-    /// The canonical text that identifies the scope (`scopes.key`).
-    fn key(&self) -> String {
-        // A JSON array of strings, integers and nulls: serialising cannot fail.
-        serde_json::to_string(&(
-            &self.provider,
-            &self.endpoint,
-            &self.account,
-            self.tenant,
-            &self.app,
-            self.job,
-        ))
-        .unwrap_or_default()
-    }
-
-    /// The endpoint in a canonical spelling (scheme and host lower case, no default port, no
-    /// trailing `/`), so that equivalent spellings of a base URL share one scope.
-    pub(crate) fn canonical_endpoint(base_url: &str) -> String {
-        match url::Url::parse(base_url.trim()) {
-            Ok(u) => u.as_str().trim_end_matches('/').to_owned(),
-            Err(_) => base_url.trim().trim_end_matches('/').to_owned(),
-        }
-    }
-}
-
-/// What `custimport state` shows for a scope.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct ScopeInfo {
-    pub id: i64,
-    #[serde(flatten)]
-    pub spec: ScopeSpec,
-    /// Customer keys remembered.
-    pub rows: u64,
-    pub created_at: i64,
-    pub last_run_at: i64,
 }
 
 /// An open state database.
@@ -433,52 +382,6 @@ impl State {
         tx.commit().map_err(|e| self.err(e))
     }
 
-    /// The scope's id, created when new; its `last_run_at` becomes `now`.
-    pub(crate) fn enter_scope(&mut self, spec: &ScopeSpec, now: i64) -> Result<i64, StateError> {
-        let key = spec.key();
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| StateError::Sqlite {
-                path: self.path.display().to_string(),
-                source,
-            })?;
-        let id: i64 = tx
-            .query_row(
-                "INSERT INTO scopes (key, provider, endpoint, account, tenant, app, job, created_at, last_run_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
-                 ON CONFLICT (key) DO UPDATE SET last_run_at = excluded.last_run_at
-                 RETURNING id",
-                params![
-                    key,
-                    spec.provider,
-                    spec.endpoint,
-                    spec.account,
-                    spec.tenant,
-                    spec.app,
-                    spec.job.map(job_sql),
-                    now
-                ],
-                |r| r.get(0),
-            )
-            .and_then(|id| tx.commit().map(|()| id))
-            .map_err(|source| StateError::Sqlite {
-                path: self.path.display().to_string(),
-                source,
-            })?;
-        Ok(id)
-    }
-
-    /// The scope's id if it exists (nothing is written).
-    pub(crate) fn find_scope(&self, spec: &ScopeSpec) -> Result<Option<i64>, StateError> {
-        self.sql(|c| {
-            c.query_row("SELECT id FROM scopes WHERE key = ?1", [spec.key()], |r| {
-                r.get(0)
-            })
-            .optional()
-        })
-    }
-
     /// Call `found(index, fingerprint)` for each of `keys` the scope remembers, with one
     /// prepared (and cached) `SELECT … WHERE key IN (…)`.
     pub(crate) fn lookup(
@@ -614,250 +517,6 @@ impl State {
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         Ok(merged as u64)
     }
-
-    /// What the scope remembers, ready for [`State::unchanged`]: an in-memory [`Index`] of up
-    /// to `max_index_rows` rows, or, for a larger scope, nothing (lookups go to SQLite); and
-    /// the outcomes runs recorded in the scope that are not merged yet (a killed run's, or
-    /// those of a run that could not merge), which take precedence. Only reads: a state
-    /// another process holds for writing does not delay it.
-    pub(crate) fn remembered(
-        &self,
-        scope: i64,
-        max_index_rows: usize,
-    ) -> Result<Remembered, StateError> {
-        let index = self.sql(|c| {
-            // Counted first: a scope too large for the index is never loaded, and the index is
-            // allocated once at its size (growing it would hold two copies for a moment).
-            let n: i64 = c.query_row(
-                "SELECT count(*) FROM customers WHERE scope_id = ?1",
-                [scope],
-                |r| r.get(0),
-            )?;
-            let n = usize::try_from(n).unwrap_or(usize::MAX);
-            if n > max_index_rows {
-                return Ok(None);
-            }
-            let mut st = c.prepare("SELECT key, fingerprint FROM customers WHERE scope_id = ?1")?;
-            let mut rows = st.query([scope])?;
-            let mut entries = Vec::with_capacity(n);
-            while let Some(r) = rows.next()? {
-                if entries.len() >= max_index_rows {
-                    // Grown since it was counted (another run recorded meanwhile).
-                    return Ok(None);
-                }
-                let key = r.get_ref(0)?.as_str()?;
-                let Ok(fp) = <Fingerprint>::try_from(r.get_ref(1)?.as_blob()?) else {
-                    continue;
-                };
-                entries.push((key_hash(key), fp_prefix(&fp)));
-            }
-            Ok(Some(Index::new(entries)))
-        })?;
-        let unmerged = self.sql(|c| {
-            let mut st = c.prepare(
-                "SELECT key, fingerprint FROM outcomes WHERE scope_id = ?1 ORDER BY seq",
-            )?;
-            let mut rows = st.query([scope])?;
-            let mut latest = HashMap::new();
-            while let Some(r) = rows.next()? {
-                let key = r.get_ref(0)?.as_str()?;
-                // A key forgotten, or (unreadable) taken as forgotten: its row is sent.
-                let fp = r
-                    .get_ref(1)?
-                    .as_blob_or_null()?
-                    .and_then(|b| <Fingerprint>::try_from(b).ok());
-                latest.insert(key_hash(key), fp);
-            }
-            Ok(latest)
-        })?;
-        Ok(Remembered {
-            scope,
-            index,
-            unmerged,
-        })
-    }
-
-    /// For each row of a batch, given its key (`None`: it has none), whether the scope
-    /// remembers the key with the row's fingerprint. `fingerprint_of(i)` is asked only for
-    /// rows whose key is remembered.
-    ///
-    /// An unmerged outcome is found by the key's hash: a key sharing it with another key's
-    /// outcome is compared with that outcome's fingerprint, and so is sent (never skipped).
-    pub(crate) fn unchanged(
-        &self,
-        remembered: &Remembered,
-        keys: &[Option<&str>],
-        mut fingerprint_of: impl FnMut(usize) -> Fingerprint,
-    ) -> Result<Vec<bool>, StateError> {
-        let mut out = vec![false; keys.len()];
-        let (mut slots, mut refs) = (Vec::new(), Vec::new());
-        for (i, key) in keys.iter().enumerate() {
-            let Some(key) = key else { continue };
-            let hash = key_hash(key);
-            if let Some(latest) = remembered.unmerged.get(&hash) {
-                out[i] = latest.is_some_and(|fp| fingerprint_of(i) == fp);
-                continue;
-            }
-            match &remembered.index {
-                Some(index) => {
-                    let recorded = index.get(hash);
-                    if !recorded.is_empty() {
-                        let fp = fp_prefix(&fingerprint_of(i));
-                        out[i] = recorded.iter().any(|&(_, r)| r == fp);
-                    }
-                }
-                None => {
-                    slots.push(i);
-                    refs.push(*key);
-                }
-            }
-        }
-        self.lookup(remembered.scope, &refs, |j, recorded| {
-            let i = slots[j];
-            out[i] = fingerprint_of(i) == recorded;
-        })?;
-        Ok(out)
-    }
-
-    /// Every scope with the number of rows it remembers, by id.
-    pub(crate) fn scopes(&self) -> Result<Vec<ScopeInfo>, StateError> {
-        self.sql(|c| {
-            let mut st = c.prepare(
-                "SELECT s.id, s.provider, s.endpoint, s.account, s.tenant, s.app, s.job,
-                        (SELECT count(*) FROM customers WHERE scope_id = s.id), s.created_at, s.last_run_at
-                 FROM scopes s ORDER BY s.id",
-            )?;
-            let rows = st.query_map([], |r| {
-                let job: Option<i64> = r.get(6)?;
-                Ok(ScopeInfo {
-                    id: r.get(0)?,
-                    spec: ScopeSpec {
-                        provider: r.get(1)?,
-                        endpoint: r.get(2)?,
-                        account: r.get(3)?,
-                        tenant: r.get(4)?,
-                        app: r.get(5)?,
-                        job: job.and_then(|j| u64::try_from(j).ok()),
-                    },
-                    rows: r.get::<_, i64>(7).map(|n| u64::try_from(n).unwrap_or(0))?,
-                    created_at: r.get(8)?,
-                    last_run_at: r.get(9)?,
-                })
-            })?;
-            rows.collect()
-        })
-    }
-
-    /// Forget these scopes and everything they remember, in one transaction. Returns the number
-    /// of customer rows removed.
-    pub(crate) fn forget(&mut self, ids: &[i64]) -> Result<u64, StateError> {
-        let path = self.path.display().to_string();
-        let err = |source| StateError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(err)?;
-        let mut removed = 0u64;
-        for id in ids {
-            let n = tx
-                .execute("DELETE FROM customers WHERE scope_id = ?1", [id])
-                .map_err(err)?;
-            removed += n as u64;
-            tx.execute("DELETE FROM outcomes WHERE scope_id = ?1", [id])
-                .map_err(err)?;
-            tx.execute("DELETE FROM scopes WHERE id = ?1", [id])
-                .map_err(err)?;
-        }
-        tx.commit().map_err(err)?;
-        Ok(removed)
-    }
-}
-
-/// What a scope remembers, as [`State::remembered`] loaded it.
-#[derive(Debug)]
-pub(crate) struct Remembered {
-    scope: i64,
-    index: Option<Index>,
-    /// Key hash → the latest unmerged outcome's fingerprint (`None`: forgotten).
-    unmerged: HashMap<u64, Option<Fingerprint>>,
-}
-
-impl Remembered {
-    /// Rows held in memory (`None`: the scope is looked up in SQLite).
-    #[cfg(test)]
-    pub(crate) fn indexed_rows(&self) -> Option<usize> {
-        self.index.as_ref().map(|i| i.entries.len())
-    }
-}
-
-/// A 64-bit hash of a customer key (SipHash with fixed keys, as the reader's duplicate check).
-/// Two keys with the same hash are told apart by their fingerprints: a collision can only
-/// make a row be sent, never skipped.
-fn key_hash(key: &str) -> u64 {
-    use std::hash::BuildHasher;
-    std::hash::BuildHasherDefault::<std::hash::DefaultHasher>::default().hash_one(key)
-}
-
-/// The first 64 bits of a fingerprint: what the in-memory index compares. Two different rows
-/// of one key share them with probability 2^-64.
-fn fp_prefix(fp: &Fingerprint) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&fp[..8]);
-    u64::from_be_bytes(b)
-}
-
-/// Remembered rows in memory: (key hash, fingerprint prefix) sorted by key hash, with a
-/// directory of where each value of the hash's top bits starts, so that a lookup reads one or
-/// two cache lines instead of a binary search's twenty.
-#[derive(Debug)]
-pub(crate) struct Index {
-    entries: Vec<(u64, u64)>,
-    /// `dir[b]`: the first entry whose hash's top `bits` bits are `>= b`; one more at the end.
-    dir: Vec<u32>,
-    shift: u32,
-}
-
-impl Index {
-    fn new(mut entries: Vec<(u64, u64)>) -> Index {
-        entries.sort_unstable();
-        entries.shrink_to_fit();
-        // About 8 entries per bucket.
-        let bits = (usize::BITS - (entries.len() / 8).leading_zeros()).clamp(1, 24);
-        let shift = 64 - bits;
-        let buckets = 1usize << bits;
-        let mut dir = Vec::with_capacity(buckets + 1);
-        let mut at = 0usize;
-        for b in 0..buckets as u64 {
-            while at < entries.len() && (entries[at].0 >> shift) < b {
-                at += 1;
-            }
-            dir.push(u32::try_from(at).unwrap_or(u32::MAX));
-        }
-        dir.push(u32::try_from(entries.len()).unwrap_or(u32::MAX));
-        Index {
-            entries,
-            dir,
-            shift,
-        }
-    }
-
-    /// The entries of a key hash (usually none or one).
-    fn get(&self, hash: u64) -> &[(u64, u64)] {
-        let b = usize::try_from(hash >> self.shift).unwrap_or(0);
-        let (Some(&lo), Some(&hi)) = (self.dir.get(b), self.dir.get(b + 1)) else {
-            return &[];
-        };
-        let bucket = self
-            .entries
-            .get(lo as usize..hi as usize)
-            .unwrap_or_default();
-        let start = bucket.partition_point(|e| e.0 < hash);
-        let end = start + bucket[start..].partition_point(|e| e.0 == hash);
-        &bucket[start..end]
-    }
 }
 
 /// itnio job ids go up to `i64::MAX` (the command line refuses more), SQLite's integer range.
@@ -877,6 +536,10 @@ pub(crate) fn default_path(env: &dyn Fn(&str) -> Option<String>) -> Option<PathB
 
 pub(crate) mod command;
 mod file;
+mod index;
+mod scope;
+pub(crate) use index::Remembered;
+pub(crate) use scope::{ScopeInfo, ScopeSpec};
 pub(crate) mod writer;
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Unit tests of `state`.
 use std::borrow::Cow;
 
+use super::index::{key_hash, Index};
 use super::*;
 
 fn spec(job: Option<u64>) -> ScopeSpec {
