@@ -102,6 +102,18 @@ pub(crate) struct Cli {
     pub common: CommonArgs,
 }
 
+/// The pages `custimport man` renders: the tool's and each subcommand's.
+pub(crate) const PAGES: [&str; 8] = [
+    "nxlink",
+    "itnio",
+    "check",
+    "config",
+    "sandbox",
+    "state",
+    "completions",
+    "man",
+];
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Import customers into nxlink (NXCLOUD customer data platform).
@@ -120,7 +132,7 @@ pub(crate) enum Command {
     /// Print the man page (roff) of custimport, or of one subcommand, to standard output.
     Man {
         /// The subcommand whose page to print [default: the tool's]
-        #[arg(value_name = "SUBCOMMAND", value_parser = crate::help::PAGES)]
+        #[arg(value_name = "SUBCOMMAND", value_parser = PAGES)]
         subcommand: Option<String>,
     },
     /// Check the configuration and credentials without importing anything: one signed request

@@ -374,7 +374,17 @@ fn resumed_options(settings: &mut Settings) -> Result<Option<recorded::Options>,
     if !settings.resume {
         return Ok(None);
     }
-    recorded::reconcile(&settings.shape, &settings.out_dir, &mut settings.warnings)
+    let header = match crate::journal::read_header(&settings.out_dir) {
+        Ok(Some(h)) => h,
+        // No journal: the run starts afresh (said later); an unreadable one is told later too.
+        Ok(None) | Err(_) => return Ok(None),
+    };
+    recorded::reconcile(
+        &settings.shape,
+        header.options.as_ref(),
+        &settings.out_dir,
+        &mut settings.warnings,
+    )
 }
 
 fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings, Fatal> {

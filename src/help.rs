@@ -7,7 +7,7 @@
 
 use clap::{Arg, Command, CommandFactory};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, PAGES};
 use crate::exit::Fatal;
 
 /// The subcommands that are not imports, and the global options each of them reads.
@@ -20,18 +20,6 @@ const OWN_OPTIONS: [(&str, &[&str]); 5] = [
         "check",
         &["config", "profile", "sandbox", "base_url", "timeout"],
     ),
-];
-
-/// The pages `custimport man` renders: the tool's and each subcommand's.
-pub(crate) const PAGES: [&str; 8] = [
-    "nxlink",
-    "itnio",
-    "check",
-    "config",
-    "sandbox",
-    "state",
-    "completions",
-    "man",
 ];
 
 /// The command line, built, with each non-import subcommand showing only its own options.

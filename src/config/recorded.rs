@@ -48,23 +48,19 @@ pub(crate) enum ProviderArgs<'a> {
     Itnio(&'a mut ItnioArgs),
 }
 
-/// With `--resume`: compare this invocation's `shape` with the options recorded by the run in
-/// `out`. `Ok(None)`: nothing to take back (no journal, or one recording no options, or every
-/// value the same). `Ok(Some(taken))`: the recorded values of the options not given, which
+/// With `--resume`: compare this invocation's `shape` with the options `recorded` in the
+/// journal of the run in `out` (`None`: a journal that recorded none). `Ok(None)`: nothing to take back (a journal recording no options, or every value the
+/// same). `Ok(Some(taken))`: the recorded values of the options not given, which
 /// [`apply`] puts into the arguments before the settings are built again. `Err`: an option
 /// given with another value than the run had, or a journal that cannot be read.
 /// A journal written before options were recorded adds a warning to `warnings`.
 pub(crate) fn reconcile(
     shape: &Shape,
+    recorded: Option<&Options>,
     out: &Path,
     warnings: &mut Vec<String>,
 ) -> Result<Option<Options>, Fatal> {
-    let header = match crate::journal::read_header(out) {
-        Ok(Some(h)) => h,
-        // No journal: the run starts afresh (said later); an unreadable one is told later too.
-        Ok(None) | Err(_) => return Ok(None),
-    };
-    let Some(recorded) = header.options else {
+    let Some(recorded) = recorded else {
         warnings.push(format!(
             "the journal in {} was written by an older version of custimport, which did not record the run's options: give the same options as that run had (--job, --phone-region, --map, --encoding, …)",
             out.display()
@@ -72,7 +68,7 @@ pub(crate) fn reconcile(
         return Ok(None);
     };
     let mut taken = Options::new();
-    for (name, then) in &recorded {
+    for (name, then) in recorded {
         let now = shape.values.get(name).unwrap_or(&Value::Null);
         if now == then {
             continue;

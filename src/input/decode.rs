@@ -78,20 +78,6 @@ pub(super) fn label(encoding: &'static Encoding) -> String {
     encoding.name().to_ascii_lowercase()
 }
 
-/// Reads until `buf` is full or the end of input; returns how many bytes were read.
-pub(super) fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
-}
-
 /// Strips a BOM and settles the encoding: a UTF-8 or UTF-16 BOM wins over `requested`, which
 /// defaults to UTF-8. Returns the reader positioned after the BOM.
 pub(super) fn strip_bom(
@@ -99,7 +85,7 @@ pub(super) fn strip_bom(
     requested: Option<&'static Encoding>,
 ) -> io::Result<(Box<dyn Read + Send>, &'static Encoding)> {
     let mut head = [0u8; 3];
-    let n = read_up_to(&mut reader, &mut head)?;
+    let n = super::source::read_up_to(&mut reader, &mut head)?;
     let head = &head[..n];
     let (encoding, bom_len) = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
         (UTF_8, 3)

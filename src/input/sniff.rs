@@ -13,7 +13,7 @@ use std::io::{Cursor, Read};
 use chardetng::{EncodingDetector, Iso2022JpDetection, Utf8Detection};
 use encoding_rs::Encoding;
 
-use super::decode::read_up_to;
+use super::source::read_up_to;
 use super::{InputError, InputOptions};
 
 /// How much of the input's start is sampled.

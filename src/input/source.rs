@@ -277,6 +277,20 @@ fn count_lines(file: &File) -> io::Result<u64> {
     Ok(lines + u64::from(last != b'\n'))
 }
 
+/// Reads until `buf` is full or the end of input; returns how many bytes were read.
+pub(super) fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@ use std::sync::{LazyLock, OnceLock};
 use phonenumber::Validation;
 use regex::{Regex, RegexBuilder};
 
-use super::table;
+use super::table::{self, TableRegion};
 
 /// libphonenumber's `MIN_LENGTH_FOR_NSN` and `MAX_LENGTH_FOR_NSN`.
 pub(super) const MIN_NSN: usize = 2;
@@ -127,31 +127,6 @@ pub(super) fn transform_rule(rule: &str) -> String {
         }
     }
     out
-}
-
-/// One number description of the table (`table.rs`): the national number pattern and the
-/// lengths numbers of it have, nationally and locally only.
-pub(super) struct TableDesc {
-    pub(super) pattern: &'static str,
-    pub(super) lengths: &'static [u16],
-    pub(super) local: &'static [u16],
-}
-
-/// One region of the table (`table.rs`): the metadata fields [`Plan::compile`] reads.
-pub(super) struct TableRegion {
-    pub(super) id: &'static str,
-    pub(super) code: u16,
-    /// The main region of its country calling code.
-    pub(super) main: bool,
-    pub(super) general: &'static str,
-    /// Mobile, fixed line, toll free, premium rate, shared cost, personal, VoIP, pager, UAN,
-    /// voicemail: those the region has, in that order.
-    pub(super) types: &'static [TableDesc],
-    pub(super) idd: Option<&'static str>,
-    pub(super) prefix_for_parsing: Option<&'static str>,
-    pub(super) prefix: Option<&'static str>,
-    pub(super) transform: Option<&'static str>,
-    pub(super) leading: Option<&'static str>,
 }
 
 impl Plan {
