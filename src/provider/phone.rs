@@ -24,6 +24,7 @@ use super::{rules, Cell, Rejection};
 
 mod plan;
 mod table;
+mod table_types;
 
 pub use plan::is_valid_international;
 use plan::{is_valid, parse, plan, region_of, ParseError, Plan, Source, MAX_NSN, MIN_NSN};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use custimport_sandbox::SandboxConfig;
 use serde_json::json;
 
-use crate::env::TestEnv;
+use crate::env::{spawn_sandbox_command, TestEnv};
 
 fn rows(n: u32) -> String {
     let mut s = String::from("name,phone\n");
@@ -81,23 +81,16 @@ fn latency_that_grows_past_a_knee_throttles_nothing_and_every_row_succeeds() {
 /// found by the defaults through the served emulator.
 #[test]
 fn the_sandbox_command_hides_the_limits_it_is_given() {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
-        .args(["sandbox", "--port", "0", "--latency-ms", "20"])
-        .args(["--limit-conc", "1", "--retry-after", "1"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("custimport sandbox listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
+    let (mut child, url) = spawn_sandbox_command(&[
+        "--port",
+        "0",
+        "--latency-ms",
+        "20",
+        "--limit-conc",
+        "1",
+        "--retry-after",
+        "1",
+    ]);
     let env = TestEnv::at(&url);
     let input = env.write("c.csv", rows(20));
     env.cmd("nxlink")

@@ -3,7 +3,7 @@
 use predicates::prelude::*;
 use serde_json::json;
 
-use crate::env::TestEnv;
+use crate::env::{spawn_sandbox_command, TestEnv};
 
 #[test]
 fn missing_credentials_name_key_and_variable() {
@@ -426,23 +426,8 @@ fn common_options_may_come_before_the_provider() {
 
 #[test]
 fn sandbox_command_serves_until_terminated() {
-    use std::io::BufRead;
     let env = TestEnv::new();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
-        .args(["sandbox", "--port", "0", "--latency-ms", "1"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("custimport sandbox listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_owned();
+    let (mut child, url) = spawn_sandbox_command(&["--port", "0", "--latency-ms", "1"]);
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let input = env.write("a.csv", "name,phone\nA,6281000001\n");
     env.cmd("nxlink")

@@ -230,3 +230,25 @@ pub fn wait_for_exit(mut child: std::process::Child, limit: Duration) -> i32 {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// `custimport sandbox ARGS` started as a child process, and the URL it says it listens on.
+pub fn spawn_sandbox_command(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
+        .arg("sandbox")
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("custimport sandbox listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_owned();
+    (child, url)
+}

@@ -10,7 +10,8 @@ use std::sync::{LazyLock, OnceLock};
 use phonenumber::Validation;
 use regex::{Regex, RegexBuilder};
 
-use super::table::{self, TableRegion};
+use super::table;
+use super::table_types::TableRegion;
 
 /// libphonenumber's `MIN_LENGTH_FOR_NSN` and `MAX_LENGTH_FOR_NSN`.
 pub(super) const MIN_NSN: usize = 2;

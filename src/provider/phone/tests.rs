@@ -429,33 +429,6 @@ fn unknown_countries_are_counted_for_one_warning() {
     assert_eq!(none.report().country_warning(), None);
 }
 
-/// The types of `table.rs`, written at its top.
-const TABLE_TYPES: &str = "/// One number description: the national number pattern and the
-/// lengths numbers of it have, nationally and locally only.
-pub(super) struct TableDesc {
-    pub(super) pattern: &'static str,
-    pub(super) lengths: &'static [u16],
-    pub(super) local: &'static [u16],
-}
-
-/// One region: the metadata fields `Plan::compile` (plan.rs) reads.
-pub(super) struct TableRegion {
-    pub(super) id: &'static str,
-    pub(super) code: u16,
-    /// The main region of its country calling code.
-    pub(super) main: bool,
-    pub(super) general: &'static str,
-    /// Mobile, fixed line, toll free, premium rate, shared cost, personal, VoIP, pager, UAN,
-    /// voicemail: those the region has, in that order.
-    pub(super) types: &'static [TableDesc],
-    pub(super) idd: Option<&'static str>,
-    pub(super) prefix_for_parsing: Option<&'static str>,
-    pub(super) prefix: Option<&'static str>,
-    pub(super) transform: Option<&'static str>,
-    pub(super) leading: Option<&'static str>,
-}
-";
-
 /// The table of numbering plans (`table.rs`) rendered from the `phonenumber` crate's metadata.
 fn render_table() -> String {
     use std::fmt::Write as _;
@@ -473,9 +446,8 @@ fn render_table() -> String {
          //! `CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata`.\n\n\
 ",
     );
-    out.push_str(TABLE_TYPES);
     out.push_str(
-        "\ntype D = TableDesc;\ntype R = TableRegion;\n\n#[rustfmt::skip]\n\
+        "use super::table_types::{TableDesc as D, TableRegion as R};\n\n#[rustfmt::skip]\n\
          pub(super) static REGIONS: &[R] = &[\n",
     );
     let opt = |s: Option<&str>| match s {
