@@ -211,7 +211,7 @@ async fn provider(
         Vec::new()
     };
     if !app.latency.is_zero() {
-        tokio::time::sleep_until(served_from + app.latency).await;
+        sleep_precisely_until(served_from + app.latency).await;
     }
     let mut response = match fault {
         None => json(StatusCode::OK, answer),
@@ -229,6 +229,26 @@ async fn provider(
         response.headers_mut().insert(hyper::header::DATE, date);
     }
     response
+}
+
+/// Waits until `deadline` to within a fraction of a millisecond. tokio's timer fires on its
+/// next millisecond tick, up to 1 ms late (0.5–1 ms on average); a latency the emulator
+/// promises is kept exactly instead: the timer sleeps to 2 ms short, and a blocking-pool
+/// thread sleeps the rest with the operating system's timer.
+async fn sleep_precisely_until(deadline: tokio::time::Instant) {
+    const SLACK: Duration = Duration::from_millis(2);
+    if let Some(early) = deadline.checked_sub(SLACK) {
+        tokio::time::sleep_until(early).await;
+    }
+    let rest = deadline.saturating_duration_since(tokio::time::Instant::now());
+    if rest.is_zero() {
+        return;
+    }
+    let slept = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    if slept.is_err() {
+        // The blocking pool is shutting down: the runtime's timer does.
+        tokio::time::sleep_until(deadline).await;
+    }
 }
 
 /// `/_sandbox/redirected/{provider}/{rows}`: a perfect success for any request, applying
