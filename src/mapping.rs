@@ -240,6 +240,31 @@ pub struct PlanLine {
 }
 
 impl Plan {
+    /// Whether a column feeds `field`.
+    pub fn feeds(&self, schema: &Schema, field: &str) -> bool {
+        self.targets
+            .iter()
+            .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == field))
+    }
+
+    /// A warning for each field of `required` that no column feeds: every row will be
+    /// rejected.
+    pub fn unfed_warnings(&self, schema: &Schema, required: &[&str]) -> Vec<String> {
+        required
+            .iter()
+            .filter(|req| !self.feeds(schema, req))
+            .map(|req| format!("no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"))
+            .collect()
+    }
+
+    /// Which columns feed a field that `is_phone` names.
+    pub fn phone_columns(&self, schema: &Schema, is_phone: impl Fn(&str) -> bool) -> Vec<bool> {
+        self.targets
+            .iter()
+            .map(|t| matches!(t, Target::Field(i) if is_phone(schema.fields[*i].name)))
+            .collect()
+    }
+
     /// Build the plan for a header. Errors (exit 2): a `--map` naming a missing column.
     /// Also returns warnings (columns ignored, fields matched twice).
     pub fn for_header(

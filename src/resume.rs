@@ -57,6 +57,7 @@ impl Resume {
     pub(crate) fn load(
         out: &Path,
         settings: &Settings,
+        sheet: Option<&str>,
         provider: &str,
         success_header: &[&str],
         identity: Option<&Identity>,
@@ -67,7 +68,7 @@ impl Resume {
                 out.display()
             ))
         })?;
-        check_header(&loaded, out, settings, provider, identity)?;
+        check_header(&loaded, out, (settings, sheet), provider, identity)?;
         let mut resume = Resume::new(out, loaded, success_header.len());
         let killed = resume.read_success_files(success_header)?;
         resume.settle_missing_lines()?;
@@ -234,11 +235,12 @@ impl Resume {
     }
 }
 
-/// The journal must be this provider's, of exactly this input and sheet.
+/// The journal must be this provider's, of exactly this input and sheet (the sheet read, by
+/// name: `--sheet 2` resolved).
 fn check_header(
     loaded: &Loaded,
     out: &Path,
-    settings: &Settings,
+    (settings, sheet): (&Settings, Option<&str>),
     provider: &str,
     identity: Option<&Identity>,
 ) -> Result<(), Fatal> {
@@ -257,17 +259,17 @@ fn check_header(
     }
     h.same_input(&settings.input.path.display().to_string(), identity, out)
         .map_err(|why| Fatal::usage(anyhow!("--resume: {why}")))?;
-    if h.sheet != settings.input.sheet_read() {
-        let name = |sheet: &Option<String>| match sheet {
+    if h.sheet.as_deref() != sheet {
+        let name = |sheet: Option<&str>| match sheet {
             Some(sheet) => format!("sheet {sheet:?}"),
             None => "no sheet".to_owned(),
         };
         return Err(Fatal::usage(anyhow!(
             "--resume: the run in {} read {} of {}, not {}; another sheet is another input: import it with a new --out",
             out.display(),
-            name(&h.sheet),
+            name(h.sheet.as_deref()),
             h.input,
-            name(&settings.input.sheet_read())
+            name(sheet)
         )));
     }
     Ok(())

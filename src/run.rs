@@ -7,7 +7,7 @@
 //! (closing messages and summary), `run/threads.rs` (the collector's thread, the emulator).
 
 use std::fs::File;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -18,28 +18,23 @@ use anyhow::anyhow;
 use tokio::sync::mpsc;
 
 use crate::config::{Endpoint, ProviderChoice, Settings};
-use crate::embedded::Emulator;
+use crate::embedded;
 use crate::exit::{Exit, Fatal, UsageContext};
-use crate::http::Http;
 use crate::input::{Format, Identity, Input};
 use crate::journal::{self, Journal};
-use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema, Target};
+use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema};
 use crate::messages;
-use crate::outcome::Counts;
 use crate::outdir::lock_out_dir;
-use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collected, Collector, Reports};
-use crate::pipeline::limiter::{rate_limiter, Limiter};
 use crate::pipeline::read::{Mapper, ReadStats, Reader};
-use crate::pipeline::send::{dispatch, plan_only, Counters, SendStage};
+use crate::pipeline::send::{dispatch, plan_only, Counters, SendOptions, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
-use crate::pipeline::{Batch, Event, WriteFailure};
+use crate::pipeline::{Batch, Event, Shared};
 use crate::provider::Provider;
 use crate::report::{FailedWriter, FailedXlsx, ReportFile, RunFacts, SuccessWriter, Summary};
 use crate::resume::Resume;
 use crate::state::writer::Writer;
 use crate::state::{ScopeSpec, State};
-use crate::stop::{self, Stop};
 
 mod finish;
 mod outputs;
@@ -71,6 +66,10 @@ pub(crate) async fn import(settings: Settings) -> Result<RunResult, Fatal> {
 struct Run<P: Provider> {
     provider: Arc<P>,
     settings: Settings,
+    /// `--resume`, unless there is nothing to resume (no journal): the run then starts afresh.
+    resume: bool,
+    /// The sheet read, by name (`--sheet 2` or none resolved), for a spreadsheet input.
+    sheet: Option<String>,
     /// The input as named in messages and the summary.
     input_name: String,
     started: Instant,
@@ -89,21 +88,7 @@ struct Opened {
 /// The run's files in the report directory, open before anything is sent.
 struct Outputs {
     journal: Option<Arc<Journal>>,
-    success: SuccessReport,
-    failed: FailedReport,
-    unchanged: SuccessReport,
-    failed_xlsx: Option<(ReportFile, std::io::BufWriter<File>, FailedXlsx)>,
-}
-
-/// What the stages share: the stop, the first failure to write, the journal and the run
-/// being resumed.
-struct Shared {
-    stop: Stop,
-    write_failure: WriteFailure,
-    journal: Option<Arc<Journal>>,
-    resume: Option<Arc<Resume>>,
-    /// The pace the send stage keeps, for the progress bar.
-    load: Arc<crate::pipeline::limiter::LoadView>,
+    reports: Reports,
 }
 
 /// The stages running on their own threads.
@@ -122,6 +107,8 @@ async fn import_with<P: Provider>(
 ) -> Result<RunResult, Fatal> {
     let mut run = Run {
         provider,
+        resume: settings.resume,
+        sheet: None,
         input_name: settings.input.path.display().to_string(),
         settings,
         started: Instant::now(),
@@ -130,14 +117,10 @@ async fn import_with<P: Provider>(
         messages::warn(w);
     }
     let opened = run.open_input()?;
-    let lock = lock_out_dir(
-        &run.settings.out_dir,
-        run.settings.resume,
-        run.settings.dry_run(),
-    )?;
+    let lock = lock_out_dir(&run.settings.out_dir, run.resume, run.settings.dry_run())?;
     let identity = run.identity(&opened.input)?;
     let resume = run.load_resume(identity.as_ref())?;
-    let (sandbox, http) = run.transport().await?;
+    let mut connection = embedded::connect(&run.settings, run.provider.path()).await?;
     let incremental = open_state(&*run.provider, &run.settings)?;
     let resumed_unchanged = resume.as_ref().is_some_and(|r| r.has_unchanged());
     if resumed_unchanged && run.settings.state.is_none() {
@@ -155,11 +138,11 @@ async fn import_with<P: Provider>(
             outputs,
             resume,
             incremental,
-            http,
+            &mut connection,
             identity.as_ref(),
         )
         .await;
-    if let Some(sb) = sandbox {
+    if let Some(sb) = connection.emulator {
         sb.shutdown().await;
     }
     drop(lock);
@@ -204,17 +187,15 @@ impl<P: Provider> Run<P> {
         }
         let guess = settings.input.header_row.is_none();
         let opened = plan_input(&*self.provider, schema, maps, input, name, guess)?;
-        if let Some(sheet) = &opened.input.sheet {
-            // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
-            self.settings.input.sheet = Some(sheet.name.clone());
-        }
+        // The sheet as resolved (`--sheet 2`, or none: the first), for the fingerprint.
+        self.sheet = opened.input.sheet.as_ref().map(|sheet| sheet.name.clone());
         Ok(opened)
     }
 
     /// The input's identity (a hash of every byte), which ties the journal to exactly this
     /// input; not needed by a dry run that resumes nothing.
     fn identity(&self, input: &Input) -> Result<Option<Identity>, Fatal> {
-        if self.settings.dry_run() && !self.settings.resume {
+        if self.settings.dry_run() && !self.resume {
             return Ok(None);
         }
         input
@@ -226,8 +207,8 @@ impl<P: Provider> Run<P> {
     /// With `--resume`: what the run being resumed recorded (nothing when it was killed before
     /// it recorded anything: the run then starts afresh).
     fn load_resume(&mut self, identity: Option<&Identity>) -> Result<Option<Arc<Resume>>, Fatal> {
-        let settings = &mut self.settings;
-        if !settings.resume {
+        let settings = &self.settings;
+        if !self.resume {
             return Ok(None);
         }
         if !settings.out_dir.join(journal::FILE).exists() && !settings.dry_run() {
@@ -235,37 +216,19 @@ impl<P: Provider> Run<P> {
                 "{} holds no journal: nothing to resume, starting the run afresh",
                 settings.out_dir.display()
             ));
-            settings.resume = false;
+            self.resume = false;
             return Ok(None);
         }
         let provider = &*self.provider;
-        let header = provider.success_header();
         Resume::load(
             &settings.out_dir,
             settings,
+            self.sheet.as_deref(),
             provider.name(),
-            header,
+            provider.success_header(),
             identity,
         )
         .map(|r| Some(Arc::new(r)))
-    }
-
-    /// Where requests go: the base URL, or an in-process sandbox started for `--sandbox`;
-    /// nowhere in a dry run.
-    async fn transport(&self) -> Result<(Option<Emulator>, Option<Http>), Fatal> {
-        let settings = &self.settings;
-        let (sandbox, base) = match &settings.endpoint {
-            Endpoint::DryRun { .. } => return Ok((None, None)),
-            Endpoint::Remote(base) => (None, base.as_str().to_owned()),
-            Endpoint::Sandbox => {
-                let sb = start_sandbox(settings).await?;
-                let base = sb.base_url();
-                (Some(sb), base)
-            }
-        };
-        let http = Http::new(&base, self.provider.path(), settings.timeout)
-            .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
-        Ok((sandbox, Some(http)))
     }
 
     /// The journal and the reports. A report directory that cannot be written (a full disk)
@@ -280,7 +243,13 @@ impl<P: Provider> Run<P> {
         let settings = &self.settings;
         let provider = &*self.provider;
         let out = &settings.out_dir;
-        let journal = open_journal(settings, provider.name(), &self.input_name, identity)?;
+        let journal = open_journal(
+            settings,
+            (self.resume, self.sheet.as_deref()),
+            provider.name(),
+            &self.input_name,
+            identity,
+        )?;
         let (success, failed) = open_reports(
             provider,
             settings,
@@ -295,10 +264,12 @@ impl<P: Provider> Run<P> {
         let failed_xlsx = open_failed_xlsx(settings, &opened.failed_header)?;
         Ok(Outputs {
             journal,
-            success,
-            failed,
-            unchanged,
-            failed_xlsx,
+            reports: Reports {
+                success,
+                failed,
+                unchanged,
+                failed_xlsx,
+            },
         })
     }
 
@@ -306,7 +277,7 @@ impl<P: Provider> Run<P> {
     /// this run's): the next run needs no `--resume`.
     fn forget_journal(&self) {
         let settings = &self.settings;
-        if !settings.resume && !settings.dry_run() {
+        if !self.resume && !settings.dry_run() {
             let _ = std::fs::remove_file(settings.out_dir.join(journal::FILE));
         }
     }
@@ -315,13 +286,7 @@ impl<P: Provider> Run<P> {
     /// still goes to stdout with `--json`.
     fn never_started(&self, f: Fatal) -> RunResult {
         self.forget_journal();
-        let stop = Stop::default();
-        stop.set(
-            stop::Reason::Fatal,
-            format!("{}; nothing was sent", f.error),
-        );
-        let (mut summary, _) = Summary::of(self.facts(0, 0, 0), &Counts::default(), &stop);
-        summary.exit_code = f.exit.code();
+        let summary = Summary::never_started(self.facts(0, 0, 0), &f.error.to_string(), f.exit);
         RunResult {
             stopped: summary.stopped.clone(),
             summary,
@@ -350,18 +315,11 @@ impl<P: Provider> Run<P> {
         outputs: Outputs,
         resume: Option<Arc<Resume>>,
         incremental: Option<Incremental>,
-        http: Option<Http>,
+        connection: &mut embedded::Connection,
         identity: Option<&Identity>,
     ) -> Result<RunResult, Fatal> {
         let settings = &self.settings;
-        let shared = Shared {
-            stop: Stop::default(),
-            write_failure: WriteFailure::default(),
-            journal: outputs.journal.clone(),
-            resume,
-            load: Default::default(),
-        };
-        stop::listen_for_signals(shared.stop.clone());
+        let shared = Shared::for_run(outputs.journal.clone(), resume);
         let in_flight = settings
             .concurrency
             .unwrap_or(crate::pipeline::limiter::AUTO_MAX);
@@ -371,24 +329,30 @@ impl<P: Provider> Run<P> {
         let input = opened.input;
         let origin = input.origin.clone();
         let blank_lines = input.blank_counter();
-        let collector = self.collector(outputs, &input, recorder, &shared);
-        let collector = start_collector(collector, ev_rx, &shared.stop)?;
-        let reader = Reader {
-            provider: self.provider.clone(),
-            mapper: opened.mapper,
-            batch_size: settings.batch_size,
-            stop: shared.stop.clone(),
-            resume: shared.resume.clone(),
-            expected_rows: None,
-        };
+        let collector = Collector::new(
+            self.provider.clone(),
+            outputs.reports,
+            recorder,
+            &input,
+            settings,
+            &shared,
+        );
+        let collector = start_collector(collector, ev_rx, &shared)?;
+        let reader = Reader::new(
+            self.provider.clone(),
+            opened.mapper,
+            settings.batch_size,
+            &input,
+            &shared,
+        );
         let (reader, filter) = self.start_reading(reader, input, filter, batch_tx, &ev_tx)?;
-        let counters = self.send(http, batch_rx, ev_tx, &shared).await;
+        let counters = self.send(connection, batch_rx, ev_tx, &shared).await;
         let stages = Stages {
             reader,
             filter,
             collector,
         };
-        let (plan, collected) = self.join(stages, &shared.stop).await?;
+        let (plan, collected) = self.join(stages, &shared).await?;
         let ended = Ended {
             collected,
             plan,
@@ -401,77 +365,21 @@ impl<P: Provider> Run<P> {
         Ok(self.finish(ended, &shared, &opened.failed_header))
     }
 
-    /// The collector, the single writer of the reports and of the journal's outcomes.
-    fn collector(
-        &self,
-        outputs: Outputs,
-        input: &Input,
-        recorder: Option<Recorder>,
-        shared: &Shared,
-    ) -> Collector<P> {
-        Collector {
-            provider: self.provider.clone(),
-            reports: Reports {
-                success: outputs.success,
-                failed: outputs.failed,
-                unchanged: outputs.unchanged,
-                failed_xlsx: outputs.failed_xlsx,
-            },
-            journal: outputs.journal,
-            resume: shared.resume.clone(),
-            progress: crate::progress::progress_bar(
-                &self.settings,
-                !input.is_stream(),
-                input.sheet.as_ref().and_then(|sh| sh.rows),
-            ),
-            stop: shared.stop.clone(),
-            input_name: self.input_name.clone(),
-            counts: Counts::default(),
-            write_failure: shared.write_failure.clone(),
-            journaled: 0,
-            recorder,
-            written: Default::default(),
-            provenance: crate::report::Provenance::of(input.original_headers.as_deref()),
-            load: shared.load.clone(),
-        }
-    }
-
     /// Send every batch (a dry run only counts them). Returns the request counters.
     async fn send(
         &self,
-        http: Option<Http>,
+        connection: &mut embedded::Connection,
         batches: mpsc::Receiver<Batch<P::Customer>>,
         events: mpsc::Sender<Event<P::Customer>>,
         shared: &Shared,
     ) -> Option<Arc<Counters>> {
-        let Some(http) = http else {
+        let Some(http) = connection.http.take() else {
             plan_only(batches, events).await;
             return None;
         };
-        let settings = &self.settings;
-        let mut stage = SendStage::new(
-            self.provider.clone(),
-            http,
-            settings.retries,
-            settings.backoff,
-            settings.bisect,
-            shared.stop.clone(),
-            settings
-                .concurrency
-                .map_or_else(Limiter::auto, Limiter::new),
-            settings.rate.and_then(rate_limiter),
-            events,
-        );
-        stage.budget = Budget::new(settings.max_failures);
-        stage.give_up_after = settings.give_up_after;
-        stage.load = shared.load.clone();
-        if settings.rate.is_none() {
-            stage.pace = Some(crate::pipeline::limiter::Pace::default());
-        }
-        stage.journal = shared.journal.clone();
-        stage.write_failure = shared.write_failure.clone();
-        stage.resume = shared.resume.clone();
-        let counters = stage.counters.clone();
+        let options = SendOptions::of(&self.settings);
+        let stage = SendStage::new(options, self.provider.clone(), http, events, shared);
+        let counters = stage.counters();
         dispatch(Arc::new(stage), batches).await;
         Some(counters)
     }
@@ -494,12 +402,6 @@ impl<P: Provider> Run<P> {
         Fatal,
     > {
         let settings = &self.settings;
-        let mut reader = reader;
-        // A text file's lines, to size the duplicate check (a workbook's bytes say nothing of
-        // its rows).
-        reader.expected_rows = (!settings.input.format.is_sheet())
-            .then(|| input.origin.line_count())
-            .flatten();
         let (reader_tx, filter) = if settings.state.is_some() {
             let (tx, rx) = mpsc::channel(4);
             let filter = Filter {
@@ -526,7 +428,11 @@ impl<P: Provider> Run<P> {
 
     /// Wait for the stages. A panic in one is a bug: it goes on unwinding here (exit 101,
     /// lock removed). A reading error stops the run; the rows read are all accounted for.
-    async fn join(&self, stages: Stages, stop: &Stop) -> Result<(Vec<PlanLine>, Collected), Fatal> {
+    async fn join(
+        &self,
+        stages: Stages,
+        shared: &Shared,
+    ) -> Result<(Vec<PlanLine>, Collected), Fatal> {
         let read = join_thread(stages.reader, "reader").await?;
         if let Some(filter) = stages.filter {
             join_thread(filter, "state filter").await?;
@@ -544,7 +450,7 @@ impl<P: Provider> Run<P> {
                 st.plan
             }
             Err(e) => {
-                stop.set(stop::Reason::Fatal, format!("{name}: reading stopped: {e}"));
+                shared.stop.fatal(format!("{name}: reading stopped: {e}"));
                 vec![]
             }
         };

@@ -51,6 +51,12 @@ impl Stop {
         first
     }
 
+    /// Stop the run for an error (exit 3 or the error's own code); true if this call was the
+    /// first.
+    pub(crate) fn fatal(&self, message: impl Into<String>) -> bool {
+        self.set(Reason::Fatal, message)
+    }
+
     pub(crate) fn is_set(&self) -> bool {
         self.reason.load(Ordering::Relaxed) != 0
     }

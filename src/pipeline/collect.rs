@@ -20,7 +20,9 @@ use indicatif::ProgressBar;
 use tokio::sync::mpsc::Receiver;
 
 use super::unchanged::Recorder;
-use super::{Event, Outcome, WriteFailure};
+use super::{Event, Outcome, Shared, WriteFailure};
+use crate::config::Settings;
+use crate::input::Input;
 use crate::journal::{EarlierOutcome, Journal};
 use crate::messages;
 use crate::outcome::Counts;
@@ -104,28 +106,28 @@ fn earlier_reported(resume: Option<&Resume>, reported: u64) {
 }
 
 pub(crate) struct Collector<P: Provider> {
-    pub provider: Arc<P>,
-    pub reports: Reports,
-    pub journal: Option<Arc<Journal>>,
+    provider: Arc<P>,
+    reports: Reports,
+    journal: Option<Arc<Journal>>,
     /// The run being resumed: what to report for the rows it finished.
-    pub resume: Option<Arc<Resume>>,
-    pub progress: ProgressBar,
-    pub stop: Stop,
-    pub input_name: String,
-    pub counts: Counts,
+    resume: Option<Arc<Resume>>,
+    progress: ProgressBar,
+    stop: Stop,
+    input_name: String,
+    counts: Counts,
     /// The first failure to write the journal or a report, shared with the dispatcher.
-    pub write_failure: WriteFailure,
+    write_failure: WriteFailure,
     /// Rows whose final outcome the journal holds (recorded by this run or the resumed one).
-    pub journaled: u64,
+    journaled: u64,
     /// `--skip-unchanged` (not in a dry run): records final outcomes in the state, after the
     /// journal.
-    pub recorder: Option<Recorder>,
+    recorder: Option<Recorder>,
     /// What the journal and `--resume` depend on in the success report.
-    pub written: Written,
+    written: Written,
     /// Where a fed-back report's rows say which row of the first file they are.
-    pub provenance: Provenance,
+    provenance: Provenance,
     /// The send stage's pace (requests in flight, requests per second), for the progress bar.
-    pub load: Arc<super::limiter::LoadView>,
+    load: Arc<super::limiter::LoadView>,
 }
 
 /// What the collector wrote to the success report that others depend on.
@@ -146,6 +148,36 @@ pub(crate) struct Collected {
 }
 
 impl<P: Provider> Collector<P> {
+    /// The collector of a run reading `input`: it writes `reports` (and, with
+    /// `--skip-unchanged`, records in the state through `recorder`) and shows the progress
+    /// the settings ask for.
+    pub(crate) fn new(
+        provider: Arc<P>,
+        reports: Reports,
+        recorder: Option<Recorder>,
+        input: &Input,
+        settings: &Settings,
+        shared: &Shared,
+    ) -> Collector<P> {
+        let rows = input.sheet.as_ref().and_then(|sh| sh.rows);
+        Collector {
+            provider,
+            reports,
+            journal: shared.journal.clone(),
+            resume: shared.resume.clone(),
+            progress: crate::progress::progress_bar(settings, !input.is_stream(), rows),
+            stop: shared.stop.clone(),
+            input_name: settings.input.path.display().to_string(),
+            counts: Counts::default(),
+            write_failure: shared.write_failure.clone(),
+            journaled: 0,
+            recorder,
+            written: Written::default(),
+            provenance: Provenance::of(input.original_headers.as_deref()),
+            load: shared.load.clone(),
+        }
+    }
+
     /// Consume events until every sender is gone, then commit the reports. A failure to write
     /// is recorded in `write_failure` (and stops the run); the reports are then not committed.
     pub(crate) fn run(mut self, mut rx: Receiver<Event<P::Customer>>) -> Collected {

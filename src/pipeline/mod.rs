@@ -10,6 +10,9 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::input::RecordData;
+use crate::journal::Journal;
+use crate::resume::Resume;
+use crate::stop::Stop;
 
 pub(crate) mod budget;
 pub(crate) mod clock;
@@ -75,6 +78,31 @@ impl<C> Event<C> {
     /// Every item of a batch as pending.
     pub(crate) fn pending(items: Vec<Item<C>>) -> Event<C> {
         Event::Done(items.into_iter().map(|i| (i, Outcome::Pending)).collect())
+    }
+}
+
+/// What the stages of one run share: the stop, the first failure to write, the journal, the
+/// run being resumed and the sender's pace (shown by the collector's progress bar). Each
+/// stage's constructor takes what it needs from it.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub(crate) stop: Stop,
+    pub(crate) write_failure: WriteFailure,
+    pub(crate) journal: Option<Arc<Journal>>,
+    pub(crate) resume: Option<Arc<Resume>>,
+    pub(crate) load: Arc<limiter::LoadView>,
+}
+
+impl Shared {
+    /// What the stages of a run share, the stop set by an interrupt (Ctrl-C, SIGTERM) too.
+    pub(crate) fn for_run(journal: Option<Arc<Journal>>, resume: Option<Arc<Resume>>) -> Shared {
+        let shared = Shared {
+            journal,
+            resume,
+            ..Shared::default()
+        };
+        crate::stop::listen_for_signals(shared.stop.clone());
+        shared
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 
 use super::seen::{First, Seen};
-use super::{Batch, EarlierRow, Event, Item};
+use super::{Batch, EarlierRow, Event, Item, Shared};
 use crate::input::{place, Input, InputError, Record, RecordData};
 use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
 use crate::provider::Provider;
@@ -34,15 +34,38 @@ pub(crate) struct ReadStats {
 }
 
 pub(crate) struct Reader<P: Provider> {
-    pub provider: Arc<P>,
-    pub mapper: Mapper,
-    pub batch_size: usize,
-    pub stop: Stop,
+    provider: Arc<P>,
+    mapper: Mapper,
+    batch_size: usize,
+    stop: Stop,
     /// The run being resumed: rows with a final outcome are not sent again.
-    pub resume: Option<Arc<Resume>>,
+    resume: Option<Arc<Resume>>,
     /// About how many records the input holds (a file's line count), to size the duplicate
-    /// check once; `None` for a stream.
-    pub expected_rows: Option<u64>,
+    /// check once; `None` for a stream or a workbook.
+    expected_rows: Option<u64>,
+}
+
+impl<P: Provider> Reader<P> {
+    /// The reader of this input, mapping with `mapper` into batches of `batch_size`.
+    pub(crate) fn new(
+        provider: Arc<P>,
+        mapper: Mapper,
+        batch_size: usize,
+        input: &Input,
+        shared: &Shared,
+    ) -> Reader<P> {
+        Reader {
+            provider,
+            mapper,
+            batch_size,
+            stop: shared.stop.clone(),
+            resume: shared.resume.clone(),
+            // A text file's lines; a workbook's bytes say nothing of its rows.
+            expected_rows: (!input.format.is_sheet())
+                .then(|| input.origin.line_count())
+                .flatten(),
+        }
+    }
 }
 
 /// The collector is gone: reading stops.
@@ -313,13 +336,7 @@ mod tests {
         let schema = Schema::of(&*provider);
         let header: Vec<String> = vec!["name".into(), "phone".into()];
         let (plan, _) = Plan::for_header(&schema, &header, &[]).unwrap();
-        let stop = Stop::default();
-        stop.set(Reason::Fatal, "stopped");
-        let reader = Reader {
-            provider,
-            mapper: Mapper::Csv { plan, header },
-            batch_size: 100,
-            stop,
+        let shared = Shared {
             resume: Some(Arc::new(Resume::new(
                 dir.path(),
                 crate::journal::Loaded {
@@ -328,8 +345,10 @@ mod tests {
                 },
                 3,
             ))),
-            expected_rows: None,
+            ..Shared::default()
         };
+        shared.stop.set(Reason::Fatal, "stopped");
+        let reader = Reader::new(provider, Mapper::Csv { plan, header }, 100, &input, &shared);
         let (btx, mut brx) = tokio::sync::mpsc::channel(4);
         let (etx, mut erx) = tokio::sync::mpsc::channel(16);
         reader.run(input, btx, etx).unwrap();

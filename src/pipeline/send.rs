@@ -18,9 +18,10 @@ use tokio::task::JoinSet;
 
 use super::budget::Budget;
 use super::clock::Clock;
-use super::limiter::Limiter;
+use super::limiter::{rate_limiter, Limiter, Pace};
 use super::retry::{self, Cause, Step};
-use super::{Batch, Event, Item, Outcome, WriteFailure};
+use super::{Batch, Event, Item, Outcome, Shared, WriteFailure};
+use crate::config::{MaxFailures, Settings};
 use crate::http::{backoff, Http};
 use crate::journal::Journal;
 use crate::provider::{Provider, RowAnswer};
@@ -34,26 +35,59 @@ pub(crate) struct Counters {
     pub retries: AtomicU64,
 }
 
+/// How the send stage behaves: the settings it reads, as one value.
+#[derive(Debug, Clone)]
+pub(crate) struct SendOptions {
+    /// `--retries`: attempts after the first for failures that may pass (never throttling).
+    pub(crate) retries: u32,
+    /// `--backoff`: the first backoff, doubled per attempt.
+    pub(crate) backoff: Duration,
+    /// Whether a batch refused whole is split to find the rows the provider refuses.
+    pub(crate) bisect: bool,
+    /// `--concurrency`; `None` is `auto`.
+    pub(crate) concurrency: Option<usize>,
+    /// `--rate`; `None` is `auto`: no rate until throttling reaches one request in flight.
+    pub(crate) rate: Option<f64>,
+    /// `--max-failures`.
+    pub(crate) max_failures: Option<MaxFailures>,
+    /// `--give-up-after`.
+    pub(crate) give_up_after: Duration,
+}
+
+impl SendOptions {
+    pub(crate) fn of(settings: &Settings) -> SendOptions {
+        SendOptions {
+            retries: settings.retries,
+            backoff: settings.backoff,
+            bisect: settings.bisect,
+            concurrency: settings.concurrency,
+            rate: settings.rate,
+            max_failures: settings.max_failures,
+            give_up_after: settings.give_up_after,
+        }
+    }
+}
+
 /// Everything a batch sender needs.
 pub(crate) struct SendStage<P: Provider> {
-    pub provider: Arc<P>,
-    pub http: Http,
-    pub retries: u32,
-    pub backoff: Duration,
-    pub bisect: bool,
-    pub stop: Stop,
-    pub clock: Clock,
-    pub limiter: Limiter,
-    pub rate: Option<DefaultDirectRateLimiter>,
-    pub counters: Arc<Counters>,
-    pub events: Sender<Event<P::Customer>>,
-    pub journal: Option<Arc<Journal>>,
+    provider: Arc<P>,
+    http: Http,
+    retries: u32,
+    backoff: Duration,
+    bisect: bool,
+    stop: Stop,
+    clock: Clock,
+    limiter: Limiter,
+    rate: Option<DefaultDirectRateLimiter>,
+    counters: Arc<Counters>,
+    events: Sender<Event<P::Customer>>,
+    journal: Option<Arc<Journal>>,
     /// `--max-failures`, judged here as each part of a batch ends.
-    pub budget: Budget,
+    budget: Budget,
     /// The run being resumed: its rows sent without an outcome may be held by the provider.
-    pub resume: Option<Arc<Resume>>,
+    resume: Option<Arc<Resume>>,
     /// Set when the journal cannot be written (the collector shares it).
-    pub write_failure: WriteFailure,
+    write_failure: WriteFailure,
     throttle_said: AtomicBool,
     /// Whether any attempt of this run has reached a server (anything but a failed connection).
     reached: AtomicBool,
@@ -61,13 +95,13 @@ pub(crate) struct SendStage<P: Provider> {
     suspect: std::sync::Mutex<Suspect>,
     /// `--give-up-after`: the run stops when the provider has throttled for this long without
     /// answering any batch.
-    pub give_up_after: Duration,
+    give_up_after: Duration,
     /// Until when every request waits, after a throttled answer's `Retry-After`.
     paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
     /// What the progress bar shows of the pace.
-    pub load: Arc<super::limiter::LoadView>,
+    load: Arc<super::limiter::LoadView>,
     /// `--rate auto`: the pace set once throttling reaches one request in flight.
-    pub pace: Option<super::limiter::Pace>,
+    pace: Option<super::limiter::Pace>,
     /// When a batch was last answered (or the stage started).
     answered_at: std::sync::Mutex<tokio::time::Instant>,
     /// Seats the provider said do not exist (by lower-case name), with its code and message:
@@ -86,41 +120,39 @@ struct Suspect {
     code: String,
 }
 
-/// `--give-up-after`'s default: ten minutes of throttling without an answered batch.
-pub(crate) const GIVE_UP_AFTER: Duration = Duration::from_secs(600);
-
 /// After this many such batches in a row at the start of a run, the run stops.
 const SUSPECT_BATCHES: u32 = 3;
 
 impl<P: Provider> SendStage<P> {
-    #[allow(clippy::too_many_arguments)]
+    /// The send stage of a run: its options, where requests go, where outcomes go, and what
+    /// the stages share.
     pub(crate) fn new(
+        options: SendOptions,
         provider: Arc<P>,
         http: Http,
-        retries: u32,
-        backoff: Duration,
-        bisect: bool,
-        stop: Stop,
-        limiter: Limiter,
-        rate: Option<DefaultDirectRateLimiter>,
         events: Sender<Event<P::Customer>>,
+        shared: &Shared,
     ) -> SendStage<P> {
+        let (rate, pace) = match options.rate {
+            Some(r) => (rate_limiter(r), None),
+            None => (None, Some(Pace::default())),
+        };
         SendStage {
             provider,
             http,
-            retries,
-            backoff,
-            bisect,
-            stop,
+            retries: options.retries,
+            backoff: options.backoff,
+            bisect: options.bisect,
+            stop: shared.stop.clone(),
             clock: Clock::default(),
-            limiter,
+            limiter: options.concurrency.map_or_else(Limiter::auto, Limiter::new),
             rate,
             counters: Arc::new(Counters::default()),
             events,
-            journal: None,
-            budget: Budget::default(),
-            resume: None,
-            write_failure: WriteFailure::default(),
+            journal: shared.journal.clone(),
+            budget: Budget::new(options.max_failures),
+            resume: shared.resume.clone(),
+            write_failure: shared.write_failure.clone(),
             throttle_said: AtomicBool::new(false),
             reached: AtomicBool::new(false),
             suspect: std::sync::Mutex::new(Suspect {
@@ -129,12 +161,17 @@ impl<P: Provider> SendStage<P> {
                 code: String::new(),
             }),
             refused_seats: Default::default(),
-            give_up_after: GIVE_UP_AFTER,
-            pace: None,
-            load: Default::default(),
+            give_up_after: options.give_up_after,
+            pace,
+            load: shared.load.clone(),
             paused_until: std::sync::Mutex::new(None),
             answered_at: std::sync::Mutex::new(tokio::time::Instant::now()),
         }
+    }
+
+    /// The stage's request counters, for the summary.
+    pub(crate) fn counters(&self) -> Arc<Counters> {
+        self.counters.clone()
     }
 
     /// A throttled answer said `Retry-After`: no request of the run leaves before then.

@@ -108,6 +108,16 @@ pub(crate) struct RunFacts<'a> {
 }
 
 impl Summary {
+    /// The summary of a run stopped before it sent anything, with `exit`'s code: `why` says
+    /// what stopped it.
+    pub(crate) fn never_started(facts: RunFacts<'_>, why: &str, exit: Exit) -> Summary {
+        let stop = Stop::default();
+        stop.set(Reason::Fatal, format!("{why}; nothing was sent"));
+        let (mut summary, _) = Summary::of(facts, &Counts::default(), &stop);
+        summary.exit_code = exit.code();
+        summary
+    }
+
     /// The run's summary and exit code: a stop decides the code, else any row not succeeded.
     pub(crate) fn of(facts: RunFacts<'_>, counts: &Counts, stop: &Stop) -> (Summary, Exit) {
         let reason = stop.reason();

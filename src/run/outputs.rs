@@ -34,21 +34,11 @@ pub(super) fn open_state<P: Provider>(
         )));
     }
     // A dry run names the scope of the endpoint a real run would send to.
-    let endpoint = match settings.endpoint.target() {
-        Endpoint::Remote(b) => ScopeSpec::canonical_endpoint(b.as_str()),
-        // The built-in emulator listens on a new port each run: one stable name, so that
-        // trying --skip-unchanged with --sandbox shows what a second run skips, and its
-        // scopes do not pile up.
-        _ => "sandbox (built-in)".to_owned(),
+    let base_url = match settings.endpoint.target() {
+        Endpoint::Remote(b) => Some(b.as_str()),
+        _ => None,
     };
-    let spec = ScopeSpec {
-        provider: provider.name().to_owned(),
-        endpoint,
-        account: account.account,
-        tenant: account.tenant,
-        app: account.app,
-        job: account.job,
-    };
+    let spec = ScopeSpec::for_run(provider.name(), account, base_url);
     let err = |e: crate::state::StateError| Fatal::usage(anyhow!("{e}"));
     // Only reads here (outcomes not merged yet are looked up too): a state another process
     // holds delays nothing but the writer, which enters the scope and records off the send
@@ -103,6 +93,7 @@ pub(super) fn open_unchanged_report<P: Provider>(
 /// identity (`None` for a stream).
 pub(super) fn open_journal(
     settings: &Settings,
+    (resume, sheet): (bool, Option<&str>),
     provider: &str,
     input_name: &str,
     identity: Option<&crate::input::Identity>,
@@ -110,13 +101,13 @@ pub(super) fn open_journal(
     let out = &settings.out_dir;
     Ok(if settings.dry_run() {
         None
-    } else if settings.resume {
+    } else if resume {
         Some(Arc::new(Journal::append_to(out).map_err(|e| {
             Fatal::stopped(anyhow!("cannot open the journal: {e}"))
         })?))
     } else {
         let mut h = journal::Header::new(provider, input_name, identity);
-        h.sheet = settings.input.sheet_read();
+        h.sheet = sheet.map(str::to_owned);
         let mut options = settings.shape.values.clone();
         options.insert("sheet".into(), h.sheet.clone().into());
         h.options = Some(options);

@@ -17,36 +17,25 @@ pub(super) fn plan_input<P: Provider>(
     let (mapper, failed_header, phone_cols) = match input.headers.clone().as_deref() {
         Some(h) => {
             let planned = Plan::for_header(&schema, h, &maps);
-            let fed = |plan: &Plan, req: &str| {
-                plan.targets
-                    .iter()
-                    .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == req))
-            };
             let required = provider.required_fields();
             let headless = match &planned {
-                Ok((plan, _)) => !required.iter().any(|r| fed(plan, r)),
+                Ok((plan, _)) => !required.iter().any(|r| plan.feeds(&schema, r)),
                 Err(_) => true,
             };
             if guess_header && headless && !h.is_empty() {
                 header_row_stop(&mut input, &schema, input_name, required)?;
             }
-            let (plan, warnings) = planned.usage()?;
+            let (plan, mut warnings) = planned.usage()?;
+            if !h.is_empty() {
+                warnings.extend(plan.unfed_warnings(&schema, required));
+            }
             for w in warnings {
                 messages::warn(format_args!("{input_name}: {w}"));
-            }
-            for req in required {
-                if !fed(&plan, req) && !h.is_empty() {
-                    messages::warn(format_args!("{input_name}: no column maps to {req}, which every row needs: every row will be rejected; use --map {req}=COLUMN"));
-                }
             }
             if h.is_empty() {
                 messages::warn(format_args!("{input_name} is empty: nothing to import"));
             }
-            let phone_cols = plan
-                .targets
-                .iter()
-                .map(|t| matches!(t, Target::Field(i) if provider.is_phone_field(schema.fields[*i].name)))
-                .collect();
+            let phone_cols = plan.phone_columns(&schema, |f| provider.is_phone_field(f));
             (
                 Mapper::Csv {
                     plan,

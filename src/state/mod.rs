@@ -197,6 +197,15 @@ enum Identity {
     Earlier,
 }
 
+/// The error of a statement that failed on the database at `path` (borrowing the path only,
+/// so that it serves while a transaction holds the connection).
+fn sqlite_err(path: &Path) -> impl Fn(rusqlite::Error) -> StateError + Copy + '_ {
+    move |source| StateError::Sqlite {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
 impl State {
     /// Open the database at `path` for reading and writing, creating it (0600, in a directory
     /// created 0700) and its schema when missing. The file is checked first (see `file.rs`);
@@ -266,11 +275,7 @@ impl State {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_NOFOLLOW;
-        let conn =
-            Connection::open_with_flags(path, flags).map_err(|source| StateError::Sqlite {
-                path: path.display().to_string(),
-                source,
-            })?;
+        let conn = Connection::open_with_flags(path, flags).map_err(sqlite_err(path))?;
         let state = State {
             conn,
             path: path.to_path_buf(),
@@ -347,10 +352,7 @@ impl State {
     }
 
     fn err(&self, source: rusqlite::Error) -> StateError {
-        StateError::Sqlite {
-            path: self.path.display().to_string(),
-            source,
-        }
+        sqlite_err(&self.path)(source)
     }
 
     fn user_version(&self) -> Result<i32, StateError> {
@@ -444,11 +446,7 @@ impl State {
         if succeeded.is_empty() && forget.is_empty() {
             return Ok(());
         }
-        let path = self.path.display().to_string();
-        let err = |source| StateError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -475,11 +473,7 @@ impl State {
     /// `customers`, in key order, in one transaction: for each key its latest outcome wins.
     /// Returns the number of outcomes merged.
     pub(crate) fn merge(&mut self) -> Result<u64, StateError> {
-        let path = self.path.display().to_string();
-        let err = |source| StateError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&self.path);
         let pending: bool = self
             .conn
             .query_row("SELECT EXISTS (SELECT 1 FROM outcomes)", [], |r| r.get(0))

@@ -5,7 +5,10 @@
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
-use super::{job_sql, State, StateError};
+use super::{job_sql, sqlite_err, State, StateError};
+
+/// The endpoint of the built-in emulator's scopes.
+const SANDBOX: &str = "sandbox (built-in)";
 
 /// The account and endpoint a run talks to. Two runs share remembered rows only when every
 /// field is equal.
@@ -35,6 +38,25 @@ impl ScopeSpec {
         .unwrap_or_default()
     }
 
+    /// The scope of a run of `provider` with this account, sending to `base_url` (`None`:
+    /// the built-in emulator). The emulator listens on a new port each run: it has one stable
+    /// name, so that trying `--skip-unchanged` with `--sandbox` shows what a second run
+    /// skips, and its scopes do not pile up.
+    pub(crate) fn for_run(
+        provider: &str,
+        account: crate::provider::StateAccount,
+        base_url: Option<&str>,
+    ) -> ScopeSpec {
+        ScopeSpec {
+            provider: provider.to_owned(),
+            endpoint: base_url.map_or_else(|| SANDBOX.to_owned(), ScopeSpec::canonical_endpoint),
+            account: account.account,
+            tenant: account.tenant,
+            app: account.app,
+            job: account.job,
+        }
+    }
+
     /// The endpoint in a canonical spelling (scheme and host lower case, no default port, no
     /// trailing `/`), so that equivalent spellings of a base URL share one scope.
     pub(crate) fn canonical_endpoint(base_url: &str) -> String {
@@ -61,13 +83,11 @@ impl State {
     /// The scope's id, created when new; its `last_run_at` becomes `now`.
     pub(crate) fn enter_scope(&mut self, spec: &ScopeSpec, now: i64) -> Result<i64, StateError> {
         let key = spec.key();
+        let err = sqlite_err(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|source| StateError::Sqlite {
-                path: self.path.display().to_string(),
-                source,
-            })?;
+            .map_err(err)?;
         let id: i64 = tx
             .query_row(
                 "INSERT INTO scopes (key, provider, endpoint, account, tenant, app, job, created_at, last_run_at)
@@ -87,10 +107,7 @@ impl State {
                 |r| r.get(0),
             )
             .and_then(|id| tx.commit().map(|()| id))
-            .map_err(|source| StateError::Sqlite {
-                path: self.path.display().to_string(),
-                source,
-            })?;
+            .map_err(err)?;
         Ok(id)
     }
 
@@ -136,11 +153,7 @@ impl State {
     /// Forget these scopes and everything they remember, in one transaction. Returns the number
     /// of customer rows removed.
     pub(crate) fn forget(&mut self, ids: &[i64]) -> Result<u64, StateError> {
-        let path = self.path.display().to_string();
-        let err = |source| StateError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = sqlite_err(&self.path);
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

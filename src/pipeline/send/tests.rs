@@ -68,6 +68,20 @@ fn transport(kind: TransportKind) -> Reply {
     }
 }
 
+/// The options of these tests: a 100 ms backoff, bisection, a fixed concurrency, no
+/// `--max-failures`.
+fn options(retries: u32, concurrency: usize) -> SendOptions {
+    SendOptions {
+        retries,
+        backoff: Duration::from_millis(100),
+        bisect: true,
+        concurrency: Some(concurrency),
+        rate: None,
+        max_failures: None,
+        give_up_after: Duration::from_secs(600),
+    }
+}
+
 /// Send one batch of `rows` rows through the loop with these replies; the rows' outcomes by
 /// row number, the requests made, the stop, and how much (virtual) time passed.
 async fn send(
@@ -77,16 +91,16 @@ async fn send(
 ) -> (Vec<(u64, Outcome)>, u64, Stop, Duration) {
     let (tx, mut rx) = mpsc::channel(64);
     let stop = Stop::default();
+    let shared = Shared {
+        stop: stop.clone(),
+        ..Shared::default()
+    };
     let ctx = Arc::new(SendStage::new(
+        options(retries, 1),
         itnio(),
         Http::scripted(replies),
-        retries,
-        Duration::from_millis(100),
-        true,
-        stop.clone(),
-        Limiter::new(1),
-        None,
         tx,
+        &shared,
     ));
     let started = tokio::time::Instant::now();
     let permit = ctx.limiter.acquire().await;
@@ -227,15 +241,11 @@ async fn the_clock_refusal_retries_at_once_then_stops() {
 async fn a_retry_after_pauses_every_request_of_the_run() {
     let (tx, _rx) = mpsc::channel(64);
     let ctx = Arc::new(SendStage::new(
+        options(0, 2),
         itnio(),
         Http::scripted(vec![ok(r#"{"status":"0","data":[]}"#)]),
-        0,
-        Duration::from_millis(100),
-        true,
-        Stop::default(),
-        Limiter::new(2),
-        None,
         tx,
+        &Shared::default(),
     ));
     // Another batch's throttled answer said Retry-After: 5.
     ctx.pause_all(Duration::from_secs(5));
