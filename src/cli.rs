@@ -114,7 +114,7 @@ pub(crate) struct NxlinkCheckArgs {
     pub app_key: Option<String>,
     /// Regional host (--base-url wins)
     #[arg(long, value_enum)]
-    pub region: Option<Region>,
+    pub region: Option<NxlinkHost>,
 }
 
 impl NxlinkCheckArgs {
@@ -424,7 +424,7 @@ pub(crate) enum Mode {
 
 /// nxlink regional hosts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Region {
+pub(crate) enum NxlinkHost {
     /// Indonesia: https://api-idn.nxlink.ai
     Idn,
     /// Asia-Pacific: https://api-hk.nxlink.ai
@@ -458,7 +458,7 @@ pub(crate) struct NxlinkArgs {
 
     /// Regional host (--base-url wins)
     #[arg(long, value_enum)]
-    pub region: Option<Region>,
+    pub region: Option<NxlinkHost>,
 }
 
 #[derive(Debug, Args, Clone)]

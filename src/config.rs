@@ -13,7 +13,7 @@ use serde::Deserialize;
 use clap::ValueEnum;
 use serde_json::{json, Value};
 
-use crate::cli::{CommonArgs, Concurrency, ItnioArgs, Mode, NxlinkArgs, Rate, Region};
+use crate::cli::{CommonArgs, Concurrency, ItnioArgs, Mode, NxlinkArgs, NxlinkHost, Rate};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
 use crate::provider::itnio::{self, Itnio};

@@ -58,11 +58,11 @@ pub(super) struct GivenBaseUrl {
 }
 
 /// nxlink's regional host (`--region`, `region` in the config file).
-pub(super) fn region_host(r: Region) -> &'static str {
+pub(super) fn region_host(r: NxlinkHost) -> &'static str {
     match r {
-        Region::Idn => "https://api-idn.nxlink.ai",
-        Region::Hk => "https://api-hk.nxlink.ai",
-        Region::Chl => "https://chl-api.nxlink.ai",
+        NxlinkHost::Idn => "https://api-idn.nxlink.ai",
+        NxlinkHost::Hk => "https://api-hk.nxlink.ai",
+        NxlinkHost::Chl => "https://chl-api.nxlink.ai",
     }
 }
 
@@ -74,7 +74,7 @@ pub(super) fn nxlink_base_url(
     env: Env<'_>,
 ) -> GivenBaseUrl {
     let region = args.region.map(region_host);
-    let default = region_host(Region::Idn);
+    let default = region_host(NxlinkHost::Idn);
     pick_base_url(
         c,
         region,

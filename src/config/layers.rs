@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use super::sections::{ImportOptions, Profile};
 use super::{load_file, Env, FileConfig};
-use crate::cli::{self, CommonArgs, ItnioArgs, Mode, NxlinkArgs, Region};
+use crate::cli::{self, CommonArgs, ItnioArgs, Mode, NxlinkArgs, NxlinkHost};
 use crate::exit::Fatal;
 use crate::input::Format;
 
@@ -106,7 +106,7 @@ fn take_profile(
 /// A region's host as the base URL of its layer, unless that layer sets `base_url`.
 fn region_url(base_url: &mut Option<String>, region: Option<String>) -> Result<(), Fatal> {
     let Some(r) = region else { return Ok(()) };
-    let url = match Region::from_str(&r, true) {
+    let url = match NxlinkHost::from_str(&r, true) {
         Ok(region) => super::region_host(region),
         Err(_) => {
             return Err(Fatal::usage(anyhow!(

@@ -1,6 +1,6 @@
 //! The collecting stage: the single writer of the reports and the journal's outcomes. It
-//! counts every outcome, drives the progress bar per batch, and asks the run to stop when
-//! `--max-failures` is exceeded. Runs on its own thread.
+//! counts every outcome and drives the progress bar per batch (`--max-failures` is judged by
+//! the sender, as each batch ends: `budget.rs`). Runs on its own thread.
 //!
 //! Invariant: each event's rows are written to exactly one report (success, failed or, with
 //! `--skip-unchanged`, unchanged) and counted exactly once; a row's success line is in the

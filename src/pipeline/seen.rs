@@ -24,9 +24,9 @@ impl std::hash::Hash for Key {
 
 /// The keys are already uniform hashes: the table uses them as they are.
 #[derive(Debug, Default, Clone, Copy)]
-struct Identity(u64);
+struct PassThrough(u64);
 
-impl Hasher for Identity {
+impl Hasher for PassThrough {
     fn finish(&self) -> u64 {
         self.0
     }
@@ -45,7 +45,7 @@ const SHARDS: usize = 256;
 /// First rows of the keys seen so far.
 #[derive(Debug)]
 pub(crate) struct Seen {
-    shards: Vec<HashMap<Key, u32, BuildHasherDefault<Identity>>>,
+    shards: Vec<HashMap<Key, u32, BuildHasherDefault<PassThrough>>>,
     hasher: BuildHasherDefault<DefaultHasher>,
 }
 

@@ -187,7 +187,7 @@ impl std::fmt::Debug for State {
 
 /// What a file at `--state` holds, as [`State::identify`] finds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Identity {
+enum Owner {
     /// Nothing yet (a new or empty file): custimport's to fill.
     Empty,
     /// custimport's (its `application_id`).
@@ -216,7 +216,7 @@ impl State {
             let mut state = State::connect(path)?;
             let identity = state.identify()?;
             state.setup()?;
-            if identity == Identity::Earlier {
+            if identity == Owner::Earlier {
                 // Taking it over is a write: another process holding the database only
                 // postpones it to a later run, never waited for (a run waits for a locked
                 // state once, in its writer: see `writer.rs`).
@@ -256,7 +256,7 @@ impl State {
             let version = state.user_version()?;
             Ok((state, identity, version))
         })?;
-        if identity == Identity::Empty {
+        if identity == Owner::Empty {
             return Ok(None);
         }
         if version > SCHEMA_VERSION {
@@ -286,7 +286,7 @@ impl State {
 
     /// Whose database this is, read without writing anything. A file that is not SQLite at
     /// all, and another program's database, are refused.
-    fn identify(&self) -> Result<Identity, StateError> {
+    fn identify(&self) -> Result<Owner, StateError> {
         let foreign = |why: &str| {
             StateError::Refused {
             path: self.path.display().to_string(),
@@ -319,9 +319,9 @@ impl State {
             other => other?,
         };
         Ok(match id {
-            APPLICATION_ID => Identity::Ours,
-            0 if objects.is_empty() && version == 0 => Identity::Empty,
-            0 if version == 1 && objects == EARLIER_OBJECTS => Identity::Earlier,
+            APPLICATION_ID => Owner::Ours,
+            0 if objects.is_empty() && version == 0 => Owner::Empty,
+            0 if version == 1 && objects == EARLIER_OBJECTS => Owner::Earlier,
             _ => return Err(foreign("is another program's SQLite database")),
         })
     }
