@@ -18,8 +18,6 @@
 
 mod dialect;
 mod parser;
-#[cfg(test)]
-mod tests;
 
 pub use dialect::{sniff_dialect, Dialect};
 
@@ -508,3 +506,6 @@ impl Iterator for CsvRecords {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -22,8 +22,6 @@
 mod guard;
 mod produce;
 mod show;
-#[cfg(test)]
-mod tests;
 
 use std::fs::File;
 use std::io::BufReader;
@@ -399,3 +397,6 @@ impl Iterator for SheetRecords {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -32,8 +32,6 @@ mod scan;
 mod server;
 mod state;
 mod stats;
-#[cfg(test)]
-mod tests;
 mod verify;
 
 use std::io::Write;
@@ -281,3 +279,6 @@ async fn wait_for_signal() -> std::io::Result<()> {
 async fn wait_for_signal() -> std::io::Result<()> {
     tokio::signal::ctrl_c().await
 }
+
+#[cfg(test)]
+mod tests;
