@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use crate::bombs::{run_capped, zip_parts};
 use crate::env::TestEnv;
+use crate::input::bombs::{run_capped, zip_parts};
 
 /// A string cell repeated `repeat` times across.
 fn cell(text: &str, repeat: u64) -> String {

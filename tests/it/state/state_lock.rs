@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::env::TestEnv;
-use crate::state_file::{made_state, nx_csv, received, run, summary};
+use crate::state::state_file::{made_state, nx_csv, received, run, summary};
 
 /// `rows` changed rows, then two rows whose phone cannot be a phone (rejected, never sent).
 fn changed_with_two_rejected(rows: u64) -> String {

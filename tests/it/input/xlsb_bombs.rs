@@ -5,8 +5,8 @@
 
 use std::path::Path;
 
-use crate::bombs::{run_capped, zip_parts};
 use crate::env::TestEnv;
+use crate::input::bombs::{run_capped, zip_parts};
 
 const NS: &str = "http://schemas.openxmlformats.org";
 

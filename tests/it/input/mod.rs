@@ -1,0 +1,12 @@
+//! Reading inputs: workbooks and their bombs, encodings, regional exports, files that try to fool
+//! the run, what is printed of their text.
+
+mod bombs;
+mod encodings;
+mod hostile;
+mod inputs_hardening;
+mod ods_tables;
+mod printing;
+mod regional;
+mod sheets;
+mod xlsb_bombs;
