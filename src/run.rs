@@ -26,7 +26,7 @@ use crate::journal::{self, Journal};
 use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema, Target};
 use crate::messages;
 use crate::outcome::Counts;
-use crate::outdir::lock_out_dir;
+use crate::outdir::{lock_out_dir, ReportFile};
 use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collected, Collector, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
@@ -35,7 +35,7 @@ use crate::pipeline::send::{dispatch, plan_only, Counters, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::{Batch, Event, WriteFailure};
 use crate::provider::Provider;
-use crate::report::{FailedWriter, FailedXlsx, ReportFile, RunFacts, SuccessWriter, Summary};
+use crate::report::{FailedWriter, FailedXlsx, PendingReport, RunFacts, SuccessWriter, Summary};
 use crate::resume::Resume;
 use crate::state::writer::Writer;
 use crate::state::{ScopeSpec, State};
@@ -92,7 +92,7 @@ struct Outputs {
     success: SuccessReport,
     failed: FailedReport,
     unchanged: SuccessReport,
-    failed_xlsx: Option<(ReportFile, std::io::BufWriter<File>, FailedXlsx)>,
+    failed_xlsx: Option<(PendingReport, std::io::BufWriter<File>, FailedXlsx)>,
 }
 
 /// What the stages share: the stop, the first failure to write, the journal and the run
@@ -113,8 +113,8 @@ struct Stages {
     collector: JoinHandle<Collected>,
 }
 
-type SuccessReport = Option<(ReportFile, SuccessWriter<std::io::BufWriter<File>>)>;
-type FailedReport = (ReportFile, FailedWriter<std::io::BufWriter<File>>);
+type SuccessReport = Option<(PendingReport, SuccessWriter<std::io::BufWriter<File>>)>;
+type FailedReport = (PendingReport, FailedWriter<std::io::BufWriter<File>>);
 
 async fn import_with<P: Provider>(
     provider: Arc<P>,

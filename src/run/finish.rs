@@ -65,7 +65,7 @@ impl<P: Provider> Run<P> {
         if let Some(what) = shared.write_failure.get() {
             exit = summary.write_failed(exit, what, journaled);
         } else if let Err(e) = crate::report::write_summary(&settings.out_dir, &summary) {
-            let what = format!("cannot write summary.json: {e}");
+            let what = format!("cannot write {}: {e}", ReportFile::Summary);
             exit = summary.write_failed(exit, &what, journaled);
         }
         RunResult {

@@ -86,10 +86,10 @@ pub(super) fn open_unchanged_report<P: Provider>(
     provider: &P,
     out: &Path,
     settings: &Settings,
-) -> Result<(ReportFile, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
+) -> Result<(PendingReport, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
-    let (rf, mut w) = ReportFile::create(out, "unchanged.csv").map_err(io_err)?;
+    let (rf, mut w) = PendingReport::create(out, ReportFile::Unchanged).map_err(io_err)?;
     if reports_bom(settings) {
         w.write_all(BOM).map_err(io_err)?;
     }
@@ -133,7 +133,7 @@ pub(super) fn open_journal(
 pub(super) fn open_failed_xlsx(
     settings: &Settings,
     header: &[String],
-) -> Result<Option<(ReportFile, std::io::BufWriter<File>, FailedXlsx)>, Fatal> {
+) -> Result<Option<(PendingReport, std::io::BufWriter<File>, FailedXlsx)>, Fatal> {
     if !settings.input.format.is_sheet() {
         return Ok(None);
     }
@@ -142,11 +142,13 @@ pub(super) fn open_failed_xlsx(
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
     let Some(book) = FailedXlsx::new(header).map_err(io_err)? else {
         messages::warn(format_args!(
-            "the sheet has too many columns for failed.xlsx; failed.csv holds the failures"
+            "the sheet has too many columns for {}; {} holds the failures",
+            ReportFile::FailedXlsx,
+            ReportFile::Failed
         ));
         return Ok(None);
     };
-    let (rf, w) = ReportFile::create(out, "failed.xlsx").map_err(io_err)?;
+    let (rf, w) = PendingReport::create(out, ReportFile::FailedXlsx).map_err(io_err)?;
     Ok(Some((rf, w, book)))
 }
 
@@ -174,7 +176,7 @@ pub(super) fn open_reports<P: Provider>(
     let success = if settings.dry_run() {
         None
     } else {
-        let (rf, mut w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
+        let (rf, mut w) = PendingReport::create(out, ReportFile::Success).map_err(io_err)?;
         if bom {
             w.write_all(BOM).map_err(io_err)?;
         }
@@ -187,10 +189,10 @@ pub(super) fn open_reports<P: Provider>(
         ))
     };
     let failed = if settings.input.format == Format::Jsonl {
-        let (rf, w) = ReportFile::create(out, "failed.jsonl").map_err(io_err)?;
+        let (rf, w) = PendingReport::create(out, ReportFile::FailedJsonl).map_err(io_err)?;
         (rf, FailedWriter::jsonl(w))
     } else {
-        let (rf, mut w) = ReportFile::create(out, "failed.csv").map_err(io_err)?;
+        let (rf, mut w) = PendingReport::create(out, ReportFile::Failed).map_err(io_err)?;
         if bom {
             w.write_all(BOM).map_err(io_err)?;
         }
