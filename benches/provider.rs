@@ -128,9 +128,9 @@ fn rows(n: usize) -> Vec<Vec<String>> {
 
 fn schema(p: &Nxlink) -> Schema {
     Schema {
-        fields: p.fields(),
-        extras_prefix: p.extras_prefix(),
-        unmapped_to_extras: p.unmapped_to_extras(),
+        fields: p.spec().fields,
+        extras_prefix: p.spec().extras_prefix,
+        unmapped_to_extras: p.spec().unmapped_to_extras,
     }
 }
 
@@ -302,7 +302,7 @@ mod collect {
             .collect();
         let mut w = SuccessWriter::new(
             std::io::sink(),
-            p.success_header(),
+            p.spec().success_header,
             &["whats_app_phone"],
             false,
         )

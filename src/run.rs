@@ -239,11 +239,11 @@ impl<P: Provider> Run<P> {
             return Ok(None);
         }
         let provider = &*self.provider;
-        let header = provider.success_header();
+        let header = provider.spec().success_header;
         Resume::load(
             &settings.out_dir,
             settings,
-            provider.name(),
+            provider.spec().name,
             header,
             identity,
         )
@@ -263,7 +263,7 @@ impl<P: Provider> Run<P> {
                 (Some(sb), base)
             }
         };
-        let http = Http::new(&base, self.provider.path(), settings.timeout)
+        let http = Http::new(&base, self.provider.spec().path, settings.timeout)
             .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
         Ok((sandbox, Some(http)))
     }
@@ -280,7 +280,7 @@ impl<P: Provider> Run<P> {
         let settings = &self.settings;
         let provider = &*self.provider;
         let out = &settings.out_dir;
-        let journal = open_journal(settings, provider.name(), &self.input_name, identity)?;
+        let journal = open_journal(settings, provider.spec().name, &self.input_name, identity)?;
         let (success, failed) = open_reports(
             provider,
             settings,
@@ -331,7 +331,7 @@ impl<P: Provider> Run<P> {
 
     fn facts(&self, requests: u64, retries: u64, blank_lines: u64) -> RunFacts<'_> {
         RunFacts {
-            provider: self.provider.name(),
+            provider: self.provider.spec().name,
             input: self.input_name.clone(),
             out: &self.settings.out_dir,
             dry_run: self.settings.dry_run(),

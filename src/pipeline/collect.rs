@@ -157,7 +157,7 @@ impl<P: Provider> Collector<P> {
             // for nxlink, the dispatcher's batch records) at most every SYNC_EVERY. Written
             // entries survive any crash of the process; what a power failure loses only means
             // its batch is sent again on --resume, which both providers deduplicate (itnio's
-            // batch records are synced before sending, see Provider::resend_needs_history).
+            // batch records are synced before sending, see ProviderSpec::resend_needs_history).
             while let Ok(ev) = rx.try_recv() {
                 self.handle(ev);
             }

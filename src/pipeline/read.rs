@@ -221,7 +221,7 @@ impl<P: Provider> Reader<P> {
                 message: format!(
                     "{}: the same {} as {first} (sent once, from {first})",
                     place(sheet, rec.line),
-                    self.provider.dedup_noun()
+                    self.provider.spec().dedup_noun
                 ),
             });
         }

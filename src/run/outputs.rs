@@ -25,10 +25,7 @@ pub(super) fn open_state<P: Provider>(
     };
     let account = provider.state_account();
     if !settings.endpoint.is_sandbox() && (account.account.is_empty() || account.app.is_empty()) {
-        let what = match provider.name() {
-            "nxlink" => "access_key, tenant_id and app_key",
-            _ => "api_key and app_id",
-        };
+        let what = provider.spec().account_keys();
         return Err(Fatal::usage(anyhow!(
             "--skip-unchanged needs the account's {what} (config or environment; never the secret) to know what was sent to it, also in a dry run"
         )));
@@ -42,7 +39,7 @@ pub(super) fn open_state<P: Provider>(
         _ => "sandbox (built-in)".to_owned(),
     };
     let spec = ScopeSpec {
-        provider: provider.name().to_owned(),
+        provider: provider.spec().name.to_owned(),
         endpoint,
         account: account.account,
         tenant: account.tenant,
@@ -93,8 +90,8 @@ pub(super) fn open_unchanged_report<P: Provider>(
     if reports_bom(settings) {
         w.write_all(BOM).map_err(io_err)?;
     }
-    let header = provider.unchanged_header();
-    let phone_like = provider.unchanged_phone_columns();
+    let header = provider.spec().unchanged_header;
+    let phone_like = provider.spec().unchanged_phone_columns;
     let w = SuccessWriter::new(w, header, phone_like, settings.mask_pii).map_err(io_err)?;
     Ok((rf, w))
 }
@@ -180,8 +177,8 @@ pub(super) fn open_reports<P: Provider>(
         if bom {
             w.write_all(BOM).map_err(io_err)?;
         }
-        let phone_like = provider.success_phone_columns();
-        let mut header = provider.success_header().to_vec();
+        let phone_like = provider.spec().success_phone_columns;
+        let mut header = provider.spec().success_header.to_vec();
         header.push(crate::report::SOURCE_ROW);
         Some((
             rf,

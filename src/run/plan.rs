@@ -22,7 +22,7 @@ pub(super) fn plan_input<P: Provider>(
                     .iter()
                     .any(|t| matches!(t, Target::Field(i) if schema.fields[*i].name == req))
             };
-            let required = provider.required_fields();
+            let required = provider.spec().required_fields;
             let headless = match &planned {
                 Ok((plan, _)) => !required.iter().any(|r| fed(plan, r)),
                 Err(_) => true,
@@ -45,7 +45,7 @@ pub(super) fn plan_input<P: Provider>(
             let phone_cols = plan
                 .targets
                 .iter()
-                .map(|t| matches!(t, Target::Field(i) if provider.is_phone_field(schema.fields[*i].name)))
+                .map(|t| matches!(t, Target::Field(i) if provider.spec().is_phone_field(schema.fields[*i].name)))
                 .collect();
             (
                 Mapper::Csv {

@@ -10,17 +10,19 @@ use serde_json::{Map, Value};
 use super::phone::{Phones, Region};
 use super::rules;
 use super::StateAccount;
-use super::{Answer, Cell, FieldDef, Mapped, Problems, Provider, Rejection};
+use super::{Answer, Cell, Mapped, Problems, Provider, ProviderSpec, Rejection};
 use crate::secret::Secret;
 use crate::sign;
 
 mod answer;
 mod fields;
 mod properties;
+mod spec;
 
 pub use answer::interpret;
 pub use fields::FIELDS;
 use fields::{GENDER, NAME, PHONE};
+pub use spec::ITNIO;
 
 pub const PATH: &str = "/aivoice/importCustomer";
 
@@ -116,20 +118,8 @@ fn gender(cell: Option<Cell<'_>>) -> Result<Option<&'static str>, Rejection> {
 impl Provider for Itnio {
     type Customer = Person;
 
-    fn name(&self) -> &'static str {
-        "itnio"
-    }
-    fn fields(&self) -> &'static [FieldDef] {
-        &FIELDS
-    }
-    fn extras_prefix(&self) -> &'static str {
-        "properties"
-    }
-    fn unmapped_to_extras(&self) -> bool {
-        true
-    }
-    fn path(&self) -> &'static str {
-        PATH
+    fn spec(&self) -> &'static ProviderSpec {
+        &ITNIO
     }
 
     /// Every field is checked, in the order below, and a refusal lists every problem found
@@ -165,10 +155,6 @@ impl Provider for Itnio {
 
     fn dedup_key<'c>(&self, p: &'c Person) -> Option<&'c str> {
         Some(&p.phone_number)
-    }
-
-    fn resend_needs_history(&self) -> bool {
-        true
     }
 
     fn write_body(&self, customers: &[&Person], buf: &mut Vec<u8>) {
@@ -221,27 +207,11 @@ impl Provider for Itnio {
         )
     }
 
-    fn success_header(&self) -> &'static [&'static str] {
-        &["phone_number", "name"]
-    }
-
-    fn success_phone_columns(&self) -> &'static [&'static str] {
-        &["phone_number"]
-    }
-
     fn success_cells<'c>(&self, p: &'c Person, _id: Option<&'c str>) -> Vec<Cow<'c, str>> {
         vec![
             Cow::Borrowed(p.phone_number.as_str()),
             Cow::Borrowed(p.name.as_deref().unwrap_or_default()),
         ]
-    }
-
-    fn required_fields(&self) -> &'static [&'static str] {
-        &["phoneNumber"]
-    }
-
-    fn is_phone_field(&self, field: &str) -> bool {
-        field == "phoneNumber"
     }
 
     fn phones(&self) -> Option<&Phones> {
@@ -268,14 +238,6 @@ impl Provider for Itnio {
         // the request body, so these are the bytes the body carries for the person.
         let _ = serde_json::to_writer(&mut *buf, p);
         buf
-    }
-
-    fn unchanged_header(&self) -> &'static [&'static str] {
-        &["phone_number"]
-    }
-
-    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
-        &["phone_number"]
     }
 
     fn unchanged_cells<'c>(&self, p: &'c Person) -> Vec<Cow<'c, str>> {

@@ -458,8 +458,8 @@ fn new_builds_the_provider_from_credentials_and_options() {
 #[test]
 fn phone_columns_of_the_reports() {
     let p = it();
-    assert_eq!(p.success_header(), ["phone_number", "name"]);
-    assert_eq!(p.success_phone_columns(), ["phone_number"]);
-    assert_eq!(p.unchanged_header(), ["phone_number"]);
-    assert_eq!(p.unchanged_phone_columns(), ["phone_number"]);
+    assert_eq!(p.spec().success_header, ["phone_number", "name"]);
+    assert_eq!(p.spec().success_phone_columns, ["phone_number"]);
+    assert_eq!(p.spec().unchanged_header, ["phone_number"]);
+    assert_eq!(p.spec().unchanged_phone_columns, ["phone_number"]);
 }

@@ -982,16 +982,16 @@ fn new_builds_the_provider_from_credentials_and_options() {
 fn phone_columns_of_the_reports() {
     let p = nx();
     assert_eq!(
-        p.success_header(),
+        p.spec().success_header,
         ["customer_id", "whats_app_phone", "full_name"]
     );
-    assert_eq!(p.success_phone_columns(), ["whats_app_phone"]);
+    assert_eq!(p.spec().success_phone_columns, ["whats_app_phone"]);
     assert_eq!(
-        p.unchanged_header(),
+        p.spec().unchanged_header,
         ["whats_app_phone", "sms_phone", "email"]
     );
     assert_eq!(
-        p.unchanged_phone_columns(),
+        p.spec().unchanged_phone_columns,
         ["whats_app_phone", "sms_phone"]
     );
 }
