@@ -30,11 +30,11 @@ use crate::outdir::{lock_out_dir, ReportFile};
 use crate::pipeline::budget::Budget;
 use crate::pipeline::collect::{Collected, Collector, Reports};
 use crate::pipeline::limiter::{rate_limiter, Limiter};
-use crate::pipeline::read::{Mapper, ReadStats, Reader};
+use crate::pipeline::read::{Mapper, ReadFailed, ReadStats, Reader};
 use crate::pipeline::send::{dispatch, plan_only, Counters, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::{Batch, Event, WriteFailure};
-use crate::provider::Provider;
+use crate::provider::{Observed, Provider};
 use crate::report::{FailedWriter, FailedXlsx, PendingReport, RunFacts, SuccessWriter, Summary};
 use crate::resume::Resume;
 use crate::state::writer::Writer;
@@ -108,7 +108,7 @@ struct Shared {
 
 /// The stages running on their own threads.
 struct Stages {
-    reader: JoinHandle<Result<ReadStats, crate::input::InputError>>,
+    reader: JoinHandle<Result<ReadStats, Box<ReadFailed>>>,
     filter: Option<JoinHandle<()>>,
     collector: JoinHandle<Collected>,
 }
@@ -171,6 +171,8 @@ struct Ended {
     collected: Collected,
     /// The mapping as applied, for the dry run's plan view.
     plan: Vec<PlanLine>,
+    /// What the provider's reading saw, for the closing warnings.
+    observed: Observed,
     /// How the input changed while it was read, if it did.
     changed: Option<String>,
     counters: Option<Arc<Counters>>,
@@ -388,10 +390,11 @@ impl<P: Provider> Run<P> {
             filter,
             collector,
         };
-        let (plan, collected) = self.join(stages, &shared.stop).await?;
+        let (read, collected) = self.join(stages, &shared.stop).await?;
         let ended = Ended {
             collected,
-            plan,
+            plan: read.plan,
+            observed: read.observed,
             changed: origin
                 .changed_while_read(identity)
                 .map(|why| format!("{} {why}", self.input_name)),
@@ -488,7 +491,7 @@ impl<P: Provider> Run<P> {
         events: &mpsc::Sender<Event<P::Customer>>,
     ) -> Result<
         (
-            JoinHandle<Result<ReadStats, crate::input::InputError>>,
+            JoinHandle<Result<ReadStats, Box<ReadFailed>>>,
             Option<JoinHandle<()>>,
         ),
         Fatal,
@@ -526,13 +529,13 @@ impl<P: Provider> Run<P> {
 
     /// Wait for the stages. A panic in one is a bug: it goes on unwinding here (exit 101,
     /// lock removed). A reading error stops the run; the rows read are all accounted for.
-    async fn join(&self, stages: Stages, stop: &Stop) -> Result<(Vec<PlanLine>, Collected), Fatal> {
+    async fn join(&self, stages: Stages, stop: &Stop) -> Result<(ReadStats, Collected), Fatal> {
         let read = join_thread(stages.reader, "reader").await?;
         if let Some(filter) = stages.filter {
             join_thread(filter, "state filter").await?;
         }
         let name = &self.input_name;
-        let plan = match read {
+        let read = match read {
             Ok(st) => {
                 if !st.ignored_keys.is_empty() {
                     let keys = st.ignored_keys.iter().map(|k| format!("{k:?}"));
@@ -541,15 +544,22 @@ impl<P: Provider> Run<P> {
                         messages::list(keys, 2048)
                     ));
                 }
-                st.plan
+                st
             }
-            Err(e) => {
-                stop.set(stop::Reason::Fatal, format!("{name}: reading stopped: {e}"));
-                vec![]
+            Err(failed) => {
+                let ReadFailed { error, observed } = *failed;
+                stop.set(
+                    stop::Reason::Fatal,
+                    format!("{name}: reading stopped: {error}"),
+                );
+                ReadStats {
+                    observed,
+                    ..ReadStats::default()
+                }
             }
         };
         let collected = join_thread(stages.collector, "collector").await?;
-        Ok((plan, collected))
+        Ok((read, collected))
     }
 }
 

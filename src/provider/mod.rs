@@ -45,6 +45,15 @@ pub struct Mapped<'a> {
     pub extras: Vec<(std::borrow::Cow<'a, str>, Cell<'a>)>,
 }
 
+/// What reading saw of a run's values, for the warnings said once reading is done and the
+/// dry-run plan view: a plain value the reading stage owns and passes to each
+/// [`Provider::prepare`], so that providers hold settings only.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub phones: phone::PhoneStats,
+    pub dates: dates::DateStats,
+}
+
 /// Why a record is refused locally (never sent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -160,8 +169,13 @@ pub trait Provider: Send + Sync + 'static {
     /// names.
     fn spec(&self) -> &'static ProviderSpec;
 
-    /// Validate and normalise one mapped record.
-    fn prepare(&self, mapped: &Mapped<'_>) -> Result<Self::Customer, Rejection>;
+    /// Validate and normalise one mapped record, noting in `seen` what the closing warnings
+    /// need (phone numbers read, birthdays refused).
+    fn prepare(
+        &self,
+        mapped: &Mapped<'_>,
+        seen: &mut Observed,
+    ) -> Result<Self::Customer, Rejection>;
     /// A key two rows must not share within one input (itnio: the phone number; nxlink: the
     /// contact key of its duplicate rule).
     fn dedup_key<'c>(&self, _customer: &'c Self::Customer) -> Option<&'c str> {
@@ -181,11 +195,12 @@ pub trait Provider: Send + Sync + 'static {
         customer: &'c Self::Customer,
         id: Option<&'c str>,
     ) -> Vec<Cow<'c, str>>;
-    /// How phone numbers are read, and what reading saw of them.
+    /// How phone numbers are read (what reading saw of them is in [`Observed::phones`]).
     fn phones(&self) -> Option<&phone::Phones> {
         None
     }
-    /// How dates are read (`--date-order`), and what reading saw of them.
+    /// How dates are read (`--date-order`; what reading saw of them is in
+    /// [`Observed::dates`]).
     fn dates(&self) -> Option<&dates::Dates> {
         None
     }

@@ -7,10 +7,10 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::phone::{Phones, Region};
+use super::phone::{PhoneStats, Phones, Region};
 use super::rules;
 use super::StateAccount;
-use super::{Answer, Cell, Mapped, Problems, Provider, ProviderSpec, Rejection};
+use super::{Answer, Cell, Mapped, Observed, Problems, Provider, ProviderSpec, Rejection};
 use crate::secret::Secret;
 use crate::sign;
 
@@ -70,8 +70,7 @@ pub struct Itnio {
 }
 
 impl Itnio {
-    /// The provider for these credentials and options (its phone reading starts with nothing
-    /// seen).
+    /// The provider for these credentials and options.
     pub fn new(credentials: Credentials, options: Options) -> Itnio {
         Itnio {
             credentials,
@@ -92,9 +91,10 @@ impl Itnio {
         &self,
         cell: Option<Cell<'_>>,
         region: Option<Region>,
+        seen: &mut PhoneStats,
     ) -> Result<String, Rejection> {
         match rules::text("phoneNumber", cell, true)? {
-            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region),
+            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region, seen),
             None => Err(Rejection::new(
                 "missing_phone",
                 "phoneNumber: required (map a column to it)",
@@ -123,27 +123,28 @@ impl Provider for Itnio {
     }
 
     /// Every field is checked, in the order below, and a refusal lists every problem found
-    /// (see [`Problems`]).
-    fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
+    /// (see [`Problems`]). What reading sees of the phone numbers is noted in `seen`.
+    fn prepare(&self, m: &Mapped<'_>, seen: &mut Observed) -> Result<Person, Rejection> {
         let mut p = Problems::default();
         let cell = |i: usize| m.fields.get(i).copied().flatten();
         let extras = properties::merged(&m.extras);
         let region = match &extras {
-            Ok(extras) => self.phones.extras_region(extras),
-            Err(_) => self.phones.extras_region(&m.extras),
+            Ok(extras) => self.phones.extras_region(extras, &mut seen.phones),
+            Err(_) => self.phones.extras_region(&m.extras, &mut seen.phones),
         };
         let name = p
             .take(rules::text("name", cell(NAME), false))
             .flatten()
             .map(Cow::into_owned);
-        let phone_number = p.take(self.phone_number(cell(PHONE), region));
+        let phone_number = p.take(self.phone_number(cell(PHONE), region, &mut seen.phones));
         let gender = p.take(gender(cell(GENDER))).flatten();
         let mut properties = Map::new();
         if let Some(extras) = p.take(extras) {
             p.take(rules::extras_into(&extras, &mut properties));
         }
         if let (true, Some(phone)) = (p.is_empty(), &phone_number) {
-            self.phones.note_row(region, &[Some(phone.as_str())]);
+            self.phones
+                .note_row(region, &[Some(phone.as_str())], &mut seen.phones);
         }
         p.finish(Person {
             name,

@@ -13,7 +13,7 @@ use super::dates::Dates;
 use super::phone::{Phones, Region};
 use super::rules::DateOrder;
 use super::StateAccount;
-use super::{Answer, Mapped, Provider, ProviderSpec, Rejection};
+use super::{Answer, Mapped, Observed, Provider, ProviderSpec, Rejection};
 use crate::secret::Secret;
 use crate::sign::Algorithm;
 
@@ -80,8 +80,7 @@ pub struct Nxlink {
 }
 
 impl Nxlink {
-    /// The provider for these credentials and options (its phone reading starts with nothing
-    /// seen).
+    /// The provider for these credentials and options.
     pub fn new(credentials: Credentials, options: Options) -> Nxlink {
         Nxlink {
             credentials,
@@ -106,8 +105,8 @@ impl Provider for Nxlink {
         &NXLINK
     }
 
-    fn prepare(&self, m: &Mapped<'_>) -> Result<Prepared, Rejection> {
-        self.customer(m).map(|c| Prepared::new(&c))
+    fn prepare(&self, m: &Mapped<'_>, seen: &mut Observed) -> Result<Prepared, Rejection> {
+        self.customer(m, seen).map(|c| Prepared::new(&c))
     }
 
     fn dedup_key<'c>(&self, c: &'c Prepared) -> Option<&'c str> {
