@@ -22,8 +22,8 @@ use custimport::bench::SuccessWriter;
 use custimport::bench::{parse_maps, Outcome, Plan, Schema};
 use custimport::provider::nxlink::{Nxlink, Prepared as Customer};
 use custimport::provider::phone::Region;
-use custimport::provider::Provider;
 use custimport::provider::Secret;
+use custimport::provider::{Observed, Provider};
 use divan::counter::ItemsCount;
 use divan::{black_box, Bencher};
 
@@ -128,9 +128,9 @@ fn rows(n: usize) -> Vec<Vec<String>> {
 
 fn schema(p: &Nxlink) -> Schema {
     Schema {
-        fields: p.fields(),
-        extras_prefix: p.extras_prefix(),
-        unmapped_to_extras: p.unmapped_to_extras(),
+        fields: p.spec().fields,
+        extras_prefix: p.spec().extras_prefix,
+        unmapped_to_extras: p.spec().unmapped_to_extras,
     }
 }
 
@@ -143,11 +143,15 @@ fn customers(n: usize) -> Vec<Customer> {
     let header = header();
     let maps = parse_maps(&schema(&p), &[]).expect("no maps");
     let (plan, _) = Plan::for_header(&schema(&p), &header, &maps).expect("plan");
+    let mut seen = Observed::default();
     rows(n)
         .iter()
         .map(|r| {
-            p.prepare(&plan.apply(&header, r.iter().map(String::as_str)))
-                .expect("valid row")
+            p.prepare(
+                &plan.apply(&header, r.iter().map(String::as_str)),
+                &mut seen,
+            )
+            .expect("valid row")
         })
         .collect()
 }
@@ -185,9 +189,11 @@ fn prepare(bencher: Bencher) {
     let maps = parse_maps(&schema(&p), &[]).expect("no maps");
     let (plan, _) = Plan::for_header(&schema(&p), &header, &maps).expect("plan");
     let rows = rows(BATCH);
+    let mut seen = Observed::default();
     bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
         for r in &rows {
-            let c = p.prepare(&plan.apply(&header, black_box(r).iter().map(String::as_str)));
+            let mapped = plan.apply(&header, black_box(r).iter().map(String::as_str));
+            let c = p.prepare(&mapped, &mut seen);
             black_box(c.is_ok());
         }
     });
@@ -221,13 +227,18 @@ mod phone {
         let (plan, _) = Plan::for_header(&schema(&p), &header, &maps).expect("plan");
         let rows = id_rows();
         // Every row is valid either way, so both arms do the same work but the phone's.
+        let mut seen = Observed::default();
         for r in &rows {
-            let c = p.prepare(&plan.apply(&header, r.iter().map(String::as_str)));
+            let c = p.prepare(
+                &plan.apply(&header, r.iter().map(String::as_str)),
+                &mut seen,
+            );
             assert!(c.is_ok(), "{r:?}: {c:?}");
         }
         bencher.counter(ItemsCount::new(BATCH)).bench_local(|| {
             for r in &rows {
-                let c = p.prepare(&plan.apply(&header, black_box(r).iter().map(String::as_str)));
+                let mapped = plan.apply(&header, black_box(r).iter().map(String::as_str));
+                let c = p.prepare(&mapped, &mut seen);
                 black_box(c.is_ok());
             }
         });
@@ -302,7 +313,7 @@ mod collect {
             .collect();
         let mut w = SuccessWriter::new(
             std::io::sink(),
-            p.success_header(),
+            p.spec().success_header,
             &["whats_app_phone"],
             false,
         )

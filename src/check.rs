@@ -18,15 +18,6 @@ use crate::pipeline::clock::Clock;
 use crate::pipeline::retry::{classify, Cause, Step};
 use crate::provider::Provider;
 
-/// The code each provider refuses an empty customer list with, once it has accepted the
-/// credentials: nxlink's parameter error, itnio's parameter validation failure.
-fn empty_list_code(provider: &str) -> &'static str {
-    match provider {
-        "nxlink" => "1002",
-        _ => "-27",
-    }
-}
-
 /// Run the check; prints the endpoint and the clock offset on success.
 pub(crate) fn run(target: CheckTarget, rt: &tokio::runtime::Runtime) -> Result<Exit, Fatal> {
     rt.block_on(async {
@@ -60,8 +51,9 @@ pub(crate) fn run(target: CheckTarget, rt: &tokio::runtime::Runtime) -> Result<E
 /// Send the empty list (a second time only when the provider refused the timestamp, signed
 /// with its clock) and read the answer: the line to print when the credentials were accepted.
 async fn probe<P: Provider>(p: &P, base: &str, target: &CheckTarget) -> Result<String, Fatal> {
-    let name = p.name();
-    let http = Http::new(base, p.path(), target.timeout)
+    let spec = p.spec();
+    let name = spec.name;
+    let http = Http::new(base, spec.path, target.timeout)
         .map_err(|e| Fatal::usage(anyhow!("cannot set up HTTP: {e}")))?;
     let url = http.url().to_owned();
     let mut body = Vec::new();
@@ -84,7 +76,7 @@ async fn probe<P: Provider>(p: &P, base: &str, target: &CheckTarget) -> Result<S
         let refused = |what: String| Fatal::stopped(anyhow!("{name} at {url}: {what}"));
         match classify(reply, &url, |b| p.interpret(b, &[])) {
             Step::Rows { .. } => return Ok(accepted(name, &url, date, at)),
-            Step::Refused { code, .. } if code == empty_list_code(name) => {
+            Step::Refused { code, .. } if code == spec.empty_list_code => {
                 return Ok(accepted(name, &url, date, at))
             }
             Step::Refused { code, message, .. } => {

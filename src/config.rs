@@ -73,9 +73,14 @@ pub(crate) enum ProviderChoice {
 impl ProviderChoice {
     /// The provider's name, as on the command line.
     pub(crate) fn name(&self) -> &'static str {
+        self.spec().name
+    }
+
+    /// The provider's spec.
+    pub(crate) fn spec(&self) -> &'static crate::provider::ProviderSpec {
         match self {
-            ProviderChoice::Nxlink(_) => "nxlink",
-            ProviderChoice::Itnio(_) => "itnio",
+            ProviderChoice::Nxlink(_) => &nxlink::NXLINK,
+            ProviderChoice::Itnio(_) => &itnio::ITNIO,
         }
     }
 }
@@ -489,10 +494,7 @@ fn common(
     base: GivenBaseUrl,
     warnings: Vec<String>,
 ) -> Result<Settings, Fatal> {
-    let name = match provider {
-        ProviderChoice::Nxlink(_) => "nxlink",
-        ProviderChoice::Itnio(_) => "itnio",
-    };
+    let name = provider.name();
     let mut warnings = warnings;
     let input = input_options(a, input, &mut warnings)?;
     let endpoint = endpoint(a, &base)?;

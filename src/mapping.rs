@@ -46,9 +46,9 @@ impl Schema {
     /// The mapping schema of a provider.
     pub fn of<P: crate::provider::Provider>(p: &P) -> Schema {
         Schema {
-            fields: p.fields(),
-            extras_prefix: p.extras_prefix(),
-            unmapped_to_extras: p.unmapped_to_extras(),
+            fields: p.spec().fields,
+            extras_prefix: p.spec().extras_prefix,
+            unmapped_to_extras: p.spec().unmapped_to_extras,
         }
     }
 

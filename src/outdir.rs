@@ -18,21 +18,66 @@ use std::sync::Mutex;
 use anyhow::anyhow;
 
 use crate::exit::Fatal;
-use crate::journal;
 
-/// The lock file's name.
-pub(crate) const LOCK: &str = ".lock";
+/// The files of a report directory: the one place their names are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReportFile {
+    /// `success.csv`: the rows the provider accepted.
+    Success,
+    /// `failed.csv`: every other row, with its cells, for a CSV or sheet input.
+    Failed,
+    /// `failed.jsonl`: every other row of a JSONL input.
+    FailedJsonl,
+    /// `failed.xlsx`: `failed.csv` as a workbook, for a workbook input.
+    FailedXlsx,
+    /// `summary.json`: the run's counts and how it ended.
+    Summary,
+    /// `unchanged.csv`: the rows `--skip-unchanged` did not send.
+    Unchanged,
+    /// `journal.jsonl`: what was sent and each row's outcome, for `--resume`.
+    Journal,
+    /// `.lock`: held while a run lives.
+    Lock,
+    /// `.success.csv.earlier`: where a resumed run keeps the earlier run's success lines until
+    /// its own report holds them.
+    Earlier,
+}
 
-/// Where a resumed run keeps the earlier run's success lines until its own report holds them.
-pub(crate) const EARLIER: &str = ".success.csv.earlier";
+impl ReportFile {
+    /// The file's name in the report directory.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            ReportFile::Success => "success.csv",
+            ReportFile::Failed => "failed.csv",
+            ReportFile::FailedJsonl => "failed.jsonl",
+            ReportFile::FailedXlsx => "failed.xlsx",
+            ReportFile::Summary => "summary.json",
+            ReportFile::Unchanged => "unchanged.csv",
+            ReportFile::Journal => "journal.jsonl",
+            ReportFile::Lock => ".lock",
+            ReportFile::Earlier => ".success.csv.earlier",
+        }
+    }
+
+    /// The temporary name of the file while it is written (`.success.csv.part`).
+    pub(crate) fn part_name(self) -> String {
+        format!(".{}.part", self.name())
+    }
+}
+
+impl std::fmt::Display for ReportFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// The files a run leaves in its report directory.
-pub(crate) const REPORTS: [&str; 5] = [
-    journal::FILE,
-    "success.csv",
-    "failed.csv",
-    "failed.jsonl",
-    "summary.json",
+pub(crate) const REPORTS: [ReportFile; 5] = [
+    ReportFile::Journal,
+    ReportFile::Success,
+    ReportFile::Failed,
+    ReportFile::FailedJsonl,
+    ReportFile::Summary,
 ];
 
 /// The lock of a report directory, held while the run lives. Dropping it (at any return, or
@@ -82,6 +127,7 @@ pub(crate) fn lock_out_dir(out: &Path, resume: bool, dry_run: bool) -> Result<Di
     if !resume {
         let taken: Vec<&str> = REPORTS
             .into_iter()
+            .map(ReportFile::name)
             .filter(|n| std::fs::symlink_metadata(out.join(n)).is_ok())
             .collect();
         if !taken.is_empty() {
@@ -93,7 +139,7 @@ pub(crate) fn lock_out_dir(out: &Path, resume: bool, dry_run: bool) -> Result<Di
         }
         if !dry_run {
             // Success lines a resumed run kept of a run whose journal is gone: not this run's.
-            let _ = std::fs::remove_file(out.join(EARLIER));
+            let _ = std::fs::remove_file(out.join(ReportFile::Earlier.name()));
         }
     }
     Ok(lock)
@@ -183,8 +229,8 @@ fn check_dir(out: &Path, m: &std::fs::Metadata) -> Result<(), Fatal> {
 /// anything else (a symbolic link above all, or a hard link to another file) is refused, and
 /// never followed.
 fn check_entries(out: &Path) -> Result<(), Fatal> {
-    for name in REPORTS {
-        let path = out.join(name);
+    for file in REPORTS {
+        let path = out.join(file.name());
         let Ok(m) = std::fs::symlink_metadata(&path) else {
             continue;
         };
@@ -219,7 +265,7 @@ fn links(_m: &std::fs::Metadata) -> u64 {
 /// Take the directory's lock: `.lock`, opened without following a link, locked, and checked to
 /// still be the file of that name (a run that ends removes it).
 fn take_lock(out: &Path) -> Result<DirLock, Fatal> {
-    let path = out.join(LOCK);
+    let path = out.join(ReportFile::Lock.name());
     for _ in 0..8 {
         let Some(f) = open_lock_file(&path)? else {
             continue;
@@ -377,4 +423,29 @@ fn same_file(f: &File, path: &Path) -> bool {
 #[cfg(not(unix))]
 fn same_file(_f: &File, path: &Path) -> bool {
     path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names are the contract's: a run's reports are found, and refused, by them.
+    #[test]
+    fn report_files_have_the_contracts_names() {
+        let names = REPORTS.map(ReportFile::name);
+        assert_eq!(
+            names,
+            [
+                "journal.jsonl",
+                "success.csv",
+                "failed.csv",
+                "failed.jsonl",
+                "summary.json"
+            ]
+        );
+        assert_eq!(ReportFile::Success.part_name(), ".success.csv.part");
+        assert_eq!(ReportFile::Earlier.name(), ".success.csv.earlier");
+        assert_eq!(ReportFile::Lock.to_string(), ".lock");
+        assert_eq!(crate::journal::FILE, "journal.jsonl");
+    }
 }

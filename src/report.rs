@@ -1,6 +1,6 @@
 //! Report writers: `success.csv`, `failed.csv` / `failed.jsonl` (and `failed.xlsx` in
 //! `xlsx.rs`); `summary.json` and what a run's counts make of it are in `summary.rs`.
-//! Writers take any `io::Write`, so tests check their bytes without files; [`ReportFile`]
+//! Writers take any `io::Write`, so tests check their bytes without files; [`PendingReport`]
 //! gives the on-disk ones mode 0600 and an atomic rename when complete.
 //!
 //! Invariants: reports are UTF-8; a failed row reproduces all its original cells in input
@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::input::{Cells, RecordData};
+use crate::outdir::ReportFile;
 
 /// The columns the failure report appends to the input's.
 pub(crate) const FAILED_COLUMNS: [&str; 4] = [
@@ -380,23 +381,22 @@ use crate::provider::rules::mask_phone;
 /// report file is never seen half-written. What is written reaches the temporary file as the
 /// run goes (see [`SuccessWriter::flush`]): `--resume` of a killed run reads its success lines
 /// back from there.
-pub(crate) struct ReportFile {
+pub(crate) struct PendingReport {
     tmp: PathBuf,
     dest: PathBuf,
 }
 
-impl ReportFile {
-    /// The temporary name of report `name` while it is written.
-    pub(crate) fn part_name(name: &str) -> String {
-        format!(".{name}.part")
-    }
-
-    pub(crate) fn create(dir: &Path, name: &str) -> io::Result<(ReportFile, BufWriter<File>)> {
-        let dest = dir.join(name);
-        let tmp = dir.join(Self::part_name(name));
+impl PendingReport {
+    /// Create `file` in `dir` under its temporary name ([`ReportFile::part_name`]).
+    pub(crate) fn create(
+        dir: &Path,
+        file: ReportFile,
+    ) -> io::Result<(PendingReport, BufWriter<File>)> {
+        let dest = dir.join(file.name());
+        let tmp = dir.join(file.part_name());
         let f = create_private(&tmp)?;
         Ok((
-            ReportFile { tmp, dest },
+            PendingReport { tmp, dest },
             BufWriter::with_capacity(256 * 1024, f),
         ))
     }

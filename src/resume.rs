@@ -24,13 +24,13 @@ use crate::config::Settings;
 use crate::exit::Fatal;
 use crate::input::Identity;
 use crate::journal::{EarlierOutcome, Journal, Loaded, Span};
-use crate::report::ReportFile;
+use crate::outdir::ReportFile;
+use crate::report::PendingReport;
 use crate::report::SOURCE_ROW;
 
-/// The success report's name.
-const SUCCESS: &str = "success.csv";
-
-pub(crate) use crate::outdir::EARLIER;
+/// The success report, and where a resumed run keeps the earlier run's success lines.
+const SUCCESS: ReportFile = ReportFile::Success;
+const EARLIER: ReportFile = ReportFile::Earlier;
 
 /// The run being resumed.
 #[derive(Debug)]
@@ -76,7 +76,7 @@ impl Resume {
             resume.keep_lines(success_header).map_err(|e| {
                 Fatal::usage(anyhow!(
                     "--resume: cannot write {}: {e}",
-                    out.join(EARLIER).display()
+                    out.join(EARLIER.name()).display()
                 ))
             })?;
         }
@@ -150,7 +150,7 @@ impl Resume {
         if reported < self.succeeded {
             return Ok(());
         }
-        match std::fs::remove_file(self.out.join(EARLIER)) {
+        match std::fs::remove_file(self.out.join(EARLIER.name())) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
@@ -159,9 +159,9 @@ impl Resume {
     /// Read the success lines of the rows that succeeded from the earlier reports. Returns
     /// whether the earlier run was killed (it left `.success.csv.part`).
     fn read_success_files(&mut self, header: &[&str]) -> Result<bool, Fatal> {
-        let part = ReportFile::part_name(SUCCESS);
+        let part = SUCCESS.part_name();
         let mut killed = false;
-        for name in [SUCCESS, EARLIER, part.as_str()] {
+        for name in [SUCCESS.name(), EARLIER.name(), part.as_str()] {
             let path = self.out.join(name);
             let found =
                 read_success_file(&path, header, &self.done, &mut self.lines).map_err(|e| {
@@ -203,7 +203,7 @@ impl Resume {
             let out = self.out.display();
             return Err(Fatal::usage(anyhow!(
                 "--resume: the journal in {out} records {missing} row(s) as succeeded (the first: row {first}) whose line is in none of {out}/{SUCCESS}, {out}/{} and {out}/{EARLIER}: the earlier run's success report was removed or damaged. Those rows are held by the provider and are not sent again, but their success lines cannot be written again: restore {out}/{SUCCESS}, or import the input with a new --out",
-                ReportFile::part_name(SUCCESS),
+                SUCCESS.part_name(),
             )));
         }
         if !resend.is_empty() {
@@ -219,7 +219,7 @@ impl Resume {
 
     /// Write every success line read to [`EARLIER`] (a new file, synced, renamed into place).
     fn keep_lines(&self, header: &[&str]) -> io::Result<()> {
-        let (rf, w) = ReportFile::create(&self.out, EARLIER)?;
+        let (rf, w) = PendingReport::create(&self.out, EARLIER)?;
         let mut csv = csv::WriterBuilder::new().flexible(true).from_writer(w);
         let mut full = vec!["row"];
         full.extend_from_slice(header);

@@ -24,14 +24,14 @@ use crate::input::{Format, Identity, Input};
 use crate::journal::{self, Journal};
 use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema};
 use crate::messages;
-use crate::outdir::lock_out_dir;
+use crate::outdir::{lock_out_dir, ReportFile};
 use crate::pipeline::collect::{Collected, Collector, Reports};
-use crate::pipeline::read::{Mapper, ReadStats, Reader};
+use crate::pipeline::read::{Mapper, ReadFailed, ReadStats, Reader};
 use crate::pipeline::send::{dispatch, plan_only, Counters, SendOptions, SendStage};
 use crate::pipeline::unchanged::{Filter, Recorder};
 use crate::pipeline::{Batch, Event, Shared};
-use crate::provider::Provider;
-use crate::report::{FailedWriter, FailedXlsx, ReportFile, RunFacts, SuccessWriter, Summary};
+use crate::provider::{Observed, Provider};
+use crate::report::{FailedWriter, FailedXlsx, PendingReport, RunFacts, SuccessWriter, Summary};
 use crate::resume::Resume;
 use crate::state::writer::Writer;
 use crate::state::{ScopeSpec, State};
@@ -93,13 +93,13 @@ struct Outputs {
 
 /// The stages running on their own threads.
 struct Stages {
-    reader: JoinHandle<Result<ReadStats, crate::input::InputError>>,
+    reader: JoinHandle<Result<ReadStats, Box<ReadFailed>>>,
     filter: Option<JoinHandle<()>>,
     collector: JoinHandle<Collected>,
 }
 
-type SuccessReport = Option<(ReportFile, SuccessWriter<std::io::BufWriter<File>>)>;
-type FailedReport = (ReportFile, FailedWriter<std::io::BufWriter<File>>);
+type SuccessReport = Option<(PendingReport, SuccessWriter<std::io::BufWriter<File>>)>;
+type FailedReport = (PendingReport, FailedWriter<std::io::BufWriter<File>>);
 
 async fn import_with<P: Provider>(
     provider: Arc<P>,
@@ -120,7 +120,7 @@ async fn import_with<P: Provider>(
     let lock = lock_out_dir(&run.settings.out_dir, run.resume, run.settings.dry_run())?;
     let identity = run.identity(&opened.input)?;
     let resume = run.load_resume(identity.as_ref())?;
-    let mut connection = embedded::connect(&run.settings, run.provider.path()).await?;
+    let mut connection = embedded::connect(&run.settings, run.provider.spec().path).await?;
     let incremental = open_state(&*run.provider, &run.settings)?;
     let resumed_unchanged = resume.as_ref().is_some_and(|r| r.has_unchanged());
     if resumed_unchanged && run.settings.state.is_none() {
@@ -154,6 +154,8 @@ struct Ended {
     collected: Collected,
     /// The mapping as applied, for the dry run's plan view.
     plan: Vec<PlanLine>,
+    /// What the provider's reading saw, for the closing warnings.
+    observed: Observed,
     /// How the input changed while it was read, if it did.
     changed: Option<String>,
     counters: Option<Arc<Counters>>,
@@ -224,8 +226,8 @@ impl<P: Provider> Run<P> {
             &settings.out_dir,
             settings,
             self.sheet.as_deref(),
-            provider.name(),
-            provider.success_header(),
+            provider.spec().name,
+            provider.spec().success_header,
             identity,
         )
         .map(|r| Some(Arc::new(r)))
@@ -246,7 +248,7 @@ impl<P: Provider> Run<P> {
         let journal = open_journal(
             settings,
             (self.resume, self.sheet.as_deref()),
-            provider.name(),
+            provider.spec().name,
             &self.input_name,
             identity,
         )?;
@@ -296,7 +298,7 @@ impl<P: Provider> Run<P> {
 
     fn facts(&self, requests: u64, retries: u64, blank_lines: u64) -> RunFacts<'_> {
         RunFacts {
-            provider: self.provider.name(),
+            provider: self.provider.spec().name,
             input: self.input_name.clone(),
             out: &self.settings.out_dir,
             dry_run: self.settings.dry_run(),
@@ -352,10 +354,11 @@ impl<P: Provider> Run<P> {
             filter,
             collector,
         };
-        let (plan, collected) = self.join(stages, &shared).await?;
+        let (read, collected) = self.join(stages, &shared).await?;
         let ended = Ended {
             collected,
-            plan,
+            plan: read.plan,
+            observed: read.observed,
             changed: origin
                 .changed_while_read(identity)
                 .map(|why| format!("{} {why}", self.input_name)),
@@ -396,7 +399,7 @@ impl<P: Provider> Run<P> {
         events: &mpsc::Sender<Event<P::Customer>>,
     ) -> Result<
         (
-            JoinHandle<Result<ReadStats, crate::input::InputError>>,
+            JoinHandle<Result<ReadStats, Box<ReadFailed>>>,
             Option<JoinHandle<()>>,
         ),
         Fatal,
@@ -428,17 +431,13 @@ impl<P: Provider> Run<P> {
 
     /// Wait for the stages. A panic in one is a bug: it goes on unwinding here (exit 101,
     /// lock removed). A reading error stops the run; the rows read are all accounted for.
-    async fn join(
-        &self,
-        stages: Stages,
-        shared: &Shared,
-    ) -> Result<(Vec<PlanLine>, Collected), Fatal> {
+    async fn join(&self, stages: Stages, shared: &Shared) -> Result<(ReadStats, Collected), Fatal> {
         let read = join_thread(stages.reader, "reader").await?;
         if let Some(filter) = stages.filter {
             join_thread(filter, "state filter").await?;
         }
         let name = &self.input_name;
-        let plan = match read {
+        let read = match read {
             Ok(st) => {
                 if !st.ignored_keys.is_empty() {
                     let keys = st.ignored_keys.iter().map(|k| format!("{k:?}"));
@@ -447,15 +446,21 @@ impl<P: Provider> Run<P> {
                         messages::list(keys, 2048)
                     ));
                 }
-                st.plan
+                st
             }
-            Err(e) => {
-                shared.stop.fatal(format!("{name}: reading stopped: {e}"));
-                vec![]
+            Err(failed) => {
+                let ReadFailed { error, observed } = *failed;
+                shared
+                    .stop
+                    .fatal(format!("{name}: reading stopped: {error}"));
+                ReadStats {
+                    observed,
+                    ..ReadStats::default()
+                }
             }
         };
         let collected = join_thread(stages.collector, "collector").await?;
-        Ok((plan, collected))
+        Ok((read, collected))
     }
 }
 

@@ -20,6 +20,9 @@ use super::{load_file, Env, FileConfig};
 use crate::cli::{self, CommonArgs, ItnioArgs, Mode, NxlinkArgs, NxlinkHost};
 use crate::exit::Fatal;
 use crate::input::Format;
+use crate::provider;
+use crate::provider::itnio::ITNIO;
+use crate::provider::nxlink::NXLINK;
 
 /// Where a value of the effective configuration came from (`custimport config` shows it).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,13 +144,12 @@ pub(super) fn load_layers(
     let mut profile = take_profile(&mut file, c, provider)?;
     let mut placed = Placed::new();
     let mut state = file.state.take().map(|s| (s, Source::TopLevel));
-    let section = if provider == "nxlink" {
-        "nxlink"
-    } else {
-        "itnio"
-    };
+    // A name no provider has (a profile's `provider`, read by `custimport state`) reads
+    // itnio's section.
+    let spec = provider::spec_named(provider).unwrap_or(&ITNIO);
+    let section = spec.name;
     let from = |s: Option<std::path::PathBuf>, src: Source| s.map(|s| (s, src));
-    let moved = if provider == "nxlink" {
+    let moved = if *spec == NXLINK {
         let s = &mut file.nxlink;
         region_url(&mut s.base_url, s.region.take())?;
         state = from(s.state.take(), Source::Section(section)).or(state);
@@ -201,7 +203,7 @@ pub(super) fn nxlink_layered(
     let (mut args, mut c) = (args.clone(), c.clone());
     c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
     let mut layers = vec![];
-    if let Some((name, mut p)) = take_profile(&mut file, &c, "nxlink")? {
+    if let Some((name, mut p)) = take_profile(&mut file, &c, NXLINK.name)? {
         layers.push((
             Source::Profile(name),
             p.take_options(),
@@ -211,7 +213,7 @@ pub(super) fn nxlink_layered(
     }
     let s = &mut file.nxlink;
     layers.push((
-        Source::Section("nxlink"),
+        Source::Section(NXLINK.name),
         s.take_options(),
         s.mode.take(),
         s.strict_binding,
@@ -276,7 +278,7 @@ pub(super) fn itnio_layered(
     let (mut args, mut c) = (args.clone(), c.clone());
     c.profile = c.profile.take().or_else(|| env("CUSTIMPORT_PROFILE"));
     let mut layers = vec![];
-    if let Some((name, mut p)) = take_profile(&mut file, &c, "itnio")? {
+    if let Some((name, mut p)) = take_profile(&mut file, &c, ITNIO.name)? {
         layers.push((
             Source::Profile(name),
             p.take_options(),
@@ -286,7 +288,7 @@ pub(super) fn itnio_layered(
     }
     let s = &mut file.itnio;
     layers.push((
-        Source::Section("itnio"),
+        Source::Section(ITNIO.name),
         s.take_options(),
         s.job,
         s.call_record_dup,
@@ -506,7 +508,7 @@ pub(crate) fn state_for_command(c: &CommonArgs, env: Env<'_>) -> Result<PathBuf,
         .and_then(|p| p.provider.clone());
     let providers = match named.as_deref() {
         Some(p) => vec![p.to_owned()],
-        None => vec!["nxlink".to_owned(), "itnio".to_owned()],
+        None => provider::spec::SPECS.map(|s| s.name.to_owned()).to_vec(),
     };
     let mut found: Vec<(PathBuf, Source)> = vec![];
     for provider in &providers {

@@ -26,8 +26,9 @@ use crate::input::Input;
 use crate::journal::{EarlierOutcome, Journal};
 use crate::messages;
 use crate::outcome::Counts;
+use crate::outdir::ReportFile;
 use crate::provider::Provider;
-use crate::report::{FailedWriter, FailedXlsx, Provenance, ReportFile, SuccessWriter};
+use crate::report::{FailedWriter, FailedXlsx, PendingReport, Provenance, SuccessWriter};
 use crate::resume::Resume;
 use crate::stop::{Reason, Stop};
 
@@ -46,12 +47,12 @@ const EXAMPLE_ROWS: usize = 5;
 
 /// The report files being written.
 pub(crate) struct Reports {
-    pub success: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
-    pub failed: (ReportFile, FailedWriter<BufWriter<File>>),
+    pub success: Option<(PendingReport, SuccessWriter<BufWriter<File>>)>,
+    pub failed: (PendingReport, FailedWriter<BufWriter<File>>),
     /// `unchanged.csv`, with `--skip-unchanged`.
-    pub unchanged: Option<(ReportFile, SuccessWriter<BufWriter<File>>)>,
+    pub unchanged: Option<(PendingReport, SuccessWriter<BufWriter<File>>)>,
     /// `failed.xlsx`, for a spreadsheet input.
-    pub failed_xlsx: Option<(ReportFile, BufWriter<File>, FailedXlsx)>,
+    pub failed_xlsx: Option<(PendingReport, BufWriter<File>, FailedXlsx)>,
 }
 
 impl Reports {
@@ -66,8 +67,11 @@ impl Reports {
         if let Some((rf, mut w, x)) = self.failed_xlsx {
             if x.left_out > 0 || x.cut_cells > 0 {
                 messages::warn(format_args!(
-                    "failed.xlsx holds {} fewer row(s) and {} shortened cell(s) than failed.csv: a sheet holds at most 1,048,576 rows of cells of at most 32,767 characters; failed.csv has every row whole",
-                    x.left_out, x.cut_cells
+                    "{xlsx} holds {} fewer row(s) and {} shortened cell(s) than {csv}: a sheet holds at most 1,048,576 rows of cells of at most 32,767 characters; {csv} has every row whole",
+                    x.left_out,
+                    x.cut_cells,
+                    xlsx = ReportFile::FailedXlsx,
+                    csv = ReportFile::Failed,
                 ));
             }
             x.save(&mut w)?;
@@ -98,10 +102,7 @@ fn broke(failure: &WriteFailure, stop: &Stop, what: &str, e: &io::Error) {
 /// again: once it holds them all, the copy kept of them goes.
 fn earlier_reported(resume: Option<&Resume>, reported: u64) {
     if let Some(Err(e)) = resume.map(|r| r.reported(reported)) {
-        messages::warn(format_args!(
-            "cannot remove {}: {e}",
-            crate::resume::EARLIER
-        ));
+        messages::warn(format_args!("cannot remove {}: {e}", ReportFile::Earlier));
     }
 }
 
@@ -188,7 +189,7 @@ impl<P: Provider> Collector<P> {
             // for nxlink, the dispatcher's batch records) at most every SYNC_EVERY. Written
             // entries survive any crash of the process; what a power failure loses only means
             // its batch is sent again on --resume, which both providers deduplicate (itnio's
-            // batch records are synced before sending, see Provider::resend_needs_history).
+            // batch records are synced before sending, see ProviderSpec::resend_needs_history).
             while let Ok(ev) = rx.try_recv() {
                 self.handle(ev);
             }
@@ -253,7 +254,7 @@ impl<P: Provider> Collector<P> {
         };
         if let (Some((_, w)), true) = (&mut self.reports.success, self.written.unsynced) {
             if let Err(e) = w.sync() {
-                return self.broke("success.csv", &e);
+                return self.broke(ReportFile::Success.name(), &e);
             }
             self.written.unsynced = false;
         }
@@ -284,7 +285,7 @@ impl<P: Provider> Collector<P> {
         }
         if let Some((_, _, x)) = &mut self.reports.failed_xlsx {
             if let Err(e) = x.write(row, data, outcome, code, message) {
-                self.broke("failed.xlsx", &e);
+                self.broke(ReportFile::FailedXlsx.name(), &e);
             }
         }
     }
@@ -303,7 +304,7 @@ impl<P: Provider> Collector<P> {
         if let Some((_, w)) = &mut self.reports.success {
             let source = self.provenance.source(data);
             if let Err(e) = w.write_sourced(row, cells, source.as_deref()) {
-                self.broke("success.csv", &e);
+                self.broke(ReportFile::Success.name(), &e);
             }
         }
     }
@@ -315,7 +316,7 @@ impl<P: Provider> Collector<P> {
         }
         if let Some((_, w)) = &mut self.reports.unchanged {
             if let Err(e) = w.write(row, cells) {
-                self.broke("unchanged.csv", &e);
+                self.broke(ReportFile::Unchanged.name(), &e);
             }
         }
     }
@@ -416,7 +417,7 @@ impl<P: Provider> Collector<P> {
         }
         if let Some((_, w)) = &mut self.reports.success {
             if let Err(e) = w.flush() {
-                self.broke("success.csv", &e);
+                self.broke(ReportFile::Success.name(), &e);
             }
         }
     }

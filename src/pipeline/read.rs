@@ -12,7 +12,7 @@ use super::seen::{First, Seen};
 use super::{Batch, EarlierRow, Event, Item, Shared};
 use crate::input::{place, Input, InputError, Record, RecordData};
 use crate::mapping::{KeyPlan, Plan, PlanLine, Schema};
-use crate::provider::Provider;
+use crate::provider::{Observed, Provider};
 use crate::resume::Resume;
 use crate::stop::Stop;
 
@@ -31,6 +31,16 @@ pub(crate) struct ReadStats {
     pub plan: Vec<PlanLine>,
     /// JSONL keys that fed nothing (for the warning CSV headers get up front).
     pub ignored_keys: Vec<String>,
+    /// What the provider's reading saw of the values (for the closing warnings).
+    pub observed: Observed,
+}
+
+/// Reading stopped on an error of the input; the rows read before it are all accounted for.
+#[derive(Debug)]
+pub(crate) struct ReadFailed {
+    pub error: InputError,
+    /// What the provider's reading saw of the rows read (their warnings are still said).
+    pub observed: Observed,
 }
 
 pub(crate) struct Reader<P: Provider> {
@@ -135,7 +145,7 @@ impl<P: Provider> Reader<P> {
         input: Input,
         batches: Sender<Batch<P::Customer>>,
         events: Sender<Event<P::Customer>>,
-    ) -> Result<ReadStats, InputError> {
+    ) -> Result<ReadStats, Box<ReadFailed>> {
         let mut pass = Pass {
             batches,
             events,
@@ -177,6 +187,10 @@ impl<P: Provider> Reader<P> {
             let _ = pass.events.blocking_send(Event::Unread(pass.unread));
         }
         let mut stats = pass.stats;
+        if let Err(error) = result {
+            let observed = stats.observed;
+            return Err(Box::new(ReadFailed { error, observed }));
+        }
         let schema = Schema::of(&*self.provider);
         stats.plan = match &self.mapper {
             Mapper::Csv { plan, header } => plan.lines(&schema, header),
@@ -185,7 +199,7 @@ impl<P: Provider> Reader<P> {
                 kp.lines()
             }
         };
-        result.map(|()| stats)
+        Ok(stats)
     }
 
     fn is_done(&self, row: u64) -> bool {
@@ -201,7 +215,7 @@ impl<P: Provider> Reader<P> {
         pass: &mut Pass<P::Customer>,
     ) -> Result<(), Gone> {
         if self.is_done(rec.row) {
-            let customer = self.prepare(&rec, sheet).ok();
+            let customer = self.prepare(&rec, sheet, &mut pass.stats.observed).ok();
             return pass.resumed(EarlierRow {
                 row: rec.row,
                 data: rec.data,
@@ -220,7 +234,7 @@ impl<P: Provider> Reader<P> {
         sheet: Option<&str>,
         pass: &mut Pass<P::Customer>,
     ) -> Result<(), Gone> {
-        let customer = match self.prepare(&rec, sheet) {
+        let customer = match self.prepare(&rec, sheet, &mut pass.stats.observed) {
             Ok(c) => c,
             Err((code, message)) => {
                 return pass.event(Event::Rejected {
@@ -244,7 +258,7 @@ impl<P: Provider> Reader<P> {
                 message: format!(
                     "{}: the same {} as {first} (sent once, from {first})",
                     place(sheet, rec.line),
-                    self.provider.dedup_noun()
+                    self.provider.spec().dedup_noun
                 ),
             });
         }
@@ -267,12 +281,13 @@ impl<P: Provider> Reader<P> {
         Ok(())
     }
 
-    /// Map and validate one record; rejection as (code, message naming the line, or the sheet
-    /// and row).
+    /// Map and validate one record, noting in `seen` what the provider saw; rejection as (code,
+    /// message naming the line, or the sheet and row).
     fn prepare(
         &mut self,
         rec: &Record,
         sheet: Option<&str>,
+        seen: &mut Observed,
     ) -> Result<P::Customer, (String, String)> {
         if let Some(p) = &rec.problem {
             return Err((p.code.to_owned(), p.message.clone()));
@@ -290,7 +305,7 @@ impl<P: Provider> Reader<P> {
             }
         };
         self.provider
-            .prepare(&mapped)
+            .prepare(&mapped, seen)
             .map_err(|r| (r.code, format!("{}: {}", place(sheet, rec.line), r.message)))
     }
 }

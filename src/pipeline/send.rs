@@ -335,7 +335,7 @@ pub(crate) async fn dispatch<P: Provider>(
                 .collect();
             // The journal entries are written (and, where the provider's answers depend on
             // them, synced to disk) before the batches may leave.
-            let written = if ctx.provider.resend_needs_history() {
+            let written = if ctx.provider.spec().resend_needs_history {
                 // A disk flush takes a while: off the async thread, so answers keep flowing.
                 let j = j.clone();
                 tokio::task::spawn_blocking(move || j.sent(&rows, true))

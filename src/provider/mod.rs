@@ -16,9 +16,11 @@ pub mod itnio;
 pub mod nxlink;
 pub mod phone;
 pub mod rules;
+pub mod spec;
 
 pub use crate::secret::Secret;
 pub use crate::sign::Algorithm;
+pub use spec::{spec_named, ProviderSpec};
 
 /// A provider field that input columns can be mapped to.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +43,15 @@ pub enum Cell<'a> {
 pub struct Mapped<'a> {
     pub fields: Vec<Option<Cell<'a>>>,
     pub extras: Vec<(std::borrow::Cow<'a, str>, Cell<'a>)>,
+}
+
+/// What reading saw of a run's values, for the warnings said once reading is done and the
+/// dry-run plan view: a plain value the reading stage owns and passes to each
+/// [`Provider::prepare`], so that providers hold settings only.
+#[derive(Debug, Default)]
+pub struct Observed {
+    pub phones: phone::PhoneStats,
+    pub dates: dates::DateStats,
 }
 
 /// Why a record is refused locally (never sent).
@@ -154,36 +165,21 @@ pub trait Provider: Send + Sync + 'static {
     /// A validated, normalised customer ready to be serialised.
     type Customer: Send + Sync + 'static;
 
-    /// `nxlink` or `itnio`.
-    fn name(&self) -> &'static str;
-    /// The fields input columns map to, with their aliases.
-    fn fields(&self) -> &'static [FieldDef];
-    /// Prefix of `--map PREFIX.KEY=COLUMN` for free-form extras.
-    fn extras_prefix(&self) -> &'static str;
-    /// Whether columns that match no field become extras (itnio properties) or are ignored.
-    fn unmapped_to_extras(&self) -> bool;
-    /// Path appended to the base URL.
-    fn path(&self) -> &'static str;
+    /// What the provider is, as data: its name, path, fields, report columns, credential
+    /// names.
+    fn spec(&self) -> &'static ProviderSpec;
 
-    /// Validate and normalise one mapped record.
-    fn prepare(&self, mapped: &Mapped<'_>) -> Result<Self::Customer, Rejection>;
+    /// Validate and normalise one mapped record, noting in `seen` what the closing warnings
+    /// need (phone numbers read, birthdays refused).
+    fn prepare(
+        &self,
+        mapped: &Mapped<'_>,
+        seen: &mut Observed,
+    ) -> Result<Self::Customer, Rejection>;
     /// A key two rows must not share within one input (itnio: the phone number; nxlink: the
     /// contact key of its duplicate rule).
     fn dedup_key<'c>(&self, _customer: &'c Self::Customer) -> Option<&'c str> {
         None
-    }
-    /// What [`Provider::dedup_key`] is, for the `duplicate_in_file` message.
-    fn dedup_noun(&self) -> &'static str {
-        "phone number"
-    }
-    /// Whether the answer to a re-sent row depends on knowing that an earlier attempt may have
-    /// landed (itnio answers "already exists" to a row it already holds). When it does, the
-    /// journal records each batch on disk (fdatasync) before the batch is sent, so that even
-    /// after a power failure `--resume` knows which rows may have landed. When it does not
-    /// (nxlink matches customers and updates them), the record is written before sending, which
-    /// survives any crash of the process, and reaches the disk with the next group commit.
-    fn resend_needs_history(&self) -> bool {
-        false
     }
     /// Write the request body for these customers into `buf` (cleared first).
     fn write_body(&self, customers: &[&Self::Customer], buf: &mut Vec<u8>);
@@ -192,26 +188,19 @@ pub trait Provider: Send + Sync + 'static {
     /// Interpret an HTTP 200 answer to a request carrying `customers`.
     fn interpret(&self, body: &[u8], customers: &[&Self::Customer]) -> Answer;
 
-    /// Columns of `success.csv` after `row`.
-    fn success_header(&self) -> &'static [&'static str];
-    /// The columns of [`Provider::success_header`] that hold phone numbers: `--mask-pii` masks
-    /// their cells, and a cell that looks like a phone number is not formula-guarded.
-    fn success_phone_columns(&self) -> &'static [&'static str];
-    /// The `success.csv` cells (after `row`) for an accepted customer.
+    /// The `success.csv` cells (after `row`, in the order of [`ProviderSpec::success_header`])
+    /// for an accepted customer.
     fn success_cells<'c>(
         &self,
         customer: &'c Self::Customer,
         id: Option<&'c str>,
     ) -> Vec<Cow<'c, str>>;
-    /// Field names every row needs (a header without any of them is worth a warning).
-    fn required_fields(&self) -> &'static [&'static str];
-    /// Phone-like field names (their report cells are never formula-guarded).
-    fn is_phone_field(&self, header: &str) -> bool;
-    /// How phone numbers are read, and what reading saw of them.
+    /// How phone numbers are read (what reading saw of them is in [`Observed::phones`]).
     fn phones(&self) -> Option<&phone::Phones> {
         None
     }
-    /// How dates are read (`--date-order`), and what reading saw of them.
+    /// How dates are read (`--date-order`; what reading saw of them is in
+    /// [`Observed::dates`]).
     fn dates(&self) -> Option<&dates::Dates> {
         None
     }
@@ -238,16 +227,8 @@ pub trait Provider: Send + Sync + 'static {
     fn state_salt(&self) -> String {
         String::new()
     }
-    /// Columns of `unchanged.csv` after `row`: the customer's key fields.
-    fn unchanged_header(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// The columns of [`Provider::unchanged_header`] that hold phone numbers (see
-    /// [`Provider::success_phone_columns`]).
-    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
-        &[]
-    }
-    /// The `unchanged.csv` cells (after `row`) for a customer.
+    /// The `unchanged.csv` cells (after `row`, in the order of
+    /// [`ProviderSpec::unchanged_header`]) for a customer.
     fn unchanged_cells<'c>(&self, _customer: &'c Self::Customer) -> Vec<Cow<'c, str>> {
         vec![]
     }

@@ -15,8 +15,6 @@
 //! number` of a number libphonenumber calls valid.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use phonenumber::Validation;
 
@@ -170,36 +168,40 @@ pub fn read_country(text: &str) -> CountryCell {
     }
 }
 
-/// Phone settings of a run and what reading saw of its phone numbers. Clones share what was
-/// seen.
-#[derive(Clone, Default)]
+/// Phone settings of a run: `--phone-region` and itnio's `--encrypted-phones`. What reading
+/// saw of the phone numbers is kept apart, in the reader's [`PhoneStats`].
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Phones {
     region: Option<Region>,
     encrypted: bool,
-    seen: Arc<Seen>,
 }
 
-/// The settings only: what was seen holds phone numbers, which never go to logs.
-impl std::fmt::Debug for Phones {
+/// What reading saw of the phone numbers (for the end-of-reading warnings and the dry-run plan
+/// view), and the country cell it read last. A plain value of the reading stage, passed to
+/// each row's reading.
+#[derive(Default)]
+pub struct PhoneStats {
+    /// Phone numbers read without a region that are not valid international numbers.
+    not_international: u64,
+    /// Up to [`EXAMPLES`] values as written and as sent, where they differ.
+    examples: Vec<(String, String)>,
+    /// Rows read with a region whose country cell is neither a country nor a placeholder.
+    unknown_countries: u64,
+    /// The last country cell read and what it says: a column holds few distinct countries,
+    /// usually one after another.
+    last_country: Option<(Box<str>, CountryCell)>,
+}
+
+/// The counts only: the examples and the country cell hold customer data, which never goes to
+/// logs.
+impl std::fmt::Debug for PhoneStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Phones")
-            .field("region", &self.region)
-            .field("encrypted", &self.encrypted)
+        f.debug_struct("PhoneStats")
+            .field("not_international", &self.not_international)
+            .field("examples", &self.examples.len())
+            .field("unknown_countries", &self.unknown_countries)
             .finish_non_exhaustive()
     }
-}
-
-/// What reading saw (for the end-of-reading warning and the dry-run plan view).
-#[derive(Default)]
-struct Seen {
-    /// Phone numbers read without a region that are not valid international numbers.
-    not_international: AtomicU64,
-    taken: AtomicUsize,
-    examples: Mutex<Vec<(String, String)>>,
-    /// The last country cell read and what it says.
-    last_country: Mutex<Option<(Box<str>, CountryCell)>>,
-    /// Rows read with a region whose country cell is neither a country nor a placeholder.
-    unknown_countries: AtomicU64,
 }
 
 /// What reading saw of the phone numbers, once it is done.
@@ -219,11 +221,7 @@ pub struct PhoneReport {
 impl Phones {
     /// `region`: from `--phone-region` or the config; `encrypted`: itnio `--encrypted-phones`.
     pub fn new(region: Option<Region>, encrypted: bool) -> Phones {
-        Phones {
-            region,
-            encrypted,
-            seen: Arc::default(),
-        }
+        Phones { region, encrypted }
     }
 
     pub fn region(&self) -> Option<Region> {
@@ -237,24 +235,17 @@ impl Phones {
     /// The region a row's phones are read with: none without `--phone-region` (numbers are
     /// then read as before, whatever the row's country); with it, the row's country cell when
     /// that names a region with a numbering plan, else `--phone-region`'s (a cell that is no
-    /// country nor a placeholder is counted for [`PhoneReport::country_warning`]).
-    pub fn row_region(&self, country: Option<&str>) -> Option<Region> {
+    /// country nor a placeholder is counted in `seen` for [`PhoneReport::country_warning`]).
+    pub fn row_region(&self, country: Option<&str>, seen: &mut PhoneStats) -> Option<Region> {
         let run = self.region.filter(|_| !self.encrypted)?;
         let Some(country) = country.map(str::trim).filter(|c| !c.is_empty()) else {
             return Some(run);
         };
-        // A column holds few distinct countries, usually one after another: the last one read
-        // is remembered.
-        let mut last = self
-            .seen
-            .last_country
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let found = match &*last {
+        let found = match &seen.last_country {
             Some((text, cell)) if **text == *country => *cell,
             _ => {
                 let cell = read_country(country);
-                *last = Some((country.into(), cell));
+                seen.last_country = Some((country.into(), cell));
                 cell
             }
         };
@@ -262,7 +253,7 @@ impl Phones {
             CountryCell::Known(region) => Some(region.unwrap_or(run)),
             CountryCell::Placeholder => Some(run),
             CountryCell::Unknown => {
-                self.seen.unknown_countries.fetch_add(1, Ordering::Relaxed);
+                seen.unknown_countries += 1;
                 Some(run)
             }
         }
@@ -270,7 +261,11 @@ impl Phones {
 
     /// The region of an itnio row: from the property whose name (compared as headers are:
     /// any case, spaces, `_` and `-` ignored) is `country`, `国家` or `negara`.
-    pub fn extras_region(&self, extras: &[(Cow<'_, str>, Cell<'_>)]) -> Option<Region> {
+    pub fn extras_region(
+        &self,
+        extras: &[(Cow<'_, str>, Cell<'_>)],
+        seen: &mut PhoneStats,
+    ) -> Option<Region> {
         let country = extras.iter().find_map(|(k, v)| {
             if !is_country_key(k) {
                 return None;
@@ -281,17 +276,19 @@ impl Phones {
                 Cell::Json(_) => None,
             }
         });
-        self.row_region(country)
+        self.row_region(country, seen)
     }
 
     /// Normalise one phone-like value for `region` (see the module doc), at most `max`
-    /// characters; with `--encrypted-phones` the value is an id sent as it is.
+    /// characters; with `--encrypted-phones` the value is an id sent as it is. The first values
+    /// changed are kept in `seen` as examples.
     pub fn normalise(
         &self,
         field: &str,
         value: &str,
         max: usize,
         region: Option<Region>,
+        seen: &mut PhoneStats,
     ) -> Result<String, Rejection> {
         if self.encrypted {
             return encrypted_id(field, value);
@@ -302,12 +299,8 @@ impl Phones {
         };
         let plus = value.trim_start().starts_with('+');
         let e164 = e164(field, region, plus, &digits)?;
-        if e164 != value && self.seen.taken.load(Ordering::Relaxed) < EXAMPLES {
-            let mut ex = self.seen.examples.lock().unwrap_or_else(|e| e.into_inner());
-            if ex.len() < EXAMPLES {
-                ex.push((value.to_owned(), e164.clone()));
-                self.seen.taken.store(ex.len(), Ordering::Relaxed);
-            }
+        if e164 != value && seen.examples.len() < EXAMPLES {
+            seen.examples.push((value.to_owned(), e164.clone()));
         }
         Ok(e164)
     }
@@ -315,7 +308,7 @@ impl Phones {
     /// Count, for a row read with `region` (None: without one), its phone numbers (as sent)
     /// that are not valid international numbers when read as `+digits`: without a region (and
     /// without `--encrypted-phones`) they go out as given, which is right only for those.
-    pub fn note_row(&self, region: Option<Region>, phones: &[Option<&str>]) {
+    pub fn note_row(&self, region: Option<Region>, phones: &[Option<&str>], seen: &mut PhoneStats) {
         if region.is_some() || self.encrypted {
             return;
         }
@@ -324,28 +317,19 @@ impl Phones {
             .flatten()
             .filter(|p| !is_valid_international(p))
             .count();
-        if n > 0 {
-            self.seen
-                .not_international
-                .fetch_add(n as u64, Ordering::Relaxed);
-        }
+        seen.not_international += n as u64;
     }
 
-    /// What reading saw so far.
-    pub fn report(&self) -> PhoneReport {
+    /// These settings and what reading saw (`seen`).
+    pub fn report(&self, seen: &PhoneStats) -> PhoneReport {
         PhoneReport {
             region: self
                 .region
                 .map(|r| (r.id().to_owned(), r.name().to_owned())),
             encrypted: self.encrypted,
-            not_international: self.seen.not_international.load(Ordering::Relaxed),
-            examples: self
-                .seen
-                .examples
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clone(),
-            unknown_countries: self.seen.unknown_countries.load(Ordering::Relaxed),
+            not_international: seen.not_international,
+            examples: seen.examples.clone(),
+            unknown_countries: seen.unknown_countries,
         }
     }
 }

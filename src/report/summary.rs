@@ -7,9 +7,10 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::ReportFile;
+use super::PendingReport;
 use crate::exit::Exit;
 use crate::outcome::Counts;
+use crate::outdir::ReportFile;
 use crate::stop::{Reason, Stop};
 
 /// `summary.json`.
@@ -187,7 +188,7 @@ impl Summary {
             format!(
                 "{what}. The journal {} records which rows were sent, and the outcome of {journaled} of them; \
                  free some space, then run the same command with --resume --out {} to continue: rows with an outcome are skipped, the others are sent",
-                out.join(crate::journal::FILE).display(),
+                out.join(ReportFile::Journal.name()).display(),
                 out.display()
             )
         };
@@ -199,7 +200,7 @@ impl Summary {
 
 /// Write `summary.json` atomically.
 pub(crate) fn write_summary(dir: &Path, s: &Summary) -> io::Result<()> {
-    let (rf, mut w) = ReportFile::create(dir, "summary.json")?;
+    let (rf, mut w) = PendingReport::create(dir, ReportFile::Summary)?;
     serde_json::to_writer_pretty(&mut w, s)?;
     w.write_all(b"\n")?;
     rf.commit(w)

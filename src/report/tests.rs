@@ -206,7 +206,7 @@ fn success_csv_guards_names_not_phones_and_masks_on_request() {
 fn report_files_are_private_and_atomic() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
-    let (rf, mut w) = ReportFile::create(dir.path(), "success.csv").unwrap();
+    let (rf, mut w) = PendingReport::create(dir.path(), ReportFile::Success).unwrap();
     w.write_all(b"row\n").unwrap();
     assert!(!dir.path().join("success.csv").exists());
     rf.commit(w).unwrap();

@@ -14,6 +14,7 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::{Provenance, FAILED_COLUMNS};
 use crate::input::RecordData;
+use crate::outdir::ReportFile;
 
 /// Excel's limits: rows and columns of a sheet, characters of a cell.
 const MAX_ROWS: u32 = 1_048_576;
@@ -35,7 +36,7 @@ pub(crate) struct FailedXlsx {
 }
 
 fn xlsx_err(e: XlsxError) -> io::Error {
-    io::Error::other(format!("failed.xlsx: {e}"))
+    io::Error::other(format!("{}: {e}", ReportFile::FailedXlsx))
 }
 
 impl FailedXlsx {

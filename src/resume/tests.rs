@@ -82,7 +82,7 @@ fn success_lines_come_from_the_reports_and_a_torn_or_unrecorded_line_is_left_out
     // Kept before the new run replaces the part file, and read back from there.
     r.keep_lines(&HEADER).unwrap();
     assert_eq!(
-        std::fs::read_to_string(out.join(EARLIER)).unwrap(),
+        std::fs::read_to_string(out.join(EARLIER.name())).unwrap(),
         "row,customer_id,whats_app_phone,full_name\n1,101,6281,A\n2,102,6282,\"B, b\"\n3,103,6283,C\n4,104,6284,D\n6,,6286,F\n"
     );
     std::fs::remove_file(out.join("success.csv")).unwrap();
@@ -98,9 +98,9 @@ fn success_lines_come_from_the_reports_and_a_torn_or_unrecorded_line_is_left_out
 
     // Removed once the new success.csv holds them all, not before.
     again.reported(4).unwrap();
-    assert!(out.join(EARLIER).exists());
+    assert!(out.join(EARLIER.name()).exists());
     again.reported(5).unwrap();
-    assert!(!out.join(EARLIER).exists());
+    assert!(!out.join(EARLIER.name()).exists());
 }
 
 #[test]

@@ -18,7 +18,10 @@ impl<P: Provider> Run<P> {
             messages::warn(why);
         }
         // Said once, after every row's own messages.
-        let phones = self.provider.phones().map(|p| p.report());
+        let phones = self
+            .provider
+            .phones()
+            .map(|p| p.report(&ended.observed.phones));
         if !settings.dry_run() {
             if let Some(w) = phones.as_ref().and_then(|r| r.national_warning()) {
                 messages::warn(format_args!("{name}: {w}"));
@@ -43,7 +46,11 @@ impl<P: Provider> Run<P> {
                 messages::block(crate::dry_run::phones(r, settings.mask_pii));
             }
         }
-        if let Some(h) = self.provider.dates().and_then(|d| d.hint()) {
+        if let Some(h) = self
+            .provider
+            .dates()
+            .and_then(|d| d.hint(&ended.observed.dates))
+        {
             if settings.dry_run() {
                 messages::block(format!("Birthdays: {h}\n"));
             } else {
@@ -65,7 +72,7 @@ impl<P: Provider> Run<P> {
         if let Some(what) = shared.write_failure.get() {
             exit = summary.write_failed(exit, what, journaled);
         } else if let Err(e) = crate::report::write_summary(&settings.out_dir, &summary) {
-            let what = format!("cannot write summary.json: {e}");
+            let what = format!("cannot write {}: {e}", ReportFile::Summary);
             exit = summary.write_failed(exit, &what, journaled);
         }
         RunResult {

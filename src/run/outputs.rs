@@ -25,10 +25,7 @@ pub(super) fn open_state<P: Provider>(
     };
     let account = provider.state_account();
     if !settings.endpoint.is_sandbox() && (account.account.is_empty() || account.app.is_empty()) {
-        let what = match provider.name() {
-            "nxlink" => "access_key, tenant_id and app_key",
-            _ => "api_key and app_id",
-        };
+        let what = provider.spec().account_keys();
         return Err(Fatal::usage(anyhow!(
             "--skip-unchanged needs the account's {what} (config or environment; never the secret) to know what was sent to it, also in a dry run"
         )));
@@ -38,7 +35,7 @@ pub(super) fn open_state<P: Provider>(
         Endpoint::Remote(b) => Some(b.as_str()),
         _ => None,
     };
-    let spec = ScopeSpec::for_run(provider.name(), account, base_url);
+    let spec = ScopeSpec::for_run(provider.spec().name, account, base_url);
     let err = |e: crate::state::StateError| Fatal::usage(anyhow!("{e}"));
     // Only reads here (outcomes not merged yet are looked up too): a state another process
     // holds delays nothing but the writer, which enters the scope and records off the send
@@ -76,15 +73,15 @@ pub(super) fn open_unchanged_report<P: Provider>(
     provider: &P,
     out: &Path,
     settings: &Settings,
-) -> Result<(ReportFile, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
+) -> Result<(PendingReport, SuccessWriter<std::io::BufWriter<File>>), Fatal> {
     let io_err =
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
-    let (rf, mut w) = ReportFile::create(out, "unchanged.csv").map_err(io_err)?;
+    let (rf, mut w) = PendingReport::create(out, ReportFile::Unchanged).map_err(io_err)?;
     if reports_bom(settings) {
         w.write_all(BOM).map_err(io_err)?;
     }
-    let header = provider.unchanged_header();
-    let phone_like = provider.unchanged_phone_columns();
+    let header = provider.spec().unchanged_header;
+    let phone_like = provider.spec().unchanged_phone_columns;
     let w = SuccessWriter::new(w, header, phone_like, settings.mask_pii).map_err(io_err)?;
     Ok((rf, w))
 }
@@ -124,7 +121,7 @@ pub(super) fn open_journal(
 pub(super) fn open_failed_xlsx(
     settings: &Settings,
     header: &[String],
-) -> Result<Option<(ReportFile, std::io::BufWriter<File>, FailedXlsx)>, Fatal> {
+) -> Result<Option<(PendingReport, std::io::BufWriter<File>, FailedXlsx)>, Fatal> {
     if !settings.input.format.is_sheet() {
         return Ok(None);
     }
@@ -133,11 +130,13 @@ pub(super) fn open_failed_xlsx(
         |e: std::io::Error| Fatal::usage(anyhow!("cannot write reports in {}: {e}", out.display()));
     let Some(book) = FailedXlsx::new(header).map_err(io_err)? else {
         messages::warn(format_args!(
-            "the sheet has too many columns for failed.xlsx; failed.csv holds the failures"
+            "the sheet has too many columns for {}; {} holds the failures",
+            ReportFile::FailedXlsx,
+            ReportFile::Failed
         ));
         return Ok(None);
     };
-    let (rf, w) = ReportFile::create(out, "failed.xlsx").map_err(io_err)?;
+    let (rf, w) = PendingReport::create(out, ReportFile::FailedXlsx).map_err(io_err)?;
     Ok(Some((rf, w, book)))
 }
 
@@ -165,12 +164,12 @@ pub(super) fn open_reports<P: Provider>(
     let success = if settings.dry_run() {
         None
     } else {
-        let (rf, mut w) = ReportFile::create(out, "success.csv").map_err(io_err)?;
+        let (rf, mut w) = PendingReport::create(out, ReportFile::Success).map_err(io_err)?;
         if bom {
             w.write_all(BOM).map_err(io_err)?;
         }
-        let phone_like = provider.success_phone_columns();
-        let mut header = provider.success_header().to_vec();
+        let phone_like = provider.spec().success_phone_columns;
+        let mut header = provider.spec().success_header.to_vec();
         header.push(crate::report::SOURCE_ROW);
         Some((
             rf,
@@ -178,10 +177,10 @@ pub(super) fn open_reports<P: Provider>(
         ))
     };
     let failed = if settings.input.format == Format::Jsonl {
-        let (rf, w) = ReportFile::create(out, "failed.jsonl").map_err(io_err)?;
+        let (rf, w) = PendingReport::create(out, ReportFile::FailedJsonl).map_err(io_err)?;
         (rf, FailedWriter::jsonl(w))
     } else {
-        let (rf, mut w) = ReportFile::create(out, "failed.csv").map_err(io_err)?;
+        let (rf, mut w) = PendingReport::create(out, ReportFile::Failed).map_err(io_err)?;
         if bom {
             w.write_all(BOM).map_err(io_err)?;
         }

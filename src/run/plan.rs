@@ -17,7 +17,7 @@ pub(super) fn plan_input<P: Provider>(
     let (mapper, failed_header, phone_cols) = match input.headers.clone().as_deref() {
         Some(h) => {
             let planned = Plan::for_header(&schema, h, &maps);
-            let required = provider.required_fields();
+            let required = provider.spec().required_fields;
             let headless = match &planned {
                 Ok((plan, _)) => !required.iter().any(|r| plan.feeds(&schema, r)),
                 Err(_) => true,
@@ -35,7 +35,7 @@ pub(super) fn plan_input<P: Provider>(
             if h.is_empty() {
                 messages::warn(format_args!("{input_name} is empty: nothing to import"));
             }
-            let phone_cols = plan.phone_columns(&schema, |f| provider.is_phone_field(f));
+            let phone_cols = plan.phone_columns(&schema, |f| provider.spec().is_phone_field(f));
             (
                 Mapper::Csv {
                     plan,

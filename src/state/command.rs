@@ -12,6 +12,8 @@ use anyhow::anyhow;
 use super::{ScopeInfo, State, StateError};
 use crate::cli::{ForgetArgs, StateAction};
 use crate::exit::{Exit, Fatal};
+use crate::provider::itnio::ITNIO;
+use crate::provider::spec_named;
 
 fn fatal(e: StateError) -> Fatal {
     Fatal::usage(anyhow!("{e}"))
@@ -164,11 +166,12 @@ fn forget(path: &Path, args: &ForgetArgs) -> Result<Exit, Fatal> {
     for job in &args.job {
         let of_job: Vec<&ScopeInfo> = all
             .iter()
-            .filter(|s| s.spec.provider == "itnio" && s.spec.job == Some(*job))
+            .filter(|s| spec_named(&s.spec.provider) == Some(&ITNIO) && s.spec.job == Some(*job))
             .collect();
         if of_job.is_empty() {
             return Err(Fatal::usage(anyhow!(
-                "no itnio scope of job {job} in {} (see `custimport state`)",
+                "no {} scope of job {job} in {} (see `custimport state`)",
+                ITNIO.name,
                 path.display()
             )));
         }

@@ -7,20 +7,22 @@ use std::borrow::Cow;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::phone::{Phones, Region};
+use super::phone::{PhoneStats, Phones, Region};
 use super::rules;
 use super::StateAccount;
-use super::{Answer, Cell, FieldDef, Mapped, Problems, Provider, Rejection};
+use super::{Answer, Cell, Mapped, Observed, Problems, Provider, ProviderSpec, Rejection};
 use crate::secret::Secret;
 use crate::sign;
 
 mod answer;
 mod fields;
 mod properties;
+mod spec;
 
 pub use answer::interpret;
 pub use fields::FIELDS;
 use fields::{GENDER, NAME, PHONE};
+pub use spec::ITNIO;
 
 pub const PATH: &str = "/aivoice/importCustomer";
 
@@ -68,8 +70,7 @@ pub struct Itnio {
 }
 
 impl Itnio {
-    /// The provider for these credentials and options (its phone reading starts with nothing
-    /// seen).
+    /// The provider for these credentials and options.
     pub fn new(credentials: Credentials, options: Options) -> Itnio {
         Itnio {
             credentials,
@@ -90,9 +91,10 @@ impl Itnio {
         &self,
         cell: Option<Cell<'_>>,
         region: Option<Region>,
+        seen: &mut PhoneStats,
     ) -> Result<String, Rejection> {
         match rules::text("phoneNumber", cell, true)? {
-            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region),
+            Some(p) => self.phones.normalise("phoneNumber", &p, 32, region, seen),
             None => Err(Rejection::new(
                 "missing_phone",
                 "phoneNumber: required (map a column to it)",
@@ -116,44 +118,33 @@ fn gender(cell: Option<Cell<'_>>) -> Result<Option<&'static str>, Rejection> {
 impl Provider for Itnio {
     type Customer = Person;
 
-    fn name(&self) -> &'static str {
-        "itnio"
-    }
-    fn fields(&self) -> &'static [FieldDef] {
-        &FIELDS
-    }
-    fn extras_prefix(&self) -> &'static str {
-        "properties"
-    }
-    fn unmapped_to_extras(&self) -> bool {
-        true
-    }
-    fn path(&self) -> &'static str {
-        PATH
+    fn spec(&self) -> &'static ProviderSpec {
+        &ITNIO
     }
 
     /// Every field is checked, in the order below, and a refusal lists every problem found
-    /// (see [`Problems`]).
-    fn prepare(&self, m: &Mapped<'_>) -> Result<Person, Rejection> {
+    /// (see [`Problems`]). What reading sees of the phone numbers is noted in `seen`.
+    fn prepare(&self, m: &Mapped<'_>, seen: &mut Observed) -> Result<Person, Rejection> {
         let mut p = Problems::default();
         let cell = |i: usize| m.fields.get(i).copied().flatten();
         let extras = properties::merged(&m.extras);
         let region = match &extras {
-            Ok(extras) => self.phones.extras_region(extras),
-            Err(_) => self.phones.extras_region(&m.extras),
+            Ok(extras) => self.phones.extras_region(extras, &mut seen.phones),
+            Err(_) => self.phones.extras_region(&m.extras, &mut seen.phones),
         };
         let name = p
             .take(rules::text("name", cell(NAME), false))
             .flatten()
             .map(Cow::into_owned);
-        let phone_number = p.take(self.phone_number(cell(PHONE), region));
+        let phone_number = p.take(self.phone_number(cell(PHONE), region, &mut seen.phones));
         let gender = p.take(gender(cell(GENDER))).flatten();
         let mut properties = Map::new();
         if let Some(extras) = p.take(extras) {
             p.take(rules::extras_into(&extras, &mut properties));
         }
         if let (true, Some(phone)) = (p.is_empty(), &phone_number) {
-            self.phones.note_row(region, &[Some(phone.as_str())]);
+            self.phones
+                .note_row(region, &[Some(phone.as_str())], &mut seen.phones);
         }
         p.finish(Person {
             name,
@@ -165,10 +156,6 @@ impl Provider for Itnio {
 
     fn dedup_key<'c>(&self, p: &'c Person) -> Option<&'c str> {
         Some(&p.phone_number)
-    }
-
-    fn resend_needs_history(&self) -> bool {
-        true
     }
 
     fn write_body(&self, customers: &[&Person], buf: &mut Vec<u8>) {
@@ -221,27 +208,11 @@ impl Provider for Itnio {
         )
     }
 
-    fn success_header(&self) -> &'static [&'static str] {
-        &["phone_number", "name"]
-    }
-
-    fn success_phone_columns(&self) -> &'static [&'static str] {
-        &["phone_number"]
-    }
-
     fn success_cells<'c>(&self, p: &'c Person, _id: Option<&'c str>) -> Vec<Cow<'c, str>> {
         vec![
             Cow::Borrowed(p.phone_number.as_str()),
             Cow::Borrowed(p.name.as_deref().unwrap_or_default()),
         ]
-    }
-
-    fn required_fields(&self) -> &'static [&'static str] {
-        &["phoneNumber"]
-    }
-
-    fn is_phone_field(&self, field: &str) -> bool {
-        field == "phoneNumber"
     }
 
     fn phones(&self) -> Option<&Phones> {
@@ -268,14 +239,6 @@ impl Provider for Itnio {
         // the request body, so these are the bytes the body carries for the person.
         let _ = serde_json::to_writer(&mut *buf, p);
         buf
-    }
-
-    fn unchanged_header(&self) -> &'static [&'static str] {
-        &["phone_number"]
-    }
-
-    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
-        &["phone_number"]
     }
 
     fn unchanged_cells<'c>(&self, p: &'c Person) -> Vec<Cow<'c, str>> {

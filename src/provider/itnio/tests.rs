@@ -2,7 +2,7 @@
 //! answer lines to rows in any spelling.
 
 use super::*;
-use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
+use crate::provider::{Cell, Mapped, Observed, RetryKind, RowAnswer};
 
 fn it() -> Itnio {
     Itnio::new(
@@ -51,15 +51,21 @@ fn sign_vector_and_seconds_timestamp() {
 #[test]
 fn body_carries_the_contract_mapping() {
     let p = it()
-        .prepare(&mapped(
-            Some("starai"),
-            Some("+91 856-321-412"),
-            Some("m"),
-            &[("证件后4位", "0235"), ("empty", "")],
-        ))
+        .prepare(
+            &mapped(
+                Some("starai"),
+                Some("+91 856-321-412"),
+                Some("m"),
+                &[("证件后4位", "0235"), ("empty", "")],
+            ),
+            &mut Observed::default(),
+        )
         .unwrap();
     let q = it()
-        .prepare(&mapped(None, Some("91856321413"), None, &[]))
+        .prepare(
+            &mapped(None, Some("91856321413"), None, &[]),
+            &mut Observed::default(),
+        )
         .unwrap();
     let mut buf = vec![];
     it().write_body(&[&p, &q], &mut buf);
@@ -82,7 +88,7 @@ fn json_properties_keep_their_type() {
             ("none".into(), Cell::Json(&Value::Null)),
         ],
     };
-    let p = it().prepare(&m).unwrap();
+    let p = it().prepare(&m, &mut Observed::default()).unwrap();
     assert_eq!(
         serde_json::to_string(&p.properties).unwrap(),
         r#"{"income":3000,"vip":true}"#
@@ -92,31 +98,46 @@ fn json_properties_keep_their_type() {
 #[test]
 fn rejections() {
     assert_eq!(
-        it().prepare(&mapped(Some("a"), None, None, &[]))
-            .unwrap_err()
-            .code,
+        it().prepare(
+            &mapped(Some("a"), None, None, &[]),
+            &mut Observed::default()
+        )
+        .unwrap_err()
+        .code,
         "missing_phone"
     );
     assert_eq!(
-        it().prepare(&mapped(Some("a"), Some("12ab"), None, &[]))
-            .unwrap_err()
-            .code,
+        it().prepare(
+            &mapped(Some("a"), Some("12ab"), None, &[]),
+            &mut Observed::default()
+        )
+        .unwrap_err()
+        .code,
         "invalid_phone"
     );
     let long = "1".repeat(33);
     assert_eq!(
-        it().prepare(&mapped(Some("a"), Some(&long), None, &[]))
-            .unwrap_err()
-            .code,
+        it().prepare(
+            &mapped(Some("a"), Some(&long), None, &[]),
+            &mut Observed::default()
+        )
+        .unwrap_err()
+        .code,
         "invalid_phone"
     );
     assert!(it()
-        .prepare(&mapped(Some("a"), Some(&long[..32]), None, &[]))
+        .prepare(
+            &mapped(Some("a"), Some(&long[..32]), None, &[]),
+            &mut Observed::default()
+        )
         .is_ok());
     assert_eq!(
-        it().prepare(&mapped(Some("a"), Some("1"), Some("?"), &[]))
-            .unwrap_err()
-            .code,
+        it().prepare(
+            &mapped(Some("a"), Some("1"), Some("?"), &[]),
+            &mut Observed::default()
+        )
+        .unwrap_err()
+        .code,
         "invalid_gender"
     );
     for (g, want) in [
@@ -126,9 +147,12 @@ fn rejections() {
         ("Male", "MALE"),
     ] {
         assert_eq!(
-            it().prepare(&mapped(None, Some("1"), Some(g), &[]))
-                .unwrap()
-                .gender,
+            it().prepare(
+                &mapped(None, Some("1"), Some(g), &[]),
+                &mut Observed::default()
+            )
+            .unwrap()
+            .gender,
             Some(want)
         );
     }
@@ -458,8 +482,8 @@ fn new_builds_the_provider_from_credentials_and_options() {
 #[test]
 fn phone_columns_of_the_reports() {
     let p = it();
-    assert_eq!(p.success_header(), ["phone_number", "name"]);
-    assert_eq!(p.success_phone_columns(), ["phone_number"]);
-    assert_eq!(p.unchanged_header(), ["phone_number"]);
-    assert_eq!(p.unchanged_phone_columns(), ["phone_number"]);
+    assert_eq!(p.spec().success_header, ["phone_number", "name"]);
+    assert_eq!(p.spec().success_phone_columns, ["phone_number"]);
+    assert_eq!(p.spec().unchanged_header, ["phone_number"]);
+    assert_eq!(p.spec().unchanged_phone_columns, ["phone_number"]);
 }

@@ -13,18 +13,20 @@ use super::dates::Dates;
 use super::phone::{Phones, Region};
 use super::rules::DateOrder;
 use super::StateAccount;
-use super::{Answer, FieldDef, Mapped, Provider, Rejection};
+use super::{Answer, Mapped, Observed, Provider, ProviderSpec, Rejection};
 use crate::secret::Secret;
 use crate::sign::Algorithm;
 
 mod answer;
 mod fields;
 mod request;
+mod spec;
 mod validate;
 
 pub use answer::interpret;
 pub use fields::FIELDS;
 pub use request::{Prepared, PATH};
+pub use spec::NXLINK;
 pub use validate::Customer;
 
 /// The credentials of an nxlink account: where they come from (flags, environment, config
@@ -78,8 +80,7 @@ pub struct Nxlink {
 }
 
 impl Nxlink {
-    /// The provider for these credentials and options (its phone reading starts with nothing
-    /// seen).
+    /// The provider for these credentials and options.
     pub fn new(credentials: Credentials, options: Options) -> Nxlink {
         Nxlink {
             credentials,
@@ -97,42 +98,19 @@ impl Nxlink {
     }
 }
 
-/// The columns of `success.csv` after `row`, and those of them that hold phone numbers.
-const SUCCESS_HEADER: [&str; 3] = ["customer_id", "whats_app_phone", "full_name"];
-const SUCCESS_PHONES: [&str; 1] = ["whats_app_phone"];
-/// The columns of `unchanged.csv` after `row`, and those of them that hold phone numbers.
-const UNCHANGED_HEADER: [&str; 3] = ["whats_app_phone", "sms_phone", "email"];
-const UNCHANGED_PHONES: [&str; 2] = ["whats_app_phone", "sms_phone"];
-
 impl Provider for Nxlink {
     type Customer = Prepared;
 
-    fn name(&self) -> &'static str {
-        "nxlink"
-    }
-    fn fields(&self) -> &'static [FieldDef] {
-        &FIELDS
-    }
-    fn extras_prefix(&self) -> &'static str {
-        "customize"
-    }
-    fn unmapped_to_extras(&self) -> bool {
-        false
-    }
-    fn path(&self) -> &'static str {
-        PATH
+    fn spec(&self) -> &'static ProviderSpec {
+        &NXLINK
     }
 
-    fn prepare(&self, m: &Mapped<'_>) -> Result<Prepared, Rejection> {
-        self.customer(m).map(|c| Prepared::new(&c))
+    fn prepare(&self, m: &Mapped<'_>, seen: &mut Observed) -> Result<Prepared, Rejection> {
+        self.customer(m, seen).map(|c| Prepared::new(&c))
     }
 
     fn dedup_key<'c>(&self, c: &'c Prepared) -> Option<&'c str> {
         c.contact_key()
-    }
-
-    fn dedup_noun(&self) -> &'static str {
-        "contact (the first of whats_app_phone, sms_phone, email)"
     }
 
     fn write_body(&self, customers: &[&Prepared], buf: &mut Vec<u8>) {
@@ -148,28 +126,12 @@ impl Provider for Nxlink {
         interpret(body, &phones, self.credentials.tenant_id)
     }
 
-    fn success_header(&self) -> &'static [&'static str] {
-        &SUCCESS_HEADER
-    }
-
-    fn success_phone_columns(&self) -> &'static [&'static str] {
-        &SUCCESS_PHONES
-    }
-
     fn success_cells<'c>(&self, c: &'c Prepared, id: Option<&'c str>) -> Vec<Cow<'c, str>> {
         vec![
             Cow::Borrowed(id.unwrap_or_default()),
             Cow::Borrowed(c.whats_app_phone().unwrap_or_default()),
             Cow::Borrowed(c.full_name()),
         ]
-    }
-
-    fn required_fields(&self) -> &'static [&'static str] {
-        &["full_name"]
-    }
-
-    fn is_phone_field(&self, field: &str) -> bool {
-        matches!(field, "sms_phone" | "whats_app_phone" | "viber_phone")
     }
 
     fn phones(&self) -> Option<&Phones> {
@@ -200,14 +162,6 @@ impl Provider for Nxlink {
 
     fn state_salt(&self) -> String {
         format!("type={}", self.mode)
-    }
-
-    fn unchanged_header(&self) -> &'static [&'static str] {
-        &UNCHANGED_HEADER
-    }
-
-    fn unchanged_phone_columns(&self) -> &'static [&'static str] {
-        &UNCHANGED_PHONES
     }
 
     fn unchanged_cells<'c>(&self, c: &'c Prepared) -> Vec<Cow<'c, str>> {

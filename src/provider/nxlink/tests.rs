@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::answer::{interpret_fast, interpret_value};
 use super::*;
-use crate::provider::{Cell, Mapped, RetryKind, RowAnswer};
+use crate::provider::{Cell, Mapped, Observed, RetryKind, RowAnswer};
 
 fn nx() -> Nxlink {
     Nxlink::new(
@@ -44,10 +44,13 @@ fn mapped<'a>(pairs: &[(&str, &'a str)]) -> Mapped<'a> {
 #[test]
 fn body_and_sign_match_the_computed_vector() {
     let c = nx()
-        .prepare(&mapped(&[
-            ("full_name", "Jack"),
-            ("whats_app_phone", "+62 812-3456-7890"),
-        ]))
+        .prepare(
+            &mapped(&[
+                ("full_name", "Jack"),
+                ("whats_app_phone", "+62 812-3456-7890"),
+            ]),
+            &mut Observed::default(),
+        )
         .unwrap();
     let mut buf = vec![];
     let mut p = nx();
@@ -106,7 +109,7 @@ fn every_field_is_normalised() {
         ("belong_seat_user", "agent@sandbox.test"),
         ("weight", "5"),
     ]);
-    let c = nx().customer(&m).unwrap();
+    let c = nx().customer(&m, &mut Observed::default()).unwrap();
     assert_eq!(c.full_name, " 牛小信 ", "free text is sent as it is");
     assert_eq!(c.sms_phone.as_deref(), Some("081234567890"));
     assert_eq!(c.viber_phone.as_deref(), Some("6281"));
@@ -229,7 +232,9 @@ fn rejections_name_the_rule() {
     let too_long = too_long();
     let cases = REJECTIONS.iter().chain(&too_long);
     for (pairs, code) in cases {
-        let err = nx().prepare(&mapped(pairs)).unwrap_err();
+        let err = nx()
+            .prepare(&mapped(pairs), &mut Observed::default())
+            .unwrap_err();
         assert_eq!(&err.code, code, "{pairs:?}: {}", err.message);
     }
     // A channel alone is enough, whichever it is.
@@ -245,8 +250,11 @@ fn rejections_name_the_rule() {
     ] {
         let v = if ch == "email" { "a@b.co" } else { "123" };
         assert!(
-            nx().prepare(&mapped(&[("full_name", "A"), (ch, v)]))
-                .is_ok(),
+            nx().prepare(
+                &mapped(&[("full_name", "A"), (ch, v)]),
+                &mut Observed::default()
+            )
+            .is_ok(),
             "{ch}"
         );
     }
@@ -261,7 +269,7 @@ fn customize_field_merges_column_and_map_keys() {
     ]);
     m.extras.push(("level".into(), Cell::Text("gold")));
     m.extras.push(("empty".into(), Cell::Text("")));
-    let c = nx().customer(&m).unwrap();
+    let c = nx().customer(&m, &mut Observed::default()).unwrap();
     assert_eq!(
         c.customize_field.as_deref(),
         Some(r#"{"a":"1","level":"gold"}"#)
@@ -281,11 +289,19 @@ fn customize_field_alone_is_sent_verbatim() {
         ("customize_field", r#"{"b": 1, "a": "x"}"#),
     ]);
     assert_eq!(
-        nx().customer(&m).unwrap().customize_field.as_deref(),
+        nx().customer(&m, &mut Observed::default())
+            .unwrap()
+            .customize_field
+            .as_deref(),
         Some(r#"{"b": 1, "a": "x"}"#)
     );
     let m = mapped(&[("full_name", "A"), ("line", "l"), ("customize_field", "{}")]);
-    assert_eq!(nx().customer(&m).unwrap().customize_field, None);
+    assert_eq!(
+        nx().customer(&m, &mut Observed::default())
+            .unwrap()
+            .customize_field,
+        None
+    );
 }
 
 #[test]
@@ -300,11 +316,14 @@ fn json_cells_keep_exact_numbers_and_refuse_other_types() {
     m.fields[field("full_name")] = Some(Cell::Json(&name));
     m.fields[field("whats_app_phone")] = Some(Cell::Json(&phone));
     assert_eq!(
-        nx().customer(&m).unwrap().whats_app_phone.as_deref(),
+        nx().customer(&m, &mut Observed::default())
+            .unwrap()
+            .whats_app_phone
+            .as_deref(),
         Some("6281234567890")
     );
     m.fields[field("country")] = Some(Cell::Json(&list));
-    let e = nx().prepare(&m).unwrap_err();
+    let e = nx().prepare(&m, &mut Observed::default()).unwrap_err();
     assert_eq!(e.code, "invalid_type");
     assert!(e.message.contains("country"), "{}", e.message);
 }
@@ -847,7 +866,7 @@ fn prepared_customers_make_the_same_body_as_serde() {
     let mut p = nx();
     let customers: Vec<Customer<'_>> = rows
         .iter()
-        .map(|r| p.customer(&mapped(r)).unwrap())
+        .map(|r| p.customer(&mapped(r), &mut Observed::default()).unwrap())
         .collect();
     let prepared: Vec<Prepared> = customers.iter().map(Prepared::new).collect();
     for (c, pr) in customers.iter().zip(&prepared) {
@@ -881,36 +900,45 @@ fn local_checks_of_the_second_round() {
     // A name of spaces (ASCII, tab, ideographic) is no name.
     for blank in ["   ", "\t", "\u{3000}"] {
         let e = nx()
-            .prepare(&mapped(&[
-                ("full_name", blank),
-                ("whats_app_phone", "628123"),
-            ]))
+            .prepare(
+                &mapped(&[("full_name", blank), ("whats_app_phone", "628123")]),
+                &mut Observed::default(),
+            )
             .unwrap_err();
         assert_eq!(e.code, "missing_full_name", "{blank:?}");
     }
     // Limits hold in UTF-16 units: 128 emoji are 128 characters but 256 units.
     let emoji = "😀".repeat(128);
     let e = nx()
-        .prepare(&mapped(&[
-            ("full_name", "A"),
-            ("whats_app_phone", "628123"),
-            ("first_name", &emoji),
-        ]))
+        .prepare(
+            &mapped(&[
+                ("full_name", "A"),
+                ("whats_app_phone", "628123"),
+                ("first_name", &emoji),
+            ]),
+            &mut Observed::default(),
+        )
         .unwrap_err();
     assert_eq!(e.code, "too_long");
     assert!(e.message.contains("256 UTF-16 units"), "{}", e.message);
     let fits = "😀".repeat(64);
     assert!(nx()
-        .prepare(&mapped(&[
-            ("full_name", "A"),
-            ("whats_app_phone", "628123"),
-            ("first_name", &fits),
-        ]))
+        .prepare(
+            &mapped(&[
+                ("full_name", "A"),
+                ("whats_app_phone", "628123"),
+                ("first_name", &fits),
+            ]),
+            &mut Observed::default()
+        )
         .is_ok());
     // 255 CJK characters are 255 units (765 bytes): allowed.
     let cjk = "中".repeat(255);
     assert!(nx()
-        .prepare(&mapped(&[("full_name", &cjk), ("email", "a@b.c")]))
+        .prepare(
+            &mapped(&[("full_name", &cjk), ("email", "a@b.c")]),
+            &mut Observed::default()
+        )
         .is_ok());
 }
 
@@ -919,7 +947,9 @@ fn the_contact_key_is_the_first_present_channel() {
     let key = |pairs: &[(&str, &str)]| {
         let mut all = vec![("full_name", "A")];
         all.extend_from_slice(pairs);
-        let p = nx().prepare(&mapped(&all)).unwrap();
+        let p = nx()
+            .prepare(&mapped(&all), &mut Observed::default())
+            .unwrap();
         nx().dedup_key(&p).map(str::to_owned)
     };
     assert_eq!(
@@ -937,11 +967,14 @@ fn the_contact_key_is_the_first_present_channel() {
     assert_eq!(key(&[("email", "a@b.c")]), Some("a@b.c".into()));
     assert_eq!(key(&[("zalo", "123")]), None);
     let p = nx()
-        .prepare(&mapped(&[
-            ("full_name", "Ann"),
-            ("whats_app_phone", "62812"),
-            ("email", "a@b.c"),
-        ]))
+        .prepare(
+            &mapped(&[
+                ("full_name", "Ann"),
+                ("whats_app_phone", "62812"),
+                ("email", "a@b.c"),
+            ]),
+            &mut Observed::default(),
+        )
         .unwrap();
     assert_eq!(p.whats_app_phone(), Some("62812"));
     assert_eq!(p.full_name(), "Ann");
@@ -982,16 +1015,16 @@ fn new_builds_the_provider_from_credentials_and_options() {
 fn phone_columns_of_the_reports() {
     let p = nx();
     assert_eq!(
-        p.success_header(),
+        p.spec().success_header,
         ["customer_id", "whats_app_phone", "full_name"]
     );
-    assert_eq!(p.success_phone_columns(), ["whats_app_phone"]);
+    assert_eq!(p.spec().success_phone_columns, ["whats_app_phone"]);
     assert_eq!(
-        p.unchanged_header(),
+        p.spec().unchanged_header,
         ["whats_app_phone", "sms_phone", "email"]
     );
     assert_eq!(
-        p.unchanged_phone_columns(),
+        p.spec().unchanged_phone_columns,
         ["whats_app_phone", "sms_phone"]
     );
 }

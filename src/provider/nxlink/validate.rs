@@ -11,9 +11,10 @@ use serde_json::{Map, Value};
 
 use super::fields::{field, FIELDS, PHONE_FIELDS};
 use super::Nxlink;
-use crate::provider::phone::{is_placeholder, Region};
+use crate::provider::dates::DateStats;
+use crate::provider::phone::{is_placeholder, PhoneStats, Region};
 use crate::provider::rules::{self, json_kind};
-use crate::provider::{Cell, Mapped, Problems, Rejection};
+use crate::provider::{Cell, Mapped, Observed, Problems, Rejection};
 
 /// A validated nxlink customer, serialised in the page's field order.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -126,11 +127,12 @@ impl Nxlink {
         m: &Mapped<'a>,
         idx: usize,
         region: Option<Region>,
+        seen: &mut PhoneStats,
     ) -> Result<Option<Cow<'a, str>>, Rejection> {
         match self.cell(m, idx)? {
             Some(v) => self
                 .phones
-                .normalise(FIELDS[idx].name, &v, 30, region)
+                .normalise(FIELDS[idx].name, &v, 30, region, seen)
                 .map(|p| Some(Cow::Owned(p))),
             None => Ok(None),
         }
@@ -265,26 +267,34 @@ impl Nxlink {
         }
     }
 
-    fn birthday<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
+    fn birthday<'a>(
+        &self,
+        m: &Mapped<'a>,
+        seen: &mut DateStats,
+    ) -> Result<Option<Cow<'a, str>>, Rejection> {
         match self.cell(m, field::BIRTHDAY)? {
-            Some(b) => Ok(Some(Cow::Owned(self.dates.birthday("birthday", &b)?))),
+            Some(b) => Ok(Some(Cow::Owned(self.dates.birthday("birthday", &b, seen)?))),
             None => Ok(None),
         }
     }
 
     /// Validate and normalise one mapped record (borrowing its text where it can). Every field
     /// is checked, in the order below, and a refusal lists every problem found (see
-    /// [`Problems`]).
-    pub fn customer<'a>(&self, m: &Mapped<'a>) -> Result<Customer<'a>, Rejection> {
+    /// [`Problems`]). What reading sees of phones and birthdays is noted in `seen`.
+    pub fn customer<'a>(
+        &self,
+        m: &Mapped<'a>,
+        seen: &mut Observed,
+    ) -> Result<Customer<'a>, Rejection> {
         let mut p = Problems::default();
         let full_name = p.take(self.full_name(m)).unwrap_or_default();
         let gender = p.take(self.gender(m)).flatten();
-        let birthday = p.take(self.birthday(m)).flatten();
+        let birthday = p.take(self.birthday(m, &mut seen.dates)).flatten();
         let before = p.len();
         let email = p.take(self.email(m)).flatten();
         let mut channel_problem = p.len() > before;
         let country = p.take(self.country(m)).flatten();
-        let region = self.phones.row_region(country.as_deref());
+        let region = self.phones.row_region(country.as_deref(), &mut seen.phones);
         let first_name = p.take(self.text(m, field::FIRST_NAME, Some(128))).flatten();
         let last_name = p.take(self.text(m, field::LAST_NAME, Some(128))).flatten();
         let before = p.len();
@@ -292,11 +302,15 @@ impl Nxlink {
             full_name,
             first_name,
             last_name,
-            sms_phone: p.take(self.phone(m, field::SMS_PHONE, region)).flatten(),
-            whats_app_phone: p
-                .take(self.phone(m, field::WHATS_APP_PHONE, region))
+            sms_phone: p
+                .take(self.phone(m, field::SMS_PHONE, region, &mut seen.phones))
                 .flatten(),
-            viber_phone: p.take(self.phone(m, field::VIBER_PHONE, region)).flatten(),
+            whats_app_phone: p
+                .take(self.phone(m, field::WHATS_APP_PHONE, region, &mut seen.phones))
+                .flatten(),
+            viber_phone: p
+                .take(self.phone(m, field::VIBER_PHONE, region, &mut seen.phones))
+                .flatten(),
             messenger: p.take(self.digits(m, field::MESSENGER)).flatten(),
             instagram: p.take(self.digits(m, field::INSTAGRAM)).flatten(),
             zalo: p.take(self.digits(m, field::ZALO)).flatten(),
@@ -327,7 +341,7 @@ impl Nxlink {
                 c.whats_app_phone.as_deref(),
                 c.viber_phone.as_deref(),
             ];
-            self.phones.note_row(region, &phones);
+            self.phones.note_row(region, &phones, &mut seen.phones);
         }
         p.finish(c)
     }

@@ -13,7 +13,13 @@ fn region(code: &str) -> Region {
 }
 
 fn norm(r: &str, value: &str) -> Result<String, Rejection> {
-    Phones::new(None, false).normalise("whats_app_phone", value, 30, Some(region(r)))
+    Phones::new(None, false).normalise(
+        "whats_app_phone",
+        value,
+        30,
+        Some(region(r)),
+        &mut PhoneStats::default(),
+    )
 }
 
 /// libphonenumber's example numbers (see the module's head) in a region, as written, and the
@@ -200,18 +206,26 @@ fn regions_from_codes_and_country_names() {
 #[test]
 fn row_region_prefers_a_known_country() {
     let p = Phones::new(Some(region("ID")), false);
-    assert_eq!(p.row_region(Some("Philippines")), Some(region("PH")));
-    assert_eq!(p.row_region(Some("Atlantis")), Some(region("ID")));
-    assert_eq!(p.row_region(None), Some(region("ID")));
+    let mut seen = PhoneStats::default();
+    assert_eq!(
+        p.row_region(Some("Philippines"), &mut seen),
+        Some(region("PH"))
+    );
+    assert_eq!(
+        p.row_region(Some("Atlantis"), &mut seen),
+        Some(region("ID"))
+    );
+    assert_eq!(p.row_region(None, &mut seen), Some(region("ID")));
     // Without --phone-region, numbers are read as before whatever the country says.
     let none = Phones::new(None, false);
-    assert_eq!(none.row_region(Some("CN")), None);
-    assert_eq!(none.row_region(None), None);
+    let mut none_seen = PhoneStats::default();
+    assert_eq!(none.row_region(Some("CN"), &mut none_seen), None);
+    assert_eq!(none.row_region(None, &mut none_seen), None);
     let extras = [
         (Cow::Borrowed("amount"), Cell::Text("5")),
         (Cow::Borrowed("Country"), Cell::Text("India")),
     ];
-    assert_eq!(p.extras_region(&extras), Some(region("IN")));
+    assert_eq!(p.extras_region(&extras, &mut seen), Some(region("IN")));
     for key in [
         "country", "COUNTRY", "Coun try", "国家", "Negara", "negara_",
     ] {
@@ -225,19 +239,21 @@ fn row_region_prefers_a_known_country() {
 #[test]
 fn without_a_region_digits_are_sent_as_before() {
     let p = Phones::new(None, false);
+    let mut seen = PhoneStats::default();
     assert_eq!(
-        p.normalise("sms_phone", "0812-3456-7801", 30, None)
+        p.normalise("sms_phone", "0812-3456-7801", 30, None, &mut seen)
             .as_deref(),
         Ok("081234567801")
     );
-    p.note_row(None, &[Some("081234567801"), None]);
-    p.note_row(None, &[None, Some("6281234567802")]);
+    p.note_row(None, &[Some("081234567801"), None], &mut seen);
+    p.note_row(None, &[None, Some("6281234567802")], &mut seen);
     p.note_row(
         None,
         &[Some("0811"), Some("13800138003"), Some("8613800138003")],
+        &mut seen,
     );
-    p.note_row(Some(region("ID")), &[Some("0811"), None]);
-    let r = p.report();
+    p.note_row(Some(region("ID")), &[Some("0811"), None], &mut seen);
+    let r = p.report(&seen);
     assert_eq!(r.not_international, 3);
     assert_eq!(
         r.national_warning().as_deref(),
@@ -249,8 +265,9 @@ fn without_a_region_digits_are_sent_as_before() {
     );
     // Encrypted ids are not phone numbers.
     let enc = Phones::new(None, true);
-    enc.note_row(None, &[Some("0811")]);
-    assert_eq!(enc.report().not_international, 0);
+    let mut enc_seen = PhoneStats::default();
+    enc.note_row(None, &[Some("0811")], &mut enc_seen);
+    assert_eq!(enc.report(&enc_seen).not_international, 0);
 }
 
 #[test]
@@ -281,6 +298,7 @@ fn international_validity_needs_a_code_and_a_valid_number() {
 #[test]
 fn examples_are_the_first_two_changed_values() {
     let p = Phones::new(Some(region("ID")), false);
+    let mut seen = PhoneStats::default();
     let r = Some(region("ID"));
     for v in [
         "6281234567801",
@@ -288,10 +306,10 @@ fn examples_are_the_first_two_changed_values() {
         "+62 812 3456 7803",
         "0812 3456 7804",
     ] {
-        p.normalise("whats_app_phone", v, 30, r).unwrap();
+        p.normalise("whats_app_phone", v, 30, r, &mut seen).unwrap();
     }
     assert_eq!(
-        p.report().examples,
+        p.report(&seen).examples,
         vec![
             ("0812-3456-7802".to_owned(), "6281234567802".to_owned()),
             ("+62 812 3456 7803".to_owned(), "6281234567803".to_owned()),
@@ -302,21 +320,28 @@ fn examples_are_the_first_two_changed_values() {
 #[test]
 fn encrypted_ids_are_sent_as_given() {
     let p = Phones::new(Some(region("ID")), true);
+    let mut seen = PhoneStats::default();
     let id = "a1B2+c3/D4=e5:F6,g7";
-    assert_eq!(p.normalise("phoneNumber", id, 32, None).as_deref(), Ok(id));
-    assert_eq!(p.row_region(Some("CN")), None);
     assert_eq!(
-        p.normalise("phoneNumber", &"x".repeat(32), 32, None)
+        p.normalise("phoneNumber", id, 32, None, &mut seen)
+            .as_deref(),
+        Ok(id)
+    );
+    assert_eq!(p.row_region(Some("CN"), &mut seen), None);
+    assert_eq!(
+        p.normalise("phoneNumber", &"x".repeat(32), 32, None, &mut seen)
             .map(|s| s.len()),
         Ok(32)
     );
     for bad in ["a b", " ab", "ab\t", "牛", "é1", "\u{7f}"] {
-        let e = p.normalise("phoneNumber", bad, 32, None).unwrap_err();
+        let e = p
+            .normalise("phoneNumber", bad, 32, None, &mut seen)
+            .unwrap_err();
         assert_eq!(e.code, "invalid_phone", "{bad:?}");
         assert!(e.message.contains("printable ASCII"), "{}", e.message);
     }
     let e = p
-        .normalise("phoneNumber", &"x".repeat(33), 32, None)
+        .normalise("phoneNumber", &"x".repeat(33), 32, None, &mut seen)
         .unwrap_err();
     assert_eq!(
         e.message,
@@ -334,13 +359,24 @@ fn transform_rules_use_braced_groups() {
 #[test]
 fn debug_output_holds_no_phone_number() {
     let p = Phones::new(Some(region("ID")), false);
-    p.normalise("whats_app_phone", "0812-3456-7801", 30, p.region())
-        .unwrap();
-    p.row_region(Some("Philippines"));
-    let d = format!("{p:?}");
+    let mut seen = PhoneStats::default();
+    p.normalise(
+        "whats_app_phone",
+        "0812-3456-7801",
+        30,
+        p.region(),
+        &mut seen,
+    )
+    .unwrap();
+    p.row_region(Some("Philippines"), &mut seen);
     assert_eq!(
-        d,
-        "Phones { region: Some(Region(ID)), encrypted: false, .. }"
+        format!("{p:?}"),
+        "Phones { region: Some(Region(ID)), encrypted: false }"
+    );
+    // What reading saw shows its counts only, never a number or a country cell.
+    assert_eq!(
+        format!("{seen:?}"),
+        "PhoneStats { not_international: 0, examples: 1, unknown_countries: 0, .. }"
     );
 }
 
@@ -362,7 +398,14 @@ fn every_region_of_the_metadata_compiles() {
             .filter_map(|d| d.example())
         {
             let p = Phones::new(Some(r), false);
-            let got = p.normalise("p", &format!("+{}{ex}", meta.country_code()), 30, Some(r));
+            let mut seen = PhoneStats::default();
+            let got = p.normalise(
+                "p",
+                &format!("+{}{ex}", meta.country_code()),
+                30,
+                Some(r),
+                &mut seen,
+            );
             assert_eq!(got, Ok(format!("{}{ex}", meta.country_code())), "{id} {ex}");
         }
     }
@@ -410,11 +453,12 @@ fn country_cells_are_codes_or_names_exactly() {
 #[test]
 fn unknown_countries_are_counted_for_one_warning() {
     let p = Phones::new(Some(region("ID")), false);
-    assert_eq!(p.row_region(Some("N/A")), Some(region("ID")));
-    assert_eq!(p.row_region(Some("Jawa")), Some(region("ID")));
-    assert_eq!(p.row_region(Some("Jawa")), Some(region("ID")));
-    assert_eq!(p.row_region(Some("Bali")), Some(region("ID")));
-    let r = p.report();
+    let mut seen = PhoneStats::default();
+    assert_eq!(p.row_region(Some("N/A"), &mut seen), Some(region("ID")));
+    assert_eq!(p.row_region(Some("Jawa"), &mut seen), Some(region("ID")));
+    assert_eq!(p.row_region(Some("Jawa"), &mut seen), Some(region("ID")));
+    assert_eq!(p.row_region(Some("Bali"), &mut seen), Some(region("ID")));
+    let r = p.report(&seen);
     assert_eq!(r.unknown_countries, 3);
     assert_eq!(
         r.country_warning().as_deref(),
@@ -425,8 +469,9 @@ fn unknown_countries_are_counted_for_one_warning() {
         )
     );
     let none = Phones::new(None, false);
-    none.row_region(Some("Jawa"));
-    assert_eq!(none.report().country_warning(), None);
+    let mut none_seen = PhoneStats::default();
+    none.row_region(Some("Jawa"), &mut none_seen);
+    assert_eq!(none.report(&none_seen).country_warning(), None);
 }
 
 /// The table of numbering plans (`table.rs`) rendered from the `phonenumber` crate's metadata.

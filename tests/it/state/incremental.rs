@@ -318,6 +318,21 @@ fn skip_unchanged_needs_the_account_even_in_a_dry_run() {
 }
 
 #[test]
+fn skip_unchanged_names_itnios_account_keys() {
+    let env = TestEnv::new();
+    let leads = env.write("l.csv", "name,phone\nA,6285000001\n");
+    env.bare()
+        .args(["itnio", "--job", "9", "--dry-run", "--skip-unchanged", "--out"])
+        .arg(env.out())
+        .arg(&leads)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--skip-unchanged needs the account's api_key and app_id (config or environment; never the secret)",
+        ));
+}
+
+#[test]
 fn state_path_from_flag_config_and_default() {
     let env = TestEnv::new();
     let state = |extra: &[&str]| {
@@ -429,6 +444,13 @@ fn state_lists_scopes_and_forgets_with_confirmation() {
         .code(2)
         .stderr(predicates::str::contains("no scope 42"));
 
+    // A job no itnio scope has: nothing is forgotten.
+    env.bare()
+        .args(["state", "forget", "--job", "11", "--yes"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("no itnio scope of job 11 in"));
+    assert_eq!(list(&[])["scopes"].as_array().unwrap().len(), 3);
     env.bare()
         .args(["state", "forget", "--job", "9", "--yes"])
         .assert()
