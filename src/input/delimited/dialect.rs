@@ -7,8 +7,8 @@
 //! most frequent one) and no bytes after a closing quote, weighted by how many fields that is
 //! (one field scores nothing), times the share of cells that read as a known kind of value
 //! (empty, number, date, time, e-mail, URL, phone number, or text holding no other candidate
-//! delimiter nor a stray quote). The highest score wins; `,` on a tie or when none splits the
-//! sample. Excel's `sep=X` first line names the delimiter outright.
+//! delimiter nor a stray quote). The highest score wins, then (when no cell reads as a known
+//! kind) the most consistent table; `,` on a tie or when none splits the sample. Excel's `sep=X` first line names the delimiter outright.
 //!
 //! Title lines are the records above the first one that has the table's width and at least two
 //! non-empty cells (a title padded with delimiters, `Report;;;`, has one). The header is that
@@ -44,6 +44,10 @@ pub struct Dialect {
 struct Reading {
     delimiter: u8,
     score: f64,
+    /// The consistency alone (the score before the cells' kinds): what decides between
+    /// readings that score nothing because no cell reads as a known kind (one data row of
+    /// cells holding another candidate delimiter).
+    pattern: f64,
     /// Index of the table's first record.
     start: usize,
 }
@@ -66,7 +70,8 @@ pub fn sniff_dialect(sample: &[u8], complete: bool, skip: Option<usize>) -> Dial
             records.pop();
         }
         let reading = read_with(&records, d, skip);
-        if best.as_ref().is_none_or(|(b, _)| reading.score > b.score) {
+        let better = |b: &Reading| (reading.score, reading.pattern) > (b.score, b.pattern);
+        if best.as_ref().is_none_or(|(b, _)| better(b)) {
             best = Some((reading, records));
         }
     }
@@ -77,7 +82,7 @@ pub fn sniff_dialect(sample: &[u8], complete: bool, skip: Option<usize>) -> Dial
             header_row: 1,
         };
     };
-    let delimiter = if reading.score > 0.0 || named.is_some() {
+    let delimiter = if reading.pattern > 0.0 || named.is_some() {
         reading.delimiter
     } else {
         b','
@@ -114,6 +119,7 @@ fn read_with(records: &[Sampled], delimiter: u8, skip: Option<usize>) -> Reading
     let nothing = Reading {
         delimiter,
         score: 0.0,
+        pattern: 0.0,
         start: skip.unwrap_or(0),
     };
     if records.is_empty() {
@@ -145,6 +151,7 @@ fn read_with(records: &[Sampled], delimiter: u8, skip: Option<usize>) -> Reading
     Reading {
         delimiter,
         score: pattern * type_share(&records[..start], table, delimiter),
+        pattern,
         start,
     }
 }

@@ -33,6 +33,17 @@ fn decimal_commas_and_commas_in_names_stay_inside_semicolon_fields() {
     assert!(is_text(b"M\xc3\xbcller, Hans", b';') && !is_text(b"a;b", b','));
 }
 
+/// One data row whose cells each hold the other candidate (`a,b;c,d`): no cell reads as a
+/// known kind under either reading, so the consistent table decides (`;`: two fields in the
+/// header and the row; `,` would read one field above three).
+#[test]
+fn with_no_known_cell_the_consistent_table_decides() {
+    let d = sniff("c0_;c1_\nx,y;z,w");
+    assert_eq!((d.delimiter, d.header_row), (b';', 1));
+    let d = sniff("c0_,c1_\nx;y,z;w");
+    assert_eq!((d.delimiter, d.header_row), (b',', 1));
+}
+
 /// CleverCSV 0.8.5's score on tests/data/sniff/ (delimiter, quote, header row), as
 /// `bench/sniff_compare.py` measured it and BENCHMARKS.md records it.
 const CLEVERCSV: [usize; 3] = [45, 45, 29];
