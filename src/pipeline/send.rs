@@ -19,9 +19,9 @@ use tokio::task::JoinSet;
 use super::budget::Budget;
 use super::clock::Clock;
 use super::limiter::Limiter;
-use super::retry::{self, Cause, Step};
+use super::retry::{self, Attempts, Cause, Decision, Facts, Retry, RetryPolicy, Step};
 use super::{Batch, Event, Item, Outcome, WriteFailure};
-use crate::http::{backoff, Http};
+use crate::http::Http;
 use crate::journal::Journal;
 use crate::provider::{Provider, RowAnswer};
 use crate::resume::Resume;
@@ -38,8 +38,8 @@ pub(crate) struct Counters {
 pub(crate) struct SendStage<P: Provider> {
     pub provider: Arc<P>,
     pub http: Http,
-    pub retries: u32,
-    pub backoff: Duration,
+    /// What follows a retryable failure (`--retries`, `--backoff-ms`).
+    policy: RetryPolicy,
     pub bisect: bool,
     pub stop: Stop,
     pub clock: Clock,
@@ -108,8 +108,7 @@ impl<P: Provider> SendStage<P> {
         SendStage {
             provider,
             http,
-            retries,
-            backoff,
+            policy: RetryPolicy::new(retries, backoff),
             bisect,
             stop,
             clock: Clock::default(),
