@@ -26,6 +26,7 @@ mod props;
 mod regional;
 mod reliability;
 mod resume;
+mod retry_policy;
 mod seats;
 mod sheets;
 mod state_file;
