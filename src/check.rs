@@ -15,7 +15,7 @@ use crate::embedded::Emulator;
 use crate::exit::{Exit, Fatal};
 use crate::http::{Http, Reply};
 use crate::pipeline::clock::Clock;
-use crate::pipeline::retry::{classify, Cause, Step};
+use crate::pipeline::retry::{classify, Cause, Retry, Step};
 use crate::provider::Provider;
 
 /// Run the check; prints the endpoint and the clock offset on success.
@@ -85,23 +85,23 @@ async fn probe<P: Provider>(p: &P, base: &str, target: &CheckTarget) -> Result<S
                 )))
             }
             Step::Stop { message } => return Err(refused(message)),
-            Step::Retry {
+            Step::Retry(Retry {
                 cause: Cause::Clock { date: Some(server) },
                 ..
-            } if attempt == 0 => {
+            }) if attempt == 0 => {
                 clock.correct(server);
             }
-            Step::Retry {
+            Step::Retry(Retry {
                 cause: Cause::Clock { .. },
                 message,
                 ..
-            } => {
+            }) => {
                 return Err(refused(format!(
                     "{message}: this machine's clock is {} off the provider's; set it right (NTP)",
                     offset_text(date, at)
                 )))
             }
-            Step::Retry { message, .. } => return Err(refused(message)),
+            Step::Retry(Retry { message, .. }) => return Err(refused(message)),
         }
     }
     Err(Fatal::stopped(anyhow!(

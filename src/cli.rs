@@ -410,16 +410,23 @@ pub(crate) struct CommonArgs {
     pub state: Option<PathBuf>,
 }
 
-/// How nxlink treats a customer it already holds (body `type`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub(crate) enum Mode {
-    /// Drop the old data and use the new (type 0)
-    Replace,
-    /// Update and add on top of the old (type 1)
-    #[default]
-    Merge,
-    /// Keep the old data and drop the new (type 2)
-    Keep,
+/// How nxlink treats a customer it already holds (body `type`): the provider's own type, read
+/// from `--mode` (and the config's `mode`) by its names.
+pub(crate) use crate::provider::nxlink::Mode;
+
+impl ValueEnum for Mode {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Mode::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        let help = match self {
+            Mode::Replace => "Drop the old data and use the new (type 0)",
+            Mode::Merge => "Update and add on top of the old (type 1)",
+            Mode::Keep => "Keep the old data and drop the new (type 2)",
+        };
+        Some(clap::builder::PossibleValue::new(self.name()).help(help))
+    }
 }
 
 /// nxlink regional hosts.

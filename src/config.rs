@@ -13,7 +13,7 @@ use serde::Deserialize;
 use clap::ValueEnum;
 use serde_json::{json, Value};
 
-use crate::cli::{CommonArgs, Concurrency, ItnioArgs, Mode, NxlinkArgs, NxlinkHost, Rate};
+use crate::cli::{CommonArgs, Concurrency, ItnioArgs, NxlinkArgs, NxlinkHost, Rate};
 use crate::exit::{Fatal, UsageContext};
 use crate::input::{Format, InputOptions};
 use crate::provider::itnio::{self, Itnio};
@@ -258,11 +258,7 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
     let mut credentials = nxlink_credentials(args, s, env, !c.sandbox && !c.dry_run)?;
     let mode = args.mode.unwrap_or_default();
     let options = nxlink::Options {
-        mode: match mode {
-            Mode::Replace => 0,
-            Mode::Merge => 1,
-            Mode::Keep => 2,
-        },
+        mode,
         strict_binding: args.strict_binding,
         algorithm: Algorithm::Md5,
         phone_region: phone_region(c, s.phone_region.as_deref())?,

@@ -1,13 +1,12 @@
 //! The HTTP transport: one signed POST per attempt, classified into what the retry loop needs
 //! (an answer, or a transport failure that may or may not have reached the provider), plus
-//! backoff with full jitter and `Retry-After` parsing.
+//! `Retry-After` parsing (the backoff is the retry policy's, in `pipeline/retry/policy.rs`).
 //!
 //! Invariant: nothing here decides a row's outcome; it only reports what happened on the wire.
 
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use rand::Rng;
 
 /// The largest answer body read; a longer one is cut off and counts as unparsable.
 pub(crate) const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
@@ -239,8 +238,6 @@ fn describe(e: &reqwest::Error) -> (TransportKind, String) {
 
 /// Longest wait a `Retry-After` may impose.
 pub(crate) const RETRY_AFTER_CAP: Duration = Duration::from_secs(120);
-/// Longest backoff between attempts.
-pub(crate) const BACKOFF_CAP: Duration = Duration::from_secs(30);
 
 /// `Retry-After` as seconds or an HTTP date, capped.
 pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
@@ -252,19 +249,6 @@ pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
         at.duration_since(now).unwrap_or(Duration::ZERO)
     };
     Some(d.min(RETRY_AFTER_CAP))
-}
-
-/// Exponential backoff with full jitter: uniform in `[0, min(cap, base * 2^attempt))`.
-pub(crate) fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base
-        .checked_mul(1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX))
-        .unwrap_or(BACKOFF_CAP)
-        .min(BACKOFF_CAP);
-    if ceiling.is_zero() {
-        return Duration::ZERO;
-    }
-    let ms = rand::rng().random_range(0..=ceiling.as_millis().max(1) as u64);
-    Duration::from_millis(ms)
 }
 
 #[cfg(test)]
@@ -281,21 +265,5 @@ mod tests {
         let earlier = httpdate::fmt_http_date(now - Duration::from_secs(7));
         assert_eq!(parse_retry_after(&earlier, now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
-    }
-
-    #[test]
-    fn backoff_is_bounded_and_grows() {
-        let base = Duration::from_millis(100);
-        for attempt in 0..40 {
-            let d = backoff(base, attempt);
-            let window = base
-                .saturating_mul(2u32.saturating_pow(attempt.min(20)))
-                .min(BACKOFF_CAP);
-            assert!(d <= window, "attempt {attempt}: {d:?} beyond {window:?}");
-        }
-        assert_eq!(backoff(Duration::ZERO, 3), Duration::ZERO);
-        // Full jitter: over many draws the spread covers most of the window.
-        let max = (0..200).map(|_| backoff(base, 3)).max().unwrap_or_default();
-        assert!(max > Duration::from_millis(400), "{max:?}");
     }
 }

@@ -39,7 +39,7 @@ pub(crate) fn nxlink_check(
         crate::embedded::nxlink_credentials(&mut credentials)?;
     }
     let options = nxlink::Options {
-        mode: 1,
+        mode: nxlink::Mode::Merge,
         strict_binding: false,
         algorithm: Algorithm::Md5,
         phone_region: None,

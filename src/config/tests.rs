@@ -14,7 +14,7 @@ fn secrets_are_redacted() {
             app_key: "k".into(),
         },
         crate::provider::nxlink::Options {
-            mode: 1,
+            mode: crate::provider::nxlink::Mode::Merge,
             strict_binding: false,
             algorithm: Algorithm::Md5,
             phone_region: None,

@@ -341,7 +341,7 @@ mod tests {
                 app_key: "a".into(),
             },
             crate::provider::nxlink::Options {
-                mode: 1,
+                mode: crate::provider::nxlink::Mode::Merge,
                 strict_binding: false,
                 algorithm: crate::sign::Algorithm::Md5,
                 phone_region: None,

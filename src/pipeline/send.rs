@@ -19,10 +19,10 @@ use tokio::task::JoinSet;
 use super::budget::Budget;
 use super::clock::Clock;
 use super::limiter::{rate_limiter, Limiter, Pace};
-use super::retry::{self, Cause, Step};
+use super::retry::{self, Attempts, Cause, Decision, Facts, Retry, RetryPolicy, Step};
 use super::{Batch, Event, Item, Outcome, Shared, WriteFailure};
 use crate::config::{MaxFailures, Settings};
-use crate::http::{backoff, Http};
+use crate::http::Http;
 use crate::journal::Journal;
 use crate::provider::{Provider, RowAnswer};
 use crate::resume::Resume;
@@ -72,8 +72,8 @@ impl SendOptions {
 pub(crate) struct SendStage<P: Provider> {
     provider: Arc<P>,
     http: Http,
-    retries: u32,
-    backoff: Duration,
+    /// What follows a retryable failure (`--retries`, `--backoff-ms`).
+    policy: RetryPolicy,
     bisect: bool,
     stop: Stop,
     clock: Clock,
@@ -140,8 +140,7 @@ impl<P: Provider> SendStage<P> {
         SendStage {
             provider,
             http,
-            retries: options.retries,
-            backoff: options.backoff,
+            policy: RetryPolicy::new(options.retries, options.backoff),
             bisect: options.bisect,
             stop: shared.stop.clone(),
             clock: Clock::default(),

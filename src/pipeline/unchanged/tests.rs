@@ -7,11 +7,11 @@ use crate::config::Secret;
 use crate::input::RecordData;
 use crate::pipeline::Event;
 use crate::provider::itnio::{Itnio, Person};
-use crate::provider::nxlink::{Customer, Nxlink, Prepared};
+use crate::provider::nxlink::{Customer, Mode, Nxlink, Prepared};
 use crate::state::writer::{Writer, MAX_WAIT};
 use crate::state::{Fingerprint, ScopeSpec};
 
-fn nx(mode: u8) -> Nxlink {
+fn nx(mode: Mode) -> Nxlink {
     Nxlink::new(
         crate::provider::nxlink::Credentials {
             access_key: "AK".into(),
@@ -54,7 +54,7 @@ fn row_customer(i: u64, name: &str) -> Prepared {
 
 #[test]
 fn nxlink_keys_are_the_first_contact() {
-    let p = nx(1);
+    let p = nx(Mode::Merge);
     let key = |c: &Prepared| p.state_key(c).map(Cow::into_owned);
     assert_eq!(
         key(&customer("A", Some("628"), Some("629"), Some("a@x"))),
@@ -83,7 +83,7 @@ fn nxlink_keys_are_the_first_contact() {
     // What is fingerprinted is the row's JSON as sent; the mode is the salt.
     let mut buf = Vec::new();
     assert_eq!(p.sent_bytes(&c, &mut buf), c.json().as_bytes());
-    assert_ne!(nx(0).state_salt(), nx(1).state_salt());
+    assert_ne!(nx(Mode::Replace).state_salt(), nx(Mode::Merge).state_salt());
     let a = p.state_account();
     assert_eq!(
         (a.account.as_str(), a.tenant, a.app.as_str(), a.job),
@@ -143,7 +143,7 @@ fn spec() -> ScopeSpec {
 fn the_filter_passes_changed_rows_in_full_batches_and_reports_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let provider = Arc::new(nx(1));
+    let provider = Arc::new(nx(Mode::Merge));
     let mut state = State::open(&path).unwrap();
     let scope = state.enter_scope(&spec(), 1).unwrap();
     // Rows 1..=150 were sent as they are now, except row 7 (sent with another name).
@@ -202,7 +202,7 @@ fn the_filter_passes_changed_rows_in_full_batches_and_reports_the_rest() {
 #[test]
 fn without_a_state_every_row_is_passed_on() {
     let filter = Filter {
-        provider: Arc::new(nx(1)),
+        provider: Arc::new(nx(Mode::Merge)),
         state: None,
         batch_size: 2,
     };
@@ -226,7 +226,7 @@ fn without_a_state_every_row_is_passed_on() {
 fn the_recorder_remembers_successes_forgets_unknowns_and_keeps_failures() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.db");
-    let p = nx(1);
+    let p = nx(Mode::Merge);
     let mut state = State::open(&path).unwrap();
     let scope = state.enter_scope(&spec(), 1).unwrap();
     let old = |i: u64| row_customer(i, "Old");

@@ -39,11 +39,51 @@ pub struct Credentials {
     pub app_key: String,
 }
 
+/// How nxlink treats a customer it already holds: the body's `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Drop the old data and use the new (type 0).
+    Replace,
+    /// Update and add on top of the old (type 1).
+    #[default]
+    Merge,
+    /// Keep the old data and drop the new (type 2).
+    Keep,
+}
+
+impl Mode {
+    /// Every mode, in the order of their numbers.
+    pub const ALL: [Mode; 3] = [Mode::Replace, Mode::Merge, Mode::Keep];
+
+    /// The body's `type` number for this mode.
+    pub fn wire(self) -> u8 {
+        match self {
+            Mode::Replace => 0,
+            Mode::Merge => 1,
+            Mode::Keep => 2,
+        }
+    }
+
+    /// The mode a body's `type` number stands for (`None` for any other number).
+    pub fn from_wire(n: u8) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.wire() == n)
+    }
+
+    /// Its name on the command line and in the config file.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Replace => "replace",
+            Mode::Merge => "merge",
+            Mode::Keep => "keep",
+        }
+    }
+}
+
 /// The request options of an nxlink run.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Body `type`: 0 replace, 1 merge, 2 keep.
-    pub mode: u8,
+    /// Body `type`.
+    pub mode: Mode,
     pub strict_binding: bool,
     pub algorithm: Algorithm,
     /// The region numbers without a country code are read in (`--phone-region`).
@@ -56,7 +96,7 @@ impl Default for Options {
     /// Merge, no strict binding, MD5 signatures, no phone region: the command line's defaults.
     fn default() -> Options {
         Options {
-            mode: 1,
+            mode: Mode::Merge,
             strict_binding: false,
             algorithm: Algorithm::Md5,
             phone_region: None,
@@ -69,8 +109,8 @@ impl Default for Options {
 #[derive(Debug, Clone)]
 pub struct Nxlink {
     credentials: Credentials,
-    /// Body `type`: 0 replace, 1 merge, 2 keep.
-    mode: u8,
+    /// Body `type`.
+    mode: Mode,
     strict_binding: bool,
     algorithm: Algorithm,
     /// How phone-like fields are read (`--phone-region`, the country column).
@@ -161,7 +201,7 @@ impl Provider for Nxlink {
     }
 
     fn state_salt(&self) -> String {
-        format!("type={}", self.mode)
+        format!("type={}", self.mode.wire())
     }
 
     fn unchanged_cells<'c>(&self, c: &'c Prepared) -> Vec<Cow<'c, str>> {

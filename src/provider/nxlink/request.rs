@@ -123,7 +123,8 @@ impl Nxlink {
         let _ = write!(
             buf,
             "{{\"type\":{},\"tenant_id\":{},\"app_key\":",
-            self.mode, self.credentials.tenant_id
+            self.mode.wire(),
+            self.credentials.tenant_id
         );
         // Serialising a string into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *buf, &self.credentials.app_key);

@@ -17,7 +17,7 @@ fn nx() -> Nxlink {
             app_key: "46oKF=os".into(),
         },
         crate::provider::nxlink::Options {
-            mode: 1,
+            mode: Mode::Merge,
             strict_binding: false,
             algorithm: Algorithm::Md5,
             phone_region: None,
@@ -54,7 +54,7 @@ fn body_and_sign_match_the_computed_vector() {
         .unwrap();
     let mut buf = vec![];
     let mut p = nx();
-    p.mode = 1;
+    p.mode = Mode::Merge;
     p.write_body(&[&c], &mut buf);
     assert_eq!(
         String::from_utf8(buf.clone()).unwrap(),
@@ -833,7 +833,7 @@ fn serde_body(p: &Nxlink, customers: &[Customer<'_>]) -> String {
         customers: &'a [Customer<'a>],
     }
     serde_json::to_string(&Body {
-        kind: p.mode,
+        kind: p.mode.wire(),
         tenant_id: p.credentials.tenant_id,
         app_key: &p.credentials.app_key,
         strict_binding: p.strict_binding,
@@ -878,7 +878,10 @@ fn prepared_customers_make_the_same_body_as_serde() {
     assert_eq!(prepared[1].whats_app_phone(), None);
     assert_eq!(prepared[2].whats_app_phone(), None);
     let refs: Vec<&Prepared> = prepared.iter().collect();
-    for (mode, strict, app_key, tenant) in [(0, false, "46oKF=os", 123), (2, true, "k\"\\é", -7)] {
+    for (mode, strict, app_key, tenant) in [
+        (Mode::Replace, false, "46oKF=os", 123),
+        (Mode::Keep, true, "k\"\\é", -7),
+    ] {
         p.mode = mode;
         p.strict_binding = strict;
         p.credentials.app_key = app_key.into();
@@ -996,7 +999,7 @@ fn new_builds_the_provider_from_credentials_and_options() {
 
     let region = crate::provider::phone::Region::from_code("ID");
     let options = Options {
-        mode: 2,
+        mode: Mode::Keep,
         strict_binding: true,
         algorithm: Algorithm::Sha256,
         phone_region: region,
@@ -1005,7 +1008,7 @@ fn new_builds_the_provider_from_credentials_and_options() {
     let p = Nxlink::new(Credentials::default(), options);
     assert_eq!(
         (p.mode, p.strict_binding, p.algorithm, p.phones.region()),
-        (2, true, Algorithm::Sha256, region)
+        (Mode::Keep, true, Algorithm::Sha256, region)
     );
     assert!(region.is_some() && !p.phones.encrypted());
     assert_eq!(p.dates.order(), crate::provider::rules::DateOrder::Dmy);
@@ -1027,4 +1030,36 @@ fn phone_columns_of_the_reports() {
         p.spec().unchanged_phone_columns,
         ["whats_app_phone", "sms_phone"]
     );
+}
+
+#[test]
+fn modes_are_their_type_numbers_both_ways() {
+    let table = [
+        (Mode::Replace, 0, "replace"),
+        (Mode::Merge, 1, "merge"),
+        (Mode::Keep, 2, "keep"),
+    ];
+    for (mode, wire, name) in table {
+        assert_eq!((mode.wire(), mode.name()), (wire, name), "{mode:?}");
+        assert_eq!(Mode::from_wire(wire), Some(mode));
+        // `--mode` and the config's `mode` read these names (any case) into the same mode.
+        let parse = |text: &str| <Mode as clap::ValueEnum>::from_str(text, true);
+        assert_eq!(parse(name), Ok(mode));
+        assert_eq!(parse(&name.to_uppercase()), Ok(mode));
+        // The number is what the body's `type` says, and what keys the incremental state.
+        let mut p = nx();
+        p.mode = mode;
+        let mut buf = vec![];
+        p.write_body(&[], &mut buf);
+        let body = String::from_utf8(buf).unwrap();
+        assert!(body.starts_with(&format!("{{\"type\":{wire},")), "{body}");
+        assert_eq!(p.state_salt(), format!("type={wire}"));
+    }
+    assert_eq!(Mode::ALL.map(|m| m.name()), ["replace", "merge", "keep"]);
+    for other in [3, 9, u8::MAX] {
+        assert_eq!(Mode::from_wire(other), None);
+    }
+    assert!(<Mode as clap::ValueEnum>::from_str("upsert", true).is_err());
+    assert_eq!(Mode::default(), Mode::Merge);
+    assert_eq!(Options::default().mode, Mode::Merge);
 }

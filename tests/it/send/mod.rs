@@ -4,6 +4,7 @@
 mod adaptive;
 mod hostile_server;
 mod reliability;
+mod retry_policy;
 mod seats;
 mod throttle;
 mod transport;
