@@ -60,7 +60,7 @@ fn install_panic_hook() {
             .downcast_ref::<&'static str>()
             .map(|m| format!(" ({m})"))
             .unwrap_or_default();
-        let resume = match crate::outdir::active_dir() {
+        let resume = match crate::report::outdir::active_dir() {
             Some(dir) => format!(
                 " The journal and reports of this run are in {0}: continue it with --resume --out {0}.",
                 dir.display()

@@ -53,7 +53,7 @@ use crate::input::Identity;
 use crate::outcome::Outcome;
 
 /// The journal's name in the report directory.
-pub(crate) const FILE: &str = crate::outdir::ReportFile::Journal.name();
+pub(crate) const FILE: &str = crate::report::outdir::ReportFile::Journal.name();
 
 /// The journal format written by this version: 4 records the options that shaped the run in
 /// its header (3 did not; 3 and 4 record rows as ranges and no report cells; 2 listed every

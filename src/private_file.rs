@@ -1,7 +1,10 @@
 //! Files of the report directory, opened so that nothing planted there can turn them against
 //! their owner: created new and private (0600) after removing whatever had the name, opened
 //! without following symbolic links, and the directory synced after a name changes. The
-//! report writers, the journal and the directory lock all open their files here.
+//! report writers and the journal create and open their files here, `--resume` reads the
+//! earlier reports through [`open_existing`], and the report directory and the state's
+//! directory are made with [`create_dir_private`]. The lock file is the exception: it is
+//! opened where it is taken (`report::outdir`), since a live run's lock must not be removed.
 
 use std::fs::File;
 use std::io;

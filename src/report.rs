@@ -1,5 +1,7 @@
-//! Report writers: `success.csv`, `failed.csv` / `failed.jsonl` (and `failed.xlsx` in
-//! `xlsx.rs`); `summary.json` and what a run's counts make of it are in `summary.rs`.
+//! The report directory and what a run tells in it: the directory itself, locked, and the
+//! names of its files (`outdir.rs`); the report writers, `success.csv`, `failed.csv` /
+//! `failed.jsonl` (and `failed.xlsx` in `xlsx.rs`); `summary.json` and what a run's counts
+//! make of it (`summary.rs`); and the plan a dry run shows (`dry_run.rs`).
 //! Writers take any `io::Write`, so tests check their bytes without files; [`PendingReport`]
 //! gives the on-disk ones mode 0600 and an atomic rename when complete.
 //!
@@ -15,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::input::{Cells, RecordData};
-use crate::outdir::ReportFile;
+use outdir::ReportFile;
 
 /// The columns the failure report appends to the input's.
 pub(crate) const FAILED_COLUMNS: [&str; 4] = [
@@ -410,6 +412,8 @@ impl PendingReport {
     }
 }
 
+pub(crate) mod dry_run;
+pub(crate) mod outdir;
 mod summary;
 mod xlsx;
 pub(crate) use summary::{write_summary, RunFacts, Summary};

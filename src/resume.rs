@@ -24,7 +24,7 @@ use crate::config::Settings;
 use crate::exit::Fatal;
 use crate::input::Identity;
 use crate::journal::{EarlierOutcome, Journal, Loaded, Span};
-use crate::outdir::ReportFile;
+use crate::report::outdir::ReportFile;
 use crate::report::PendingReport;
 use crate::report::SOURCE_ROW;
 

@@ -114,7 +114,7 @@ pub(crate) fn listen_for_signals(stop: Stop) {
                         "custimport: second signal, exiting now; continue later with --resume",
                     ),
                 }
-                crate::outdir::remove_lock_now();
+                crate::report::outdir::remove_lock_now();
                 std::process::exit(reason.exit().code());
             }
             seen = true;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::PendingReport;
 use crate::exit::Exit;
 use crate::outcome::Counts;
-use crate::outdir::ReportFile;
+use crate::report::outdir::ReportFile;
 use crate::stop::{Reason, Stop};
 
 /// `summary.json`.

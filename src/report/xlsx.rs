@@ -14,7 +14,7 @@ use rust_xlsxwriter::{Format, Workbook, XlsxError};
 
 use super::{Provenance, FAILED_COLUMNS};
 use crate::input::RecordData;
-use crate::outdir::ReportFile;
+use crate::report::outdir::ReportFile;
 
 /// Excel's limits: rows and columns of a sheet, characters of a cell.
 const MAX_ROWS: u32 = 1_048_576;

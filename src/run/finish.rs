@@ -36,14 +36,14 @@ impl<P: Provider> Run<P> {
             messages::warn(format_args!("{name} has no records: nothing to import"));
         }
         if settings.dry_run() {
-            messages::block(crate::dry_run::render(
+            messages::block(crate::report::dry_run::render(
                 name,
                 &ended.plan,
                 counts,
                 settings.batch_size,
             ));
             if let Some(r) = &phones {
-                messages::block(crate::dry_run::phones(r, settings.mask_pii));
+                messages::block(crate::report::dry_run::phones(r, settings.mask_pii));
             }
         }
         if let Some(h) = self

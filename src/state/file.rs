@@ -1,5 +1,5 @@
 //! The state database's file, checked before SQLite opens it, as the report directory is
-//! (`crate::outdir`): never a symbolic link (dangling or not), only a regular file of the
+//! (`crate::report::outdir`): never a symbolic link (dangling or not), only a regular file of the
 //! user's own that group and others cannot write, in a directory that only its owner (the
 //! user or root) can write, so that nobody else decides which rows are skipped or plants the
 //! `-wal` and `-shm` files SQLite opens beside it. A missing one is created 0600 (exclusively,

@@ -2,10 +2,8 @@
 //! real directory of the user's own that nobody else may write; locked for the duration of a
 //! run (a lock left by a dead process is taken over; the lock file is removed at every exit);
 //! never silently reused (its earlier reports are read back for `--resume` by
-//! `crate::resume`). Also the one home of the file operations
-//! in it: every file is created new (never through a symbolic link, never reusing what is
-//! there), an existing one is opened without following a link, and the directory is synced
-//! after a rename.
+//! `crate::resume`). [`ReportFile`] names the files it holds. How each file is created or
+//! opened (new and private, never through a link) is `crate::private_file`'s.
 //!
 //! Invariants: two live runs never write the same report directory; nothing custimport writes
 //! in it lands outside it; the content of a file it did not write is never printed.
