@@ -12,6 +12,8 @@ mod cli;
 mod config;
 mod embedded;
 mod exit;
+#[cfg(test)]
+mod fixtures;
 mod help;
 mod http;
 mod journal;

@@ -1,8 +1,6 @@
 //! Unit tests of `pipeline::read`.
 use super::*;
 use crate::input::{Format, InputOptions};
-use crate::provider::nxlink::Nxlink;
-use crate::secret::Secret;
 use crate::stop::Reason;
 
 #[test]
@@ -20,21 +18,7 @@ fn after_a_stop_done_rows_stay_done_and_the_rest_is_unread() {
         header_row: None,
     })
     .unwrap();
-    let provider = Arc::new(Nxlink::new(
-        crate::provider::nxlink::Credentials {
-            access_key: "k".into(),
-            access_secret: Secret::new("s"),
-            tenant_id: 1,
-            app_key: "a".into(),
-        },
-        crate::provider::nxlink::Options {
-            mode: crate::provider::nxlink::Mode::Merge,
-            strict_binding: false,
-            algorithm: crate::sign::Algorithm::Md5,
-            phone_region: None,
-            ..Default::default()
-        },
-    ));
+    let provider = Arc::new(crate::fixtures::nxlink());
     let schema = Schema::of(&*provider);
     let header: Vec<String> = vec!["name".into(), "phone".into()];
     let (plan, _) = Plan::for_header(&schema, &header, &[]).unwrap();

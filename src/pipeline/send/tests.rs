@@ -11,21 +11,9 @@ use super::*;
 use crate::http::{Reply, TransportKind};
 use crate::input::RecordData;
 use crate::provider::itnio::{Itnio, Person};
-use crate::secret::Secret;
 
 fn itnio() -> Arc<Itnio> {
-    Arc::new(Itnio::new(
-        crate::provider::itnio::Credentials {
-            api_key: "k".into(),
-            api_secret: Secret::new("s"),
-            app_id: "a".into(),
-            job_id: 9,
-        },
-        crate::provider::itnio::Options {
-            call_record_dup: false,
-            ..Default::default()
-        },
-    ))
+    Arc::new(crate::fixtures::itnio())
 }
 
 fn item(row: u64) -> Item<Person> {

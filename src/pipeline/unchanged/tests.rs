@@ -3,30 +3,18 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use super::*;
-use crate::config::Secret;
 use crate::input::RecordData;
 use crate::pipeline::Event;
-use crate::provider::itnio::{Itnio, Person};
+use crate::provider::itnio::Person;
 use crate::provider::nxlink::{Customer, Mode, Nxlink, Prepared};
 use crate::state::writer::{Writer, MAX_WAIT};
 use crate::state::{Fingerprint, ScopeSpec};
 
 fn nx(mode: Mode) -> Nxlink {
-    Nxlink::new(
-        crate::provider::nxlink::Credentials {
-            access_key: "AK".into(),
-            access_secret: Secret::new("never stored"),
-            tenant_id: 7,
-            app_key: "app".into(),
-        },
-        crate::provider::nxlink::Options {
-            mode,
-            strict_binding: false,
-            algorithm: crate::sign::Algorithm::Md5,
-            phone_region: None,
-            ..Default::default()
-        },
-    )
+    crate::fixtures::nxlink_with(crate::provider::nxlink::Options {
+        mode,
+        ..Default::default()
+    })
 }
 
 fn customer(name: &str, wa: Option<&str>, sms: Option<&str>, email: Option<&str>) -> Prepared {
@@ -87,24 +75,13 @@ fn nxlink_keys_are_the_first_contact() {
     let a = p.state_account();
     assert_eq!(
         (a.account.as_str(), a.tenant, a.app.as_str(), a.job),
-        ("AK", Some(7), "app", None)
+        ("fme2na3kdi3ki", Some(123), "46oKF=os", None)
     );
 }
 
 #[test]
 fn itnio_sends_what_the_body_carries_keyed_by_phone() {
-    let p = Itnio::new(
-        crate::provider::itnio::Credentials {
-            api_key: "K".into(),
-            api_secret: Secret::new("never stored"),
-            app_id: "A".into(),
-            job_id: 9,
-        },
-        crate::provider::itnio::Options {
-            call_record_dup: false,
-            ..Default::default()
-        },
-    );
+    let p = crate::fixtures::itnio();
     let mut properties = serde_json::Map::new();
     properties.insert("amount".into(), "100".into());
     let person = Person {

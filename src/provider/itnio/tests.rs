@@ -5,18 +5,7 @@ use super::*;
 use crate::provider::{Cell, Mapped, Observed, RetryKind, RowAnswer};
 
 fn it() -> Itnio {
-    Itnio::new(
-        crate::provider::itnio::Credentials {
-            api_key: "bD8JFiq9".into(),
-            api_secret: Secret::new("secretExample"),
-            app_id: "LILIN888".into(),
-            job_id: 9,
-        },
-        crate::provider::itnio::Options {
-            call_record_dup: false,
-            ..Default::default()
-        },
-    )
+    crate::fixtures::itnio()
 }
 
 fn mapped<'a>(

@@ -9,21 +9,7 @@ use super::*;
 use crate::provider::{Cell, Mapped, Observed, RetryKind, RowAnswer};
 
 fn nx() -> Nxlink {
-    Nxlink::new(
-        crate::provider::nxlink::Credentials {
-            access_key: "fme2na3kdi3ki".into(),
-            access_secret: Secret::new("abciiiko2k3"),
-            tenant_id: 123,
-            app_key: "46oKF=os".into(),
-        },
-        crate::provider::nxlink::Options {
-            mode: Mode::Merge,
-            strict_binding: false,
-            algorithm: Algorithm::Md5,
-            phone_region: None,
-            ..Default::default()
-        },
-    )
+    crate::fixtures::nxlink()
 }
 
 fn field(name: &str) -> usize {
