@@ -25,7 +25,7 @@ mod table;
 mod table_types;
 
 pub use plan::is_valid_international;
-use plan::{is_valid, parse, plan, region_of, ParseError, Plan, Source, MAX_NSN, MIN_NSN};
+use plan::{is_valid, parse, plan, region_of, NumberingPlan, ParseError, Source, MAX_NSN, MIN_NSN};
 
 /// itnio: an encrypted id has at most this many characters.
 const MAX_ENCRYPTED: usize = 32;
@@ -34,7 +34,7 @@ const EXAMPLES: usize = 2;
 
 /// A region with a numbering plan (an ISO 3166-1 alpha-2 code libphonenumber knows).
 #[derive(Clone, Copy)]
-pub struct Region(&'static Plan);
+pub struct Region(&'static NumberingPlan);
 
 impl std::fmt::Debug for Region {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -66,7 +66,7 @@ impl Desc {
 }
 
 /// One region's numbering plan, compiled from the crate's metadata.
-pub(super) struct Plan {
+pub(super) struct NumberingPlan {
     /// `ID`, or `001` for a non-geographic entity.
     pub(super) id: &'static str,
     /// An English name for messages.
@@ -90,9 +90,9 @@ pub(super) struct Plan {
     pub(super) leading: Option<Pattern>,
 }
 
-impl std::fmt::Debug for Plan {
+impl std::fmt::Debug for NumberingPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Plan({})", self.id)
+        write!(f, "NumberingPlan({})", self.id)
     }
 }
 
@@ -130,8 +130,8 @@ pub(super) fn transform_rule(rule: &str) -> String {
     out
 }
 
-impl Plan {
-    pub(super) fn compile(meta: &'static TableRegion) -> Plan {
+impl NumberingPlan {
+    pub(super) fn compile(meta: &'static TableRegion) -> NumberingPlan {
         let typed = meta.types;
         let mut lengths: Vec<usize> = typed
             .iter()
@@ -160,7 +160,7 @@ impl Plan {
                 .filter(|p| !p.is_empty())
                 .map(|p| Pattern::new(regex::escape(p), false)),
         };
-        Plan {
+        NumberingPlan {
             id: meta.id,
             name: english_name(meta.id),
             code: meta.code,
@@ -179,7 +179,7 @@ impl Plan {
     }
 
     /// The regions sharing this one's country calling code.
-    pub(super) fn siblings(&'static self) -> &'static [&'static Plan] {
+    pub(super) fn siblings(&'static self) -> &'static [&'static NumberingPlan] {
         regions(self.code)
     }
 
@@ -234,22 +234,22 @@ impl Plan {
 /// Each region's plan, compiled on first use and kept for the life of the process (compiling
 /// a region's patterns costs milliseconds, using them nanoseconds); indexed like
 /// `table::REGIONS`.
-pub(super) static PLANS: LazyLock<Box<[OnceLock<Plan>]>> =
+pub(super) static PLANS: LazyLock<Box<[OnceLock<NumberingPlan>]>> =
     LazyLock::new(|| table::REGIONS.iter().map(|_| OnceLock::new()).collect());
 
 /// The plan of a region id (`ID`).
-pub(super) fn plan(id: &str) -> Option<&'static Plan> {
+pub(super) fn plan(id: &str) -> Option<&'static NumberingPlan> {
     plan_at(table::REGIONS.binary_search_by(|r| r.id.cmp(id)).ok()?)
 }
 
 /// The plan of `table::REGIONS[i]`.
-pub(super) fn plan_at(i: usize) -> Option<&'static Plan> {
+pub(super) fn plan_at(i: usize) -> Option<&'static NumberingPlan> {
     let meta = table::REGIONS.get(i)?;
-    Some(PLANS.get(i)?.get_or_init(|| Plan::compile(meta)))
+    Some(PLANS.get(i)?.get_or_init(|| NumberingPlan::compile(meta)))
 }
 
 /// The regions of each country calling code, once looked up.
-pub(super) static BY_CODE: [OnceLock<&'static [&'static Plan]>; 1000] =
+pub(super) static BY_CODE: [OnceLock<&'static [&'static NumberingPlan]>; 1000] =
     [const { OnceLock::new() }; 1000];
 
 /// Which numbers are assigned country calling codes.
@@ -265,14 +265,14 @@ pub(super) static CODES: LazyLock<Vec<bool>> = LazyLock::new(|| {
 
 /// The regions sharing a country calling code: the main one first, then by id (the order
 /// of libphonenumber's country-code map). Empty when the code is not assigned.
-pub(super) fn regions(code: u16) -> &'static [&'static Plan] {
+pub(super) fn regions(code: u16) -> &'static [&'static NumberingPlan] {
     let Some(slot) = BY_CODE.get(usize::from(code)) else {
         return &[];
     };
     slot.get_or_init(|| {
         // The table is sorted by id: the main region first, the others keep that order.
         let of_code = || (table::REGIONS.iter().enumerate()).filter(|(_, r)| r.code == code);
-        let plans: Vec<&'static Plan> = of_code()
+        let plans: Vec<&'static NumberingPlan> = of_code()
             .filter(|(_, r)| r.main)
             .chain(of_code().filter(|(_, r)| !r.main))
             .filter_map(|(i, _)| plan_at(i))
@@ -282,7 +282,10 @@ pub(super) fn regions(code: u16) -> &'static [&'static Plan] {
 }
 
 /// The regions of a country calling code (`near`'s siblings when it is its own).
-pub(super) fn regions_of(near: &'static Plan, code: u16) -> &'static [&'static Plan] {
+pub(super) fn regions_of(
+    near: &'static NumberingPlan,
+    code: u16,
+) -> &'static [&'static NumberingPlan] {
     if code == near.code {
         near.siblings()
     } else {
@@ -314,7 +317,7 @@ pub(super) struct Parsed {
     pub(super) nsn: String,
     pub(super) source: Source,
     /// The plan the national prefix was judged by.
-    pub(super) plan: &'static Plan,
+    pub(super) plan: &'static NumberingPlan,
 }
 
 /// Why a number did not parse (libphonenumber's `NumberParseException` types).
@@ -344,7 +347,7 @@ pub(super) fn extract_code(digits: &str) -> Option<(u16, &str)> {
 /// libphonenumber's `maybeExtractCountryCode` for a number without `+`: the region's IDD, or
 /// the region's own code written without `+`. `Ok(None)`: no country code (a national number).
 pub(super) fn code_without_plus<'d>(
-    default: &'static Plan,
+    default: &'static NumberingPlan,
     digits: &'d str,
 ) -> Result<Option<(u16, Cow<'d, str>, Source)>, ParseError> {
     if let Some(m) = (default.idd.as_ref()).and_then(|idd| idd.regex()?.find(digits)) {
@@ -377,7 +380,7 @@ pub(super) fn code_without_plus<'d>(
 /// libphonenumber's `parse(number, defaultRegion)` for `digits` (already stripped of
 /// separators), written with a leading `+` or not.
 pub(super) fn parse(
-    default: &'static Plan,
+    default: &'static NumberingPlan,
     plus: bool,
     digits: &str,
 ) -> Result<Parsed, ParseError> {
@@ -440,7 +443,11 @@ pub(super) fn parse(
 
 /// libphonenumber's `getRegionCodeForNumber`: among the regions of the code, the one whose
 /// leading digits the number has, else the first for which it is a number of some type.
-pub(super) fn region_of(near: &'static Plan, code: u16, nsn: &str) -> Option<&'static Plan> {
+pub(super) fn region_of(
+    near: &'static NumberingPlan,
+    code: u16,
+    nsn: &str,
+) -> Option<&'static NumberingPlan> {
     match regions_of(near, code) {
         [] => None,
         [only] => Some(only),

@@ -1,6 +1,7 @@
 //! Generated: libphonenumber's numbering plans as the `phonenumber` crate ships them, the
-//! fields `Plan::compile` reads, one entry per region sorted by id and code. Kept in the source so
-//! that no run deserialises the crate's whole database (tens of milliseconds, megabytes);
+//! fields `NumberingPlan::compile` reads, one entry per region sorted by id and code. Kept
+//! in the source so that no run deserialises the crate's whole database (tens of
+//! milliseconds, megabytes);
 //! the test `plan_table_is_the_crates_metadata` fails when they differ. To regenerate:
 //! `CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata`.
 

@@ -8,7 +8,7 @@ pub(super) struct TableDesc {
     pub(super) local: &'static [u16],
 }
 
-/// One region: the metadata fields `Plan::compile` (plan.rs) reads.
+/// One region: the metadata fields `NumberingPlan::compile` (plan.rs) reads.
 pub(super) struct TableRegion {
     pub(super) id: &'static str,
     pub(super) code: u16,

@@ -485,8 +485,9 @@ fn render_table() -> String {
     metas.sort_by_key(|m| (m.id().to_owned(), m.country_code()));
     let mut out = String::from(
         "//! Generated: libphonenumber's numbering plans as the `phonenumber` crate ships them, the\n\
-         //! fields `Plan::compile` reads, one entry per region sorted by id and code. Kept in the source so\n\
-         //! that no run deserialises the crate's whole database (tens of milliseconds, megabytes);\n\
+         //! fields `NumberingPlan::compile` reads, one entry per region sorted by id and code. Kept\n\
+         //! in the source so that no run deserialises the crate's whole database (tens of\n\
+         //! milliseconds, megabytes);\n\
          //! the test `plan_table_is_the_crates_metadata` fails when they differ. To regenerate:\n\
          //! `CUSTIMPORT_WRITE_PLAN_TABLE=1 cargo test --lib plan_table_is_the_crates_metadata`.\n\n\
 ",
