@@ -8,19 +8,19 @@ use assert_cmd::Command;
 use custimport_sandbox::{Sandbox, SandboxConfig};
 use serde_json::Value;
 
-pub struct TestEnv {
-    pub dir: tempfile::TempDir,
-    pub rt: tokio::runtime::Runtime,
-    pub sandbox: Option<Sandbox>,
-    pub base_url: String,
+pub(crate) struct TestEnv {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) sandbox: Option<Sandbox>,
+    pub(crate) base_url: String,
 }
 
 impl TestEnv {
-    pub fn new() -> TestEnv {
+    pub(crate) fn new() -> TestEnv {
         TestEnv::with(SandboxConfig::default())
     }
 
-    pub fn with(cfg: SandboxConfig) -> TestEnv {
+    pub(crate) fn with(cfg: SandboxConfig) -> TestEnv {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -40,7 +40,7 @@ impl TestEnv {
 
     /// A temp dir and the command preset for a sandbox already serving at `base_url` (a
     /// `custimport sandbox` process, say); the readers ask that sandbox.
-    pub fn at(base_url: &str) -> TestEnv {
+    pub(crate) fn at(base_url: &str) -> TestEnv {
         TestEnv {
             dir: tempfile::tempdir().unwrap(),
             rt: tokio::runtime::Builder::new_current_thread()
@@ -52,14 +52,14 @@ impl TestEnv {
         }
     }
 
-    pub fn latency(ms: u64) -> TestEnv {
+    pub(crate) fn latency(ms: u64) -> TestEnv {
         TestEnv::with(SandboxConfig {
             latency: Duration::from_millis(ms),
             ..Default::default()
         })
     }
 
-    pub fn faults(spec: &str, seed: u64) -> TestEnv {
+    pub(crate) fn faults(spec: &str, seed: u64) -> TestEnv {
         TestEnv::with(SandboxConfig {
             faults: spec.parse().unwrap(),
             fault_seed: seed,
@@ -67,23 +67,23 @@ impl TestEnv {
         })
     }
 
-    pub fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
-    pub fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    pub(crate) fn write(&self, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
         let p = self.path(name);
         std::fs::write(&p, content).unwrap();
         p
     }
 
-    pub fn out(&self) -> PathBuf {
+    pub(crate) fn out(&self) -> PathBuf {
         self.path("out")
     }
 
     /// `custimport` with no ambient configuration: a clean environment, the sandbox's
     /// credentials in the environment, the sandbox as base URL.
-    pub fn bare(&self) -> Command {
+    pub(crate) fn bare(&self) -> Command {
         let mut c = Command::from_std(self.std_bare());
         c.timeout(Duration::from_secs(120));
         c
@@ -99,7 +99,7 @@ impl TestEnv {
         c
     }
 
-    pub fn cmd(&self, provider: &str) -> Command {
+    pub(crate) fn cmd(&self, provider: &str) -> Command {
         let mut c = Command::from_std(self.std_cmd(provider));
         c.timeout(Duration::from_secs(120));
         c
@@ -107,7 +107,7 @@ impl TestEnv {
 
     /// [`TestEnv::cmd`] as a plain `std::process::Command`, for a test that waits for the
     /// process itself (to read its resource usage, say).
-    pub fn std_cmd(&self, provider: &str) -> std::process::Command {
+    pub(crate) fn std_cmd(&self, provider: &str) -> std::process::Command {
         let mut c = self.std_bare();
         c.env("CUSTIMPORT_NXLINK_ACCESS_KEY", "sandbox")
             .env("CUSTIMPORT_NXLINK_ACCESS_SECRET", "sandbox-secret")
@@ -126,16 +126,16 @@ impl TestEnv {
         c
     }
 
-    pub fn read(&self, name: &str) -> String {
+    pub(crate) fn read(&self, name: &str) -> String {
         std::fs::read_to_string(self.out().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
-    pub fn summary(&self) -> Value {
+    pub(crate) fn summary(&self) -> Value {
         serde_json::from_str(&self.read("summary.json")).unwrap()
     }
 
     /// CSV report rows as maps from column to cell.
-    pub fn csv_rows(&self, name: &str) -> Vec<Vec<(String, String)>> {
+    pub(crate) fn csv_rows(&self, name: &str) -> Vec<Vec<(String, String)>> {
         read_csv(&self.out().join(name))
     }
 
@@ -148,16 +148,16 @@ impl TestEnv {
     }
 
     /// What the sandbox holds for nxlink (its inspection answer must be a list).
-    pub fn held_nxlink(&self) -> Vec<Value> {
+    pub(crate) fn held_nxlink(&self) -> Vec<Value> {
         list(self.get("/_sandbox/nxlink/customers"))
     }
 
     /// What the sandbox holds in an itnio job (its inspection answer must be a list).
-    pub fn held_itnio(&self, job: u64) -> Vec<Value> {
+    pub(crate) fn held_itnio(&self, job: u64) -> Vec<Value> {
         list(self.get(&format!("/_sandbox/itnio/jobs/{job}")))
     }
 
-    pub fn stats(&self) -> Value {
+    pub(crate) fn stats(&self) -> Value {
         self.get("/_sandbox/stats")
     }
 }
@@ -179,7 +179,7 @@ fn list(v: Value) -> Vec<Value> {
     }
 }
 
-pub fn read_csv(path: &Path) -> Vec<Vec<(String, String)>> {
+pub(crate) fn read_csv(path: &Path) -> Vec<Vec<(String, String)>> {
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -198,7 +198,7 @@ pub fn read_csv(path: &Path) -> Vec<Vec<(String, String)>> {
 }
 
 /// The value of `col` in a report row.
-pub fn cell<'a>(row: &'a [(String, String)], col: &str) -> &'a str {
+pub(crate) fn cell<'a>(row: &'a [(String, String)], col: &str) -> &'a str {
     row.iter()
         .find(|(k, _)| k == col)
         .map(|(_, v)| v.as_str())
@@ -206,7 +206,7 @@ pub fn cell<'a>(row: &'a [(String, String)], col: &str) -> &'a str {
 }
 
 /// Rows of a report keyed by `custimport_row` (failed) or `row` (success).
-pub fn by_row(
+pub(crate) fn by_row(
     rows: &[Vec<(String, String)>],
     col: &str,
 ) -> std::collections::BTreeMap<u64, Vec<(String, String)>> {
@@ -217,7 +217,7 @@ pub fn by_row(
 
 /// Wait for a spawned `custimport` to exit and return its code; kill it and fail the test
 /// after `limit` (a hang, not a slow run: limits are tens of seconds).
-pub fn wait_for_exit(mut child: std::process::Child, limit: Duration) -> i32 {
+pub(crate) fn wait_for_exit(mut child: std::process::Child, limit: Duration) -> i32 {
     let start = std::time::Instant::now();
     loop {
         if let Some(st) = child.try_wait().unwrap() {
@@ -232,7 +232,7 @@ pub fn wait_for_exit(mut child: std::process::Child, limit: Duration) -> i32 {
 }
 
 /// `custimport sandbox ARGS` started as a child process, and the URL it says it listens on.
-pub fn spawn_sandbox_command(args: &[&str]) -> (std::process::Child, String) {
+pub(crate) fn spawn_sandbox_command(args: &[&str]) -> (std::process::Child, String) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("custimport"))
         .arg("sandbox")
