@@ -94,12 +94,7 @@ pub(crate) async fn answer(
             abort.notify_one();
             return std::future::pending().await;
         }
-        FaultKind::Garbage => {
-            let mut r = Response::new(Body::whole(GARBAGE.as_bytes()));
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
-            r
-        }
+        FaultKind::Garbage => garbage(),
         FaultKind::Truncated => {
             let half = answer.len() / 2;
             json(
@@ -119,17 +114,7 @@ pub(crate) async fn answer(
         }
         FaultKind::Skew => refusal(req.provider, (1004, -4), "timestamp expired", &mut event),
         FaultKind::Stray => json(StatusCode::OK, add_stray(req.provider, answer)),
-        FaultKind::Throttle => match req.provider {
-            Provider::Nxlink => retry_after(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
-            Provider::Itnio => json(
-                StatusCode::OK,
-                to_json(&json!({
-                    "status": "-52",
-                    "reason": "Concurrency exceeds the account's maximum",
-                    "data": null
-                })),
-            ),
-        },
+        FaultKind::Throttle => throttled(req.provider),
         FaultKind::VagueMissing
         | FaultKind::VagueNull
         | FaultKind::VagueEmpty
@@ -138,40 +123,15 @@ pub(crate) async fn answer(
         FaultKind::Omit
         | FaultKind::ContradictBoth
         | FaultKind::ContradictTwice
-        | FaultKind::Miscount => {
-            event.row = fault.row(req.rows);
-            event.phone = event.row.and_then(|i| req.phone(i));
-            json(
-                StatusCode::OK,
-                reshape_items(fault.kind, event.row, req.rows, answer),
-            )
-        }
-        FaultKind::FullwidthCn
+        | FaultKind::Miscount
+        | FaultKind::FullwidthCn
         | FaultKind::FullwidthPlus
         | FaultKind::FullwidthText
-        | FaultKind::Anon => {
-            event.row = fault.row(req.rows);
-            event.phone = event.row.and_then(|i| req.phone(i));
-            let line = match (fault.kind, &event.phone) {
-                (FaultKind::Anon, _) | (_, None) => ANON_LINE.to_owned(),
-                (kind, Some(phone)) => variant_line(kind, phone),
-            };
-            json(StatusCode::OK, add_line(answer, line))
-        }
+        | FaultKind::Anon => about_a_row(req, fault, answer, &mut event),
         FaultKind::Redirect301
         | FaultKind::Redirect302
         | FaultKind::Redirect307
-        | FaultKind::Redirect308 => {
-            let location = format!(
-                "{}{REDIRECTED_PREFIX}{}/{}",
-                req.host.map_or(String::new(), |h| format!("http://{h}")),
-                req.provider.as_str(),
-                req.rows
-            );
-            let response = redirect(fault.kind, &location);
-            event.location = Some(location);
-            response
-        }
+        | FaultKind::Redirect308 => redirected(req, fault.kind, &mut event),
         FaultKind::Huge => {
             let (head, tail) = perfect_halves(req);
             let total = plan.huge_mb.saturating_mul(1 << 20);
@@ -179,21 +139,85 @@ pub(crate) async fn answer(
         }
         FaultKind::Endless => stream(Generated::endless(perfect_halves(req).0)),
         FaultKind::Escape => refusal(req.provider, (22000, -35), ESCAPE_MESSAGE, &mut event),
-        FaultKind::Param => match req.provider {
-            Provider::Nxlink => refusal(req.provider, (1002, 0), "parameter error", &mut event),
-            Provider::Itnio => refusal(
-                req.provider,
-                (0, -27),
-                itnio::status_reason(-27),
-                &mut event,
-            ),
-        },
+        FaultKind::Param => param_refusal(req.provider, &mut event),
         // Kinds of several forms are resolved to one before they get here.
         FaultKind::Vague | FaultKind::Contradict | FaultKind::Fullwidth | FaultKind::Redirect => {
             json(StatusCode::OK, answer)
         }
     };
     app.events.push(event);
+    response
+}
+
+/// An HTML page where JSON was expected.
+fn garbage() -> Response<Body> {
+    let mut r = Response::new(Body::whole(GARBAGE.as_bytes()));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/html"));
+    r
+}
+
+/// The whole request refused with the provider's parameter error.
+fn param_refusal(provider: Provider, event: &mut Event) -> Response<Body> {
+    match provider {
+        Provider::Nxlink => refusal(provider, (1002, 0), "parameter error", event),
+        Provider::Itnio => refusal(provider, (0, -27), itnio::status_reason(-27), event),
+    }
+}
+
+/// The provider's "slow down": nxlink's HTTP 429, itnio's status -52 in an HTTP 200.
+fn throttled(provider: Provider) -> Response<Body> {
+    match provider {
+        Provider::Nxlink => retry_after(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests"),
+        Provider::Itnio => json(
+            StatusCode::OK,
+            to_json(&json!({
+                "status": "-52",
+                "reason": "Concurrency exceeds the account's maximum",
+                "data": null
+            })),
+        ),
+    }
+}
+
+/// The faults about one row of the batch (its item left out or contradicted, the items
+/// miscounted, its line in another spelling or anonymous): the row drawn and its phone go in
+/// the event.
+fn about_a_row(
+    req: &Request<'_>,
+    fault: Fault,
+    answer: Vec<u8>,
+    event: &mut Event,
+) -> Response<Body> {
+    event.row = fault.row(req.rows);
+    event.phone = event.row.and_then(|i| req.phone(i));
+    let body = match fault.kind {
+        FaultKind::FullwidthCn
+        | FaultKind::FullwidthPlus
+        | FaultKind::FullwidthText
+        | FaultKind::Anon => {
+            let line = match (fault.kind, &event.phone) {
+                (FaultKind::Anon, _) | (_, None) => ANON_LINE.to_owned(),
+                (kind, Some(phone)) => variant_line(kind, phone),
+            };
+            add_line(answer, line)
+        }
+        kind => reshape_items(kind, event.row, req.rows, answer),
+    };
+    json(StatusCode::OK, body)
+}
+
+/// A redirect to the emulator's own `redirected` route (which answers a perfect success and
+/// applies nothing); the location goes in the event.
+fn redirected(req: &Request<'_>, kind: FaultKind, event: &mut Event) -> Response<Body> {
+    let location = format!(
+        "{}{REDIRECTED_PREFIX}{}/{}",
+        req.host.map_or(String::new(), |h| format!("http://{h}")),
+        req.provider.as_str(),
+        req.rows
+    );
+    let response = redirect(kind, &location);
+    event.location = Some(location);
     response
 }
 

@@ -142,18 +142,7 @@ fn process(
         checked.push((phone, fields, text));
     }
     // The test hooks: checked before the store is touched, so a refusal changes nothing.
-    let rules = &app.injector.plan().refusals;
-    if !rules.is_empty() {
-        if let Some(status) = checked
-            .iter()
-            .find_map(|(phone, _, _)| rules.code(Provider::Itnio, phone))
-        {
-            return Err(refuse(status, status_reason(status)));
-        }
-    }
-    if let Some(r) = checked.iter().find_map(|(_, p, _)| hook_refusal(p)) {
-        return Err(r);
-    }
+    hooks(app, &checked)?;
     let mut store = app.itnio.lock().unwrap_or_else(|e| e.into_inner());
     let held = store.job(job);
     let mut lines = Vec::new();
@@ -176,6 +165,23 @@ fn process(
         }
     }
     Ok(lines)
+}
+
+/// The test hooks' refusals (`--refuse` rules, marked rows) of a checked batch, if any.
+fn hooks(app: &App, checked: &[(&str, &Map<String, Value>, Box<str>)]) -> Result<(), Refusal> {
+    let rules = &app.injector.plan().refusals;
+    if !rules.is_empty() {
+        if let Some(status) = checked
+            .iter()
+            .find_map(|(phone, _, _)| rules.code(Provider::Itnio, phone))
+        {
+            return Err(refuse(status, status_reason(status)));
+        }
+    }
+    if let Some(r) = checked.iter().find_map(|(_, p, _)| hook_refusal(p)) {
+        return Err(r);
+    }
+    Ok(())
 }
 
 fn check_headers(app: &App, headers: &HeaderMap) -> Result<(), Refusal> {

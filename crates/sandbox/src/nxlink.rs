@@ -151,16 +151,17 @@ fn envelope(
     serde_json::to_vec(&v).unwrap_or_default()
 }
 
-fn process<'a>(
-    app: &App,
-    headers: &HeaderMap,
-    body: &[u8],
-    parsed: Option<&'a Value>,
-) -> Result<BatchResult<'a>, Refusal> {
-    check_headers(app, headers, body)?;
-    let obj = parsed
-        .and_then(Value::as_object)
-        .ok_or_else(|| refuse(1002, "the body must be a JSON object"))?;
+/// What the body says besides its customers, checked.
+struct Request<'a> {
+    tenant: i64,
+    mode: Mode,
+    strict: bool,
+    customers: &'a Vec<Value>,
+}
+
+/// The body's fields around its customers: the tenant and app key (the emulator's account),
+/// no unknown field, `type`, `strict_binding`, and 1 to 100 customers.
+fn request_fields(obj: &serde_json::Map<String, Value>) -> Result<Request<'_>, Refusal> {
     let tenant = obj
         .get("tenant_id")
         .and_then(Value::as_i64)
@@ -194,6 +195,30 @@ fn process<'a>(
     if customers.is_empty() || customers.len() > MAX_CUSTOMERS {
         return Err(refuse(1002, "customers: must hold 1 to 100 customers"));
     }
+    Ok(Request {
+        tenant,
+        mode,
+        strict,
+        customers,
+    })
+}
+
+fn process<'a>(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+    parsed: Option<&'a Value>,
+) -> Result<BatchResult<'a>, Refusal> {
+    check_headers(app, headers, body)?;
+    let obj = parsed
+        .and_then(Value::as_object)
+        .ok_or_else(|| refuse(1002, "the body must be a JSON object"))?;
+    let Request {
+        tenant,
+        mode,
+        strict,
+        customers,
+    } = request_fields(obj)?;
     for (i, c) in customers.iter().enumerate() {
         check_customer(i, c).map_err(|m| refuse(1002, m))?;
     }
@@ -209,19 +234,7 @@ fn process<'a>(
         }
     }
     // Copy or serialise outside the lock; the lock only covers lookups and inserts.
-    let received = customer_texts(body).filter(|t| t.len() == customers.len());
-    let texts: Vec<Option<Box<[u8]>>> = customers
-        .iter()
-        .zip(&unknown_seats)
-        .enumerate()
-        .map(|(i, (c, seat))| match (c.as_object(), seat) {
-            (Some(row), None) => Some(match &received {
-                Some(texts) => texts[i].into(),
-                None => to_text(row),
-            }),
-            _ => None,
-        })
-        .collect();
+    let texts = stored_texts(body, customers, &unknown_seats);
     let mut fail_items = Vec::new();
     let mut success_items = Vec::with_capacity(customers.len());
     let mut store = app.nxlink.lock().unwrap_or_else(|e| e.into_inner());
@@ -262,6 +275,28 @@ fn process<'a>(
         fail_items,
         success_items,
     })
+}
+
+/// The text each customer is stored as: the JSON it was received as (or serialised again when
+/// the body cannot be cut into its customers); none for a row naming an unknown seat.
+fn stored_texts(
+    body: &[u8],
+    customers: &[Value],
+    unknown_seats: &[Option<&str>],
+) -> Vec<Option<Box<[u8]>>> {
+    let received = customer_texts(body).filter(|t| t.len() == customers.len());
+    customers
+        .iter()
+        .zip(unknown_seats)
+        .enumerate()
+        .map(|(i, (c, seat))| match (c.as_object(), seat) {
+            (Some(row), None) => Some(match &received {
+                Some(texts) => texts[i].into(),
+                None => to_text(row),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 fn check_headers(app: &App, headers: &HeaderMap, body: &[u8]) -> Result<(), Refusal> {
