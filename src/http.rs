@@ -251,5 +251,8 @@ pub(crate) fn parse_retry_after(v: &str, now: SystemTime) -> Option<Duration> {
     Some(d.min(RETRY_AFTER_CAP))
 }
 
+mod connect;
+pub(crate) use connect::{connect, Connection};
+
 #[cfg(test)]
 mod tests;

@@ -18,8 +18,8 @@ use anyhow::anyhow;
 use tokio::sync::mpsc;
 
 use crate::config::{Endpoint, ProviderChoice, Settings};
-use crate::embedded;
 use crate::exit::{Exit, Fatal, UsageContext};
+use crate::http;
 use crate::input::{Format, Identity, Input};
 use crate::journal::{self, Journal};
 use crate::mapping::{parse_maps, KeyPlan, Plan, PlanLine, Schema};
@@ -120,7 +120,7 @@ async fn import_with<P: Provider>(
     let lock = lock_out_dir(&run.settings.out_dir, run.resume, run.settings.dry_run())?;
     let identity = run.identity(&opened.input)?;
     let resume = run.load_resume(identity.as_ref())?;
-    let mut connection = embedded::connect(&run.settings, run.provider.spec().path).await?;
+    let mut connection = http::connect(&run.settings, run.provider.spec().path).await?;
     let incremental = open_state(&*run.provider, &run.settings)?;
     let resumed_unchanged = resume.as_ref().is_some_and(|r| r.has_unchanged());
     if resumed_unchanged && run.settings.state.is_none() {
@@ -317,7 +317,7 @@ impl<P: Provider> Run<P> {
         outputs: Outputs,
         resume: Option<Arc<Resume>>,
         incremental: Option<Incremental>,
-        connection: &mut embedded::Connection,
+        connection: &mut http::Connection,
         identity: Option<&Identity>,
     ) -> Result<RunResult, Fatal> {
         let settings = &self.settings;
@@ -371,7 +371,7 @@ impl<P: Provider> Run<P> {
     /// Send every batch (a dry run only counts them). Returns the request counters.
     async fn send(
         &self,
-        connection: &mut embedded::Connection,
+        connection: &mut http::Connection,
         batches: mpsc::Receiver<Batch<P::Customer>>,
         events: mpsc::Sender<Event<P::Customer>>,
         shared: &Shared,
