@@ -117,7 +117,7 @@ run() {
         "import json,sys; s=json.load(sys.stdin); print(s['requests'], s['throttled'])")
     ok=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['succeeded'])" \
         "$out/summary.json" 2>/dev/null || echo 0)
-    echo "$(python3 -c "print(round($t1 - $t0, 2))") $stats $ok $rc"
+    echo "$(python3 -c "print(round($t1 - $t0, 3))") $stats $ok $rc"
 }
 
 TSV=$RES/adaptive.tsv
@@ -166,14 +166,14 @@ for r in csv.DictReader(open(tsv), delimiter="\t"):
     d, f = float(r["defaults_s"]), float(r["fixed_s"])
     pct = lambda t, n: f"{100 * int(t) / max(1, int(n)):.1f} % ({t}/{n})"
     flag = "" if r["defaults_exit"] == "0" and r["fixed_exit"] == "0" else f" (exit {r['defaults_exit']}/{r['fixed_exit']})"
-    print(f"| {r['limit']} | {d:.1f} s | `{r['fixed']}` {f:.1f} s | {100 * f / d:.0f} % "
+    print(f"| {r['limit']} | {d:.1f} s | `{r['fixed']}` {f:.1f} s | {100 * f / d:.1f} % "
           f"| {pct(r['defaults_throttled'], r['defaults_requests'])} / {pct(r['fixed_throttled'], r['fixed_requests'])} "
           f"| {r['defaults_succeeded']} / {r['fixed_succeeded']}{flag} |")
 if ceiling:
     wall, requests, throttled, ok, rc = ceiling.split()
     ideal = rows32 / 100 * 0.05 / 32
-    print(f"\nFixed `--concurrency 32` at 50 ms latency, {rows32:,} rows: {float(wall):.2f} s against a ceiling of "
-          f"{ideal:.2f} s (rows / 100 × 50 ms / 32): {100 * ideal / float(wall):.0f} % "
+    print(f"\nFixed `--concurrency 32` at 50 ms latency, {rows32:,} rows: {float(wall):.3f} s against a ceiling of "
+          f"{ideal:.2f} s (rows / 100 × 50 ms / 32): {100 * ideal / float(wall):.1f} % "
           f"({ok} rows succeeded, exit {rc}).")
 EOF
 cat "$RES/adaptive.md"

@@ -17,6 +17,10 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::input::{Cells, RecordData};
+// Reports are created by the one routine that creates files in the report directory (new,
+// private, never through a link).
+use crate::private_file::create_private;
+use crate::provider::rules::mask_phone;
 use outdir::ReportFile;
 
 /// The columns the failure report appends to the input's.
@@ -373,11 +377,6 @@ impl<W: Write> FailedWriter<W> {
         }
     }
 }
-
-/// Reports are created by the report directory's one creation routine (new, private, never
-/// through a link).
-use crate::private_file::create_private;
-use crate::provider::rules::mask_phone;
 
 /// A report written under a temporary name and renamed into place once complete, so a
 /// report file is never seen half-written. What is written reaches the temporary file as the
