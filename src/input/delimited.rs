@@ -66,7 +66,11 @@ pub(super) fn from_reader(
             Chosen::Io(e) => io_error(e),
             Chosen::Invalid(e) => e,
         })?;
-    let skip = opts.header_row.map_or(0, |n| n.saturating_sub(1) as usize);
+    let skip = match opts.header_row {
+        Some(n) => n.saturating_sub(1) as usize,
+        // Excel's `sep=;` first line names the delimiter; the header is the line below it.
+        None => usize::from(dialect::starts_with_sep_line(&head)),
+    };
     let hint = if encoding.is_ascii_compatible() {
         suggest_encoding(header_bytes(&head, delimiter, skip), encoding)
     } else {

@@ -100,6 +100,14 @@ pub fn sniff_dialect(sample: &[u8], complete: bool, skip: Option<usize>) -> Dial
     }
 }
 
+/// Whether `head` (the start of a text input, ASCII-compatible) begins with Excel's `sep=X`
+/// line: it names the delimiter and is not the header.
+pub(super) fn starts_with_sep_line(head: &[u8]) -> bool {
+    let line_end = memchr::memchr2(b'\r', b'\n', head).unwrap_or(head.len());
+    let first = head.get(..line_end.min(16)).unwrap_or_default();
+    sep_line(&String::from_utf8_lossy(first)).is_some()
+}
+
 /// The delimiter named by Excel's `sep=X` first line, and the text after that line.
 fn sep_line(text: &str) -> Option<(u8, &str)> {
     let line_end = text.find(['\r', '\n']).unwrap_or(text.len());

@@ -546,3 +546,53 @@ fn a_semicolon_export_with_commas_inside_quotes_is_read_as_semicolons() {
         stderr(&out)
     );
 }
+
+/// Excel's "CSV (semicolon)" export as some tools write it: a first line `sep=;` naming the
+/// delimiter, CRLF line ends, decimal commas. The line names the delimiter and is not the
+/// header: the file imports as it is, its rows numbered from the line below the header, the
+/// failure report starting at the header; `--header-row 2` reads it the same.
+#[test]
+fn an_excel_sep_line_is_skipped_without_header_row() {
+    let env = TestEnv::new();
+    let text = "sep=;\r\n\
+                Name;WhatsApp;Umsatz\r\n\
+                Müller, Hans;+4915112345678;1.234,56\r\n\
+                Weiß, Anna;not a phone;987,10\r\n";
+    let input = env.write("export.csv", text);
+    let out = env.cmd("nxlink").arg(&input).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        held(&env)["Müller, Hans"]["whats_app_phone"],
+        "4915112345678",
+        "{:?}",
+        held(&env)
+    );
+    assert_eq!(held(&env).len(), 1);
+    let success = by_row(&env.csv_rows("success.csv"), "row");
+    assert_eq!(success.keys().copied().collect::<Vec<_>>(), vec![1]);
+    let failed = by_row(&env.csv_rows("failed.csv"), "custimport_row");
+    assert_eq!(failed.keys().copied().collect::<Vec<_>>(), vec![2]);
+    assert_eq!(cell(&failed[&2], "custimport_code"), "invalid_phone");
+    assert!(
+        cell(&failed[&2], "custimport_error").starts_with("line 4: "),
+        "{:?}",
+        failed[&2]
+    );
+    let report = env.read("failed.csv");
+    assert!(
+        report.starts_with("Name,WhatsApp,Umsatz,custimport_row,"),
+        "{report}"
+    );
+
+    // The same file with --header-row 2: the same rows, the same numbers.
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let out = env
+        .cmd("nxlink")
+        .args(["--header-row", "2"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let again = by_row(&env.csv_rows("success.csv"), "row");
+    assert_eq!(again.keys().copied().collect::<Vec<_>>(), vec![1]);
+}
