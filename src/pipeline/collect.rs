@@ -203,7 +203,10 @@ impl<P: Provider> Collector<P> {
                 synced = std::time::Instant::now();
             }
             self.tick();
-            std::thread::sleep(LINGER);
+            // Once every sender is gone there is nothing to gather: the run ends at once.
+            if !rx.is_closed() {
+                std::thread::sleep(LINGER);
+            }
         }
         self.sync_journal();
         if let Some(warning) = self.recorder.as_mut().and_then(Recorder::finish) {
