@@ -144,18 +144,21 @@ impl RetryPolicy {
     /// rest of the file would only grind through the same failure: the run stops, and the rows
     /// stay pending for `--resume`.
     fn give_up(&self, attempts: &Attempts, retry: Retry, facts: &Facts<'_>) -> Decision {
-        let tries = u64::from(self.retries) + 1;
+        let tries = match self.retries {
+            0 => "1 attempt".to_owned(),
+            n => format!("{} attempts", u64::from(n) + 1),
+        };
         if !facts.reached {
             return Decision::Stop {
                 message: format!(
-                    "cannot reach {}: {} (after {tries} attempts). Check --base-url and the network, then run again with --resume",
+                    "cannot reach {}: {} (after {tries}). Check --base-url and the network, then run again with --resume",
                     facts.url, retry.message,
                 ),
             };
         }
         Decision::GiveUp {
             code: retry.code,
-            message: format!("gave up after {tries} attempts: {}", retry.message),
+            message: format!("gave up after {tries}: {}", retry.message),
             maybe_applied: attempts.maybe_applied,
         }
     }

@@ -83,7 +83,7 @@ fn no_retries_is_one_attempt_per_batch() {
         got.iter()
             .all(|(_, outcome, code, message)| outcome == "unknown"
                 && code == "http_500"
-                && message == "gave up after 1 attempts: the provider answered HTTP 500"),
+                && message == "gave up after 1 attempt: the provider answered HTTP 500"),
         "{got:?}"
     );
 }

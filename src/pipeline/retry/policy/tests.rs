@@ -55,7 +55,10 @@ fn wait(n: u64) -> Decision {
 fn gave_up(attempts: u32, code: &str, maybe_applied: bool) -> Decision {
     Decision::GiveUp {
         code: code.into(),
-        message: format!("gave up after {attempts} attempts: {code} said"),
+        message: match attempts {
+            1 => format!("gave up after 1 attempt: {code} said"),
+            n => format!("gave up after {n} attempts: {code} said"),
+        },
         maybe_applied,
     }
 }
