@@ -507,6 +507,14 @@ pub(crate) fn state_for_command(c: &CommonArgs, env: Env<'_>) -> Result<PathBuf,
         .and_then(|name| file.profile.get(name))
         .and_then(|p| p.provider.clone());
     let providers = match named.as_deref() {
+        Some(p) if provider::spec_named(p).is_none() => {
+            let name = c.profile.as_deref().unwrap_or_default();
+            let known: Vec<&str> = provider::spec::SPECS.map(|s| s.name).to_vec();
+            return Err(Fatal::usage(anyhow!(
+                "profile {name:?} is for provider {p:?}, which is none of {}: correct `provider` in [profile.{name}]",
+                known.join(", ")
+            )));
+        }
         Some(p) => vec![p.to_owned()],
         None => provider::spec::SPECS.map(|s| s.name.to_owned()).to_vec(),
     };

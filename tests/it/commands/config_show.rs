@@ -367,6 +367,22 @@ fn state_without_a_profile_takes_a_sections_state_and_refuses_two() {
     );
     let out = run(&env, &["--profile", "p", "state", "path"], &[]);
     assert_eq!(text(&out).0, "it.db\n", "{:?}", text(&out));
+    // A profile naming a provider custimport does not know settles nothing: exit 2, naming it
+    // (it used to read the last provider's section).
+    env.write(
+        "custimport.toml",
+        "[nxlink]\nstate = \"nx.db\"\n[itnio]\nstate = \"it.db\"\n[profile.p]\nprovider = \"foo\"\n",
+    );
+    let out = run(&env, &["--profile", "p", "state", "path"], &[]);
+    assert_eq!(out.status.code(), Some(2), "{:?}", text(&out));
+    let (stdout, stderr) = text(&out);
+    assert_eq!(stdout, "");
+    assert!(
+        stderr.contains(
+            "profile \"p\" is for provider \"foo\", which is none of nxlink, itnio: correct `provider` in [profile.p]"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
