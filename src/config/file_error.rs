@@ -4,139 +4,29 @@
 //! printed; its message is only matched against a few fixed phrases to pick a hint.
 
 use std::path::Path;
+use std::sync::LazyLock;
 
-/// The sections of the config file and their keys (kept equal to `FileConfig`'s fields by a
-/// unit test).
-pub(super) const SECTIONS: &[(&str, &[&str])] = &[
-    (
-        "nxlink",
-        &[
-            "access_key",
-            "access_secret",
-            "tenant_id",
-            "app_key",
-            "base_url",
-            "region",
-            "mode",
-            "strict_binding",
-            "phone_region",
-            "rejected_ok",
-            "metrics_file",
-            "header_row",
-            "date_order",
-            "format",
-            "sheet",
-            "delimiter",
-            "encoding",
-            "max_field_size",
-            "map",
-            "batch_size",
-            "concurrency",
-            "rate",
-            "retries",
-            "timeout",
-            "backoff_ms",
-            "give_up_after",
-            "out",
-            "max_failures",
-            "no_bisect",
-            "json",
-            "quiet",
-            "no_progress",
-            "mask_pii",
-            "skip_unchanged",
-            "state",
-        ],
-    ),
-    (
-        "itnio",
-        &[
-            "api_key",
-            "api_secret",
-            "app_id",
-            "base_url",
-            "job",
-            "call_record_dup",
-            "phone_region",
-            "encrypted_phones",
-            "rejected_ok",
-            "metrics_file",
-            "header_row",
-            "format",
-            "sheet",
-            "delimiter",
-            "encoding",
-            "max_field_size",
-            "map",
-            "batch_size",
-            "concurrency",
-            "rate",
-            "retries",
-            "timeout",
-            "backoff_ms",
-            "give_up_after",
-            "out",
-            "max_failures",
-            "no_bisect",
-            "json",
-            "quiet",
-            "no_progress",
-            "mask_pii",
-            "skip_unchanged",
-            "state",
-        ],
-    ),
-    (
-        "profile",
-        &[
-            "provider",
-            "access_key",
-            "access_secret",
-            "tenant_id",
-            "app_key",
-            "region",
-            "mode",
-            "strict_binding",
-            "api_key",
-            "api_secret",
-            "app_id",
-            "job",
-            "call_record_dup",
-            "encrypted_phones",
-            "base_url",
-            "phone_region",
-            "rejected_ok",
-            "metrics_file",
-            "header_row",
-            "date_order",
-            "format",
-            "sheet",
-            "delimiter",
-            "encoding",
-            "max_field_size",
-            "map",
-            "batch_size",
-            "concurrency",
-            "rate",
-            "retries",
-            "timeout",
-            "backoff_ms",
-            "give_up_after",
-            "out",
-            "max_failures",
-            "no_bisect",
-            "json",
-            "quiet",
-            "no_progress",
-            "mask_pii",
-            "skip_unchanged",
-            "state",
-        ],
-    ),
-];
+use super::sections::{keys_of, ItnioSection, NxlinkSection, Profile};
+use super::FileConfig;
 
-/// Keys of the file outside any section (kept equal to `FileConfig`'s by the same test).
-pub(super) const TOP_LEVEL_KEYS: &[&str] = &["state"];
+/// The sections of the config file and their keys, in the order the section structs declare
+/// them (read from the structs themselves: see [`keys_of`]).
+pub(super) static SECTIONS: LazyLock<[(&str, &[&str]); 3]> = LazyLock::new(|| {
+    [
+        ("nxlink", keys_of::<NxlinkSection>()),
+        ("itnio", keys_of::<ItnioSection>()),
+        ("profile", keys_of::<Profile>()),
+    ]
+});
+
+/// Keys of the file outside any section: `FileConfig`'s fields but the sections.
+pub(super) static TOP_LEVEL_KEYS: LazyLock<Vec<&str>> = LazyLock::new(|| {
+    keys_of::<FileConfig>()
+        .iter()
+        .copied()
+        .filter(|k| SECTIONS.iter().all(|(s, _)| s != k))
+        .collect()
+});
 
 /// Describe a TOML error in `text`, read from `path`.
 pub(super) fn describe(path: &Path, text: &str, err: &toml::de::Error) -> String {

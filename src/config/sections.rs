@@ -3,8 +3,8 @@
 //! snake_case; a profile holds any of them (both providers' keys) and optionally `provider`.
 //!
 //! serde cannot refuse unknown keys of a flattened struct, so the import options are written
-//! into each section by [`section!`]; `file_error::SECTIONS` lists the same keys (a unit test
-//! keeps them equal).
+//! into each section by [`section!`]; the config-file errors read each section's keys from the
+//! struct itself ([`keys_of`]), so there is no second list to keep equal.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -187,5 +187,41 @@ section! {
         metrics_file: PathBuf,
         header_row: i64,
         date_order: String,
+    }
+}
+
+/// The field names serde expects of the struct `T`, in declaration order: what `T`'s derived
+/// `Deserialize` hands to `deserialize_struct`, caught by a deserializer that reads nothing.
+/// Empty for a type that is not a struct.
+pub(super) fn keys_of<T: serde::de::DeserializeOwned>() -> &'static [&'static str] {
+    let mut fields = None;
+    let _ = T::deserialize(Fields(&mut fields));
+    fields.unwrap_or_default()
+}
+
+/// The deserializer of [`keys_of`]: it records the fields it is asked for and fails.
+struct Fields<'a>(&'a mut Option<&'static [&'static str]>);
+
+impl<'de> serde::Deserializer<'de> for Fields<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = Some(fields);
+        Err(serde::de::Error::custom("fields read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+        ignored_any
     }
 }

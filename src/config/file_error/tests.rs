@@ -4,7 +4,7 @@ use super::*;
 #[test]
 fn sections_match_the_file_config() {
     // serde names the expected fields of an unknown one: they must be ours.
-    for (section, keys) in SECTIONS {
+    for (section, keys) in SECTIONS.iter() {
         let header = match *section {
             "profile" => "profile.x",
             s => s,
@@ -18,7 +18,7 @@ fn sections_match_the_file_config() {
         assert_eq!(m.matches('`').count(), 2 * (keys.len() + 1), "{m}");
     }
     let e = toml::from_str::<super::super::FileConfig>("[zzz]\n").unwrap_err();
-    for k in TOP_LEVEL_KEYS {
+    for k in TOP_LEVEL_KEYS.iter() {
         assert!(e.message().contains(&format!("`{k}`")), "{}", e.message());
     }
     assert_eq!(
@@ -27,6 +27,20 @@ fn sections_match_the_file_config() {
         "{}",
         e.message()
     );
+}
+
+#[test]
+fn the_keys_are_the_section_structs_fields_in_order() {
+    assert_eq!(TOP_LEVEL_KEYS.as_slice(), ["state"]);
+    let (_, nxlink) = SECTIONS[0];
+    assert_eq!(&nxlink[..2], ["access_key", "access_secret"]);
+    assert_eq!(nxlink.last(), Some(&"state"));
+    assert!(nxlink.contains(&"date_order") && !nxlink.contains(&"job"));
+    let (_, itnio) = SECTIONS[1];
+    assert!(itnio.contains(&"job") && !itnio.contains(&"tenant_id"));
+    let (_, profile) = SECTIONS[2];
+    assert_eq!(profile.first(), Some(&"provider"));
+    assert!(profile.contains(&"tenant_id") && profile.contains(&"job"));
 }
 
 #[test]
