@@ -275,23 +275,21 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
         "app_key": credentials.app_key,
     });
     let region_used = options.phone_region;
-    let nx = Nxlink::new(credentials, options);
-    let base = nxlink_base_url(args, c, s.base_url.as_deref(), env);
-    let state = state_for_import(c, file.state.as_deref(), env)?;
-    let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
-    let mut settings = cron.apply(common(
-        c,
-        &args.input,
-        ProviderChoice::Nxlink(nx),
-        base,
-        warnings,
-    )?);
-    settings.input.header_row = header_row;
+    let built = Built {
+        choice: ProviderChoice::Nxlink(Nxlink::new(credentials, options)),
+        base: nxlink_base_url(args, c, s.base_url.as_deref(), env),
+        account,
+        region_used,
+        header_row,
+    };
+    let section = SectionKeys {
+        phone_region: s.phone_region.is_some(),
+        header_row: s.header_row.is_some(),
+        rejected_ok: s.rejected_ok,
+        metrics_file: s.metrics_file.as_deref(),
+    };
+    let mut settings = provider_settings(c, &args.input, &file, warnings, section, built, env)?;
     let shape = &mut settings.shape;
-    common_shape(shape, c, s.phone_region.is_some(), region_used);
-    header_row_shape(shape, c, s.header_row.is_some(), header_row);
-    state_shape(shape, c, file.state.is_some(), state.as_deref());
-    shape.set("account", account, true);
     shape.set("mode", name_of(mode), args.mode.is_some());
     shape.set(
         "date_order",
@@ -300,7 +298,7 @@ fn nxlink_once(args: &NxlinkArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settin
     );
     let strict = args.strict_binding;
     shape.set("strict_binding", json!(strict), strict);
-    Ok(Settings { state, ..settings })
+    Ok(settings)
 }
 
 /// A value-enum's name as the command line spells it.
@@ -396,23 +394,21 @@ fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings
     }
     let account = json!({"api_key": credentials.api_key, "app_id": credentials.app_id});
     let (region_used, encrypted) = (options.phone_region, options.encrypted_phones);
-    let it = Itnio::new(credentials, options);
-    let base = itnio_base_url(c, s.base_url.as_deref(), env);
-    let state = state_for_import(c, file.state.as_deref(), env)?;
-    let cron = Cron::of(c, s.rejected_ok, s.metrics_file.as_deref());
-    let mut settings = cron.apply(common(
-        c,
-        &args.input,
-        ProviderChoice::Itnio(it),
-        base,
-        warnings,
-    )?);
-    settings.input.header_row = header_row;
+    let built = Built {
+        choice: ProviderChoice::Itnio(Itnio::new(credentials, options)),
+        base: itnio_base_url(c, s.base_url.as_deref(), env),
+        account,
+        region_used,
+        header_row,
+    };
+    let section = SectionKeys {
+        phone_region: s.phone_region.is_some(),
+        header_row: s.header_row.is_some(),
+        rejected_ok: s.rejected_ok,
+        metrics_file: s.metrics_file.as_deref(),
+    };
+    let mut settings = provider_settings(c, &args.input, &file, warnings, section, built, env)?;
     let shape = &mut settings.shape;
-    common_shape(shape, c, s.phone_region.is_some(), region_used);
-    header_row_shape(shape, c, s.header_row.is_some(), header_row);
-    state_shape(shape, c, file.state.is_some(), state.as_deref());
-    shape.set("account", account, true);
     shape.set(
         "job",
         args.job.map_or(Value::Null, |j| json!(j)),
@@ -425,6 +421,48 @@ fn itnio_once(args: &ItnioArgs, c: &CommonArgs, env: Env<'_>) -> Result<Settings
         json!(encrypted),
         args.encrypted_phones || s.encrypted_phones.is_some(),
     );
+    Ok(settings)
+}
+
+/// A provider's settings as built from its section and flags, before what both share.
+struct Built {
+    choice: ProviderChoice,
+    base: GivenBaseUrl,
+    /// The account's public names, recorded for `--resume`.
+    account: Value,
+    region_used: Option<phone::Region>,
+    header_row: Option<u32>,
+}
+
+/// Which shared keys the provider's config section sets (for the recorded options), and its
+/// cron keys.
+struct SectionKeys<'a> {
+    phone_region: bool,
+    header_row: bool,
+    rejected_ok: Option<bool>,
+    metrics_file: Option<&'a Path>,
+}
+
+/// What both providers' settings share once the provider is built: the run's common settings,
+/// the cron options, the header row, the state database, and their recorded values.
+fn provider_settings(
+    c: &CommonArgs,
+    input: &Path,
+    file: &FileConfig,
+    warnings: Vec<String>,
+    section: SectionKeys<'_>,
+    built: Built,
+    env: Env<'_>,
+) -> Result<Settings, Fatal> {
+    let state = state_for_import(c, file.state.as_deref(), env)?;
+    let cron = Cron::of(c, section.rejected_ok, section.metrics_file);
+    let mut settings = cron.apply(common(c, input, built.choice, built.base, warnings)?);
+    settings.input.header_row = built.header_row;
+    let shape = &mut settings.shape;
+    common_shape(shape, c, section.phone_region, built.region_used);
+    header_row_shape(shape, c, section.header_row, built.header_row);
+    state_shape(shape, c, file.state.is_some(), state.as_deref());
+    shape.set("account", built.account, true);
     Ok(Settings { state, ..settings })
 }
 
