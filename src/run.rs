@@ -173,12 +173,12 @@ impl<P: Provider> Run<P> {
         if settings.resume && crate::input::is_stream_path(&settings.input.path) {
             return Err(resume_of_stream(settings));
         }
+        // The error's variant says whether its message names the input already.
         let input = Input::open(&settings.input).map_err(|e| {
-            let msg = e.to_string();
-            if msg.contains(name.as_str()) {
-                Fatal::usage(anyhow!(msg))
+            if e.names_input() {
+                Fatal::usage(anyhow!("{e}"))
             } else {
-                Fatal::usage(anyhow!("{name}: {msg}"))
+                Fatal::usage(anyhow!("{name}: {e}"))
             }
         })?;
         for w in &input.warnings {

@@ -145,10 +145,7 @@ fn read_header(
     let Some(raw) = raw else {
         return Ok(Vec::new());
     };
-    let original = records.header(raw, hint).map_err(|e| match e.to_string() {
-        m if m.contains("try --encoding") => e,
-        m => InputError::Invalid(format!("{m}{note}")),
-    })?;
+    let original = records.header(raw, hint, note)?;
     records.parser = Some(parser);
     Ok(original)
 }
@@ -169,7 +166,7 @@ fn first_data_record(
         } else {
             note
         };
-        return Err(InputError::Invalid(format!(
+        return Err(InputError::Named(format!(
             "{name}: read as {} (--encoding), it holds no data rows{note}",
             label(encoding)
         )));
@@ -194,7 +191,7 @@ fn header_raw<'p>(
     name: &str,
 ) -> Result<Option<&'p RawRecord>, Chosen> {
     let short = |n: usize| {
-        Chosen::Invalid(InputError::Invalid(format!(
+        Chosen::Invalid(InputError::Named(format!(
             "--header-row {}: {name} has only {n} non-blank lines",
             skip + 1
         )))
@@ -230,7 +227,7 @@ fn choose_delimiter(
     };
     if given.is_some_and(|d| matches!(d, b'"' | b'\r' | b'\n')) {
         let message = "the delimiter cannot be a quote or a line break";
-        return Err(Chosen::Invalid(InputError::Invalid(message.to_string())));
+        return Err(Chosen::Invalid(InputError::Unnamed(message.to_string())));
     }
     let one;
     let candidates: &[u8] = match given {
@@ -311,8 +308,15 @@ struct CsvRecords {
 }
 
 impl CsvRecords {
-    /// Validates and decodes the header record: its names as written.
-    fn header(&self, raw: &RawRecord, hint: Option<&str>) -> Result<Vec<String>, InputError> {
+    /// Validates and decodes the header record: its names as written. A refusal's message
+    /// ends with `note` (what the input reads as, with `--encoding`), unless it names the
+    /// encoding to try (`hint`) itself.
+    fn header(
+        &self,
+        raw: &RawRecord,
+        hint: Option<&str>,
+        note: &str,
+    ) -> Result<Vec<String>, InputError> {
         let path = &self.path;
         let line = raw.line;
         if let Some((opened, last)) = raw.unterminated {
@@ -321,19 +325,19 @@ impl CsvRecords {
             } else {
                 String::new()
             };
-            return Err(InputError::Invalid(format!(
-                "line {opened}: a quote opened in the header is never closed{swallowed}"
+            return Err(InputError::Unnamed(format!(
+                "line {opened}: a quote opened in the header is never closed{swallowed}{note}"
             )));
         }
         if raw.too_big {
-            return Err(InputError::Invalid(format!(
-                "line {line}: the header has more than {} columns or bytes beyond the record size cap",
+            return Err(InputError::Unnamed(format!(
+                "line {line}: the header has more than {} columns or bytes beyond the record size cap{note}",
                 parser::MAX_FIELDS
             )));
         }
         if let Some(i) = raw.too_large {
-            return Err(InputError::Invalid(format!(
-                "line {line}: header column {} is longer than {} bytes",
+            return Err(InputError::Unnamed(format!(
+                "line {line}: header column {} is longer than {} bytes{note}",
                 i + 1,
                 self.max_field_bytes
             )));
@@ -341,11 +345,10 @@ impl CsvRecords {
         let mut names = Vec::with_capacity(raw.len());
         for bytes in raw.fields() {
             let Ok(text) = self.decoder.decode(bytes) else {
-                let hint = hint
-                    .map(|h| format!("; try --encoding {h}"))
-                    .unwrap_or_default();
-                return Err(InputError::Invalid(format!(
-                    "the header of {path} (line {line}) is not valid {}{hint}",
+                let tail =
+                    hint.map_or_else(|| note.to_owned(), |h| format!("; try --encoding {h}"));
+                return Err(InputError::Named(format!(
+                    "the header of {path} (line {line}) is not valid {}{tail}",
                     self.label
                 )));
             };

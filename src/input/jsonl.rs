@@ -57,7 +57,7 @@ pub(super) fn from_reader(
     let first = records.next().transpose()?;
     if let (None, Some(given)) = (&first, opts.encoding) {
         let note = wrong_encoding_note(looks_like.as_deref(), given);
-        return Err(InputError::Invalid(format!(
+        return Err(InputError::Named(format!(
             "{name}: read as {} (--encoding), it holds no data lines{}",
             label(encoding),
             if note.is_empty() {

@@ -133,16 +133,43 @@ pub struct Problem {
 }
 
 /// Errors that stop reading altogether (exit 2 when nothing was sent yet).
+///
+/// Whether a message names the input is said by its variant, never found in its text: [`Io`]
+/// and [`Named`] messages name the input themselves (by the name [`display_name`] gives) and
+/// are shown as they are; an [`Unnamed`] message does not, and whoever shows it puts the
+/// input's name in front (`a.csv: line 1: …`). See [`InputError::names_input`].
+///
+/// [`Io`]: InputError::Io
+/// [`Named`]: InputError::Named
+/// [`Unnamed`]: InputError::Unnamed
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// Reading failed; the message starts with the input's name (`a.csv: …`).
     #[error("{path}: {source}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
+    /// The message names the input where its sentence needs it (`a.csv is not UTF-8 text …`,
+    /// `--header-row 5: a.csv has only 1 non-blank lines`).
     #[error("{0}")]
-    Invalid(String),
+    Named(String),
+    /// The message does not name the input (`line 1: a quote opened in the header is never
+    /// closed`): shown after the input's name.
+    #[error("{0}")]
+    Unnamed(String),
+}
+
+impl InputError {
+    /// Whether the message names the input itself; when it does not, the caller puts the
+    /// input's name in front of it.
+    pub fn names_input(&self) -> bool {
+        match self {
+            InputError::Io { .. } | InputError::Named(_) => true,
+            InputError::Unnamed(_) => false,
+        }
+    }
 }
 
 /// An open input: its header (CSV/TSV) and a stream of records.
@@ -337,3 +364,6 @@ pub fn starts_with_bom(path: &std::path::Path) -> bool {
         || head[..n].starts_with(&[0xFF, 0xFE])
         || head[..n].starts_with(&[0xFE, 0xFF])
 }
+
+#[cfg(test)]
+mod tests;

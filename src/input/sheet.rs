@@ -85,7 +85,8 @@ enum Msg {
         last_row: Option<u32>,
     },
     Rows(Vec<Row>),
-    /// Reading failed; nothing follows.
+    /// Reading failed; nothing follows. The message names the workbook (the reading thread
+    /// builds every one from its name), so it becomes an [`InputError::Named`].
     Failed(String),
 }
 
@@ -103,7 +104,7 @@ pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputE
     let path = opts.path.clone();
     let name = display_name(&path);
     if origin.is_stream() {
-        return Err(InputError::Invalid(format!(
+        return Err(InputError::Named(format!(
             "{name}: spreadsheets are read from files, not from standard input or a pipe: save the workbook and give its path"
         )));
     }
@@ -112,16 +113,16 @@ pub(super) fn open(opts: &InputOptions, origin: &Origin) -> Result<Input, InputE
     std::thread::Builder::new()
         .name("custimport-sheet".into())
         .spawn(move || produce::produce(&path, format, choice.as_deref(), max, &tx))
-        .map_err(|e| InputError::Invalid(format!("cannot start the sheet reader: {e}")))?;
+        .map_err(|e| InputError::Unnamed(format!("cannot start the sheet reader: {e}")))?;
     let (sheet, first_col, last_row) = match rx.recv() {
         Ok(Msg::Opened {
             name,
             first_col,
             last_row,
         }) => (name, first_col, last_row),
-        Ok(Msg::Failed(msg)) => return Err(InputError::Invalid(msg)),
+        Ok(Msg::Failed(msg)) => return Err(InputError::Named(msg)),
         _ => {
-            return Err(InputError::Invalid(format!(
+            return Err(InputError::Named(format!(
                 "{name}: the sheet reader stopped"
             )))
         }
@@ -192,7 +193,7 @@ struct SheetRecords {
 }
 
 impl SheetRecords {
-    /// The next non-empty row, or an error the thread reported.
+    /// The next non-empty row, or an error the thread reported (naming the workbook).
     fn next_row(&mut self) -> Option<Result<Row, String>> {
         loop {
             if let Some(row) = self.pending.next() {
@@ -228,7 +229,7 @@ impl SheetRecords {
             match self.next_row() {
                 None if header_row.is_some() => break None,
                 None => return Ok((None, Vec::new())),
-                Some(Err(msg)) => return Err(InputError::Invalid(msg)),
+                Some(Err(msg)) => return Err(InputError::Named(msg)),
                 Some(Ok(row)) if row.index < wanted => {}
                 Some(Ok(row)) => {
                     break Some(row).filter(|r| header_row.is_none() || r.index == wanted)
@@ -236,7 +237,7 @@ impl SheetRecords {
             }
         };
         let Some(row) = row else {
-            return Err(InputError::Invalid(format!(
+            return Err(InputError::Unnamed(format!(
                 "--header-row {}: row {} of sheet {:?} is empty",
                 wanted + 1,
                 wanted + 1,
@@ -244,7 +245,7 @@ impl SheetRecords {
             )));
         };
         if row.dropped > 0 {
-            return Err(InputError::Invalid(format!(
+            return Err(InputError::Unnamed(format!(
                 "sheet {:?}, header row {}: more than {MAX_ROW_CELLS} cells",
                 self.sheet,
                 u64::from(row.index) + 1
@@ -256,7 +257,7 @@ impl SheetRecords {
         let mut names = vec![String::new(); (last - first) as usize + 1];
         for (col, cell) in &row.cells {
             if let Cell::Error(e) = cell {
-                return Err(InputError::Invalid(format!(
+                return Err(InputError::Unnamed(format!(
                     "sheet {:?}, header cell {}: holds the error value {e}",
                     self.sheet,
                     cell_name(row.index, *col)
@@ -393,7 +394,7 @@ impl Iterator for SheetRecords {
                 self.row += 1;
                 Some(Ok(self.record(row)))
             }
-            Err(msg) => Some(Err(InputError::Invalid(msg))),
+            Err(msg) => Some(Err(InputError::Named(msg))),
         }
     }
 }

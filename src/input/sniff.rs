@@ -70,7 +70,7 @@ pub(super) fn look(
     sample.truncate(n);
     let complete = n < SAMPLE_BYTES;
     if let Some(kind) = workbook_kind(&sample) {
-        return Err(InputError::Invalid(format!(
+        return Err(InputError::Named(format!(
             "{name} is {kind}, not {} text: give the file its workbook extension or --format {}",
             format_word(opts.format),
             kind_format(kind)
@@ -81,7 +81,7 @@ pub(super) fn look(
         if let Some(at) = utf8_error(&sample, complete) {
             let line = 1 + memchr::memchr_iter(b'\n', &sample[..at]).count();
             let guess = looks_like.as_deref().unwrap_or("windows-1252");
-            return Err(InputError::Invalid(format!(
+            return Err(InputError::Named(format!(
                 "{name} is not UTF-8 text (line {line} holds bytes that are not); it looks like {guess}: try --encoding {guess}"
             )));
         }

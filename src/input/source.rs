@@ -62,11 +62,11 @@ fn open_failure(path: &Path, e: &io::Error) -> InputError {
         io::ErrorKind::IsADirectory => "is a directory, not a file".to_string(),
         _ => format!("cannot open: {e}"),
     };
-    InputError::Invalid(format!("{name}: {why}"))
+    InputError::Named(format!("{name}: {why}"))
 }
 
 fn is_a_directory(path: &Path) -> InputError {
-    InputError::Invalid(format!(
+    InputError::Named(format!(
         "{}: is a directory, not a file",
         display_name(path)
     ))

@@ -6,7 +6,7 @@
 use std::io::{Cursor, Write};
 use std::path::PathBuf;
 
-use encoding_rs::{Encoding, GBK, UTF_16LE};
+use encoding_rs::{Encoding, GBK, UTF_16LE, UTF_8};
 use proptest::prelude::*;
 
 use super::from_reader;
@@ -59,7 +59,7 @@ fn message(record: &Record) -> &str {
 
 fn header_error(bytes: &[u8], opts: &InputOptions) -> String {
     match open_with(bytes, opts) {
-        Err(InputError::Invalid(message)) => message,
+        Err(InputError::Unnamed(message)) => message,
         Err(other) => panic!("unexpected error {other}"),
         Ok(_) => panic!("header accepted"),
     }
@@ -274,6 +274,28 @@ fn unterminated_quote_in_header_is_fatal() {
     assert!(message.contains("never closed"), "{message}");
 }
 
+#[test]
+fn a_header_refused_under_a_wrong_encoding_says_what_to_try_once() {
+    // An unclosed quote: the refusal ends with what the input reads as.
+    let utf8 = "姓名,\"phone\n张,1\n".as_bytes();
+    assert_eq!(
+        header_error(utf8, &options(Format::Csv, Some(GBK))),
+        "line 1: a quote opened in the header is never closed (lines 1–2 were read as the header); the file reads as utf-8: try --encoding utf-8"
+    );
+    // A header that does not decode names the encoding to try itself, and only that.
+    let message = match open_with(
+        &gbk("名字,phone\nA,1\n"),
+        &options(Format::Csv, Some(UTF_8)),
+    ) {
+        Err(InputError::Named(message)) => message,
+        other => panic!("expected a named header error, got {:?}", other.err()),
+    };
+    assert_eq!(
+        message,
+        "the header of test.csv (line 1) is not valid utf-8; try --encoding gbk"
+    );
+}
+
 fn write_temp(bytes: &[u8]) -> tempfile::NamedTempFile {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     file.write_all(bytes).unwrap();
@@ -315,7 +337,7 @@ fn gbk_file_read_with_encoding_gbk() {
 fn gbk_file_read_as_utf8_fails_with_a_hint() {
     let file = write_temp(&gbk("姓名,电话\n张三,1\n"));
     let message = match Input::open(&file_options(&file, None)) {
-        Err(InputError::Invalid(message)) => message,
+        Err(InputError::Named(message)) => message,
         other => panic!("expected a header error, got {:?}", other.err()),
     };
     let name = file.path().display().to_string();
@@ -524,7 +546,7 @@ proptest! {
         let input = match open_with(&bytes, &opts) {
             Ok(input) => input,
             // A header that cannot be read is refused with a reason, never a panic.
-            Err(InputError::Invalid(message)) => {
+            Err(InputError::Named(message) | InputError::Unnamed(message)) => {
                 prop_assert!(!message.is_empty());
                 return Ok(());
             }

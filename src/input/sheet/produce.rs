@@ -105,6 +105,7 @@ struct Cx<'a> {
 
 /// Why the reading thread stopped early.
 enum Stop {
+    /// The message names the workbook (`book.xlsx: …`, `--sheet: book.xlsx has no sheet …`).
     Failed(String),
     /// The receiver is gone (the run stopped or the input was dropped).
     Gone,

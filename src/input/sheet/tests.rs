@@ -262,7 +262,7 @@ fn sheets_are_picked_by_name_or_number_and_an_unknown_one_is_listed() {
     let input = Input::open(&options(&path, Some("1"))).unwrap();
     assert_eq!(input.headers, Some(vec!["not data".into()]));
     for choice in ["Leads", "0", "4"] {
-        let Err(InputError::Invalid(msg)) = Input::open(&options(&path, Some(choice))) else {
+        let Err(InputError::Named(msg)) = Input::open(&options(&path, Some(choice))) else {
             panic!("{choice} was accepted");
         };
         assert_eq!(
@@ -303,7 +303,7 @@ fn a_header_with_an_error_is_refused_and_repeated_names_are_numbered() {
     let path = dir.path().join("bad.xlsx");
     wb.save(&path).unwrap();
     match Input::open(&options(&path, Some("1"))) {
-        Err(InputError::Invalid(msg)) => assert_eq!(
+        Err(InputError::Unnamed(msg)) => assert_eq!(
             msg,
             "sheet \"Sheet1\", header cell B1: holds the error value #DIV/0!"
         ),
@@ -348,7 +348,7 @@ fn a_file_that_is_not_a_workbook_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("fake.xlsx");
     std::fs::write(&path, "name,phone\nA,1\n").unwrap();
-    let Err(InputError::Invalid(msg)) = Input::open(&options(&path, None)) else {
+    let Err(InputError::Named(msg)) = Input::open(&options(&path, None)) else {
         panic!("accepted");
     };
     let expected = format!("{}: not a readable workbook of this type (", path.display());

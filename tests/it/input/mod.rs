@@ -3,6 +3,7 @@
 
 mod bombs;
 mod encodings;
+mod error_names;
 mod hostile;
 mod inputs_hardening;
 mod ods_tables;

@@ -30,7 +30,7 @@ proptest! {
         };
         let read = match read_input(opts, bytes.len() + 2) {
             Ok(read) => read,
-            Err(InputError::Invalid(message)) => {
+            Err(InputError::Named(message) | InputError::Unnamed(message)) => {
                 prop_assert!(!message.is_empty());
                 return Ok(());
             }
@@ -87,11 +87,11 @@ proptest! {
             Ok(read) => read,
             // Without --encoding, bytes that are not UTF-8 stop the run naming one to try; with
             // it, an input without a data line is refused.
-            Err(InputError::Invalid(m)) if encoding.is_none() => {
+            Err(InputError::Named(m)) if encoding.is_none() => {
                 prop_assert!(m.contains("is not UTF-8 text") || m.contains("workbook"), "{}", m);
                 return Ok(());
             }
-            Err(InputError::Invalid(m)) => {
+            Err(InputError::Named(m)) => {
                 prop_assert!(m.contains("holds no data lines"), "{}", m);
                 return Ok(());
             }
