@@ -7,8 +7,10 @@
 //! most frequent one) and no bytes after a closing quote, weighted by how many fields that is
 //! (one field scores nothing), times the share of cells that read as a known kind of value
 //! (empty, number, date, time, e-mail, URL, phone number, or text holding no other candidate
-//! delimiter nor a stray quote). The highest score wins, then (when no cell reads as a known
-//! kind) the most consistent table; `,` on a tie or when none splits the sample. Excel's `sep=X` first line names the delimiter outright.
+//! delimiter nor a stray quote). A reading that makes the whole sample one table (no title
+//! lines, every record of its width) wins over one that does not; then the highest score, then
+//! (when no cell reads as a known kind) the most consistent table; `,` on a tie or when none
+//! splits the sample. Excel's `sep=X` first line names the delimiter outright.
 //!
 //! Title lines are the records above the first one that has the table's width and at least two
 //! non-empty cells (a title padded with delimiters, `Report;;;`, has one). The header is that
@@ -50,6 +52,9 @@ struct Reading {
     pattern: f64,
     /// Index of the table's first record.
     start: usize,
+    /// The table is the whole sample: no title lines above it, every record of its width, no
+    /// stray or unterminated quote.
+    whole: bool,
 }
 
 /// Sniffs `sample` (its start, or all of it when `complete`). `skip` records are above the
@@ -70,7 +75,12 @@ pub fn sniff_dialect(sample: &[u8], complete: bool, skip: Option<usize>) -> Dial
             records.pop();
         }
         let reading = read_with(&records, d, skip);
-        let better = |b: &Reading| (reading.score, reading.pattern) > (b.score, b.pattern);
+        // A reading that makes the whole sample one table beats any that needs title lines
+        // above its table: a line read as a title by one delimiter but as the header by
+        // another (`c0_;c1_` above rows whose cells hold commas) is the header.
+        let better = |b: &Reading| {
+            (reading.whole, reading.score, reading.pattern) > (b.whole, b.score, b.pattern)
+        };
         if best.as_ref().is_none_or(|(b, _)| better(b)) {
             best = Some((reading, records));
         }
@@ -129,6 +139,7 @@ fn read_with(records: &[Sampled], delimiter: u8, skip: Option<usize>) -> Reading
         score: 0.0,
         pattern: 0.0,
         start: skip.unwrap_or(0),
+        whole: false,
     };
     if records.is_empty() {
         return nothing;
@@ -161,6 +172,7 @@ fn read_with(records: &[Sampled], delimiter: u8, skip: Option<usize>) -> Reading
         score: pattern * type_share(&records[..start], table, delimiter),
         pattern,
         start,
+        whole: skip.is_none() && start == 0 && fitting == records.len(),
     }
 }
 

@@ -44,6 +44,20 @@ fn with_no_known_cell_the_consistent_table_decides() {
     assert_eq!((d.delimiter, d.header_row), (b',', 1));
 }
 
+/// A line that one delimiter reads as the header and another as a title above a table of
+/// punctuation cells is the header: the reading that makes the whole sample one table wins
+/// (found by `props::readers::csv_tables_read_back_exactly`).
+#[test]
+fn a_whole_table_beats_one_below_a_title_line() {
+    let d = sniff("c0_;c1_\na|';,.\n;,'");
+    assert_eq!((d.delimiter, d.header_row), (b';', 1));
+    let d = sniff("c0_;c1_\n\";'\";,a\n,';,'");
+    assert_eq!((d.delimiter, d.header_row), (b';', 1));
+    // A real title line stays a title: no delimiter reads it into the table.
+    let d = sniff("Customer export\nname;phone\nAni;0812345678\nBudi;0812345679");
+    assert_eq!((d.delimiter, d.header_row), (b';', 2));
+}
+
 /// CleverCSV 0.8.5's score on tests/data/sniff/ (delimiter, quote, header row), as
 /// `bench/sniff_compare.py` measured it and BENCHMARKS.md records it.
 const CLEVERCSV: [usize; 3] = [45, 45, 29];
