@@ -450,9 +450,13 @@ impl<P: Provider> Run<P> {
             }
             Err(failed) => {
                 let ReadFailed { error, observed } = *failed;
-                shared
-                    .stop
-                    .fatal(format!("{name}: reading stopped: {error}"));
+                // Named once: in front, unless the message names the input itself.
+                let said = if error.names_input() {
+                    format!("reading stopped: {error}")
+                } else {
+                    format!("{name}: reading stopped: {error}")
+                };
+                shared.stop.fatal(said);
                 ReadStats {
                     observed,
                     ..ReadStats::default()
