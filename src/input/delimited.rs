@@ -108,6 +108,12 @@ pub(super) fn from_reader(
         .map(|given| wrong_encoding_note(looks_like.as_deref(), given))
         .unwrap_or_default();
     let original = read_header(&mut records, parser, skip, hint.as_deref(), &note)?;
+    // A header cell guarded in a failure report (`'@tag`) names the column `@tag` again, as
+    // its data cells are read without their guard.
+    let original: Vec<String> = original
+        .into_iter()
+        .map(|name| crate::provider::rules::unguard(name.into(), false).into_owned())
+        .collect();
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
     let first = first_data_record(&mut records, opts, &name, encoding, &note)?;

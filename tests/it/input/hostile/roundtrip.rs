@@ -576,3 +576,53 @@ fn dry_run_on_hostile_input_never_contacts_the_sandbox() {
     assert!(env.held_nxlink().is_empty());
     assert!(env.held_itnio(9).is_empty());
 }
+
+/// A header cell the failure report guards (`@tag` written `'@tag`) names the same column when
+/// the report is fed back: an itnio property keeps its name through the fix loop.
+#[test]
+fn a_guarded_header_cell_names_its_column_again_when_fed_back() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "it.csv",
+        "name,phone,@tag,=score\nAnn,6281000201,=x,10\nBob,62abc,+y,7\n",
+    );
+    let code = env
+        .cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&input)
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert_eq!(code, Some(1));
+    let failed = env.read("failed.csv");
+    assert!(
+        failed.starts_with("name,phone,'@tag,'=score,custimport_row,"),
+        "{failed}"
+    );
+    let fixed = env.write("fixed.csv", failed.replace("62abc", "6281000202"));
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let code = env
+        .cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&fixed)
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert_eq!(code, Some(0));
+    let held = env.held_itnio(9);
+    assert_eq!(held.len(), 2);
+    for person in &held {
+        let props = person["properties"].as_object().unwrap();
+        let keys: Vec<&str> = props.keys().map(String::as_str).collect();
+        assert!(
+            keys.contains(&"@tag") && keys.contains(&"=score"),
+            "{person}"
+        );
+        assert!(!keys.iter().any(|k| k.starts_with('\'')), "{person}");
+    }
+    let bob = held.iter().find(|p| p["name"] == "Bob").unwrap();
+    assert_eq!(bob["properties"]["@tag"], "+y");
+    assert_eq!(bob["properties"]["=score"], "7");
+}
