@@ -214,7 +214,7 @@ impl Limiter {
             if s.throttled_at.is_some_and(|t| s.current > t) {
                 s.throttled_at = None;
             }
-            tracing::debug!(
+            tracing::info!(
                 concurrency = s.current,
                 "answers stay fast: one more request in flight"
             );

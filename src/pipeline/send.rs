@@ -79,6 +79,8 @@ pub(crate) struct SendStage<P: Provider> {
     clock: Clock,
     limiter: Limiter,
     rate: Option<DefaultDirectRateLimiter>,
+    /// `--rate N`, as given (for `-v`).
+    fixed_rate: Option<f64>,
     counters: Arc<Counters>,
     events: Sender<Event<P::Customer>>,
     journal: Option<Arc<Journal>>,
@@ -132,6 +134,7 @@ impl<P: Provider> SendStage<P> {
             clock: Clock::default(),
             limiter: options.concurrency.map_or_else(Limiter::auto, Limiter::new),
             rate,
+            fixed_rate: options.rate,
             counters: Arc::new(Counters::default()),
             events,
             journal: shared.journal.clone(),
@@ -460,7 +463,20 @@ async fn send_batch<P: Provider>(
         notes.latency.filter(|_| notes.parts == 1),
     );
     let rate = ctx.pace.as_ref().and_then(super::limiter::Pace::rate);
-    ctx.load.set(ctx.limiter.current(), rate);
+    let concurrency = ctx.limiter.current();
+    ctx.load.set(concurrency, rate);
+    // `-v`: one line per batch, with what the controller holds now.
+    let rate = match rate.or(ctx.fixed_rate) {
+        Some(r) => format!("{r:.2}/s"),
+        None => "auto (not limited)".to_owned(),
+    };
+    tracing::info!(
+        batch = batch.id,
+        requests = notes.parts,
+        concurrency,
+        rate = %rate,
+        "batch done"
+    );
 }
 
 mod attempt;

@@ -70,3 +70,44 @@ fn give_up_after_comes_from_the_config_file_too() {
     assert!(err.contains("for 1 s (--give-up-after)"), "{err}");
     assert_eq!(env.summary()["pending"], json!(10));
 }
+
+/// `-v` says, batch by batch, what the controller holds: the concurrency and the rate.
+#[test]
+fn verbose_shows_the_concurrency_and_rate_of_every_batch() {
+    let env = TestEnv::new();
+    let input = env.write("v.csv", rows(60));
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "10", "-v", "--no-progress"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let batches: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("batch done"))
+        .collect();
+    assert_eq!(batches.len(), 6, "{stderr}");
+    for line in &batches {
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(line.contains("concurrency="), "{line}");
+        assert!(line.contains("rate=auto (not limited)"), "{line}");
+    }
+    // Answers as fast as these raise the concurrency from 4, and -v says so.
+    assert!(
+        stderr.contains("one more request in flight concurrency=5"),
+        "{stderr}"
+    );
+    // A fixed rate is shown as given.
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .args(["--batch-size", "10", "-v", "--no-progress", "--rate", "500"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches("rate=500.00/s").count(), 6, "{stderr}");
+}
