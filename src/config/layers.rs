@@ -351,6 +351,19 @@ fn num(v: f64, (lo, hi): (f64, f64), key: &str, place: &str) -> Result<f64, Fata
     )))
 }
 
+/// `"auto"`, in any case.
+fn is_auto(v: &toml::Value) -> bool {
+    v.as_str()
+        .is_some_and(|s| s.trim().eq_ignore_ascii_case("auto"))
+}
+
+/// The error of an option that takes `"auto"` or a number.
+fn auto_or(key: &str, number: &str, place: &str) -> Fatal {
+    Fatal::usage(anyhow!(
+        "{key} in {place} of the config file must be \"auto\" or {number} ({key} = \"auto\", {key} = 8)"
+    ))
+}
+
 /// Text, or a whole number written without quotes (`sheet = 2`, `max_failures = 10`).
 fn text(v: toml::Value, key: &str, place: &str) -> Result<String, Fatal> {
     match v {
@@ -435,14 +448,40 @@ fn put_numbers(o: &ImportOptions, place: &str, c: &mut CommonArgs) -> Result<(),
             c.batch_size = Some(int(v, (1, 100), "batch_size", place)?);
         }
     }
-    if let Some(v) = o.concurrency {
+    if let Some(v) = &o.concurrency {
         if free(c, "concurrency", false) {
-            c.concurrency = cli::Concurrency::Fixed(int(v, (1, 1024), "concurrency", place)?);
+            c.concurrency = match v {
+                v if is_auto(v) => cli::Concurrency::Auto,
+                toml::Value::Integer(n) => {
+                    cli::Concurrency::Fixed(int(*n, (1, 1024), "concurrency", place)?)
+                }
+                _ => {
+                    return Err(auto_or(
+                        "concurrency",
+                        "a whole number from 1 to 1024",
+                        place,
+                    ))
+                }
+            };
         }
     }
-    if let Some(v) = o.rate {
+    if let Some(v) = &o.rate {
         if free(c, "rate", c.rate.is_some()) {
-            c.rate = Some(cli::Rate::Fixed(num(v, cli::RATE_PER_SEC, "rate", place)?));
+            let (lo, hi) = cli::RATE_PER_SEC;
+            c.rate = Some(match v {
+                v if is_auto(v) => cli::Rate::Auto,
+                toml::Value::Integer(n) => {
+                    cli::Rate::Fixed(num(*n as f64, (lo, hi), "rate", place)?)
+                }
+                toml::Value::Float(x) => cli::Rate::Fixed(num(*x, (lo, hi), "rate", place)?),
+                _ => {
+                    return Err(auto_or(
+                        "rate",
+                        &format!("a number from {lo} to {hi}"),
+                        place,
+                    ))
+                }
+            });
         }
     }
     if let Some(v) = o.retries {

@@ -407,3 +407,69 @@ fn sandbox_credentials_man_page_and_completions() {
         .0
         .contains("custimport__subcmd__config__subcmd__nxlink"));
 }
+
+/// `concurrency` and `rate` take `"auto"` in the config file as on the command line: a profile
+/// brings back the adaptive default over a section's fixed values, and the import runs with it.
+#[test]
+fn concurrency_and_rate_take_auto_in_the_config_file() {
+    let env = TestEnv::new();
+    env.write(
+        "custimport.toml",
+        "[nxlink]\nconcurrency = 2\nrate = 5\n\
+         [profile.adaptive]\nconcurrency = \"auto\"\nrate = \"AUTO\"\n\
+         [profile.decimal]\nrate = 2.5\n\
+         [profile.bad]\nconcurrency = \"fast\"\n",
+    );
+    let shown = |profile: Option<&str>| {
+        let mut args = vec![];
+        if let Some(p) = profile {
+            args.extend(["--profile", p]);
+        }
+        args.extend(["config", "nxlink", "--sandbox"]);
+        let out = run(&env, &args, &[]);
+        assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+        let o = options(&text(&out).0);
+        (
+            option(&o, "concurrency").0.to_owned(),
+            option(&o, "rate").0.to_owned(),
+        )
+    };
+    assert_eq!(shown(None), ("2".to_owned(), "5".to_owned()));
+    assert_eq!(
+        shown(Some("adaptive")),
+        ("auto".to_owned(), "auto".to_owned())
+    );
+    assert_eq!(shown(Some("decimal")).1, "2.5");
+    let out = run(
+        &env,
+        &["--profile", "bad", "config", "nxlink", "--sandbox"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        text(&out).1,
+        "error: concurrency in [profile.bad] of the config file must be \"auto\" or a whole number from 1 to 1024 (concurrency = \"auto\", concurrency = 8)\n"
+    );
+    // An import with the profile runs without the section's fixed rate, as -v tells.
+    let input = env.write(
+        "a.csv",
+        "name,phone\nA,6281000001\nB,6281000002\nC,6281000003\n",
+    );
+    let out = env
+        .cmd("nxlink")
+        .args([
+            "--profile",
+            "adaptive",
+            "--batch-size",
+            "1",
+            "-v",
+            "--no-progress",
+        ])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    let stderr = text(&out).1;
+    assert!(stderr.contains("rate=auto (not limited)"), "{stderr}");
+    assert!(!stderr.contains("rate=5.00/s"), "{stderr}");
+}
