@@ -311,7 +311,7 @@ fn bad_values_and_misspelt_keys_in_a_profile_are_named() {
         ),
         (
             "[profile.nightly]\nconcurrency = \"4\"\n",
-            "error: config file custimport.toml:2:15: concurrency in [profile.nightly]: wrong type of value: must be a whole number (key = 10)",
+            "error: concurrency in [profile.nightly] of the config file must be \"auto\" or a whole number from 1 to 1024 (concurrency = \"auto\", concurrency = 8)\n",
         ),
         (
             "[profile.nightly]\nbatch_size = 101\n",
