@@ -32,6 +32,8 @@ impl Reason {
 pub(crate) struct Stop {
     reason: Arc<AtomicU8>,
     message: Arc<Mutex<Option<String>>>,
+    /// What to do about rows not yet sent, said only when some are pending at the end.
+    pending_advice: Arc<Mutex<Option<String>>>,
     notify: Arc<tokio::sync::Notify>,
 }
 
@@ -47,6 +49,23 @@ impl Stop {
                 *m = Some(message.into());
             }
             self.notify.notify_waiters();
+        }
+        first
+    }
+
+    /// Stop the run for an error, with advice for the rows not yet sent (`run again with
+    /// --resume …`) that [`Stop::message_for`] gives only when some rows are pending; true if
+    /// this call was the first.
+    pub(crate) fn fatal_advising(
+        &self,
+        message: impl Into<String>,
+        pending_advice: impl Into<String>,
+    ) -> bool {
+        let first = self.fatal(message);
+        if first {
+            if let Ok(mut a) = self.pending_advice.lock() {
+                *a = Some(pending_advice.into());
+            }
         }
         first
     }
@@ -73,6 +92,17 @@ impl Stop {
 
     pub(crate) fn message(&self) -> Option<String> {
         self.message.lock().ok().and_then(|m| m.clone())
+    }
+
+    /// The message as the run's end tells it: with the advice for rows not yet sent when
+    /// `pending` rows are left, without it when none are.
+    pub(crate) fn message_for(&self, pending: u64) -> Option<String> {
+        let message = self.message()?;
+        let advice = self.pending_advice.lock().ok().and_then(|a| a.clone());
+        Some(match advice {
+            Some(advice) if pending > 0 => format!("{message}{advice}"),
+            _ => message,
+        })
     }
 
     /// Wait until a stop is requested.

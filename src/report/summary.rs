@@ -154,7 +154,7 @@ impl Summary {
             dry_run,
             valid: dry_run.then_some(counts.valid),
             planned_requests: dry_run.then_some(counts.planned_requests),
-            stopped: stop.message(),
+            stopped: stop.message_for(counts.pending),
             input_changed: None,
         };
         (summary, exit)

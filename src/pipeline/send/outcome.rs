@@ -128,11 +128,11 @@ pub(super) fn judge_suspect<P: Provider>(ctx: &SendStage<P>, leaves: Leaves) {
             s.code = code.clone();
             if s.batches >= SUSPECT_BATCHES {
                 s.armed = false;
-                ctx.stop.set(
-                    Reason::Fatal,
+                ctx.stop.fatal_advising(
                     format!(
-                        "the provider refused every row of the first {SUSPECT_BATCHES} batches with code {code} even one row at a time ({message}): this is a configuration error (account, app, job or endpoint), not bad rows. Fix it, then import failed.csv again for the rows refused so far, and run again with --resume for the rows not yet sent (if any are pending)"
+                        "the provider refused every row of the first {SUSPECT_BATCHES} batches with code {code} even one row at a time ({message}): this is a configuration error (account, app, job or endpoint), not bad rows. Fix it, then import failed.csv again for the rows refused so far"
                     ),
+                    ", and run again with --resume for the rows not yet sent",
                 );
             }
         }

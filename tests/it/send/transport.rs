@@ -493,6 +493,32 @@ fn a_parameter_error_for_every_single_row_is_a_configuration_error() {
         assert_eq!(cell(r, "custimport_code"), "1002");
         assert!(cell(r, "custimport_error").contains("TRACE-1002"));
     }
+    // Rows are pending: the stop says to resume for them.
+    let advice = ", and run again with --resume for the rows not yet sent";
+    let stopped = env.summary()["stopped"].as_str().unwrap().to_owned();
+    assert!(stopped.ends_with(advice), "{stopped}");
+    assert!(stderr.contains(advice), "{stderr}");
+
+    // The same refusal with nothing left to send: the cause, and no --resume.
+    let env = TestEnv::new();
+    input(&env, 12);
+    let out = run(
+        &env,
+        "nxlink",
+        &server.url,
+        &["--batch-size", "4", "--concurrency", "1"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let s = env.summary();
+    assert_eq!(s["pending"], 0, "{s}");
+    assert_eq!(s["failed"], 12, "{s}");
+    let stopped = s["stopped"].as_str().unwrap();
+    assert!(
+        stopped.ends_with("Fix it, then import failed.csv again for the rows refused so far"),
+        "{stopped}"
+    );
+    assert!(!stderr.contains("--resume"), "{stderr}");
 }
 
 #[test]
