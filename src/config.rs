@@ -333,7 +333,9 @@ fn header_row_shape(shape: &mut recorded::Shape, c: &CommonArgs, in_file: bool, 
 /// `--skip-unchanged` and its state database.
 fn state_shape(shape: &mut recorded::Shape, c: &CommonArgs, in_file: bool, state: Option<&Path>) {
     shape.set("skip_unchanged", json!(c.skip_unchanged), c.skip_unchanged);
-    let path = state.map_or(Value::Null, |p| {
+    // `--state` given without `--skip-unchanged` (a resume repeating the run's own value) is
+    // still that value, not "no --state".
+    let path = state.or(c.state.as_deref()).map_or(Value::Null, |p| {
         let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         json!(p.to_string_lossy())
     });

@@ -644,3 +644,54 @@ fn a_journal_with_repeated_entries_resumes_without_claiming_lost_lines() {
     assert_eq!(env.csv_rows("success.csv").len(), 40);
     assert_eq!(env.held_nxlink().len(), 40);
 }
+
+/// `--state` given again with the run's own value is fine on `--resume`, with or without
+/// `--skip-unchanged` (the recorded `--skip-unchanged` is used); another value is refused.
+#[test]
+fn a_resume_may_repeat_the_runs_own_state() {
+    let env = TestEnv::latency(60);
+    let input = env.write("c.csv", national_rows(30));
+    let state = env.path("st/state.db");
+    let state = state.to_str().unwrap();
+    let other = env.path("st/other.db");
+    interrupted(
+        &env,
+        "nxlink",
+        &input,
+        &["--phone-region", "ID", "--skip-unchanged", "--state", state],
+        libc::SIGTERM,
+    );
+    refused(
+        &env,
+        "nxlink",
+        &input,
+        &["--state", other.to_str().unwrap()],
+        &["--state", state, other.to_str().unwrap()],
+    );
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .args(["--resume", "--state", state])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = env.summary();
+    assert_eq!(s["succeeded"], 30, "{s}");
+    assert_eq!(env.held_nxlink().len(), 30);
+    // The resumed run kept --skip-unchanged: the state remembers every row, so the same file
+    // again with it sends nothing.
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let out = env
+        .cmd("nxlink")
+        .arg(&input)
+        .args(["--phone-region", "ID", "--skip-unchanged", "--state", state])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(env.summary()["unchanged"], 30, "{}", env.summary());
+}
