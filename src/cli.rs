@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::input::Format;
 use crate::provider::rules::DateOrder;
@@ -251,7 +251,7 @@ pub(crate) struct ForgetArgs {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct CommonArgs {
     /// TOML config file [default: ./custimport.toml if present, else $XDG_CONFIG_HOME/custimport/config.toml]
-    #[arg(short, long, value_name = "PATH", global = true)]
+    #[arg(short, long, value_name = "PATH", value_hint = ValueHint::FilePath, global = true)]
     pub config: Option<PathBuf>,
 
     /// Take credentials and options from the config file's [profile.NAME] section (also
@@ -324,7 +324,7 @@ pub(crate) struct CommonArgs {
     pub give_up_after: u64,
 
     /// Report directory [default: ./custimport-<provider>-<YYYYMMDD-HHMMSS> (UTC)]
-    #[arg(long, value_name = "DIR", global = true)]
+    #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath, global = true)]
     pub out: Option<PathBuf>,
 
     /// With --out DIR: continue the run recorded there, skipping rows that already have a final outcome
@@ -401,12 +401,12 @@ pub(crate) struct CommonArgs {
 
     /// After every run, write its figures here for node_exporter's textfile collector
     /// (Prometheus text format, replaced atomically); also `metrics_file` in config
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, global = true)]
     pub metrics_file: Option<PathBuf>,
 
     /// The incremental-import state database (also `state` in config) [default:
     /// $XDG_STATE_HOME/custimport/state.db, else ~/.local/state/custimport/state.db]
-    #[arg(long, value_name = "PATH", global = true)]
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, global = true)]
     pub state: Option<PathBuf>,
 }
 

@@ -1,6 +1,7 @@
 //! The command that continues an interrupted run: the program and every option given on the
-//! command line, as given, then `--resume --out DIR INPUT` (absolute paths), shell-quoted, so
-//! that it can be pasted as is. Printed as the last line after SIGINT/SIGTERM.
+//! command line, as given (paths made absolute: `--config`, `--state`, `--metrics-file`), then
+//! `--resume --out DIR INPUT` (absolute paths), shell-quoted, so that it can be pasted as is in
+//! any directory. Printed as the last line after SIGINT/SIGTERM.
 //!
 //! Invariant: it holds only what was on the command line (secrets are never accepted there);
 //! credentials still come from the environment or the config file.
@@ -10,7 +11,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use clap::parser::ValueSource;
-use clap::{ArgAction, ArgMatches, Command};
+use clap::{ArgAction, ArgMatches, Command, ValueHint};
 
 /// The line, once the run knows its report directory (for the second signal's exit).
 static LINE: OnceLock<String> = OnceLock::new();
@@ -47,8 +48,17 @@ pub(crate) fn given_options(cmd: &Command, matches: &ArgMatches) -> Vec<OsString
                 words.extend((0..n).map(|_| flag.clone()));
             }
             ArgAction::Set | ArgAction::Append => {
+                let path = matches!(
+                    arg.get_value_hint(),
+                    ValueHint::FilePath | ValueHint::DirPath | ValueHint::AnyPath
+                );
                 for value in sub.get_raw(id).into_iter().flatten() {
-                    words.extend(option(long, value));
+                    // A path is made absolute: the line works from any directory.
+                    let absolute = path
+                        .then(|| std::path::absolute(value).ok())
+                        .flatten()
+                        .map(OsString::from);
+                    words.extend(option(long, absolute.as_deref().unwrap_or(value)));
                 }
             }
             _ => {}

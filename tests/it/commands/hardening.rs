@@ -688,6 +688,8 @@ fn a_second_signal_exits_at_once_and_removes_the_lock() {
         .args(["--base-url", &env.base_url, "--out"])
         .arg(env.out())
         .args(["--batch-size", "10", "--concurrency", "2"])
+        // Relative paths: the continuing line makes them absolute.
+        .args(["--metrics-file", "m.prom", "--state", "st/s.db"])
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -716,8 +718,10 @@ fn a_second_signal_exits_at_once_and_removes_the_lock() {
     );
     assert!(
         rest[1].ends_with(&format!(
-            " nxlink --batch-size 10 --concurrency 2 --base-url {} --resume --out {} {}",
+            " nxlink --batch-size 10 --concurrency 2 --base-url {} --metrics-file {} --state {} --resume --out {} {}",
             env.base_url,
+            env.path("m.prom").display(),
+            env.path("st/s.db").display(),
             env.out().display(),
             input.display()
         )),
