@@ -186,6 +186,11 @@ pub(super) fn wrong_encoding_note(looks_like: Option<&str>, given: &'static Enco
         Some(l) if Encoding::for_label(l.as_bytes()) != Some(given) => {
             format!("; the file reads as {l}: try --encoding {l}")
         }
+        // An ASCII sample reads the same in every encoding that extends ASCII, UTF-8 first;
+        // only one that does not (UTF-16) garbles it.
+        None if !given.is_ascii_compatible() => {
+            "; the file reads as utf-8: try --encoding utf-8".to_owned()
+        }
         _ => String::new(),
     }
 }
