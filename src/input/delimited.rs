@@ -112,7 +112,11 @@ pub(super) fn from_reader(
     // its data cells are read without their guard.
     let original: Vec<String> = original
         .into_iter()
-        .map(|name| crate::provider::rules::unguard(name.into(), false).into_owned())
+        .map(|name| {
+            let name = crate::provider::rules::unguard(name.into(), false);
+            // Trimmed again: a tab or CR the guard covered is no part of a name.
+            name.trim().to_owned()
+        })
         .collect();
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
