@@ -236,15 +236,20 @@ impl Machine {
         if record.starts.is_empty() {
             return;
         }
-        if record.bytes.len() >= self.cap.saturating_mul(RECORD_CAP_FACTOR) {
-            record.too_big = true;
-            return;
-        }
-        if record.current_len() < self.cap {
-            record.bytes.push(b);
-        } else if record.too_large.is_none() {
+        // A field over the cap is kept whole (within the record's cap) for the failure report:
+        // its row is refused, and a report fed back with a larger --max-field-size sends it all.
+        let over = record.current_len() >= self.cap;
+        if over && record.too_large.is_none() {
             record.too_large = Some(record.starts.len() - 1);
         }
+        if record.bytes.len() >= self.cap.saturating_mul(RECORD_CAP_FACTOR) {
+            // Full: the rest of a field already too large is cut; otherwise the record is.
+            if !over {
+                record.too_big = true;
+            }
+            return;
+        }
+        record.bytes.push(b);
     }
 
     /// Bytes that need the state machine in the current state; any other byte is simply
@@ -269,19 +274,16 @@ impl Machine {
             return;
         }
         let record_cap = self.cap.saturating_mul(RECORD_CAP_FACTOR);
-        let room_record = record_cap.saturating_sub(record.bytes.len());
-        let room = self
-            .cap
-            .saturating_sub(record.current_len())
-            .min(room_record);
+        let room = record_cap.saturating_sub(record.bytes.len());
         let take = room.min(run.len());
         record.bytes.extend_from_slice(&run[..take]);
-        if take < run.len() {
-            if record.bytes.len() >= record_cap {
-                record.too_big = true;
-            } else if record.too_large.is_none() {
-                record.too_large = Some(record.starts.len() - 1);
-            }
+        // Over the field's cap: refused, but kept whole within the record's (see `push`).
+        let over = record.current_len() > self.cap;
+        if over && record.too_large.is_none() {
+            record.too_large = Some(record.starts.len() - 1);
+        }
+        if take < run.len() && !over {
+            record.too_big = true;
         }
     }
 

@@ -86,11 +86,24 @@ fn unterminated_quote_reports_first_and_last_line() {
 }
 
 #[test]
-fn field_cap_truncates_and_flags_the_first_large_field() {
+fn field_cap_flags_the_first_large_field_and_keeps_it_within_the_records_cap() {
     let recs = parse(b"ab,abcdef,abcdefgh\nabcd,x\n", b',', 4);
     assert_eq!(recs[0].too_large, Some(1));
-    assert_eq!(fields(&recs)[0], ["ab", "abcd", "abcd"]);
+    assert!(!recs[0].too_big);
+    // Kept whole for the failure report: the record is within 8 x 4 bytes.
+    assert_eq!(fields(&recs)[0], ["ab", "abcdef", "abcdefgh"]);
     assert_eq!(recs[1].too_large, None);
+    // A field past the record's cap is cut there, still a field too large, not a record.
+    let long = format!("a,{}\n", "x".repeat(100));
+    let recs = parse(long.as_bytes(), b',', 4);
+    assert_eq!(recs[0].too_large, Some(1));
+    assert!(!recs[0].too_big);
+    assert_eq!(fields(&recs)[0][1].len(), 4 * RECORD_CAP_FACTOR - 1);
+    // Many fields each within the cap fill the record: the record is too big.
+    let wide = format!("{}\n", vec!["xxxx"; 20].join(","));
+    let recs = parse(wide.as_bytes(), b',', 4);
+    assert!(recs[0].too_big);
+    assert_eq!(recs[0].too_large, None);
 }
 
 proptest! {

@@ -626,3 +626,45 @@ fn a_guarded_header_cell_names_its_column_again_when_fed_back() {
     assert_eq!(bob["properties"]["@tag"], "+y");
     assert_eq!(bob["properties"]["=score"], "7");
 }
+
+/// A cell over `--max-field-size` refuses its row, and the failure report keeps the whole cell:
+/// fed back with a larger limit, the provider gets every byte, not the first MiB.
+#[test]
+fn a_cell_too_large_is_kept_whole_in_the_report_and_sent_whole_with_a_larger_limit() {
+    let env = TestEnv::new();
+    let big = format!("{}END", "r".repeat(1_100_000));
+    let input = env.write(
+        "big.csv",
+        format!("name,phone,notes\nAnn,6281000001,{big}\nBob,6281000002,ok\n"),
+    );
+    let out = env
+        .cmd("itnio")
+        .args(["--job", "808"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rows = env.csv_rows("failed.csv");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(cell(&rows[0], "custimport_code"), "field_too_large");
+    assert_eq!(cell(&rows[0], "notes"), big, "the report cut the cell");
+    let report = env.out().join("failed.csv");
+    let fed = env.path("fed.csv");
+    std::fs::copy(&report, &fed).unwrap();
+    std::fs::remove_dir_all(env.out()).unwrap();
+    let out = env
+        .cmd("itnio")
+        .args(["--job", "808", "--max-field-size", "4000000"])
+        .arg(&fed)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let held = env.held_itnio(808);
+    let ann = held.iter().find(|p| p["name"] == "Ann").unwrap();
+    assert_eq!(ann["properties"]["notes"].as_str().unwrap(), big);
+}
