@@ -79,11 +79,8 @@ impl Provenance {
     pub(crate) fn source<'d>(&self, data: &'d RecordData) -> Option<Cow<'d, str>> {
         let text: Cow<'d, str> = match data {
             RecordData::Cells(c) => Cow::Borrowed(c.get(self.column?)?),
-            RecordData::Object(o) => match o.get("custimport")?.get("row")? {
-                Value::String(s) => Cow::Borrowed(s.as_str()),
-                Value::Number(n) => Cow::Owned(n.to_string()),
-                _ => return None,
-            },
+            RecordData::Object(o) => row_of(o.get("custimport")?)?,
+            RecordData::Wrapped { custimport, .. } => row_of(custimport)?,
             RecordData::Line(_) => return None,
         };
         let trimmed = text.trim();
@@ -94,6 +91,15 @@ impl Provenance {
             Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
             Cow::Owned(o) => Cow::Owned(o.trim().to_owned()),
         })
+    }
+}
+
+/// The `row` of a JSONL record's `custimport` object, as text.
+fn row_of(custimport: &Value) -> Option<Cow<'_, str>> {
+    match custimport.get("row")? {
+        Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        _ => None,
     }
 }
 
@@ -220,7 +226,7 @@ impl<W: Write> CsvLayout<W> {
         let whole;
         let cells: CellsRef<'_> = match data {
             RecordData::Cells(c) => CellsRef::Cells(c),
-            RecordData::Line(text) => CellsRef::One(text),
+            RecordData::Line(text) | RecordData::Wrapped { line: text, .. } => CellsRef::One(text),
             RecordData::Object(o) => {
                 whole = Value::Object(o.clone()).to_string();
                 CellsRef::One(&whole)
@@ -349,7 +355,7 @@ impl<W: Write> FailedWriter<W> {
                         o.insert("custimport".into(), meta);
                         o
                     }
-                    RecordData::Line(l) => {
+                    RecordData::Line(l) | RecordData::Wrapped { line: l, .. } => {
                         let mut o = Map::new();
                         o.insert("custimport".into(), meta);
                         o.insert("line".into(), Value::String(l.clone()));

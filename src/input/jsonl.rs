@@ -233,17 +233,36 @@ impl JsonlRecords {
 
 /// Parses a decoded, non-blank line. A failure report's wrapper of an unreadable line,
 /// `{"custimport": {...}, "line": "<original text>"}`, is read as that original text, so a
-/// `failed.jsonl` fed back (fixed or not) behaves like the lines it came from.
+/// `failed.jsonl` fed back (fixed or not) behaves like the lines it came from; the wrapper's
+/// `custimport` goes with it (into a fixed object that has none, or as
+/// [`RecordData::Wrapped`]), so the row keeps its first file's number.
 fn parse(line: u64, text: String) -> (RecordData, Option<Problem>) {
     let parsed = parse_text(line, text);
-    if let (RecordData::Object(map), None) = &parsed {
-        if map.len() == 2 && map.get("custimport").is_some_and(Value::is_object) {
-            if let Some(Value::String(original)) = map.get("line") {
-                return parse_text(line, original.clone());
-            }
-        }
+    let (RecordData::Object(map), None) = &parsed else {
+        return parsed;
+    };
+    let (Some(custimport), Some(original)) = (
+        map.get("custimport").filter(|c| c.is_object()),
+        map.get("line").and_then(Value::as_str),
+    ) else {
+        return parsed;
+    };
+    if map.len() != 2 {
+        return parsed;
     }
-    parsed
+    let custimport = custimport.clone();
+    match parse_text(line, original.to_owned()) {
+        (RecordData::Object(mut fixed), problem) => {
+            // Not when that would make the object a wrapper itself (its only key `line`).
+            let only_line = fixed.len() == 1 && fixed.get("line").is_some_and(Value::is_string);
+            if !fixed.contains_key("custimport") && !only_line {
+                fixed.insert("custimport".into(), custimport);
+            }
+            (RecordData::Object(fixed), problem)
+        }
+        (RecordData::Line(line), problem) => (RecordData::Wrapped { line, custimport }, problem),
+        other => other,
+    }
 }
 
 fn parse_text(line: u64, text: String) -> (RecordData, Option<Problem>) {

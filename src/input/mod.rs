@@ -120,6 +120,10 @@ pub enum RecordData {
     Object(Map<String, Value>),
     /// A JSONL line that is not a JSON object: its original text.
     Line(String),
+    /// A failure report's wrapper of a line that still is no JSON object
+    /// (`{"custimport": {"row": 4, …}, "line": "[1,2]"}` fed back): the line's text, and the
+    /// wrapper's `custimport` object, which says the row of the first file.
+    Wrapped { line: String, custimport: Value },
 }
 
 /// Why a record could not be read cleanly.

@@ -168,12 +168,14 @@ pub fn read_country(text: &str) -> CountryCell {
     }
 }
 
-/// Phone settings of a run: `--phone-region` and itnio's `--encrypted-phones`. What reading
-/// saw of the phone numbers is kept apart, in the reader's [`PhoneStats`].
+/// Phone settings of a run: `--phone-region` and itnio's `--encrypted-phones`, and whether the
+/// provider leaves an unrecognised country out of what it sends (nxlink's `country` field).
+/// What reading saw of the phone numbers is kept apart, in the reader's [`PhoneStats`].
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Phones {
     region: Option<Region>,
     encrypted: bool,
+    country_field: bool,
 }
 
 /// What reading saw of the phone numbers (for the end-of-reading warnings and the dry-run plan
@@ -185,7 +187,7 @@ pub struct PhoneStats {
     not_international: u64,
     /// Up to [`EXAMPLES`] values as written and as sent, where they differ.
     examples: Vec<(String, String)>,
-    /// Rows read with a region whose country cell is neither a country nor a placeholder.
+    /// Rows whose country cell is neither a country nor a placeholder (in every run).
     unknown_countries: u64,
     /// The last country cell read and what it says: a column holds few distinct countries,
     /// usually one after another.
@@ -214,14 +216,29 @@ pub struct PhoneReport {
     pub not_international: u64,
     /// Up to two values as written and as sent, where they differ.
     pub examples: Vec<(String, String)>,
-    /// Rows read with a region whose country cell is neither a country nor a placeholder.
+    /// Rows whose country cell is neither a country nor a placeholder.
     pub unknown_countries: u64,
+    /// Such a country is left out of what is sent (nxlink's `country` field).
+    pub country_left_out: bool,
 }
 
 impl Phones {
     /// `region`: from `--phone-region` or the config; `encrypted`: itnio `--encrypted-phones`.
     pub fn new(region: Option<Region>, encrypted: bool) -> Phones {
-        Phones { region, encrypted }
+        Phones {
+            region,
+            encrypted,
+            country_field: false,
+        }
+    }
+
+    /// The same settings for a provider with a country field of its own (nxlink), which leaves
+    /// an unrecognised country out of what it sends; the warning says so.
+    pub fn with_country_field(self) -> Phones {
+        Phones {
+            country_field: true,
+            ..self
+        }
     }
 
     pub fn region(&self) -> Option<Region> {
@@ -232,15 +249,11 @@ impl Phones {
         self.encrypted
     }
 
-    /// The region a row's phones are read with: none without `--phone-region` (numbers are
-    /// then read as before, whatever the row's country); with it, the row's country cell when
-    /// that names a region with a numbering plan, else `--phone-region`'s (a cell that is no
-    /// country nor a placeholder is counted in `seen` for [`PhoneReport::country_warning`]).
-    pub fn row_region(&self, country: Option<&str>, seen: &mut PhoneStats) -> Option<Region> {
-        let run = self.region.filter(|_| !self.encrypted)?;
-        let Some(country) = country.map(str::trim).filter(|c| !c.is_empty()) else {
-            return Some(run);
-        };
+    /// What a row's country cell says (`None` for no cell or a blank one). A cell that is
+    /// neither a country nor a placeholder is counted in `seen` for
+    /// [`PhoneReport::country_warning`], in every run.
+    pub fn country(&self, country: Option<&str>, seen: &mut PhoneStats) -> Option<CountryCell> {
+        let country = country.map(str::trim).filter(|c| !c.is_empty())?;
         let found = match &seen.last_country {
             Some((text, cell)) if **text == *country => *cell,
             _ => {
@@ -249,18 +262,27 @@ impl Phones {
                 cell
             }
         };
-        match found {
-            CountryCell::Known(region) => Some(region.unwrap_or(run)),
-            CountryCell::Placeholder => Some(run),
-            CountryCell::Unknown => {
-                seen.unknown_countries += 1;
-                Some(run)
-            }
+        if found == CountryCell::Unknown {
+            seen.unknown_countries += 1;
+        }
+        Some(found)
+    }
+
+    /// The region a row's phones are read with, given what its country cell says (see
+    /// [`Phones::country`]): none without `--phone-region` (numbers are then read as before,
+    /// whatever the row's country); with it, the row's country when that names a region with
+    /// a numbering plan, else `--phone-region`'s.
+    pub fn row_region(&self, country: Option<CountryCell>) -> Option<Region> {
+        let run = self.region.filter(|_| !self.encrypted)?;
+        match country {
+            Some(CountryCell::Known(Some(region))) => Some(region),
+            _ => Some(run),
         }
     }
 
     /// The region of an itnio row: from the property whose name (compared as headers are:
-    /// any case, spaces, `_` and `-` ignored) is `country`, `国家` or `negara`.
+    /// any case, spaces, `_` and `-` ignored) is `country`, `国家` or `negara` (read and
+    /// counted as [`Phones::country`] says; the property itself is sent as written).
     pub fn extras_region(
         &self,
         extras: &[(Cow<'_, str>, Cell<'_>)],
@@ -276,7 +298,8 @@ impl Phones {
                 Cell::Json(_) => None,
             }
         });
-        self.row_region(country, seen)
+        let cell = self.country(country, seen);
+        self.row_region(cell)
     }
 
     /// Normalise one phone-like value for `region` (see the module doc), at most `max`
@@ -330,6 +353,7 @@ impl Phones {
             not_international: seen.not_international,
             examples: seen.examples.clone(),
             unknown_countries: seen.unknown_countries,
+            country_left_out: self.country_field,
         }
     }
 }
@@ -355,22 +379,35 @@ impl PhoneReport {
 }
 
 impl PhoneReport {
-    /// The warning for country cells that name no country, if any did.
+    /// The warning for country cells that name no country, if any did: what became of the
+    /// value (left out of nxlink's request; an itnio property sent as written) and, with
+    /// `--phone-region`, what the row's phone numbers were read as.
     pub fn country_warning(&self) -> Option<String> {
         let n = self.unknown_countries;
-        let (_, name) = self.region.as_ref()?;
-        (n > 0).then(|| {
-            let (rows, has) = if n == 1 {
-                ("row", "has")
-            } else {
-                ("rows", "have")
-            };
-            format!(
-                "{n} {rows} {has} a country that is no ISO 3166 code or country name \
-                 (write e.g. ID, IDN or Indonesia): their phone numbers were read as numbers \
-                 of {name} (--phone-region)"
-            )
-        })
+        if n == 0 {
+            return None;
+        }
+        let (rows, has) = if n == 1 {
+            ("row", "has")
+        } else {
+            ("rows", "have")
+        };
+        let mut what = Vec::new();
+        if self.country_left_out {
+            what.push("the country field is left out of what is sent".to_owned());
+        }
+        match &self.region {
+            Some((_, name)) if !self.encrypted => what.push(format!(
+                "their phone numbers were read as numbers of {name} (--phone-region)"
+            )),
+            _ if what.is_empty() => what.push("the property is sent as written".to_owned()),
+            _ => {}
+        }
+        Some(format!(
+            "{n} {rows} {has} a country that is no ISO 3166 code or country name \
+             (write e.g. ID, IDN or Indonesia): {}",
+            what.join(", and ")
+        ))
     }
 }
 

@@ -117,6 +117,9 @@ pub(crate) fn phones(report: &PhoneReport, mask: bool) -> String {
             out,
             "Phones: phoneNumber holds encrypted ids (--encrypted-phones), sent as given"
         );
+        if let Some(w) = report.country_warning() {
+            let _ = writeln!(out, "Phones: {w}");
+        }
         return out;
     }
     if let Some((id, name)) = &report.region {

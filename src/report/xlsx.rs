@@ -94,7 +94,9 @@ impl FailedXlsx {
         let whole;
         let cells: Vec<&str> = match data {
             RecordData::Cells(c) => c.iter().collect(),
-            RecordData::Line(text) => vec![text.as_str()],
+            RecordData::Line(text) | RecordData::Wrapped { line: text, .. } => {
+                vec![text.as_str()]
+            }
             RecordData::Object(o) => {
                 whole = serde_json::Value::Object(o.clone()).to_string();
                 vec![whole.as_str()]

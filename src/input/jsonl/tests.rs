@@ -40,7 +40,7 @@ fn message(record: &Record) -> &str {
 
 fn line_text(record: &Record) -> &str {
     match &record.data {
-        RecordData::Line(text) => text,
+        RecordData::Line(text) | RecordData::Wrapped { line: text, .. } => text,
         other => panic!("not a line: {other:?}"),
     }
 }
@@ -94,10 +94,17 @@ fn failure_report_wrappers_are_read_as_their_line() {
     );
     assert_eq!(code(&recs[0]), Some("not_an_object"));
     assert_eq!(line_text(&recs[0]), "[1,2]");
+    // The wrapper's `custimport` goes with the line (the first file's row number).
+    let RecordData::Wrapped { custimport, .. } = &recs[0].data else {
+        panic!("{:?}", recs[0].data)
+    };
+    assert_eq!(custimport.get("row"), Some(&Value::from(1)));
     let RecordData::Object(fixed) = &recs[1].data else {
         panic!("{:?}", recs[1].data)
     };
     assert_eq!(fixed.get("name"), Some(&Value::String("A".into())));
+    let row = fixed.get("custimport").and_then(|c| c.get("row"));
+    assert_eq!(row, Some(&Value::from(2)));
     assert!(matches!(&recs[2].data, RecordData::Object(o) if o.len() == 2));
 }
 

@@ -127,7 +127,7 @@ impl Nxlink {
             mode: options.mode,
             strict_binding: options.strict_binding,
             algorithm: options.algorithm,
-            phones: Phones::new(options.phone_region, false),
+            phones: Phones::new(options.phone_region, false).with_country_field(),
             dates: Dates::new(options.date_order),
         }
     }

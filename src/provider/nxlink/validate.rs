@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use super::fields::{field, FIELDS, PHONE_FIELDS};
 use super::Nxlink;
 use crate::provider::dates::DateStats;
-use crate::provider::phone::{is_placeholder, PhoneStats, Region};
+use crate::provider::phone::{CountryCell, PhoneStats, Region};
 use crate::provider::rules::{self, json_kind};
 use crate::provider::{Cell, Mapped, Observed, Problems, Rejection};
 
@@ -240,12 +240,19 @@ impl Nxlink {
         Ok(email)
     }
 
-    /// `country`: at most 50 characters; a placeholder (`N/A`, `-`, `unknown`, …) is absent.
-    /// Other text is sent as written (nxlink takes any name), whether or not it names a
-    /// country.
-    fn country<'a>(&self, m: &Mapped<'a>) -> Result<Option<Cow<'a, str>>, Rejection> {
+    /// `country`: at most 50 characters; sent as written when it is an ISO 3166 code or a
+    /// country's name, else absent: a placeholder (`N/A`, `-`, `unknown`, …) silently, any
+    /// other value counted in `seen` for one warning. Also what the cell says, for the row's
+    /// phone region.
+    fn country<'a>(
+        &self,
+        m: &Mapped<'a>,
+        seen: &mut PhoneStats,
+    ) -> Result<(Option<Cow<'a, str>>, Option<CountryCell>), Rejection> {
         let country = self.text(m, field::COUNTRY, Some(50))?;
-        Ok(country.filter(|c| !is_placeholder(c)))
+        let cell = self.phones.country(country.as_deref(), seen);
+        let known = matches!(cell, Some(CountryCell::Known(_)));
+        Ok((country.filter(|_| known), cell))
     }
 
     /// `full_name`: required, at most 255 characters.
@@ -293,8 +300,10 @@ impl Nxlink {
         let before = p.len();
         let email = p.take(self.email(m)).flatten();
         let mut channel_problem = p.len() > before;
-        let country = p.take(self.country(m)).flatten();
-        let region = self.phones.row_region(country.as_deref(), &mut seen.phones);
+        let (country, cell) = p
+            .take(self.country(m, &mut seen.phones))
+            .unwrap_or_default();
+        let region = self.phones.row_region(cell);
         let first_name = p.take(self.text(m, field::FIRST_NAME, Some(128))).flatten();
         let last_name = p.take(self.text(m, field::LAST_NAME, Some(128))).flatten();
         let before = p.len();

@@ -8,6 +8,12 @@ use super::plan::*;
 use super::*;
 use phonenumber::metadata::DATABASE;
 
+/// The region of a row whose country cell is `country`, as the providers read it.
+fn row_region(p: &Phones, country: Option<&str>, seen: &mut PhoneStats) -> Option<Region> {
+    let cell = p.country(country, seen);
+    p.row_region(cell)
+}
+
 fn region(code: &str) -> Region {
     Region::from_code(code).unwrap()
 }
@@ -208,19 +214,19 @@ fn row_region_prefers_a_known_country() {
     let p = Phones::new(Some(region("ID")), false);
     let mut seen = PhoneStats::default();
     assert_eq!(
-        p.row_region(Some("Philippines"), &mut seen),
+        row_region(&p, Some("Philippines"), &mut seen),
         Some(region("PH"))
     );
     assert_eq!(
-        p.row_region(Some("Atlantis"), &mut seen),
+        row_region(&p, Some("Atlantis"), &mut seen),
         Some(region("ID"))
     );
-    assert_eq!(p.row_region(None, &mut seen), Some(region("ID")));
+    assert_eq!(row_region(&p, None, &mut seen), Some(region("ID")));
     // Without --phone-region, numbers are read as before whatever the country says.
     let none = Phones::new(None, false);
     let mut none_seen = PhoneStats::default();
-    assert_eq!(none.row_region(Some("CN"), &mut none_seen), None);
-    assert_eq!(none.row_region(None, &mut none_seen), None);
+    assert_eq!(row_region(&none, Some("CN"), &mut none_seen), None);
+    assert_eq!(row_region(&none, None, &mut none_seen), None);
     let extras = [
         (Cow::Borrowed("amount"), Cell::Text("5")),
         (Cow::Borrowed("Country"), Cell::Text("India")),
@@ -327,7 +333,7 @@ fn encrypted_ids_are_sent_as_given() {
             .as_deref(),
         Ok(id)
     );
-    assert_eq!(p.row_region(Some("CN"), &mut seen), None);
+    assert_eq!(row_region(&p, Some("CN"), &mut seen), None);
     assert_eq!(
         p.normalise("phoneNumber", &"x".repeat(32), 32, None, &mut seen)
             .map(|s| s.len()),
@@ -368,10 +374,10 @@ fn debug_output_holds_no_phone_number() {
         &mut seen,
     )
     .unwrap();
-    p.row_region(Some("Philippines"), &mut seen);
+    row_region(&p, Some("Philippines"), &mut seen);
     assert_eq!(
         format!("{p:?}"),
-        "Phones { region: Some(Region(ID)), encrypted: false }"
+        "Phones { region: Some(Region(ID)), encrypted: false, country_field: false }"
     );
     // What reading saw shows its counts only, never a number or a country cell.
     assert_eq!(
@@ -454,10 +460,10 @@ fn country_cells_are_codes_or_names_exactly() {
 fn unknown_countries_are_counted_for_one_warning() {
     let p = Phones::new(Some(region("ID")), false);
     let mut seen = PhoneStats::default();
-    assert_eq!(p.row_region(Some("N/A"), &mut seen), Some(region("ID")));
-    assert_eq!(p.row_region(Some("Jawa"), &mut seen), Some(region("ID")));
-    assert_eq!(p.row_region(Some("Jawa"), &mut seen), Some(region("ID")));
-    assert_eq!(p.row_region(Some("Bali"), &mut seen), Some(region("ID")));
+    assert_eq!(row_region(&p, Some("N/A"), &mut seen), Some(region("ID")));
+    assert_eq!(row_region(&p, Some("Jawa"), &mut seen), Some(region("ID")));
+    assert_eq!(row_region(&p, Some("Jawa"), &mut seen), Some(region("ID")));
+    assert_eq!(row_region(&p, Some("Bali"), &mut seen), Some(region("ID")));
     let r = p.report(&seen);
     assert_eq!(r.unknown_countries, 3);
     assert_eq!(
@@ -468,10 +474,38 @@ fn unknown_countries_are_counted_for_one_warning() {
              (--phone-region)"
         )
     );
+    // Counted without --phone-region too, and said for what becomes of the value.
     let none = Phones::new(None, false);
     let mut none_seen = PhoneStats::default();
-    none.row_region(Some("Jawa"), &mut none_seen);
-    assert_eq!(none.report(&none_seen).country_warning(), None);
+    row_region(&none, Some("Jawa"), &mut none_seen);
+    assert_eq!(
+        none.report(&none_seen).country_warning().as_deref(),
+        Some(
+            "1 row has a country that is no ISO 3166 code or country name (write e.g. ID, IDN \
+             or Indonesia): the property is sent as written"
+        )
+    );
+    let nx = none.with_country_field();
+    assert_eq!(
+        nx.report(&none_seen).country_warning().as_deref(),
+        Some(
+            "1 row has a country that is no ISO 3166 code or country name (write e.g. ID, IDN \
+             or Indonesia): the country field is left out of what is sent"
+        )
+    );
+    let nx_id = p.with_country_field();
+    assert_eq!(
+        nx_id.report(&seen).country_warning().as_deref(),
+        Some(
+            "3 rows have a country that is no ISO 3166 code or country name (write e.g. ID, \
+             IDN or Indonesia): the country field is left out of what is sent, and their phone \
+             numbers were read as numbers of Indonesia (--phone-region)"
+        )
+    );
+    let mut clean = PhoneStats::default();
+    row_region(&none, Some("Indonesia"), &mut clean);
+    row_region(&none, Some("n/a"), &mut clean);
+    assert_eq!(none.report(&clean).country_warning(), None);
 }
 
 /// The table of numbering plans (`table.rs`) rendered from the `phonenumber` crate's metadata.

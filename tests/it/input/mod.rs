@@ -6,6 +6,7 @@ mod encodings;
 mod error_names;
 mod hostile;
 mod inputs_hardening;
+mod jsonl_reports;
 mod ods_tables;
 mod printing;
 mod regional;

@@ -117,7 +117,7 @@ proptest! {
                         "wrapper passed on: {:?}", map
                     );
                 }
-                (RecordData::Line(_), Some(p)) => {
+                (RecordData::Line(_) | RecordData::Wrapped { .. }, Some(p)) => {
                     prop_assert!(p.message.starts_with(&format!("line {}:", r.line)), "{:?}", p);
                 }
                 (data, problem) => {

@@ -331,11 +331,11 @@ fn a_birthday_in_year_0000_is_refused() {
 }
 
 const COUNTRY_WARNING: &str = "2 rows have a country that is no ISO 3166 code or country name \
-     (write e.g. ID, IDN or Indonesia): their phone numbers were read as numbers of Indonesia \
-     (--phone-region)";
+     (write e.g. ID, IDN or Indonesia): the country field is left out of what is sent, and their \
+     phone numbers were read as numbers of Indonesia (--phone-region)";
 
 #[test]
-fn placeholder_countries_are_absent_for_nxlink() {
+fn placeholder_and_unknown_countries_are_absent_for_nxlink() {
     let env = TestEnv::new();
     let input = env.write(
         "c.csv",
@@ -366,11 +366,90 @@ fn placeholder_countries_are_absent_for_nxlink() {
         vec![
             c("A", "62812345678", None),
             c("B", "62812345679", None),
-            c("C", "62812345680", Some("Jawa")),
+            c("C", "62812345680", None),
             c("D", "62812345681", None),
             c("E", "62812345682", Some("indonesia")),
-            c("F", "62812345683", Some("Jawa")),
+            c("F", "62812345683", None),
             c("G", "62812345684", None),
+        ]
+    );
+}
+
+/// Without `--phone-region` the country cell is read all the same: an unrecognised value is
+/// left out of nxlink's request, with one warning that counts the rows.
+#[test]
+fn an_unknown_country_is_absent_for_nxlink_with_one_warning_without_a_region() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "c.csv",
+        "name,phone,country\n\
+         A,6281234567801,Jawa\n\
+         B,6281234567802,IDN\n\
+         C,6281234567803,N/A\n\
+         D,6281234567804,Jawa Barat\n\
+         E,6281234567805, United States \n\
+         F,6281234567806,I.D.\n\
+         G,6281234567807,\n",
+    );
+    let warning = format!(
+        "warning: {}: 3 rows have a country that is no ISO 3166 code or country name (write \
+         e.g. ID, IDN or Indonesia): the country field is left out of what is sent\n",
+        input.display()
+    );
+    let out = env.cmd("nxlink").arg(&input).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches(&warning).count(), 1, "{stderr}");
+    assert!(!stderr.contains("--phone-region"), "{stderr}");
+    let c = |name: &str, phone: &str, country: Option<&str>| {
+        let mut v = json!({"full_name": name, "whats_app_phone": phone});
+        if let Some(country) = country {
+            v["country"] = json!(country);
+        }
+        v
+    };
+    // A country is sent as written (E keeps its spaces, as before).
+    assert_eq!(
+        held_nxlink(&env),
+        vec![
+            c("A", "6281234567801", None),
+            c("B", "6281234567802", Some("IDN")),
+            c("C", "6281234567803", None),
+            c("D", "6281234567804", None),
+            c("E", "6281234567805", Some(" United States ")),
+            c("F", "6281234567806", None),
+            c("G", "6281234567807", None),
+        ]
+    );
+}
+
+/// itnio has no country field: its country property is the script's text, sent as written;
+/// an unrecognised one is counted all the same, with or without `--phone-region`.
+#[test]
+fn an_unknown_itnio_country_property_is_counted_without_a_region() {
+    let env = TestEnv::new();
+    let input = env.write(
+        "c.csv",
+        "name,phone,Negara\nA,6281234567801,Jawa\nB,6281234567802,ID\nC,6281234567803,-\n",
+    );
+    let out = env
+        .cmd("itnio")
+        .args(["--job", "9"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warning = "1 row has a country that is no ISO 3166 code or country name (write e.g. \
+                   ID, IDN or Indonesia): the property is sent as written\n";
+    assert_eq!(stderr.matches(warning).count(), 1, "{stderr}");
+    let person = |name: &str, phone: &str, country: &str| json!({"name": name, "phoneNumber": phone, "properties": {"Negara": country}});
+    assert_eq!(
+        env.held_itnio(9),
+        vec![
+            person("A", "6281234567801", "Jawa"),
+            person("B", "6281234567802", "ID"),
+            person("C", "6281234567803", "-"),
         ]
     );
 }

@@ -512,11 +512,12 @@ fn jsonl_wrapped_lines_keep_their_codes_when_refed() {
             )
         })
         .collect();
+    // Each keeps its row of the first file (lines 2 and 3 there), not its place in gen1.
     assert_eq!(
         codes,
         [
-            (1, "invalid_json".to_owned()),
-            (2, "not_an_object".to_owned())
+            (2, "invalid_json".to_owned()),
+            (3, "not_an_object".to_owned())
         ]
     );
 }
