@@ -41,6 +41,20 @@ const CANDIDATES: [u8; 4] = [b',', b';', b'\t', b'|'];
 
 type Stream = BufReader<Box<dyn Read + Send>>;
 
+/// Header names as a failure report's header gives them back: a cell guarded there (`'@tag`)
+/// names the column `@tag` again, as its data cells are read without their guard; trimmed
+/// again, since a tab or CR the guard covered is no part of a name.
+fn unguarded(names: Vec<String>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(|name| {
+            crate::provider::rules::unguard(name.into(), false)
+                .trim()
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Opens CSV/TSV input from any byte source; `name` names it in messages.
 pub(super) fn from_reader(
     source: Box<dyn Read + Send>,
@@ -108,16 +122,7 @@ pub(super) fn from_reader(
         .map(|given| wrong_encoding_note(looks_like.as_deref(), given))
         .unwrap_or_default();
     let original = read_header(&mut records, parser, skip, hint.as_deref(), &note)?;
-    // A header cell guarded in a failure report (`'@tag`) names the column `@tag` again, as
-    // its data cells are read without their guard.
-    let original: Vec<String> = original
-        .into_iter()
-        .map(|name| {
-            let name = crate::provider::rules::unguard(name.into(), false);
-            // Trimmed again: a tab or CR the guard covered is no part of a name.
-            name.trim().to_owned()
-        })
-        .collect();
+    let original = unguarded(original);
     let (unique, warning) = unique_headers(&original);
     records.headers = unique;
     let first = first_data_record(&mut records, opts, &name, encoding, &note)?;
