@@ -150,7 +150,9 @@ async fn route(app: Arc<App>, req: Request<Incoming>, abort: Arc<Notify>) -> Res
 }
 
 /// One provider request: read, count, pass the hidden limits (or be throttled), draw a fault,
-/// maybe apply, wait, answer.
+/// maybe apply, wait, answer. `--latency-ms` counts from the request's arrival (reading and
+/// applying it are part of it, as with a real service); time queued at a hidden limit's gate
+/// (`--queue-latency`, `--limit-conc`) comes before it.
 async fn provider(
     app: &App,
     which: Provider,
@@ -158,9 +160,6 @@ async fn provider(
     abort: &Notify,
 ) -> Response<Body> {
     let _in_flight = app.counters.begin();
-    // The latency counts from the request's arrival: reading and applying it is part of it, as
-    // with a real service, not added to it (a 100-row body takes a fraction of a millisecond to
-    // read and parse); waiting at a hidden limit's gate is not (see below).
     let arrived = tokio::time::Instant::now();
     let (parts, body) = req.into_parts();
     let body = match Limited::new(body, MAX_BODY).collect().await {
@@ -189,7 +188,6 @@ async fn provider(
             return throttled;
         }
     };
-    // Time queued at the gate (`--queue-latency`, `--limit-conc`) comes before the latency.
     let served_from = arrived + at_gate.elapsed();
     let fault = app
         .injector
