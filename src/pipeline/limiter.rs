@@ -302,8 +302,10 @@ impl LoadView {
 /// flight; from then on a gap between requests, AIMD on the rate in the manner of the AWS SDKs'
 /// adaptive retry mode: the first gap allows 90 % of the requests accepted in the last second;
 /// a throttled answer (to a request sent after the last cut) makes the rate 15 % lower and
-/// remembers the rate it was throttled at; each accepted answer raises the rate by 2 % while
-/// below 90 % of that rate, by 0.1 % above it (gone again below a millisecond's gap).
+/// remembers the rate it was throttled at, but never below a quarter of the first pace (a
+/// provider that refuses a share of requests whatever the rate would otherwise slow the run to
+/// a halt); each accepted answer raises the rate by 2 % while below 90 % of that rate, by 0.1 %
+/// above it (gone again below a millisecond's gap).
 #[derive(Debug, Default)]
 pub(crate) struct Pace {
     state: Mutex<PaceState>,
@@ -314,6 +316,10 @@ struct PaceState {
     gap: Option<Duration>,
     /// The gap when throttling last happened.
     throttled_gap: Option<Duration>,
+    /// The widest gap throttling may set: [`SLOWEST`] times the first. Throttling that goes on
+    /// however slowly requests leave (a provider refusing a share of requests at random) does
+    /// not slow the run toward a halt.
+    widest: Option<Duration>,
     /// When the next request may leave.
     next: Option<Instant>,
     /// When the gap was last widened: throttled answers to earlier requests are not counted.
@@ -325,6 +331,8 @@ struct PaceState {
 /// The widest first gap, and the widest gap.
 const FIRST_GAP_MAX: Duration = Duration::from_secs(2);
 const GAP_MAX: Duration = Duration::from_secs(60);
+/// How much slower than the first pace throttling may make the run.
+const SLOWEST: u32 = 4;
 
 impl Pace {
     /// Wait for this request's turn (at once while no gap is set).
@@ -364,12 +372,14 @@ impl Pace {
         let gap = match s.gap {
             Some(g) => {
                 s.throttled_gap = Some(g);
-                g.div_f64(0.85).min(GAP_MAX)
+                g.div_f64(0.85).min(s.widest.unwrap_or(GAP_MAX))
             }
             None if at_floor => {
                 let recent = s.recent(now).max(1) as f64;
                 s.throttled_gap = Some(Duration::from_secs_f64(1.0 / recent));
-                Duration::from_secs_f64(1.0 / (0.9 * recent)).min(FIRST_GAP_MAX)
+                let first = Duration::from_secs_f64(1.0 / (0.9 * recent)).min(FIRST_GAP_MAX);
+                s.widest = Some(s.widest.unwrap_or((first * SLOWEST).min(GAP_MAX)));
+                first
             }
             None => return None,
         };

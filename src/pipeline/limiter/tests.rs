@@ -193,3 +193,29 @@ async fn futures_held(l: &Limiter, n: usize) -> Vec<OwnedSemaphorePermit> {
     }
     v
 }
+
+#[tokio::test(start_paused = true)]
+async fn throttling_whatever_the_rate_slows_the_pace_to_a_quarter_of_the_first_at_most() {
+    let p = Pace::default();
+    for _ in 0..10 {
+        p.accepted();
+        tokio::time::advance(ms(95)).await;
+    }
+    tokio::time::advance(ms(1)).await;
+    let first = p.throttled(true, Instant::now()).unwrap();
+    // Forty throttles in a row, each to a request sent after the last cut: without a floor the
+    // pace would fall to 0.85^40 of the first, under 0.2 %.
+    for _ in 0..40 {
+        tokio::time::advance(ms(1)).await;
+        p.throttled(true, Instant::now());
+    }
+    let first_rate = 1.0 / first.as_secs_f64();
+    let rate = p.rate().unwrap();
+    assert!(
+        (rate - first_rate / 4.0).abs() < 0.01,
+        "{rate} vs {first_rate}"
+    );
+    // Accepted answers raise it again.
+    p.accepted();
+    assert!(p.rate().unwrap() > rate);
+}
