@@ -462,11 +462,12 @@ async fn send_batch<P: Provider>(
         !notes.throttled,
         notes.latency.filter(|_| notes.parts == 1),
     );
-    let rate = ctx.pace.as_ref().and_then(super::limiter::Pace::rate);
+    // The rate in force: the pace `--rate auto` set, or `--rate N`; shown by the progress bar
+    // and, one line per batch, by `-v`.
+    let rate = ctx.pace.as_ref().and_then(Pace::rate).or(ctx.fixed_rate);
     let concurrency = ctx.limiter.current();
     ctx.load.set(concurrency, rate);
-    // `-v`: one line per batch, with what the controller holds now.
-    let rate = match rate.or(ctx.fixed_rate) {
+    let rate = match rate {
         Some(r) => format!("{r:.2}/s"),
         None => "auto (not limited)".to_owned(),
     };
